@@ -1,0 +1,81 @@
+//! Command-line interface: parses arguments, runs one pipeline, maps the
+//! outcome to documented exit codes.
+//!
+//! Exit codes: 0 ok; 1 findings the user asked about (validation errors,
+//! and later mismatches or regressions when gated on); 2 usage or input
+//! error (bad flag, path that does not exist or cannot be read).
+
+mod bench;
+// mod synth;
+mod validate;
+
+use clap::{Args, Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Exit code: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: the run worked and found what the user gates on.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit code: usage or input error.
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "sagereport",
+    version,
+    about = "Turn benchmark result directories (SAGE vs Ray and others) into trustworthy comparisons",
+    long_about = None,
+    after_help = "Exit codes: 0 ok, 1 findings (e.g. validation errors), 2 usage or input error.\n\
+                  Docs: README.md (formats, accounting rules, JSON schemas)."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Args, Debug, Clone, Default)]
+pub struct GlobalArgs {
+    /// More detail: every file, every skipped file with its reason
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Print nothing but errors (and the JSON document with --json)
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print one machine-readable JSON document on stdout instead of text
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Schema-check result files and directories: every problem with file:line
+    #[command(after_help = validate::EXAMPLES)]
+    Validate(validate::ValidateArgs),
+    /// Measure ingest speed and peak memory on a generated tree
+    #[command(after_help = bench::EXAMPLES)]
+    Bench(bench::BenchArgs),
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+        }
+    };
+    let result = match &cli.command {
+        Command::Validate(args) => validate::run(args, &cli.global),
+        Command::Bench(args) => bench::run(args, &cli.global),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("sagereport: error: {e:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}

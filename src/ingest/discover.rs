@@ -1,0 +1,237 @@
+//! Finding input files, deciding what each one is, and reading the facts
+//! that folder names carry (`backends/<name>/`, `run_id=`, `config_hash=`,
+//! `expN_…`).
+
+use crate::model::Sym;
+use serde::Serialize;
+use std::path::{Component, Path, PathBuf};
+
+/// What a file is, decided from its name (and, for a generic `.json` or
+/// `.csv`, from its content when read).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// `unified_results.jsonl` and other `*results*.jsonl`: one record a line.
+    UnifiedJsonl,
+    /// `unified_results.csv`: header-driven unified records.
+    UnifiedCsv,
+    /// A JSON document holding unified records (`benchmark_results.json`,
+    /// `results.json`, any other `.json` that turns out to hold records).
+    JsonRecords,
+    /// `repro_manifest.json`: applies to the records beside it.
+    ReproManifest,
+    /// `manifest.json` / `failure_report.json` of a paired run.
+    PairedManifest,
+    /// Legacy `<name>_metrics.json` of exp1–exp4.
+    LegacyMetrics,
+    /// Legacy `<name>_latencies.csv`: per-task latencies of one run.
+    LegacyLatencies,
+    /// Not a result file; the reason says why.
+    Skipped,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::UnifiedJsonl => "unified_jsonl",
+            Format::UnifiedCsv => "unified_csv",
+            Format::JsonRecords => "json_records",
+            Format::ReproManifest => "repro_manifest",
+            Format::PairedManifest => "paired_manifest",
+            Format::LegacyMetrics => "legacy_metrics",
+            Format::LegacyLatencies => "legacy_latencies",
+            Format::Skipped => "skipped",
+        }
+    }
+
+    /// Formats whose entries are unified records (count toward the totals).
+    pub fn holds_records(self) -> bool {
+        matches!(
+            self,
+            Format::UnifiedJsonl | Format::UnifiedCsv | Format::JsonRecords | Format::LegacyMetrics
+        )
+    }
+}
+
+/// Files sagereport and upstream write as *outputs*; reading them back as
+/// inputs would count every record twice.
+const OUTPUT_FILES: [&str; 4] = ["comparison.csv", "summary.json", "summary.md", "tables.md"];
+
+/// Derived legacy files whose numbers come from the `*_metrics.json` beside them.
+const DERIVED_JSON: [&str; 4] = [
+    "throughput_curve.json",
+    "latency_breakdown.json",
+    "scheduler_overhead.json",
+    "parallel_jobs_summary.json",
+];
+
+/// Classify a file by its name. `Err` is the reason it is skipped.
+pub fn classify(path: &Path) -> Result<Format, String> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let lower = name.to_ascii_lowercase();
+    let ext = lower.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    match ext {
+        "jsonl" | "ndjson" => Ok(Format::UnifiedJsonl),
+        "csv" if lower.ends_with("_latencies.csv") || lower == "latencies.csv" => Ok(Format::LegacyLatencies),
+        "csv" if OUTPUT_FILES.contains(&lower.as_str()) => {
+            Err("a report output (comparison table), not raw results".into())
+        }
+        "csv" => Ok(Format::UnifiedCsv),
+        "json" if lower == "repro_manifest.json" => Ok(Format::ReproManifest),
+        "json" if lower == "manifest.json" || lower == "failure_report.json" => Ok(Format::PairedManifest),
+        "json" if lower.ends_with("_metrics.json") || lower == "metrics.json" => Ok(Format::LegacyMetrics),
+        "json" if OUTPUT_FILES.contains(&lower.as_str()) => Err("a report output, not raw results".into()),
+        "json" if DERIVED_JSON.contains(&lower.as_str()) => {
+            Err("derived from the *_metrics.json files beside it, which are read instead".into())
+        }
+        "json" => Ok(Format::JsonRecords),
+        "txt" if lower.ends_with("summary.txt") => {
+            Err("human-readable summary; the numbers are read from the *_metrics.json beside it".into())
+        }
+        "txt" => Err("human-readable text report, not a result format".into()),
+        "md" | "html" | "tex" | "pdf" => Err("a report document, not raw results".into()),
+        "png" | "svg" | "jpg" | "jpeg" | "gif" => Err("an image".into()),
+        "log" => Err("a log file".into()),
+        "yaml" | "yml" | "toml" => Err("a configuration file, not results".into()),
+        _ => Err("not a known result format (expected .jsonl, .csv or .json)".into()),
+    }
+}
+
+/// Facts carried by folder names above a file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PathFacts {
+    /// `<name>` of the nearest `backends/<name>/`.
+    pub backend: Option<Sym>,
+    /// The nearest `run_id=<id>` segment.
+    pub run_id: Option<Sym>,
+    /// The nearest `config_hash=<hex>` segment.
+    pub config_hash: Option<Sym>,
+    /// `exp1`…`exp4` from an `exp1_…` folder.
+    pub experiment: Option<Sym>,
+}
+
+/// Read [`PathFacts`] from the folders of `path`. Only whole segments of a
+/// fixed form count: a backend is never guessed from a substring (a ray
+/// result under `sage-node-1/` stays ray).
+pub fn path_facts(path: &Path) -> PathFacts {
+    let mut facts = PathFacts::default();
+    let segments: Vec<&str> = path
+        .parent()
+        .into_iter()
+        .flat_map(|p| p.components())
+        .filter_map(|c| match c {
+            Component::Normal(s) => s.to_str(),
+            _ => None,
+        })
+        .collect();
+    for (i, seg) in segments.iter().enumerate() {
+        if let Some(id) = seg.strip_prefix("run_id=") {
+            facts.run_id = Some(Sym::new(id));
+        } else if let Some(hash) = seg.strip_prefix("config_hash=") {
+            facts.config_hash = Some(Sym::new(hash));
+        } else if *seg == "backends" {
+            if let Some(name) = segments.get(i + 1) {
+                facts.backend = Some(Sym::new(name));
+            }
+        } else if let Some(exp) = experiment_of_segment(seg) {
+            facts.experiment = Some(Sym::new(exp));
+        }
+    }
+    facts
+}
+
+/// `exp1_single_vs_multi` → `exp1`; `exp4` → `exp4`; anything else → None.
+fn experiment_of_segment(seg: &str) -> Option<&str> {
+    let rest = seg.strip_prefix("exp")?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || !(rest.len() == digits || rest.as_bytes()[digits] == b'_') {
+        return None;
+    }
+    Some(&seg[..3 + digits])
+}
+
+/// One file to read, with the path as the user would type it.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub path: PathBuf,
+    /// `path` as shown in messages: the argument joined with the path below it.
+    pub display: String,
+    pub format: Result<Format, String>,
+}
+
+/// Walk the inputs: files as given, directories recursively in name order
+/// (deterministic), hidden folders (`.git`, `.venv` …) skipped. Problems
+/// reaching a path are returned beside the entries.
+pub fn walk(inputs: &[PathBuf]) -> Result<(Vec<Entry>, Vec<(String, String)>), WalkError> {
+    let mut entries = Vec::new();
+    let mut unreadable = Vec::new();
+    for input in inputs {
+        let meta = std::fs::metadata(input).map_err(|e| WalkError {
+            path: input.display().to_string(),
+            message: e.to_string(),
+        })?;
+        if meta.is_file() {
+            entries.push(Entry { path: input.clone(), display: input.display().to_string(), format: classify(input) });
+            continue;
+        }
+        let walker = walkdir::WalkDir::new(input)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        for item in walker {
+            match item {
+                Ok(e) if e.file_type().is_file() => {
+                    let path = e.into_path();
+                    entries.push(Entry { display: path.display().to_string(), format: classify(&path), path });
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let path = e.path().map(|p| p.display().to_string()).unwrap_or_else(|| input.display().to_string());
+                    unreadable.push((path, e.to_string()));
+                }
+            }
+        }
+    }
+    Ok((entries, unreadable))
+}
+
+/// An input argument that does not exist or cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message} (check the path; sagereport reads result files and directories)")]
+pub struct WalkError {
+    pub path: String,
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facts_come_from_whole_segments_only() {
+        let f = path_facts(Path::new(
+            "a/paired_backend_runs/run_id=r1/config_hash=abc/backends/ray/unified_results.jsonl",
+        ));
+        assert_eq!(f.backend.map(|s| s.as_str()), Some("ray"));
+        assert_eq!(f.run_id.map(|s| s.as_str()), Some("r1"));
+        assert_eq!(f.config_hash.map(|s| s.as_str()), Some("abc"));
+        let g = path_facts(Path::new("sage-node-1/message_sage/results/unified_results.jsonl"));
+        assert_eq!(g.backend, None);
+        let h = path_facts(Path::new("exp2_high_load_parallel/results/x/y_metrics.json"));
+        assert_eq!(h.experiment.map(|s| s.as_str()), Some("exp2"));
+        assert_eq!(path_facts(Path::new("expert/x.json")).experiment, None);
+    }
+
+    #[test]
+    fn classify_by_name() {
+        assert_eq!(classify(Path::new("unified_results.jsonl")), Ok(Format::UnifiedJsonl));
+        assert_eq!(classify(Path::new("unified_results.csv")), Ok(Format::UnifiedCsv));
+        assert_eq!(classify(Path::new("multi_4_nodes_latencies.csv")), Ok(Format::LegacyLatencies));
+        assert_eq!(classify(Path::new("multi_4_nodes_metrics.json")), Ok(Format::LegacyMetrics));
+        assert_eq!(classify(Path::new("benchmark_results.json")), Ok(Format::JsonRecords));
+        assert_eq!(classify(Path::new("manifest.json")), Ok(Format::PairedManifest));
+        assert!(classify(Path::new("comparison.csv")).is_err());
+        assert!(classify(Path::new("x_summary.txt")).is_err());
+    }
+}

@@ -1,0 +1,381 @@
+//! Ingest: any mix of result files and directories in, unified records and
+//! a complete account of what happened to every input record out.
+//!
+//! Files are grouped by folder and folders are read in parallel (rayon):
+//! a folder is the unit because `repro_manifest.json` applies to the
+//! records beside it and a `unified_results.csv` is the twin of the
+//! `unified_results.jsonl` beside it. Paired-run manifests apply to every
+//! folder below theirs. Output order follows the sorted walk, so results
+//! are deterministic whatever the thread timing.
+
+pub mod csv;
+pub mod discover;
+pub mod json_doc;
+pub mod jsonl;
+pub mod legacy;
+pub mod manifest;
+pub mod sink;
+
+use crate::model::normalize::{Context, PairedConfig, ReproManifest};
+use crate::model::{FileId, Problem, ProblemKind, Severity, UnifiedRecord};
+use discover::{path_facts, Entry, Format};
+pub use discover::WalkError;
+pub use manifest::PairedRun;
+use rayon::prelude::*;
+use serde::Serialize;
+use sink::{twin_key, FileSink, Tally};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+/// One input file and what became of it.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileSummary {
+    pub path: String,
+    pub format: Format,
+    #[serde(flatten)]
+    pub tally: Tally,
+    /// Why a file was not read (for `format: skipped`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+}
+
+/// Record totals over all files. `read = accepted + rejected`; twins and
+/// duplicates are entries folded into a record already counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub read: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub twins_merged: u64,
+    pub duplicates: u64,
+}
+
+/// Everything ingest learned.
+#[derive(Debug, Default)]
+pub struct IngestReport {
+    /// The arguments as given.
+    pub inputs: Vec<String>,
+    /// Every file found, in walk order; `FileId(i)` is `files[i]`.
+    pub files: Vec<FileSummary>,
+    pub records: Vec<UnifiedRecord>,
+    pub problems: Vec<Problem>,
+    pub totals: Totals,
+    pub paired_runs: Vec<PairedRun>,
+}
+
+impl IngestReport {
+    pub fn errors(&self) -> usize {
+        self.problems.iter().filter(|p| p.severity == Severity::Error).count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.problems.iter().filter(|p| p.severity == Severity::Warning).count()
+    }
+
+    pub fn file(&self, id: FileId) -> &FileSummary {
+        &self.files[id.0 as usize]
+    }
+}
+
+/// Options for [`ingest`].
+#[derive(Clone, Debug, Default)]
+pub struct IngestOptions {
+    /// Show a progress bar on stderr (only when it is a terminal).
+    pub progress: bool,
+}
+
+struct DirOutput {
+    files: Vec<(usize, FileSummary)>,
+    records: Vec<UnifiedRecord>,
+    problems: Vec<Problem>,
+    paired: Vec<PairedRun>,
+}
+
+/// Read every input. Fails only when an argument cannot be reached at all
+/// (exit code 2); everything else is reported in the returned problems.
+pub fn ingest(inputs: &[PathBuf], options: &IngestOptions) -> Result<IngestReport, WalkError> {
+    let (entries, unreadable) = discover::walk(inputs)?;
+
+    let mut problems: Vec<Problem> = unreadable
+        .into_iter()
+        .map(|(file, message)| Problem {
+            file,
+            line: None,
+            severity: Severity::Error,
+            kind: ProblemKind::Unreadable,
+            message: format!("cannot read: {message}"),
+        })
+        .collect();
+
+    // Paired manifests first: they apply to the folders below them.
+    let mut paired_by_dir: HashMap<PathBuf, PairedRun> = HashMap::new();
+    let mut dir_outputs_first: Vec<DirOutput> = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        if e.format == Ok(Format::PairedManifest) {
+            let mut sink = FileSink::new(FileId(i as u32), &e.display);
+            let is_failure = e.path.file_name().map(|n| n == "failure_report.json").unwrap_or(false);
+            let run = match std::fs::read(&e.path) {
+                Ok(bytes) => manifest::read_paired(&bytes, &mut sink, is_failure),
+                Err(err) => {
+                    sink.error(None, ProblemKind::Unreadable, format!("cannot read: {err}"));
+                    None
+                }
+            };
+            sink.finish();
+            if let Some(run) = &run {
+                let dir = e.path.parent().map(Path::to_path_buf).unwrap_or_default();
+                paired_by_dir.insert(dir, run.clone());
+            }
+            dir_outputs_first.push(DirOutput {
+                files: vec![(i, summary(e, Format::PairedManifest, sink.tally, None))],
+                records: Vec::new(),
+                problems: sink.problems,
+                paired: run.into_iter().collect(),
+            });
+        }
+    }
+
+    let mut by_dir: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        if e.format != Ok(Format::PairedManifest) {
+            by_dir.entry(e.path.parent().map(Path::to_path_buf).unwrap_or_default()).or_default().push(i);
+        }
+    }
+    let dirs: Vec<(PathBuf, Vec<usize>)> = by_dir.into_iter().collect();
+
+    let bar = progress_bar(options.progress, dirs.len() as u64);
+    let outputs: Vec<DirOutput> = dirs
+        .par_iter()
+        .map(|(dir, idxs)| {
+            let paired = nearest_paired(dir, &paired_by_dir).map(|r| &r.config);
+            let out = read_dir(&entries, idxs, paired);
+            if let Some(bar) = &bar {
+                bar.inc(1);
+            }
+            out
+        })
+        .collect();
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+
+    let mut files: Vec<Option<FileSummary>> = vec![None; entries.len()];
+    let total_records: usize = outputs.iter().map(|o| o.records.len()).sum();
+    let mut records = Vec::with_capacity(total_records);
+    let mut paired_runs = Vec::new();
+    let mut per_file_problems: Vec<Vec<Problem>> = vec![Vec::new(); entries.len()];
+    for out in dir_outputs_first.into_iter().chain(outputs) {
+        let first_file = out.files.first().map(|(i, _)| *i);
+        for (i, s) in out.files {
+            files[i] = Some(s);
+        }
+        records.extend(out.records);
+        paired_runs.extend(out.paired);
+        if let Some(first) = first_file {
+            per_file_problems[first].extend(out.problems);
+        }
+    }
+    for group in per_file_problems {
+        problems.extend(group);
+    }
+    let files: Vec<FileSummary> = files.into_iter().map(|f| f.expect("every entry summarized")).collect();
+
+    let mut totals = Totals::default();
+    for f in files.iter().filter(|f| f.format.holds_records()) {
+        totals.accepted += f.tally.accepted;
+        totals.rejected += f.tally.rejected;
+        totals.twins_merged += f.tally.twins_merged;
+        totals.duplicates += f.tally.duplicates;
+    }
+    totals.read = totals.accepted + totals.rejected;
+
+    Ok(IngestReport {
+        inputs: inputs.iter().map(|p| p.display().to_string()).collect(),
+        files,
+        records,
+        problems,
+        totals,
+        paired_runs,
+    })
+}
+
+fn progress_bar(wanted: bool, len: u64) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !wanted || !std::io::stderr().is_terminal() || len < 2 {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} reading {pos}/{len} folders {wide_bar} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}
+
+fn nearest_paired<'a>(dir: &Path, paired: &'a HashMap<PathBuf, PairedRun>) -> Option<&'a PairedRun> {
+    if paired.is_empty() {
+        return None;
+    }
+    dir.ancestors().find_map(|d| paired.get(d))
+}
+
+fn summary(e: &Entry, format: Format, tally: Tally, skipped: Option<String>) -> FileSummary {
+    FileSummary { path: e.display.clone(), format, tally, skipped }
+}
+
+fn open(path: &Path) -> std::io::Result<BufReader<File>> {
+    Ok(BufReader::with_capacity(1 << 20, File::open(path)?))
+}
+
+/// Read the files of one folder.
+fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>) -> DirOutput {
+    let mut out = DirOutput { files: Vec::new(), records: Vec::new(), problems: Vec::new(), paired: Vec::new() };
+    let first_path = &entries[idxs[0]].path;
+    let facts = path_facts(first_path);
+
+    // 1. repro manifest beside the records.
+    let mut repro: Option<ReproManifest> = None;
+    for &i in idxs.iter().filter(|&&i| entries[i].format == Ok(Format::ReproManifest)) {
+        let e = &entries[i];
+        let mut sink = FileSink::new(FileId(i as u32), &e.display);
+        match std::fs::read(&e.path) {
+            Ok(bytes) => repro = manifest::read_repro(&bytes, &mut sink).or(repro),
+            Err(err) => sink.error(None, ProblemKind::Unreadable, format!("cannot read: {err}")),
+        }
+        finish(&mut out, i, e, Format::ReproManifest, sink, None);
+    }
+    let ctx = Context {
+        path_backend: facts.backend,
+        path_run_id: facts.run_id,
+        path_config_hash: facts.config_hash,
+        path_experiment: facts.experiment,
+        repro: repro.as_ref(),
+        paired,
+        seed_optional: false,
+    };
+
+    // 2. JSONL, remembering twin keys for the CSV of the same stem.
+    let csv_stems: HashSet<String> = idxs
+        .iter()
+        .filter(|&&i| entries[i].format == Ok(Format::UnifiedCsv))
+        .filter_map(|&i| stem(&entries[i].path))
+        .collect();
+    let mut twins: HashMap<String, HashSet<u128>> = HashMap::new();
+    for &i in idxs.iter().filter(|&&i| entries[i].format == Ok(Format::UnifiedJsonl)) {
+        let e = &entries[i];
+        let mut sink = FileSink::new(FileId(i as u32), &e.display);
+        match open(&e.path) {
+            Ok(reader) => {
+                if let Err(err) = jsonl::read(reader, &mut sink, &ctx) {
+                    sink.error(None, ProblemKind::Unreadable, format!("read failed part-way: {err}"));
+                }
+            }
+            Err(err) => sink.error(None, ProblemKind::Unreadable, format!("cannot read: {err}")),
+        }
+        if let Some(s) = stem(&e.path).filter(|s| csv_stems.contains(s)) {
+            twins.entry(s).or_default().extend(sink.records.iter().map(twin_key));
+        }
+        finish(&mut out, i, e, Format::UnifiedJsonl, sink, None);
+    }
+
+    // 3. CSV, folding twins.
+    for &i in idxs.iter().filter(|&&i| entries[i].format == Ok(Format::UnifiedCsv)) {
+        let e = &entries[i];
+        let mut sink = FileSink::new(FileId(i as u32), &e.display);
+        let twin_set = stem(&e.path).and_then(|s| twins.get(&s));
+        match open(&e.path) {
+            Ok(reader) => {
+                if let Err(err) = csv::read(reader, &mut sink, &ctx, twin_set) {
+                    sink.error(None, ProblemKind::Unreadable, format!("read failed part-way: {err}"));
+                }
+            }
+            Err(err) => sink.error(None, ProblemKind::Unreadable, format!("cannot read: {err}")),
+        }
+        finish(&mut out, i, e, Format::UnifiedCsv, sink, None);
+    }
+    drop(twins);
+
+    // 4. JSON documents.
+    for &i in idxs.iter().filter(|&&i| entries[i].format == Ok(Format::JsonRecords)) {
+        let e = &entries[i];
+        let mut sink = FileSink::new(FileId(i as u32), &e.display);
+        let (format, skipped) = match std::fs::read(&e.path) {
+            Ok(bytes) => match json_doc::read(&bytes, &mut sink, &ctx) {
+                json_doc::Sniffed::Records => (Format::JsonRecords, None),
+                json_doc::Sniffed::NotRecords(reason) => (Format::Skipped, Some(reason)),
+            },
+            Err(err) => {
+                sink.error(None, ProblemKind::Unreadable, format!("cannot read: {err}"));
+                (Format::JsonRecords, None)
+            }
+        };
+        finish(&mut out, i, e, format, sink, skipped);
+    }
+
+    // 5. Legacy results, each metrics file with its latencies CSV.
+    let mut latencies: HashMap<String, legacy::TaskLatencies> = HashMap::new();
+    let metric_stems: HashSet<String> = idxs
+        .iter()
+        .filter(|&&i| entries[i].format == Ok(Format::LegacyMetrics))
+        .filter_map(|&i| legacy_stem(&entries[i].path, "_metrics.json"))
+        .collect();
+    for &i in idxs.iter().filter(|&&i| entries[i].format == Ok(Format::LegacyLatencies)) {
+        let e = &entries[i];
+        let mut sink = FileSink::new(FileId(i as u32), &e.display);
+        match open(&e.path).and_then(|r| legacy::read_latencies(r, &mut sink)) {
+            Ok(l) => {
+                let key = legacy_stem(&e.path, "_latencies.csv").unwrap_or_default();
+                if metric_stems.contains(&key) {
+                    latencies.insert(key, l);
+                } else {
+                    sink.warning(
+                        None,
+                        ProblemKind::Suspicious,
+                        "no <name>_metrics.json beside it; these per-task latencies belong to no run and are not used",
+                    );
+                }
+            }
+            Err(err) => sink.error(None, ProblemKind::Unreadable, format!("cannot read: {err}")),
+        }
+        finish(&mut out, i, e, Format::LegacyLatencies, sink, None);
+    }
+    for &i in idxs.iter().filter(|&&i| entries[i].format == Ok(Format::LegacyMetrics)) {
+        let e = &entries[i];
+        let mut sink = FileSink::new(FileId(i as u32), &e.display);
+        let lat = legacy_stem(&e.path, "_metrics.json").and_then(|k| latencies.remove(&k));
+        match std::fs::read(&e.path) {
+            Ok(bytes) => legacy::read_metrics(&bytes, &e.path, &facts, &ctx, lat, &mut sink),
+            Err(err) => sink.error(None, ProblemKind::Unreadable, format!("cannot read: {err}")),
+        }
+        finish(&mut out, i, e, Format::LegacyMetrics, sink, None);
+    }
+
+    // 6. Everything else is listed as skipped, with the reason.
+    for &i in idxs {
+        let e = &entries[i];
+        if let Err(reason) = &e.format {
+            out.files.push((i, summary(e, Format::Skipped, Tally::default(), Some(reason.clone()))));
+        }
+    }
+    out.files.sort_by_key(|(i, _)| *i);
+    out.problems.sort_by_key(|p| (p.file.clone(), p.line.unwrap_or(0)));
+    out.records.sort_by_key(|r| r.source);
+    out
+}
+
+fn finish(out: &mut DirOutput, i: usize, e: &Entry, format: Format, mut sink: FileSink<'_>, skipped: Option<String>) {
+    sink.finish();
+    out.files.push((i, summary(e, format, sink.tally, skipped)));
+    out.problems.extend(sink.problems);
+    out.records.append(&mut sink.records);
+}
+
+fn stem(path: &Path) -> Option<String> {
+    path.file_stem().and_then(|s| s.to_str()).map(str::to_string)
+}
+
+fn legacy_stem(path: &Path, suffix: &str) -> Option<String> {
+    path.file_name()?.to_str()?.strip_suffix(suffix).map(str::to_string)
+}

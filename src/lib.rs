@@ -1,0 +1,11 @@
+//! sagereport: benchmark result directories in, trustworthy comparisons out.
+//!
+//! Pipeline stages, one module each: [`ingest`] reads every result format
+//! into [`model`]'s unified record; `analysis` computes statistics and
+//! mismatch checks; `render` writes each output; [`cli`] wires them to
+//! commands. [`synth`] writes realistic result trees for tests and benchmarks.
+
+pub mod cli;
+pub mod ingest;
+pub mod model;
+pub mod synth;

@@ -1,0 +1,339 @@
+//! A record as read, before validation: every field the formats can carry,
+//! each as the input wrote it. JSON lines and CSV rows both fill this one
+//! shape, so validation ([`super::normalize`]) is written once.
+
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::fmt;
+
+/// One field value as the input wrote it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Val<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    /// A JSON string: a number here is accepted with a warning.
+    Str(Cow<'a, str>),
+    /// A CSV cell: untyped text, where numbers are expected; empty means null.
+    Cell(&'a str),
+    /// An object or array where a scalar was expected.
+    Compound,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Val<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Val<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E>(self) -> Result<Val<'a>, E> {
+                Ok(Val::Null)
+            }
+            fn visit_none<E>(self) -> Result<Val<'a>, E> {
+                Ok(Val::Null)
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Val<'a>, E> {
+                Ok(Val::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Val<'a>, E> {
+                Ok(Val::Int(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Val<'a>, E> {
+                Ok(Val::UInt(v))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Val<'a>, E> {
+                Ok(Val::Float(v))
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Val<'a>, E> {
+                Ok(Val::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Val<'a>, E> {
+                Ok(Val::Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Val<'a>, E> {
+                Ok(Val::Str(Cow::Owned(v)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Val<'a>, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Val::Compound)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Val<'a>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Val::Compound)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// Dimension fields as they appear under varying names in the record's top
+/// level, in `metadata`/`extra`, and in a nested `config`/`run_config`.
+#[derive(Debug, Default)]
+pub struct DimFields<'a> {
+    pub experiment: Option<Val<'a>>,
+    pub pipeline: Option<Val<'a>>,
+    pub pipeline_type: Option<Val<'a>>,
+    pub scheduler: Option<Val<'a>>,
+    pub scheduler_name: Option<Val<'a>>,
+    pub scheduler_type: Option<Val<'a>>,
+    pub scheduler_strategy: Option<Val<'a>>,
+    pub load_level: Option<Val<'a>>,
+    pub concurrency: Option<Val<'a>>,
+    pub concurrent_jobs: Option<Val<'a>>,
+    pub start_delay: Option<Val<'a>>,
+    pub task_complexity: Option<Val<'a>>,
+    pub num_tasks: Option<Val<'a>>,
+    pub total_tasks: Option<Val<'a>>,
+    pub successful_tasks: Option<Val<'a>>,
+    pub failed_tasks: Option<Val<'a>>,
+    pub warmup_items: Option<Val<'a>>,
+    pub parity_batch_size: Option<Val<'a>>,
+    pub shuffle_version: Option<Val<'a>>,
+    pub pipeline_stages: Option<Val<'a>>,
+    pub avg_latency_ms: Option<Val<'a>>,
+    pub scheduling_ms: Option<Val<'a>>,
+    pub queue_ms: Option<Val<'a>>,
+    pub execution_ms: Option<Val<'a>>,
+    pub node_distribution: Option<&'a RawValue>,
+    pub balance_score: Option<Val<'a>>,
+}
+
+/// The fields of one unified record as read.
+#[derive(Debug, Default)]
+pub struct RawRecord<'a> {
+    pub backend: Option<Val<'a>>,
+    pub workload: Option<Val<'a>>,
+    pub run_id: Option<Val<'a>>,
+    pub seed: Option<Val<'a>>,
+    pub nodes: Option<Val<'a>>,
+    pub parallelism: Option<Val<'a>>,
+    pub throughput: Option<Val<'a>>,
+    pub latency_p50: Option<Val<'a>>,
+    pub latency_p95: Option<Val<'a>>,
+    pub latency_p99: Option<Val<'a>>,
+    pub success_rate: Option<Val<'a>>,
+    pub duration_seconds: Option<Val<'a>>,
+    pub timestamp: Option<Val<'a>>,
+    pub config_hash: Option<Val<'a>>,
+    pub backend_hash: Option<Val<'a>>,
+    pub metadata: Option<&'a RawValue>,
+    pub extra: Option<&'a RawValue>,
+    pub config: Option<&'a RawValue>,
+    pub run_config: Option<&'a RawValue>,
+    /// Dimensions written at the top level (runner output, CSV columns).
+    pub top_dims: DimFields<'a>,
+}
+
+impl<'de> Deserialize<'de> for RawRecord<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawRecord<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object (one unified record)")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = RawRecord::default();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "metadata" => out.metadata = Some(map.next_value()?),
+                        "extra" => out.extra = Some(map.next_value()?),
+                        "config" => out.config = Some(map.next_value()?),
+                        "run_config" => out.run_config = Some(map.next_value()?),
+                        "node_distribution" => out.top_dims.node_distribution = Some(map.next_value()?),
+                        name => {
+                            let value: Val<'de> = map.next_value()?;
+                            // Unknown top-level keys are ignored, as upstream's reader does.
+                            out.set(name, value);
+                        }
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Names of the required fields, in the order SPEC §3 lists them (also the
+/// order of the unified CSV header).
+pub const REQUIRED_FIELDS: [&str; 13] = [
+    "backend",
+    "workload",
+    "run_id",
+    "seed",
+    "nodes",
+    "parallelism",
+    "throughput",
+    "latency_p50",
+    "latency_p95",
+    "latency_p99",
+    "success_rate",
+    "duration_seconds",
+    "timestamp",
+];
+
+/// The unified CSV header (SPEC §2).
+pub const CSV_COLUMNS: [&str; 15] = [
+    "backend",
+    "workload",
+    "run_id",
+    "seed",
+    "nodes",
+    "parallelism",
+    "throughput",
+    "latency_p50",
+    "latency_p95",
+    "latency_p99",
+    "success_rate",
+    "duration_seconds",
+    "timestamp",
+    "config_hash",
+    "backend_hash",
+];
+
+impl<'a> RawRecord<'a> {
+    /// Set a field by its unified name (CSV columns). Returns false for a
+    /// name that is neither a record field nor a known dimension.
+    pub fn set(&mut self, name: &str, value: Val<'a>) -> bool {
+        let slot = match name {
+            "backend" => &mut self.backend,
+            "workload" => &mut self.workload,
+            "run_id" => &mut self.run_id,
+            "seed" => &mut self.seed,
+            "nodes" => &mut self.nodes,
+            "parallelism" => &mut self.parallelism,
+            "throughput" => &mut self.throughput,
+            "latency_p50" => &mut self.latency_p50,
+            "latency_p95" => &mut self.latency_p95,
+            "latency_p99" => &mut self.latency_p99,
+            "success_rate" => &mut self.success_rate,
+            "duration_seconds" => &mut self.duration_seconds,
+            "timestamp" => &mut self.timestamp,
+            "config_hash" => &mut self.config_hash,
+            "backend_hash" => &mut self.backend_hash,
+            other => return self.top_dims.set(other, value),
+        };
+        *slot = Some(value);
+        true
+    }
+}
+
+impl<'a> DimFields<'a> {
+    /// Set a dimension by any of its accepted names.
+    pub fn set(&mut self, name: &str, value: Val<'a>) -> bool {
+        let slot = match name {
+            "experiment" => &mut self.experiment,
+            "pipeline" => &mut self.pipeline,
+            "pipeline_type" => &mut self.pipeline_type,
+            "scheduler" => &mut self.scheduler,
+            "scheduler_name" => &mut self.scheduler_name,
+            "scheduler_type" => &mut self.scheduler_type,
+            "scheduler_strategy" => &mut self.scheduler_strategy,
+            "load_level" => &mut self.load_level,
+            "concurrency" => &mut self.concurrency,
+            "concurrent_jobs" | "num_jobs" | "num_concurrent_jobs" | "num_pipelines" => {
+                &mut self.concurrent_jobs
+            }
+            "start_delay" | "start_delay_s" | "start_delay_seconds" | "delay" => &mut self.start_delay,
+            "task_complexity" => &mut self.task_complexity,
+            "num_tasks" | "tasks" | "items" => &mut self.num_tasks,
+            "total_tasks" => &mut self.total_tasks,
+            "successful_tasks" => &mut self.successful_tasks,
+            "failed_tasks" => &mut self.failed_tasks,
+            "warmup_items" | "warmup_tasks" => &mut self.warmup_items,
+            "parity_batch_size" | "batch_size" => &mut self.parity_batch_size,
+            "shuffle_version" | "deterministic_shuffle_version" | "sampling_strategy" => {
+                &mut self.shuffle_version
+            }
+            "pipeline_stages" => &mut self.pipeline_stages,
+            "avg_latency_ms" | "avg_latency" => &mut self.avg_latency_ms,
+            "scheduling_ms" | "avg_scheduling_latency_ms" | "scheduling_latency_ms" => {
+                &mut self.scheduling_ms
+            }
+            "queue_ms" | "avg_queue_latency_ms" | "queue_latency_ms" | "queueing_ms" => &mut self.queue_ms,
+            "execution_ms" | "avg_execution_latency_ms" | "execution_latency_ms" => &mut self.execution_ms,
+            "balance_score" | "node_balance_score" | "balance" => &mut self.balance_score,
+            _ => return false,
+        };
+        *slot = Some(value);
+        true
+    }
+
+    /// Fill every field this one lacks from `other` (earlier sources win).
+    pub fn fill_from(&mut self, other: DimFields<'a>) {
+        macro_rules! fill {
+            ($($f:ident),*) => { $( if self.$f.is_none() { self.$f = other.$f; } )* };
+        }
+        fill!(
+            experiment, pipeline, pipeline_type, scheduler, scheduler_name, scheduler_type,
+            scheduler_strategy, load_level, concurrency, concurrent_jobs, start_delay,
+            task_complexity, num_tasks, total_tasks, successful_tasks, failed_tasks, warmup_items,
+            parity_batch_size, shuffle_version, pipeline_stages, avg_latency_ms, scheduling_ms,
+            queue_ms, execution_ms, node_distribution, balance_score
+        );
+    }
+}
+
+/// Wrapper so [`DimFields`] can be read from an object that may also hold
+/// nested config objects.
+#[derive(Debug, Default)]
+pub struct DimFieldsFlat<'a> {
+    pub own: DimFields<'a>,
+    pub nested: Vec<&'a RawValue>,
+}
+
+impl<'de> Deserialize<'de> for DimFieldsFlat<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DimFieldsFlat<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = DimFieldsFlat::default();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "config" | "run_config" | "raw_metrics" | "workload_config" => {
+                            let raw: &'de RawValue = map.next_value()?;
+                            out.nested.push(raw);
+                        }
+                        "node_distribution" => {
+                            let raw: &'de RawValue = map.next_value()?;
+                            out.own.node_distribution.get_or_insert(raw);
+                        }
+                        name => {
+                            let value: Val<'de> = map.next_value()?;
+                            // First occurrence of a field (or its alias) wins.
+                            let mut probe = DimFields::default();
+                            if probe.set(name, value) {
+                                out.own.fill_from(probe);
+                            }
+                        }
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Read the dimensions of a free-form object, its nested config objects
+/// filling what it does not say itself.
+pub fn dims_of_object(raw: &RawValue) -> Result<DimFields<'_>, serde_json::Error> {
+    let flat: DimFieldsFlat<'_> = serde_json::from_str(raw.get())?;
+    let mut dims = flat.own;
+    for nested in flat.nested {
+        if let Ok(inner) = serde_json::from_str::<DimFieldsFlat<'_>>(nested.get()) {
+            dims.fill_from(inner.own);
+        }
+    }
+    Ok(dims)
+}

@@ -1,0 +1,165 @@
+//! The unified record (SPEC §3) after validation and normalization.
+
+use super::config_hash::WorkloadShape;
+use super::dimensions::Dimensions;
+use super::intern::Sym;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Index of an input file in [`crate::ingest::IngestReport::files`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub u32);
+
+/// Where a record came from: its file and 1-based line (the CSV header is
+/// line 1; for a JSON document, the line where the record's object opens).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SourceRef {
+    pub file: FileId,
+    pub line: u32,
+}
+
+/// One accepted benchmark run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnifiedRecord {
+    pub backend: Sym,
+    pub workload: Sym,
+    pub run_id: Sym,
+    /// `None` only for legacy `*_metrics.json` results, which carry no seed.
+    pub seed: Option<u64>,
+    pub nodes: u32,
+    pub parallelism: u32,
+    /// items/s
+    pub throughput: f64,
+    /// ms
+    pub latency_p50: Option<f64>,
+    pub latency_p95: Option<f64>,
+    pub latency_p99: Option<f64>,
+    /// fraction in [0, 1]
+    pub success_rate: Option<f64>,
+    pub duration_seconds: f64,
+    /// ISO-8601 as written by the input.
+    pub timestamp: Box<str>,
+    /// Upstream's `config_hash`, kept as given (it includes the backend name).
+    pub config_hash: Option<Sym>,
+    pub backend_hash: Option<Sym>,
+    /// Backend-neutral sha256 of the workload shape.
+    pub shape_hash: Sym,
+    /// `run_id=` and `config_hash=` path segments above the file.
+    pub path_run_id: Option<Sym>,
+    pub path_config_hash: Option<Sym>,
+    /// The free-form objects as written (upstream uses both names).
+    pub metadata: Option<Sym>,
+    pub extra: Option<Sym>,
+    pub dims: DimsId,
+    pub measured: Option<Box<Measured>>,
+    pub source: SourceRef,
+}
+
+/// Per-run measurements beyond the required fields; absent for most
+/// unified records, so they live behind one pointer.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Measured {
+    pub successful_tasks: Option<u64>,
+    pub failed_tasks: Option<u64>,
+    pub avg_latency_ms: Option<f64>,
+    pub scheduling_ms: Option<f64>,
+    pub queue_ms: Option<f64>,
+    pub execution_ms: Option<f64>,
+    pub node_distribution: Option<Box<[(Sym, u64)]>>,
+    pub balance_score: Option<f64>,
+    /// Per-task end-to-end latencies in ms (legacy results), held once.
+    pub task_latencies_ms: Option<Box<[f64]>>,
+}
+
+impl Measured {
+    pub fn is_empty(&self) -> bool {
+        *self == Measured::default()
+    }
+}
+
+impl UnifiedRecord {
+    pub fn dimensions(&self) -> Arc<Dimensions> {
+        self.dims.get()
+    }
+
+    pub fn shape(&self) -> WorkloadShape {
+        let dims = self.dimensions();
+        WorkloadShape {
+            workload: self.workload,
+            seed: self.seed,
+            nodes: self.nodes,
+            parallelism: self.parallelism,
+            num_tasks: dims.num_tasks,
+            warmup_items: dims.warmup_items,
+            parity_batch_size: dims.parity_batch_size,
+            scheduler: dims.scheduler,
+        }
+    }
+}
+
+/// Interned [`Dimensions`]: the grouping dimensions repeat across all the
+/// records of a run, so each distinct set is stored once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DimsId(u32);
+
+type DimsTable = (Vec<Arc<Dimensions>>, HashMap<Arc<Dimensions>, u32>);
+
+fn dims_table() -> &'static Mutex<DimsTable> {
+    static TABLE: OnceLock<Mutex<DimsTable>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let none = Arc::new(Dimensions::default());
+        Mutex::new((vec![Arc::clone(&none)], HashMap::from([(none, 0)])))
+    })
+}
+
+impl DimsId {
+    pub const NONE: DimsId = DimsId(0);
+
+    pub fn intern(dims: Dimensions) -> DimsId {
+        thread_local! {
+            static CACHE: RefCell<HashMap<Dimensions, DimsId>> = RefCell::new(HashMap::new());
+        }
+        if let Some(id) = CACHE.with(|c| c.borrow().get(&dims).copied()) {
+            return id;
+        }
+        let id = {
+            let mut table = dims_table().lock().unwrap_or_else(|e| e.into_inner());
+            let (all, index) = &mut *table;
+            match index.get(&dims) {
+                Some(&id) => DimsId(id),
+                None => {
+                    let id = all.len() as u32;
+                    let shared = Arc::new(dims.clone());
+                    all.push(Arc::clone(&shared));
+                    index.insert(shared, id);
+                    DimsId(id)
+                }
+            }
+        };
+        CACHE.with(|c| c.borrow_mut().insert(dims, id));
+        id
+    }
+
+    pub fn get(self) -> Arc<Dimensions> {
+        let table = dims_table().lock().unwrap_or_else(|e| e.into_inner());
+        Arc::clone(&table.0[self.0 as usize])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::dimensions::Scheduler;
+
+    #[test]
+    fn equal_dimensions_share_one_id() {
+        let a = Dimensions { scheduler: Some(Scheduler::Fifo), num_tasks: Some(10), ..Default::default() };
+        let b = a.clone();
+        let c = Dimensions { scheduler: Some(Scheduler::Priority), ..a.clone() };
+        assert_eq!(DimsId::intern(a.clone()), DimsId::intern(b));
+        assert_ne!(DimsId::intern(a.clone()), DimsId::intern(c));
+        assert_eq!(*DimsId::intern(a.clone()).get(), a);
+        assert_eq!(DimsId::intern(Dimensions::default()), DimsId::NONE);
+    }
+}
