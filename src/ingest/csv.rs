@@ -9,6 +9,57 @@ use crate::model::ProblemKind;
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
 
+/// Line numbers for CSV records. The csv crate's own `Position::line`
+/// lags by one after each CRLF row, so lines are counted here from the
+/// bytes: a record starting at byte `b` is on line 1 + the number of `\n`
+/// at offsets ≤ `b` (≤, because after a CRLF the crate's offset points at
+/// the `\n`). Newline offsets are kept only for the read-ahead window.
+pub struct LineTracker<R> {
+    inner: R,
+    state: std::rc::Rc<std::cell::RefCell<LineState>>,
+}
+
+#[derive(Default)]
+pub struct LineState {
+    consumed: u64,
+    pending: std::collections::VecDeque<u64>,
+    counted: u64,
+}
+
+/// Handle to ask a [`LineTracker`] for the line of a byte offset.
+#[derive(Clone)]
+pub struct Lines(std::rc::Rc<std::cell::RefCell<LineState>>);
+
+impl<R: std::io::Read> LineTracker<R> {
+    pub fn new(inner: R) -> (Self, Lines) {
+        let state = std::rc::Rc::new(std::cell::RefCell::new(LineState::default()));
+        (LineTracker { inner, state: state.clone() }, Lines(state))
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for LineTracker<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut st = self.state.borrow_mut();
+        let base = st.consumed;
+        st.pending.extend(memchr::memchr_iter(b'\n', &buf[..n]).map(|i| base + i as u64));
+        st.consumed += n as u64;
+        Ok(n)
+    }
+}
+
+impl Lines {
+    /// Line of a record starting at `byte` (queries must not go backwards).
+    pub fn line_at(&self, byte: u64) -> u32 {
+        let mut st = self.0.borrow_mut();
+        while st.pending.front().is_some_and(|&nl| nl <= byte) {
+            st.pending.pop_front();
+            st.counted += 1;
+        }
+        (st.counted + 1) as u32
+    }
+}
+
 /// Skip a UTF-8 byte-order mark at the start of `reader`.
 pub fn skip_bom(reader: &mut impl BufRead) -> std::io::Result<()> {
     let head = reader.fill_buf()?;
@@ -27,7 +78,8 @@ pub fn read(
     twins: Option<&HashSet<u128>>,
 ) -> std::io::Result<()> {
     skip_bom(&mut reader)?;
-    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(reader);
+    let (tracked, lines) = LineTracker::new(reader);
+    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(tracked);
     let mut row = csv::StringRecord::new();
 
     let header: Vec<String> = match csv.read_record(&mut row) {
@@ -76,12 +128,12 @@ pub fn read(
     let mut last_line = 1u32;
     loop {
         let more = csv.read_record(&mut row);
-        let line = row.position().map(|p| p.line() as u32).unwrap_or(last_line + 1);
+        let line = row.position().map(|p| lines.line_at(p.byte())).unwrap_or(last_line + 1);
         match more {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map(|p| p.line() as u32).unwrap_or(last_line + 1);
+                let line = e.position().map(|p| lines.line_at(p.byte())).unwrap_or(last_line + 1);
                 sink.tally.records += 1;
                 sink.tally.rejected += 1;
                 sink.error(Some(line), ProblemKind::MalformedCsv, format!("row is not valid CSV: {}", csv_error_kind(&e)));
@@ -119,10 +171,13 @@ pub fn read(
         for (name, cell) in header.iter().zip(row.iter()) {
             raw.set(name, Val::Cell(cell));
         }
+        let problems_before = sink.problems.len();
         if let Some(index) = sink.take(raw, ctx, line) {
             if let Some(twins) = twins {
                 if twins.contains(&twin_key(&sink.records[index])) {
-                    // The JSONL record already counts; this row is its copy.
+                    // The JSONL record already counts, with its warnings;
+                    // this row is its copy.
+                    sink.problems.truncate(problems_before);
                     sink.records.pop();
                     sink.tally.accepted -= 1;
                     sink.tally.twins_merged += 1;
@@ -137,5 +192,26 @@ fn csv_error_kind(e: &csv::Error) -> String {
     match e.kind() {
         csv::ErrorKind::Utf8 { .. } => "text is not UTF-8 (re-save the file as UTF-8)".into(),
         _ => e.to_string(),
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_right_with_crlf_and_lf() {
+        for data in ["a,b\r\n1,2\r\n3,4\r\n", "a,b\n1,2\n3,4\n", "a,b\n\"x\ny\",2\n3,4"] {
+            let (tracked, lines) = LineTracker::new(data.as_bytes());
+            let mut r = ::csv::ReaderBuilder::new().has_headers(false).from_reader(tracked);
+            let mut row = ::csv::StringRecord::new();
+            let mut got = vec![];
+            while r.read_record(&mut row).unwrap() {
+                got.push(lines.line_at(row.position().unwrap().byte()));
+            }
+            let want = if data.contains("\"x") { vec![1, 2, 4] } else { vec![1, 2, 3] };
+            assert_eq!(got, want, "{data:?}");
+        }
     }
 }

@@ -106,7 +106,8 @@ pub struct TaskLatencies {
 /// `task_index,total_latency_ms,scheduling_latency_ms,execution_latency_ms`).
 pub fn read_latencies(mut reader: impl BufRead, sink: &mut FileSink<'_>) -> std::io::Result<TaskLatencies> {
     super::csv::skip_bom(&mut reader)?;
-    let mut csv = ::csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(reader);
+    let (tracked, lines) = super::csv::LineTracker::new(reader);
+    let mut csv = ::csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(tracked);
     let mut row = ::csv::StringRecord::new();
     let mut total = Vec::new();
     let header: Vec<String> = match csv.read_record(&mut row) {
@@ -122,14 +123,14 @@ pub fn read_latencies(mut reader: impl BufRead, sink: &mut FileSink<'_>) -> std:
     };
     loop {
         let more = csv.read_record(&mut row);
-        let line = row.position().map(|p| p.line() as u32).unwrap_or(0);
+        let line = row.position().map(|p| lines.line_at(p.byte())).unwrap_or(0);
         match more {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
                 sink.tally.records += 1;
                 sink.tally.rejected += 1;
-                let line = e.position().map(|p| p.line() as u32).unwrap_or(line);
+                let line = e.position().map(|p| lines.line_at(p.byte())).unwrap_or(line);
                 sink.error(Some(line), ProblemKind::MalformedCsv, format!("row is not valid CSV: {e}"));
                 continue;
             }

@@ -128,7 +128,7 @@ fn parse_text_number(field: &'static str, s: &str, out: &mut Findings, is_json_s
     if is_non_finite_word(s) {
         out.error(
             ProblemKind::NonFinite,
-            format!("{field} is {:?}; write null for a value that was not measured", s.trim()),
+            format!("{field} is {}; write null for a value that was not measured", s.trim()),
         );
         return Err(());
     }

@@ -1,0 +1,254 @@
+//! `sagereport validate` end to end: the binary on files written here, one
+//! fault kind at a time, each asserted at its exact file:line.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+const HEADER: &str = "backend,workload,run_id,seed,nodes,parallelism,throughput,latency_p50,latency_p95,latency_p99,success_rate,duration_seconds,timestamp,config_hash,backend_hash";
+
+fn record(run_id: &str) -> String {
+    format!(
+        r#"{{"backend": "sage", "workload": "Q1", "run_id": "{run_id}", "seed": 42, "nodes": 1, "parallelism": 2, "throughput": 41.5, "latency_p50": 10.0, "latency_p95": 20.0, "latency_p99": 30.0, "success_rate": 1.0, "duration_seconds": 2.5, "timestamp": "2026-02-21T03:58:47.134641+00:00", "config_hash": null, "backend_hash": null, "metadata": {{"scheduler_name": "fifo"}}}}"#
+    )
+}
+
+fn csv_row(run_id: &str) -> String {
+    format!("sage,Q1,{run_id},42,1,2,41.5,10.0,20.0,30.0,1.0,2.5,2026-02-21T03:58:47.134641+00:00,,")
+}
+
+fn write(dir: &Path, rel: &str, content: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+/// Run `validate --json` on `path`; return (exit code, document).
+fn validate(path: &Path) -> (i32, Value) {
+    let out = Command::cargo_bin("sagereport").unwrap().args(["validate", "--json"]).arg(path).output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.code().unwrap(), doc)
+}
+
+/// (file name, line, severity, kind) of every problem.
+fn problems(doc: &Value) -> Vec<(String, Option<u64>, String, String)> {
+    doc["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let file = p["file"].as_str().unwrap();
+            let name = Path::new(file).file_name().unwrap().to_string_lossy().into_owned();
+            (name, p["line"].as_u64(), p["severity"].as_str().unwrap().into(), p["kind"].as_str().unwrap().into())
+        })
+        .collect()
+}
+
+fn totals(doc: &Value) -> [u64; 5] {
+    let r = &doc["records"];
+    ["read", "accepted", "rejected", "twins_merged", "duplicates"].map(|k| r[k].as_u64().unwrap())
+}
+
+/// One JSONL file with `lines`; expect exactly `expected` problems.
+fn check_jsonl(lines: &[String], expected: &[(u64, &str, &str)], accepted: u64, rejected: u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "run/unified_results.jsonl", lines.join("\n") + "\n");
+    let (code, doc) = validate(&path);
+    let got = problems(&doc);
+    let want: Vec<_> = expected
+        .iter()
+        .map(|(line, sev, kind)| ("unified_results.jsonl".to_string(), Some(*line), sev.to_string(), kind.to_string()))
+        .collect();
+    assert_eq!(got, want, "{doc:#}");
+    let t = totals(&doc);
+    assert_eq!((t[1], t[2]), (accepted, rejected), "{doc:#}");
+    let has_errors = expected.iter().any(|(_, s, _)| *s == "error");
+    assert_eq!(code, if has_errors { 1 } else { 0 });
+}
+
+#[test]
+fn malformed_json_line() {
+    let lines = [record("a"), r#"{"backend": "sage", "workload": "Q1""#.to_string(), record("b")];
+    check_jsonl(&lines, &[(2, "error", "malformed_json")], 2, 1);
+}
+
+#[test]
+fn nan_and_infinity_literals_and_strings() {
+    let lines = [
+        record("a").replace("41.5", "NaN"),
+        record("b").replace("\"latency_p99\": 30.0", "\"latency_p99\": Infinity"),
+        record("c").replace("41.5", "\"NaN\""),
+        record("d").replace("\"latency_p50\": 10.0", "\"latency_p50\": \"-Infinity\""),
+        record("e"),
+    ];
+    let e = (0, "error", "non_finite");
+    check_jsonl(&lines, &[(1, e.1, e.2), (2, e.1, e.2), (3, e.1, e.2), (4, e.1, e.2)], 1, 4);
+}
+
+#[test]
+fn negative_latency_and_success_rate_out_of_range() {
+    let lines = [
+        record("a").replace("\"latency_p95\": 20.0", "\"latency_p95\": -12.5"),
+        record("b").replace("\"success_rate\": 1.0", "\"success_rate\": 1.7"),
+        record("c").replace("\"throughput\": 41.5", "\"throughput\": -1"),
+    ];
+    check_jsonl(
+        &lines,
+        &[(1, "error", "negative_value"), (2, "error", "out_of_range"), (3, "error", "negative_value")],
+        0,
+        3,
+    );
+}
+
+#[test]
+fn missing_required_field() {
+    let lines = [record("a").replace("\"workload\": \"Q1\", ", ""), record("b")];
+    check_jsonl(&lines, &[(1, "error", "missing_field")], 1, 1);
+}
+
+#[test]
+fn duplicates_counted_once() {
+    let lines = [record("a"), record("b"), record("a")];
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "unified_results.jsonl", lines.join("\n") + "\n");
+    let (code, doc) = validate(&path);
+    assert_eq!(code, 0);
+    assert_eq!(problems(&doc), vec![("unified_results.jsonl".into(), Some(3), "warning".into(), "duplicate_record".into())]);
+    assert_eq!(totals(&doc), [2, 2, 0, 0, 1]);
+}
+
+#[test]
+fn numbers_as_strings_are_accepted_with_a_warning() {
+    let lines = [record("a").replace("\"seed\": 42", "\"seed\": \"42\"").replace("41.5", "\"41.5\"")];
+    check_jsonl(&lines, &[(1, "warning", "number_as_string")], 1, 0);
+}
+
+#[test]
+fn truncated_last_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cut = &record("b")[..70];
+    let path = write(dir.path(), "unified_results.jsonl", format!("{}\n{cut}", record("a")));
+    let (code, doc) = validate(&path);
+    assert_eq!(code, 1);
+    assert_eq!(problems(&doc), vec![("unified_results.jsonl".into(), Some(2), "error".into(), "truncated_line".into())]);
+    assert_eq!(totals(&doc), [2, 1, 1, 0, 0]);
+}
+
+#[test]
+fn empty_file_is_reported_without_a_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "r/unified_results.jsonl", "");
+    let (code, doc) = validate(dir.path());
+    assert_eq!(code, 0);
+    assert_eq!(problems(&doc), vec![("unified_results.jsonl".into(), None, "warning".into(), "empty_file".into())]);
+    assert_eq!(doc["problems"][0]["line"], Value::Null);
+}
+
+#[test]
+fn bom_and_crlf_are_benign() {
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = format!("\u{feff}{}\r\n{}\r\n", record("a"), record("b"));
+    write(dir.path(), "j/unified_results.jsonl", jsonl);
+    let csv = format!("\u{feff}{HEADER}\r\n{}\r\n{}\r\n", csv_row("c"), csv_row("d"));
+    write(dir.path(), "c/unified_results.csv", csv);
+    let (code, doc) = validate(dir.path());
+    assert_eq!(code, 0, "{doc:#}");
+    assert!(problems(&doc).is_empty(), "{doc:#}");
+    assert_eq!(totals(&doc), [4, 4, 0, 0, 0]);
+}
+
+#[test]
+fn csv_wrong_field_count_and_missing_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_row = format!("{HEADER}\n{}\nsage,Q1,x,42\n{}\n", csv_row("a"), csv_row("b"));
+    write(dir.path(), "a/unified_results.csv", bad_row);
+    let no_throughput = HEADER.replace("throughput,", "");
+    let row = csv_row("c").replace(",41.5,", ",");
+    write(dir.path(), "b/unified_results.csv", format!("{no_throughput}\n{row}\n{row}x\n"));
+    let (code, doc) = validate(dir.path());
+    assert_eq!(code, 1);
+    let got = problems(&doc);
+    assert_eq!(
+        got,
+        vec![
+            ("unified_results.csv".into(), Some(3), "error".into(), "malformed_csv".into()),
+            ("unified_results.csv".into(), Some(1), "error".into(), "missing_column".into()),
+        ]
+    );
+    assert_eq!(totals(&doc), [5, 2, 3, 0, 0]);
+}
+
+#[test]
+fn csv_twin_of_jsonl_is_counted_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "unified_results.jsonl", format!("{}\n{}\n", record("a"), record("b")));
+    write(dir.path(), "unified_results.csv", format!("{HEADER}\r\n{}\r\n{}\r\n{}\r\n", csv_row("a"), csv_row("b"), csv_row("z")));
+    let (code, doc) = validate(dir.path());
+    assert_eq!(code, 0, "{doc:#}");
+    // a and b are twins; z exists only in the CSV and counts on its own.
+    assert_eq!(totals(&doc), [3, 3, 0, 2, 0]);
+}
+
+#[test]
+fn backend_from_path_and_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let no_backend = record("a").replace("\"backend\": \"sage\", ", "");
+    write(dir.path(), "run_id=r1/backends/ray/unified_results.jsonl", format!("{no_backend}\n{}\n", record("b")));
+    // A ray record under a folder whose name merely contains "sage".
+    let ray = record("c").replace("\"sage\"", "\"ray\"");
+    write(dir.path(), "sage-node-1/unified_results.jsonl", format!("{ray}\n"));
+    let (code, doc) = validate(dir.path());
+    assert_eq!(code, 0);
+    assert_eq!(
+        problems(&doc),
+        vec![("unified_results.jsonl".into(), Some(2), "warning".into(), "backend_conflict".into())]
+    );
+    assert_eq!(totals(&doc), [3, 3, 0, 0, 0]);
+}
+
+#[test]
+fn problem_paths_are_relative_to_the_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "deep/er/unified_results.jsonl", "{oops\n");
+    let out = Command::cargo_bin("sagereport")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["validate", "deep"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("deep/er/unified_results.jsonl:1: error: not valid JSON"), "{text}");
+}
+
+#[test]
+fn missing_path_is_a_usage_error() {
+    let out = Command::cargo_bin("sagereport").unwrap().args(["validate", "/no/such/dir"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("/no/such/dir"), "{err}");
+}
+
+#[test]
+fn no_arguments_is_a_usage_error() {
+    let out = Command::cargo_bin("sagereport").unwrap().arg("validate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn real_upstream_samples_are_accepted_without_errors() {
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples/real");
+    if !real.exists() {
+        eprintln!("skipping: {} is absent (CI has it)", real.display());
+        return;
+    }
+    let (code, doc) = validate(&real);
+    assert_eq!(code, 0, "{doc:#}");
+    let errors: Vec<_> = problems(&doc).into_iter().filter(|p| p.2 == "error").collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let t = totals(&doc);
+    assert!(t[1] >= 1, "no record accepted from the real samples");
+    assert_eq!(t[0], t[1] + t[2]);
+}
