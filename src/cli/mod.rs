@@ -6,7 +6,7 @@
 //! error (bad flag, path that does not exist or cannot be read).
 
 mod bench;
-// mod synth;
+mod synth;
 mod validate;
 
 use clap::{Args, Parser, Subcommand};
@@ -54,6 +54,9 @@ pub enum Command {
     /// Schema-check result files and directories: every problem with file:line
     #[command(after_help = validate::EXAMPLES)]
     Validate(validate::ValidateArgs),
+    /// Write a realistic synthetic result tree (for tests, demos, benchmarks)
+    #[command(after_help = synth::EXAMPLES)]
+    Synth(synth::SynthArgs),
     /// Measure ingest speed and peak memory on a generated tree
     #[command(after_help = bench::EXAMPLES)]
     Bench(bench::BenchArgs),
@@ -69,6 +72,7 @@ pub fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Validate(args) => validate::run(args, &cli.global),
+        Command::Synth(args) => synth::run(args, &cli.global),
         Command::Bench(args) => bench::run(args, &cli.global),
     };
     match result {

@@ -1,0 +1,128 @@
+//! Generated trees: `validate` reports every injected fault at its exact
+//! file:line, the totals match what the generator wrote, and the trees
+//! committed under `fixtures/trees/` are exactly the generator's output.
+
+use assert_cmd::Command;
+use sagereport::synth::{generate, TreeSpec};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// The committed fixture trees and the specs that produce them.
+fn fixture_specs() -> Vec<(&'static str, TreeSpec)> {
+    let clean = TreeSpec { runs: 4, records_per_run: 5, seed: 7, faults: false, legacy: true, twins: true };
+    let faulty = TreeSpec { runs: 4, records_per_run: 5, seed: 7, faults: true, legacy: true, twins: true };
+    vec![("clean", clean), ("faulty", faulty)]
+}
+
+fn validate_json(dir: &Path) -> (i32, Value) {
+    let out = Command::cargo_bin("sagereport").unwrap().args(["validate", "--json"]).arg(dir).output().unwrap();
+    (out.status.code().unwrap(), serde_json::from_slice(&out.stdout).unwrap())
+}
+
+fn relative(file: &str, root: &Path) -> String {
+    Path::new(file).strip_prefix(root).unwrap_or(Path::new(file)).to_string_lossy().replace('\\', "/")
+}
+
+#[test]
+fn every_injected_fault_is_reported_where_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = generate(&TreeSpec::small(), dir.path()).unwrap();
+    let (code, doc) = validate_json(dir.path());
+    assert_eq!(code, 1, "a tree with faults must fail validation");
+
+    let reported: BTreeSet<(String, Option<u64>, String, String)> = doc["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                relative(p["file"].as_str().unwrap(), dir.path()),
+                p["line"].as_u64(),
+                p["kind"].as_str().unwrap().to_string(),
+                p["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for want in &manifest.problems {
+        let key = (want.path.clone(), want.line.map(u64::from), want.kind.to_string(), want.severity.to_string());
+        assert!(reported.contains(&key), "injected fault not reported: {key:?}\nreported: {reported:#?}");
+    }
+    // Nothing reported as an error that was not injected.
+    let injected: BTreeSet<_> = manifest
+        .problems
+        .iter()
+        .map(|p| (p.path.clone(), p.line.map(u64::from), p.kind.to_string()))
+        .collect();
+    for (path, line, kind, severity) in &reported {
+        if severity == "error" {
+            assert!(injected.contains(&(path.clone(), *line, kind.clone())), "unexpected error {path}:{line:?} {kind}");
+        }
+    }
+
+    let r = &doc["records"];
+    assert_eq!(r["read"].as_u64().unwrap(), manifest.expected_read, "{r}");
+    assert_eq!(r["accepted"].as_u64().unwrap(), manifest.expected_accepted, "{r}");
+    assert_eq!(r["rejected"].as_u64().unwrap(), manifest.expected_rejected, "{r}");
+    assert_eq!(r["twins_merged"].as_u64().unwrap(), manifest.expected_twins_merged, "{r}");
+    assert_eq!(r["duplicates"].as_u64().unwrap(), manifest.expected_duplicates, "{r}");
+}
+
+#[test]
+fn a_clean_tree_validates_without_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = TreeSpec { faults: false, ..TreeSpec::small() };
+    let manifest = generate(&spec, dir.path()).unwrap();
+    let (code, doc) = validate_json(dir.path());
+    let errors: Vec<&Value> =
+        doc["problems"].as_array().unwrap().iter().filter(|p| p["severity"] == "error").collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(code, 0);
+    assert_eq!(doc["records"]["accepted"].as_u64().unwrap(), manifest.expected_accepted);
+    assert_eq!(doc["records"]["rejected"].as_u64().unwrap(), 0);
+}
+
+fn files_of(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(root)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| (relative(&e.path().display().to_string(), root), std::fs::read(e.path()).unwrap()))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn committed_fixture_trees_match_the_generator() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/trees");
+    for (name, spec) in fixture_specs() {
+        let dir = tempfile::tempdir().unwrap();
+        generate(&spec, dir.path()).unwrap();
+        let committed = fixtures.join(name);
+        let want = files_of(dir.path());
+        let got = files_of(&committed);
+        let names = |v: &[(String, Vec<u8>)]| v.iter().map(|(n, _)| n.clone()).collect::<BTreeSet<_>>();
+        let (g, w) = (names(&got), names(&want));
+        let missing: Vec<_> = w.difference(&g).take(3).collect();
+        let extra: Vec<_> = g.difference(&w).take(3).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "fixtures/trees/{name} is out of date (missing {missing:?}, extra {extra:?}); regenerate: \
+             rm -rf fixtures/trees/{name} && cargo run --release -- synth --output-dir fixtures/trees/{name} --runs 4 --records 5{}",
+            if spec.faults { "" } else { " --no-faults" }
+        );
+        for ((n, a), (_, b)) in got.iter().zip(&want) {
+            assert!(a == b, "fixtures/trees/{name}/{n} differs from the generator's output; regenerate it");
+        }
+    }
+}
+
+#[test]
+fn generation_is_deterministic() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    generate(&TreeSpec::small(), a.path()).unwrap();
+    generate(&TreeSpec::small(), b.path()).unwrap();
+    assert!(files_of(a.path()) == files_of(b.path()));
+}
