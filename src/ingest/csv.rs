@@ -2,11 +2,12 @@
 //! tolerated. A row identical to a JSONL record in the same folder is its
 //! twin (upstream always writes both) and is counted once.
 
-use super::sink::{bytes_key, twin_key, FileSink};
+use super::sink::{bytes_key, twin_key, twin_key_of, FileSink, KeyMap, KeySet, TwinFields};
+use crate::model::Sym;
 use crate::model::normalize::Context;
 use crate::model::raw::{RawRecord, Val, CSV_COLUMNS, REQUIRED_FIELDS};
 use crate::model::ProblemKind;
-use std::collections::{HashMap, HashSet};
+
 use std::io::BufRead;
 
 /// Line numbers for CSV records. The csv crate's own `Position::line`
@@ -75,7 +76,7 @@ pub fn read(
     mut reader: impl BufRead,
     sink: &mut FileSink<'_>,
     ctx: &Context<'_>,
-    twins: Option<&HashSet<u128>>,
+    twins: Option<&KeySet>,
 ) -> std::io::Result<()> {
     skip_bom(&mut reader)?;
     let (tracked, lines) = LineTracker::new(reader);
@@ -124,7 +125,9 @@ pub fn read(
         );
     }
 
-    let mut seen: HashMap<u128, u32> = HashMap::new();
+    let columns: Option<[usize; 15]> = (!reject_all)
+        .then(|| CSV_COLUMNS.map(|c| header.iter().position(|h| h == c).unwrap_or(usize::MAX)));
+    let mut seen: KeyMap<u32> = KeyMap::default();
     let mut last_line = 1u32;
     loop {
         let more = csv.read_record(&mut row);
@@ -167,6 +170,15 @@ pub fn read(
         }
         seen.insert(key, line);
 
+        // Fast path: a twin of a JSONL record is recognised from its cells
+        // alone; only rows that are not twins are validated in full.
+        if let (Some(twins), Some(cols)) = (twins, &columns) {
+            if fast_twin_key(&row, cols, ctx).is_some_and(|k| twins.contains(&k)) {
+                sink.tally.twins_merged += 1;
+                continue;
+            }
+        }
+
         let mut raw = RawRecord::default();
         for (name, cell) in header.iter().zip(row.iter()) {
             raw.set(name, Val::Cell(cell));
@@ -186,6 +198,50 @@ pub fn read(
         }
     }
     Ok(())
+}
+
+/// The twin key of a row as its JSONL twin would normalize it, or `None`
+/// when the row cannot be a twin (a string never seen, a value that does
+/// not parse): such rows take the full path.
+fn fast_twin_key(row: &csv::StringRecord, cols: &[usize; 15], ctx: &Context<'_>) -> Option<u128> {
+    let cell = |i: usize| row.get(cols[i]).map(str::trim);
+    let text = |i: usize| cell(i).filter(|s| !s.is_empty());
+    let sym = |i: usize| text(i).map(Sym::lookup);
+    let num = |i: usize| -> Option<Option<f64>> {
+        match text(i) {
+            None => Some(None),
+            Some(s) => s.parse::<f64>().ok().filter(|x| x.is_finite()).map(Some),
+        }
+    };
+    let int = |i: usize| -> Option<u64> {
+        let x = num(i)??;
+        (x >= 0.0 && x.fract() == 0.0).then_some(x as u64)
+    };
+    let backend = match sym(0) {
+        Some(s) => s?,
+        None => ctx.path_backend?,
+    };
+    Some(twin_key_of(&TwinFields {
+        backend,
+        workload: sym(1)??,
+        run_id: sym(2)??,
+        seed: Some(int(3)?),
+        nodes: int(4)? as u32,
+        parallelism: int(5)? as u32,
+        throughput: num(6)??,
+        latencies: [num(7)?, num(8)?, num(9)?],
+        success_rate: num(10)?,
+        duration_seconds: num(11)??,
+        timestamp: text(12)?,
+        config_hash: match sym(13) {
+            Some(s) => Some(s?),
+            None => None,
+        },
+        backend_hash: match sym(14) {
+            Some(s) => Some(s?),
+            None => None,
+        },
+    }))
 }
 
 fn csv_error_kind(e: &csv::Error) -> String {

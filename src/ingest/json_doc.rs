@@ -4,7 +4,7 @@
 //! line where its object opens.
 
 use super::jsonl::{json_error_message, quote_bare_non_finite};
-use super::sink::{bytes_key, FileSink};
+use super::sink::{bytes_key, FileSink, KeyMap};
 use crate::model::normalize::Context;
 use crate::model::raw::RawRecord;
 use crate::model::ProblemKind;
@@ -77,7 +77,7 @@ pub fn read(text: &[u8], sink: &mut FileSink<'_>, ctx: &Context<'_>) -> Sniffed 
         _ => return Sniffed::NotRecords("a JSON value that is neither an array nor an object".into()),
     };
 
-    let mut seen: HashMap<u128, u32> = HashMap::new();
+    let mut seen: KeyMap<u32> = KeyMap::default();
     for element in elements {
         let line = lines.line_of(text, element.get().as_ptr());
         sink.tally.records += 1;

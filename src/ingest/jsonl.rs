@@ -3,11 +3,11 @@
 //! reports a malformed or truncated line, and Python's bare `NaN` /
 //! `Infinity` literals, at their line.
 
-use super::sink::{bytes_key, FileSink};
+use super::sink::{bytes_key, FileSink, KeyMap};
 use crate::model::normalize::Context;
 use crate::model::raw::RawRecord;
 use crate::model::ProblemKind;
-use std::collections::HashMap;
+
 use std::io::BufRead;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -17,7 +17,7 @@ pub fn read(reader: impl BufRead, sink: &mut FileSink<'_>, ctx: &Context<'_>) ->
     let mut reader = reader;
     let mut buf = Vec::with_capacity(4096);
     let mut line_no: u32 = 0;
-    let mut seen: HashMap<u128, u32> = HashMap::new();
+    let mut seen: KeyMap<u32> = KeyMap::default();
     let mut any_bytes = false;
     loop {
         buf.clear();
@@ -76,7 +76,12 @@ fn trim_ascii(mut s: &[u8]) -> &[u8] {
 }
 
 fn parse_line(line: &[u8], complete: bool, line_no: u32, sink: &mut FileSink<'_>, ctx: &Context<'_>) {
-    match serde_json::from_slice::<RawRecord>(line) {
+    // One bulk UTF-8 check, then parse as &str (no per-string re-check).
+    let parsed = match std::str::from_utf8(line) {
+        Ok(text) => serde_json::from_str::<RawRecord>(text),
+        Err(_) => serde_json::from_slice::<RawRecord>(line),
+    };
+    match parsed {
         Ok(raw) => {
             sink.take(raw, ctx, line_no);
         }

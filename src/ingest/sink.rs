@@ -1,7 +1,7 @@
 //! Per-file accounting: every record read ends as accepted, rejected, a
 //! merged twin or a duplicate, and every problem is tied to its line.
 
-use crate::model::normalize::{normalize, Context};
+use crate::model::normalize::{normalize, Context, DimsMemo};
 use crate::model::raw::RawRecord;
 use crate::model::{FileId, Finding, Problem, ProblemKind, Severity, SourceRef, UnifiedRecord};
 use serde::Serialize;
@@ -41,6 +41,7 @@ pub struct FileSink<'a> {
     pub problems: Vec<Problem>,
     pub records: Vec<UnifiedRecord>,
     warnings_by_kind: HashMap<ProblemKind, u32>,
+    memo: DimsMemo,
 }
 
 impl<'a> FileSink<'a> {
@@ -52,6 +53,7 @@ impl<'a> FileSink<'a> {
             problems: Vec::new(),
             records: Vec::new(),
             warnings_by_kind: HashMap::new(),
+            memo: DimsMemo::default(),
         }
     }
 
@@ -83,7 +85,7 @@ impl<'a> FileSink<'a> {
     /// Validate one raw record read at `line`; count and keep it.
     /// Returns the accepted record's index in `self.records`.
     pub fn take(&mut self, raw: RawRecord<'_>, ctx: &Context<'_>, line: u32) -> Option<usize> {
-        match normalize(raw, ctx, SourceRef { file: self.id, line }) {
+        match normalize(raw, ctx, SourceRef { file: self.id, line }, &mut self.memo) {
             Ok((record, warnings)) => {
                 for w in warnings {
                     self.report(Some(line), w);
@@ -123,55 +125,97 @@ impl<'a> FileSink<'a> {
     }
 }
 
-/// A 128-bit content fingerprint (two SipHash passes with fixed keys):
-/// equal inputs give equal keys in every run, and a false match among a
-/// few million records has probability below 2⁻⁸⁰.
-pub fn fingerprint(parts: impl Fn(&mut dyn std::hash::Hasher)) -> u128 {
-    use std::hash::Hasher;
-    #[allow(deprecated)]
-    let mut a = std::hash::SipHasher::new_with_keys(0x5a6e_7265_706f_7274, 0x1);
-    #[allow(deprecated)]
-    let mut b = std::hash::SipHasher::new_with_keys(0x2, 0x7361_6765_7265_706f);
-    parts(&mut a);
-    parts(&mut b);
-    ((a.finish() as u128) << 64) | b.finish() as u128
+/// A 128-bit content fingerprint (XXH3-128): equal bytes give equal keys in
+/// every run; a false match among a few million records has probability
+/// below 2⁻⁸⁰.
+pub fn bytes_key(bytes: &[u8]) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(bytes)
 }
 
-/// Fingerprint of raw bytes (a line or a CSV row).
-pub fn bytes_key(bytes: &[u8]) -> u128 {
-    fingerprint(|h| h.write(bytes))
+/// Hasher for keys that are already uniform hashes: folds the u128.
+#[derive(Default, Clone, Copy)]
+pub struct PreHashed(u64);
+
+impl std::hash::Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u128 keys are hashed with this; fall back to mixing bytes.
+        self.0 = xxhash_rust::xxh3::xxh3_64_with_seed(bytes, self.0);
+    }
+    fn write_u128(&mut self, k: u128) {
+        self.0 ^= (k as u64) ^ ((k >> 64) as u64);
+    }
+}
+
+/// Map and set keyed by content fingerprints.
+pub type KeyMap<V> = std::collections::HashMap<u128, V, std::hash::BuildHasherDefault<PreHashed>>;
+pub type KeySet = std::collections::HashSet<u128, std::hash::BuildHasherDefault<PreHashed>>;
+
+/// The fifteen twin-key values of a record, in [`twin_key_of`] order.
+pub struct TwinFields<'a> {
+    pub backend: crate::model::Sym,
+    pub workload: crate::model::Sym,
+    pub run_id: crate::model::Sym,
+    pub seed: Option<u64>,
+    pub nodes: u32,
+    pub parallelism: u32,
+    pub throughput: f64,
+    pub latencies: [Option<f64>; 3],
+    pub success_rate: Option<f64>,
+    pub duration_seconds: f64,
+    pub timestamp: &'a str,
+    pub config_hash: Option<crate::model::Sym>,
+    pub backend_hash: Option<crate::model::Sym>,
 }
 
 /// Key under which a JSONL record and its CSV twin meet: the fifteen
 /// columns the unified CSV carries, compared as normalized values (so
-/// `41` and `41.0`, or a backend from the path, still match).
+/// `41` and `41.0`, or a backend from the path, still match). Strings are
+/// keyed by their interned ids, valid within this process.
+pub fn twin_key_of(f: &TwinFields<'_>) -> u128 {
+    let mut buf = [0u8; 96];
+    let mut at = 0;
+    let mut put = |bytes: &[u8]| {
+        buf[at..at + bytes.len()].copy_from_slice(bytes);
+        at += bytes.len();
+    };
+    let opt = |x: Option<f64>| x.map(f64::to_bits).unwrap_or(u64::MAX - 1);
+    let sym = |s: Option<crate::model::Sym>| s.map(|s| s.id()).unwrap_or(u32::MAX);
+    put(&f.backend.id().to_le_bytes());
+    put(&f.workload.id().to_le_bytes());
+    put(&f.run_id.id().to_le_bytes());
+    put(&f.seed.unwrap_or(u64::MAX).to_le_bytes());
+    put(&f.nodes.to_le_bytes());
+    put(&f.parallelism.to_le_bytes());
+    put(&f.throughput.to_bits().to_le_bytes());
+    for l in f.latencies {
+        put(&opt(l).to_le_bytes());
+    }
+    put(&opt(f.success_rate).to_le_bytes());
+    put(&f.duration_seconds.to_bits().to_le_bytes());
+    put(&sym(f.config_hash).to_le_bytes());
+    put(&sym(f.backend_hash).to_le_bytes());
+    put(&xxhash_rust::xxh3::xxh3_64(f.timestamp.as_bytes()).to_le_bytes());
+    xxhash_rust::xxh3::xxh3_128(&buf[..at])
+}
+
+/// [`twin_key_of`] an accepted record.
 pub fn twin_key(r: &UnifiedRecord) -> u128 {
-    fingerprint(|h| {
-        let opt = |h: &mut dyn std::hash::Hasher, x: Option<f64>| match x {
-            Some(x) => {
-                h.write_u8(1);
-                h.write_u64(x.to_bits());
-            }
-            None => h.write_u8(0),
-        };
-        for s in [r.backend, r.workload, r.run_id] {
-            h.write(s.as_str().as_bytes());
-            h.write_u8(0xff);
-        }
-        h.write_u64(r.seed.unwrap_or(u64::MAX));
-        h.write_u32(r.nodes);
-        h.write_u32(r.parallelism);
-        h.write_u64(r.throughput.to_bits());
-        opt(h, r.latency_p50);
-        opt(h, r.latency_p95);
-        opt(h, r.latency_p99);
-        opt(h, r.success_rate);
-        h.write_u64(r.duration_seconds.to_bits());
-        h.write(r.timestamp.as_bytes());
-        h.write_u8(0xff);
-        for s in [r.config_hash, r.backend_hash] {
-            h.write(s.map(|s| s.as_str()).unwrap_or("").as_bytes());
-            h.write_u8(0xff);
-        }
+    twin_key_of(&TwinFields {
+        backend: r.backend,
+        workload: r.workload,
+        run_id: r.run_id,
+        seed: r.seed,
+        nodes: r.nodes,
+        parallelism: r.parallelism,
+        throughput: r.throughput,
+        latencies: [r.latency_p50, r.latency_p95, r.latency_p99],
+        success_rate: r.success_rate,
+        duration_seconds: r.duration_seconds,
+        timestamp: &r.timestamp,
+        config_hash: r.config_hash,
+        backend_hash: r.backend_hash,
     })
 }

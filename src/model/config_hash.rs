@@ -8,7 +8,7 @@
 //! or verbosity.
 
 use super::dimensions::Scheduler;
-use super::intern::Sym;
+use super::intern::{FastHash, Sym};
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -63,7 +63,7 @@ impl WorkloadShape {
     /// per thread (a tree of a million records holds a few hundred shapes).
     pub fn hash(&self) -> Sym {
         thread_local! {
-            static CACHE: RefCell<HashMap<WorkloadShape, Sym>> = RefCell::new(HashMap::new());
+            static CACHE: RefCell<HashMap<WorkloadShape, Sym, FastHash>> = RefCell::new(HashMap::with_hasher(FastHash::new()));
         }
         CACHE.with(|cache| {
             *cache.borrow_mut().entry(*self).or_insert_with(|| {

@@ -9,9 +9,15 @@ use serde::{Serialize, Serializer};
 use std::fmt;
 use std::sync::OnceLock;
 
-fn rodeo() -> &'static ThreadedRodeo {
-    static RODEO: OnceLock<ThreadedRodeo> = OnceLock::new();
-    RODEO.get_or_init(ThreadedRodeo::new)
+/// Fast, deterministic hashing for in-memory maps (keys are our own data,
+/// not attacker-chosen, so DoS resistance is not needed).
+pub type FastHash = xxhash_rust::xxh3::Xxh3DefaultBuilder;
+
+type Rodeo = ThreadedRodeo<Spur, FastHash>;
+
+fn rodeo() -> &'static Rodeo {
+    static RODEO: OnceLock<Rodeo> = OnceLock::new();
+    RODEO.get_or_init(|| ThreadedRodeo::with_hasher(FastHash::new()))
 }
 
 /// An interned string: cheap to copy, compare and hash.
@@ -20,12 +26,46 @@ pub struct Sym(Spur);
 
 impl Sym {
     pub fn new(text: &str) -> Sym {
-        Sym(rodeo().get_or_intern(text))
+        // A small per-thread direct-mapped cache in front of the shared
+        // table: consecutive records repeat backend, workload and hashes,
+        // and this skips the shared table's lock for them.
+        const SLOTS: usize = 256;
+        thread_local! {
+            static CACHE: std::cell::RefCell<Vec<Option<(Box<str>, Sym)>>> =
+                std::cell::RefCell::new(vec![None; SLOTS]);
+        }
+        if text.len() > 128 {
+            return Sym(rodeo().get_or_intern(text));
+        }
+        let slot = (xxhash_rust::xxh3::xxh3_64(text.as_bytes()) as usize) % SLOTS;
+        CACHE.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            match &cache[slot] {
+                Some((cached, sym)) if &**cached == text => *sym,
+                _ => {
+                    let sym = Sym(rodeo().get_or_intern(text));
+                    cache[slot] = Some((text.into(), sym));
+                    sym
+                }
+            }
+        })
+    }
+
+    /// The symbol of `text` if it was interned already (never inserts).
+    pub fn lookup(text: &str) -> Option<Sym> {
+        rodeo().get(text).map(Sym)
+    }
+
+    /// The symbol's index: stable within one process, so it can stand for
+    /// the string in in-memory keys (never in outputs).
+    pub fn id(self) -> u32 {
+        use lasso::Key;
+        self.0.into_usize() as u32
     }
 
     pub fn as_str(self) -> &'static str {
         // The rodeo lives for the whole process, so its strings do too.
-        let rodeo: &'static ThreadedRodeo = rodeo();
+        let rodeo: &'static Rodeo = rodeo();
         rodeo.resolve(&self.0)
     }
 }

@@ -16,6 +16,7 @@ use super::problem::{Finding, ProblemKind};
 use super::raw::{dims_of_object, DimFields, RawRecord, Val};
 use super::record::{DimsId, Measured, SourceRef, UnifiedRecord};
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 
 /// `repro_manifest.json` beside the records (SPEC §2).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -190,14 +191,14 @@ fn integer(field: &'static str, x: Option<f64>, min: u64, out: &mut Findings) ->
     Some(x as u64)
 }
 
-fn text(field: &'static str, v: &Option<Val>, out: &mut Findings) -> Option<String> {
+fn text<'v>(field: &'static str, v: &'v Option<Val>, out: &mut Findings) -> Option<Cow<'v, str>> {
     match v {
         None => None,
         Some(Val::Null) => None,
-        Some(Val::Str(s)) => Some(s.trim().to_string()),
-        Some(Val::Cell(s)) => Some(s.trim().to_string()),
-        Some(Val::Int(i)) => Some(i.to_string()),
-        Some(Val::UInt(u)) => Some(u.to_string()),
+        Some(Val::Str(s)) => Some(Cow::Borrowed(s.trim())),
+        Some(Val::Cell(s)) => Some(Cow::Borrowed(s.trim())),
+        Some(Val::Int(i)) => Some(Cow::Owned(i.to_string())),
+        Some(Val::UInt(u)) => Some(Cow::Owned(u.to_string())),
         Some(other) => {
             out.error(ProblemKind::InvalidValue, format!("{field} is {}, not text", describe(other)));
             None
@@ -220,12 +221,42 @@ pub fn is_iso8601(s: &str) -> bool {
         || NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
 }
 
+/// What a record's free-form objects yield, kept for the next record.
+#[derive(Clone, Debug)]
+struct Derived {
+    metadata: Option<Sym>,
+    extra: Option<Sym>,
+    dims: DimsId,
+    dims_value: std::sync::Arc<Dimensions>,
+    measured: Option<Box<Measured>>,
+    findings: Vec<Finding>,
+}
+
+/// Memo of the last record's free-form objects and what they yielded (one
+/// per file: the context is the same for all its records).
+#[derive(Default)]
+pub struct DimsMemo {
+    key: Vec<u8>,
+    value: Option<Derived>,
+}
+
+impl DimsMemo {
+    fn get(&self, key: &[u8]) -> Option<&Derived> {
+        self.value.as_ref().filter(|_| self.key == key)
+    }
+    fn put(&mut self, key: Vec<u8>, value: Derived) {
+        self.key = key;
+        self.value = Some(value);
+    }
+}
+
 /// Validate and normalize one record. `Err` carries the findings (at least
 /// one error); `Ok` carries the record and its warnings.
 pub fn normalize(
     raw: RawRecord<'_>,
     ctx: &Context<'_>,
     source: SourceRef,
+    memo: &mut DimsMemo,
 ) -> Result<(UnifiedRecord, Vec<Finding>), Vec<Finding>> {
     let mut out = Findings::default();
 
@@ -233,7 +264,7 @@ pub fn normalize(
     let own_backend = text("backend", &raw.backend, &mut out);
     let backend = match (own_backend, ctx.path_backend) {
         (Some(own), Some(path)) => {
-            if own != path.as_str() {
+            if own.as_ref() != path.as_str() {
                 out.warning(
                     ProblemKind::BackendConflict,
                     format!(
@@ -334,18 +365,51 @@ pub fn normalize(
     }
 
     // Dimensions: top level first, then metadata, extra, config objects.
-    let mut dim_fields = raw.top_dims;
-    let metadata = free_form("metadata", raw.metadata, &mut dim_fields, &mut out);
-    let extra = free_form("extra", raw.extra, &mut dim_fields, &mut out);
-    free_form("config", raw.config, &mut dim_fields, &mut out);
-    free_form("run_config", raw.run_config, &mut dim_fields, &mut out);
-
     if !out.strings.is_empty() {
         let fields = out.strings.join(", ");
         out.warning(ProblemKind::NumberAsString, format!("{fields} given as strings; read as numbers"));
     }
 
-    let (dims, measured) = dimensions(dim_fields, ctx, seed, &mut out);
+    // Dimensions: from the free-form objects (memoized: consecutive records
+    // of a run usually carry the same objects) and the top level.
+    let memo_key = raw.top_dims.is_empty().then(|| {
+        let mut key = Vec::with_capacity(512);
+        for obj in [raw.metadata, raw.extra, raw.config, raw.run_config] {
+            key.extend_from_slice(obj.map(|o| o.get().as_bytes()).unwrap_or(b"-"));
+            key.push(0);
+        }
+        key.extend_from_slice(&seed.unwrap_or(u64::MAX).to_le_bytes());
+        key
+    });
+    let derived = match memo_key.as_ref().and_then(|k| memo.get(k)) {
+        Some(d) => {
+            out.list.extend(d.findings.iter().cloned());
+            d.clone()
+        }
+        None => {
+            let before = out.list.len();
+            let mut dim_fields = raw.top_dims;
+            let metadata = free_form("metadata", raw.metadata, &mut dim_fields, &mut out);
+            let extra = free_form("extra", raw.extra, &mut dim_fields, &mut out);
+            free_form("config", raw.config, &mut dim_fields, &mut out);
+            free_form("run_config", raw.run_config, &mut dim_fields, &mut out);
+            let (dims, measured) = dimensions(dim_fields, ctx, seed, &mut out);
+            let id = DimsId::intern(dims);
+            let derived = Derived {
+                metadata,
+                extra,
+                dims: id,
+                dims_value: id.get(),
+                measured: (!measured.is_empty()).then(|| Box::new(measured)),
+                findings: out.list[before..].to_vec(),
+            };
+            if let Some(key) = memo_key {
+                memo.put(key, derived.clone());
+            }
+            derived
+        }
+    };
+    let dims = &derived.dims_value;
 
     if out.has_errors() {
         return Err(out.list);
@@ -389,10 +453,10 @@ pub fn normalize(
         shape_hash: shape.hash(),
         path_run_id: ctx.path_run_id,
         path_config_hash: ctx.path_config_hash,
-        metadata,
-        extra,
-        dims: DimsId::intern(dims),
-        measured: (!measured.is_empty()).then(|| Box::new(measured)),
+        metadata: derived.metadata,
+        extra: derived.extra,
+        dims: derived.dims,
+        measured: derived.measured,
         source,
     };
     Ok((record, out.list))
@@ -586,7 +650,7 @@ mod tests {
 
     fn parse(line: &str) -> Result<(UnifiedRecord, Vec<Finding>), Vec<Finding>> {
         let raw: RawRecord = serde_json::from_str(line).unwrap();
-        normalize(raw, &Context::default(), SourceRef { file: FileId(0), line: 1 })
+        normalize(raw, &Context::default(), SourceRef { file: FileId(0), line: 1 }, &mut DimsMemo::default())
     }
 
     const GOOD: &str = r#"{"backend":"sage","workload":"w","run_id":"r","seed":42,"nodes":1,"parallelism":4,"throughput":41.4,"latency_p50":null,"latency_p95":null,"latency_p99":null,"success_rate":null,"duration_seconds":2.4,"timestamp":"2026-02-21T03:58:47.134641+00:00","metadata":{"scheduler_name":"fifo","raw_metrics":{"scheduler_type":"FIFO"}}}"#;

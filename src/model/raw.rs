@@ -227,7 +227,26 @@ impl<'a> RawRecord<'a> {
 impl<'a> DimFields<'a> {
     /// Set a dimension by any of its accepted names.
     pub fn set(&mut self, name: &str, value: Val<'a>) -> bool {
-        let slot = match name {
+        match self.slot(name) {
+            Some(slot) => {
+                *slot = Some(value);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Set a dimension unless an earlier name (or alias) already did.
+    pub fn set_first(&mut self, name: &str, value: Val<'a>) {
+        if let Some(slot) = self.slot(name) {
+            if slot.is_none() {
+                *slot = Some(value);
+            }
+        }
+    }
+
+    fn slot(&mut self, name: &str) -> Option<&mut Option<Val<'a>>> {
+        Some(match name {
             "experiment" => &mut self.experiment,
             "pipeline" => &mut self.pipeline,
             "pipeline_type" => &mut self.pipeline_type,
@@ -259,10 +278,22 @@ impl<'a> DimFields<'a> {
             "queue_ms" | "avg_queue_latency_ms" | "queue_latency_ms" | "queueing_ms" => &mut self.queue_ms,
             "execution_ms" | "avg_execution_latency_ms" | "execution_latency_ms" => &mut self.execution_ms,
             "balance_score" | "node_balance_score" | "balance" => &mut self.balance_score,
-            _ => return false,
-        };
-        *slot = Some(value);
-        true
+            _ => return None,
+        })
+    }
+
+    /// True when no dimension is set.
+    pub fn is_empty(&self) -> bool {
+        macro_rules! none {
+            ($($f:ident),*) => { true $( && self.$f.is_none() )* };
+        }
+        none!(
+            experiment, pipeline, pipeline_type, scheduler, scheduler_name, scheduler_type,
+            scheduler_strategy, load_level, concurrency, concurrent_jobs, start_delay,
+            task_complexity, num_tasks, total_tasks, successful_tasks, failed_tasks, warmup_items,
+            parity_batch_size, shuffle_version, pipeline_stages, avg_latency_ms, scheduling_ms,
+            queue_ms, execution_ms, node_distribution, balance_score
+        )
     }
 
     /// Fill every field this one lacks from `other` (earlier sources win).
@@ -311,10 +342,7 @@ impl<'de> Deserialize<'de> for DimFieldsFlat<'de> {
                         name => {
                             let value: Val<'de> = map.next_value()?;
                             // First occurrence of a field (or its alias) wins.
-                            let mut probe = DimFields::default();
-                            if probe.set(name, value) {
-                                out.own.fill_from(probe);
-                            }
+                            out.own.set_first(name, value);
                         }
                     }
                 }

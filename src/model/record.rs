@@ -2,7 +2,7 @@
 
 use super::config_hash::WorkloadShape;
 use super::dimensions::Dimensions;
-use super::intern::Sym;
+use super::intern::{FastHash, Sym};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -103,13 +103,15 @@ impl UnifiedRecord {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DimsId(u32);
 
-type DimsTable = (Vec<Arc<Dimensions>>, HashMap<Arc<Dimensions>, u32>);
+type DimsTable = (Vec<Arc<Dimensions>>, HashMap<Arc<Dimensions>, u32, FastHash>);
 
 fn dims_table() -> &'static Mutex<DimsTable> {
     static TABLE: OnceLock<Mutex<DimsTable>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let none = Arc::new(Dimensions::default());
-        Mutex::new((vec![Arc::clone(&none)], HashMap::from([(none, 0)])))
+        let mut index = HashMap::with_hasher(FastHash::new());
+        index.insert(Arc::clone(&none), 0);
+        Mutex::new((vec![none], index))
     })
 }
 
@@ -118,7 +120,7 @@ impl DimsId {
 
     pub fn intern(dims: Dimensions) -> DimsId {
         thread_local! {
-            static CACHE: RefCell<HashMap<Dimensions, DimsId>> = RefCell::new(HashMap::new());
+            static CACHE: RefCell<HashMap<Dimensions, DimsId, FastHash>> = RefCell::new(HashMap::with_hasher(FastHash::new()));
         }
         if let Some(id) = CACHE.with(|c| c.borrow().get(&dims).copied()) {
             return id;
