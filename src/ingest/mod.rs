@@ -359,7 +359,15 @@ fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>) ->
     for &i in idxs {
         let e = &entries[i];
         if let Err(reason) = &e.format {
-            out.files.push((i, summary(e, Format::Skipped, Tally::default(), Some(reason.clone()))));
+            let orphan_summary = legacy_stem(&e.path, "_summary.txt").is_some_and(|k| !metric_stems.contains(&k));
+            let reason = if orphan_summary {
+                "human-readable summary with no *_metrics.json beside it: text is not a result format, \
+                 so this run's numbers are not read (restore its *_metrics.json)"
+                    .to_string()
+            } else {
+                reason.clone()
+            };
+            out.files.push((i, summary(e, Format::Skipped, Tally::default(), Some(reason))));
         }
     }
     out.files.sort_by_key(|(i, _)| *i);

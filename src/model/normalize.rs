@@ -705,6 +705,16 @@ mod tests {
     }
 
     #[test]
+    fn upstream_hash_difference_is_recognised() {
+        let (a, _) = parse(&GOOD.replace("\"duration_seconds\"", "\"config_hash\":\"aaa\",\"duration_seconds\"")).unwrap();
+        let ray = GOOD.replace("\"sage\"", "\"ray\"");
+        let (b, _) = parse(&ray.replace("\"duration_seconds\"", "\"config_hash\":\"bbb\",\"duration_seconds\"")).unwrap();
+        assert!(a.differs_only_in_upstream_hash(&b));
+        let (c, _) = parse(&ray.replace("\"seed\":42", "\"seed\":1").replace("\"duration_seconds\"", "\"config_hash\":\"bbb\",\"duration_seconds\"")).unwrap();
+        assert!(!a.differs_only_in_upstream_hash(&c), "a real shape difference is not explained away");
+    }
+
+    #[test]
     fn timestamps() {
         for ok in ["2026-02-21T03:58:47.134641+00:00", "2026-02-21T03:58:47Z", "2026-02-21T03:58:47.1", "2026-02-21 03:58:47"] {
             assert!(is_iso8601(ok), "{ok}");

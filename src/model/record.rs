@@ -98,6 +98,16 @@ impl UnifiedRecord {
     }
 }
 
+impl UnifiedRecord {
+    /// Same workload shape (backend-neutral hash) but different upstream
+    /// `config_hash`: upstream hashes the backend name into its config, so
+    /// this is the expected sage-vs-ray case, not a real mismatch.
+    pub fn differs_only_in_upstream_hash(&self, other: &UnifiedRecord) -> bool {
+        self.shape_hash == other.shape_hash
+            && matches!((self.config_hash, other.config_hash), (Some(a), Some(b)) if a != b)
+    }
+}
+
 /// Interned [`Dimensions`]: the grouping dimensions repeat across all the
 /// records of a run, so each distinct set is stored once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
