@@ -157,6 +157,8 @@ pub struct Entry {
     /// `path` as shown in messages: the argument joined with the path below it.
     pub display: String,
     pub format: Result<Format, String>,
+    /// Index of the input argument the file was found under.
+    pub input: u32,
 }
 
 /// Walk the inputs: files as given, directories recursively in name order
@@ -165,13 +167,19 @@ pub struct Entry {
 pub fn walk(inputs: &[PathBuf]) -> Result<(Vec<Entry>, Vec<(String, String)>), WalkError> {
     let mut entries = Vec::new();
     let mut unreadable = Vec::new();
-    for input in inputs {
+    for (input_index, input) in inputs.iter().enumerate() {
+        let input_index = input_index as u32;
         let meta = std::fs::metadata(input).map_err(|e| WalkError {
             path: input.display().to_string(),
             message: e.to_string(),
         })?;
         if meta.is_file() {
-            entries.push(Entry { path: input.clone(), display: input.display().to_string(), format: classify(input) });
+            entries.push(Entry {
+                path: input.clone(),
+                display: input.display().to_string(),
+                format: classify(input),
+                input: input_index,
+            });
             continue;
         }
         let walker = walkdir::WalkDir::new(input)
@@ -183,7 +191,12 @@ pub fn walk(inputs: &[PathBuf]) -> Result<(Vec<Entry>, Vec<(String, String)>), W
             match item {
                 Ok(e) if e.file_type().is_file() => {
                     let path = e.into_path();
-                    entries.push(Entry { display: path.display().to_string(), format: classify(&path), path });
+                    entries.push(Entry {
+                        display: path.display().to_string(),
+                        format: classify(&path),
+                        path,
+                        input: input_index,
+                    });
                 }
                 Ok(_) => {}
                 Err(e) => {

@@ -39,6 +39,9 @@ pub struct FileSummary {
     /// Why a file was not read (for `format: skipped`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// Index of the input argument the file was found under.
+    #[serde(skip)]
+    pub input: u32,
 }
 
 /// Record totals over all files. `read = accepted + rejected`; twins and
@@ -222,7 +225,7 @@ fn nearest_paired<'a>(dir: &Path, paired: &'a HashMap<PathBuf, PairedRun>) -> Op
 }
 
 fn summary(e: &Entry, format: Format, tally: Tally, skipped: Option<String>) -> FileSummary {
-    FileSummary { path: e.display.clone(), format, tally, skipped }
+    FileSummary { path: e.display.clone(), format, tally, skipped, input: e.input }
 }
 
 fn open(path: &Path) -> std::io::Result<BufReader<File>> {
