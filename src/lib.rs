@@ -5,7 +5,9 @@
 //! mismatch checks; `render` writes each output; [`cli`] wires them to
 //! commands. [`synth`] writes realistic result trees for tests and benchmarks.
 
+pub mod analysis;
 pub mod cli;
 pub mod ingest;
 pub mod model;
+pub mod render;
 pub mod synth;

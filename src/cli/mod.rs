@@ -6,6 +6,7 @@
 //! error (bad flag, path that does not exist or cannot be read).
 
 mod bench;
+mod compare;
 mod synth;
 mod validate;
 
@@ -54,6 +55,9 @@ pub enum Command {
     /// Schema-check result files and directories: every problem with file:line
     #[command(after_help = validate::EXAMPLES)]
     Validate(validate::ValidateArgs),
+    /// Compare sides (backends, inputs, schedulers): mismatches, intervals, significance, bundle
+    #[command(after_help = compare::EXAMPLES)]
+    Compare(compare::CompareArgs),
     /// Write a realistic synthetic result tree (for tests, demos, benchmarks)
     #[command(after_help = synth::EXAMPLES)]
     Synth(synth::SynthArgs),
@@ -72,6 +76,7 @@ pub fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Validate(args) => validate::run(args, &cli.global),
+        Command::Compare(args) => compare::run(args, &cli.global),
         Command::Synth(args) => synth::run(args, &cli.global),
         Command::Bench(args) => bench::run(args, &cli.global),
     };

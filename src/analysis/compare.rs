@@ -1,0 +1,714 @@
+//! The comparison: records grouped by side (backend, input or scheduler)
+//! and workload shape, a config-mismatch check per comparable group, and
+//! per-metric statistics and significance between each side and the
+//! baseline. Grouping is by hash maps, O(n) in the records.
+
+use super::stats::{self, Estimate};
+use crate::ingest::IngestReport;
+use crate::model::{Dimensions, Sym, UnifiedRecord};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// What a "side" of the comparison is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Axis {
+    /// One side per backend (sage, ray, …).
+    Backend,
+    /// One side per input argument (before/after a change).
+    Input,
+    /// One side per scheduler policy.
+    Scheduler,
+}
+
+/// Options of a comparison.
+#[derive(Clone, Debug)]
+pub struct CompareOptions {
+    pub axis: Axis,
+    /// Reference side; default `sage` when present, else the first side.
+    pub baseline: Option<String>,
+    /// Confidence level of every interval; significance level is 1 − this.
+    pub confidence: f64,
+    /// Equivalence margin (relative, e.g. 0.05) for TOST, when asked.
+    pub equivalence: Option<f64>,
+    /// Side names of the inputs for `--by input` (one per argument).
+    pub input_labels: Vec<String>,
+}
+
+/// A metric of the unified record that is compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    Throughput,
+    LatencyP95,
+    LatencyP99,
+}
+
+impl Metric {
+    pub const ALL: [Metric; 3] = [Metric::Throughput, Metric::LatencyP95, Metric::LatencyP99];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Throughput => "throughput",
+            Metric::LatencyP95 => "latency_p95",
+            Metric::LatencyP99 => "latency_p99",
+        }
+    }
+
+    pub fn unit(self) -> &'static str {
+        match self {
+            Metric::Throughput => "items/s",
+            _ => "ms",
+        }
+    }
+
+    /// Throughput: more is better; latency: less is better.
+    pub fn higher_is_better(self) -> bool {
+        matches!(self, Metric::Throughput)
+    }
+
+    pub fn of(self, r: &UnifiedRecord) -> Option<f64> {
+        match self {
+            Metric::Throughput => Some(r.throughput),
+            Metric::LatencyP95 => r.latency_p95,
+            Metric::LatencyP99 => r.latency_p99,
+        }
+    }
+}
+
+/// Statistics of one metric over the runs of a group.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MetricStats {
+    pub n: usize,
+    pub mean: Option<f64>,
+    pub sd: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub median: Option<f64>,
+    pub median_ci_low: Option<f64>,
+    pub median_ci_high: Option<f64>,
+    /// Where per-task latencies exist: the quantile of the pooled tasks with
+    /// its order-statistic interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pooled: Option<Estimate>,
+}
+
+impl MetricStats {
+    fn of(values: &[f64], confidence: f64) -> MetricStats {
+        match stats::summarize(values, confidence) {
+            None => MetricStats::default(),
+            Some(s) => MetricStats {
+                n: s.n,
+                mean: Some(s.mean),
+                sd: s.sd,
+                ci_low: s.mean_ci.map(|c| c.0),
+                ci_high: s.mean_ci.map(|c| c.1),
+                median: Some(s.median),
+                median_ci_low: s.median_ci.map(|c| c.0),
+                median_ci_high: s.median_ci.map(|c| c.1),
+                pooled: None,
+            },
+        }
+    }
+}
+
+/// Success rate of a group: Wilson interval over pooled task counts when
+/// they are known, else the mean of the per-run rates.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SuccessStats {
+    pub n: usize,
+    pub value: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub method: &'static str,
+}
+
+/// One side × workload (× the shape dimensions that vary within a side).
+#[derive(Clone, Debug, Serialize)]
+pub struct GroupStats {
+    pub side: String,
+    pub workload: String,
+    /// The varying shape dimensions, e.g. `nodes=4 scheduler=fifo`; empty when none vary.
+    pub variant: String,
+    pub n: usize,
+    pub throughput: MetricStats,
+    pub latency_p95: MetricStats,
+    pub latency_p99: MetricStats,
+    pub success_rate: SuccessStats,
+    pub run_ids: Vec<String>,
+    pub config_hashes: Vec<String>,
+    pub shape_hashes: Vec<String>,
+}
+
+impl GroupStats {
+    pub fn metric(&self, m: Metric) -> &MetricStats {
+        match m {
+            Metric::Throughput => &self.throughput,
+            Metric::LatencyP95 => &self.latency_p95,
+            Metric::LatencyP99 => &self.latency_p99,
+        }
+    }
+}
+
+/// One shape field that differs across sides within a comparable group.
+#[derive(Clone, Debug, Serialize)]
+pub struct FieldDiff {
+    pub field: &'static str,
+    /// side → the value(s) that side ran with.
+    pub values: BTreeMap<String, String>,
+    /// side → up to three files behind those values.
+    pub files: BTreeMap<String, Vec<String>>,
+}
+
+/// A comparable group whose sides did not run the same workload shape.
+#[derive(Clone, Debug, Serialize)]
+pub struct Mismatch {
+    pub workload: String,
+    pub variant: String,
+    pub run_id: Option<String>,
+    pub fields: Vec<FieldDiff>,
+    pub explanation: String,
+}
+
+/// A group where only upstream's `config_hash` differs across sides.
+#[derive(Clone, Debug, Serialize)]
+pub struct HashNote {
+    pub workload: String,
+    pub variant: String,
+    pub shape_hash: String,
+    pub upstream_hashes: BTreeMap<String, Vec<String>>,
+    pub explanation: String,
+}
+
+/// candidate vs baseline on one metric of one group.
+#[derive(Clone, Debug, Serialize)]
+pub struct MetricComparison {
+    pub workload: String,
+    pub variant: String,
+    pub metric: Metric,
+    pub baseline: String,
+    pub candidate: String,
+    pub n_baseline: usize,
+    pub n_candidate: usize,
+    pub baseline_mean: Option<f64>,
+    pub candidate_mean: Option<f64>,
+    /// candidate mean / baseline mean.
+    pub ratio: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub ratio_method: Option<&'static str>,
+    /// Two-sided Mann–Whitney U p-value (the verdict's test).
+    pub p_value: Option<f64>,
+    pub test: Option<&'static str>,
+    /// Holm-adjusted over all comparisons of the report.
+    pub p_adjusted: Option<f64>,
+    /// Two-sided Welch t-test p-value, reported beside.
+    pub welch_p_value: Option<f64>,
+    pub significant: bool,
+    /// `better`, `worse`, `~` (no significant difference) or `n/a` (n < 2 on a side).
+    pub verdict: &'static str,
+    /// For `~`: runs per side needed to detect a 5 % difference at 80 % power.
+    pub runs_needed: Option<usize>,
+    /// TOST p-value for equivalence within ±`--equivalence`, when asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub equivalence_p: Option<f64>,
+}
+
+impl MetricComparison {
+    /// Relative change in percent (candidate vs baseline).
+    pub fn change_pct(&self) -> Option<f64> {
+        self.ratio.map(|r| (r - 1.0) * 100.0)
+    }
+
+    /// True when the candidate is significantly worse than the baseline by
+    /// more than `threshold` (relative, e.g. 0.05).
+    pub fn is_regression(&self, threshold: f64) -> bool {
+        self.significant
+            && self.verdict == "worse"
+            && self.ratio.is_some_and(|r| (r - 1.0).abs() > threshold)
+    }
+}
+
+/// Everything the report shows.
+#[derive(Clone, Debug, Serialize)]
+pub struct Comparison {
+    pub axis: Axis,
+    pub sides: Vec<String>,
+    pub baseline: Option<String>,
+    pub confidence: f64,
+    pub mismatches: Vec<Mismatch>,
+    pub hash_notes: Vec<HashNote>,
+    pub groups: Vec<GroupStats>,
+    pub comparisons: Vec<MetricComparison>,
+}
+
+/// Detectable relative difference for the power analysis of `~` verdicts.
+pub const POWER_EFFECT: f64 = 0.05;
+pub const POWER: f64 = 0.80;
+
+/// Shape dimensions that may split a workload into variants, in order.
+const VARIANT_DIMS: [&str; 10] = [
+    "nodes",
+    "parallelism",
+    "pipeline",
+    "scheduler",
+    "load_level",
+    "concurrency",
+    "concurrent_jobs",
+    "start_delay",
+    "task_complexity",
+    "num_tasks",
+];
+
+/// Fields that must agree across sides for a fair comparison (SPEC §3).
+const SHAPE_FIELDS: [&str; 8] =
+    ["seed", "nodes", "parallelism", "num_tasks", "warmup_items", "parity_batch_size", "scheduler", "shuffle_version"];
+
+fn dim_value(name: &str, r: &UnifiedRecord, d: &Dimensions) -> String {
+    fn opt<T: ToString>(v: Option<T>) -> String {
+        v.map(|x| x.to_string()).unwrap_or_else(|| "—".into())
+    }
+    match name {
+        "seed" => opt(r.seed),
+        "nodes" => r.nodes.to_string(),
+        "parallelism" => r.parallelism.to_string(),
+        "pipeline" => opt(d.pipeline),
+        "scheduler" => opt(d.scheduler),
+        "load_level" => opt(d.load_level),
+        "concurrency" => opt(d.concurrency),
+        "concurrent_jobs" => opt(d.concurrent_jobs),
+        "start_delay" => opt(d.start_delay_ms.map(|ms| format!("{}s", ms as f64 / 1000.0))),
+        "task_complexity" => opt(d.task_complexity),
+        "num_tasks" => opt(d.num_tasks),
+        "warmup_items" => opt(d.warmup_items),
+        "parity_batch_size" => opt(d.parity_batch_size),
+        "shuffle_version" => opt(d.shuffle_version),
+        _ => String::new(),
+    }
+}
+
+/// The side a record belongs to under `axis`.
+fn side_of(r: &UnifiedRecord, report: &IngestReport, options: &CompareOptions) -> String {
+    match options.axis {
+        Axis::Backend => r.backend.to_string(),
+        Axis::Input => {
+            let input = report.file(r.source.file).input as usize;
+            options.input_labels.get(input).cloned().unwrap_or_else(|| format!("input{}", input + 1))
+        }
+        Axis::Scheduler => r.dimensions().scheduler.map(|s| s.label().to_string()).unwrap_or_else(|| "unknown".into()),
+    }
+}
+
+/// Compare the accepted records of `report`.
+pub fn compare(report: &IngestReport, options: &CompareOptions) -> Comparison {
+    let records = &report.records;
+    let dims: Vec<std::sync::Arc<Dimensions>> = records.iter().map(|r| r.dimensions()).collect();
+
+    // Sides, in order of first appearance; intern side names to indices.
+    let mut side_names: Vec<String> = Vec::new();
+    let mut side_index: HashMap<String, usize> = HashMap::new();
+    let side_of_record: Vec<usize> = records
+        .iter()
+        .map(|r| {
+            let name = side_of(r, report, options);
+            let next = side_names.len();
+            *side_index.entry(name.clone()).or_insert_with(|| {
+                side_names.push(name);
+                next
+            })
+        })
+        .collect();
+    let mut sorted_sides = side_names.clone();
+    sorted_sides.sort();
+
+    // Which variant dimensions vary *within* a side for each workload: only
+    // those split groups; a field that differs only across sides is a mismatch.
+    let mut values_within: HashMap<(Sym, usize, usize), BTreeSet<String>> = HashMap::new();
+    for (i, r) in records.iter().enumerate() {
+        for (k, name) in VARIANT_DIMS.iter().enumerate() {
+            if options.axis == Axis::Scheduler && *name == "scheduler" {
+                continue;
+            }
+            values_within.entry((r.workload, side_of_record[i], k)).or_default().insert(dim_value(name, r, &dims[i]));
+        }
+    }
+    let mut splitting: HashMap<Sym, Vec<usize>> = HashMap::new();
+    for ((workload, _, k), vals) in &values_within {
+        if vals.len() > 1 {
+            let list = splitting.entry(*workload).or_default();
+            if !list.contains(k) {
+                list.push(*k);
+            }
+        }
+    }
+    for list in splitting.values_mut() {
+        list.sort_unstable();
+    }
+
+    // Group records: (workload, variant) → side → record indices.
+    // Keyed by natural order so `concurrency_2` sorts before `concurrency_16`.
+    let mut groups: BTreeMap<(String, String, String, String), BTreeMap<usize, Vec<usize>>> = BTreeMap::new();
+    for (i, r) in records.iter().enumerate() {
+        let variant = splitting
+            .get(&r.workload)
+            .map(|ks| {
+                ks.iter()
+                    .map(|&k| format!("{}={}", VARIANT_DIMS[k], dim_value(VARIANT_DIMS[k], r, &dims[i])))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default();
+        let workload = r.workload.to_string();
+        groups
+            .entry((natural_key(&workload), natural_key(&variant), workload, variant))
+            .or_default()
+            .entry(side_of_record[i])
+            .or_default()
+            .push(i);
+    }
+
+    let baseline = options
+        .baseline
+        .clone()
+        .filter(|b| side_names.contains(b))
+        .or_else(|| side_names.iter().find(|s| *s == "sage").cloned())
+        .or_else(|| side_names.first().cloned());
+    let baseline_index = baseline.as_ref().and_then(|b| side_index.get(b)).copied();
+
+    let mut out = Comparison {
+        axis: options.axis,
+        sides: sorted_sides,
+        baseline: baseline.clone(),
+        confidence: options.confidence,
+        mismatches: Vec::new(),
+        hash_notes: Vec::new(),
+        groups: Vec::new(),
+        comparisons: Vec::new(),
+    };
+
+    for ((_, _, workload, variant), by_side) in &groups {
+        // Group statistics: the baseline first, then the other sides by name.
+        let mut sides: Vec<(&String, &Vec<usize>)> = by_side.iter().map(|(s, v)| (&side_names[*s], v)).collect();
+        sides.sort_by(|a, b| (Some(a.0) != baseline.as_ref(), a.0).cmp(&(Some(b.0) != baseline.as_ref(), b.0)));
+        for (side, idxs) in &sides {
+            out.groups.push(group_stats(side, workload, variant, idxs, records, options.confidence));
+        }
+        if by_side.len() >= 2 {
+            if let Some(m) = mismatch(workload, variant, by_side, &side_names, records, &dims, report, options) {
+                out.mismatches.push(m);
+            } else if let Some(note) = hash_note(workload, variant, by_side, &side_names, records) {
+                out.hash_notes.push(note);
+            }
+        }
+        // Comparisons against the baseline.
+        let Some(b) = baseline_index else { continue };
+        let Some(base_idxs) = by_side.get(&b) else { continue };
+        for (side, idxs) in &sides {
+            if Some(*side) == baseline.as_ref() {
+                continue;
+            }
+            for metric in Metric::ALL {
+                let base: Vec<f64> = base_idxs.iter().filter_map(|&i| metric.of(&records[i])).collect();
+                let cand: Vec<f64> = idxs.iter().filter_map(|&i| metric.of(&records[i])).collect();
+                if base.is_empty() || cand.is_empty() {
+                    continue;
+                }
+                out.comparisons.push(compare_metric(
+                    workload,
+                    variant,
+                    metric,
+                    baseline.as_deref().unwrap_or(""),
+                    side,
+                    &base,
+                    &cand,
+                    options,
+                ));
+            }
+        }
+    }
+
+    // Holm over every comparison of the report that has a p-value.
+    let with_p: Vec<usize> = (0..out.comparisons.len()).filter(|&i| out.comparisons[i].p_value.is_some()).collect();
+    let adjusted = stats::holm(&with_p.iter().map(|&i| out.comparisons[i].p_value.unwrap()).collect::<Vec<_>>());
+    let alpha = 1.0 - options.confidence;
+    for (k, &i) in with_p.iter().enumerate() {
+        let c = &mut out.comparisons[i];
+        c.p_adjusted = Some(adjusted[k]);
+        c.significant = adjusted[k] < alpha;
+        let better = match (c.ratio, c.metric.higher_is_better()) {
+            (Some(r), true) => r > 1.0,
+            (Some(r), false) => r < 1.0,
+            (None, _) => false,
+        };
+        c.verdict = if !c.significant { "~" } else if better { "better" } else { "worse" };
+        if c.significant {
+            c.runs_needed = None;
+        }
+    }
+    out
+}
+
+/// Sort key that orders digit runs by value: zero-pads every run of digits
+/// to 20 places (u64's width), so `job_2` < `job_16`.
+fn natural_key(s: &str) -> String {
+    let mut key = String::with_capacity(s.len() + 8);
+    let mut digits = String::new();
+    let flush = |digits: &mut String, key: &mut String| {
+        if !digits.is_empty() {
+            let trimmed = digits.trim_start_matches('0');
+            for _ in trimmed.len()..20 {
+                key.push('0');
+            }
+            key.push_str(trimmed);
+            digits.clear();
+        }
+    };
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut key);
+            key.push(c);
+        }
+    }
+    flush(&mut digits, &mut key);
+    key
+}
+
+fn group_stats(
+    side: &str,
+    workload: &str,
+    variant: &str,
+    idxs: &[usize],
+    records: &[UnifiedRecord],
+    confidence: f64,
+) -> GroupStats {
+    let values = |m: Metric| -> Vec<f64> { idxs.iter().filter_map(|&i| m.of(&records[i])).collect() };
+    let mut latency_p95 = MetricStats::of(&values(Metric::LatencyP95), confidence);
+    let mut latency_p99 = MetricStats::of(&values(Metric::LatencyP99), confidence);
+
+    // Pooled per-task latencies (legacy results) → order-statistic intervals.
+    let mut pooled: Vec<f64> = idxs
+        .iter()
+        .filter_map(|&i| records[i].measured.as_ref()?.task_latencies_ms.as_deref())
+        .flat_map(|l| l.iter().copied())
+        .collect();
+    if !pooled.is_empty() {
+        pooled.sort_by(f64::total_cmp);
+        for (stats_slot, p) in [(&mut latency_p95, 0.95), (&mut latency_p99, 0.99)] {
+            stats_slot.pooled = stats::quantile_ci_order_stat(&pooled, p, confidence).map(|(v, lo, hi)| Estimate {
+                value: v,
+                ci_low: Some(lo),
+                ci_high: Some(hi),
+                n: pooled.len(),
+            });
+        }
+    }
+
+    // Success: Wilson over pooled task counts when every run has them.
+    let counts: Option<(u64, u64)> = idxs.iter().try_fold((0u64, 0u64), |(s, t), &i| {
+        let m = records[i].measured.as_ref()?;
+        let ok = m.successful_tasks?;
+        let failed = m.failed_tasks.unwrap_or(0);
+        Some((s + ok, t + ok + failed))
+    });
+    let rates: Vec<f64> = idxs.iter().filter_map(|&i| records[i].success_rate).collect();
+    let success_rate = match counts {
+        Some((ok, total)) if total > 0 => {
+            let ci = stats::wilson(ok, total, confidence);
+            SuccessStats {
+                n: idxs.len(),
+                value: Some(ok as f64 / total as f64),
+                ci_low: ci.map(|c| c.0),
+                ci_high: ci.map(|c| c.1),
+                method: "wilson",
+            }
+        }
+        _ if !rates.is_empty() => {
+            let s = MetricStats::of(&rates, confidence);
+            SuccessStats {
+                n: rates.len(),
+                value: s.mean,
+                ci_low: s.ci_low.map(|x| x.max(0.0)),
+                ci_high: s.ci_high.map(|x| x.min(1.0)),
+                method: "mean of per-run rates, t interval",
+            }
+        }
+        _ => SuccessStats { method: "not reported", ..Default::default() },
+    };
+
+    let distinct = |f: &dyn Fn(&UnifiedRecord) -> Option<Sym>| -> Vec<String> {
+        let set: BTreeSet<&str> = idxs.iter().filter_map(|&i| f(&records[i])).map(|s| s.as_str()).collect();
+        set.into_iter().map(str::to_string).collect()
+    };
+    GroupStats {
+        side: side.to_string(),
+        workload: workload.to_string(),
+        variant: variant.to_string(),
+        n: idxs.len(),
+        throughput: MetricStats::of(&values(Metric::Throughput), confidence),
+        latency_p95,
+        latency_p99,
+        success_rate,
+        run_ids: distinct(&|r| Some(r.run_id)),
+        config_hashes: distinct(&|r| r.config_hash),
+        shape_hashes: distinct(&|r| Some(r.shape_hash)),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compare_metric(
+    workload: &str,
+    variant: &str,
+    metric: Metric,
+    baseline: &str,
+    candidate: &str,
+    base: &[f64],
+    cand: &[f64],
+    options: &CompareOptions,
+) -> MetricComparison {
+    let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len() as f64;
+    let (bm, cm) = (mean(base), mean(cand));
+    let enough = base.len() >= 2 && cand.len() >= 2;
+    let ratio = if enough {
+        stats::ratio_of_means_fieller(cand, base, options.confidence)
+            .filter(|r| r.ci.is_some())
+            .or_else(|| stats::ratio_bootstrap(cand, base, options.confidence, 2000, 0x5a6e))
+    } else {
+        None
+    };
+    let point = (bm != 0.0).then(|| cm / bm);
+    let mw = if enough { stats::mann_whitney_u(base, cand) } else { None };
+    let welch = if enough { stats::welch_t(base, cand) } else { None };
+    let sd = |xs: &[f64]| stats::summarize(xs, options.confidence).and_then(|s| s.sd);
+    let runs_needed = match (enough, sd(base), sd(cand)) {
+        (true, Some(sb), Some(sc)) => {
+            stats::runs_for_power(sc, sb, bm, POWER_EFFECT, 1.0 - options.confidence, POWER)
+        }
+        _ => None,
+    };
+    let equivalence_p = match (enough, options.equivalence) {
+        (true, Some(margin)) => stats::tost(cand, base, margin, 1.0 - options.confidence).map(|t| t.p_value),
+        _ => None,
+    };
+    MetricComparison {
+        workload: workload.to_string(),
+        variant: variant.to_string(),
+        metric,
+        baseline: baseline.to_string(),
+        candidate: candidate.to_string(),
+        n_baseline: base.len(),
+        n_candidate: cand.len(),
+        baseline_mean: Some(bm),
+        candidate_mean: Some(cm),
+        ratio: ratio.as_ref().map(|r| r.ratio).or(point),
+        ci_low: ratio.as_ref().and_then(|r| r.ci.map(|c| c.0)),
+        ci_high: ratio.as_ref().and_then(|r| r.ci.map(|c| c.1)),
+        ratio_method: ratio.as_ref().map(|r| r.method),
+        p_value: mw.as_ref().map(|t| t.p_value),
+        test: mw.as_ref().map(|t| t.method),
+        p_adjusted: None,
+        welch_p_value: welch.map(|t| t.p_value),
+        significant: false,
+        verdict: "n/a",
+        runs_needed,
+        equivalence_p,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn mismatch(
+    workload: &str,
+    variant: &str,
+    by_side: &BTreeMap<usize, Vec<usize>>,
+    side_names: &[String],
+    records: &[UnifiedRecord],
+    dims: &[std::sync::Arc<Dimensions>],
+    report: &IngestReport,
+    options: &CompareOptions,
+) -> Option<Mismatch> {
+    let mut fields = Vec::new();
+    for field in SHAPE_FIELDS {
+        if options.axis == Axis::Scheduler && field == "scheduler" {
+            continue;
+        }
+        let mut per_side: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut files: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (&s, idxs) in by_side {
+            for &i in idxs {
+                let v = dim_value(field, &records[i], &dims[i]);
+                per_side.entry(side_names[s].clone()).or_default().insert(v);
+                let f = files.entry(side_names[s].clone()).or_default();
+                if f.len() < 3 {
+                    f.insert(report.file(records[i].source.file).path.clone());
+                }
+            }
+        }
+        let distinct: BTreeSet<&BTreeSet<String>> = per_side.values().collect();
+        if distinct.len() > 1 {
+            fields.push(FieldDiff {
+                field,
+                values: per_side.into_iter().map(|(s, v)| (s, v.into_iter().collect::<Vec<_>>().join(", "))).collect(),
+                files: files.into_iter().map(|(s, f)| (s, f.into_iter().collect())).collect(),
+            });
+        }
+    }
+    if fields.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = fields.iter().map(|f| f.field).collect();
+    let run_ids: BTreeSet<&str> = by_side.values().flatten().map(|&i| records[i].run_id.as_str()).collect();
+    Some(Mismatch {
+        workload: workload.to_string(),
+        variant: variant.to_string(),
+        run_id: (run_ids.len() == 1).then(|| run_ids.into_iter().next().unwrap().to_string()),
+        explanation: format!(
+            "the sides did not run the same workload shape ({}); re-run them with identical flags before reading the numbers",
+            names.join(", ")
+        ),
+        fields,
+    })
+}
+
+fn hash_note(
+    workload: &str,
+    variant: &str,
+    by_side: &BTreeMap<usize, Vec<usize>>,
+    side_names: &[String],
+    records: &[UnifiedRecord],
+) -> Option<HashNote> {
+    let shapes: BTreeSet<Sym> = by_side.values().flatten().map(|&i| records[i].shape_hash).collect();
+    let mut upstream: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (&s, idxs) in by_side {
+        for &i in idxs {
+            if let Some(h) = records[i].config_hash {
+                upstream.entry(side_names[s].clone()).or_default().insert(h.to_string());
+            }
+        }
+    }
+    let distinct: BTreeSet<&BTreeSet<String>> = upstream.values().collect();
+    if shapes.len() != 1 || upstream.len() < 2 || distinct.len() < 2 {
+        return None;
+    }
+    Some(HashNote {
+        workload: workload.to_string(),
+        variant: variant.to_string(),
+        shape_hash: shapes.into_iter().next().unwrap().to_string(),
+        upstream_hashes: upstream.into_iter().map(|(s, h)| (s, h.into_iter().collect())).collect(),
+        explanation: "upstream config_hash differs across sides only because upstream hashes the backend name \
+                      into it; the backend-neutral workload-shape hash matches, so the runs are comparable"
+            .to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::natural_key;
+
+    #[test]
+    fn natural_order_sorts_numbers_by_value() {
+        let mut names = vec!["concurrency_16", "concurrency_2", "concurrency_1", "job10_rag", "job9_rag", "Q1"];
+        names.sort_by_key(|n| natural_key(n));
+        assert_eq!(names, ["Q1", "concurrency_1", "concurrency_2", "concurrency_16", "job9_rag", "job10_rag"]);
+    }
+}

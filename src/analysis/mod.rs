@@ -1,0 +1,5 @@
+//! Analysis stage: statistics ([`stats`]) and the cross-side comparison with
+//! its mismatch check ([`compare`]). Pure functions of ingested records; no I/O.
+
+pub mod compare;
+pub mod stats;

@@ -1,0 +1,228 @@
+//! `sagereport compare PATH...`: ingest, check, compute statistics, write
+//! the report bundle.
+
+use super::{GlobalArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
+use crate::analysis::compare::{compare, Axis, CompareOptions};
+use crate::ingest::{ingest, IngestOptions};
+use crate::render::{bundle_renderers, json::summary_doc, write_bundle, ReportContext};
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+pub const EXAMPLES: &str = "Examples:
+  sagereport compare results/sage results/ray
+  sagereport compare paired_backend_runs/ --output-dir artifacts/backend_comparison
+  sagereport compare main-results/ pr-results/ --by input --fail-on regression --threshold 5%
+  sagereport compare --label before=main/ --label after=pr/ --by input --json > summary.json
+  sagereport compare results/ --by scheduler --baseline fifo
+
+Writes summary.md, comparison.csv, summary.json, throughput_comparison.{png,svg}
+and latency_p95_p99_comparison.{png,svg} into --output-dir (replaced atomically).
+Exit codes: 0 ok; 1 a --fail-on gate tripped; 2 usage or input error (also:
+no record could be accepted).";
+
+/// What `--fail-on` gates on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Gate {
+    /// A comparable group whose sides ran different workload shapes.
+    Mismatch,
+    /// A significant change in the worse direction beyond --threshold.
+    Regression,
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// Result files or directories (searched recursively)
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Where the bundle is written (replaced atomically)
+    #[arg(long, short = 'o', value_name = "DIR", default_value = "artifacts/backend_comparison")]
+    pub output_dir: PathBuf,
+    /// What a side is [default: backend when the inputs hold several backends, else input]
+    #[arg(long, value_enum)]
+    pub by: Option<Axis>,
+    /// Name an input for --by input: NAME=PATH (repeatable; PATH is also read)
+    #[arg(long, value_name = "NAME=PATH")]
+    pub label: Vec<String>,
+    /// Reference side [default: sage when present, else the first side]
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+    /// Confidence level of intervals; significance level is 1 − this
+    #[arg(long, default_value_t = 0.95, value_parser = parse_confidence)]
+    pub confidence: f64,
+    /// Also test equivalence within ±PCT of the baseline mean (TOST), e.g. 5%
+    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    pub equivalence: Option<f64>,
+    /// Exit 1 on these findings (repeatable or comma-separated)
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub fail_on: Vec<Gate>,
+    /// Regression threshold for --fail-on regression, e.g. 5% or 0.05
+    #[arg(long, default_value = "5%", value_parser = parse_percent)]
+    pub threshold: f64,
+}
+
+fn parse_confidence(s: &str) -> Result<f64, String> {
+    let x: f64 = s.trim().trim_end_matches('%').parse().map_err(|_| format!("{s:?} is not a number"))?;
+    let x = if s.trim().ends_with('%') || x > 1.0 { x / 100.0 } else { x };
+    if x > 0.5 && x < 1.0 {
+        Ok(x)
+    } else {
+        Err(format!("{s} is not a confidence level between 0.5 and 1 (e.g. 0.95 or 95%)"))
+    }
+}
+
+/// `5%`, `5` (percent) or `0.05` (fraction) → 0.05.
+fn parse_percent(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let x: f64 = t.trim_end_matches('%').parse().map_err(|_| format!("{s:?} is not a percentage (e.g. 5%)"))?;
+    let x = if t.ends_with('%') || x >= 1.0 { x / 100.0 } else { x };
+    if (0.0..1.0).contains(&x) {
+        Ok(x)
+    } else {
+        Err(format!("{s} is not a percentage between 0 and 100"))
+    }
+}
+
+pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
+    let mut paths = args.paths.clone();
+    let mut labels: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    for l in &args.label {
+        let Some((name, path)) = l.split_once('=') else {
+            eprintln!("sagereport: error: --label {l:?}: expected NAME=PATH, e.g. --label before=results/main");
+            return Ok(EXIT_USAGE);
+        };
+        paths.push(PathBuf::from(path));
+        labels.push(name.to_string());
+    }
+    if paths.is_empty() {
+        eprintln!("sagereport: error: no input: give result files or directories (see sagereport compare --help)");
+        return Ok(EXIT_USAGE);
+    }
+    let report = match ingest(&paths, &IngestOptions { progress: !global.quiet && !global.json }) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("sagereport: error: {e}");
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let backends: std::collections::BTreeSet<_> = report.records.iter().map(|r| r.backend).collect();
+    let axis = args.by.unwrap_or(if backends.len() <= 1 && paths.len() > 1 { Axis::Input } else { Axis::Backend });
+    let options = CompareOptions {
+        axis,
+        baseline: args.baseline.clone(),
+        confidence: args.confidence,
+        equivalence: args.equivalence,
+        input_labels: labels,
+    };
+    let comparison = compare(&report, &options);
+    // The command that regenerates this report (without --output-dir, so the
+    // bundle is byte-identical wherever it is written).
+    let mut command = String::from("sagereport compare");
+    for p in &args.paths {
+        command.push_str(&format!(" {}", p.display()));
+    }
+    for l in &args.label {
+        command.push_str(&format!(" --label {l}"));
+    }
+    command.push_str(&format!(" --by {}", format!("{axis:?}").to_lowercase()));
+    if let Some(b) = &args.baseline {
+        command.push_str(&format!(" --baseline {b}"));
+    }
+    command.push_str(&format!(" --confidence {}", args.confidence));
+    if let Some(e) = args.equivalence {
+        command.push_str(&format!(" --equivalence {}%", e * 100.0));
+    }
+    let ctx = ReportContext { ingest: &report, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command };
+    let written = write_bundle(&ctx, &bundle_renderers(), &args.output_dir)?;
+
+    if global.json {
+        println!("{}", serde_json::to_string_pretty(&summary_doc(&ctx))?);
+    } else if !global.quiet {
+        print_text(&ctx, &written, args);
+    }
+    for m in &comparison.mismatches {
+        if global.quiet {
+            eprintln!("sagereport: mismatch in {}: {}", m.workload, m.fields.iter().map(|f| f.field).collect::<Vec<_>>().join(", "));
+        }
+    }
+
+    if report.totals.accepted == 0 {
+        eprintln!(
+            "sagereport: error: no record could be accepted from the inputs ({} rejected); see {}",
+            report.totals.rejected,
+            args.output_dir.join("summary.md").display()
+        );
+        return Ok(EXIT_USAGE);
+    }
+    let mut tripped = Vec::new();
+    if args.fail_on.contains(&Gate::Mismatch) && !comparison.mismatches.is_empty() {
+        tripped.push(format!("{} configuration mismatch(es)", comparison.mismatches.len()));
+    }
+    if args.fail_on.contains(&Gate::Regression) {
+        let regressions: Vec<_> = comparison.comparisons.iter().filter(|c| c.is_regression(args.threshold)).collect();
+        for r in &regressions {
+            eprintln!(
+                "sagereport: regression: {} {} {} → {}: {:+.1}% (p_adj {:.3})",
+                r.workload,
+                r.metric.name(),
+                r.baseline,
+                r.candidate,
+                r.change_pct().unwrap_or(0.0),
+                r.p_adjusted.unwrap_or(1.0)
+            );
+        }
+        if !regressions.is_empty() {
+            tripped.push(format!("{} regression(s) beyond {:.1}%", regressions.len(), args.threshold * 100.0));
+        }
+    }
+    if tripped.is_empty() {
+        Ok(EXIT_OK)
+    } else {
+        eprintln!("sagereport: failing as asked (--fail-on): {}", tripped.join("; "));
+        Ok(EXIT_FINDINGS)
+    }
+}
+
+fn print_text(ctx: &ReportContext<'_>, written: &[PathBuf], args: &CompareArgs) {
+    let c = ctx.comparison;
+    let t = &ctx.ingest.totals;
+    println!(
+        "{} records accepted, {} rejected ({} errors, {} warnings; run `sagereport validate` for every line)",
+        t.accepted,
+        t.rejected,
+        ctx.ingest.errors(),
+        ctx.ingest.warnings()
+    );
+    if c.mismatches.is_empty() {
+        println!("no configuration mismatch");
+    } else {
+        for m in &c.mismatches {
+            println!(
+                "MISMATCH {}{}: {}",
+                m.workload,
+                if m.variant.is_empty() { String::new() } else { format!(" ({})", m.variant) },
+                m.fields
+                    .iter()
+                    .map(|f| format!(
+                        "{} [{}]",
+                        f.field,
+                        f.values.iter().map(|(s, v)| format!("{s}: {v}")).collect::<Vec<_>>().join("; ")
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    for m in &c.comparisons {
+        let change = m.change_pct().map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "—".into());
+        println!(
+            "{:<28} {:<12} {} → {}: {:>8}  {}",
+            format!("{}{}", m.workload, if m.variant.is_empty() { String::new() } else { format!(" ({})", m.variant) }),
+            m.metric.name(),
+            m.baseline,
+            m.candidate,
+            change,
+            m.verdict
+        );
+    }
+    println!("wrote {} ({} files)", args.output_dir.display(), written.len());
+}

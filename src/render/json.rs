@@ -1,0 +1,75 @@
+//! `summary.json` (schema version 1): everything in summary.md, for bots.
+//! The schema is documented in README.md.
+
+use super::{ReportContext, Renderer};
+use crate::analysis::compare::{Comparison, GroupStats, HashNote, MetricComparison, Mismatch};
+use crate::ingest::Totals;
+use crate::model::{Problem, Severity};
+use serde::Serialize;
+use std::path::Path;
+
+pub struct SummaryJson;
+
+/// Rejected-record problems included in the JSON before the rest are counted.
+const REJECTED_LISTED: usize = 1000;
+
+#[derive(Serialize)]
+pub struct SummaryDoc<'a> {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub command: &'a str,
+    pub inputs: &'a [String],
+    pub records: Totals,
+    pub axis: crate::analysis::compare::Axis,
+    pub sides: &'a [String],
+    pub baseline: Option<&'a str>,
+    pub confidence: f64,
+    pub mismatches: &'a [Mismatch],
+    pub hash_notes: &'a [HashNote],
+    pub groups: &'a [GroupStats],
+    pub comparisons: &'a [MetricComparison],
+    /// The first rejected-record errors, `file:line`.
+    pub rejected: Vec<&'a Problem>,
+    pub rejected_total: usize,
+}
+
+#[derive(Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+pub fn summary_doc<'a>(ctx: &'a ReportContext<'a>) -> SummaryDoc<'a> {
+    let c: &Comparison = ctx.comparison;
+    let errors: Vec<&Problem> = ctx.ingest.problems.iter().filter(|p| p.severity == Severity::Error).collect();
+    SummaryDoc {
+        schema_version: 1,
+        tool: Tool { name: "sagereport", version: ctx.version },
+        command: &ctx.command,
+        inputs: &ctx.ingest.inputs,
+        records: ctx.ingest.totals,
+        axis: c.axis,
+        sides: &c.sides,
+        baseline: c.baseline.as_deref(),
+        confidence: c.confidence,
+        mismatches: &c.mismatches,
+        hash_notes: &c.hash_notes,
+        groups: &c.groups,
+        comparisons: &c.comparisons,
+        rejected_total: errors.len(),
+        rejected: errors.into_iter().take(REJECTED_LISTED).collect(),
+    }
+}
+
+impl Renderer for SummaryJson {
+    fn files(&self) -> Vec<&'static str> {
+        vec!["summary.json"]
+    }
+
+    fn render(&self, ctx: &ReportContext<'_>, dir: &Path) -> anyhow::Result<()> {
+        let mut text = serde_json::to_string_pretty(&summary_doc(ctx))?;
+        text.push('\n');
+        std::fs::write(dir.join("summary.json"), text)?;
+        Ok(())
+    }
+}

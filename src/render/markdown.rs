@@ -1,0 +1,306 @@
+//! `summary.md`: mismatches first and loud, then per side × workload
+//! statistics with intervals, the comparisons with ratio, interval and
+//! verdict (`~` = no significant difference), record accounting and
+//! provenance.
+
+use super::escape::markdown as esc;
+use super::{ReportContext, Renderer};
+use crate::analysis::compare::{GroupStats, Metric, MetricStats};
+use crate::model::Severity;
+use std::fmt::Write as _;
+use std::path::Path;
+
+pub struct SummaryMarkdown;
+
+/// Rejected lines listed in the summary before the rest are counted.
+const REJECTED_SHOWN: usize = 20;
+
+impl Renderer for SummaryMarkdown {
+    fn files(&self) -> Vec<&'static str> {
+        vec!["summary.md"]
+    }
+
+    fn render(&self, ctx: &ReportContext<'_>, dir: &Path) -> anyhow::Result<()> {
+        std::fs::write(dir.join("summary.md"), summary_markdown(ctx))?;
+        Ok(())
+    }
+}
+
+/// A number with precision fixed by magnitude (4 significant digits, at
+/// most 3 decimals), so tables stay aligned and nothing over-reads noise.
+pub fn num(x: f64) -> String {
+    let a = x.abs();
+    let decimals = if a >= 1000.0 {
+        0
+    } else if a >= 100.0 {
+        1
+    } else if a >= 10.0 {
+        2
+    } else {
+        3
+    };
+    format!("{x:.decimals$}")
+}
+
+/// Decimals that show `half_width` to 3 significant digits (0..=4): the
+/// mean is printed to the same place, so no digit below the noise is shown.
+fn ci_decimals(half_width: f64) -> usize {
+    if !(half_width.is_finite() && half_width > 0.0) {
+        return 3;
+    }
+    (2 - half_width.log10().floor() as i64).clamp(0, 4) as usize
+}
+
+/// `mean ± half-width` or the bare value when there is no interval.
+pub fn mean_ci(s: &MetricStats) -> String {
+    match (s.mean, s.ci_low, s.ci_high) {
+        (Some(m), Some(lo), Some(hi)) => {
+            let hw = (hi - lo) / 2.0;
+            let d = ci_decimals(hw);
+            format!("{m:.d$} ± {hw:.d$}")
+        }
+        (Some(m), _, _) => num(m),
+        _ => "—".into(),
+    }
+}
+
+/// A confidence level as a percentage without trailing zeros: 0.95 → `95%`.
+pub fn conf_pct(confidence: f64) -> String {
+    let p = format!("{:.2}", confidence * 100.0);
+    format!("{}%", p.trim_end_matches('0').trim_end_matches('.'))
+}
+
+fn pct(x: f64) -> String {
+    format!("{:+.1}%", x)
+}
+
+fn pval(p: Option<f64>) -> String {
+    match p {
+        Some(p) if p < 0.001 => "<0.001".into(),
+        Some(p) => format!("{p:.3}"),
+        None => "—".into(),
+    }
+}
+
+fn label(workload: &str, variant: &str) -> String {
+    if variant.is_empty() {
+        esc(workload)
+    } else {
+        format!("{} ({})", esc(workload), esc(variant))
+    }
+}
+
+pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
+    let c = ctx.comparison;
+    let t = &ctx.ingest.totals;
+    let mut s = String::new();
+    let sides: Vec<String> = c.sides.iter().map(|x| esc(x)).collect();
+    let _ = writeln!(s, "# Comparison: {}", if sides.is_empty() { "no data".into() } else { sides.join(" vs ") });
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "Compared by **{}**; baseline **{}**; {} confidence intervals; n = runs. \
+         Records: {} accepted, {} rejected.",
+        format!("{:?}", c.axis).to_lowercase(),
+        c.baseline.as_deref().map(esc).unwrap_or_else(|| "—".into()),
+        conf_pct(c.confidence),
+        t.accepted,
+        t.rejected
+    );
+    let _ = writeln!(s);
+
+    // Mismatches first, and loud.
+    let _ = writeln!(s, "## Configuration mismatches");
+    let _ = writeln!(s);
+    if c.mismatches.is_empty() {
+        let _ = writeln!(s, "None: every comparable group ran the same workload shape on every side.");
+    } else {
+        let _ = writeln!(
+            s,
+            "> **⚠ {} group{} compared different workload shapes.** Their ratios below compare unlike runs; \
+             re-run the sides with identical flags.",
+            c.mismatches.len(),
+            if c.mismatches.len() == 1 { "" } else { "s" }
+        );
+        for m in &c.mismatches {
+            let _ = writeln!(s);
+            let _ = writeln!(s, "### {}", label(&m.workload, &m.variant));
+            let _ = writeln!(s);
+            let mut side_names: Vec<&String> = m.fields.iter().flat_map(|f| f.values.keys()).collect();
+            side_names.sort();
+            side_names.dedup();
+            let _ = writeln!(s, "| field | {} |", side_names.iter().map(|x| esc(x)).collect::<Vec<_>>().join(" | "));
+            let _ = writeln!(s, "|---|{}", "---|".repeat(side_names.len()));
+            for f in &m.fields {
+                let cells: Vec<String> =
+                    side_names.iter().map(|side| f.values.get(*side).map(|v| esc(v)).unwrap_or_else(|| "—".into())).collect();
+                let _ = writeln!(s, "| **{}** | {} |", f.field, cells.join(" | "));
+            }
+            let _ = writeln!(s);
+            if let Some(f) = m.fields.first() {
+                for (side, files) in &f.files {
+                    let list: Vec<String> = files.iter().map(|p| format!("`{}`", p.replace('`', "'"))).collect();
+                    let _ = writeln!(s, "- {}: {}", esc(side), list.join(", "));
+                }
+            }
+            let _ = writeln!(s);
+            let _ = writeln!(s, "{}", esc(&m.explanation));
+        }
+    }
+    if !c.hash_notes.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "Not a mismatch: in {} group{}, upstream's `config_hash` differs across sides only because upstream \
+             hashes the backend name into it; the backend-neutral workload-shape hash matches.",
+            c.hash_notes.len(),
+            if c.hash_notes.len() == 1 { "" } else { "s" }
+        );
+    }
+    let _ = writeln!(s);
+
+    // Per side × workload statistics.
+    let _ = writeln!(s, "## Results");
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "Mean ± half-width of the {} Student-t interval over runs (a bare value: n = 1, no interval). \
+         Success rate: Wilson interval over task counts when known.",
+        conf_pct(c.confidence)
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(s, "| workload | side | n | throughput (items/s) | p95 (ms) | p99 (ms) | success rate |");
+    let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|");
+    for g in &c.groups {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            label(&g.workload, &g.variant),
+            esc(&g.side),
+            g.n,
+            mean_ci(&g.throughput),
+            latency_cell(g, Metric::LatencyP95),
+            latency_cell(g, Metric::LatencyP99),
+            success_cell(g)
+        );
+    }
+    let _ = writeln!(s);
+
+    // Comparisons.
+    let _ = writeln!(s, "## Comparisons");
+    let _ = writeln!(s);
+    if c.comparisons.is_empty() {
+        let _ = writeln!(s, "No group has both the baseline and another side: nothing to compare.");
+    } else {
+        let _ = writeln!(
+            s,
+            "Ratio = candidate mean / baseline mean with its {} interval (Fieller; percentile bootstrap with a \
+             fixed seed where Fieller's interval is unbounded). p: two-sided Mann–Whitney U; Holm-adjusted over \
+             all {} comparisons. `~` = no significant difference; `n/a` = fewer than 2 runs on a side.",
+            conf_pct(c.confidence),
+            c.comparisons.len()
+        );
+        let _ = writeln!(s);
+        let _ = writeln!(s, "| workload | metric | baseline → candidate | n | ratio [CI] | change | p | p (Holm) | verdict |");
+        let _ = writeln!(s, "|---|---|---|---:|---:|---:|---:|---:|---|");
+        for m in &c.comparisons {
+            let ratio = match (m.ratio, m.ci_low, m.ci_high) {
+                (Some(r), Some(lo), Some(hi)) => format!("{:.3} [{:.3}, {:.3}]", r, lo, hi),
+                (Some(r), _, _) => format!("{r:.3}"),
+                _ => "—".into(),
+            };
+            let verdict = match m.verdict {
+                "~" => match m.runs_needed {
+                    Some(n) => format!("~ (≈{n} runs/side to detect 5%)"),
+                    None => "~".into(),
+                },
+                other => other.to_string(),
+            };
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} → {} | {}/{} | {} | {} | {} | {} | {} |",
+                label(&m.workload, &m.variant),
+                m.metric.name(),
+                esc(&m.baseline),
+                esc(&m.candidate),
+                m.n_baseline,
+                m.n_candidate,
+                ratio,
+                m.change_pct().map(pct).unwrap_or_else(|| "—".into()),
+                pval(m.p_value),
+                pval(m.p_adjusted),
+                verdict
+            );
+        }
+    }
+    let _ = writeln!(s);
+
+    // Accounting.
+    let _ = writeln!(s, "## Records");
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "{} read = {} accepted + {} rejected; {} CSV twins merged and {} duplicates counted once.",
+        t.read, t.accepted, t.rejected, t.twins_merged, t.duplicates
+    );
+    let errors: Vec<_> = ctx.ingest.problems.iter().filter(|p| p.severity == Severity::Error).collect();
+    if !errors.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "Rejected (first {} of {} errors):", errors.len().min(REJECTED_SHOWN), errors.len());
+        let _ = writeln!(s);
+        for p in errors.iter().take(REJECTED_SHOWN) {
+            let _ = writeln!(s, "- `{}`", p.to_string().replace('`', "'"));
+        }
+    }
+    let _ = writeln!(s);
+
+    // Provenance.
+    let _ = writeln!(s, "## Provenance");
+    let _ = writeln!(s);
+    let _ = writeln!(s, "- sagereport {}", ctx.version);
+    let _ = writeln!(s, "- command: `{}`", ctx.command.replace('`', "'"));
+    for input in &ctx.ingest.inputs {
+        let _ = writeln!(s, "- input: `{}`", input.replace('`', "'"));
+    }
+    let mut run_ids: Vec<&str> = c.groups.iter().flat_map(|g| g.run_ids.iter().map(String::as_str)).collect();
+    run_ids.sort_unstable();
+    run_ids.dedup();
+    let mut hashes: Vec<&str> = c.groups.iter().flat_map(|g| g.shape_hashes.iter().map(String::as_str)).collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    let mut upstream: Vec<&str> = c.groups.iter().flat_map(|g| g.config_hashes.iter().map(String::as_str)).collect();
+    upstream.sort_unstable();
+    upstream.dedup();
+    let list = |v: &[&str]| -> String {
+        let shown: Vec<String> = v.iter().take(10).map(|x| format!("`{}`", x.replace('`', "'"))).collect();
+        if v.len() > 10 {
+            format!("{} … ({} in all; see summary.json)", shown.join(", "), v.len())
+        } else {
+            shown.join(", ")
+        }
+    };
+    let _ = writeln!(s, "- run ids ({}): {}", run_ids.len(), list(&run_ids));
+    let _ = writeln!(s, "- workload-shape hashes ({}): {}", hashes.len(), list(&hashes));
+    let _ = writeln!(s, "- upstream config hashes ({}): {}", upstream.len(), list(&upstream));
+    s
+}
+
+fn latency_cell(g: &GroupStats, m: Metric) -> String {
+    let st = g.metric(m);
+    let mut cell = mean_ci(st);
+    if let Some(p) = &st.pooled {
+        if let (Some(lo), Some(hi)) = (p.ci_low, p.ci_high) {
+            let _ = write!(cell, " (tasks: {} [{}, {}], n={})", num(p.value), num(lo), num(hi), p.n);
+        }
+    }
+    cell
+}
+
+fn success_cell(g: &GroupStats) -> String {
+    let s = &g.success_rate;
+    match (s.value, s.ci_low, s.ci_high) {
+        (Some(v), Some(lo), Some(hi)) => format!("{:.3} [{:.3}, {:.3}]", v, lo, hi),
+        (Some(v), _, _) => format!("{v:.3}"),
+        _ => "—".into(),
+    }
+}

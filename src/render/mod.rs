@@ -1,0 +1,73 @@
+//! Renderers: one module per output, each behind the [`Renderer`] trait, so
+//! adding a format touches one file. Statistics are computed in
+//! [`crate::analysis`]; renderers only present them.
+
+pub mod charts;
+pub mod csv;
+pub mod escape;
+pub mod json;
+pub mod markdown;
+
+use crate::analysis::compare::Comparison;
+use crate::ingest::IngestReport;
+use std::path::{Path, PathBuf};
+
+/// What every renderer sees.
+pub struct ReportContext<'a> {
+    pub ingest: &'a IngestReport,
+    pub comparison: &'a Comparison,
+    /// The tool version, for provenance.
+    pub version: &'static str,
+    /// The command line that produced the report, for provenance.
+    pub command: String,
+}
+
+/// One output of the bundle.
+pub trait Renderer {
+    /// File names this renderer writes, relative to the bundle folder.
+    fn files(&self) -> Vec<&'static str>;
+    /// Write the files into `dir`.
+    fn render(&self, ctx: &ReportContext<'_>, dir: &Path) -> anyhow::Result<()>;
+}
+
+/// The renderers of the `compare` bundle, in writing order.
+pub fn bundle_renderers() -> Vec<Box<dyn Renderer>> {
+    vec![
+        Box::new(markdown::SummaryMarkdown),
+        Box::new(csv::ComparisonCsv),
+        Box::new(json::SummaryJson),
+        Box::new(charts::ComparisonCharts),
+    ]
+}
+
+/// Write a bundle atomically: everything goes into a temporary sibling
+/// folder that replaces `out_dir` only once complete, so a crash never
+/// leaves a half-written report.
+pub fn write_bundle(ctx: &ReportContext<'_>, renderers: &[Box<dyn Renderer>], out_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    use anyhow::Context;
+    let parent = out_dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).with_context(|| format!("{}: cannot create the output folder's parent", parent.display()))?;
+    let name = out_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp)?;
+    }
+    std::fs::create_dir_all(&tmp).with_context(|| format!("{}: cannot create a temporary folder", tmp.display()))?;
+    let mut written = Vec::new();
+    for r in renderers {
+        if let Err(e) = r.render(ctx, &tmp) {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+        written.extend(r.files().into_iter().map(|f| out_dir.join(f)));
+    }
+    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+    if out_dir.exists() {
+        std::fs::rename(out_dir, &old).with_context(|| format!("{}: cannot replace the previous report", out_dir.display()))?;
+    }
+    std::fs::rename(&tmp, out_dir).with_context(|| format!("{}: cannot move the report into place", out_dir.display()))?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old)?;
+    }
+    Ok(written)
+}

@@ -1,0 +1,184 @@
+//! `sagereport compare` end to end: the bundle, the mismatch check, the
+//! statistics against reference values, gates, escaping, determinism.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn record(backend: &str, workload: &str, run: usize, throughput: f64, parallelism: u32) -> String {
+    format!(
+        r#"{{"backend": "{backend}", "workload": "{workload}", "run_id": "r{run}", "seed": 42, "nodes": 1, "parallelism": {parallelism}, "throughput": {throughput:?}, "latency_p50": 10.0, "latency_p95": {p95:?}, "latency_p99": {p99:?}, "success_rate": 1.0, "duration_seconds": 2.5, "timestamp": "2026-02-21T03:58:4{s}+00:00", "config_hash": "{h}", "backend_hash": null, "metadata": {{"scheduler_name": "fifo", "num_tasks": 100}}}}"#,
+        p95 = 20.0 + run as f64,
+        p99 = 30.0 + run as f64,
+        s = run % 10,
+        h = format!("{backend}-hash")
+    )
+}
+
+fn write_side(dir: &Path, rel: &str, lines: &[String]) -> PathBuf {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(&path).unwrap();
+    std::fs::write(path.join("unified_results.jsonl"), lines.join("\n") + "\n").unwrap();
+    path
+}
+
+fn compare(args: &[&str], cwd: &Path) -> (i32, String, String) {
+    let out = Command::cargo_bin("sagereport").unwrap().current_dir(cwd).arg("compare").args(args).output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn summary(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
+}
+
+fn sage_and_ray(dir: &Path, ray_parallelism: u32) {
+    let sage: Vec<String> = [10.0, 12.0, 11.0, 13.0, 9.0].iter().enumerate().map(|(i, t)| record("sage", "Q1", i, *t, 2)).collect();
+    let ray: Vec<String> =
+        [7.0, 8.0, 7.5, 8.5, 7.2].iter().enumerate().map(|(i, t)| record("ray", "Q1", i, *t, ray_parallelism)).collect();
+    write_side(dir, "results/sage", &sage);
+    write_side(dir, "results/ray", &ray);
+}
+
+#[test]
+fn bundle_has_every_artifact_and_reference_statistics() {
+    let tmp = tempfile::tempdir().unwrap();
+    sage_and_ray(tmp.path(), 2);
+    let (code, _, err) = compare(&["results", "--output-dir", "out"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    let out = tmp.path().join("out");
+    for f in [
+        "summary.md",
+        "comparison.csv",
+        "summary.json",
+        "throughput_comparison.png",
+        "throughput_comparison.svg",
+        "latency_p95_p99_comparison.png",
+        "latency_p95_p99_comparison.svg",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let doc = summary(&out);
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["baseline"], "sage");
+    assert_eq!(doc["records"]["accepted"], 10);
+    // [10, 12, 11, 13, 9]: mean 11, 95 % Student-t interval [9.037, 12.963].
+    let sage = doc["groups"].as_array().unwrap().iter().find(|g| g["side"] == "sage").unwrap();
+    let t = &sage["throughput"];
+    assert!((t["mean"].as_f64().unwrap() - 11.0).abs() < 1e-9);
+    assert!((t["ci_low"].as_f64().unwrap() - 9.036_653).abs() < 1e-3, "{t}");
+    assert!((t["ci_high"].as_f64().unwrap() - 12.963_347).abs() < 1e-3, "{t}");
+    // ray is clearly slower: significant, worse, ratio < 1 with an interval.
+    let tp = doc["comparisons"].as_array().unwrap().iter().find(|c| c["metric"] == "throughput").unwrap();
+    assert_eq!(tp["candidate"], "ray");
+    assert_eq!(tp["verdict"], "worse", "{tp}");
+    let ratio = tp["ratio"].as_f64().unwrap();
+    assert!((ratio - 38.2 / 55.0).abs() < 1e-9, "{ratio}");
+    assert!(tp["ci_low"].as_f64().unwrap() < ratio && ratio < tp["ci_high"].as_f64().unwrap());
+    // Only the upstream hash differs (it names the backend): no mismatch, a note instead.
+    assert_eq!(doc["mismatches"].as_array().unwrap().len(), 0, "{doc:#}");
+    assert_eq!(doc["hash_notes"].as_array().unwrap().len(), 1);
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("## Configuration mismatches\n\nNone"), "{md}");
+    assert!(md.contains("11.00 ± 1.96"), "{md}");
+}
+
+#[test]
+fn injected_mismatch_is_named_and_gates() {
+    let tmp = tempfile::tempdir().unwrap();
+    sage_and_ray(tmp.path(), 4);
+    let (code, stdout, _) = compare(&["results", "-o", "out", "--fail-on", "mismatch"], tmp.path());
+    assert_eq!(code, 1);
+    assert!(stdout.contains("MISMATCH Q1: parallelism"), "{stdout}");
+    let doc = summary(&tmp.path().join("out"));
+    let m = &doc["mismatches"][0];
+    assert_eq!(m["fields"][0]["field"], "parallelism");
+    assert_eq!(m["fields"][0]["values"]["sage"], "2");
+    assert_eq!(m["fields"][0]["values"]["ray"], "4");
+    let md = std::fs::read_to_string(tmp.path().join("out/summary.md")).unwrap();
+    let mismatch_at = md.find("⚠").expect("loud mismatch banner");
+    assert!(mismatch_at < md.find("## Results").unwrap(), "mismatches come first");
+}
+
+#[test]
+fn regression_gate_by_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let before: Vec<String> = (0..6).map(|i| record("sage", "Q1", i, 100.0 + i as f64, 2)).collect();
+    let after: Vec<String> = (0..6).map(|i| record("sage", "Q1", i, 80.0 + i as f64, 2)).collect();
+    write_side(tmp.path(), "main", &before);
+    write_side(tmp.path(), "pr", &after);
+    let (code, _, err) =
+        compare(&["--label", "main=main", "--label", "pr=pr", "--by", "input", "-o", "out", "--fail-on", "regression", "--threshold", "5%"], tmp.path());
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("regression: Q1 throughput main → pr"), "{err}");
+    // Within threshold: a 50 % threshold does not trip.
+    let (code, _, _) = compare(&["--label", "main=main", "--label", "pr=pr", "-o", "out2", "--fail-on", "regression", "--threshold", "50%"], tmp.path());
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn single_runs_get_no_interval_and_no_verdict() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_side(tmp.path(), "a", &[record("sage", "Q1", 0, 10.0, 2)]);
+    write_side(tmp.path(), "b", &[record("ray", "Q1", 0, 8.0, 2)]);
+    let (code, _, err) = compare(&["a", "b", "-o", "out"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    let doc = summary(&tmp.path().join("out"));
+    let g = &doc["groups"][0];
+    assert_eq!(g["throughput"]["ci_low"], Value::Null);
+    let c = &doc["comparisons"][0];
+    assert_eq!(c["verdict"], "n/a");
+    assert_eq!(c["p_value"], Value::Null);
+}
+
+#[test]
+fn output_is_deterministic_and_escaped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hostile = "=cmd|' /C calc'!A0 <b>|x";
+    let lines: Vec<String> = (0..3).map(|i| record("sage", hostile, i, 10.0 + i as f64, 2)).collect();
+    write_side(tmp.path(), "in", &lines);
+    assert_eq!(compare(&["in", "-o", "one"], tmp.path()).0, 0);
+    assert_eq!(compare(&["in", "-o", "two"], tmp.path()).0, 0);
+    for f in ["summary.md", "comparison.csv", "summary.json", "throughput_comparison.png", "latency_p95_p99_comparison.svg"] {
+        let a = std::fs::read(tmp.path().join("one").join(f)).unwrap();
+        let b = std::fs::read(tmp.path().join("two").join(f)).unwrap();
+        assert!(a == b, "{f} differs between identical runs");
+    }
+    let csv = std::fs::read_to_string(tmp.path().join("one/comparison.csv")).unwrap();
+    assert!(csv.lines().skip(1).all(|l| l.contains(",'=cmd|")), "formula not neutralized: {csv}");
+    assert!(!csv.contains(",=cmd"), "{csv}");
+    let md = std::fs::read_to_string(tmp.path().join("one/summary.md")).unwrap();
+    assert!(md.contains("\\=cmd\\|") || md.contains("=cmd\\|"), "{md}");
+    assert!(!md.contains("<b>"), "raw HTML in markdown");
+}
+
+#[test]
+fn charts_are_not_blank() {
+    let tmp = tempfile::tempdir().unwrap();
+    sage_and_ray(tmp.path(), 2);
+    assert_eq!(compare(&["results", "-o", "out"], tmp.path()).0, 0);
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(tmp.path().join("out/throughput_comparison.png")).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let px = &buf[..info.buffer_size()];
+    let channels = info.color_type.samples();
+    let first = &px[..channels];
+    let differing = px.chunks(channels).filter(|p| p != &first).count();
+    assert!(differing > px.len() / channels / 50, "PNG looks blank");
+}
+
+#[test]
+fn compare_on_the_fixture_tree_reports_no_mismatch_for_paired_runs() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/trees/clean");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let (code, _, err) = compare(&[fixtures.join("paired_backend_runs").to_str().unwrap(), "-o", out.to_str().unwrap()], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    let doc = summary(&out);
+    assert_eq!(doc["mismatches"].as_array().unwrap().len(), 0, "{:#}", doc["mismatches"]);
+    assert!(doc["comparisons"].as_array().unwrap().len() >= 1);
+}
