@@ -182,3 +182,28 @@ fn compare_on_the_fixture_tree_reports_no_mismatch_for_paired_runs() {
     assert_eq!(doc["mismatches"].as_array().unwrap().len(), 0, "{:#}", doc["mismatches"]);
     assert!(doc["comparisons"].as_array().unwrap().len() >= 1);
 }
+
+#[test]
+fn compare_on_the_faulty_fixture_tree_names_the_injected_mismatch() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/trees/faulty");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let (code, stdout, err) = compare(&[fixtures.to_str().unwrap(), "-o", out.to_str().unwrap(), "--fail-on", "mismatch"], tmp.path());
+    assert_eq!(code, 1, "{err}");
+    assert!(stdout.contains("MISMATCH mismatch_probe: parallelism [ray: 4; sage: 2]"), "{stdout}");
+    let doc = summary(&out);
+    let probe = doc["mismatches"].as_array().unwrap().iter().find(|m| m["workload"] == "mismatch_probe").unwrap();
+    assert_eq!(probe["fields"].as_array().unwrap().len(), 1, "{probe}");
+    // Rejected lines are accounted for and listed with file:line.
+    assert!(doc["records"]["rejected"].as_u64().unwrap() > 0);
+    assert!(doc["rejected"][0]["line"].is_number());
+}
+
+#[test]
+fn summary_markdown_snapshot() {
+    let tmp = tempfile::tempdir().unwrap();
+    sage_and_ray(tmp.path(), 2);
+    assert_eq!(compare(&["results", "-o", "out"], tmp.path()).0, 0);
+    let md = std::fs::read_to_string(tmp.path().join("out/summary.md")).unwrap();
+    insta::assert_snapshot!("summary_md_sage_vs_ray", md);
+}

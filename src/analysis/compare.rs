@@ -89,7 +89,6 @@ pub struct MetricStats {
     pub median_ci_high: Option<f64>,
     /// Where per-task latencies exist: the quantile of the pooled tasks with
     /// its order-statistic interval.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pooled: Option<Estimate>,
 }
 
@@ -210,7 +209,6 @@ pub struct MetricComparison {
     /// For `~`: runs per side needed to detect a 5 % difference at 80 % power.
     pub runs_needed: Option<usize>,
     /// TOST p-value for equivalence within ±`--equivalence`, when asked.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub equivalence_p: Option<f64>,
 }
 
@@ -299,37 +297,83 @@ fn side_of(r: &UnifiedRecord, report: &IngestReport, options: &CompareOptions) -
     }
 }
 
+/// What decides a record's side, cheap to hash (the name is built once per key).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum SideKey {
+    Backend(Sym),
+    Input(u32),
+    Scheduler(crate::model::DimsId),
+}
+
+/// Records that agree on everything grouping and the mismatch check read:
+/// workload, side, interned dimensions, seed, nodes, parallelism. Runs
+/// repeat these across all their records, so the per-field work below is
+/// done once per class instead of once per record.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct ClassKey {
+    workload: Sym,
+    side: usize,
+    dims: crate::model::DimsId,
+    seed: Option<u64>,
+    nodes: u32,
+    parallelism: u32,
+}
+
+struct Class {
+    side: usize,
+    /// First record of the class: its field values stand for all.
+    first: usize,
+    dims: std::sync::Arc<Dimensions>,
+    records: Vec<usize>,
+}
+
+/// A comparable group: classes per side index.
+type BySide = BTreeMap<usize, Vec<usize>>;
+
 /// Compare the accepted records of `report`.
 pub fn compare(report: &IngestReport, options: &CompareOptions) -> Comparison {
     let records = &report.records;
-    let dims: Vec<std::sync::Arc<Dimensions>> = records.iter().map(|r| r.dimensions()).collect();
 
-    // Sides, in order of first appearance; intern side names to indices.
+    // Sides, in order of first appearance, and classes, in one O(n) pass.
     let mut side_names: Vec<String> = Vec::new();
     let mut side_index: HashMap<String, usize> = HashMap::new();
-    let side_of_record: Vec<usize> = records
-        .iter()
-        .map(|r| {
+    let mut side_keys: HashMap<SideKey, usize> = HashMap::new();
+    let mut class_index: HashMap<ClassKey, usize> = HashMap::new();
+    let mut classes: Vec<Class> = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        let key = match options.axis {
+            Axis::Backend => SideKey::Backend(r.backend),
+            Axis::Input => SideKey::Input(report.file(r.source.file).input),
+            Axis::Scheduler => SideKey::Scheduler(r.dims),
+        };
+        let side = *side_keys.entry(key).or_insert_with(|| {
             let name = side_of(r, report, options);
             let next = side_names.len();
             *side_index.entry(name.clone()).or_insert_with(|| {
                 side_names.push(name);
                 next
             })
-        })
-        .collect();
+        });
+        let ck = ClassKey { workload: r.workload, side, dims: r.dims, seed: r.seed, nodes: r.nodes, parallelism: r.parallelism };
+        let c = *class_index.entry(ck).or_insert_with(|| {
+            classes.push(Class { side, first: i, dims: r.dimensions(), records: Vec::new() });
+            classes.len() - 1
+        });
+        classes[c].records.push(i);
+    }
     let mut sorted_sides = side_names.clone();
     sorted_sides.sort();
 
     // Which variant dimensions vary *within* a side for each workload: only
     // those split groups; a field that differs only across sides is a mismatch.
     let mut values_within: HashMap<(Sym, usize, usize), BTreeSet<String>> = HashMap::new();
-    for (i, r) in records.iter().enumerate() {
+    for class in &classes {
+        let r = &records[class.first];
         for (k, name) in VARIANT_DIMS.iter().enumerate() {
             if options.axis == Axis::Scheduler && *name == "scheduler" {
                 continue;
             }
-            values_within.entry((r.workload, side_of_record[i], k)).or_default().insert(dim_value(name, r, &dims[i]));
+            values_within.entry((r.workload, class.side, k)).or_default().insert(dim_value(name, r, &class.dims));
         }
     }
     let mut splitting: HashMap<Sym, Vec<usize>> = HashMap::new();
@@ -345,15 +389,16 @@ pub fn compare(report: &IngestReport, options: &CompareOptions) -> Comparison {
         list.sort_unstable();
     }
 
-    // Group records: (workload, variant) → side → record indices.
-    // Keyed by natural order so `concurrency_2` sorts before `concurrency_16`.
-    let mut groups: BTreeMap<(String, String, String, String), BTreeMap<usize, Vec<usize>>> = BTreeMap::new();
-    for (i, r) in records.iter().enumerate() {
+    // Group classes: (workload, variant) → side → classes. Keyed by natural
+    // order so `concurrency_2` sorts before `concurrency_16`.
+    let mut groups: BTreeMap<(String, String, String, String), BySide> = BTreeMap::new();
+    for (c, class) in classes.iter().enumerate() {
+        let r = &records[class.first];
         let variant = splitting
             .get(&r.workload)
             .map(|ks| {
                 ks.iter()
-                    .map(|&k| format!("{}={}", VARIANT_DIMS[k], dim_value(VARIANT_DIMS[k], r, &dims[i])))
+                    .map(|&k| format!("{}={}", VARIANT_DIMS[k], dim_value(VARIANT_DIMS[k], r, &class.dims)))
                     .collect::<Vec<_>>()
                     .join(" ")
             })
@@ -362,9 +407,9 @@ pub fn compare(report: &IngestReport, options: &CompareOptions) -> Comparison {
         groups
             .entry((natural_key(&workload), natural_key(&variant), workload, variant))
             .or_default()
-            .entry(side_of_record[i])
+            .entry(class.side)
             .or_default()
-            .push(i);
+            .push(c);
     }
 
     let baseline = options
@@ -386,7 +431,15 @@ pub fn compare(report: &IngestReport, options: &CompareOptions) -> Comparison {
         comparisons: Vec::new(),
     };
 
-    for ((_, _, workload, variant), by_side) in &groups {
+    for ((_, _, workload, variant), by_side_classes) in &groups {
+        let by_side: BTreeMap<usize, Vec<usize>> = by_side_classes
+            .iter()
+            .map(|(&s, cs)| {
+                let mut idxs: Vec<usize> = cs.iter().flat_map(|&c| classes[c].records.iter().copied()).collect();
+                idxs.sort_unstable();
+                (s, idxs)
+            })
+            .collect();
         // Group statistics: the baseline first, then the other sides by name.
         let mut sides: Vec<(&String, &Vec<usize>)> = by_side.iter().map(|(s, v)| (&side_names[*s], v)).collect();
         sides.sort_by(|a, b| (Some(a.0) != baseline.as_ref(), a.0).cmp(&(Some(b.0) != baseline.as_ref(), b.0)));
@@ -394,9 +447,9 @@ pub fn compare(report: &IngestReport, options: &CompareOptions) -> Comparison {
             out.groups.push(group_stats(side, workload, variant, idxs, records, options.confidence));
         }
         if by_side.len() >= 2 {
-            if let Some(m) = mismatch(workload, variant, by_side, &side_names, records, &dims, report, options) {
+            if let Some(m) = mismatch(workload, variant, by_side_classes, &classes, &side_names, records, report, options) {
                 out.mismatches.push(m);
-            } else if let Some(note) = hash_note(workload, variant, by_side, &side_names, records) {
+            } else if let Some(note) = hash_note(workload, variant, &by_side, &side_names, records) {
                 out.hash_notes.push(note);
             }
         }
@@ -505,12 +558,25 @@ fn group_stats(
         }
     }
 
-    // Success: Wilson over pooled task counts when every run has them.
+    // Success: Wilson over pooled task counts when every run has them —
+    // reported counts, or the reported rate × the configured task count.
+    let mut last_dims: Option<(crate::model::DimsId, Option<u64>)> = None;
     let counts: Option<(u64, u64)> = idxs.iter().try_fold((0u64, 0u64), |(s, t), &i| {
-        let m = records[i].measured.as_ref()?;
-        let ok = m.successful_tasks?;
-        let failed = m.failed_tasks.unwrap_or(0);
-        Some((s + ok, t + ok + failed))
+        let r = &records[i];
+        if let Some(ok) = r.measured.as_ref().and_then(|m| m.successful_tasks) {
+            let failed = r.measured.as_ref().and_then(|m| m.failed_tasks).unwrap_or(0);
+            return Some((s + ok, t + ok + failed));
+        }
+        let num_tasks = match last_dims {
+            Some((id, n)) if id == r.dims => n,
+            _ => {
+                let n = r.dimensions().num_tasks;
+                last_dims = Some((r.dims, n));
+                n
+            }
+        }?;
+        let ok = (r.success_rate? * num_tasks as f64).round() as u64;
+        Some((s + ok.min(num_tasks), t + num_tasks))
     });
     let rates: Vec<f64> = idxs.iter().filter_map(|&i| records[i].success_rate).collect();
     let success_rate = match counts {
@@ -620,10 +686,10 @@ fn compare_metric(
 fn mismatch(
     workload: &str,
     variant: &str,
-    by_side: &BTreeMap<usize, Vec<usize>>,
+    by_side: &BySide,
+    classes: &[Class],
     side_names: &[String],
     records: &[UnifiedRecord],
-    dims: &[std::sync::Arc<Dimensions>],
     report: &IngestReport,
     options: &CompareOptions,
 ) -> Option<Mismatch> {
@@ -634,17 +700,20 @@ fn mismatch(
         }
         let mut per_side: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let mut files: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for (&s, idxs) in by_side {
-            for &i in idxs {
-                let v = dim_value(field, &records[i], &dims[i]);
-                per_side.entry(side_names[s].clone()).or_default().insert(v);
-                let f = files.entry(side_names[s].clone()).or_default();
-                if f.len() < 3 {
-                    f.insert(report.file(records[i].source.file).path.clone());
+        for (&s, cs) in by_side {
+            let side_files = files.entry(side_names[s].clone()).or_default();
+            for &c in cs {
+                let class = &classes[c];
+                per_side.entry(side_names[s].clone()).or_default().insert(dim_value(field, &records[class.first], &class.dims));
+                for &i in &class.records {
+                    if side_files.len() >= 3 {
+                        break;
+                    }
+                    side_files.insert(report.file(records[i].source.file).path.clone());
                 }
             }
         }
-        let distinct: BTreeSet<&BTreeSet<String>> = per_side.values().collect();
+            let distinct: BTreeSet<&BTreeSet<String>> = per_side.values().collect();
         if distinct.len() > 1 {
             fields.push(FieldDiff {
                 field,
@@ -657,7 +726,8 @@ fn mismatch(
         return None;
     }
     let names: Vec<&str> = fields.iter().map(|f| f.field).collect();
-    let run_ids: BTreeSet<&str> = by_side.values().flatten().map(|&i| records[i].run_id.as_str()).collect();
+    let run_ids: BTreeSet<&str> =
+        by_side.values().flatten().flat_map(|&c| classes[c].records.iter()).map(|&i| records[i].run_id.as_str()).collect();
     Some(Mismatch {
         workload: workload.to_string(),
         variant: variant.to_string(),
@@ -678,14 +748,21 @@ fn hash_note(
     records: &[UnifiedRecord],
 ) -> Option<HashNote> {
     let shapes: BTreeSet<Sym> = by_side.values().flatten().map(|&i| records[i].shape_hash).collect();
-    let mut upstream: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    if shapes.len() != 1 {
+        return None;
+    }
+    let mut by_hash: BTreeMap<usize, std::collections::HashSet<Sym>> = BTreeMap::new();
     for (&s, idxs) in by_side {
         for &i in idxs {
             if let Some(h) = records[i].config_hash {
-                upstream.entry(side_names[s].clone()).or_default().insert(h.to_string());
+                by_hash.entry(s).or_default().insert(h);
             }
         }
     }
+    let upstream: BTreeMap<String, BTreeSet<String>> = by_hash
+        .into_iter()
+        .map(|(s, hs)| (side_names[s].clone(), hs.into_iter().map(|h| h.to_string()).collect()))
+        .collect();
     let distinct: BTreeSet<&BTreeSet<String>> = upstream.values().collect();
     if shapes.len() != 1 || upstream.len() < 2 || distinct.len() < 2 {
         return None;

@@ -97,6 +97,7 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         eprintln!("sagereport: error: no input: give result files or directories (see sagereport compare --help)");
         return Ok(EXIT_USAGE);
     }
+    let started = std::time::Instant::now();
     let report = match ingest(&paths, &IngestOptions { progress: !global.quiet && !global.json }) {
         Ok(r) => r,
         Err(e) => {
@@ -113,7 +114,9 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         equivalence: args.equivalence,
         input_labels: labels,
     };
+    let ingested = started.elapsed();
     let comparison = compare(&report, &options);
+    let analysed = started.elapsed();
     // The command that regenerates this report (without --output-dir, so the
     // bundle is byte-identical wherever it is written).
     let mut command = String::from("sagereport compare");
@@ -133,6 +136,18 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     }
     let ctx = ReportContext { ingest: &report, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command };
     let written = write_bundle(&ctx, &bundle_renderers(), &args.output_dir)?;
+    if global.verbose {
+        let mut line = format!(
+            "timings: ingest {:.2} s, analysis {:.2} s, bundle {:.2} s (",
+            ingested.as_secs_f64(),
+            (analysed - ingested).as_secs_f64(),
+            (started.elapsed() - analysed).as_secs_f64()
+        );
+        let parts: Vec<String> = written.timings.iter().map(|(f, d)| format!("{f} {:.2} s", d.as_secs_f64())).collect();
+        line.push_str(&parts.join(", "));
+        eprintln!("{line})");
+    }
+    let written = written.files;
 
     if global.json {
         println!("{}", serde_json::to_string_pretty(&summary_doc(&ctx))?);

@@ -91,6 +91,8 @@ pub fn render_png(chart: &BarChart, path: &Path) -> Result<()> {
     let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), w, h);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
+    // Flat-colour charts compress well even at the fast level; deterministic either way.
+    encoder.set_compression(png::Compression::Fast);
     let mut writer = encoder
         .write_header()
         .with_context(|| format!("writing chart PNG {}", path.display()))?;
@@ -1108,8 +1110,20 @@ fn chart(ctx: &ReportContext<'_>, title: &str, y_label: &str, metrics: &[Metric]
             None => groups.push(BarGroup { label, bars }),
         }
     }
-    BarChart { title: title.to_string(), y_label: y_label.to_string(), groups }
+    // Hundreds of groups make an unreadable strip: chart the first ones in
+    // report order and say so; summary.md and comparison.csv hold them all.
+    let total = groups.len();
+    groups.truncate(MAX_CHART_GROUPS);
+    let title = if total > MAX_CHART_GROUPS {
+        format!("{title} — first {MAX_CHART_GROUPS} of {total} groups (all in summary.md)")
+    } else {
+        title.to_string()
+    };
+    BarChart { title, y_label: y_label.to_string(), groups }
 }
+
+/// Most groups one figure shows.
+const MAX_CHART_GROUPS: usize = 30;
 
 impl Renderer for ComparisonCharts {
     fn files(&self) -> Vec<&'static str> {

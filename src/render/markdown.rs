@@ -94,7 +94,9 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
     let c = ctx.comparison;
     let t = &ctx.ingest.totals;
     let mut s = String::new();
-    let sides: Vec<String> = c.sides.iter().map(|x| esc(x)).collect();
+    // Baseline first, then the other sides by name.
+    let mut sides: Vec<String> = c.baseline.iter().map(|b| esc(b)).collect();
+    sides.extend(c.sides.iter().filter(|x| Some(*x) != c.baseline.as_ref()).map(|x| esc(x)));
     let _ = writeln!(s, "# Comparison: {}", if sides.is_empty() { "no data".into() } else { sides.join(" vs ") });
     let _ = writeln!(s);
     let _ = writeln!(

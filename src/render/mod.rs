@@ -22,12 +22,18 @@ pub struct ReportContext<'a> {
     pub command: String,
 }
 
-/// One output of the bundle.
-pub trait Renderer {
+/// One output of the bundle. Renderers of one bundle run in parallel.
+pub trait Renderer: Sync {
     /// File names this renderer writes, relative to the bundle folder.
     fn files(&self) -> Vec<&'static str>;
     /// Write the files into `dir`.
     fn render(&self, ctx: &ReportContext<'_>, dir: &Path) -> anyhow::Result<()>;
+}
+
+/// What [`write_bundle`] wrote, and how long each renderer took (for `-v`).
+pub struct Written {
+    pub files: Vec<PathBuf>,
+    pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
 /// The renderers of the `compare` bundle, in writing order.
@@ -43,8 +49,9 @@ pub fn bundle_renderers() -> Vec<Box<dyn Renderer>> {
 /// Write a bundle atomically: everything goes into a temporary sibling
 /// folder that replaces `out_dir` only once complete, so a crash never
 /// leaves a half-written report.
-pub fn write_bundle(ctx: &ReportContext<'_>, renderers: &[Box<dyn Renderer>], out_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub fn write_bundle(ctx: &ReportContext<'_>, renderers: &[Box<dyn Renderer>], out_dir: &Path) -> anyhow::Result<Written> {
     use anyhow::Context;
+    use rayon::prelude::*;
     let parent = out_dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).with_context(|| format!("{}: cannot create the output folder's parent", parent.display()))?;
     let name = out_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
@@ -53,13 +60,27 @@ pub fn write_bundle(ctx: &ReportContext<'_>, renderers: &[Box<dyn Renderer>], ou
         std::fs::remove_dir_all(&tmp)?;
     }
     std::fs::create_dir_all(&tmp).with_context(|| format!("{}: cannot create a temporary folder", tmp.display()))?;
-    let mut written = Vec::new();
-    for r in renderers {
-        if let Err(e) = r.render(ctx, &tmp) {
-            let _ = std::fs::remove_dir_all(&tmp);
-            return Err(e);
+    // Independent outputs: the large CSV streams to disk while charts render.
+    let results: Vec<anyhow::Result<std::time::Duration>> = renderers
+        .par_iter()
+        .map(|r| {
+            let start = std::time::Instant::now();
+            r.render(ctx, &tmp).map(|()| start.elapsed())
+        })
+        .collect();
+    let mut written = Written { files: Vec::new(), timings: Vec::new() };
+    for (r, result) in renderers.iter().zip(results) {
+        match result {
+            Ok(elapsed) => {
+                let files = r.files();
+                written.timings.push((files[0], elapsed));
+                written.files.extend(files.into_iter().map(|f| out_dir.join(f)));
+            }
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&tmp);
+                return Err(e);
+            }
         }
-        written.extend(r.files().into_iter().map(|f| out_dir.join(f)));
     }
     let old = parent.join(format!(".{name}.old-{}", std::process::id()));
     if out_dir.exists() {

@@ -232,6 +232,25 @@ pub fn write_faults(root: &Path, rng: &mut StdRng, stats: &mut Stats) -> anyhow:
         f.write(root, stats)?;
     }
 
+    // config_mismatch: sage and ray ran `mismatch_probe` with different
+    // parallelism (2 vs 4); every record is valid and accepted, and
+    // `compare` must name `parallelism` as the differing field.
+    for (backend, parallelism) in [("sage", 2i64), ("ray", 4)] {
+        let path = format!("faulty/config_mismatch/backends/{backend}/unified_results.jsonl");
+        let mut m = Maker::new(rng, "cm", 13);
+        let mut f = FilePlan::new(&path);
+        for _ in 0..3 {
+            let mut o = m.obj_backend(backend);
+            o.set("workload", J::s("mismatch_probe"));
+            o.set("parallelism", J::I(parallelism));
+            o.set("metadata", J::obj([("scheduler_name", J::s("fifo")), ("num_tasks", J::I(100))]));
+            f.line(&o.compact(), "\n");
+        }
+        stats.read += 3;
+        stats.accepted += 3;
+        f.write(root, stats)?;
+    }
+
     // backend only in the path: no "backend" key under backends/ray/; accepted.
     {
         let path = "faulty/backend_in_path/backends/ray/unified_results.jsonl";

@@ -320,7 +320,7 @@ mod tests {
             if spec.faults {
                 assert_eq!(m.expected_duplicates, 1);
                 assert!(m.expected_rejected > 0);
-                assert_eq!(m.expected_read, unified + 10 + legacy + 54);
+                assert_eq!(m.expected_read, unified + 10 + legacy + 60);
                 for p in &m.problems {
                     let body = &files[&p.path];
                     if let Some(line) = p.line {
