@@ -60,7 +60,7 @@ pub struct CompareArgs {
     pub threshold: f64,
 }
 
-fn parse_confidence(s: &str) -> Result<f64, String> {
+pub(super) fn parse_confidence(s: &str) -> Result<f64, String> {
     let x: f64 = s.trim().trim_end_matches('%').parse().map_err(|_| format!("{s:?} is not a number"))?;
     let x = if s.trim().ends_with('%') || x > 1.0 { x / 100.0 } else { x };
     if x > 0.5 && x < 1.0 {

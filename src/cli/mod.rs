@@ -8,6 +8,7 @@
 mod bench;
 mod compare;
 mod synth;
+mod tables;
 mod validate;
 
 use clap::{Args, Parser, Subcommand};
@@ -58,6 +59,9 @@ pub enum Command {
     /// Compare sides (backends, inputs, schedulers): mismatches, intervals, significance, bundle
     #[command(after_help = compare::EXAMPLES)]
     Compare(compare::CompareArgs),
+    /// The paper's Tables 1–6 and figures from data; --check a hand-written table
+    #[command(after_help = tables::EXAMPLES)]
+    Tables(tables::TablesArgs),
     /// Write a realistic synthetic result tree (for tests, demos, benchmarks)
     #[command(after_help = synth::EXAMPLES)]
     Synth(synth::SynthArgs),
@@ -77,6 +81,7 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Validate(args) => validate::run(args, &cli.global),
         Command::Compare(args) => compare::run(args, &cli.global),
+        Command::Tables(args) => tables::run(args, &cli.global),
         Command::Synth(args) => synth::run(args, &cli.global),
         Command::Bench(args) => bench::run(args, &cli.global),
     };

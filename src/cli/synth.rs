@@ -38,6 +38,13 @@ pub struct SynthArgs {
     /// Do not write unified_results.csv twins
     #[arg(long)]
     pub no_twins: bool,
+    /// Write only the paper experiments exp1–exp4 (unified records with all
+    /// table dimensions, --repeats runs per configuration) for `tables`
+    #[arg(long)]
+    pub paper: bool,
+    /// Runs per configuration with --paper
+    #[arg(long, default_value_t = 3, requires = "paper")]
+    pub repeats: usize,
 }
 
 pub fn run(args: &SynthArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
@@ -46,6 +53,13 @@ pub fn run(args: &SynthArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             "{}: folder is not empty; choose a new --output-dir (synth never overwrites results)",
             args.output_dir.display()
         );
+    }
+    if args.paper {
+        let n = crate::synth::paper::write_paper_tree(&args.output_dir, args.seed, args.repeats.max(1))?;
+        if !global.quiet {
+            println!("wrote {} ({n} records of exp1–exp4, {} runs per configuration)", args.output_dir.display(), args.repeats.max(1));
+        }
+        return Ok(super::EXIT_OK);
     }
     let spec = TreeSpec {
         runs: args.runs,

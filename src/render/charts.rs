@@ -86,6 +86,12 @@ pub fn render_png(chart: &BarChart, path: &Path) -> Result<()> {
         draw(&root, &prepared, &layout)?;
         root.present().map_err(plot_err)?;
     }
+    encode_png(&buf, w, h, path)
+}
+
+/// Write an RGB8 pixel buffer (`w`×`h`, row-major) as a PNG at `path`;
+/// deterministic (no timestamps or other metadata).
+pub(crate) fn encode_png(buf: &[u8], w: u32, h: u32, path: &Path) -> Result<()> {
     let file = std::fs::File::create(path)
         .with_context(|| format!("creating chart PNG {}", path.display()))?;
     let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), w, h);
@@ -97,7 +103,7 @@ pub fn render_png(chart: &BarChart, path: &Path) -> Result<()> {
         .write_header()
         .with_context(|| format!("writing chart PNG {}", path.display()))?;
     writer
-        .write_image_data(&buf)
+        .write_image_data(buf)
         .with_context(|| format!("writing chart PNG {}", path.display()))?;
     writer
         .finish()
@@ -128,7 +134,7 @@ const FONT: &str = "sans-serif";
 static FONT_BYTES: &[u8] = include_bytes!("../../site/fonts/DejaVuSans.ttf");
 
 /// Register the embedded font with plotters once per process.
-fn ensure_font() -> Result<()> {
+pub(crate) fn ensure_font() -> Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED
         .get_or_init(|| register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok());
@@ -139,24 +145,24 @@ fn ensure_font() -> Result<()> {
     }
 }
 
-fn plot_err<E: std::fmt::Display>(e: E) -> anyhow::Error {
+pub(crate) fn plot_err<E: std::fmt::Display>(e: E) -> anyhow::Error {
     anyhow!("drawing chart: {e}")
 }
 
-const TITLE_PX: f64 = 28.0;
-const AXIS_DESC_PX: f64 = 19.0;
-const TICK_PX: f64 = 16.0;
-const LEGEND_PX: f64 = 17.0;
-const GROUP_PX: f64 = 16.0;
-const N_PX: f64 = 13.0;
-const NOTE_PX: f64 = 14.0;
-const NO_DATA_PX: f64 = 26.0;
+pub(crate) const TITLE_PX: f64 = 28.0;
+pub(crate) const AXIS_DESC_PX: f64 = 19.0;
+pub(crate) const TICK_PX: f64 = 16.0;
+pub(crate) const LEGEND_PX: f64 = 17.0;
+pub(crate) const GROUP_PX: f64 = 16.0;
+pub(crate) const N_PX: f64 = 13.0;
+pub(crate) const NOTE_PX: f64 = 14.0;
+pub(crate) const NO_DATA_PX: f64 = 26.0;
 
-fn font(size: f64) -> FontDesc<'static> {
+pub(crate) fn font(size: f64) -> FontDesc<'static> {
     FontDesc::new(FontFamily::Name(FONT), size, FontStyle::Normal)
 }
 
-fn style(size: f64, color: RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
+pub(crate) fn style(size: f64, color: RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
     TextStyle {
         font: font(size),
         color: color.to_backend_color(),
@@ -165,7 +171,7 @@ fn style(size: f64, color: RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
 }
 
 /// Advance width of `text` in pixels at `size` with the embedded font.
-fn text_width(size: f64, text: &str) -> i32 {
+pub(crate) fn text_width(size: f64, text: &str) -> i32 {
     match font(size).box_size(text) {
         Ok((w, _)) => w as i32,
         Err(_) => (text.chars().count() as f64 * size * 0.6).ceil() as i32,
@@ -174,7 +180,7 @@ fn text_width(size: f64, text: &str) -> i32 {
 
 /// `text` itself if it fits in `max_px`, else the longest head … tail cut
 /// that does: the tail is where variants (`scheduler=fifo`) differ.
-fn truncate_to(size: f64, text: &str, max_px: i32) -> String {
+pub(crate) fn truncate_to(size: f64, text: &str, max_px: i32) -> String {
     if text_width(size, text) <= max_px {
         return text.to_string();
     }
@@ -201,7 +207,7 @@ fn truncate_to(size: f64, text: &str, max_px: i32) -> String {
 
 /// Labels come from result files: keep them on one line and free of control
 /// characters (which XML cannot carry, escaped or not).
-fn clean(text: &str) -> String {
+pub(crate) fn clean(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect::<String>()
@@ -214,7 +220,7 @@ fn clean(text: &str) -> String {
 
 /// Okabe–Ito palette (Okabe & Ito 2008), ordered so the first colours are the
 /// most distinct on white; yellow and black come last.
-const PALETTE: [RGBColor; 8] = [
+pub(crate) const PALETTE: [RGBColor; 8] = [
     RGBColor(0x00, 0x72, 0xB2), // blue
     RGBColor(0xE6, 0x9F, 0x00), // orange
     RGBColor(0x00, 0x9E, 0x73), // bluish green
@@ -225,19 +231,19 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(0x00, 0x00, 0x00), // black
 ];
 
-fn series_color(slot: usize) -> RGBColor {
+pub(crate) fn series_color(slot: usize) -> RGBColor {
     PALETTE[slot % PALETTE.len()]
 }
 
-fn darker(c: RGBColor) -> RGBColor {
+pub(crate) fn darker(c: RGBColor) -> RGBColor {
     let f = |v: u8| (f64::from(v) * 0.6).round() as u8;
     RGBColor(f(c.0), f(c.1), f(c.2))
 }
 
-const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
-const SOFT_INK: RGBColor = RGBColor(0x55, 0x55, 0x55);
-const GRID: RGBColor = RGBColor(0xDD, 0xDD, 0xDD);
-const WHISKER: RGBColor = RGBColor(0x1A, 0x1A, 0x1A);
+pub(crate) const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
+pub(crate) const SOFT_INK: RGBColor = RGBColor(0x55, 0x55, 0x55);
+pub(crate) const GRID: RGBColor = RGBColor(0xDD, 0xDD, 0xDD);
+pub(crate) const WHISKER: RGBColor = RGBColor(0x1A, 0x1A, 0x1A);
 
 /// Values beyond this are clamped so spans never overflow to infinity.
 const MAX_ABS: f64 = 1e300;
@@ -326,7 +332,7 @@ fn prepare(chart: &BarChart) -> Prepared {
 
 /// Tick label: plain decimals, or k/M/G for large magnitudes (one suffix for
 /// the whole axis), scientific beyond that.
-fn fmt_tick(v: f64, lo: f64, hi: f64) -> String {
+pub(crate) fn fmt_tick(v: f64, lo: f64, hi: f64) -> String {
     let mag = lo.abs().max(hi.abs());
     if mag >= 1e15 {
         return if v == 0.0 { "0".to_string() } else { format!("{v:.2e}") };

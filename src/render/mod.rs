@@ -5,8 +5,11 @@
 pub mod charts;
 pub mod csv;
 pub mod escape;
+pub mod figures;
 pub mod json;
+pub mod latex;
 pub mod markdown;
+pub mod paper_figures;
 
 use crate::analysis::compare::Comparison;
 use crate::ingest::IngestReport;
@@ -46,12 +49,34 @@ pub fn bundle_renderers() -> Vec<Box<dyn Renderer>> {
     ]
 }
 
-/// Write a bundle atomically: everything goes into a temporary sibling
-/// folder that replaces `out_dir` only once complete, so a crash never
-/// leaves a half-written report.
+/// Write a bundle atomically (see [`write_atomically`]); renderers run in parallel.
 pub fn write_bundle(ctx: &ReportContext<'_>, renderers: &[Box<dyn Renderer>], out_dir: &Path) -> anyhow::Result<Written> {
-    use anyhow::Context;
     use rayon::prelude::*;
+    write_atomically(out_dir, |tmp| {
+        // Independent outputs: the large CSV streams to disk while charts render.
+        let results: Vec<anyhow::Result<std::time::Duration>> = renderers
+            .par_iter()
+            .map(|r| {
+                let start = std::time::Instant::now();
+                r.render(ctx, tmp).map(|()| start.elapsed())
+            })
+            .collect();
+        let mut written = Written { files: Vec::new(), timings: Vec::new() };
+        for (r, result) in renderers.iter().zip(results) {
+            let elapsed = result?;
+            let files = r.files();
+            written.timings.push((files[0], elapsed));
+            written.files.extend(files.into_iter().map(|f| out_dir.join(f)));
+        }
+        Ok(written)
+    })
+}
+
+/// Fill a temporary sibling folder with `fill`, then swap it in for
+/// `out_dir`, so a crash never leaves a half-written report: the folder is
+/// either the previous complete one or the new complete one.
+pub fn write_atomically<T>(out_dir: &Path, fill: impl FnOnce(&Path) -> anyhow::Result<T>) -> anyhow::Result<T> {
+    use anyhow::Context;
     let parent = out_dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).with_context(|| format!("{}: cannot create the output folder's parent", parent.display()))?;
     let name = out_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
@@ -60,35 +85,20 @@ pub fn write_bundle(ctx: &ReportContext<'_>, renderers: &[Box<dyn Renderer>], ou
         std::fs::remove_dir_all(&tmp)?;
     }
     std::fs::create_dir_all(&tmp).with_context(|| format!("{}: cannot create a temporary folder", tmp.display()))?;
-    // Independent outputs: the large CSV streams to disk while charts render.
-    let results: Vec<anyhow::Result<std::time::Duration>> = renderers
-        .par_iter()
-        .map(|r| {
-            let start = std::time::Instant::now();
-            r.render(ctx, &tmp).map(|()| start.elapsed())
-        })
-        .collect();
-    let mut written = Written { files: Vec::new(), timings: Vec::new() };
-    for (r, result) in renderers.iter().zip(results) {
-        match result {
-            Ok(elapsed) => {
-                let files = r.files();
-                written.timings.push((files[0], elapsed));
-                written.files.extend(files.into_iter().map(|f| out_dir.join(f)));
-            }
-            Err(e) => {
-                let _ = std::fs::remove_dir_all(&tmp);
-                return Err(e);
-            }
+    let value = match fill(&tmp) {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(e);
         }
-    }
+    };
     let old = parent.join(format!(".{name}.old-{}", std::process::id()));
     if out_dir.exists() {
-        std::fs::rename(out_dir, &old).with_context(|| format!("{}: cannot replace the previous report", out_dir.display()))?;
+        std::fs::rename(out_dir, &old).with_context(|| format!("{}: cannot replace the previous output", out_dir.display()))?;
     }
-    std::fs::rename(&tmp, out_dir).with_context(|| format!("{}: cannot move the report into place", out_dir.display()))?;
+    std::fs::rename(&tmp, out_dir).with_context(|| format!("{}: cannot move the output into place", out_dir.display()))?;
     if old.exists() {
         std::fs::remove_dir_all(&old)?;
     }
-    Ok(written)
+    Ok(value)
 }

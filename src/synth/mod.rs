@@ -27,6 +27,7 @@
 mod faults;
 mod json;
 mod legacy;
+pub mod paper;
 mod unified;
 
 use rayon::prelude::*;
