@@ -777,8 +777,8 @@ mod tests {
         // [10, 12, 11, 13, 9]: mean 11, 95 % t-interval [9.037, 12.963] (R: t.test).
         let c = TableCell::of(&[10.0, 12.0, 11.0, 13.0, 9.0], 0.95);
         assert_eq!(c.value, Some(11.0));
-        assert!((c.ci_low.unwrap() - 9.036_653).abs() < 1e-5);
-        assert!((c.half_width().unwrap() - 1.963_347).abs() < 1e-5);
+        assert!((c.ci_low.unwrap() - 9.036_757).abs() < 1e-5);
+        assert!((c.half_width().unwrap() - 1.963_243).abs() < 1e-5);
         let one = TableCell::of(&[5.0], 0.95);
         assert_eq!((one.value, one.ci_low, one.n), (Some(5.0), None, 1));
     }
