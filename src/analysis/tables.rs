@@ -346,7 +346,8 @@ fn table1(recs: &[Rec<'_>], confidence: f64) -> PaperTable {
         .iter()
         .map(|&n| {
             let h = plural(n as u64, "node", "nodes");
-            let mut c = col(&h, "tasks/s", 1, &[&n.to_string(), &format!("{n}n"), &format!("n{n}"), &format!("{n}node")]);
+            // The unit is in the spanning "Throughput (tasks/s)" header.
+            let mut c = col(&h, "", 1, &[&n.to_string(), &format!("{n}n"), &format!("n{n}"), &format!("{n}node")]);
             c.keys.push(n.to_string());
             c.x = Some(n as f64);
             c
@@ -600,7 +601,7 @@ fn table5(recs: &[Rec<'_>], confidence: f64) -> PaperTable {
     let split = pipelines.len() > 1;
     let columns = vec![
         col("Scheduling", "ms", 3, &["scheduling delay", "sched", "sched. delay"]),
-        col("Queueing", "ms", 3, &["queueing delay", "queue", "queuing", "queuing delay"]),
+        col("Queueing", "ms", 2, &["queueing delay", "queue", "queuing", "queuing delay"]),
         col("Execution", "ms", 1, &["execution time", "exec", "exec. time"]),
         col("End-to-end", "ms", 1, &["e2e", "total", "end to end latency", "avg latency"]),
     ];
