@@ -240,6 +240,15 @@ pub struct Comparison {
     pub comparisons: Vec<MetricComparison>,
 }
 
+impl Comparison {
+    /// Side names with the baseline first, then the others by name.
+    pub fn sides_baseline_first(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.baseline.iter().cloned().collect();
+        out.extend(self.sides.iter().filter(|s| Some(*s) != self.baseline.as_ref()).cloned());
+        out
+    }
+}
+
 /// Detectable relative difference for the power analysis of `~` verdicts.
 pub const POWER_EFFECT: f64 = 0.05;
 pub const POWER: f64 = 0.80;

@@ -55,6 +55,9 @@ pub struct CompareArgs {
     /// Exit 1 on these findings (repeatable or comma-separated)
     #[arg(long, value_enum, value_delimiter = ',')]
     pub fail_on: Vec<Gate>,
+    /// Also write report.pdf (summary, mismatches, statistics, charts) into the bundle
+    #[arg(long)]
+    pub pdf: bool,
     /// Regression threshold for --fail-on regression, e.g. 5% or 0.05
     #[arg(long, default_value = "5%", value_parser = parse_percent)]
     pub threshold: f64,
@@ -135,7 +138,11 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         command.push_str(&format!(" --equivalence {}%", e * 100.0));
     }
     let ctx = ReportContext { ingest: &report, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command };
-    let written = write_bundle(&ctx, &bundle_renderers(), &args.output_dir)?;
+    let mut renderers = bundle_renderers();
+    if args.pdf {
+        renderers.push(Box::new(crate::render::pdf::report::ComparisonPdf));
+    }
+    let written = write_bundle(&ctx, &renderers, &args.output_dir)?;
     if global.verbose {
         let mut line = format!(
             "timings: ingest {:.2} s, analysis {:.2} s, bundle {:.2} s (",

@@ -7,6 +7,7 @@
 
 mod bench;
 mod compare;
+mod pdf;
 mod synth;
 mod tables;
 mod validate;
@@ -62,6 +63,9 @@ pub enum Command {
     /// The paper's Tables 1–6 and figures from data; --check a hand-written table
     #[command(after_help = tables::EXAMPLES)]
     Tables(tables::TablesArgs),
+    /// One PDF report: comparison, charts, figures and Tables 1–6 (typst, in-process)
+    #[command(after_help = pdf::EXAMPLES)]
+    Pdf(pdf::PdfArgs),
     /// Write a realistic synthetic result tree (for tests, demos, benchmarks)
     #[command(after_help = synth::EXAMPLES)]
     Synth(synth::SynthArgs),
@@ -82,6 +86,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args, &cli.global),
         Command::Compare(args) => compare::run(args, &cli.global),
         Command::Tables(args) => tables::run(args, &cli.global),
+        Command::Pdf(args) => pdf::run(args, &cli.global),
         Command::Synth(args) => synth::run(args, &cli.global),
         Command::Bench(args) => bench::run(args, &cli.global),
     };

@@ -26,7 +26,7 @@
 //! fonts or fontconfig. The font is DejaVu Sans 2.37, as shipped by Debian's
 //! `fonts-dejavu-core` (`site/fonts/DejaVuSans.ttf`; licence: Bitstream Vera
 //! terms, DejaVu changes public domain, see `site/fonts/DejaVuSans-LICENSE.txt`).
-//! It was preferred over `typst-assets` (feature `fonts`) because that crate
+//! It is also the PDF report's face; `typst-assets` (feature `fonts`)
 //! only ships serif text faces (Libertinus Serif, New Computer Modern) plus
 //! DejaVu Sans *Mono*, hands them out through one iterator (so all ~10 MB get
 //! linked), and its current release is edition 2024, above this crate's

@@ -10,6 +10,7 @@ pub mod json;
 pub mod latex;
 pub mod markdown;
 pub mod paper_figures;
+pub mod pdf;
 
 use crate::analysis::compare::Comparison;
 use crate::ingest::IngestReport;

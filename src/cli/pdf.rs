@@ -1,0 +1,96 @@
+//! `sagereport pdf PATH... -o report.pdf`: one PDF with the comparison
+//! (summary, mismatches, statistics, charts), the paper figures and Tables
+//! 1–6, compiled in-process with typst.
+
+use super::{GlobalArgs, EXIT_OK, EXIT_USAGE};
+use crate::analysis::compare::{compare, Axis, CompareOptions};
+use crate::render::pdf::report::{collect_pngs, provenance, report_pdf};
+use crate::render::{charts::ComparisonCharts, paper_figures::write_figures, ReportContext, Renderer};
+use clap::Args;
+use std::path::PathBuf;
+
+pub const EXAMPLES: &str = "Examples:
+  sagereport pdf results/ -o report.pdf
+  sagereport pdf main-results/ pr-results/ --by input -o before-after.pdf
+
+The PDF is built in-process (typst, fonts embedded): no TeX, no network.
+It is written to a temporary file and renamed, so it is complete or absent.";
+
+#[derive(Args, Debug)]
+pub struct PdfArgs {
+    /// Result files or directories (searched recursively)
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The PDF to write
+    #[arg(long, short = 'o', value_name = "FILE", default_value = "artifacts/report.pdf")]
+    pub output: PathBuf,
+    /// What a side is [default: backend when the inputs hold several backends, else input]
+    #[arg(long, value_enum)]
+    pub by: Option<Axis>,
+    /// Reference side [default: sage when present, else the first side]
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+    /// Confidence level of intervals
+    #[arg(long, default_value_t = 0.95, value_parser = super::compare::parse_confidence)]
+    pub confidence: f64,
+}
+
+pub fn run(args: &PdfArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
+    let Some((report, tables)) = super::tables::load(&args.paths, global, args.confidence) else { return Ok(EXIT_USAGE) };
+    let backends: std::collections::BTreeSet<_> = report.records.iter().map(|r| r.backend).collect();
+    let axis = args.by.unwrap_or(if backends.len() <= 1 && args.paths.len() > 1 { Axis::Input } else { Axis::Backend });
+    let labels = args.paths.iter().map(|p| p.display().to_string()).collect();
+    let options = CompareOptions { axis, baseline: args.baseline.clone(), confidence: args.confidence, equivalence: None, input_labels: labels };
+    let comparison = compare(&report, &options);
+    let mut command = String::from("sagereport pdf");
+    for p in &args.paths {
+        command.push_str(&format!(" {}", p.display()));
+    }
+    command.push_str(&format!(" --by {}", format!("{axis:?}").to_lowercase()));
+    let ctx = ReportContext { ingest: &report, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command };
+
+    let has_tables = tables.iter().any(|t| t.has_data());
+    let mut images: Vec<(String, Vec<u8>, String)> = Vec::new();
+    if !comparison.groups.is_empty() {
+        let charts = ComparisonCharts;
+        for (path, bytes) in collect_pngs(|dir| {
+            charts.render(&ctx, dir)?;
+            Ok(charts.files().into_iter().map(str::to_string).collect())
+        })? {
+            let caption = if path.contains("throughput") { "Throughput by workload and side (mean, CI whiskers)." } else { "Latency p95 / p99 by workload and side (mean, CI whiskers)." };
+            images.push((path, bytes, caption.to_string()));
+        }
+    }
+    if has_tables {
+        for (path, bytes) in collect_pngs(|dir| write_figures(&tables, args.confidence, dir))? {
+            let caption = format!("{} (from the same cells as Tables 1–6).", figure_caption(&path));
+            images.push((path, bytes, caption));
+        }
+    }
+    let title = format!("Benchmark report: {}", comparison.sides_baseline_first().join(" vs "));
+    let pdf = report_pdf(Some(&ctx), has_tables.then_some(tables.as_slice()), images, &title, &provenance(&ctx))?;
+
+    let out = &args.output;
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let tmp = out.with_extension(format!("pdf.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, &pdf)?;
+    std::fs::rename(&tmp, out)?;
+    if !global.quiet {
+        println!("wrote {} ({} KiB)", out.display(), pdf.len() / 1024);
+    }
+    Ok(EXIT_OK)
+}
+
+fn figure_caption(path: &str) -> &'static str {
+    if path.contains("node_scalability") {
+        "Node scalability per pipeline"
+    } else if path.contains("scheduler") {
+        "Scheduler trade-offs"
+    } else if path.contains("throughput_latency") {
+        "Throughput and P99 latency over concurrency"
+    } else {
+        "Job scaling and admission control"
+    }
+}
