@@ -26,11 +26,8 @@
 //! fonts or fontconfig. The font is DejaVu Sans 2.37, as shipped by Debian's
 //! `fonts-dejavu-core` (`site/fonts/DejaVuSans.ttf`; licence: Bitstream Vera
 //! terms, DejaVu changes public domain, see `site/fonts/DejaVuSans-LICENSE.txt`).
-//! It is also the PDF report's face; `typst-assets` (feature `fonts`)
-//! only ships serif text faces (Libertinus Serif, New Computer Modern) plus
-//! DejaVu Sans *Mono*, hands them out through one iterator (so all ~10 MB get
-//! linked), and its current release is edition 2024, above this crate's
-//! `rust-version`. One 760 kB sans-serif file keeps small labels legible and
+//! It is also the PDF report's sans face (typst-assets ships only serif
+//! text faces and a mono one).
 //! the build light. The SVG output only names the family `sans-serif`;
 //! viewers use their own sans font, the layout (measured with DejaVu Sans)
 //! leaves enough slack for that.
