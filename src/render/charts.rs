@@ -28,7 +28,7 @@
 //! terms, DejaVu changes public domain, see `site/fonts/DejaVuSans-LICENSE.txt`).
 //! It is also the PDF report's sans face (typst-assets ships only serif
 //! text faces and a mono one).
-//! the build light. The SVG output only names the family `sans-serif`;
+//! The SVG output only names the family `sans-serif`;
 //! viewers use their own sans font, the layout (measured with DejaVu Sans)
 //! leaves enough slack for that.
 
