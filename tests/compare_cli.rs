@@ -207,3 +207,30 @@ fn summary_markdown_snapshot() {
     let md = std::fs::read_to_string(tmp.path().join("out/summary.md")).unwrap();
     insta::assert_snapshot!("summary_md_sage_vs_ray", md);
 }
+
+#[test]
+fn pr_comment_puts_regressions_first_and_stays_under_the_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let before: Vec<String> = (0..6).map(|i| record("sage", "Q1", i, 100.0 + i as f64, 2)).collect();
+    let after: Vec<String> = (0..6).map(|i| record("sage", "Q1", i, 80.0 + i as f64, 2)).collect();
+    write_side(tmp.path(), "main", &before);
+    write_side(tmp.path(), "pr", &after);
+    let (code, stdout, err) = compare(&["main", "pr", "-o", "out", "--pr-comment", "-"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    let regression = stdout.find("**Regressions**").expect("regressions section");
+    assert!(regression < stdout.find("<details>").unwrap(), "{stdout}");
+    assert!(stdout.contains("| Q1 | throughput | main → pr | 6/6 |"), "{stdout}");
+    assert!(stdout.len() < 65_536);
+
+    // Thousands of workloads: still under GitHub's limit, with a note of what was cut.
+    let many_a: Vec<String> = (0..3000).flat_map(|w| (0..2).map(move |i| record("sage", &format!("w{w}"), i, 10.0 + i as f64, 2))).collect();
+    let many_b: Vec<String> = (0..3000).flat_map(|w| (0..2).map(move |i| record("ray", &format!("w{w}"), i, 9.0 + i as f64, 2))).collect();
+    write_side(tmp.path(), "big/sage", &many_a);
+    write_side(tmp.path(), "big/ray", &many_b);
+    std::fs::create_dir_all(tmp.path().join("c")).unwrap();
+    let (code, _, err) = compare(&["big", "-o", "out2", "--pr-comment", "c/comment.md"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    let body = std::fs::read_to_string(tmp.path().join("c/comment.md")).unwrap();
+    assert!(body.chars().count() < 65_536, "{}", body.len());
+    assert!(body.contains("more row(s) in summary.md"), "truncation is said");
+}

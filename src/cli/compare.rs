@@ -55,6 +55,10 @@ pub struct CompareArgs {
     /// Exit 1 on these findings (repeatable or comma-separated)
     #[arg(long, value_enum, value_delimiter = ',')]
     pub fail_on: Vec<Gate>,
+    /// Write a compact Markdown pull-request comment (regressions and mismatches
+    /// first, < 65,536 characters) to FILE, or `-` for stdout
+    #[arg(long, value_name = "FILE")]
+    pub pr_comment: Option<PathBuf>,
     /// Also write report.pdf (summary, mismatches, statistics, charts) into the bundle
     #[arg(long)]
     pub pdf: bool,
@@ -156,9 +160,17 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     }
     let written = written.files;
 
+    if let Some(path) = &args.pr_comment {
+        let body = crate::render::pr_comment::pr_comment(&ctx, args.threshold);
+        if path.as_os_str() == "-" {
+            print!("{body}");
+        } else {
+            std::fs::write(path, body).map_err(|e| anyhow::anyhow!("{}: cannot write the PR comment: {e}", path.display()))?;
+        }
+    }
     if global.json {
         println!("{}", serde_json::to_string_pretty(&summary_doc(&ctx))?);
-    } else if !global.quiet {
+    } else if !global.quiet && args.pr_comment.as_deref() != Some(std::path::Path::new("-")) {
         print_text(&ctx, &written, args);
     }
     for m in &comparison.mismatches {

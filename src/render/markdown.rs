@@ -222,7 +222,7 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
                 s,
                 "| {} | {} | {} → {} | {}/{} | {} | {} | {} | {} | {} |",
                 label(&m.workload, &m.variant),
-                m.metric.name(),
+                esc(m.metric.name()),
                 esc(&m.baseline),
                 esc(&m.candidate),
                 m.n_baseline,

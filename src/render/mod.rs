@@ -11,6 +11,7 @@ pub mod latex;
 pub mod markdown;
 pub mod paper_figures;
 pub mod pdf;
+pub mod pr_comment;
 
 use crate::analysis::compare::Comparison;
 use crate::ingest::IngestReport;

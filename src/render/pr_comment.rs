@@ -1,0 +1,124 @@
+//! A compact Markdown pull-request comment: regressions and mismatches
+//! first, details collapsed, always under GitHub's 65,536-character limit.
+
+use super::escape::markdown as esc;
+use super::markdown::{conf_pct, num};
+use super::ReportContext;
+use crate::analysis::compare::MetricComparison;
+use std::fmt::Write as _;
+
+/// GitHub rejects comment bodies above 65,536 characters; keep a margin.
+pub const MAX_CHARS: usize = 60_000;
+
+fn row(c: &MetricComparison) -> String {
+    let label = if c.variant.is_empty() { esc(&c.workload) } else { format!("{} ({})", esc(&c.workload), esc(&c.variant)) };
+    let ratio = match (c.ratio, c.ci_low, c.ci_high) {
+        (Some(r), Some(lo), Some(hi)) => format!("{} [{}, {}]", num(r), num(lo), num(hi)),
+        (Some(r), _, _) => num(r),
+        _ => "—".into(),
+    };
+    let change = c.change_pct().map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "—".into());
+    let p = c.p_adjusted.map(|p| if p < 0.001 { "<0.001".into() } else { format!("{p:.3}") }).unwrap_or_else(|| "—".into());
+    format!(
+        "| {label} | {} | {} → {} | {}/{} | {change} | {ratio} | {p} | {} |\n",
+        esc(c.metric.name()),
+        esc(&c.baseline),
+        esc(&c.candidate),
+        c.n_baseline,
+        c.n_candidate,
+        c.verdict
+    )
+}
+
+const HEADER: &str = "| workload | metric | baseline → candidate | n | change | ratio [CI] | p (Holm) | verdict |\n|---|---|---|---:|---:|---:|---:|---|\n";
+
+/// Append table rows while they fit in `budget` characters; say how many did not.
+fn rows_within(out: &mut String, rows: &[&MetricComparison], budget: usize) {
+    let mut shown = 0;
+    for c in rows {
+        let r = row(c);
+        if out.len() + r.len() + 200 > budget {
+            break;
+        }
+        out.push_str(&r);
+        shown += 1;
+    }
+    if shown < rows.len() {
+        let _ = writeln!(out, "\n… {} more row(s) in summary.md / summary.json of the bundle.", rows.len() - shown);
+    }
+}
+
+/// The comment body; `threshold` is the regression threshold (0.05 = 5 %).
+pub fn pr_comment(ctx: &ReportContext<'_>, threshold: f64) -> String {
+    let c = ctx.comparison;
+    let t = &ctx.ingest.totals;
+    let mut s = String::new();
+    let sides: Vec<String> = c.sides_baseline_first().iter().map(|x| esc(x)).collect();
+    let _ = writeln!(s, "### Benchmark comparison: {}\n", sides.join(" vs "));
+    let regressions: Vec<&MetricComparison> = c.comparisons.iter().filter(|x| x.is_regression(threshold)).collect();
+    let mut improvements: Vec<&MetricComparison> = c.comparisons.iter().filter(|x| x.verdict == "better").collect();
+    improvements.sort_by(|a, b| b.change_pct().unwrap_or(0.0).abs().total_cmp(&a.change_pct().unwrap_or(0.0).abs()));
+    let mut status = Vec::new();
+    if !c.mismatches.is_empty() {
+        status.push(format!("⚠️ **{} configuration mismatch(es)** — the sides did not run the same workload shape", c.mismatches.len()));
+    }
+    if regressions.is_empty() {
+        status.push(format!("✅ no significant regression beyond {:.1}%", threshold * 100.0));
+    } else {
+        status.push(format!("❌ **{} significant regression(s) beyond {:.1}%**", regressions.len(), threshold * 100.0));
+    }
+    status.push(format!(
+        "{} comparisons · {} intervals · Holm-adjusted Mann–Whitney p · `~` = no significant difference · {} records accepted, {} rejected",
+        c.comparisons.len(),
+        conf_pct(c.confidence),
+        t.accepted,
+        t.rejected
+    ));
+    for line in status {
+        let _ = writeln!(s, "- {line}");
+    }
+    let _ = writeln!(s);
+
+    for m in &c.mismatches {
+        let fields: Vec<String> = m
+            .fields
+            .iter()
+            .map(|f| {
+                let vals: Vec<String> = f.values.iter().map(|(side, v)| format!("{}: {}", esc(side), esc(v))).collect();
+                format!("`{}` ({})", f.field, vals.join("; "))
+            })
+            .collect();
+        let line = format!("> ⚠️ **{}**: {}\n", esc(&m.workload), fields.join(", "));
+        if s.len() + line.len() > MAX_CHARS / 4 {
+            let _ = writeln!(s, "> … more mismatches in summary.md\n");
+            break;
+        }
+        s.push_str(&line);
+    }
+    if !c.mismatches.is_empty() {
+        let _ = writeln!(s);
+    }
+    if !regressions.is_empty() {
+        let _ = writeln!(s, "**Regressions**\n");
+        s.push_str(HEADER);
+        rows_within(&mut s, &regressions, MAX_CHARS / 2);
+        let _ = writeln!(s);
+    }
+    if !improvements.is_empty() {
+        let _ = writeln!(s, "<details><summary>Significant improvements ({})</summary>\n", improvements.len());
+        s.push_str(HEADER);
+        rows_within(&mut s, &improvements, MAX_CHARS * 2 / 3);
+        let _ = writeln!(s, "\n</details>\n");
+    }
+    let _ = writeln!(s, "<details><summary>All {} comparisons</summary>\n", c.comparisons.len());
+    s.push_str(HEADER);
+    let all: Vec<&MetricComparison> = c.comparisons.iter().collect();
+    rows_within(&mut s, &all, MAX_CHARS - 1_000);
+    let _ = writeln!(s, "\n</details>\n");
+    let mut command: String = ctx.command.replace('`', "'").chars().take(300).collect();
+    if command.len() < ctx.command.len() {
+        command.push('…');
+    }
+    let _ = writeln!(s, "<sub>sagereport {} · `{command}`</sub>", ctx.version);
+    s
+}
