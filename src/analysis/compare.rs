@@ -21,6 +21,17 @@ pub enum Axis {
     Scheduler,
 }
 
+/// The axis when the user gives none: backends when the inputs hold several,
+/// else one side per input argument (the before/after case).
+pub fn default_axis(report: &IngestReport, inputs: usize) -> Axis {
+    let backends: BTreeSet<_> = report.records.iter().map(|r| r.backend).collect();
+    if backends.len() <= 1 && inputs > 1 {
+        Axis::Input
+    } else {
+        Axis::Backend
+    }
+}
+
 /// Options of a comparison.
 #[derive(Clone, Debug)]
 pub struct CompareOptions {

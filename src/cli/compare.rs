@@ -2,7 +2,7 @@
 //! the report bundle.
 
 use super::{GlobalArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
-use crate::analysis::compare::{compare, Axis, CompareOptions};
+use crate::analysis::compare::{compare, default_axis, Axis, CompareOptions};
 use crate::ingest::{ingest, IngestOptions};
 use crate::render::{bundle_renderers, json::summary_doc, write_bundle, ReportContext};
 use clap::{Args, ValueEnum};
@@ -112,8 +112,7 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             return Ok(EXIT_USAGE);
         }
     };
-    let backends: std::collections::BTreeSet<_> = report.records.iter().map(|r| r.backend).collect();
-    let axis = args.by.unwrap_or(if backends.len() <= 1 && paths.len() > 1 { Axis::Input } else { Axis::Backend });
+    let axis = args.by.unwrap_or_else(|| default_axis(&report, paths.len()));
     let options = CompareOptions {
         axis,
         baseline: args.baseline.clone(),

@@ -8,6 +8,7 @@
 mod bench;
 mod compare;
 mod pdf;
+mod site;
 mod synth;
 mod tables;
 mod validate;
@@ -66,6 +67,9 @@ pub enum Command {
     /// One PDF report: comparison, charts, figures and Tables 1–6 (typst, in-process)
     #[command(after_help = pdf::EXAMPLES)]
     Pdf(pdf::PdfArgs),
+    /// Static HTML site (GitHub Pages ready): reports, workloads, history and trends
+    #[command(after_help = site::EXAMPLES)]
+    Site(site::SiteArgs),
     /// Write a realistic synthetic result tree (for tests, demos, benchmarks)
     #[command(after_help = synth::EXAMPLES)]
     Synth(synth::SynthArgs),
@@ -87,6 +91,7 @@ pub fn main() -> ExitCode {
         Command::Compare(args) => compare::run(args, &cli.global),
         Command::Tables(args) => tables::run(args, &cli.global),
         Command::Pdf(args) => pdf::run(args, &cli.global),
+        Command::Site(args) => site::run(args, &cli.global),
         Command::Synth(args) => synth::run(args, &cli.global),
         Command::Bench(args) => bench::run(args, &cli.global),
     };

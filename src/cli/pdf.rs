@@ -3,9 +3,9 @@
 //! 1–6, compiled in-process with typst.
 
 use super::{GlobalArgs, EXIT_OK, EXIT_USAGE};
-use crate::analysis::compare::{compare, Axis, CompareOptions};
-use crate::render::pdf::report::{collect_pngs, provenance, report_pdf};
-use crate::render::{charts::ComparisonCharts, paper_figures::write_figures, ReportContext, Renderer};
+use crate::analysis::compare::{compare, default_axis, Axis, CompareOptions};
+use crate::render::pdf::report::full_report_pdf;
+use crate::render::ReportContext;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -37,8 +37,7 @@ pub struct PdfArgs {
 
 pub fn run(args: &PdfArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     let Some((report, tables)) = super::tables::load(&args.paths, global, args.confidence) else { return Ok(EXIT_USAGE) };
-    let backends: std::collections::BTreeSet<_> = report.records.iter().map(|r| r.backend).collect();
-    let axis = args.by.unwrap_or(if backends.len() <= 1 && args.paths.len() > 1 { Axis::Input } else { Axis::Backend });
+    let axis = args.by.unwrap_or_else(|| default_axis(&report, args.paths.len()));
     let labels = args.paths.iter().map(|p| p.display().to_string()).collect();
     let options = CompareOptions { axis, baseline: args.baseline.clone(), confidence: args.confidence, equivalence: None, input_labels: labels };
     let comparison = compare(&report, &options);
@@ -49,26 +48,7 @@ pub fn run(args: &PdfArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     command.push_str(&format!(" --by {}", format!("{axis:?}").to_lowercase()));
     let ctx = ReportContext { ingest: &report, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command };
 
-    let has_tables = tables.iter().any(|t| t.has_data());
-    let mut images: Vec<(String, Vec<u8>, String)> = Vec::new();
-    if !comparison.groups.is_empty() {
-        let charts = ComparisonCharts;
-        for (path, bytes) in collect_pngs(|dir| {
-            charts.render(&ctx, dir)?;
-            Ok(charts.files().into_iter().map(str::to_string).collect())
-        })? {
-            let caption = if path.contains("throughput") { "Throughput by workload and side (mean, CI whiskers)." } else { "Latency p95 / p99 by workload and side (mean, CI whiskers)." };
-            images.push((path, bytes, caption.to_string()));
-        }
-    }
-    if has_tables {
-        for (path, bytes) in collect_pngs(|dir| write_figures(&tables, args.confidence, dir))? {
-            let caption = format!("{} (from the same cells as Tables 1–6).", figure_caption(&path));
-            images.push((path, bytes, caption));
-        }
-    }
-    let title = format!("Benchmark report: {}", comparison.sides_baseline_first().join(" vs "));
-    let pdf = report_pdf(Some(&ctx), has_tables.then_some(tables.as_slice()), images, &title, &provenance(&ctx))?;
+    let pdf = full_report_pdf(&ctx, &tables, args.confidence)?;
 
     let out = &args.output;
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -81,16 +61,4 @@ pub fn run(args: &PdfArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         println!("wrote {} ({} KiB)", out.display(), pdf.len() / 1024);
     }
     Ok(EXIT_OK)
-}
-
-fn figure_caption(path: &str) -> &'static str {
-    if path.contains("node_scalability") {
-        "Node scalability per pipeline"
-    } else if path.contains("scheduler") {
-        "Scheduler trade-offs"
-    } else if path.contains("throughput_latency") {
-        "Throughput and P99 latency over concurrency"
-    } else {
-        "Job scaling and admission control"
-    }
 }

@@ -12,6 +12,7 @@ pub mod markdown;
 pub mod paper_figures;
 pub mod pdf;
 pub mod pr_comment;
+pub mod site;
 
 use crate::analysis::compare::Comparison;
 use crate::ingest::IngestReport;
@@ -53,25 +54,31 @@ pub fn bundle_renderers() -> Vec<Box<dyn Renderer>> {
 
 /// Write a bundle atomically (see [`write_atomically`]); renderers run in parallel.
 pub fn write_bundle(ctx: &ReportContext<'_>, renderers: &[Box<dyn Renderer>], out_dir: &Path) -> anyhow::Result<Written> {
+    let mut written = write_atomically(out_dir, |tmp| render_into(ctx, renderers, tmp))?;
+    written.files = written.files.iter().map(|f| out_dir.join(f)).collect();
+    Ok(written)
+}
+
+/// Run `renderers` in parallel into the existing folder `dir`; the files
+/// in the result are relative to `dir`.
+pub fn render_into(ctx: &ReportContext<'_>, renderers: &[Box<dyn Renderer>], dir: &Path) -> anyhow::Result<Written> {
     use rayon::prelude::*;
-    write_atomically(out_dir, |tmp| {
-        // Independent outputs: the large CSV streams to disk while charts render.
-        let results: Vec<anyhow::Result<std::time::Duration>> = renderers
-            .par_iter()
-            .map(|r| {
-                let start = std::time::Instant::now();
-                r.render(ctx, tmp).map(|()| start.elapsed())
-            })
-            .collect();
-        let mut written = Written { files: Vec::new(), timings: Vec::new() };
-        for (r, result) in renderers.iter().zip(results) {
-            let elapsed = result?;
-            let files = r.files();
-            written.timings.push((files[0], elapsed));
-            written.files.extend(files.into_iter().map(|f| out_dir.join(f)));
-        }
-        Ok(written)
-    })
+    // Independent outputs: the large CSV streams to disk while charts render.
+    let results: Vec<anyhow::Result<std::time::Duration>> = renderers
+        .par_iter()
+        .map(|r| {
+            let start = std::time::Instant::now();
+            r.render(ctx, dir).map(|()| start.elapsed())
+        })
+        .collect();
+    let mut written = Written { files: Vec::new(), timings: Vec::new() };
+    for (r, result) in renderers.iter().zip(results) {
+        let elapsed = result?;
+        let files = r.files();
+        written.timings.push((files[0], elapsed));
+        written.files.extend(files.into_iter().map(PathBuf::from));
+    }
+    Ok(written)
 }
 
 /// Fill a temporary sibling folder with `fill`, then swap it in for

@@ -199,6 +199,45 @@ pub fn collect_pngs(render: impl FnOnce(&Path) -> anyhow::Result<Vec<String>>) -
     result
 }
 
+/// The whole PDF: the comparison with its charts, then (when `tables` has
+/// data) the paper figures and Tables 1–6. Used by `pdf`, `compare --pdf`
+/// and the site.
+pub fn full_report_pdf(ctx: &ReportContext<'_>, tables: &[PaperTable], confidence: f64) -> anyhow::Result<Vec<u8>> {
+    use crate::render::{charts::ComparisonCharts, paper_figures::write_figures, Renderer};
+    let has_tables = tables.iter().any(|t| t.has_data());
+    let mut images: Vec<(String, Vec<u8>, String)> = Vec::new();
+    if !ctx.comparison.groups.is_empty() {
+        let charts = ComparisonCharts;
+        for (path, bytes) in collect_pngs(|dir| {
+            charts.render(ctx, dir)?;
+            Ok(charts.files().into_iter().map(str::to_string).collect())
+        })? {
+            let caption = if path.contains("throughput") { "Throughput by workload and side (mean, CI whiskers)." } else { "Latency p95 / p99 by workload and side (mean, CI whiskers)." };
+            images.push((path, bytes, caption.to_string()));
+        }
+    }
+    if has_tables {
+        for (path, bytes) in collect_pngs(|dir| write_figures(tables, confidence, dir))? {
+            let caption = format!("{} (from the same cells as Tables 1–6).", figure_caption(&path));
+            images.push((path, bytes, caption));
+        }
+    }
+    let title = format!("Benchmark report: {}", ctx.comparison.sides_baseline_first().join(" vs "));
+    report_pdf(Some(ctx), has_tables.then_some(tables), images, &title, &provenance(ctx))
+}
+
+fn figure_caption(path: &str) -> &'static str {
+    if path.contains("node_scalability") {
+        "Node scalability per pipeline"
+    } else if path.contains("scheduler") {
+        "Scheduler trade-offs"
+    } else if path.contains("throughput_latency") {
+        "Throughput and P99 latency over concurrency"
+    } else {
+        "Job scaling and admission control"
+    }
+}
+
 /// `report.pdf` in the compare bundle (`compare --pdf`).
 pub struct ComparisonPdf;
 
@@ -208,20 +247,7 @@ impl crate::render::Renderer for ComparisonPdf {
     }
 
     fn render(&self, ctx: &ReportContext<'_>, dir: &Path) -> anyhow::Result<()> {
-        let charts = crate::render::charts::ComparisonCharts;
-        let pngs = collect_pngs(|scratch| {
-            charts.render(ctx, scratch)?;
-            Ok(charts.files().into_iter().map(str::to_string).collect())
-        })?;
-        let images = pngs
-            .into_iter()
-            .map(|(path, bytes)| {
-                let caption = if path.contains("throughput") { "Throughput by workload and side (mean, CI whiskers)." } else { "Latency p95 / p99 by workload and side (mean, CI whiskers)." };
-                (path, bytes, caption.to_string())
-            })
-            .collect();
-        let pdf = report_pdf(Some(ctx), None, images, &format!("Comparison: {}", ctx.comparison.sides_baseline_first().join(" vs ")), &provenance(ctx))?;
-        std::fs::write(dir.join("report.pdf"), pdf)?;
+        std::fs::write(dir.join("report.pdf"), full_report_pdf(ctx, &[], ctx.comparison.confidence)?)?;
         Ok(())
     }
 }

@@ -1,0 +1,255 @@
+//! `sagereport site PATH... -o public/`: the static results site, with a
+//! history of past runs when `--history DIR` is given.
+
+use super::{GlobalArgs, EXIT_OK, EXIT_USAGE};
+use crate::analysis::compare::{compare, default_axis, Axis, CompareOptions};
+use crate::analysis::history::{self, HistoryEntry, RunInfo};
+use crate::analysis::tables::build_tables;
+use crate::ingest::{ingest, IngestOptions, IngestReport};
+use crate::render::site::{write_site, Site, SiteReport};
+use crate::render::ReportContext;
+use clap::Args;
+use std::path::PathBuf;
+
+pub const EXAMPLES: &str = "Examples:
+  sagereport site results/ --output-dir public/
+  sagereport site --report nightly=results/ --history history/ --label main --commit $GITHUB_SHA -o public/
+  sagereport site --report 'main vs pr'=main-results/ --report 'main vs pr'=pr-results/ --by input -o public/
+
+Each PATH is one report (named after its folder); --report NAME=PATH names a
+report, and repeating a NAME puts several inputs into one report. Open
+public/index.html directly (file://) or publish the folder (GitHub Pages).
+With --history DIR, this run's summaries are added to DIR (one small JSON file
+per report; never rewritten) and the workload pages show every stored run as
+trend charts with change points. Label, commit and time default to
+$GITHUB_REF_NAME, $GITHUB_SHA and $SOURCE_DATE_EPOCH (else now).
+Exit codes: 0 ok; 2 usage or input error.";
+
+#[derive(Args, Debug)]
+pub struct SiteArgs {
+    /// Result files or directories; each becomes one report named after it
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// A named report: NAME=PATH (repeatable; the same NAME joins inputs into one report)
+    #[arg(long, value_name = "NAME=PATH")]
+    pub report: Vec<String>,
+    /// Where the site is written (replaced atomically)
+    #[arg(long, short = 'o', value_name = "DIR", default_value = "public")]
+    pub output_dir: PathBuf,
+    /// Title of the site
+    #[arg(long, default_value = "Benchmark results")]
+    pub title: String,
+    /// What a side is [default: backend when a report's inputs hold several backends, else input]
+    #[arg(long, value_enum)]
+    pub by: Option<Axis>,
+    /// Reference side [default: sage when present, else the first side]
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+    /// Confidence level of intervals; significance level is 1 − this
+    #[arg(long, default_value_t = 0.95, value_parser = super::compare::parse_confidence)]
+    pub confidence: f64,
+    /// History store: read past runs from DIR and add this run to it
+    #[arg(long, value_name = "DIR")]
+    pub history: Option<PathBuf>,
+    /// This run's label in the history [default: $GITHUB_REF_NAME, else local]
+    #[arg(long, value_name = "NAME")]
+    pub label: Option<String>,
+    /// This run's commit [default: $GITHUB_SHA]
+    #[arg(long, value_name = "SHA")]
+    pub commit: Option<String>,
+    /// This run's time, RFC 3339 [default: $SOURCE_DATE_EPOCH, else now]
+    #[arg(long, value_name = "TIME")]
+    pub time: Option<String>,
+    /// Skip the per-report PDF (faster)
+    #[arg(long)]
+    pub no_pdf: bool,
+}
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty()).unwrap_or_else(|| default.to_string())
+}
+
+/// The reports asked for: (name, inputs), in order of first mention.
+fn report_inputs(args: &SiteArgs) -> Result<Vec<(String, Vec<PathBuf>)>, String> {
+    let mut reports: Vec<(String, Vec<PathBuf>)> = Vec::new();
+    for p in &args.paths {
+        // Named after the folder; a second folder of the same name stays a separate report.
+        let name = p
+            .canonicalize()
+            .ok()
+            .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| p.display().to_string());
+        let mut unique = name.clone();
+        let mut i = 2;
+        while reports.iter().any(|(n, _)| *n == unique) {
+            unique = format!("{name} ({i})");
+            i += 1;
+        }
+        reports.push((unique, vec![p.clone()]));
+    }
+    for r in &args.report {
+        let Some((name, path)) = r.split_once('=') else {
+            return Err(format!("--report {r:?}: expected NAME=PATH, e.g. --report nightly=results/"));
+        };
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(format!("--report {r:?}: the report name is empty"));
+        }
+        match reports.iter_mut().find(|(n, _)| n == name) {
+            Some((_, paths)) => paths.push(PathBuf::from(path)),
+            None => reports.push((name.to_string(), vec![PathBuf::from(path)])),
+        }
+    }
+    Ok(reports)
+}
+
+pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
+    let inputs = match report_inputs(args) {
+        Ok(r) if !r.is_empty() => r,
+        Ok(_) => {
+            eprintln!("sagereport: error: no input: give result directories or --report NAME=PATH (see sagereport site --help)");
+            return Ok(EXIT_USAGE);
+        }
+        Err(e) => {
+            eprintln!("sagereport: error: {e}");
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let time = match history::run_time(args.time.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("sagereport: error: {e:#}");
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let run = RunInfo {
+        label: args.label.clone().unwrap_or_else(|| env_or("GITHUB_REF_NAME", "local")),
+        commit: args.commit.clone().unwrap_or_else(|| env_or("GITHUB_SHA", "")),
+        time: time.clone(),
+    };
+
+    // Ingest every report's inputs first (the contexts borrow them).
+    let mut ingested: Vec<(String, Vec<PathBuf>, IngestReport)> = Vec::new();
+    for (name, paths) in inputs {
+        match ingest(&paths, &IngestOptions { progress: !global.quiet && !global.json }) {
+            Ok(report) => {
+                if report.totals.accepted == 0 && !global.quiet {
+                    eprintln!("sagereport: warning: report {name:?}: no record could be accepted from {} (its page lists the rejected lines)", join(&paths));
+                }
+                ingested.push((name, paths, report));
+            }
+            Err(e) => {
+                eprintln!("sagereport: error: report {name:?}: {e}");
+                return Ok(EXIT_USAGE);
+            }
+        }
+    }
+    let comparisons: Vec<_> = ingested
+        .iter()
+        .map(|(_, paths, report)| {
+            let axis = args.by.unwrap_or_else(|| default_axis(report, paths.len()));
+            let options = CompareOptions {
+                axis,
+                baseline: args.baseline.clone(),
+                confidence: args.confidence,
+                equivalence: None,
+                input_labels: paths.iter().map(|p| p.display().to_string()).collect(),
+            };
+            compare(report, &options)
+        })
+        .collect();
+    let mut reports = Vec::new();
+    for ((name, paths, report), comparison) in ingested.iter().zip(&comparisons) {
+        let command = format!(
+            "sagereport compare {} --by {} --confidence {}{}",
+            join(paths),
+            format!("{:?}", comparison.axis).to_lowercase(),
+            args.confidence,
+            args.baseline.as_ref().map(|b| format!(" --baseline {b}")).unwrap_or_default()
+        );
+        let entry = HistoryEntry::from_comparison(name, &run, comparison, report.totals.accepted, report.totals.rejected);
+        reports.push(SiteReport {
+            name: name.clone(),
+            ctx: ReportContext { ingest: report, comparison, version: env!("CARGO_PKG_VERSION"), command },
+            tables: build_tables(report, args.confidence),
+            entry,
+        });
+    }
+
+    // History: past runs, then this run (replacing a stored entry of the same report, label and commit).
+    let mut entries: Vec<HistoryEntry> = Vec::new();
+    let mut problems = Vec::new();
+    let mut appended = Vec::new();
+    if let Some(dir) = &args.history {
+        let loaded = match history::load(dir) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("sagereport: error: --history {}: {e:#}", dir.display());
+                return Ok(EXIT_USAGE);
+            }
+        };
+        for p in &loaded.problems {
+            eprintln!("sagereport: warning: {p}");
+        }
+        problems = loaded.problems.clone();
+        for r in &reports {
+            if let Some(path) = history::append(dir, &loaded.entries, &r.entry)? {
+                appended.push(path);
+            } else if !global.quiet {
+                eprintln!(
+                    "sagereport: note: the history already holds report {:?} for label {:?} at commit {:?}; not added again (the site shows this run's numbers)",
+                    r.entry.report, r.entry.label, r.entry.commit
+                );
+            }
+        }
+        entries = loaded.entries.into_iter().filter(|e| !reports.iter().any(|r| e.report == r.entry.report && e.label == r.entry.label && e.commit == r.entry.commit && !e.commit.is_empty())).collect();
+    }
+    entries.extend(reports.iter().map(|r| r.entry.clone()));
+    entries.sort_by(|a, b| (&a.time, &a.report, &a.label, &a.commit).cmp(&(&b.time, &b.report, &b.label, &b.commit)));
+
+    let site = Site {
+        title: args.title.clone(),
+        time,
+        reports,
+        history: entries,
+        history_problems: problems,
+        pdf: !args.no_pdf,
+        confidence: args.confidence,
+    };
+    let files = write_site(&site, &args.output_dir)?;
+    let index = args.output_dir.join("index.html");
+    if global.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "schema_version": 1,
+                "output_dir": args.output_dir.display().to_string(),
+                "index": index.display().to_string(),
+                "reports": site.reports.iter().map(|r| serde_json::json!({"name": r.name, "records": r.ctx.ingest.totals, "mismatches": r.ctx.comparison.mismatches.len()})).collect::<Vec<_>>(),
+                "history_entries": site.history.len(),
+                "history_appended": appended.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+                "files": files,
+            }))?
+        );
+    } else if !global.quiet {
+        for r in &site.reports {
+            println!(
+                "report {:?}: {} records accepted, {} rejected, {} mismatch(es), {} comparison(s)",
+                r.name,
+                r.ctx.ingest.totals.accepted,
+                r.ctx.ingest.totals.rejected,
+                r.ctx.comparison.mismatches.len(),
+                r.ctx.comparison.comparisons.len()
+            );
+        }
+        if let Some(dir) = &args.history {
+            println!("history {}: {} run(s) shown, {} entry(ies) added", dir.display(), site.history.len(), appended.len());
+        }
+        println!("wrote {} ({} files); open {}", args.output_dir.display(), files.len(), index.display());
+    }
+    Ok(EXIT_OK)
+}
+
+fn join(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,461 @@
+//! The static results site (`sagereport site`): a report page per
+//! comparison (with its whole bundle beside it), a page per workload with
+//! its history and trend charts, a page per past run of the history, and an
+//! index of all reports, newest first.
+//!
+//! Layout of the output folder (every link relative, so the site works from
+//! `file://` and under a GitHub Pages sub-path):
+//!
+//! ```text
+//! index.html                     reports newest first, workloads
+//! assets/style.css, sort.js      from site/, embedded in the binary
+//! reports/<report>/index.html    + summary.md, comparison.csv, summary.json,
+//!                                  charts, report.pdf, tables/*.tex
+//! workloads/<workload>/index.html + trend charts (PNG + SVG)
+//! runs/<entry>.html              a past run kept in the history
+//! history.json                   every history entry shown, oldest first
+//! ```
+
+pub mod pages;
+
+use crate::analysis::history::{slug, trends, HistoryEntry, Trend, TrendMetric};
+use crate::analysis::tables::PaperTable;
+use crate::render::figures::{render_line_png, render_line_svg, LineChart, LinePoint, LineSeries};
+use crate::render::latex::{standalone_tex, table_tex, TablesContext};
+use crate::render::markdown::{conf_pct, tables_markdown};
+use crate::render::{bundle_renderers, render_into, write_atomically, ReportContext};
+use anyhow::Context;
+use askama::Template;
+use pages::*;
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+const STYLE_CSS: &str = include_str!("../../../site/style.css");
+const SORT_JS: &str = include_str!("../../../site/sort.js");
+
+/// One comparison shown on the site.
+pub struct SiteReport<'a> {
+    pub name: String,
+    pub ctx: ReportContext<'a>,
+    pub tables: Vec<PaperTable>,
+    /// This run's compact summary, as the history keeps it.
+    pub entry: HistoryEntry,
+}
+
+/// Everything the site shows.
+pub struct Site<'a> {
+    pub title: String,
+    /// When this run is recorded (RFC 3339), shown in the footer.
+    pub time: String,
+    pub reports: Vec<SiteReport<'a>>,
+    /// The history to draw trends from, oldest first, including this run's
+    /// entries (one per report).
+    pub history: Vec<HistoryEntry>,
+    /// History files that could not be read.
+    pub history_problems: Vec<String>,
+    /// Also write each report's PDF.
+    pub pdf: bool,
+    pub confidence: f64,
+}
+
+/// Names → unique slugs (a second `Q1` or `q1` becomes `q1-2`).
+fn unique_slugs<'n>(names: impl IntoIterator<Item = &'n str>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut used = BTreeSet::new();
+    for name in names {
+        if out.contains_key(name) {
+            continue;
+        }
+        let base = slug(name);
+        let mut candidate = base.clone();
+        let mut i = 2;
+        while !used.insert(candidate.clone()) {
+            candidate = format!("{base}-{i}");
+            i += 1;
+        }
+        out.insert(name.to_string(), candidate);
+    }
+    out
+}
+
+fn render_page(t: &impl Template, path: &Path) -> anyhow::Result<()> {
+    let html = t.render().with_context(|| format!("{}: rendering the page failed", path.display()))?;
+    std::fs::write(path, html).with_context(|| format!("{}: cannot write", path.display()))
+}
+
+fn meta(root: &'static str, title: String, site: &Site<'_>) -> PageMeta {
+    PageMeta { root, title, site_title: site.title.clone(), version: env!("CARGO_PKG_VERSION"), time: site.time.clone() }
+}
+
+/// Write the site into `out_dir`, replaced atomically. Returns the files
+/// written, relative to `out_dir`, sorted.
+pub fn write_site(site: &Site<'_>, out_dir: &Path) -> anyhow::Result<Vec<String>> {
+    write_atomically(out_dir, |dir| {
+        let mut files = Vec::new();
+        std::fs::create_dir_all(dir.join("assets"))?;
+        std::fs::write(dir.join("assets/style.css"), STYLE_CSS)?;
+        std::fs::write(dir.join("assets/sort.js"), SORT_JS)?;
+        files.extend(["assets/style.css".to_string(), "assets/sort.js".to_string()]);
+
+        let report_slugs = unique_slugs(site.reports.iter().map(|r| r.name.as_str()));
+        for r in &site.reports {
+            let slug = &report_slugs[&r.name];
+            let rel = format!("reports/{slug}");
+            let written = write_report(site, r, &dir.join(&rel))?;
+            files.extend(written.into_iter().map(|f| format!("{rel}/{f}")));
+        }
+
+        // Which history entries are this build's reports (they get full pages).
+        let current: BTreeMap<usize, &str> = site
+            .history
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| site.reports.iter().find(|r| &r.entry == e).map(|r| (i, report_slugs[&r.name].as_str())))
+            .collect();
+        let entry_href = |i: usize, root: &str| match current.get(&i) {
+            Some(slug) => format!("{root}reports/{slug}/index.html"),
+            None => format!("{root}runs/{}.html", site.history[i].id()),
+        };
+
+        // Past runs.
+        let past: Vec<usize> = (0..site.history.len()).filter(|i| !current.contains_key(i)).collect();
+        if !past.is_empty() {
+            std::fs::create_dir_all(dir.join("runs"))?;
+        }
+        for &i in &past {
+            let e = &site.history[i];
+            let view = run_view(e);
+            let rel = format!("runs/{}.html", e.id());
+            render_page(&RunPage { page: meta("../", format!("{} at {}", e.report, e.time), site), e: &view }, &dir.join(&rel))?;
+            files.push(rel);
+        }
+
+        // Workloads and their trends.
+        let all_trends = trends(&site.history);
+        let workload_names: BTreeSet<&str> = all_trends.iter().map(|t| t.workload.as_str()).collect();
+        let workload_slugs = unique_slugs(workload_names.iter().copied());
+        let mut workload_links = Vec::new();
+        for name in &workload_names {
+            let wslug = &workload_slugs[*name];
+            let rel_dir = format!("workloads/{wslug}");
+            std::fs::create_dir_all(dir.join(&rel_dir))?;
+            let mine: Vec<&Trend> = all_trends.iter().filter(|t| t.workload == *name).collect();
+            let (view, charts) = workload_view(site, name, &mine, &|i| entry_href(i, "../../"));
+            charts.par_iter().try_for_each(|(file, chart)| -> anyhow::Result<()> {
+                render_line_png(chart, &dir.join(&rel_dir).join(format!("{file}.png")))?;
+                render_line_svg(chart, &dir.join(&rel_dir).join(format!("{file}.svg")))
+            })?;
+            for (file, _) in &charts {
+                files.push(format!("{rel_dir}/{file}.png"));
+                files.push(format!("{rel_dir}/{file}.svg"));
+            }
+            render_page(&WorkloadPage { page: meta("../../", format!("Workload {name}"), site), w: &view }, &dir.join(&rel_dir).join("index.html"))?;
+            files.push(format!("{rel_dir}/index.html"));
+            // Runs, not entries: one run may hold several reports with this workload.
+            let runs: BTreeSet<(&str, &str, &str)> = mine
+                .iter()
+                .flat_map(|t| t.points.iter().map(|p| &site.history[p.entry]))
+                .map(|e| (e.time.as_str(), e.label.as_str(), e.commit.as_str()))
+                .collect();
+            workload_links.push(WorkloadLink {
+                href: format!("{rel_dir}/index.html"),
+                name: name.to_string(),
+                runs: runs.len(),
+                changes: mine.iter().map(|t| t.changes()).sum(),
+            });
+        }
+
+        // Index: every entry newest first (this build's reports link to their full page).
+        let mut rows: Vec<ReportRow> = site
+            .history
+            .iter()
+            .enumerate()
+            .map(|(i, e)| ReportRow {
+                href: entry_href(i, ""),
+                name: e.report.clone(),
+                time: e.time.clone(),
+                label: e.label.clone(),
+                commit: e.short_commit().to_string(),
+                sides: entry_sides(e),
+                groups: e.groups.len(),
+                mismatches: e.mismatches.len(),
+                worse: e.comparisons.iter().filter(|c| c.verdict == "worse").count(),
+                better: e.comparisons.iter().filter(|c| c.verdict == "better").count(),
+                current: current.contains_key(&i),
+            })
+            .collect();
+        rows.reverse();
+        let index = IndexPage {
+            page: meta("", "Reports".into(), site),
+            confidence: conf_pct(site.confidence),
+            history_runs: site.history.iter().map(|e| (&e.time, &e.label, &e.commit)).collect::<BTreeSet<_>>().len(),
+            reports: rows,
+            workloads: workload_links,
+            problems: site.history_problems.clone(),
+        };
+        render_page(&index, &dir.join("index.html"))?;
+        files.push("index.html".into());
+
+        let mut history = serde_json::to_string_pretty(&site.history)?;
+        history.push('\n');
+        std::fs::write(dir.join("history.json"), history)?;
+        files.push("history.json".into());
+        files.sort();
+        Ok(files)
+    })
+}
+
+/// One report folder: the compare bundle, Tables 1–6, the PDF and the page.
+fn write_report(site: &Site<'_>, r: &SiteReport<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
+    std::fs::create_dir_all(dir)?;
+    let mut files: Vec<String> = render_into(&r.ctx, &bundle_renderers(), dir)?.files.iter().map(|f| f.display().to_string()).collect();
+    if r.tables.iter().any(|t| t.has_data()) {
+        let tdir = dir.join("tables");
+        std::fs::create_dir_all(&tdir)?;
+        let tctx = TablesContext {
+            tables: &r.tables,
+            inputs: &r.ctx.ingest.inputs,
+            version: r.ctx.version,
+            command: r.ctx.command.clone(),
+            ci: true,
+            confidence: site.confidence,
+        };
+        for t in &r.tables {
+            std::fs::write(tdir.join(format!("{}.tex", t.stem)), table_tex(t, &tctx))?;
+            files.push(format!("tables/{}.tex", t.stem));
+        }
+        std::fs::write(tdir.join("tables.tex"), standalone_tex(&tctx))?;
+        std::fs::write(tdir.join("tables.md"), tables_markdown(&tctx))?;
+        files.extend(["tables/tables.tex".to_string(), "tables/tables.md".to_string()]);
+    }
+    if site.pdf {
+        let pdf = crate::render::pdf::report::full_report_pdf(&r.ctx, &r.tables, site.confidence)?;
+        std::fs::write(dir.join("report.pdf"), pdf)?;
+        files.push("report.pdf".into());
+    }
+    let view = report_view(&r.name, &r.ctx, &r.tables, &r.entry, &files);
+    render_page(&ReportPage { page: meta("../../", r.name.clone(), site), r: &view }, &dir.join("index.html"))?;
+    files.push("index.html".into());
+    Ok(files)
+}
+
+/// A workload's page: one section per (report, variant), with a table of
+/// runs × (metric, side) and a trend chart per metric once there are two
+/// runs. Returns the view and the charts to draw (file stem, chart).
+fn workload_view(site: &Site<'_>, name: &str, trends: &[&Trend], href: &dyn Fn(usize) -> String) -> (WorkloadView, Vec<(String, LineChart)>) {
+    let conf = conf_pct(site.confidence);
+    let mut by_section: BTreeMap<(&str, &str), Vec<&Trend>> = BTreeMap::new();
+    for t in trends {
+        by_section.entry((t.report.as_str(), t.variant.as_str())).or_default().push(t);
+    }
+    let multiple_reports = by_section.keys().map(|(r, _)| *r).collect::<BTreeSet<_>>().len() > 1;
+    let mut sections = Vec::new();
+    let mut charts = Vec::new();
+    let mut stems = BTreeSet::new();
+    for ((report, variant), ts) in by_section {
+        let mut title = workload_label(name, variant);
+        if multiple_reports {
+            title = format!("{title} — {report}");
+        }
+        let runs: Vec<usize> = ts.iter().flat_map(|t| t.points.iter().map(|p| p.entry)).collect::<BTreeSet<_>>().into_iter().collect();
+        let position = |entry: usize| runs.iter().position(|&e| e == entry).unwrap_or(0);
+        // Columns: metric-major, sides by name (baseline first where known).
+        let baseline = runs.last().and_then(|&e| site.history[e].baseline.as_deref());
+        let mut columns: Vec<&Trend> = ts.clone();
+        columns.sort_by(|a, b| (a.metric, Some(a.side.as_str()) != baseline, &a.side).cmp(&(b.metric, Some(b.side.as_str()) != baseline, &b.side)));
+        let rows = runs
+            .iter()
+            .enumerate()
+            .map(|(k, &entry)| {
+                let e = &site.history[entry];
+                TrendRow {
+                    index: k + 1,
+                    href: href(entry),
+                    time: e.time.clone(),
+                    label: e.label.clone(),
+                    commit: e.short_commit().to_string(),
+                    cells: columns
+                        .iter()
+                        .map(|t| match t.points.iter().find(|p| p.entry == entry) {
+                            Some(p) => TrendCell { text: format!("{} ({})", point_text(&p.value), p.value.n), change: p.change },
+                            None => TrendCell { text: "—".into(), change: false },
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let mut section = TrendSection {
+            title: title.clone(),
+            note: String::new(),
+            charts: Vec::new(),
+            columns: columns.iter().map(|t| format!("{} {}", t.side, if t.metric == TrendMetric::Throughput { "throughput" } else { "p99 (ms)" })).collect(),
+            rows,
+        };
+        if runs.len() < 2 {
+            section.note = "One run so far: trend charts appear from the second run on (build the site with --history DIR in CI to keep runs).".into();
+        } else {
+            let base = {
+                let mut b = slug(report);
+                if !variant.is_empty() {
+                    b = format!("{b}-{}", slug(variant));
+                }
+                let mut candidate = b.clone();
+                let mut i = 2;
+                while !stems.insert(candidate.clone()) {
+                    candidate = format!("{b}-{i}");
+                    i += 1;
+                }
+                candidate
+            };
+            for metric in TrendMetric::ALL {
+                let series: Vec<LineSeries> = columns
+                    .iter()
+                    .filter(|t| t.metric == metric)
+                    .map(|t| LineSeries {
+                        name: t.side.clone(),
+                        points: t
+                            .points
+                            .iter()
+                            .filter_map(|p| {
+                                Some(LinePoint {
+                                    x: (position(p.entry) + 1) as f64,
+                                    y: p.value.mean?,
+                                    ci: p.value.ci_low.zip(p.value.ci_high),
+                                    n: p.value.n,
+                                })
+                            })
+                            .collect(),
+                    })
+                    .collect();
+                if series.is_empty() {
+                    continue;
+                }
+                let changes: Vec<String> = columns
+                    .iter()
+                    .filter(|t| t.metric == metric)
+                    .flat_map(|t| t.points.iter().filter(|p| p.change).map(move |p| format!("run {} ({})", position(p.entry) + 1, t.side)))
+                    .collect();
+                let mut note = format!("x: run number, oldest first (see the table) · whiskers: {conf} CI");
+                if !changes.is_empty() {
+                    note.push_str(&format!(" · change points: {}", changes.join(", ")));
+                }
+                let metric_stem = if metric == TrendMetric::Throughput { "throughput" } else { "p99" };
+                let file = format!("{base}-{metric_stem}");
+                let chart = LineChart {
+                    title: format!("{title}: {}", metric.title()),
+                    x_label: "run".into(),
+                    y_label: metric.title().into(),
+                    log2_x: false,
+                    series,
+                    note: Some(note),
+                };
+                section.charts.push(ChartView {
+                    png: format!("{file}.png"),
+                    svg: format!("{file}.svg"),
+                    alt: format!(
+                        "Line chart of {} for {} over {} runs, one line per side, with {conf} confidence-interval whiskers{}; the numbers are in the table below.",
+                        metric.title(),
+                        title,
+                        runs.len(),
+                        if changes.is_empty() { String::new() } else { format!("; change points at {}", changes.join(", ")) }
+                    ),
+                    caption: format!("{} over runs.", metric.title()),
+                });
+                charts.push((file, chart));
+            }
+        }
+        sections.push(section);
+    }
+    (WorkloadView { name: name.to_string(), confidence: conf, sections }, charts)
+}
+
+/// Every relative `href`/`src` of the HTML files under `dir` that does not
+/// resolve to a file inside `dir`, as `page: link`. External links
+/// (`scheme:`), fragments and `mailto:` are not followed. Used by the tests
+/// and by `site --check-links`.
+pub fn broken_links(dir: &Path) -> anyhow::Result<Vec<String>> {
+    let mut broken = Vec::new();
+    let root = dir.canonicalize()?;
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry?;
+        if entry.path().extension().is_none_or(|e| e != "html") {
+            continue;
+        }
+        let html = std::fs::read_to_string(entry.path())?;
+        let page_dir = entry.path().parent().unwrap_or(dir);
+        for link in links_of(&html) {
+            if link.is_empty() || link.starts_with('#') || link.contains(':') || link.starts_with("//") {
+                if link.contains("://") || link.starts_with("//") {
+                    broken.push(format!("{}: {link} (external link: the site must not make external requests)", entry.path().display()));
+                }
+                continue;
+            }
+            let path_part = link.split(['#', '?']).next().unwrap_or("");
+            let target: PathBuf = page_dir.join(unescape(path_part));
+            match target.canonicalize() {
+                Ok(t) if t.starts_with(&root) && t.is_file() => {}
+                _ => broken.push(format!("{}: {link}", entry.path().display())),
+            }
+        }
+    }
+    Ok(broken)
+}
+
+/// The values of `href="…"` and `src="…"` attributes.
+fn links_of(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in ["href=\"", "src=\""] {
+        let mut rest = html;
+        while let Some(i) = rest.find(attr) {
+            let after = &rest[i + attr.len()..];
+            let end = after.find('"').unwrap_or(after.len());
+            // Only real attributes: preceded by whitespace.
+            if rest[..i].ends_with([' ', '\n', '\t']) {
+                out.push(after[..end].to_string());
+            }
+            rest = &after[end..];
+        }
+    }
+    out
+}
+
+/// Undo HTML attribute escaping (askama writes numeric references).
+fn unescape(s: &str) -> String {
+    let mut out = s.to_string();
+    for (entity, c) in [("&#34;", "\""), ("&quot;", "\""), ("&#39;", "'"), ("&#60;", "<"), ("&lt;", "<"), ("&#62;", ">"), ("&gt;", ">")] {
+        out = out.replace(entity, c);
+    }
+    out.replace("&#38;", "&").replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_unique_and_stable() {
+        let s = unique_slugs(["Q1", "q1", "Q1", "<b>"]);
+        assert_eq!(s["Q1"], "q1");
+        assert_eq!(s["q1"], "q1-2");
+        assert_eq!(s["<b>"], "b");
+    }
+
+    #[test]
+    fn links_are_found_only_in_attributes() {
+        let html = r#"<a href="x.html">x</a> <img src="a/b.png" alt="src=&quot;no&quot;"> data-href="nope""#;
+        assert_eq!(links_of(html), ["x.html", "a/b.png"]);
+    }
+
+    #[test]
+    fn broken_and_external_links_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.html"), r##"<a href="b.html">b</a> <a href="missing.html">m</a> <a href="#top">t</a> <img src="https://cdn.example/x.png">"##).unwrap();
+        std::fs::write(dir.path().join("b.html"), r#"<a href="../outside.html">o</a>"#).unwrap();
+        let broken = broken_links(dir.path()).unwrap();
+        assert_eq!(broken.len(), 3, "{broken:?}");
+        assert!(broken.iter().any(|b| b.ends_with("missing.html")));
+        assert!(broken.iter().any(|b| b.contains("external")));
+        assert!(broken.iter().any(|b| b.ends_with("../outside.html")));
+    }
+}

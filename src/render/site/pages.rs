@@ -1,0 +1,562 @@
+//! The site's pages as askama templates (`templates/*.html`) and the view
+//! models they read. Every number is formatted here, with the same
+//! functions as summary.md, so the site and the bundle never disagree;
+//! askama HTML-escapes every string a template prints.
+
+use crate::analysis::compare::{GroupStats, Metric, MetricComparison, MetricStats, Mismatch};
+use crate::analysis::history::{HistoryEntry, HistoryPoint};
+use crate::analysis::tables::PaperTable;
+use crate::render::latex::{cell_text, header_text, row_n};
+use crate::render::markdown::{conf_pct, mean_ci, num};
+use crate::render::ReportContext;
+use askama::Template;
+
+/// What the layout (`base.html`) needs on every page.
+pub struct PageMeta {
+    /// Path from the page to the site root, e.g. `../../`; empty at the root.
+    pub root: &'static str,
+    pub title: String,
+    pub site_title: String,
+    pub version: &'static str,
+    /// The run's time, shown in the footer.
+    pub time: String,
+}
+
+pub struct Link {
+    pub href: String,
+    pub text: String,
+}
+
+pub struct StatRow {
+    pub workload: String,
+    pub side: String,
+    pub n: usize,
+    pub throughput: String,
+    /// The plain mean, for sorting (the text carries ±).
+    pub throughput_sort: String,
+    pub p95: String,
+    pub p99: String,
+    pub success: String,
+    pub baseline: bool,
+}
+
+pub struct CompRow {
+    pub workload: String,
+    pub metric: String,
+    pub baseline: String,
+    pub candidate: String,
+    pub n: String,
+    pub ratio: String,
+    pub change: String,
+    pub change_sort: String,
+    pub p_adjusted: String,
+    pub verdict: String,
+    /// CSS class: `better`, `worse`, `same` or `na`.
+    pub class: &'static str,
+}
+
+pub struct FieldRow {
+    pub name: &'static str,
+    pub values: Vec<String>,
+}
+
+pub struct MismatchView {
+    pub title: String,
+    pub sides: Vec<String>,
+    pub fields: Vec<FieldRow>,
+    pub files: Vec<String>,
+    pub explanation: String,
+}
+
+pub struct ChartView {
+    pub png: String,
+    pub svg: String,
+    pub alt: String,
+    pub caption: String,
+}
+
+pub struct HtmlRow {
+    pub label: String,
+    pub cells: Vec<String>,
+    pub n: String,
+}
+
+pub struct HtmlPart {
+    pub title: Option<String>,
+    pub row_header: String,
+    /// Column groups `(title, span)`, when the part has more than one.
+    pub groups: Vec<(String, usize)>,
+    pub headers: Vec<String>,
+    pub rows: Vec<HtmlRow>,
+}
+
+pub struct HtmlTable {
+    pub number: u8,
+    pub title: &'static str,
+    pub experiment: &'static str,
+    pub caption: String,
+    pub tex: String,
+    pub parts: Vec<HtmlPart>,
+    pub method: String,
+    pub footnotes: Vec<String>,
+}
+
+pub struct ReportView {
+    pub name: String,
+    pub sides: String,
+    pub axis: String,
+    pub baseline: String,
+    pub confidence: String,
+    pub label: String,
+    pub commit: String,
+    pub read: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub twins_merged: u64,
+    pub duplicates: u64,
+    pub mismatches: Vec<MismatchView>,
+    pub hash_note: String,
+    pub stats: Vec<StatRow>,
+    pub comparisons: Vec<CompRow>,
+    pub comparisons_method: String,
+    pub charts: Vec<ChartView>,
+    pub tables: Vec<HtmlTable>,
+    pub tables_note: String,
+    pub rejected_lines: Vec<String>,
+    pub rejected_total: usize,
+    pub command: String,
+    pub inputs: Vec<String>,
+    pub run_ids: String,
+    pub shape_hashes: String,
+    pub config_hashes: String,
+    pub downloads: Vec<Link>,
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+pub struct ReportPage<'a> {
+    pub page: PageMeta,
+    pub r: &'a ReportView,
+}
+
+pub struct ReportRow {
+    pub href: String,
+    pub name: String,
+    pub time: String,
+    pub label: String,
+    pub commit: String,
+    pub sides: String,
+    pub groups: usize,
+    pub mismatches: usize,
+    pub worse: usize,
+    pub better: usize,
+    pub current: bool,
+}
+
+pub struct WorkloadLink {
+    pub href: String,
+    pub name: String,
+    pub runs: usize,
+    pub changes: usize,
+}
+
+#[derive(Template)]
+#[template(path = "index.html")]
+pub struct IndexPage {
+    pub page: PageMeta,
+    pub confidence: String,
+    pub reports: Vec<ReportRow>,
+    pub workloads: Vec<WorkloadLink>,
+    pub history_runs: usize,
+    pub problems: Vec<String>,
+}
+
+pub struct TrendCell {
+    pub text: String,
+    pub change: bool,
+}
+
+pub struct TrendRow {
+    pub index: usize,
+    pub href: String,
+    pub time: String,
+    pub label: String,
+    pub commit: String,
+    pub cells: Vec<TrendCell>,
+}
+
+pub struct TrendSection {
+    pub title: String,
+    pub note: String,
+    pub charts: Vec<ChartView>,
+    pub columns: Vec<String>,
+    pub rows: Vec<TrendRow>,
+}
+
+pub struct WorkloadView {
+    pub name: String,
+    pub confidence: String,
+    pub sections: Vec<TrendSection>,
+}
+
+#[derive(Template)]
+#[template(path = "workload.html")]
+pub struct WorkloadPage<'a> {
+    pub page: PageMeta,
+    pub w: &'a WorkloadView,
+}
+
+pub struct RunView {
+    pub report: String,
+    pub sides: String,
+    pub time: String,
+    pub label: String,
+    pub commit: String,
+    pub tool_version: String,
+    pub axis: String,
+    pub baseline: String,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub mismatches: Vec<String>,
+    pub stats: Vec<StatRow>,
+    pub comparisons: Vec<CompRow>,
+}
+
+#[derive(Template)]
+#[template(path = "run.html")]
+pub struct RunPage<'a> {
+    pub page: PageMeta,
+    pub e: &'a RunView,
+}
+
+// ---------------------------------------------------------------------------
+// View models
+
+pub fn workload_label(workload: &str, variant: &str) -> String {
+    if variant.is_empty() {
+        workload.to_string()
+    } else {
+        format!("{workload} ({variant})")
+    }
+}
+
+fn pval(p: Option<f64>) -> String {
+    match p {
+        Some(p) if p < 0.001 => "<0.001".into(),
+        Some(p) => format!("{p:.3}"),
+        None => "—".into(),
+    }
+}
+
+/// A history point as `mean ± half-width`, like every other cell.
+pub fn point_text(p: &HistoryPoint) -> String {
+    mean_ci(&MetricStats { n: p.n, mean: p.mean, ci_low: p.ci_low, ci_high: p.ci_high, ..Default::default() })
+}
+
+fn stat_row(g: &GroupStats, baseline: Option<&str>) -> StatRow {
+    let latency = |m: Metric| {
+        let st = g.metric(m);
+        let mut cell = mean_ci(st);
+        if let Some(p) = &st.pooled {
+            if let (Some(lo), Some(hi)) = (p.ci_low, p.ci_high) {
+                cell.push_str(&format!(" (tasks: {} [{}, {}], n={})", num(p.value), num(lo), num(hi), p.n));
+            }
+        }
+        cell
+    };
+    let s = &g.success_rate;
+    StatRow {
+        workload: workload_label(&g.workload, &g.variant),
+        side: g.side.clone(),
+        n: g.n,
+        throughput: mean_ci(&g.throughput),
+        throughput_sort: g.throughput.mean.map(|m| m.to_string()).unwrap_or_default(),
+        p95: latency(Metric::LatencyP95),
+        p99: latency(Metric::LatencyP99),
+        success: match (s.value, s.ci_low, s.ci_high) {
+            (Some(v), Some(lo), Some(hi)) => format!("{v:.3} [{lo:.3}, {hi:.3}]"),
+            (Some(v), _, _) => format!("{v:.3}"),
+            _ => "—".into(),
+        },
+        baseline: baseline == Some(g.side.as_str()),
+    }
+}
+
+fn verdict_class(verdict: &str) -> &'static str {
+    match verdict {
+        "better" => "better",
+        "worse" => "worse",
+        "~" => "same",
+        _ => "na",
+    }
+}
+
+fn ratio_text(ratio: Option<f64>, lo: Option<f64>, hi: Option<f64>) -> String {
+    match (ratio, lo, hi) {
+        (Some(r), Some(lo), Some(hi)) => format!("{r:.3} [{lo:.3}, {hi:.3}]"),
+        (Some(r), _, _) => format!("{r:.3}"),
+        _ => "—".into(),
+    }
+}
+
+fn comp_row(m: &MetricComparison) -> CompRow {
+    let change = m.change_pct();
+    CompRow {
+        workload: workload_label(&m.workload, &m.variant),
+        metric: m.metric.name().to_string(),
+        baseline: m.baseline.clone(),
+        candidate: m.candidate.clone(),
+        n: format!("{}/{}", m.n_baseline, m.n_candidate),
+        ratio: ratio_text(m.ratio, m.ci_low, m.ci_high),
+        change: change.map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "—".into()),
+        change_sort: change.map(|p| p.to_string()).unwrap_or_default(),
+        p_adjusted: pval(m.p_adjusted),
+        verdict: match (m.verdict, m.runs_needed) {
+            ("~", Some(n)) => format!("~ (≈{n} runs/side to detect 5%)"),
+            (v, _) => v.to_string(),
+        },
+        class: verdict_class(m.verdict),
+    }
+}
+
+fn mismatch_view(m: &Mismatch) -> MismatchView {
+    let mut sides: Vec<String> = m.fields.iter().flat_map(|f| f.values.keys().cloned()).collect();
+    sides.sort();
+    sides.dedup();
+    let fields = m
+        .fields
+        .iter()
+        .map(|f| FieldRow { name: f.field, values: sides.iter().map(|s| f.values.get(s).cloned().unwrap_or_else(|| "—".into())).collect() })
+        .collect();
+    let files = m
+        .fields
+        .first()
+        .map(|f| f.files.iter().map(|(side, files)| format!("{side}: {}", files.join(", "))).collect())
+        .unwrap_or_default();
+    MismatchView { title: workload_label(&m.workload, &m.variant), sides, fields, files, explanation: m.explanation.clone() }
+}
+
+/// Up to ten values, then how many there are in all.
+fn listing(mut values: Vec<&str>) -> String {
+    values.sort_unstable();
+    values.dedup();
+    if values.is_empty() {
+        return "—".into();
+    }
+    let shown = values.iter().take(10).copied().collect::<Vec<_>>().join(", ");
+    if values.len() > 10 {
+        format!("{shown} … ({} in all; see summary.json)", values.len())
+    } else {
+        shown
+    }
+}
+
+fn html_table(t: &PaperTable) -> HtmlTable {
+    let parts = t
+        .parts
+        .iter()
+        .map(|p| HtmlPart {
+            title: p.title.clone(),
+            row_header: p.row_header.clone(),
+            groups: if p.groups.len() > 1 { p.groups.iter().map(|g| (g.title.clone(), g.len)).collect() } else { Vec::new() },
+            headers: p.columns.iter().map(header_text).collect(),
+            rows: p
+                .rows
+                .iter()
+                .map(|row| HtmlRow {
+                    label: row.label.clone(),
+                    cells: row
+                        .cells
+                        .iter()
+                        .zip(&p.columns)
+                        .map(|(c, col)| match cell_text(c, col, true) {
+                            None => "--".into(),
+                            Some((v, hw)) => {
+                                let unit = if col.percent { "%" } else { col.suffix };
+                                match hw {
+                                    Some(hw) => format!("{v}{unit} ± {hw}"),
+                                    None => format!("{v}{unit}"),
+                                }
+                            }
+                        })
+                        .collect(),
+                    n: row_n(&row.cells),
+                })
+                .collect(),
+        })
+        .collect();
+    HtmlTable {
+        number: t.number,
+        title: t.title,
+        experiment: t.experiment,
+        caption: t.caption.clone(),
+        tex: format!("tables/{}.tex", t.stem),
+        parts,
+        method: t.method.clone(),
+        footnotes: t.footnotes.clone(),
+    }
+}
+
+/// Rejected-record errors listed on a report page.
+const REJECTED_SHOWN: usize = 50;
+
+/// The report page's view of one comparison. `files` are the bundle's files
+/// (relative to the report folder), for the charts and download links.
+pub fn report_view(name: &str, ctx: &ReportContext<'_>, tables: &[PaperTable], entry: &HistoryEntry, files: &[String]) -> ReportView {
+    let c = ctx.comparison;
+    let t = &ctx.ingest.totals;
+    let conf = conf_pct(c.confidence);
+    let errors: Vec<String> = ctx
+        .ingest
+        .problems
+        .iter()
+        .filter(|p| p.severity == crate::model::Severity::Error)
+        .map(|p| p.to_string())
+        .collect();
+    let has = |f: &str| files.iter().any(|x| x == f);
+    let mut charts = Vec::new();
+    for (stem, alt, caption) in [
+        (
+            "throughput_comparison",
+            format!("Bar chart: mean throughput (items/s) per workload for each side, with {conf} confidence-interval whiskers and n per bar; the same numbers are in the Results table."),
+            format!("Throughput by workload and side (mean, {conf} CI)."),
+        ),
+        (
+            "latency_p95_p99_comparison",
+            format!("Bar chart: mean p95 and p99 latency (ms) per workload for each side, with {conf} confidence-interval whiskers and n per bar; the same numbers are in the Results table."),
+            format!("Latency p95 / p99 by workload and side (mean, {conf} CI)."),
+        ),
+    ] {
+        if has(&format!("{stem}.png")) {
+            charts.push(ChartView { png: format!("{stem}.png"), svg: format!("{stem}.svg"), alt, caption });
+        }
+    }
+    let shown: Vec<&PaperTable> = tables.iter().filter(|t| t.has_data()).collect();
+    let mut downloads: Vec<Link> = [
+        ("summary.md", "summary.md — the report in Markdown"),
+        ("comparison.csv", "comparison.csv — every accepted record, normalized"),
+        ("summary.json", "summary.json — machine-readable (schema v1)"),
+        ("report.pdf", "report.pdf — the whole report as a PDF"),
+        ("tables/tables.tex", "tables/tables.tex — Tables 1–6, standalone LaTeX"),
+        ("tables/tables.md", "tables/tables.md — Tables 1–6 in Markdown"),
+    ]
+    .into_iter()
+    .filter(|(f, _)| has(f))
+    .map(|(f, text)| Link { href: f.to_string(), text: text.to_string() })
+    .collect();
+    for t in &shown {
+        let f = format!("tables/{}.tex", t.stem);
+        if has(&f) {
+            downloads.push(Link { text: format!("{f} — Table {}, \\input-able", t.number), href: f });
+        }
+    }
+    ReportView {
+        name: name.to_string(),
+        sides: if c.sides.is_empty() { "no data".into() } else { c.sides_baseline_first().join(" vs ") },
+        axis: format!("{:?}", c.axis).to_lowercase(),
+        baseline: c.baseline.clone().unwrap_or_else(|| "—".into()),
+        confidence: conf.clone(),
+        label: entry.label.clone(),
+        commit: entry.short_commit().to_string(),
+        read: t.read,
+        accepted: t.accepted,
+        rejected: t.rejected,
+        twins_merged: t.twins_merged,
+        duplicates: t.duplicates,
+        mismatches: c.mismatches.iter().map(mismatch_view).collect(),
+        hash_note: if c.hash_notes.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "Not a mismatch: in {} group(s), upstream's config_hash differs across sides only because upstream hashes the backend name into it; the backend-neutral workload-shape hash matches.",
+                c.hash_notes.len()
+            )
+        },
+        stats: c.groups.iter().map(|g| stat_row(g, c.baseline.as_deref())).collect(),
+        comparisons: c.comparisons.iter().map(comp_row).collect(),
+        comparisons_method: format!(
+            "Ratio = candidate mean / baseline mean with its {conf} interval (Fieller; percentile bootstrap with a fixed seed where Fieller's interval is unbounded). p: two-sided Mann–Whitney U, Holm-adjusted over all {} comparisons. ~ = no significant difference; n/a = fewer than 2 runs on a side.",
+            c.comparisons.len()
+        ),
+        charts,
+        tables: shown.iter().map(|t| html_table(t)).collect(),
+        tables_note: "No record of these inputs carries the experiment dimensions of Tables 1–6 (exp1–exp4 results or unified records with nodes, scheduler, concurrency or job dimensions).".into(),
+        rejected_total: errors.len(),
+        rejected_lines: errors.into_iter().take(REJECTED_SHOWN).collect(),
+        command: ctx.command.clone(),
+        inputs: ctx.ingest.inputs.clone(),
+        run_ids: listing(c.groups.iter().flat_map(|g| g.run_ids.iter().map(String::as_str)).collect()),
+        shape_hashes: listing(c.groups.iter().flat_map(|g| g.shape_hashes.iter().map(String::as_str)).collect()),
+        config_hashes: listing(c.groups.iter().flat_map(|g| g.config_hashes.iter().map(String::as_str)).collect()),
+        downloads,
+    }
+}
+
+/// Sides of an entry, baseline first.
+pub fn entry_sides(e: &HistoryEntry) -> String {
+    let mut sides: Vec<&str> = e.groups.iter().map(|g| g.side.as_str()).collect();
+    sides.sort_unstable();
+    sides.dedup();
+    if let Some(b) = e.baseline.as_deref() {
+        if let Some(i) = sides.iter().position(|s| *s == b) {
+            let b = sides.remove(i);
+            sides.insert(0, b);
+        }
+    }
+    if sides.is_empty() {
+        "no data".into()
+    } else {
+        sides.join(" vs ")
+    }
+}
+
+pub fn run_view(e: &HistoryEntry) -> RunView {
+    RunView {
+        report: e.report.clone(),
+        sides: entry_sides(e),
+        time: e.time.clone(),
+        label: e.label.clone(),
+        commit: e.short_commit().to_string(),
+        tool_version: e.tool_version.clone(),
+        axis: e.axis.clone(),
+        baseline: e.baseline.clone().unwrap_or_else(|| "—".into()),
+        accepted: e.records_accepted,
+        rejected: e.records_rejected,
+        mismatches: e.mismatches.iter().map(|m| format!("{}: {}", workload_label(&m.workload, &m.variant), m.fields.join(", "))).collect(),
+        stats: e
+            .groups
+            .iter()
+            .map(|g| StatRow {
+                workload: workload_label(&g.workload, &g.variant),
+                side: g.side.clone(),
+                n: g.n,
+                throughput: point_text(&g.throughput),
+                throughput_sort: g.throughput.mean.map(|m| m.to_string()).unwrap_or_default(),
+                p95: "—".into(),
+                p99: point_text(&g.latency_p99),
+                success: "—".into(),
+                baseline: e.baseline.as_deref() == Some(g.side.as_str()),
+            })
+            .collect(),
+        comparisons: e
+            .comparisons
+            .iter()
+            .map(|m| {
+                let change = m.ratio.map(|r| (r - 1.0) * 100.0);
+                CompRow {
+                    workload: workload_label(&m.workload, &m.variant),
+                    metric: m.metric.clone(),
+                    baseline: m.baseline.clone(),
+                    candidate: m.candidate.clone(),
+                    n: "—".into(),
+                    ratio: ratio_text(m.ratio, m.ci_low, m.ci_high),
+                    change: change.map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "—".into()),
+                    change_sort: change.map(|p| p.to_string()).unwrap_or_default(),
+                    p_adjusted: pval(m.p_adjusted),
+                    verdict: m.verdict.clone(),
+                    class: verdict_class(&m.verdict),
+                }
+            })
+            .collect(),
+    }
+}
