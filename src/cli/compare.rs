@@ -29,6 +29,20 @@ pub enum Gate {
     Regression,
 }
 
+/// How sides are formed and judged; shared by `compare`, `pdf` and `site`.
+#[derive(Args, Debug, Clone)]
+pub struct SideArgs {
+    /// What a side is [default: backend when the inputs hold several backends, else input]
+    #[arg(long, value_enum)]
+    pub by: Option<Axis>,
+    /// Reference side [default: sage when present, else the first side]
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+    /// Confidence level of intervals; significance level is 1 − this
+    #[arg(long, default_value_t = 0.95, value_parser = parse_confidence)]
+    pub confidence: f64,
+}
+
 #[derive(Args, Debug)]
 pub struct CompareArgs {
     /// Result files or directories (searched recursively)
@@ -37,18 +51,11 @@ pub struct CompareArgs {
     /// Where the bundle is written (replaced atomically)
     #[arg(long, short = 'o', value_name = "DIR", default_value = "artifacts/backend_comparison")]
     pub output_dir: PathBuf,
-    /// What a side is [default: backend when the inputs hold several backends, else input]
-    #[arg(long, value_enum)]
-    pub by: Option<Axis>,
+    #[command(flatten)]
+    pub sides: SideArgs,
     /// Name an input for --by input: NAME=PATH (repeatable; PATH is also read)
     #[arg(long, value_name = "NAME=PATH")]
     pub label: Vec<String>,
-    /// Reference side [default: sage when present, else the first side]
-    #[arg(long, value_name = "NAME")]
-    pub baseline: Option<String>,
-    /// Confidence level of intervals; significance level is 1 − this
-    #[arg(long, default_value_t = 0.95, value_parser = parse_confidence)]
-    pub confidence: f64,
     /// Also test equivalence within ±PCT of the baseline mean (TOST), e.g. 5%
     #[arg(long, value_name = "PCT", value_parser = parse_percent)]
     pub equivalence: Option<f64>,
@@ -112,11 +119,11 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             return Ok(EXIT_USAGE);
         }
     };
-    let axis = args.by.unwrap_or_else(|| default_axis(&report, paths.len()));
+    let axis = args.sides.by.unwrap_or_else(|| default_axis(&report, paths.len()));
     let options = CompareOptions {
         axis,
-        baseline: args.baseline.clone(),
-        confidence: args.confidence,
+        baseline: args.sides.baseline.clone(),
+        confidence: args.sides.confidence,
         equivalence: args.equivalence,
         input_labels: labels,
     };
@@ -133,10 +140,10 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         command.push_str(&format!(" --label {l}"));
     }
     command.push_str(&format!(" --by {}", format!("{axis:?}").to_lowercase()));
-    if let Some(b) = &args.baseline {
+    if let Some(b) = &args.sides.baseline {
         command.push_str(&format!(" --baseline {b}"));
     }
-    command.push_str(&format!(" --confidence {}", args.confidence));
+    command.push_str(&format!(" --confidence {}", args.sides.confidence));
     if let Some(e) = args.equivalence {
         command.push_str(&format!(" --equivalence {}%", e * 100.0));
     }

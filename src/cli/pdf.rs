@@ -3,9 +3,10 @@
 //! 1–6, compiled in-process with typst.
 
 use super::{GlobalArgs, EXIT_OK, EXIT_USAGE};
-use crate::analysis::compare::{compare, default_axis, Axis, CompareOptions};
+use crate::analysis::compare::{compare, default_axis, CompareOptions};
 use crate::render::pdf::report::full_report_pdf;
 use crate::render::ReportContext;
+use super::compare::SideArgs;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -24,22 +25,15 @@ pub struct PdfArgs {
     /// The PDF to write
     #[arg(long, short = 'o', value_name = "FILE", default_value = "artifacts/report.pdf")]
     pub output: PathBuf,
-    /// What a side is [default: backend when the inputs hold several backends, else input]
-    #[arg(long, value_enum)]
-    pub by: Option<Axis>,
-    /// Reference side [default: sage when present, else the first side]
-    #[arg(long, value_name = "NAME")]
-    pub baseline: Option<String>,
-    /// Confidence level of intervals
-    #[arg(long, default_value_t = 0.95, value_parser = super::compare::parse_confidence)]
-    pub confidence: f64,
+    #[command(flatten)]
+    pub sides: SideArgs,
 }
 
 pub fn run(args: &PdfArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
-    let Some((report, tables)) = super::tables::load(&args.paths, global, args.confidence) else { return Ok(EXIT_USAGE) };
-    let axis = args.by.unwrap_or_else(|| default_axis(&report, args.paths.len()));
+    let Some((report, tables)) = super::tables::load(&args.paths, global, args.sides.confidence) else { return Ok(EXIT_USAGE) };
+    let axis = args.sides.by.unwrap_or_else(|| default_axis(&report, args.paths.len()));
     let labels = args.paths.iter().map(|p| p.display().to_string()).collect();
-    let options = CompareOptions { axis, baseline: args.baseline.clone(), confidence: args.confidence, equivalence: None, input_labels: labels };
+    let options = CompareOptions { axis, baseline: args.sides.baseline.clone(), confidence: args.sides.confidence, equivalence: None, input_labels: labels };
     let comparison = compare(&report, &options);
     let mut command = String::from("sagereport pdf");
     for p in &args.paths {
@@ -48,7 +42,7 @@ pub fn run(args: &PdfArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     command.push_str(&format!(" --by {}", format!("{axis:?}").to_lowercase()));
     let ctx = ReportContext { ingest: &report, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command };
 
-    let pdf = full_report_pdf(&ctx, &tables, args.confidence)?;
+    let pdf = full_report_pdf(&ctx, &tables, args.sides.confidence)?;
 
     let out = &args.output;
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {

@@ -2,12 +2,13 @@
 //! history of past runs when `--history DIR` is given.
 
 use super::{GlobalArgs, EXIT_OK, EXIT_USAGE};
-use crate::analysis::compare::{compare, default_axis, Axis, CompareOptions};
+use crate::analysis::compare::{compare, default_axis, CompareOptions};
 use crate::analysis::history::{self, HistoryEntry, RunInfo};
 use crate::analysis::tables::build_tables;
 use crate::ingest::{ingest, IngestOptions, IngestReport};
 use crate::render::site::{write_site, Site, SiteReport};
 use crate::render::ReportContext;
+use super::compare::SideArgs;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -39,15 +40,8 @@ pub struct SiteArgs {
     /// Title of the site
     #[arg(long, default_value = "Benchmark results")]
     pub title: String,
-    /// What a side is [default: backend when a report's inputs hold several backends, else input]
-    #[arg(long, value_enum)]
-    pub by: Option<Axis>,
-    /// Reference side [default: sage when present, else the first side]
-    #[arg(long, value_name = "NAME")]
-    pub baseline: Option<String>,
-    /// Confidence level of intervals; significance level is 1 − this
-    #[arg(long, default_value_t = 0.95, value_parser = super::compare::parse_confidence)]
-    pub confidence: f64,
+    #[command(flatten)]
+    pub sides: SideArgs,
     /// History store: read past runs from DIR and add this run to it
     #[arg(long, value_name = "DIR")]
     pub history: Option<PathBuf>,
@@ -147,11 +141,11 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     let comparisons: Vec<_> = ingested
         .iter()
         .map(|(_, paths, report)| {
-            let axis = args.by.unwrap_or_else(|| default_axis(report, paths.len()));
+            let axis = args.sides.by.unwrap_or_else(|| default_axis(report, paths.len()));
             let options = CompareOptions {
                 axis,
-                baseline: args.baseline.clone(),
-                confidence: args.confidence,
+                baseline: args.sides.baseline.clone(),
+                confidence: args.sides.confidence,
                 equivalence: None,
                 input_labels: paths.iter().map(|p| p.display().to_string()).collect(),
             };
@@ -164,14 +158,14 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             "sagereport compare {} --by {} --confidence {}{}",
             join(paths),
             format!("{:?}", comparison.axis).to_lowercase(),
-            args.confidence,
-            args.baseline.as_ref().map(|b| format!(" --baseline {b}")).unwrap_or_default()
+            args.sides.confidence,
+            args.sides.baseline.as_ref().map(|b| format!(" --baseline {b}")).unwrap_or_default()
         );
         let entry = HistoryEntry::from_comparison(name, &run, comparison, report.totals.accepted, report.totals.rejected);
         reports.push(SiteReport {
             name: name.clone(),
             ctx: ReportContext { ingest: report, comparison, version: env!("CARGO_PKG_VERSION"), command },
-            tables: build_tables(report, args.confidence),
+            tables: build_tables(report, args.sides.confidence),
             entry,
         });
     }
@@ -214,7 +208,7 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         history: entries,
         history_problems: problems,
         pdf: !args.no_pdf,
-        confidence: args.confidence,
+        confidence: args.sides.confidence,
     };
     let files = write_site(&site, &args.output_dir)?;
     let index = args.output_dir.join("index.html");

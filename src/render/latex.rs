@@ -18,6 +18,21 @@ pub struct TablesContext<'a> {
     pub confidence: f64,
 }
 
+/// A cell as plain text with its unit: `12.3%`, `11.63× ± 0.59`, or `--`
+/// where there is no data (renderers escape it for their format).
+pub fn cell_plain(cell: &TableCell, col: &TableColumn, ci: bool) -> String {
+    match cell_text(cell, col, ci) {
+        None => "--".into(),
+        Some((v, hw)) => {
+            let unit = if col.percent { "%" } else { col.suffix };
+            match hw {
+                Some(hw) => format!("{v}{unit} ± {hw}"),
+                None => format!("{v}{unit}"),
+            }
+        }
+    }
+}
+
 /// `12.3`, `12.3 ± 0.4` (plain text; renderers escape), or `--`.
 pub fn cell_text(cell: &TableCell, col: &TableColumn, ci: bool) -> Option<(String, Option<String>)> {
     let v = cell.value?;

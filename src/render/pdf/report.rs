@@ -5,7 +5,7 @@
 use super::{compile_pdf, escape_markup as m, string_literal as lit, TEMPLATE};
 use crate::analysis::compare::{Comparison, Metric};
 use crate::analysis::tables::PaperTable;
-use crate::render::latex::{cell_text, header_text, row_n};
+use crate::render::latex::{cell_plain, header_text, row_n};
 use crate::render::markdown::{conf_pct, mean_ci, num};
 use crate::render::ReportContext;
 use std::fmt::Write as _;
@@ -124,14 +124,7 @@ fn tables_body(out: &mut String, tables: &[PaperTable], ci: bool) {
             for row in &part.rows {
                 cells.push(c(&row.label));
                 for (cell, col) in row.cells.iter().zip(&part.columns) {
-                    let text = match cell_text(cell, col, ci) {
-                        None => "--".to_string(),
-                        Some((v, hw)) => {
-                            let unit = if col.percent { "%" } else { col.suffix };
-                            hw.map(|hw| format!("{v}{unit} ± {hw}")).unwrap_or(format!("{v}{unit}"))
-                        }
-                    };
-                    cells.push(c(&text));
+                    cells.push(c(&cell_plain(cell, col, ci)));
                 }
                 cells.push(c(&row_n(&row.cells)));
             }

@@ -6,7 +6,7 @@
 use crate::analysis::compare::{GroupStats, Metric, MetricComparison, MetricStats, Mismatch};
 use crate::analysis::history::{HistoryEntry, HistoryPoint};
 use crate::analysis::tables::PaperTable;
-use crate::render::latex::{cell_text, header_text, row_n};
+use crate::render::latex::{cell_plain, header_text, row_n};
 use crate::render::markdown::{conf_pct, mean_ci, num};
 use crate::render::ReportContext;
 use askama::Template;
@@ -369,16 +369,7 @@ fn html_table(t: &PaperTable) -> HtmlTable {
                         .cells
                         .iter()
                         .zip(&p.columns)
-                        .map(|(c, col)| match cell_text(c, col, true) {
-                            None => "--".into(),
-                            Some((v, hw)) => {
-                                let unit = if col.percent { "%" } else { col.suffix };
-                                match hw {
-                                    Some(hw) => format!("{v}{unit} ± {hw}"),
-                                    None => format!("{v}{unit}"),
-                                }
-                            }
-                        })
+                        .map(|(c, col)| cell_plain(c, col, true))
                         .collect(),
                     n: row_n(&row.cells),
                 })

@@ -1,0 +1,117 @@
+//! The ready-to-copy workflow `.github/workflows/benchmark-report.yml`:
+//! valid YAML, the jobs and actions README describes, and every
+//! `sagereport` command in it is a real subcommand with real flags.
+
+use assert_cmd::Command;
+use std::collections::BTreeSet;
+use yaml_rust2::{Yaml, YamlLoader};
+
+const WORKFLOW: &str = include_str!("../.github/workflows/benchmark-report.yml");
+
+fn workflow() -> Yaml {
+    let mut docs = YamlLoader::load_from_str(WORKFLOW).expect("benchmark-report.yml is not valid YAML");
+    assert_eq!(docs.len(), 1);
+    docs.remove(0)
+}
+
+fn steps(job: &Yaml) -> &Vec<Yaml> {
+    job["steps"].as_vec().expect("job without steps")
+}
+
+/// `sagereport SUB --flag …` invocations of all `run:` scripts, with line
+/// continuations joined: (subcommand, flags).
+fn invocations(doc: &Yaml) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for (_, job) in doc["jobs"].as_hash().unwrap() {
+        for step in steps(job) {
+            let Some(script) = step["run"].as_str() else { continue };
+            let joined = script.replace("\\\n", " ");
+            for line in joined.lines() {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                for (i, w) in words.iter().enumerate() {
+                    if *w != "sagereport" || i + 1 >= words.len() {
+                        continue;
+                    }
+                    // `cargo install … sagereport` names the package, not the command.
+                    if words[..i].contains(&"install") {
+                        continue;
+                    }
+                    let flags = words[i + 2..]
+                        .iter()
+                        .take_while(|w| !matches!(**w, "|" | "||" | "&&" | ";"))
+                        .filter(|w| w.starts_with("--"))
+                        .map(|w| w.split('=').next().unwrap().to_string())
+                        .collect();
+                    out.push((words[i + 1].to_string(), flags));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn workflow_runs_compare_on_pull_requests_and_deploys_pages_on_the_default_branch() {
+    let doc = workflow();
+    let on = &doc["on"];
+    assert!(!on["pull_request"].is_badvalue(), "runs on pull requests");
+    assert!(!on["push"].is_badvalue(), "runs on pushes");
+
+    let jobs = doc["jobs"].as_hash().unwrap();
+    let uses: BTreeSet<String> = jobs
+        .values()
+        .flat_map(|j| steps(j).iter().filter_map(|s| s["uses"].as_str()))
+        .map(|u| u.split('@').next().unwrap().to_string())
+        .collect();
+    for action in ["actions/checkout", "actions/upload-artifact", "actions/upload-pages-artifact", "actions/deploy-pages"] {
+        assert!(uses.contains(action), "{action} missing; uses: {uses:?}");
+    }
+
+    let pr = &doc["jobs"]["pull-request"];
+    assert_eq!(pr["permissions"]["pull-requests"].as_str(), Some("write"), "the PR job must be allowed to comment");
+    let deploy = &doc["jobs"]["deploy"];
+    assert_eq!(deploy["permissions"]["pages"].as_str(), Some("write"));
+    assert_eq!(deploy["permissions"]["id-token"].as_str(), Some("write"));
+    assert_eq!(deploy["environment"]["name"].as_str(), Some("github-pages"));
+    assert_eq!(deploy["needs"].as_str(), Some("site"));
+
+    // The comment is posted from the file compare wrote, and the gate runs last.
+    let pr_scripts: Vec<&str> = steps(pr).iter().filter_map(|s| s["run"].as_str()).collect();
+    assert!(pr_scripts.iter().any(|s| s.contains("--pr-comment comment.md")));
+    assert!(pr_scripts.iter().any(|s| s.contains("gh pr comment") && s.contains("comment.md")));
+    assert!(pr_scripts.last().unwrap().contains("exit \"$code\""), "the gate must be the last step");
+    let site_scripts: Vec<&str> = steps(&doc["jobs"]["site"]).iter().filter_map(|s| s["run"].as_str()).collect();
+    assert!(site_scripts.iter().any(|s| s.contains("sagereport site") && s.contains("--history")));
+}
+
+#[test]
+fn every_sagereport_command_and_flag_in_the_workflow_exists() {
+    let calls = invocations(&workflow());
+    let subcommands: BTreeSet<&str> = calls.iter().map(|(s, _)| s.as_str()).collect();
+    assert!(subcommands.contains("compare") && subcommands.contains("site"), "{subcommands:?}");
+    let compare_flags = &calls.iter().find(|(s, _)| s == "compare").unwrap().1;
+    for flag in ["--pr-comment", "--fail-on", "--threshold", "--label"] {
+        assert!(compare_flags.iter().any(|f| f == flag), "{flag} not parsed from the compare step: {compare_flags:?}");
+    }
+    for (sub, flags) in &calls {
+        let out = Command::cargo_bin("sagereport").unwrap().args([sub.as_str(), "--help"]).output().unwrap();
+        assert!(out.status.success(), "`sagereport {sub}` is not a command");
+        let help = String::from_utf8_lossy(&out.stdout);
+        for flag in flags {
+            assert!(
+                help.split(|c: char| c.is_whitespace() || c == ',' || c == '[' || c == ']').any(|w| w == flag),
+                "`sagereport {sub}` has no flag {flag}"
+            );
+        }
+    }
+}
+
+#[test]
+fn workflow_env_names_every_variable_its_scripts_use() {
+    let doc = workflow();
+    let env: BTreeSet<&str> = doc["env"].as_hash().unwrap().keys().filter_map(|k| k.as_str()).collect();
+    for var in ["BENCH_COMMAND", "SAGEREPORT_GIT", "SAGEREPORT_REF", "REGRESSION_THRESHOLD", "HISTORY_BRANCH"] {
+        assert!(env.contains(var), "{var} not in the workflow's env");
+        assert!(WORKFLOW.matches(&format!("${var}")).count() + WORKFLOW.matches(&format!("env.{var}")).count() > 0, "{var} unused");
+    }
+}
