@@ -3,11 +3,13 @@
 //! Pipeline stages, one module each: [`ingest`] reads every result format
 //! into [`model`]'s unified record; `analysis` computes statistics and
 //! mismatch checks; `render` writes each output; [`cli`] wires them to
-//! commands. [`synth`] writes realistic result trees for tests and benchmarks.
+//! commands; [`runner`] executes workloads on the embedded engine and writes
+//! result directories. [`synth`] writes realistic result trees for tests and benchmarks.
 
 pub mod analysis;
 pub mod cli;
 pub mod ingest;
 pub mod model;
 pub mod render;
+pub mod runner;
 pub mod synth;

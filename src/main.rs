@@ -2,5 +2,11 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    // Behave in pipes (`sagereport compare … | head`): die quietly on a closed
+    // stdout like other Unix tools, instead of panicking on the write error.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     sagereport::cli::main()
 }

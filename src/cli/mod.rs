@@ -8,6 +8,7 @@
 mod bench;
 mod compare;
 mod pdf;
+mod run;
 mod site;
 mod synth;
 mod tables;
@@ -67,6 +68,9 @@ pub enum Command {
     /// One PDF report: comparison, charts, figures and Tables 1–6 (typst, in-process)
     #[command(after_help = pdf::EXAMPLES)]
     Pdf(pdf::PdfArgs),
+    /// Run workloads (Q1–Q8, exp1–exp4) on the embedded engine; write result folders
+    #[command(after_help = run::EXAMPLES)]
+    Run(run::RunArgs),
     /// Static HTML site (GitHub Pages ready): reports, workloads, history and trends
     #[command(after_help = site::EXAMPLES)]
     Site(site::SiteArgs),
@@ -91,6 +95,7 @@ pub fn main() -> ExitCode {
         Command::Compare(args) => compare::run(args, &cli.global),
         Command::Tables(args) => tables::run(args, &cli.global),
         Command::Pdf(args) => pdf::run(args, &cli.global),
+        Command::Run(args) => run::run(args, &cli.global),
         Command::Site(args) => site::run(args, &cli.global),
         Command::Synth(args) => synth::run(args, &cli.global),
         Command::Bench(args) => bench::run(args, &cli.global),

@@ -70,6 +70,9 @@ pub fn classify(path: &Path) -> Result<Format, String> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let lower = name.to_ascii_lowercase();
     let ext = lower.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    if ext == "csv" && path.parent().and_then(|p| p.file_name()).is_some_and(|d| d == "task_latencies") {
+        return Err("per-task latencies written by `sagereport run`; the records in ../unified_results.jsonl summarize them".into());
+    }
     match ext {
         "jsonl" | "ndjson" => Ok(Format::UnifiedJsonl),
         "csv" if lower.ends_with("_latencies.csv") || lower == "latencies.csv" => Ok(Format::LegacyLatencies),
@@ -241,6 +244,7 @@ mod tests {
         assert_eq!(classify(Path::new("unified_results.jsonl")), Ok(Format::UnifiedJsonl));
         assert_eq!(classify(Path::new("unified_results.csv")), Ok(Format::UnifiedCsv));
         assert_eq!(classify(Path::new("multi_4_nodes_latencies.csv")), Ok(Format::LegacyLatencies));
+        assert!(classify(Path::new("run/Q1/local-tasks/task_latencies/q1-r1.csv")).is_err(), "the runner's per-task files are skipped with a reason");
         assert_eq!(classify(Path::new("multi_4_nodes_metrics.json")), Ok(Format::LegacyMetrics));
         assert_eq!(classify(Path::new("benchmark_results.json")), Ok(Format::JsonRecords));
         assert_eq!(classify(Path::new("manifest.json")), Ok(Format::PairedManifest));

@@ -1,0 +1,249 @@
+//! `local-tasks`: the task model. The driver thread is the central
+//! scheduler: it admits items, turns each item × stage into a task, places
+//! tasks on nodes by policy, and gets every result back before submitting
+//! the item's next stage. Each node is a pool of worker threads reading its
+//! task queue.
+
+use super::{injected_failure, place, stop_requested, ItemResult, Job, NodeLoad, Policy, RunOutcome};
+use crate::runner::ops::Payload;
+use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
+use std::collections::{BinaryHeap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+struct Task {
+    slot: usize,
+    stage: usize,
+    attempt: u32,
+    payload: Payload,
+    /// When the task entered the central queue.
+    queued: Instant,
+}
+
+enum Msg {
+    Run(Task, Instant),
+    Retire,
+}
+
+struct Done {
+    task: Task,
+    node: usize,
+    ok: bool,
+    dispatched: Instant,
+    started: Instant,
+    ended: Instant,
+}
+
+/// Central queue entry: priority first, then submission order.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Ticket(u8, std::cmp::Reverse<u64>);
+
+struct Node {
+    tx: Sender<Msg>,
+    down: Arc<AtomicBool>,
+    load: NodeLoad,
+}
+
+fn spawn_worker(job: &Job, node: usize, rx: Receiver<Msg>, done: Sender<Done>, down: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+    let ops = job.ops.clone();
+    let pipelines = job.pipelines.clone();
+    let subs = job.submissions.clone();
+    let speed = job.node_speeds[node];
+    let (seed, rate) = (job.seed, job.faults.fail_rate);
+    std::thread::spawn(move || {
+        for msg in rx {
+            let Msg::Run(mut task, dispatched) = msg else { return };
+            let started = Instant::now();
+            let sub = subs[task.slot];
+            let ok = if down.load(Ordering::Relaxed) {
+                false // the node is lost: the task is handed back for re-placement
+            } else {
+                let op = pipelines[sub.pipeline as usize][task.stage];
+                task.payload = ops.run(op, sub.item, std::mem::take(&mut task.payload), speed);
+                !injected_failure(seed, sub.item, task.stage, task.attempt, rate)
+            };
+            let ended = Instant::now();
+            if done.send(Done { task, node, ok, dispatched, started, ended }).is_err() {
+                return;
+            }
+        }
+    })
+}
+
+pub fn run(job: &Job) -> RunOutcome {
+    let start = Instant::now();
+    let n_nodes = job.node_speeds.len();
+    let (done_tx, done_rx) = unbounded::<Done>();
+    let mut nodes: Vec<Node> = Vec::with_capacity(n_nodes);
+    let mut handles = Vec::new();
+    let mut node_rx = Vec::new();
+    for i in 0..n_nodes {
+        let (tx, rx) = unbounded();
+        let down = Arc::new(AtomicBool::new(false));
+        for _ in 0..job.workers_per_node {
+            handles.push(spawn_worker(job, i, rx.clone(), done_tx.clone(), down.clone()));
+        }
+        node_rx.push(rx);
+        nodes.push(Node { tx, down, load: NodeLoad { outstanding: 0, workers: job.workers_per_node, placed: 0, up: true } });
+    }
+
+    let subs = &job.submissions;
+    let mut results: Vec<ItemResult> = subs
+        .iter()
+        .map(|s| ItemResult { item: s.item, job: s.job, priority: s.priority, arrival: s.arrival, ..Default::default() })
+        .collect();
+    let mut out = RunOutcome { node_tasks: vec![0; n_nodes], ..Default::default() };
+    let mut fifo: VecDeque<Task> = VecDeque::new();
+    let mut heap: BinaryHeap<(Ticket, usize)> = BinaryHeap::new();
+    let mut parked: Vec<Option<Task>> = Vec::new();
+    let mut seq = 0u64;
+    let mut next_admit = 0usize;
+    let mut in_flight = 0usize;
+    let mut finished = 0usize;
+    let mut turn = 0usize;
+    let mut completed_tasks = 0u64;
+    let mut reconfigured = false;
+
+    let enqueue = |task: Task, fifo: &mut VecDeque<Task>, heap: &mut BinaryHeap<(Ticket, usize)>, parked: &mut Vec<Option<Task>>, seq: &mut u64| {
+        if job.policy == Policy::Priority {
+            *seq += 1;
+            heap.push((Ticket(subs[task.slot].priority, std::cmp::Reverse(*seq)), parked.len()));
+            parked.push(Some(task));
+        } else {
+            fifo.push_back(task);
+        }
+    };
+
+    while finished < subs.len() {
+        // Admit arrived items (closed loop: up to max_in_flight).
+        let now = start.elapsed();
+        while next_admit < subs.len() && in_flight < job.max_in_flight && subs[next_admit].arrival <= now && !stop_requested() {
+            let task = Task { slot: next_admit, stage: 0, attempt: 0, payload: Payload::default(), queued: Instant::now() };
+            enqueue(task, &mut fifo, &mut heap, &mut parked, &mut seq);
+            out.tasks_submitted += 1;
+            next_admit += 1;
+            in_flight += 1;
+        }
+        if stop_requested() && in_flight == 0 {
+            out.interrupted = true;
+            break;
+        }
+        // Place queued tasks.
+        loop {
+            let loads: Vec<NodeLoad> = nodes.iter().map(|n| n.load).collect();
+            let has_task = if job.policy == Policy::Priority { !heap.is_empty() } else { !fifo.is_empty() };
+            if !has_task {
+                break;
+            }
+            let Some(node) = place(job.policy, &loads, &mut turn) else { break };
+            let task = if job.policy == Policy::Priority {
+                let (_, idx) = heap.pop().unwrap();
+                parked[idx].take().unwrap()
+            } else {
+                fifo.pop_front().unwrap()
+            };
+            let n = &mut nodes[node];
+            n.load.outstanding += 1;
+            n.load.placed += 1;
+            let _ = n.tx.send(Msg::Run(task, Instant::now()));
+        }
+        if parked.len() > 4096 && heap.is_empty() {
+            parked.clear();
+        }
+        // Wait for a result, or for the next arrival.
+        let wait = if next_admit < subs.len() && in_flight < job.max_in_flight {
+            subs[next_admit].arrival.saturating_sub(start.elapsed()).max(Duration::from_micros(50))
+        } else {
+            Duration::from_millis(100)
+        };
+        let done = match done_rx.recv_timeout(wait) {
+            Ok(d) => d,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        let mut batch = vec![done];
+        batch.extend(done_rx.try_iter());
+        for d in batch {
+            let Done { mut task, node, ok, dispatched, started, ended } = d;
+            nodes[node].load.outstanding -= 1;
+            let r = &mut results[task.slot];
+            r.attempts += 1;
+            r.scheduling += dispatched.saturating_duration_since(task.queued);
+            r.queueing += started.saturating_duration_since(dispatched);
+            r.execution += ended.saturating_duration_since(started);
+            let lost_node = nodes[node].down.load(Ordering::Relaxed);
+            if !lost_node {
+                out.node_tasks[node] += 1;
+            }
+            if ok {
+                out.tasks_completed += 1;
+                completed_tasks += 1;
+            } else {
+                out.tasks_failed += 1;
+            }
+            let stages = job.pipelines[subs[task.slot].pipeline as usize].len();
+            if !ok && (lost_node || task.attempt < job.faults.max_retries) {
+                // Retry: the same stage again, placed anew.
+                out.retries += 1;
+                out.tasks_submitted += 1;
+                task.attempt += if lost_node { 0 } else { 1 };
+                task.queued = Instant::now();
+                enqueue(task, &mut fifo, &mut heap, &mut parked, &mut seq);
+            } else if ok && task.stage + 1 < stages {
+                task.stage += 1;
+                task.attempt = 0;
+                task.queued = Instant::now();
+                out.tasks_submitted += 1;
+                enqueue(task, &mut fifo, &mut heap, &mut parked, &mut seq);
+            } else {
+                r.failed = !ok;
+                r.digest = task.payload.digest;
+                r.done = ended.saturating_duration_since(start);
+                finished += 1;
+                in_flight -= 1;
+            }
+        }
+        // Outage and recovery of a node, by completed tasks.
+        if let Some((node, from, to)) = job.faults.outage {
+            if node < n_nodes {
+                let lost = completed_tasks >= from && completed_tasks < to;
+                if nodes[node].load.up == lost {
+                    nodes[node].load.up = !lost;
+                    nodes[node].down.store(lost, Ordering::Relaxed);
+                }
+            }
+        }
+        // Online reconfiguration of the workers per node.
+        if let Some(rc) = job.reconfig {
+            if !reconfigured && completed_tasks >= rc.at {
+                reconfigured = true;
+                for (i, n) in nodes.iter_mut().enumerate() {
+                    if rc.workers_per_node > n.load.workers {
+                        for _ in n.load.workers..rc.workers_per_node {
+                            handles.push(spawn_worker(job, i, node_rx[i].clone(), done_tx.clone(), n.down.clone()));
+                        }
+                    } else {
+                        for _ in rc.workers_per_node..n.load.workers {
+                            let _ = n.tx.send(Msg::Retire);
+                        }
+                    }
+                    n.load.workers = rc.workers_per_node;
+                }
+            }
+        }
+    }
+    drop(nodes);
+    drop(node_rx);
+    drop(done_tx);
+    for h in handles {
+        let _ = h.join();
+    }
+    if finished < subs.len() {
+        out.interrupted = true;
+        results.truncate(next_admit);
+    }
+    out.items = results;
+    out.wall = start.elapsed();
+    out
+}

@@ -1,0 +1,438 @@
+//! The built-in runner (SPEC §6): executes the workload catalogue on the
+//! embedded engine and writes result directories in exactly the formats
+//! the rest of sagereport reads, so `run` → `compare` → `tables` → `site`
+//! is one loop.
+//!
+//! Output of one experiment on one backend, `OUT/<experiment>/<backend>/`:
+//! `unified_results.jsonl` and its `unified_results.csv` twin (one record
+//! per workload × repeat), `repro_manifest.json` (seed, backend-neutral
+//! config hash, warmup split, parity batch size, shuffle version, status)
+//! and `task_latencies/<workload>_r<k>.csv` (per item: total, scheduling,
+//! queueing and execution ms).
+
+pub mod engine;
+pub mod ops;
+pub mod split;
+pub mod workloads;
+
+use crate::analysis::stats::quantile_type7;
+use crate::model::config_hash::WorkloadShape;
+use crate::model::{Scheduler, Sym};
+use anyhow::Context;
+use engine::{ItemResult, Job, Policy, RunOutcome, Submission};
+use ops::{Complexity, Operators};
+use serde_json::{json, Value};
+use split::{Split, SHUFFLE_VERSION};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use workloads::{Arrivals, Groups, Spec};
+
+/// Where a run executes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    /// Embedded engine, dataflow model (long-lived operator workers, bounded channels)
+    LocalDataflow,
+    /// Embedded engine, task model (every item × stage a task through a central scheduler)
+    LocalTasks,
+    /// An existing Ray cluster through its Jobs REST API
+    Ray,
+}
+
+impl Backend {
+    pub fn label(self) -> &'static str {
+        match self {
+            Backend::LocalDataflow => "local-dataflow",
+            Backend::LocalTasks => "local-tasks",
+            Backend::Ray => "ray",
+        }
+    }
+}
+
+/// The runner's flags (SPEC §6), shared by `run`, `paired` and `demo`.
+#[derive(Clone, Debug)]
+pub struct RunFlags {
+    pub nodes: u32,
+    pub parallelism: u32,
+    pub repeat: u32,
+    pub seed: u64,
+    pub warmup_items: u64,
+    pub parity_batch_size: u64,
+    pub num_tasks: Option<u64>,
+    pub scheduler: Option<Policy>,
+    pub quick: bool,
+    pub complexity: Complexity,
+    pub llm_ratio: f64,
+    pub request_rate: f64,
+}
+
+impl Default for RunFlags {
+    fn default() -> Self {
+        RunFlags {
+            nodes: 1,
+            parallelism: 2,
+            repeat: 1,
+            seed: 42,
+            warmup_items: 0,
+            parity_batch_size: 16,
+            num_tasks: None,
+            scheduler: None,
+            quick: false,
+            complexity: Complexity::Light,
+            llm_ratio: 0.3,
+            request_rate: 200.0,
+        }
+    }
+}
+
+/// The backend-neutral shape hash of one spec (the same function the
+/// ingest uses, so `compare` sees exactly this hash).
+pub fn shape_hash(spec: &Spec, workload: &str, flags: &RunFlags) -> String {
+    WorkloadShape {
+        workload: Sym::new(workload),
+        seed: Some(flags.seed),
+        nodes: spec.nodes,
+        parallelism: spec.parallelism,
+        num_tasks: Some(spec.num_tasks),
+        warmup_items: Some(flags.warmup_items),
+        parity_batch_size: Some(flags.parity_batch_size),
+        scheduler: Scheduler::parse(spec.policy.label(), None),
+    }
+    .hash()
+    .as_str()
+    .to_string()
+}
+
+/// The backend-neutral hash of an experiment's configuration: every flag
+/// that shapes the work, never the backend, output paths or verbosity.
+pub fn config_hash(experiment: &str, flags: &RunFlags) -> String {
+    let doc = json!({
+        "experiment": experiment,
+        "seed": flags.seed,
+        "nodes": flags.nodes,
+        "parallelism": flags.parallelism,
+        "repeat": flags.repeat,
+        "warmup_items": flags.warmup_items,
+        "parity_batch_size": flags.parity_batch_size,
+        "num_tasks": flags.num_tasks,
+        "scheduler": flags.scheduler.map(|s| s.label()),
+        "quick": flags.quick,
+        "task_complexity": flags.complexity.label(),
+        "llm_ratio": flags.llm_ratio,
+        "request_rate": flags.request_rate,
+        "shuffle": SHUFFLE_VERSION,
+    });
+    crate::model::config_hash::sha256_hex(&serde_json::to_string(&doc).expect("plain JSON"))
+}
+
+fn unit(seed: u64, item: u64, salt: u64) -> f64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(&item.to_le_bytes(), seed ^ salt) as f64 / u64::MAX as f64
+}
+
+/// The submissions of one run of `spec` over `items` (already in shuffle order).
+pub fn submissions(spec: &Spec, items: &[u64], seed: u64) -> (Vec<Submission>, usize) {
+    let mut subs = Vec::with_capacity(items.len() * spec.jobs as usize);
+    let mut poisson_clock = 0.0f64;
+    let mut rng_state = seed ^ 0xA771;
+    for job in 0..spec.jobs {
+        for (k, &base) in items.iter().enumerate() {
+            let item = base + job as u64 * 1_000_000;
+            let pipeline = if spec.pipeline_by_job {
+                (job as usize).min(spec.pipelines.len() - 1) as u8
+            } else if spec.pipelines.len() > 1 && unit(seed, item, 0x919E) < spec.second_pipeline_share {
+                1
+            } else {
+                0
+            };
+            let priority = u8::from(unit(seed, item, 0x7A1) < spec.high_priority_share);
+            let arrival = match spec.arrivals {
+                Arrivals::Closed { .. } => Duration::ZERO,
+                Arrivals::Staggered { delay_ms, .. } => Duration::from_millis(delay_ms * job as u64),
+                Arrivals::Bursts { size, every_ms } => Duration::from_millis((k / size.max(1)) as u64 * every_ms),
+                Arrivals::Poisson { rate } => {
+                    // Exponential gaps by inversion from a seeded SplitMix-style stream.
+                    rng_state = rng_state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                    let u = (xxhash_rust::xxh3::xxh3_64(&rng_state.to_le_bytes()) as f64 + 1.0) / (u64::MAX as f64 + 2.0);
+                    poisson_clock += -u.ln() / rate.max(1e-9);
+                    Duration::from_secs_f64(poisson_clock)
+                }
+            };
+            subs.push(Submission { item, pipeline, priority, job, arrival });
+        }
+    }
+    subs.sort_by_key(|s| s.arrival); // stable: job-major within equal times
+    let in_flight = match spec.arrivals {
+        Arrivals::Closed { in_flight } | Arrivals::Staggered { in_flight, .. } => in_flight.max(1),
+        Arrivals::Poisson { .. } | Arrivals::Bursts { .. } => usize::MAX,
+    };
+    (subs, in_flight)
+}
+
+/// Execute one spec once on an embedded backend.
+pub fn execute(spec: &Spec, flags: &RunFlags, backend: Backend, ops: Arc<Operators>, split: &Split) -> anyhow::Result<RunOutcome> {
+    let job_for = |items: &[u64]| {
+        let (subs, in_flight) = submissions(spec, items, flags.seed);
+        Job {
+            node_speeds: spec.node_speeds.clone(),
+            workers_per_node: spec.workers_per_node(),
+            policy: spec.policy,
+            pipelines: spec.pipelines.clone(),
+            submissions: subs,
+            max_in_flight: in_flight,
+            faults: spec.faults,
+            reconfig: spec.reconfig(),
+            ops: ops.clone(),
+            seed: flags.seed,
+        }
+    };
+    let engine: fn(&Job) -> RunOutcome = match backend {
+        Backend::LocalDataflow => engine::dataflow::run,
+        Backend::LocalTasks => engine::tasks::run,
+        Backend::Ray => anyhow::bail!("the ray backend runs through `sagereport run --backend ray` with --ray-address (not built yet)"),
+    };
+    if !split.warmup.is_empty() {
+        let mut warm = job_for(&split.warmup);
+        warm.faults = Default::default();
+        warm.reconfig = None;
+        let _ = engine(&warm);
+    }
+    Ok(engine(&job_for(&split.timed)))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn round(x: f64, digits: i32) -> f64 {
+    let k = 10f64.powi(digits);
+    (x * k).round() / k
+}
+
+/// 1 − σ/μ of per-node task counts (population σ), clamped at 0 (σ > μ
+/// happens when a few nodes take everything); 1 = perfectly even.
+pub fn balance(counts: &[u64]) -> f64 {
+    if counts.is_empty() {
+        return 1.0;
+    }
+    let n = counts.len() as f64;
+    let mean = counts.iter().sum::<u64>() as f64 / n;
+    if mean == 0.0 {
+        return 1.0;
+    }
+    let var = counts.iter().map(|&c| (c as f64 - mean).powi(2)).sum::<f64>() / n;
+    (1.0 - var.sqrt() / mean).max(0.0)
+}
+
+/// One record per group of a run's items.
+pub struct RunRecords {
+    pub records: Vec<Value>,
+    /// (workload, per-item rows) for the task-latency files.
+    pub latencies: Vec<(String, Vec<ItemResult>)>,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn records(spec: &Spec, flags: &RunFlags, backend: Backend, repeat: u32, outcome: &RunOutcome, split: &Split, timestamp: &str) -> RunRecords {
+    let groups: Vec<(String, Vec<ItemResult>)> = match &spec.groups {
+        Groups::One => vec![(spec.workload.clone(), outcome.items.clone())],
+        Groups::Jobs(names) => names
+            .iter()
+            .enumerate()
+            .map(|(j, name)| (name.clone(), outcome.items.iter().filter(|i| i.job as usize == j).cloned().collect()))
+            .collect(),
+        Groups::Priority(high, low) => vec![
+            (high.clone(), outcome.items.iter().filter(|i| i.priority > 0).cloned().collect()),
+            (low.clone(), outcome.items.iter().filter(|i| i.priority == 0).cloned().collect()),
+        ],
+    };
+    let mut out = RunRecords { records: Vec::new(), latencies: Vec::new() };
+    let total_balance = balance(&outcome.node_tasks);
+    for (workload, items) in groups {
+        if items.is_empty() {
+            continue;
+        }
+        let ok: Vec<&ItemResult> = items.iter().filter(|i| !i.failed).collect();
+        let mut lat: Vec<f64> = ok.iter().map(|i| ms(i.latency())).collect();
+        lat.sort_by(f64::total_cmp);
+        let first = items.iter().map(|i| i.arrival).min().unwrap_or_default();
+        let last = items.iter().map(|i| i.done).max().unwrap_or_default();
+        let span = last.saturating_sub(first).as_secs_f64().max(1e-6);
+        let mean = |f: fn(&ItemResult) -> Duration| if ok.is_empty() { 0.0 } else { ok.iter().map(|i| ms(f(i))).sum::<f64>() / ok.len() as f64 };
+        let q = |p: f64| if lat.is_empty() { Value::Null } else { json!(round(quantile_type7(&lat, p), 4)) };
+        let mut meta = spec.meta.clone();
+        let distribution: serde_json::Map<String, Value> = outcome.node_tasks.iter().enumerate().map(|(n, c)| (format!("node{n}"), json!(c))).collect();
+        for (k, v) in [
+            ("experiment", json!(spec.experiment)),
+            ("scheduler", json!(spec.policy.label())),
+            ("num_tasks", json!(spec.num_tasks)),
+            ("warmup_items", json!(flags.warmup_items)),
+            ("parity_batch_size", json!(flags.parity_batch_size)),
+            ("deterministic_shuffle_version", json!(SHUFFLE_VERSION)),
+            ("task_complexity", json!(spec.complexity.label())),
+            ("execution_model", json!(backend.label())),
+            ("avg_latency_ms", json!(round(if lat.is_empty() { 0.0 } else { lat.iter().sum::<f64>() / lat.len() as f64 }, 4))),
+            ("scheduling_ms", json!(round(mean(|i| i.scheduling), 4))),
+            ("queue_ms", json!(round(mean(|i| i.queueing), 4))),
+            ("execution_ms", json!(round(mean(|i| i.execution), 4))),
+            ("balance_score", json!(round(total_balance, 4))),
+            ("node_distribution", Value::Object(distribution)),
+            ("items", json!(items.len())),
+            ("items_failed", json!(items.len() - ok.len())),
+            ("tasks_submitted", json!(outcome.tasks_submitted)),
+            ("tasks_completed", json!(outcome.tasks_completed)),
+            ("tasks_failed", json!(outcome.tasks_failed)),
+            ("retries", json!(outcome.retries)),
+            ("split_sha256", json!(split.digest())),
+            ("status", json!(if outcome.interrupted { "incomplete" } else { "complete" })),
+        ] {
+            meta.insert(k.to_string(), v);
+        }
+        out.records.push(json!({
+            "backend": backend.label(),
+            "workload": workload,
+            "run_id": format!("{}-s{}-r{}", spec.experiment, flags.seed, repeat),
+            "seed": flags.seed,
+            "nodes": spec.nodes,
+            "parallelism": spec.parallelism,
+            "throughput": round(ok.len() as f64 / span, 4),
+            "latency_p50": q(0.50),
+            "latency_p95": q(0.95),
+            "latency_p99": q(0.99),
+            "success_rate": round(ok.len() as f64 / items.len() as f64, 6),
+            "duration_seconds": round(span, 6),
+            "timestamp": timestamp,
+            "config_hash": shape_hash(spec, &workload, flags),
+            "backend_hash": null,
+            "metadata": meta,
+        }));
+        out.latencies.push((format!("{workload}_r{repeat}"), items));
+    }
+    out
+}
+
+/// Write one experiment × backend folder atomically.
+pub fn write_results(dir: &Path, experiment: &str, flags: &RunFlags, backend: Backend, records: &[Value], latencies: &[(String, Vec<ItemResult>)], split: &Split, complete: bool) -> anyhow::Result<Vec<PathBuf>> {
+    use std::fmt::Write as _;
+    crate::render::write_atomically(dir, |tmp| {
+        let mut jsonl = String::new();
+        let mut csv = String::from("backend,workload,run_id,seed,nodes,parallelism,throughput,latency_p50,latency_p95,latency_p99,success_rate,duration_seconds,timestamp,config_hash,backend_hash\n");
+        for r in records {
+            jsonl.push_str(&serde_json::to_string(r)?);
+            jsonl.push('\n');
+            let cell = |k: &str| match &r[k] {
+                Value::Null => String::new(),
+                Value::String(s) => crate::render::escape::csv_cell(s).into_owned(),
+                v => v.to_string(),
+            };
+            let cells: Vec<String> = ["backend", "workload", "run_id", "seed", "nodes", "parallelism", "throughput", "latency_p50", "latency_p95", "latency_p99", "success_rate", "duration_seconds", "timestamp", "config_hash", "backend_hash"]
+                .iter()
+                .map(|k| cell(k))
+                .collect();
+            let _ = writeln!(csv, "{}", cells.join(","));
+        }
+        std::fs::write(tmp.join("unified_results.jsonl"), jsonl)?;
+        std::fs::write(tmp.join("unified_results.csv"), csv)?;
+        let manifest = json!({
+            "seed": flags.seed,
+            "config_hash": config_hash(experiment, flags),
+            "warmup_items": flags.warmup_items,
+            "parity_batch_size": flags.parity_batch_size,
+            "deterministic_shuffle_version": SHUFFLE_VERSION,
+            "experiment": experiment,
+            "backend": backend.label(),
+            "split_sha256": split.digest(),
+            "status": if complete { "complete" } else { "incomplete" },
+            "tool": format!("sagereport {}", env!("CARGO_PKG_VERSION")),
+        });
+        std::fs::write(tmp.join("repro_manifest.json"), serde_json::to_string_pretty(&manifest)? + "\n")?;
+        std::fs::create_dir_all(tmp.join("task_latencies"))?;
+        for (name, items) in latencies {
+            let mut t = String::from("task_index,item,job,priority,total_latency_ms,scheduling_latency_ms,queue_latency_ms,execution_latency_ms,attempts,failed\n");
+            for (i, it) in items.iter().enumerate() {
+                let _ = writeln!(
+                    t,
+                    "{i},{},{},{},{:.4},{:.4},{:.4},{:.4},{},{}",
+                    it.item,
+                    it.job,
+                    it.priority,
+                    ms(it.latency()),
+                    ms(it.scheduling),
+                    ms(it.queueing),
+                    ms(it.execution),
+                    it.attempts,
+                    it.failed
+                );
+            }
+            std::fs::write(tmp.join("task_latencies").join(format!("{}.csv", crate::analysis::history::slug(name))), t)?;
+        }
+        Ok(vec![dir.join("unified_results.jsonl"), dir.join("unified_results.csv"), dir.join("repro_manifest.json")])
+    })
+    .with_context(|| format!("{}: cannot write the results", dir.display()))
+}
+
+/// What `run` did, for the caller's report.
+pub struct ExperimentResult {
+    pub experiment: String,
+    pub dir: PathBuf,
+    pub records: usize,
+    pub complete: bool,
+    pub tasks_submitted: u64,
+    pub tasks_completed: u64,
+    pub tasks_failed: u64,
+}
+
+/// Run one experiment on one backend and write its folder under `out`.
+pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, out: &Path, progress: &dyn Fn(&str)) -> anyhow::Result<ExperimentResult> {
+    let specs = workloads::plan(experiment, flags)?;
+    let ops = Arc::new(Operators::new(flags.seed, flags.complexity));
+    let mut all = Vec::new();
+    let mut lat = Vec::new();
+    let mut complete = true;
+    let (mut submitted, mut completed, mut failed) = (0, 0, 0);
+    let mut last_split = Split::new(flags.seed, 0, 0, 1);
+    for spec in &specs {
+        let split = Split::new(flags.seed, flags.warmup_items, spec.num_tasks, flags.parity_batch_size as usize);
+        for r in 1..=flags.repeat.max(1) {
+            if engine::stop_requested() {
+                complete = false;
+                break;
+            }
+            progress(&format!("{experiment} {} r{r}", spec.workload));
+            let outcome = execute(spec, flags, backend, ops.clone(), &split)?;
+            complete &= !outcome.interrupted;
+            submitted += outcome.tasks_submitted;
+            completed += outcome.tasks_completed;
+            failed += outcome.tasks_failed;
+            let ts = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            let rr = records(spec, flags, backend, r, &outcome, &split, &ts);
+            all.extend(rr.records);
+            lat.extend(rr.latencies);
+        }
+        last_split = split;
+    }
+    let dir = out.join(experiment).join(backend.label());
+    write_results(&dir, experiment, flags, backend, &all, &lat, &last_split, complete)?;
+    Ok(ExperimentResult { experiment: experiment.to_string(), dir, records: all.len(), complete, tasks_submitted: submitted, tasks_completed: completed, tasks_failed: failed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn balance_is_one_minus_coefficient_of_variation() {
+        assert_eq!(balance(&[5, 5, 5, 5]), 1.0);
+        // counts 2, 4: mean 3, population sd 1 → 1 − 1/3
+        assert!((balance(&[2, 4]) - (1.0 - 1.0 / 3.0)).abs() < 1e-12);
+        assert_eq!(balance(&[0, 0]), 1.0);
+        assert_eq!(balance(&[100, 0, 0, 0, 0, 0]), 0.0, "clamped");
+    }
+
+    #[test]
+    fn config_hash_ignores_the_backend() {
+        let f = RunFlags::default();
+        assert_eq!(config_hash("Q1", &f), config_hash("Q1", &f.clone()));
+        let mut g = f.clone();
+        g.seed = 7;
+        assert_ne!(config_hash("Q1", &f), config_hash("Q1", &g));
+    }
+}

@@ -1,0 +1,274 @@
+//! The operators of the runner's pipelines. They do real, deterministic
+//! work — what they compute depends only on the seed and the item — so the
+//! two execution models process the same data and a run can be repeated:
+//!
+//! - **embed**: a query's tokens, feature-hashed into a signed 64-dimension
+//!   vector and L2-normalized (the hashing trick of Weinberger et al., 2009);
+//! - **retrieve**: exact top-k cosine similarity over a generated corpus;
+//! - **context**: the retrieved documents concatenated into a prompt, up to
+//!   a token budget;
+//! - **generate**: a CPU-bound token generator standing in for an LLM: each
+//!   output token costs a fixed number of hash rounds over the context, so
+//!   its cost grows linearly with output tokens, as decoding does.
+//!
+//! Task complexity (light/medium/heavy) scales the corpus, the prompt and
+//! the output length. A node's speed factor scales the work a task does on
+//! it (a node of speed 0.5 does each task's work twice), which is how
+//! heterogeneous clusters are modelled on one machine.
+
+use serde::Serialize;
+use std::sync::Arc;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+/// Embedding dimensions.
+pub const DIM: usize = 64;
+const VOCABULARY: u64 = 5_000;
+
+/// How much work a task does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Complexity {
+    Light,
+    Medium,
+    Heavy,
+}
+
+impl Complexity {
+    pub fn label(self) -> &'static str {
+        match self {
+            Complexity::Light => "light",
+            Complexity::Medium => "medium",
+            Complexity::Heavy => "heavy",
+        }
+    }
+
+    fn corpus_docs(self) -> usize {
+        match self {
+            Complexity::Light => 256,
+            Complexity::Medium => 1024,
+            Complexity::Heavy => 4096,
+        }
+    }
+
+    /// Output tokens of one generation.
+    pub fn output_tokens(self) -> u32 {
+        match self {
+            Complexity::Light => 16,
+            Complexity::Medium => 48,
+            Complexity::Heavy => 128,
+        }
+    }
+
+    fn top_k(self) -> usize {
+        match self {
+            Complexity::Light => 3,
+            Complexity::Medium => 5,
+            Complexity::Heavy => 8,
+        }
+    }
+}
+
+/// What flows between stages.
+#[derive(Clone, Debug, Default)]
+pub struct Payload {
+    pub embedding: Vec<f32>,
+    pub doc_ids: Vec<u32>,
+    pub context_tokens: u32,
+    /// A digest of everything computed so far (so no work is optimized away
+    /// and results can be compared across models).
+    pub digest: u64,
+}
+
+/// One operator kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpKind {
+    Embed,
+    Retrieve,
+    Context,
+    Generate,
+    /// A CPU-bound step of `compute` pipelines (hash rounds, no data).
+    Compute,
+    /// Does nothing: for measuring engine dispatch.
+    Noop,
+}
+
+impl OpKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            OpKind::Embed => "embed",
+            OpKind::Retrieve => "retrieve",
+            OpKind::Context => "context",
+            OpKind::Generate => "generate",
+            OpKind::Compute => "compute",
+            OpKind::Noop => "noop",
+        }
+    }
+}
+
+/// A generated document corpus with its embeddings (shared by all workers).
+pub struct Corpus {
+    pub docs: Vec<Vec<u32>>,
+    pub embeddings: Vec<[f32; DIM]>,
+}
+
+impl Corpus {
+    pub fn generate(seed: u64, complexity: Complexity) -> Corpus {
+        let n = complexity.corpus_docs();
+        let docs: Vec<Vec<u32>> = (0..n as u64)
+            .map(|d| (0..32u64).map(|t| (xxh3_64_with_seed(&(d * 64 + t).to_le_bytes(), seed) % VOCABULARY) as u32).collect())
+            .collect();
+        let embeddings = docs.iter().map(|tokens| embed_tokens(tokens)).collect();
+        Corpus { docs, embeddings }
+    }
+}
+
+/// The tokens of query `item` (6–15 tokens, from the seed).
+pub fn query_tokens(seed: u64, item: u64) -> Vec<u32> {
+    let len = 6 + (xxh3_64_with_seed(&item.to_le_bytes(), seed ^ 0x51) % 10);
+    (0..len).map(|t| (xxh3_64_with_seed(&(item * 32 + t).to_le_bytes(), seed) % VOCABULARY) as u32).collect()
+}
+
+/// Feature hashing: each token adds ±1 to one of [`DIM`] buckets; the
+/// vector is L2-normalized.
+pub fn embed_tokens(tokens: &[u32]) -> [f32; DIM] {
+    let mut v = [0f32; DIM];
+    for t in tokens {
+        let h = xxh3_64_with_seed(&t.to_le_bytes(), 0xE3B);
+        let sign = if h >> 63 == 0 { 1.0 } else { -1.0 };
+        v[(h % DIM as u64) as usize] += sign;
+    }
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+    v
+}
+
+/// Indices of the `k` corpus vectors most similar to `q` (cosine; ties by
+/// lower index), best first.
+pub fn top_k(corpus: &Corpus, q: &[f32], k: usize) -> Vec<u32> {
+    let mut scored: Vec<(f32, u32)> =
+        corpus.embeddings.iter().enumerate().map(|(i, e)| (e.iter().zip(q).map(|(a, b)| a * b).sum(), i as u32)).collect();
+    let k = k.min(scored.len());
+    if k == 0 {
+        return Vec::new();
+    }
+    scored.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.truncate(k);
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.into_iter().map(|(_, i)| i).collect()
+}
+
+/// `rounds` of hashing over `state`: the unit of CPU work.
+fn burn(mut state: u64, rounds: u32) -> u64 {
+    for r in 0..rounds {
+        state = xxh3_64_with_seed(&state.to_le_bytes(), r as u64);
+    }
+    state
+}
+
+/// Hash rounds per generated token.
+const ROUNDS_PER_TOKEN: u32 = 4000;
+
+/// Everything the operators need; shared by the workers of a run.
+pub struct Operators {
+    pub seed: u64,
+    pub complexity: Complexity,
+    pub corpus: Arc<Corpus>,
+}
+
+impl Operators {
+    pub fn new(seed: u64, complexity: Complexity) -> Operators {
+        Operators { seed, complexity, corpus: Arc::new(Corpus::generate(seed, complexity)) }
+    }
+
+    /// Run `op` for `item` on a node of speed `speed` (work × 1/speed).
+    pub fn run(&self, op: OpKind, item: u64, input: Payload, speed: f64) -> Payload {
+        let repeat = (1.0 / speed.max(0.05)).round().max(1.0) as u32;
+        // A slow node does the same work again; the result is the same.
+        for _ in 1..repeat {
+            std::hint::black_box(self.run_once(op, item, input.clone()));
+        }
+        self.run_once(op, item, input)
+    }
+
+    fn run_once(&self, op: OpKind, item: u64, mut p: Payload) -> Payload {
+        match op {
+            OpKind::Noop => {}
+            OpKind::Embed => {
+                let v = embed_tokens(&query_tokens(self.seed, item));
+                p.digest ^= xxh3_64_with_seed(&v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>(), item);
+                p.embedding = v.to_vec();
+            }
+            OpKind::Retrieve => {
+                let q = if p.embedding.is_empty() { embed_tokens(&query_tokens(self.seed, item)).to_vec() } else { p.embedding.clone() };
+                p.doc_ids = top_k(&self.corpus, &q, self.complexity.top_k());
+                p.digest = p.doc_ids.iter().fold(p.digest, |d, id| d.rotate_left(7) ^ *id as u64);
+            }
+            OpKind::Context => {
+                let budget = 64 * self.complexity.top_k();
+                let mut tokens: Vec<u32> = query_tokens(self.seed, item);
+                for id in &p.doc_ids {
+                    tokens.extend_from_slice(&self.corpus.docs[*id as usize]);
+                    if tokens.len() >= budget {
+                        break;
+                    }
+                }
+                tokens.truncate(budget);
+                p.context_tokens = tokens.len() as u32;
+                p.digest ^= xxh3_64_with_seed(&tokens.iter().flat_map(|t| t.to_le_bytes()).collect::<Vec<u8>>(), 1);
+            }
+            OpKind::Generate => {
+                let mut state = p.digest ^ item;
+                for _ in 0..self.complexity.output_tokens() {
+                    state = burn(state, ROUNDS_PER_TOKEN + p.context_tokens);
+                }
+                p.digest = state;
+            }
+            OpKind::Compute => {
+                p.digest = burn(p.digest ^ item, ROUNDS_PER_TOKEN * self.complexity.output_tokens());
+            }
+        }
+        p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embeddings_are_normalized_and_deterministic() {
+        let a = embed_tokens(&query_tokens(42, 7));
+        let b = embed_tokens(&query_tokens(42, 7));
+        assert_eq!(a, b);
+        let norm: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-5, "{norm}");
+        assert_ne!(query_tokens(42, 7), query_tokens(43, 7), "the seed changes the queries");
+    }
+
+    #[test]
+    fn retrieval_finds_a_document_by_its_own_embedding() {
+        let corpus = Corpus::generate(1, Complexity::Light);
+        let q = corpus.embeddings[17];
+        assert_eq!(top_k(&corpus, &q, 3)[0], 17);
+        assert_eq!(top_k(&corpus, &q, 3).len(), 3);
+    }
+
+    #[test]
+    fn a_pipeline_gives_the_same_digest_whatever_the_node_speed() {
+        let ops = Operators::new(42, Complexity::Light);
+        let run = |speed: f64| {
+            let mut p = Payload::default();
+            for op in [OpKind::Embed, OpKind::Retrieve, OpKind::Context, OpKind::Generate] {
+                p = ops.run(op, 5, p, speed);
+            }
+            p.digest
+        };
+        assert_eq!(run(1.0), run(0.5));
+        let mut p = Payload::default();
+        p = ops.run(OpKind::Embed, 5, p, 1.0);
+        assert_eq!(p.embedding.len(), DIM);
+    }
+}
