@@ -22,9 +22,11 @@ fn steps(job: &Yaml) -> &Vec<Yaml> {
 /// continuations joined: (subcommand, flags).
 fn invocations(doc: &Yaml) -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
-    for (_, job) in doc["jobs"].as_hash().unwrap() {
-        for step in steps(job) {
-            let Some(script) = step["run"].as_str() else { continue };
+    // Commands in the workflow's env (BENCH_COMMAND) and in every run: script.
+    let env_scripts: Vec<&str> = doc["env"].as_hash().map(|h| h.values().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
+    let step_scripts: Vec<&str> = doc["jobs"].as_hash().unwrap().values().flat_map(|job| steps(job).iter().filter_map(|s| s["run"].as_str())).collect();
+    for script in env_scripts.into_iter().chain(step_scripts) {
+        {
             let joined = script.replace("\\\n", " ");
             for line in joined.lines() {
                 let words: Vec<&str> = line.split_whitespace().collect();
@@ -88,7 +90,7 @@ fn workflow_runs_compare_on_pull_requests_and_deploys_pages_on_the_default_branc
 fn every_sagereport_command_and_flag_in_the_workflow_exists() {
     let calls = invocations(&workflow());
     let subcommands: BTreeSet<&str> = calls.iter().map(|(s, _)| s.as_str()).collect();
-    assert!(subcommands.contains("compare") && subcommands.contains("site"), "{subcommands:?}");
+    assert!(subcommands.contains("compare") && subcommands.contains("site") && subcommands.contains("run"), "{subcommands:?}");
     let compare_flags = &calls.iter().find(|(s, _)| s == "compare").unwrap().1;
     for flag in ["--pr-comment", "--fail-on", "--threshold", "--label"] {
         assert!(compare_flags.iter().any(|f| f == flag), "{flag} not parsed from the compare step: {compare_flags:?}");

@@ -599,13 +599,13 @@ fn fieller_ci(c: &[f64], b: &[f64], mc: f64, mb: f64, r: f64, confidence: f64) -
 }
 
 /// SplitMix64 (Steele, Lea & Flood 2014, "Fast splittable pseudorandom number
-/// generators", OOPSLA), used only to expand a `u64` seed into xoshiro state,
-/// as recommended by the xoshiro authors.
+/// generators", OOPSLA): expands a `u64` seed into xoshiro state, as the
+/// xoshiro authors recommend, and drives the runner's deterministic shuffle.
 #[derive(Clone, Debug)]
-struct SplitMix64(u64);
+pub(crate) struct SplitMix64(pub(crate) u64);
 
 impl SplitMix64 {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

@@ -71,6 +71,12 @@ pub enum Command {
     /// Run workloads (Q1–Q8, exp1–exp4) on the embedded engine; write result folders
     #[command(after_help = run::EXAMPLES)]
     Run(run::RunArgs),
+    /// Run two backends on the same config, archive both, compare them
+    #[command(after_help = run::PAIRED_EXAMPLES)]
+    Paired(run::PairedArgs),
+    /// Fresh data from the embedded engine, then compare, tables, site and PDF in one folder
+    #[command(after_help = run::DEMO_EXAMPLES)]
+    Demo(run::DemoArgs),
     /// Static HTML site (GitHub Pages ready): reports, workloads, history and trends
     #[command(after_help = site::EXAMPLES)]
     Site(site::SiteArgs),
@@ -96,6 +102,8 @@ pub fn main() -> ExitCode {
         Command::Tables(args) => tables::run(args, &cli.global),
         Command::Pdf(args) => pdf::run(args, &cli.global),
         Command::Run(args) => run::run(args, &cli.global),
+        Command::Paired(args) => run::paired(args, &cli.global),
+        Command::Demo(args) => run::demo(args, &cli.global),
         Command::Site(args) => site::run(args, &cli.global),
         Command::Synth(args) => synth::run(args, &cli.global),
         Command::Bench(args) => bench::run(args, &cli.global),

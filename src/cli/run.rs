@@ -5,6 +5,7 @@ use crate::runner::engine::Policy;
 use crate::runner::ops::Complexity;
 use crate::runner::workloads::{plan, EXPERIMENTS};
 use crate::runner::{config_hash, run_experiment, shape_hash, Backend, RunFlags};
+use clap::Parser;
 use clap::Args;
 use std::path::{Path, PathBuf};
 
@@ -144,9 +145,14 @@ pub fn print_plan(experiments: &[String], flags: &RunFlags, backends: &[Backend]
     Ok(())
 }
 
-/// Run every experiment on every backend into `out`; returns false when a
-/// run was interrupted or lost tasks.
+/// Run every experiment on every backend into `OUT/<experiment>/<backend>/`
+/// (or `layout(experiment, backend)` when given); returns false when a run
+/// was interrupted or lost tasks.
 pub fn run_all(experiments: &[String], flags: &RunFlags, backends: &[Backend], out: &Path, global: &GlobalArgs) -> anyhow::Result<bool> {
+    run_into(experiments, flags, backends, &|e, b| out.join(e).join(b.label()), global)
+}
+
+fn run_into(experiments: &[String], flags: &RunFlags, backends: &[Backend], layout: &dyn Fn(&str, Backend) -> PathBuf, global: &GlobalArgs) -> anyhow::Result<bool> {
     install_ctrlc();
     let bar = (!global.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
         let b = indicatif::ProgressBar::new_spinner();
@@ -162,7 +168,8 @@ pub fn run_all(experiments: &[String], flags: &RunFlags, backends: &[Backend], o
         }
         for e in experiments {
             let started = std::time::Instant::now();
-            let result = run_experiment(e, flags, *backend, out, &|msg: &str| {
+            let dir = layout(e, *backend);
+            let result = run_experiment(e, flags, *backend, &dir, &|msg: &str| {
                 if let Some(b) = &bar {
                     b.set_message(format!("{} {msg}", backend.label()));
                 } else if global.verbose {
@@ -213,5 +220,171 @@ pub fn run(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         return Ok(EXIT_OK);
     }
     let ok = run_all(&experiments, &flags, &[args.backend], &args.runner.output_dir, global)?;
+    Ok(if ok { EXIT_OK } else { super::EXIT_FINDINGS })
+}
+
+pub const PAIRED_EXAMPLES: &str = "Examples:
+  sagereport paired --backends local-dataflow,local-tasks --experiment Q1 --quick
+  sagereport paired --backends local-dataflow,local-tasks -e exp2 --repeat 3 -o runs/
+
+Runs both sides on the same config into
+OUT/paired_backend_runs/run_id=<id>/config_hash=<hash>/backends/<backend>/<experiment>/
+with manifest.json per side (failure_report.json when a side fails), then
+writes the compare bundle to OUT/comparison/ (or --report-dir).
+Exit codes: 0 ok; 1 a side failed, lost tasks, or the sides mismatch; 2 usage error.";
+
+#[derive(Args, Debug)]
+pub struct PairedArgs {
+    #[command(flatten)]
+    pub runner: RunnerArgs,
+    /// The two sides, e.g. local-dataflow,local-tasks (the first is the baseline)
+    #[arg(long, value_enum, value_delimiter = ',', num_args = 1.., required = true)]
+    pub backends: Vec<Backend>,
+    /// Where the compare bundle goes [default: OUTPUT_DIR/comparison]
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+}
+
+pub fn paired(args: &PairedArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
+    let experiments = match args.runner.experiments() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("sagereport: error: {e}");
+            return Ok(EXIT_USAGE);
+        }
+    };
+    if args.backends.len() != 2 || args.backends[0] == args.backends[1] {
+        eprintln!("sagereport: error: --backends takes two different backends, e.g. --backends local-dataflow,local-tasks");
+        return Ok(EXIT_USAGE);
+    }
+    let flags = args.runner.flags();
+    let joined = experiments.join("+");
+    let hash = config_hash(&joined, &flags);
+    let run_id = format!("{}-s{}", joined.to_lowercase(), flags.seed);
+    if args.runner.dry_run {
+        println!("run_id {run_id}, config hash {hash}");
+        print_plan(&experiments, &flags, &args.backends)?;
+        return Ok(EXIT_OK);
+    }
+    let root = args.runner.output_dir.join("paired_backend_runs").join(format!("run_id={run_id}")).join(format!("config_hash={}", &hash[..16]));
+    let mut ok = true;
+    for backend in &args.backends {
+        let side = root.join("backends").join(backend.label());
+        let started = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let result = run_into(&experiments, &flags, &[*backend], &|e, _| side.join(e), global);
+        let mut config = serde_json::json!({"seed": flags.seed, "nodes": flags.nodes, "parallelism": flags.parallelism});
+        if let Some(s) = flags.scheduler {
+            config["scheduler"] = serde_json::json!(s.label());
+        }
+        if let Some(n) = flags.num_tasks {
+            config["items"] = serde_json::json!(n);
+        }
+        let mut doc = serde_json::json!({
+            "run_id": run_id, "config_hash": hash, "backend": backend.label(), "config": config,
+            "experiments": experiments, "started_at": started, "paths": {"results": side.display().to_string()},
+        });
+        std::fs::create_dir_all(&side)?;
+        let file = match &result {
+            Ok(true) => {
+                doc["status"] = serde_json::json!("success");
+                "manifest.json"
+            }
+            Ok(false) => {
+                doc["status"] = serde_json::json!("incomplete");
+                ok = false;
+                "manifest.json"
+            }
+            Err(e) => {
+                doc["status"] = serde_json::json!("failed");
+                doc["error"] = serde_json::json!(format!("{e:#}"));
+                ok = false;
+                eprintln!("sagereport: error: side {}: {e:#}", backend.label());
+                "failure_report.json"
+            }
+        };
+        std::fs::write(side.join(file), serde_json::to_string_pretty(&doc)? + "\n")?;
+    }
+    let report_dir = args.report_dir.clone().unwrap_or_else(|| args.runner.output_dir.join("comparison"));
+    let cli = super::Cli::try_parse_from([
+        "sagereport".to_string(),
+        "compare".into(),
+        root.display().to_string(),
+        "--baseline".into(),
+        args.backends[0].label().into(),
+        "--output-dir".into(),
+        report_dir.display().to_string(),
+        "--fail-on".into(),
+        "mismatch".into(),
+    ])?;
+    let super::Command::Compare(compare_args) = &cli.command else { unreachable!() };
+    let code = super::compare::run(compare_args, global)?;
+    Ok(if !ok || code != EXIT_OK { super::EXIT_FINDINGS.max(code) } else { EXIT_OK })
+}
+
+pub const DEMO_EXAMPLES: &str = "Examples:
+  sagereport demo                       # into demo/
+  sagereport demo --output-dir /tmp/demo
+
+Runs the quick suite (Q1–Q8, exp1–exp4) on both embedded models, then
+compare, tables, site and PDF, all into one folder; prints where
+index.html and summary.md are. Under a minute on 2 cores.";
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// The folder everything goes into (results/, comparison/, tables/, site/, report.pdf)
+    #[arg(long, short = 'o', value_name = "DIR", default_value = "demo")]
+    pub output_dir: PathBuf,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Runs per configuration (3 gives intervals and verdicts)
+    #[arg(long, default_value_t = 3)]
+    pub repeat: u32,
+}
+
+pub fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
+    let out = &args.output_dir;
+    let results = out.join("results");
+    let flags = RunFlags { quick: true, seed: args.seed, repeat: args.repeat, ..RunFlags::default() };
+    let experiments: Vec<String> = EXPERIMENTS.iter().map(|s| s.to_string()).collect();
+    let started = std::time::Instant::now();
+    if results.exists() {
+        std::fs::remove_dir_all(&results)?;
+    }
+    let quiet = GlobalArgs { quiet: true, ..global.clone() };
+    if !global.quiet {
+        eprintln!("sagereport demo: running the quick suite on local-dataflow and local-tasks …");
+    }
+    let ok = run_all(&experiments, &flags, &[Backend::LocalDataflow, Backend::LocalTasks], &results, &quiet)?;
+    let r = results.display().to_string();
+    let steps: Vec<Vec<String>> = vec![
+        vec!["compare".into(), r.clone(), "--baseline".into(), "local-dataflow".into(), "--output-dir".into(), out.join("comparison").display().to_string()],
+        vec!["tables".into(), r.clone(), "--output-dir".into(), out.join("tables").display().to_string()],
+        vec!["site".into(), "--report".into(), format!("demo={r}"), "--baseline".into(), "local-dataflow".into(), "--output-dir".into(), out.join("site").display().to_string()],
+        vec!["pdf".into(), r.clone(), "--baseline".into(), "local-dataflow".into(), "--output".into(), out.join("report.pdf").display().to_string()],
+    ];
+    for step in &steps {
+        if !global.quiet {
+            eprintln!("sagereport demo: sagereport {}", step.join(" "));
+        }
+        let cli = super::Cli::try_parse_from(std::iter::once("sagereport".to_string()).chain(step.iter().cloned()))?;
+        let code = match &cli.command {
+            super::Command::Compare(a) => super::compare::run(a, &quiet)?,
+            super::Command::Tables(a) => super::tables::run(a, &quiet)?,
+            super::Command::Site(a) => super::site::run(a, &quiet)?,
+            super::Command::Pdf(a) => super::pdf::run(a, &quiet)?,
+            _ => unreachable!(),
+        };
+        if code == EXIT_USAGE {
+            anyhow::bail!("demo step `sagereport {}` failed", step.join(" "));
+        }
+    }
+    if !global.quiet {
+        println!("demo done in {:.1} s (fresh data from the embedded engine, both execution models):", started.elapsed().as_secs_f64());
+        println!("  site      {}", out.join("site/index.html").display());
+        println!("  summary   {}", out.join("comparison/summary.md").display());
+        println!("  tables    {}", out.join("tables/tables.md").display());
+        println!("  pdf       {}", out.join("report.pdf").display());
+        println!("  results   {}", results.display());
+    }
     Ok(if ok { EXIT_OK } else { super::EXIT_FINDINGS })
 }

@@ -380,8 +380,8 @@ pub struct ExperimentResult {
     pub tasks_failed: u64,
 }
 
-/// Run one experiment on one backend and write its folder under `out`.
-pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, out: &Path, progress: &dyn Fn(&str)) -> anyhow::Result<ExperimentResult> {
+/// Run one experiment on one backend and write its results into `dir`.
+pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, dir: &Path, progress: &dyn Fn(&str)) -> anyhow::Result<ExperimentResult> {
     let specs = workloads::plan(experiment, flags)?;
     let ops = Arc::new(Operators::new(flags.seed, flags.complexity));
     let mut all = Vec::new();
@@ -409,9 +409,34 @@ pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, out:
         }
         last_split = split;
     }
-    let dir = out.join(experiment).join(backend.label());
+    let dir = dir.to_path_buf();
     write_results(&dir, experiment, flags, backend, &all, &lat, &last_split, complete)?;
     Ok(ExperimentResult { experiment: experiment.to_string(), dir, records: all.len(), complete, tasks_submitted: submitted, tasks_completed: completed, tasks_failed: failed })
+}
+
+/// Engine dispatch speed: `tasks` trivial (no-op) tasks through one node of
+/// two workers; returns the wall time. For `bench --stage dispatch`.
+pub fn dispatch_benchmark(backend: Backend, tasks: u64) -> anyhow::Result<Duration> {
+    let ops = Arc::new(Operators::new(1, Complexity::Light));
+    let job = Job {
+        node_speeds: vec![1.0],
+        workers_per_node: 2,
+        policy: Policy::LoadAwareSpread,
+        pipelines: vec![vec![ops::OpKind::Noop]],
+        submissions: (0..tasks).map(|item| Submission { item, pipeline: 0, priority: 0, job: 0, arrival: Duration::ZERO }).collect(),
+        max_in_flight: 4096,
+        faults: Default::default(),
+        reconfig: None,
+        ops,
+        seed: 1,
+    };
+    let outcome = match backend {
+        Backend::LocalDataflow => engine::dataflow::run(&job),
+        Backend::LocalTasks => engine::tasks::run(&job),
+        Backend::Ray => anyhow::bail!("dispatch benchmark: the embedded models only"),
+    };
+    anyhow::ensure!(outcome.tasks_completed == tasks, "dispatch benchmark lost tasks");
+    Ok(outcome.wall)
 }
 
 #[cfg(test)]

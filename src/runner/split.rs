@@ -9,21 +9,10 @@
 //! with `seed`; the first `warmup` items of the result are the warmup, the
 //! rest the timed items, in batches of `parity_batch_size`.
 
+use crate::analysis::stats::SplitMix64;
 use sha2::{Digest, Sha256};
 
 pub const SHUFFLE_VERSION: &str = "deterministic_shuffle_v1";
-
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
 
 /// The split of a run's items.
 #[derive(Clone, Debug, PartialEq, Eq)]

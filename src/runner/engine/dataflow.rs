@@ -217,15 +217,23 @@ pub fn run(job: &Job) -> RunOutcome {
     let mut submitted_tasks = 0u64;
     let mut reconfigured = false;
     let mut interrupted = false;
+    let mut ready: std::collections::BinaryHeap<(u8, std::cmp::Reverse<usize>)> = std::collections::BinaryHeap::new();
     while finished < next_admit || next_admit < subs.len() {
         if stop_requested() && in_flight == 0 {
             interrupted = next_admit < subs.len();
             break;
         }
-        while next_admit < subs.len() && in_flight < job.max_in_flight && subs[next_admit].arrival <= start.elapsed() && !stop_requested() {
+        // Arrived items wait at the source ordered by priority (FIFO within a
+        // class), then enter the first stage as backpressure allows.
+        while next_admit < subs.len() && in_flight + ready.len() < job.max_in_flight && subs[next_admit].arrival <= start.elapsed() && !stop_requested() {
+            let class = if job.policy == Policy::Priority { subs[next_admit].priority } else { 0 };
+            ready.push((class, std::cmp::Reverse(next_admit)));
+            next_admit += 1;
+        }
+        while let Some((_, std::cmp::Reverse(slot))) = ready.pop() {
             let queued = Instant::now();
             let item = Item {
-                slot: next_admit,
+                slot,
                 stage: 0,
                 payload: Payload::default(),
                 sent: queued,
@@ -236,7 +244,6 @@ pub fn run(job: &Job) -> RunOutcome {
             };
             shared.route(item);
             submitted_tasks += 1;
-            next_admit += 1;
             in_flight += 1;
         }
         let wait = if next_admit < subs.len() && in_flight < job.max_in_flight {

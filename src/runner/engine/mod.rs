@@ -240,3 +240,75 @@ mod tests {
         assert_eq!(injected_failure(1, 5, 2, 1, 0.5), injected_failure(1, 5, 2, 1, 0.5));
     }
 }
+
+#[cfg(test)]
+mod policy_behaviour {
+    //! Each policy does what it claims, on both execution models. Low load
+    //! (one item in flight) and a single worker make the outcomes exact.
+    use super::*;
+    use crate::runner::ops::{Complexity, OpKind, Operators};
+
+    fn job(policy: Policy, speeds: &[f64], items: u64, in_flight: usize, high_share: bool) -> Job {
+        Job {
+            node_speeds: speeds.to_vec(),
+            workers_per_node: 1,
+            policy,
+            pipelines: vec![vec![OpKind::Compute]],
+            submissions: (0..items)
+                .map(|item| Submission { item, pipeline: 0, priority: u8::from(high_share && item % 4 == 3), job: 0, arrival: Duration::ZERO })
+                .collect(),
+            max_in_flight: in_flight,
+            faults: Faults::default(),
+            reconfig: None,
+            ops: Arc::new(Operators::new(1, Complexity::Light)),
+            seed: 1,
+        }
+    }
+
+    fn models() -> [(&'static str, fn(&Job) -> RunOutcome); 2] {
+        [("dataflow", dataflow::run), ("tasks", tasks::run)]
+    }
+
+    #[test]
+    fn spread_balances_better_than_fifo_and_pack_uses_fewer_nodes_at_low_load() {
+        let speeds = [1.0, 1.0, 0.5, 0.5];
+        for (model, run) in models() {
+            let fifo = run(&job(Policy::Fifo, &speeds, 24, 1, false));
+            let spread = run(&job(Policy::LoadAwareSpread, &speeds, 24, 1, false));
+            let pack = run(&job(Policy::LoadAwarePack, &speeds, 24, 1, false));
+            let b = |o: &RunOutcome| crate::runner::balance(&o.node_tasks);
+            assert!(b(&spread) > b(&fifo), "{model}: spread {:?} vs fifo {:?}", spread.node_tasks, fifo.node_tasks);
+            let used = |o: &RunOutcome| o.node_tasks.iter().filter(|&&c| c > 0).count();
+            assert!(used(&pack) < used(&spread), "{model}: pack {:?} vs spread {:?}", pack.node_tasks, spread.node_tasks);
+            assert_eq!(used(&pack), 1, "{model}: at low load pack fills one node");
+        }
+    }
+
+    #[test]
+    fn priority_serves_the_high_class_first() {
+        for (model, run) in models() {
+            let o = run(&job(Policy::Priority, &[1.0], 40, usize::MAX, true));
+            let mean = |high: bool| {
+                let v: Vec<f64> = o.items.iter().filter(|i| (i.priority > 0) == high).map(|i| i.latency().as_secs_f64()).collect();
+                v.iter().sum::<f64>() / v.len() as f64
+            };
+            assert!(mean(true) < mean(false), "{model}: high {} vs low {}", mean(true), mean(false));
+        }
+    }
+
+    #[test]
+    fn no_task_is_lost_under_faults_outages_and_reconfiguration() {
+        for (model, run) in models() {
+            let mut j = job(Policy::LoadAwareSpread, &[1.0, 1.0, 0.5], 60, 6, false);
+            j.pipelines = vec![vec![OpKind::Embed, OpKind::Retrieve, OpKind::Compute]];
+            j.faults = Faults { fail_rate: 0.1, max_retries: 10, outage: Some((0, 30, 90)) };
+            j.reconfig = Some(Reconfig { at: 60, workers_per_node: 3 });
+            let o = run(&j);
+            assert_eq!(o.items.len(), 60, "{model}");
+            assert!(o.items.iter().all(|i| !i.failed), "{model}: an item failed");
+            assert_eq!(o.tasks_submitted, o.tasks_completed + o.tasks_failed, "{model}: submitted = completed + failed");
+            assert_eq!(o.tasks_completed, 60 * 3, "{model}: every stage of every item completed exactly once");
+            assert!(o.tasks_failed > 0, "{model}: faults were injected");
+        }
+    }
+}

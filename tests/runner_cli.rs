@@ -1,0 +1,120 @@
+//! `run`, `paired` and `demo` end to end on the embedded engine: the same
+//! split and config hash on both execution models, no mismatch between
+//! them, no task lost, files the rest of sagereport reads.
+
+mod common;
+
+use common::sagereport;
+use serde_json::Value;
+use std::path::Path;
+
+fn json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+}
+
+fn records(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn both_models_share_the_split_and_config_hash_and_compare_without_mismatch() {
+    let tmp = tempfile::tempdir().unwrap();
+    for backend in ["local-dataflow", "local-tasks"] {
+        let (code, _, err) = sagereport(&["run", "-e", "Q1,exp2", "--quick", "--repeat", "2", "--warmup-items", "4", "--backend", backend, "-o", "res", "-q"], tmp.path());
+        assert_eq!(code, 0, "{err}");
+    }
+    for exp in ["Q1", "exp2"] {
+        let a = json(&tmp.path().join(format!("res/{exp}/local-dataflow/repro_manifest.json")));
+        let b = json(&tmp.path().join(format!("res/{exp}/local-tasks/repro_manifest.json")));
+        assert_eq!(a["config_hash"], b["config_hash"], "{exp}: config hash differs across backends");
+        assert_eq!(a["split_sha256"], b["split_sha256"], "{exp}: item split differs across backends");
+        assert_eq!(a["deterministic_shuffle_version"], "deterministic_shuffle_v1");
+        assert_eq!(a["warmup_items"], 4);
+        let ra = records(&tmp.path().join(format!("res/{exp}/local-dataflow/unified_results.jsonl")));
+        let rb = records(&tmp.path().join(format!("res/{exp}/local-tasks/unified_results.jsonl")));
+        assert_eq!(ra.len(), rb.len());
+        for (x, y) in ra.iter().zip(&rb) {
+            assert_eq!(x["workload"], y["workload"]);
+            assert_eq!(x["config_hash"], y["config_hash"], "record shape hash differs");
+            let m = &x["metadata"];
+            assert_eq!(m["tasks_submitted"].as_u64().unwrap(), m["tasks_completed"].as_u64().unwrap() + m["tasks_failed"].as_u64().unwrap());
+        }
+    }
+    let (code, _, err) = sagereport(&["validate", "res", "-q"], tmp.path());
+    assert_eq!(code, 0, "runner output must validate cleanly: {err}");
+    let (code, _, err) = sagereport(&["compare", "res", "--baseline", "local-dataflow", "-o", "cmp", "--fail-on", "mismatch", "-q"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    let summary = json(&tmp.path().join("cmp/summary.json"));
+    assert_eq!(summary["mismatches"].as_array().unwrap().len(), 0);
+    assert_eq!(summary["records"]["rejected"], 0);
+    assert!(summary["comparisons"].as_array().unwrap().len() >= 3);
+}
+
+#[test]
+fn faults_lose_no_task_and_every_experiment_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, out, err) = sagereport(&["run", "-e", "all", "--quick", "--backend", "local-tasks", "-o", "res"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    for exp in ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "Q8", "exp1", "exp2", "exp3", "exp4"] {
+        assert!(out.contains(&format!("{exp:<5} local-tasks")), "{exp} missing from:\n{out}");
+        let recs = records(&tmp.path().join(format!("res/{exp}/local-tasks/unified_results.jsonl")));
+        assert!(!recs.is_empty(), "{exp}: no record");
+        for r in &recs {
+            let m = &r["metadata"];
+            assert_eq!(m["items_failed"], 0, "{exp}: an item was lost");
+            assert_eq!(m["status"], "complete");
+        }
+    }
+    // Q8 injects worker faults, Q5 loses a node: retried, nothing lost.
+    let q8 = &records(&tmp.path().join("res/Q8/local-tasks/unified_results.jsonl"))[0]["metadata"];
+    assert!(q8["tasks_failed"].as_u64().unwrap() > 0 && q8["retries"].as_u64().unwrap() > 0);
+    // tables reads runner output directly.
+    let (code, out, err) = sagereport(&["tables", "res", "-o", "tab"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Table 3 Scheduler Comparison"), "{out}");
+}
+
+#[test]
+fn paired_archives_both_sides_and_compares_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, _, err) = sagereport(&["paired", "--backends", "local-dataflow,local-tasks", "-e", "Q1", "--quick", "--repeat", "2", "-o", "runs", "-q"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    let root = std::fs::read_dir(tmp.path().join("runs/paired_backend_runs")).unwrap().next().unwrap().unwrap().path();
+    assert!(root.file_name().unwrap().to_string_lossy().starts_with("run_id="));
+    let hash_dir = std::fs::read_dir(&root).unwrap().next().unwrap().unwrap().path();
+    for side in ["local-dataflow", "local-tasks"] {
+        let m = json(&hash_dir.join("backends").join(side).join("manifest.json"));
+        assert_eq!(m["status"], "success");
+        assert_eq!(m["backend"], side);
+    }
+    let summary = json(&tmp.path().join("runs/comparison/summary.json"));
+    assert_eq!(summary["mismatches"].as_array().unwrap().len(), 0);
+    assert_eq!(summary["baseline"], "local-dataflow");
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, out, _) = sagereport(&["run", "-e", "exp1", "--dry-run", "-o", "res"], tmp.path());
+    assert_eq!(code, 0);
+    assert!(out.contains("config hash") && out.contains("node_scaling_rag_16n"), "{out}");
+    assert!(!tmp.path().join("res").exists());
+    let (code, _, err) = sagereport(&["run", "-e", "Q9"], tmp.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("Q1, Q2"), "{err}");
+}
+
+#[test]
+fn demo_builds_comparison_tables_site_and_pdf_from_fresh_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, out, err) = sagereport(&["demo", "-o", "demo", "--repeat", "2"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    for f in ["site/index.html", "comparison/summary.md", "comparison/summary.json", "tables/table1_node_scaling.tex", "report.pdf"] {
+        assert!(tmp.path().join("demo").join(f).is_file(), "{f} missing");
+    }
+    assert!(out.contains("site/index.html"));
+    let summary = json(&tmp.path().join("demo/comparison/summary.json"));
+    assert_eq!(summary["sides"].as_array().unwrap().len(), 2, "a real two-sided comparison");
+    assert_eq!(summary["mismatches"].as_array().unwrap().len(), 0);
+    assert!(sagereport::render::site::broken_links(&tmp.path().join("demo/site")).unwrap().is_empty());
+}
