@@ -68,6 +68,12 @@ pub struct RunnerArgs {
     /// Print the plan and config hash; run nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Ray dashboard (Jobs API) address for --backend ray
+    #[arg(long, env = "RAY_ADDRESS", value_name = "URL")]
+    pub ray_address: Option<String>,
+    /// Seconds a Ray job may run before it is stopped
+    #[arg(long, default_value_t = 1800)]
+    pub ray_timeout: u64,
 }
 
 #[derive(Args, Debug)]
@@ -94,6 +100,8 @@ impl RunnerArgs {
             complexity: self.task_complexity,
             llm_ratio: self.llm_ratio.clamp(0.0, 1.0),
             request_rate: self.request_rate.max(0.001),
+            ray_address: self.ray_address.clone(),
+            ray_timeout: std::time::Duration::from_secs(self.ray_timeout.max(1)),
         }
     }
 
@@ -162,9 +170,12 @@ fn run_into(experiments: &[String], flags: &RunFlags, backends: &[Backend], layo
     let mut ok = true;
     for backend in backends {
         if *backend == Backend::Ray {
-            anyhow::bail!(
-                "the ray backend is not available yet: start Ray with `ray start --head --node-ip-address 127.0.0.1 --dashboard-host 127.0.0.1` and use a later sagereport; meanwhile use --backend local-dataflow or local-tasks"
-            );
+            // Fail at once, before any work, when the cluster is not there.
+            let address = flags.ray_address.as_deref().ok_or_else(|| anyhow::anyhow!("--backend ray needs --ray-address http://HOST:8265 (or RAY_ADDRESS); {}", crate::runner::ray::START_HINT))?;
+            let client = crate::runner::ray::RayClient::connect(address)?;
+            if !global.quiet {
+                eprintln!("sagereport: Ray {} at {}", client.ray_version, client.address());
+            }
         }
         for e in experiments {
             let started = std::time::Instant::now();

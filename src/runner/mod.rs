@@ -12,6 +12,7 @@
 
 pub mod engine;
 pub mod ops;
+pub mod ray;
 pub mod split;
 pub mod workloads;
 
@@ -64,6 +65,10 @@ pub struct RunFlags {
     pub complexity: Complexity,
     pub llm_ratio: f64,
     pub request_rate: f64,
+    /// The Ray dashboard (Jobs API) for `--backend ray`.
+    pub ray_address: Option<String>,
+    /// How long a Ray job may run before it is stopped.
+    pub ray_timeout: Duration,
 }
 
 impl Default for RunFlags {
@@ -81,6 +86,8 @@ impl Default for RunFlags {
             complexity: Complexity::Light,
             llm_ratio: 0.3,
             request_rate: 200.0,
+            ray_address: None,
+            ray_timeout: Duration::from_secs(1800),
         }
     }
 }
@@ -188,7 +195,7 @@ pub fn execute(spec: &Spec, flags: &RunFlags, backend: Backend, ops: Arc<Operato
     let engine: fn(&Job) -> RunOutcome = match backend {
         Backend::LocalDataflow => engine::dataflow::run,
         Backend::LocalTasks => engine::tasks::run,
-        Backend::Ray => anyhow::bail!("the ray backend runs through `sagereport run --backend ray` with --ray-address (not built yet)"),
+        Backend::Ray => anyhow::bail!("the ray backend runs whole experiments (run_experiment), not single specs"),
     };
     if !split.warmup.is_empty() {
         let mut warm = job_for(&split.warmup);
@@ -383,6 +390,9 @@ pub struct ExperimentResult {
 /// Run one experiment on one backend and write its results into `dir`.
 pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, dir: &Path, progress: &dyn Fn(&str)) -> anyhow::Result<ExperimentResult> {
     let specs = workloads::plan(experiment, flags)?;
+    if backend == Backend::Ray {
+        return run_experiment_ray(experiment, &specs, flags, dir, progress);
+    }
     let ops = Arc::new(Operators::new(flags.seed, flags.complexity));
     let mut all = Vec::new();
     let mut lat = Vec::new();
@@ -412,6 +422,109 @@ pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, dir:
     let dir = dir.to_path_buf();
     write_results(&dir, experiment, flags, backend, &all, &lat, &last_split, complete)?;
     Ok(ExperimentResult { experiment: experiment.to_string(), dir, records: all.len(), complete, tasks_submitted: submitted, tasks_completed: completed, tasks_failed: failed })
+}
+
+/// The submissions of a run as the Ray driver reads them.
+fn ray_items(subs: &[Submission]) -> Vec<Value> {
+    subs.iter()
+        .map(|s| json!({"item": s.item, "pipeline": s.pipeline, "priority": s.priority, "job": s.job, "arrival_ms": s.arrival.as_secs_f64() * 1000.0}))
+        .collect()
+}
+
+/// One experiment on Ray: every spec × repeat in one job (one driver start).
+fn run_experiment_ray(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &Path, progress: &dyn Fn(&str)) -> anyhow::Result<ExperimentResult> {
+    let address = flags.ray_address.clone().ok_or_else(|| anyhow::anyhow!("--backend ray needs --ray-address http://HOST:8265 (or RAY_ADDRESS); {}", ray::START_HINT))?;
+    let client = ray::RayClient::connect(&address)?;
+    let mut runs = Vec::new();
+    let mut keys = Vec::new();
+    let splits: Vec<Split> = specs.iter().map(|s| Split::new(flags.seed, flags.warmup_items, s.num_tasks, flags.parity_batch_size as usize)).collect();
+    for (i, spec) in specs.iter().enumerate() {
+        let (subs, in_flight) = submissions(spec, &splits[i].timed, flags.seed);
+        let (warm, _) = submissions(spec, &splits[i].warmup, flags.seed);
+        for r in 1..=flags.repeat.max(1) {
+            let key = format!("{i}-r{r}");
+            runs.push(json!({
+                "key": key,
+                "workload": spec.workload,
+                "policy": spec.policy.label(),
+                "workers": spec.parallelism,
+                "max_in_flight": in_flight.min(1 << 30),
+                "pipelines": spec.pipelines.iter().map(|p| p.iter().map(|o| o.label()).collect::<Vec<_>>()).collect::<Vec<_>>(),
+                "fail_rate": spec.faults.fail_rate,
+                "max_retries": spec.faults.max_retries,
+                "reconfig": spec.reconfig().map(|rc| json!({"at": rc.at, "workers": rc.workers_per_node * spec.nodes as usize})),
+                "warmup": ray_items(&warm),
+                "items": ray_items(&subs),
+            }));
+            keys.push((i, r, key));
+        }
+    }
+    let doc = json!({"seed": flags.seed, "complexity": flags.complexity.label(), "experiment": experiment, "runs": runs});
+    let spec_json = serde_json::to_vec(&doc)?;
+    progress(&format!("{experiment}: uploading the driver to {}", client.address()));
+    let uri = client.upload_package(&[("driver.py", ray::DRIVER.as_bytes()), ("spec.json", &spec_json)])?;
+    let id = format!("sagereport-{}-{}-{}", experiment.to_lowercase(), &config_hash(experiment, flags)[..8], chrono::Utc::now().timestamp_millis());
+    let id = client.submit("python driver.py spec.json", &uri, &id)?;
+    let job = client.wait(&id, flags.ray_timeout, progress)?;
+    let results = ray::results_of(&job.logs);
+    let mut all = Vec::new();
+    let mut lat = Vec::new();
+    let (mut submitted, mut completed, mut failed) = (0, 0, 0);
+    let mut complete = job.status == "SUCCEEDED";
+    for (i, r, key) in &keys {
+        let Some(res) = results.iter().find(|v| v["key"] == key.as_str()) else {
+            complete = false;
+            continue;
+        };
+        let secs = |v: &Value| Duration::from_secs_f64(v.as_f64().unwrap_or(0.0).max(0.0));
+        let items: Vec<ItemResult> = res["items"]
+            .as_array()
+            .map(|a| a.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter(|v| !v.is_null())
+            .map(|v| ItemResult {
+                item: v["item"].as_u64().unwrap_or(0),
+                job: v["job"].as_u64().unwrap_or(0) as u16,
+                priority: v["priority"].as_u64().unwrap_or(0) as u8,
+                arrival: secs(&v["arrival_s"]),
+                done: secs(&v["done_s"]),
+                scheduling: secs(&v["scheduling_s"]),
+                queueing: secs(&v["queueing_s"]),
+                execution: secs(&v["execution_s"]),
+                attempts: v["attempts"].as_u64().unwrap_or(0) as u32,
+                failed: v["failed"].as_bool().unwrap_or(true),
+                digest: v["digest"].as_u64().unwrap_or(0),
+            })
+            .collect();
+        let mut node_tasks: Vec<(String, u64)> = res["node_tasks"].as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0))).collect()).unwrap_or_default();
+        node_tasks.sort();
+        let outcome = RunOutcome {
+            interrupted: items.len() < specs[*i].num_tasks as usize * specs[*i].jobs as usize,
+            items,
+            node_tasks: node_tasks.into_iter().map(|(_, c)| c).collect(),
+            tasks_submitted: res["tasks_submitted"].as_u64().unwrap_or(0),
+            tasks_completed: res["tasks_completed"].as_u64().unwrap_or(0),
+            tasks_failed: res["tasks_failed"].as_u64().unwrap_or(0),
+            retries: res["retries"].as_u64().unwrap_or(0),
+            wall: secs(&res["wall_s"]),
+        };
+        complete &= !outcome.interrupted;
+        submitted += outcome.tasks_submitted;
+        completed += outcome.tasks_completed;
+        failed += outcome.tasks_failed;
+        let ts = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let mut rr = records(&specs[*i], flags, Backend::Ray, *r, &outcome, &splits[*i], &ts);
+        for rec in &mut rr.records {
+            rec["metadata"]["ray_version"] = json!(client.ray_version);
+            rec["metadata"]["ray_job_id"] = json!(job.id);
+        }
+        all.extend(rr.records);
+        lat.extend(rr.latencies);
+    }
+    let split = splits.last().cloned().unwrap_or_else(|| Split::new(flags.seed, 0, 0, 1));
+    write_results(dir, experiment, flags, Backend::Ray, &all, &lat, &split, complete)?;
+    Ok(ExperimentResult { experiment: experiment.to_string(), dir: dir.to_path_buf(), records: all.len(), complete, tasks_submitted: submitted, tasks_completed: completed, tasks_failed: failed })
 }
 
 /// Engine dispatch speed: `tasks` trivial (no-op) tasks through one node of
