@@ -118,3 +118,64 @@ fn demo_builds_comparison_tables_site_and_pdf_from_fresh_data() {
     assert_eq!(summary["mismatches"].as_array().unwrap().len(), 0);
     assert!(sagereport::render::site::broken_links(&tmp.path().join("demo/site")).unwrap().is_empty());
 }
+
+/// A minimal OpenAI-compatible server: `/v1/models` and `/v1/completions`,
+/// one request per connection; counts the completions it served.
+fn fake_llm_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let served = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = served.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let counter = counter.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                reader.read_line(&mut request_line).unwrap_or(0);
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap_or(());
+                let answer = if request_line.contains("/v1/models") {
+                    r#"{"object":"list","data":[{"id":"tiny-test-model","object":"model"}]}"#.to_string()
+                } else {
+                    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    assert_eq!(request["model"], "tiny-test-model");
+                    assert!(request["prompt"].as_str().unwrap_or("").starts_with('w'), "the prompt is the constructed context");
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    r#"{"choices":[{"text":" a generated answer","index":0}]}"#.to_string()
+                };
+                let mut out = stream;
+                let _ = write!(out, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}", answer.len(), answer);
+            });
+        }
+    });
+    (address, served)
+}
+
+#[test]
+fn llm_endpoint_replaces_the_stand_in_generator() {
+    let (address, served) = fake_llm_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, _, err) = sagereport(&["run", "-e", "Q1", "--quick", "--llm-endpoint", &address, "-o", "res", "-q"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    let rec = &records(&tmp.path().join("res/Q1/local-dataflow/unified_results.jsonl"))[0];
+    assert_eq!(rec["metadata"]["llm_model"], "tiny-test-model");
+    assert_eq!(rec["metadata"]["items_failed"], 0);
+    assert_eq!(served.load(std::sync::atomic::Ordering::SeqCst), 48, "one completion per item");
+    // An endpoint that is not there fails at once, naming the flag.
+    let (code, _, err) = sagereport(&["run", "-e", "Q1", "--quick", "--llm-endpoint", "http://127.0.0.1:9", "-o", "res2"], tmp.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("--llm-endpoint"), "{err}");
+}

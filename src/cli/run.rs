@@ -74,6 +74,12 @@ pub struct RunnerArgs {
     /// Seconds a Ray job may run before it is stopped
     #[arg(long, default_value_t = 1800)]
     pub ray_timeout: u64,
+    /// Generate with a real OpenAI-compatible server (POST URL/v1/completions) instead of the stand-in
+    #[arg(long, value_name = "URL")]
+    pub llm_endpoint: Option<String>,
+    /// Model for --llm-endpoint [default: the first of GET URL/v1/models]
+    #[arg(long, value_name = "NAME")]
+    pub llm_model: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -102,6 +108,8 @@ impl RunnerArgs {
             request_rate: self.request_rate.max(0.001),
             ray_address: self.ray_address.clone(),
             ray_timeout: std::time::Duration::from_secs(self.ray_timeout.max(1)),
+            llm_endpoint: self.llm_endpoint.clone(),
+            llm_model: self.llm_model.clone(),
         }
     }
 

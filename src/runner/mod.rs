@@ -69,6 +69,9 @@ pub struct RunFlags {
     pub ray_address: Option<String>,
     /// How long a Ray job may run before it is stopped.
     pub ray_timeout: Duration,
+    /// An OpenAI-compatible server for the generate step, and its model.
+    pub llm_endpoint: Option<String>,
+    pub llm_model: Option<String>,
 }
 
 impl Default for RunFlags {
@@ -88,6 +91,8 @@ impl Default for RunFlags {
             request_rate: 200.0,
             ray_address: None,
             ray_timeout: Duration::from_secs(1800),
+            llm_endpoint: None,
+            llm_model: None,
         }
     }
 }
@@ -376,6 +381,24 @@ pub fn write_results(dir: &Path, experiment: &str, flags: &RunFlags, backend: Ba
     .with_context(|| format!("{}: cannot write the results", dir.display()))
 }
 
+/// Cross-record facts of an experiment: Q3's victim latency inflation —
+/// the victim's p99 beside the aggressor over its p99 alone, per repeat.
+fn annotate(records: &mut [Value]) {
+    let alone: Vec<(Value, f64)> = records
+        .iter()
+        .filter(|r| r["workload"] == "Q3_victim_alone")
+        .filter_map(|r| Some((r["run_id"].clone(), r["latency_p99"].as_f64()?)))
+        .collect();
+    for r in records.iter_mut().filter(|r| r["workload"] == "Q3_victim") {
+        let base = alone.iter().find(|(id, _)| *id == r["run_id"]).map(|(_, p)| *p);
+        if let (Some(base), Some(p99)) = (base, r["latency_p99"].as_f64()) {
+            if base > 0.0 {
+                r["metadata"]["latency_inflation"] = json!(round(p99 / base, 4));
+            }
+        }
+    }
+}
+
 /// What `run` did, for the caller's report.
 pub struct ExperimentResult {
     pub experiment: String,
@@ -393,7 +416,12 @@ pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, dir:
     if backend == Backend::Ray {
         return run_experiment_ray(experiment, &specs, flags, dir, progress);
     }
-    let ops = Arc::new(Operators::new(flags.seed, flags.complexity));
+    let mut operators = Operators::new(flags.seed, flags.complexity);
+    if let Some(url) = &flags.llm_endpoint {
+        operators.llm = Some(ops::LlmEndpoint::connect(url, flags.llm_model.as_deref())?);
+    }
+    let llm_model = operators.llm.as_ref().map(|l| l.model.clone());
+    let ops = Arc::new(operators);
     let mut all = Vec::new();
     let mut lat = Vec::new();
     let mut complete = true;
@@ -413,12 +441,19 @@ pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, dir:
             completed += outcome.tasks_completed;
             failed += outcome.tasks_failed;
             let ts = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-            let rr = records(spec, flags, backend, r, &outcome, &split, &ts);
+            let mut rr = records(spec, flags, backend, r, &outcome, &split, &ts);
+            if let Some(model) = &llm_model {
+                for rec in &mut rr.records {
+                    rec["metadata"]["llm_endpoint"] = json!(flags.llm_endpoint);
+                    rec["metadata"]["llm_model"] = json!(model);
+                }
+            }
             all.extend(rr.records);
             lat.extend(rr.latencies);
         }
         last_split = split;
     }
+    annotate(&mut all);
     let dir = dir.to_path_buf();
     write_results(&dir, experiment, flags, backend, &all, &lat, &last_split, complete)?;
     Ok(ExperimentResult { experiment: experiment.to_string(), dir, records: all.len(), complete, tasks_submitted: submitted, tasks_completed: completed, tasks_failed: failed })
@@ -522,6 +557,7 @@ fn run_experiment_ray(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &
         all.extend(rr.records);
         lat.extend(rr.latencies);
     }
+    annotate(&mut all);
     let split = splits.last().cloned().unwrap_or_else(|| Split::new(flags.seed, 0, 0, 1));
     write_results(dir, experiment, flags, Backend::Ray, &all, &lat, &split, complete)?;
     Ok(ExperimentResult { experiment: experiment.to_string(), dir: dir.to_path_buf(), records: all.len(), complete, tasks_submitted: submitted, tasks_completed: completed, tasks_failed: failed })
@@ -563,6 +599,17 @@ mod tests {
         assert!((balance(&[2, 4]) - (1.0 - 1.0 / 3.0)).abs() < 1e-12);
         assert_eq!(balance(&[0, 0]), 1.0);
         assert_eq!(balance(&[100, 0, 0, 0, 0, 0]), 0.0, "clamped");
+    }
+
+    #[test]
+    fn q3_victim_gets_its_latency_inflation() {
+        let mut recs = vec![
+            json!({"workload": "Q3_victim_alone", "run_id": "Q3-s42-r1", "latency_p99": 10.0, "metadata": {}}),
+            json!({"workload": "Q3_victim", "run_id": "Q3-s42-r1", "latency_p99": 25.0, "metadata": {}}),
+        ];
+        annotate(&mut recs);
+        assert_eq!(recs[1]["metadata"]["latency_inflation"], 2.5);
+        assert!(recs[0]["metadata"].get("latency_inflation").is_none());
     }
 
     #[test]

@@ -11,6 +11,10 @@
 //!   output token costs a fixed number of hash rounds over the context, so
 //!   its cost grows linearly with output tokens, as decoding does.
 //!
+//! With `--llm-endpoint URL`, generation calls a real OpenAI-compatible
+//! server (`POST /v1/completions`) with the constructed context as the
+//! prompt instead of the stand-in.
+//!
 //! Task complexity (light/medium/heavy) scales the corpus, the prompt and
 //! the output length. A node's speed factor scales the work a task does on
 //! it (a node of speed 0.5 does each task's work twice), which is how
@@ -74,6 +78,11 @@ pub struct Payload {
     pub embedding: Vec<f32>,
     pub doc_ids: Vec<u32>,
     pub context_tokens: u32,
+    /// The prompt built by the context step (token ids).
+    pub prompt: Vec<u32>,
+    /// Set when the attempt failed (e.g. the LLM endpoint answered an error);
+    /// the engines count it as a failed attempt and retry per the fault policy.
+    pub error: Option<String>,
     /// A digest of everything computed so far (so no work is optimized away
     /// and results can be compared across models).
     pub digest: u64,
@@ -176,11 +185,13 @@ pub struct Operators {
     pub seed: u64,
     pub complexity: Complexity,
     pub corpus: Arc<Corpus>,
+    /// A real LLM for the generate step, when asked.
+    pub llm: Option<LlmEndpoint>,
 }
 
 impl Operators {
     pub fn new(seed: u64, complexity: Complexity) -> Operators {
-        Operators { seed, complexity, corpus: Arc::new(Corpus::generate(seed, complexity)) }
+        Operators { seed, complexity, corpus: Arc::new(Corpus::generate(seed, complexity)), llm: None }
     }
 
     /// Run `op` for `item` on a node of speed `speed` (work × 1/speed).
@@ -217,7 +228,18 @@ impl Operators {
                 }
                 tokens.truncate(budget);
                 p.context_tokens = tokens.len() as u32;
+                if self.llm.is_some() {
+                    p.prompt = tokens.clone();
+                }
                 p.digest ^= xxh3_64_with_seed(&tokens.iter().flat_map(|t| t.to_le_bytes()).collect::<Vec<u8>>(), 1);
+            }
+            OpKind::Generate if self.llm.is_some() => {
+                let llm = self.llm.as_ref().expect("checked");
+                let prompt: Vec<String> = p.prompt.iter().map(|t| format!("w{t}")).collect();
+                match llm.complete(&prompt.join(" "), self.complexity.output_tokens(), self.seed ^ item) {
+                    Ok(text) => p.digest ^= xxh3_64_with_seed(text.as_bytes(), item),
+                    Err(e) => p.error = Some(e),
+                }
             }
             OpKind::Generate => {
                 let mut state = p.digest ^ item;
@@ -231,6 +253,48 @@ impl Operators {
             }
         }
         p
+    }
+}
+
+/// An OpenAI-compatible server (vLLM, llama.cpp server, Ollama's /v1, …).
+pub struct LlmEndpoint {
+    url: String,
+    pub model: String,
+    client: reqwest::Client,
+    rt: tokio::runtime::Runtime,
+}
+
+impl LlmEndpoint {
+    /// Connect to `url` (the server root, e.g. `http://127.0.0.1:8000`) and
+    /// pick `model`, or the first model `GET /v1/models` lists.
+    pub fn connect(url: &str, model: Option<&str>) -> anyhow::Result<LlmEndpoint> {
+        use anyhow::Context;
+        let url = url.trim_end_matches('/').trim_end_matches("/v1").to_string();
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+        let client = reqwest::Client::builder().connect_timeout(std::time::Duration::from_secs(5)).timeout(std::time::Duration::from_secs(300)).build()?;
+        let models: serde_json::Value = rt
+            .block_on(async { client.get(format!("{url}/v1/models")).send().await?.error_for_status()?.json().await })
+            .with_context(|| format!("--llm-endpoint {url}: GET /v1/models failed; start an OpenAI-compatible server there or drop --llm-endpoint"))?;
+        let model = match model {
+            Some(m) => m.to_string(),
+            None => models["data"][0]["id"].as_str().map(str::to_string).with_context(|| format!("--llm-endpoint {url}: /v1/models lists no model; pass --llm-model"))?,
+        };
+        Ok(LlmEndpoint { url, model, client, rt })
+    }
+
+    /// One completion (temperature 0, seeded); the text, or why it failed.
+    pub fn complete(&self, prompt: &str, max_tokens: u32, seed: u64) -> Result<String, String> {
+        let body = serde_json::json!({"model": self.model, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0, "seed": seed % (1 << 31)});
+        let url = format!("{}/v1/completions", self.url);
+        self.rt.block_on(async {
+            let resp = self.client.post(&url).json(&body).send().await.map_err(|e| format!("POST {url}: {e}"))?;
+            let status = resp.status();
+            let doc: serde_json::Value = resp.json().await.map_err(|e| format!("POST {url}: {e}"))?;
+            if !status.is_success() {
+                return Err(format!("POST {url}: HTTP {status}: {doc}"));
+            }
+            doc["choices"][0]["text"].as_str().map(str::to_string).ok_or_else(|| format!("POST {url}: no choices[0].text in {doc}"))
+        })
     }
 }
 

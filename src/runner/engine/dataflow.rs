@@ -133,7 +133,7 @@ fn worker(shared: Arc<Shared>, stage_index: usize, node: usize, lane: usize) {
             let out = job.ops.run(op, sub.item, input.clone(), speed);
             item.attempts += 1;
             shared.node_tasks[node].fetch_add(1, Ordering::Relaxed);
-            if !injected_failure(job.seed, sub.item, item.stage, attempt, job.faults.fail_rate) {
+            if out.error.is_none() && !injected_failure(job.seed, sub.item, item.stage, attempt, job.faults.fail_rate) {
                 shared.completed_tasks.fetch_add(1, Ordering::Relaxed);
                 break (out, true);
             }

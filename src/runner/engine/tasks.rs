@@ -60,8 +60,12 @@ fn spawn_worker(job: &Job, node: usize, rx: Receiver<Msg>, done: Sender<Done>, d
                 false // the node is lost: the task is handed back for re-placement
             } else {
                 let op = pipelines[sub.pipeline as usize][task.stage];
-                task.payload = ops.run(op, sub.item, std::mem::take(&mut task.payload), speed);
-                !injected_failure(seed, sub.item, task.stage, task.attempt, rate)
+                let input = std::mem::take(&mut task.payload);
+                let out = ops.run(op, sub.item, input.clone(), speed);
+                let ok = out.error.is_none() && !injected_failure(seed, sub.item, task.stage, task.attempt, rate);
+                // A failed attempt keeps its input, so the retry starts from the same state.
+                task.payload = if ok { out } else { input };
+                ok
             };
             let ended = Instant::now();
             if done.send(Done { task, node, ok, dispatched, started, ended }).is_err() {
