@@ -7,7 +7,9 @@
 #
 # The virtualenv lives in $SAGEREPORT_RAY_VENV (default ~/.cache/sagereport/ray-venv)
 # so CI runs on one machine reuse it. Without --node-ip-address Ray binds a
-# non-loopback address on these machines.
+# non-loopback address on these machines. (Ray 2.60 still reports the
+# machine's address as the node IP for its internal services; the Jobs API
+# that sagereport talks to stays on 127.0.0.1 via --dashboard-host.)
 set -euo pipefail
 
 RAY_VERSION="${SAGEREPORT_RAY_VERSION:-2.60.0}"
