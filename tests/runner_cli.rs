@@ -113,6 +113,8 @@ fn demo_builds_comparison_tables_site_and_pdf_from_fresh_data() {
         assert!(tmp.path().join("demo").join(f).is_file(), "{f} missing");
     }
     assert!(out.contains("site/index.html"));
+    let table1 = std::fs::read_to_string(tmp.path().join("demo/tables/table1_node_scaling.tex")).unwrap();
+    assert!(table1.contains("local-dataflow") && !table1.contains("local-tasks"), "Tables 1–6 describe one system");
     let summary = json(&tmp.path().join("demo/comparison/summary.json"));
     assert_eq!(summary["sides"].as_array().unwrap().len(), 2, "a real two-sided comparison");
     assert_eq!(summary["mismatches"].as_array().unwrap().len(), 0);
