@@ -181,3 +181,18 @@ fn llm_endpoint_replaces_the_stand_in_generator() {
     assert_eq!(code, 2);
     assert!(err.contains("--llm-endpoint"), "{err}");
 }
+
+#[test]
+fn run_json_lists_every_experiment_with_its_task_accounting() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, out, err) = sagereport(&["run", "-e", "Q1,Q8", "--quick", "--json", "-o", "res"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).expect("stdout is one JSON document");
+    let runs = doc["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    for r in runs {
+        assert_eq!(r["complete"], true);
+        assert_eq!(r["tasks_submitted"].as_u64().unwrap(), r["tasks_completed"].as_u64().unwrap() + r["tasks_failed"].as_u64().unwrap());
+    }
+    assert!(doc["config_hashes"]["Q1"].as_str().unwrap().len() == 64);
+}

@@ -164,13 +164,17 @@ pub fn print_plan(experiments: &[String], flags: &RunFlags, backends: &[Backend]
 /// Run every experiment on every backend into `OUT/<experiment>/<backend>/`
 /// (or `layout(experiment, backend)` when given); returns false when a run
 /// was interrupted or lost tasks.
-pub fn run_all(experiments: &[String], flags: &RunFlags, backends: &[Backend], out: &Path, global: &GlobalArgs) -> anyhow::Result<bool> {
+pub fn run_all(experiments: &[String], flags: &RunFlags, backends: &[Backend], out: &Path, global: &GlobalArgs) -> anyhow::Result<(bool, Vec<serde_json::Value>)> {
     run_into(experiments, flags, backends, &|e, b| out.join(e).join(b.label()), global)
 }
 
-fn run_into(experiments: &[String], flags: &RunFlags, backends: &[Backend], layout: &dyn Fn(&str, Backend) -> PathBuf, global: &GlobalArgs) -> anyhow::Result<bool> {
+/// Like [`run_all`] with a folder per (experiment, backend) from `layout`;
+/// also returns one JSON summary per experiment run (for `--json`).
+fn run_into(experiments: &[String], flags: &RunFlags, backends: &[Backend], layout: &dyn Fn(&str, Backend) -> PathBuf, global: &GlobalArgs) -> anyhow::Result<(bool, Vec<serde_json::Value>)> {
     install_ctrlc();
-    let bar = (!global.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
+    let text = !global.quiet && !global.json;
+    let mut summaries = Vec::new();
+    let bar = (text && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
         let b = indicatif::ProgressBar::new_spinner();
         b.enable_steady_tick(std::time::Duration::from_millis(120));
         b
@@ -181,7 +185,7 @@ fn run_into(experiments: &[String], flags: &RunFlags, backends: &[Backend], layo
             // Fail at once, before any work, when the cluster is not there.
             let address = flags.ray_address.as_deref().ok_or_else(|| anyhow::anyhow!("--backend ray needs --ray-address http://HOST:8265 (or RAY_ADDRESS); {}", crate::runner::ray::START_HINT))?;
             let client = crate::runner::ray::RayClient::connect(address)?;
-            if !global.quiet {
+            if text {
                 eprintln!("sagereport: Ray {} at {}", client.ray_version, client.address());
             }
         }
@@ -197,11 +201,14 @@ fn run_into(experiments: &[String], flags: &RunFlags, backends: &[Backend], layo
             })?;
             let balanced = result.tasks_submitted == result.tasks_completed + result.tasks_failed;
             ok &= result.complete && balanced;
-            if !global.quiet {
-                if let Some(b) = &bar {
-                    b.suspend(|| ());
-                }
-                println!(
+            summaries.push(serde_json::json!({
+                "experiment": e, "backend": backend.label(), "dir": result.dir.display().to_string(),
+                "records": result.records, "complete": result.complete, "tasks_submitted": result.tasks_submitted,
+                "tasks_completed": result.tasks_completed, "tasks_failed": result.tasks_failed,
+                "seconds": started.elapsed().as_secs_f64(),
+            }));
+            if text {
+                let line = format!(
                     "{:<5} {:<15} {:>4} records  tasks {} = {} completed + {} failed  {:.1} s  → {}{}",
                     e,
                     backend.label(),
@@ -213,6 +220,11 @@ fn run_into(experiments: &[String], flags: &RunFlags, backends: &[Backend], layo
                     result.dir.display(),
                     if result.complete { "" } else { "  (INCOMPLETE: interrupted)" }
                 );
+                // Print above the spinner, not through it.
+                match &bar {
+                    Some(b) => b.suspend(|| println!("{line}")),
+                    None => println!("{line}"),
+                }
             }
             if crate::runner::engine::stop_requested() {
                 break;
@@ -222,7 +234,7 @@ fn run_into(experiments: &[String], flags: &RunFlags, backends: &[Backend], layo
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    Ok(ok)
+    Ok((ok, summaries))
 }
 
 pub fn run(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
@@ -238,7 +250,10 @@ pub fn run(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         print_plan(&experiments, &flags, &[args.backend])?;
         return Ok(EXIT_OK);
     }
-    let ok = run_all(&experiments, &flags, &[args.backend], &args.runner.output_dir, global)?;
+    let (ok, summaries) = run_all(&experiments, &flags, &[args.backend], &args.runner.output_dir, global)?;
+    if global.json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"schema_version": 1, "config_hashes": experiments.iter().map(|e| (e.clone(), serde_json::Value::String(config_hash(e, &flags)))).collect::<serde_json::Map<_, _>>(), "runs": summaries}))?);
+    }
     Ok(if ok { EXIT_OK } else { super::EXIT_FINDINGS })
 }
 
@@ -290,7 +305,7 @@ pub fn paired(args: &PairedArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     for backend in &args.backends {
         let side = root.join("backends").join(backend.label());
         let started = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let result = run_into(&experiments, &flags, &[*backend], &|e, _| side.join(e), global);
+        let result = run_into(&experiments, &flags, &[*backend], &|e, _| side.join(e), global).map(|(ok, _)| ok);
         let mut config = serde_json::json!({"seed": flags.seed, "nodes": flags.nodes, "parallelism": flags.parallelism});
         if let Some(s) = flags.scheduler {
             config["scheduler"] = serde_json::json!(s.label());
@@ -370,11 +385,11 @@ pub fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     if results.exists() {
         std::fs::remove_dir_all(&results)?;
     }
-    let quiet = GlobalArgs { quiet: true, ..global.clone() };
-    if !global.quiet {
+    let quiet = GlobalArgs { quiet: true, json: false, verbose: false };
+    if !global.quiet && !global.json {
         eprintln!("sagereport demo: running the quick suite on local-dataflow and local-tasks …");
     }
-    let ok = run_all(&experiments, &flags, &[Backend::LocalDataflow, Backend::LocalTasks], &results, &quiet)?;
+    let (ok, _) = run_all(&experiments, &flags, &[Backend::LocalDataflow, Backend::LocalTasks], &results, &quiet)?;
     let r = results.display().to_string();
     let steps: Vec<Vec<String>> = vec![
         vec!["compare".into(), r.clone(), "--baseline".into(), "local-dataflow".into(), "--output-dir".into(), out.join("comparison").display().to_string()],
@@ -388,7 +403,7 @@ pub fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         vec!["pdf".into(), r.clone(), "--baseline".into(), "local-dataflow".into(), "--output".into(), out.join("report.pdf").display().to_string()],
     ];
     for step in &steps {
-        if !global.quiet {
+        if !global.quiet && !global.json {
             eprintln!("sagereport demo: sagereport {}", step.join(" "));
         }
         let cli = super::Cli::try_parse_from(std::iter::once("sagereport".to_string()).chain(step.iter().cloned()))?;
@@ -403,7 +418,21 @@ pub fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             anyhow::bail!("demo step `sagereport {}` failed", step.join(" "));
         }
     }
-    if !global.quiet {
+    if global.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "schema_version": 1,
+                "seconds": started.elapsed().as_secs_f64(),
+                "site": out.join("site/index.html").display().to_string(),
+                "summary": out.join("comparison/summary.md").display().to_string(),
+                "tables": out.join("tables/tables.md").display().to_string(),
+                "pdf": out.join("report.pdf").display().to_string(),
+                "results": results.display().to_string(),
+                "complete": ok,
+            }))?
+        );
+    } else if !global.quiet {
         println!("demo done in {:.1} s (fresh data from the embedded engine, both execution models):", started.elapsed().as_secs_f64());
         println!("  site      {}", out.join("site/index.html").display());
         println!("  summary   {}", out.join("comparison/summary.md").display());
