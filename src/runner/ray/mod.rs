@@ -58,6 +58,7 @@ impl RayClient {
         if version["version"].as_str().is_none() {
             bail!("{}/api/version did not answer like a Ray dashboard ({version}); check --ray-address", client.base);
         }
+        check_version(&client.ray_version).with_context(|| format!("the Ray cluster at {}", client.base))?;
         Ok(client)
     }
 
@@ -160,6 +161,24 @@ impl RayClient {
     }
 }
 
+/// The oldest Ray whose Jobs API (package upload, submission ids, logs,
+/// stop) and task runtime the driver is known to work with.
+pub const MIN_RAY: (u32, u32) = (2, 9);
+
+/// Refuse a cluster older than [`MIN_RAY`] (or one that does not say).
+pub fn check_version(ray_version: &str) -> anyhow::Result<()> {
+    let mut parts = ray_version.split('.').map(|p| p.trim().parse::<u32>());
+    match (parts.next(), parts.next()) {
+        (Some(Ok(major)), Some(Ok(minor))) if (major, minor) >= MIN_RAY => Ok(()),
+        (Some(Ok(_)), Some(Ok(_))) => bail!(
+            "runs Ray {ray_version}, older than {}.{}, the oldest this sagereport supports; upgrade the cluster (scripts/ray-local.sh pins 2.60.0)",
+            MIN_RAY.0,
+            MIN_RAY.1
+        ),
+        _ => bail!("reports Ray version {ray_version:?}, which is not a version number; is it a Ray dashboard?"),
+    }
+}
+
 /// The `SAGEREPORT_RESULT` documents of a job's logs, in order.
 pub fn results_of(logs: &str) -> Vec<Value> {
     logs.lines().filter_map(|l| l.strip_prefix("SAGEREPORT_RESULT ")).filter_map(|j| serde_json::from_str(j).ok()).collect()
@@ -175,6 +194,15 @@ mod tests {
         let r = results_of(logs);
         assert_eq!(r.len(), 2);
         assert_eq!(r[1]["key"], "1-r1");
+    }
+
+    #[test]
+    fn old_or_unknown_ray_versions_are_refused() {
+        assert!(check_version("2.60.0").is_ok());
+        assert!(check_version("3.0.0").is_ok());
+        let old = format!("{:#}", check_version("2.5.1").unwrap_err());
+        assert!(old.contains("older than 2.9"), "{old}");
+        assert!(check_version("unknown").is_err());
     }
 
     #[test]
