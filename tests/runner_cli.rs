@@ -99,6 +99,10 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
     assert_eq!(code, 0);
     assert!(out.contains("config hash") && out.contains("node_scaling_rag_16n"), "{out}");
     assert!(!tmp.path().join("res").exists());
+    let (code, out, _) = sagereport(&["run", "-e", "Q1,exp2", "--dry-run", "--json"], tmp.path());
+    assert_eq!(code, 0);
+    let plan: Value = serde_json::from_str(&out).expect("--dry-run --json prints one JSON document");
+    assert_eq!(plan["experiments"][1]["runs"].as_array().unwrap().len(), 9, "exp2: four load levels and five schedulers");
     let (code, _, err) = sagereport(&["run", "-e", "Q9"], tmp.path());
     assert_eq!(code, 2);
     assert!(err.contains("Q1, Q2"), "{err}");

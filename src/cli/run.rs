@@ -140,7 +140,23 @@ fn install_ctrlc() {
     });
 }
 
-pub fn print_plan(experiments: &[String], flags: &RunFlags, backends: &[Backend]) -> anyhow::Result<()> {
+pub fn print_plan(experiments: &[String], flags: &RunFlags, backends: &[Backend], json: bool) -> anyhow::Result<()> {
+    if json {
+        let mut doc = Vec::new();
+        for e in experiments {
+            let specs: Vec<serde_json::Value> = plan(e, flags)?
+                .iter()
+                .map(|s| serde_json::json!({
+                    "workload": s.workload, "nodes": s.nodes, "parallelism": s.parallelism, "policy": s.policy.label(),
+                    "num_tasks": s.num_tasks, "jobs": s.jobs, "repeat": flags.repeat, "shape_hash": shape_hash(s, &s.workload, flags),
+                }))
+                .collect();
+            doc.push(serde_json::json!({"experiment": e, "config_hash": config_hash(e, flags), "runs": specs}));
+        }
+        let backends: Vec<&str> = backends.iter().map(|b| b.label()).collect();
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"schema_version": 1, "dry_run": true, "backends": backends, "experiments": doc}))?);
+        return Ok(());
+    }
     for e in experiments {
         println!("{e}: config hash {} (backend-neutral)", config_hash(e, flags));
         for s in plan(e, flags)? {
@@ -247,7 +263,7 @@ pub fn run(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     };
     let flags = args.runner.flags();
     if args.runner.dry_run {
-        print_plan(&experiments, &flags, &[args.backend])?;
+        print_plan(&experiments, &flags, &[args.backend], global.json)?;
         return Ok(EXIT_OK);
     }
     let (ok, summaries) = run_all(&experiments, &flags, &[args.backend], &args.runner.output_dir, global)?;
@@ -296,8 +312,10 @@ pub fn paired(args: &PairedArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     let hash = config_hash(&joined, &flags);
     let run_id = format!("{}-s{}", joined.to_lowercase(), flags.seed);
     if args.runner.dry_run {
-        println!("run_id {run_id}, config hash {hash}");
-        print_plan(&experiments, &flags, &args.backends)?;
+        if !global.json {
+            println!("run_id {run_id}, config hash {hash}");
+        }
+        print_plan(&experiments, &flags, &args.backends, global.json)?;
         return Ok(EXIT_OK);
     }
     let root = args.runner.output_dir.join("paired_backend_runs").join(format!("run_id={run_id}")).join(format!("config_hash={}", &hash[..16]));
