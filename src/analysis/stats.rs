@@ -534,6 +534,17 @@ pub fn wilson(successes: u64, trials: u64, confidence: f64) -> Option<(f64, f64)
 // Ratios of means
 // ---------------------------------------------------------------------------
 
+/// Candidate mean, baseline mean and their ratio; `None` when a side is
+/// empty, the baseline mean is 0 or the ratio is not finite.
+fn means_ratio(candidate: &[f64], baseline: &[f64]) -> Option<(f64, f64, f64)> {
+    if candidate.is_empty() || baseline.is_empty() {
+        return None;
+    }
+    let (mc, mb) = (mean(candidate), mean(baseline));
+    let r = mc / mb;
+    (mb != 0.0 && r.is_finite()).then_some((mc, mb, r))
+}
+
 /// Ratio of means `mean(candidate) / mean(baseline)` with Fieller's interval
 /// (Fieller 1954, "Some problems in interval estimation", JRSS B 16:175–185;
 /// see also Franz 2007, "Ratios: a short guide to confidence limits and proper
@@ -553,18 +564,7 @@ pub fn wilson(successes: u64, trials: u64, confidence: f64) -> Option<(f64, f64)
 /// fake finite interval). When both variances are 0 the interval is the
 /// degenerate `(R, R)`.
 pub fn ratio_of_means_fieller(candidate: &[f64], baseline: &[f64], confidence: f64) -> Option<Ratio> {
-    if candidate.is_empty() || baseline.is_empty() {
-        return None;
-    }
-    let mc = mean(candidate);
-    let mb = mean(baseline);
-    if mb == 0.0 {
-        return None;
-    }
-    let r = mc / mb;
-    if !r.is_finite() {
-        return None;
-    }
+    let (mc, mb, r) = means_ratio(candidate, baseline)?;
     let ci = fieller_ci(candidate, baseline, mc, mb, r, confidence);
     Some(Ratio { ratio: r, ci, method: METHOD_FIELLER })
 }
@@ -682,18 +682,7 @@ pub fn ratio_bootstrap(
     resamples: usize,
     seed: u64,
 ) -> Option<Ratio> {
-    if candidate.is_empty() || baseline.is_empty() {
-        return None;
-    }
-    let mc = mean(candidate);
-    let mb = mean(baseline);
-    if mb == 0.0 {
-        return None;
-    }
-    let r = mc / mb;
-    if !r.is_finite() {
-        return None;
-    }
+    let (_, _, r) = means_ratio(candidate, baseline)?;
     let mut ratio = Ratio { ratio: r, ci: None, method: METHOD_BOOTSTRAP };
     if candidate.len() < 2 || baseline.len() < 2 || !valid_confidence(confidence) {
         return Some(ratio);

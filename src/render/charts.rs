@@ -749,6 +749,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, p: &Prepared, l: &Lay
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::test_support::{assert_well_formed_xml, decode, has_colour, pixels, Png};
     use std::collections::HashSet;
 
     fn bar(series: &str, value: f64, ci: Option<(f64, f64)>, n: usize) -> Bar {
@@ -798,75 +799,12 @@ mod tests {
         }
     }
 
-    struct Png {
-        w: u32,
-        h: u32,
-        rgb: Vec<u8>,
-    }
-
-    fn decode(path: &Path) -> Png {
-        let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
-        let mut reader = png::Decoder::new(file).read_info().unwrap();
-        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-        let info = reader.next_frame(&mut buf).unwrap();
-        assert_eq!(info.color_type, png::ColorType::Rgb);
-        buf.truncate(info.buffer_size());
-        Png { w: info.width, h: info.height, rgb: buf }
-    }
-
-    fn pixels(png: &Png) -> impl Iterator<Item = [u8; 3]> + '_ {
-        png.rgb.chunks_exact(3).map(|c| [c[0], c[1], c[2]])
-    }
-
     fn assert_not_blank(png: &Png) {
         let colours: HashSet<[u8; 3]> = pixels(png).collect();
         assert!(colours.len() >= 3, "only {} colours", colours.len());
         let inked = pixels(png).filter(|p| *p != [255, 255, 255]).count();
         let share = inked as f64 / (png.w as f64 * png.h as f64);
         assert!(share > 0.04, "only {:.1}% non-background pixels", share * 100.0);
-    }
-
-    fn has_colour(png: &Png, c: RGBColor) -> bool {
-        pixels(png).any(|p| p == [c.0, c.1, c.2])
-    }
-
-    /// A small well-formedness check: tags nest and close, text and attribute
-    /// values carry no raw `<`, and every `&` starts a known entity.
-    fn assert_well_formed_xml(doc: &str) {
-        let mut stack: Vec<String> = Vec::new();
-        let mut rest = doc;
-        while let Some(i) = rest.find(['<', '&']) {
-            rest = &rest[i..];
-            if rest.starts_with('&') {
-                let end = rest.find(';').expect("unterminated entity");
-                let ent = &rest[1..end];
-                assert!(
-                    matches!(ent, "lt" | "gt" | "amp" | "quot" | "apos") || ent.starts_with('#'),
-                    "bad entity &{ent};"
-                );
-                rest = &rest[end + 1..];
-                continue;
-            }
-            let end = rest.find('>').expect("unterminated tag");
-            let tag = &rest[1..end];
-            assert!(!tag.contains('<'), "raw < inside tag {tag:?}");
-            assert_eq!(tag.matches('"').count() % 2, 0, "unbalanced quotes in {tag:?}");
-            for (j, _) in tag.match_indices('&') {
-                let semi = j + tag[j..].find(';').expect("unterminated entity in tag");
-                let ent = &tag[j + 1..semi];
-                assert!(matches!(ent, "lt" | "gt" | "amp" | "quot" | "apos"), "bad entity {ent}");
-            }
-            if tag.starts_with('?') || tag.starts_with('!') {
-            } else if let Some(name) = tag.strip_prefix('/') {
-                assert_eq!(stack.pop().as_deref(), Some(name.trim()), "mismatched close");
-            } else if !tag.ends_with('/') {
-                let name = tag.split_whitespace().next().unwrap_or("").to_string();
-                assert!(name.chars().all(|c| c.is_ascii_alphanumeric()), "tag name {name:?}");
-                stack.push(name);
-            }
-            rest = &rest[end + 1..];
-        }
-        assert!(stack.is_empty(), "unclosed tags {stack:?}");
     }
 
     #[test]

@@ -1592,6 +1592,7 @@ fn draw_marker<DB: DrawingBackend>(root: &Area<DB>, m: Marker, col: RGBColor, x:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::test_support::{assert_well_formed_xml, decode, has_colour, Png};
 
     fn pt(x: f64, y: f64, ci: Option<(f64, f64)>, n: usize) -> LinePoint {
         LinePoint { x, y, ci, n }
@@ -1739,33 +1740,9 @@ mod tests {
         }
     }
 
-    struct Png {
-        w: u32,
-        h: u32,
-        rgb: Vec<u8>,
-    }
-
-    fn decode(path: &Path) -> Png {
-        let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
-        let mut reader = png::Decoder::new(file).read_info().unwrap();
-        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-        let info = reader.next_frame(&mut buf).unwrap();
-        assert_eq!(info.color_type, png::ColorType::Rgb);
-        buf.truncate(info.buffer_size());
-        Png {
-            w: info.width,
-            h: info.height,
-            rgb: buf,
-        }
-    }
-
     fn inked_share(png: &Png) -> f64 {
         let inked = png.rgb.chunks_exact(3).filter(|c| *c != [255, 255, 255]).count();
         inked as f64 / (png.w as f64 * png.h as f64)
-    }
-
-    fn has_colour(png: &Png, c: RGBColor) -> bool {
-        png.rgb.chunks_exact(3).any(|p| p == [c.0, c.1, c.2])
     }
 
     fn assert_not_blank(png: &Png) {
@@ -1786,37 +1763,6 @@ mod tests {
         render_panels_png(p, &png_path).unwrap();
         render_panels_svg(p, &svg_path).unwrap();
         (decode(&png_path), std::fs::read_to_string(&svg_path).unwrap())
-    }
-
-    /// Tags nest and close; every `&` starts a known entity; no raw `<` in text.
-    fn assert_well_formed_xml(doc: &str) {
-        let mut stack: Vec<String> = Vec::new();
-        let mut rest = doc;
-        while let Some(i) = rest.find(['<', '&']) {
-            rest = &rest[i..];
-            if rest.starts_with('&') {
-                let end = rest.find(';').expect("unterminated entity");
-                let ent = &rest[1..end];
-                assert!(
-                    matches!(ent, "lt" | "gt" | "amp" | "quot" | "apos") || ent.starts_with('#'),
-                    "bad entity &{ent};"
-                );
-                rest = &rest[end + 1..];
-                continue;
-            }
-            let end = rest.find('>').expect("unterminated tag");
-            let tag = &rest[1..end];
-            assert!(!tag.contains('<'), "raw < inside tag {tag:?}");
-            assert_eq!(tag.matches('"').count() % 2, 0, "unbalanced quotes in {tag:?}");
-            if tag.starts_with('?') || tag.starts_with('!') {
-            } else if let Some(name) = tag.strip_prefix('/') {
-                assert_eq!(stack.pop().as_deref(), Some(name.trim()), "mismatched close");
-            } else if !tag.ends_with('/') {
-                stack.push(tag.split_whitespace().next().unwrap_or("").to_string());
-            }
-            rest = &rest[end + 1..];
-        }
-        assert!(stack.is_empty(), "unclosed tags {stack:?}");
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub mod paper_figures;
 pub mod pdf;
 pub mod pr_comment;
 pub mod site;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 use crate::analysis::compare::Comparison;
 use crate::ingest::IngestReport;

@@ -243,21 +243,28 @@ pub struct RunRecords {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub fn records(spec: &Spec, flags: &RunFlags, backend: Backend, repeat: u32, outcome: &RunOutcome, split: &Split, timestamp: &str) -> RunRecords {
+/// The records of one run. Takes the outcome by value: its per-item
+/// results move into the task-latency rows instead of being copied.
+pub fn records(spec: &Spec, flags: &RunFlags, backend: Backend, repeat: u32, outcome: RunOutcome, split: &Split, timestamp: &str) -> RunRecords {
+    let RunOutcome { items, node_tasks, tasks_submitted, tasks_completed, tasks_failed, retries, interrupted, .. } = outcome;
     let groups: Vec<(String, Vec<ItemResult>)> = match &spec.groups {
-        Groups::One => vec![(spec.workload.clone(), outcome.items.clone())],
-        Groups::Jobs(names) => names
-            .iter()
-            .enumerate()
-            .map(|(j, name)| (name.clone(), outcome.items.iter().filter(|i| i.job as usize == j).cloned().collect()))
-            .collect(),
-        Groups::Priority(high, low) => vec![
-            (high.clone(), outcome.items.iter().filter(|i| i.priority > 0).cloned().collect()),
-            (low.clone(), outcome.items.iter().filter(|i| i.priority == 0).cloned().collect()),
-        ],
+        Groups::One => vec![(spec.workload.clone(), items)],
+        Groups::Jobs(names) => {
+            let mut by_job: Vec<Vec<ItemResult>> = vec![Vec::new(); names.len()];
+            for item in items {
+                if let Some(group) = by_job.get_mut(item.job as usize) {
+                    group.push(item);
+                }
+            }
+            names.iter().cloned().zip(by_job).collect()
+        }
+        Groups::Priority(high, low) => {
+            let (h, l): (Vec<ItemResult>, Vec<ItemResult>) = items.into_iter().partition(|i| i.priority > 0);
+            vec![(high.clone(), h), (low.clone(), l)]
+        }
     };
     let mut out = RunRecords { records: Vec::new(), latencies: Vec::new() };
-    let total_balance = balance(&outcome.node_tasks);
+    let total_balance = balance(&node_tasks);
     for (workload, items) in groups {
         if items.is_empty() {
             continue;
@@ -271,7 +278,7 @@ pub fn records(spec: &Spec, flags: &RunFlags, backend: Backend, repeat: u32, out
         let mean = |f: fn(&ItemResult) -> Duration| if ok.is_empty() { 0.0 } else { ok.iter().map(|i| ms(f(i))).sum::<f64>() / ok.len() as f64 };
         let q = |p: f64| if lat.is_empty() { Value::Null } else { json!(round(quantile_type7(&lat, p), 4)) };
         let mut meta = spec.meta.clone();
-        let distribution: serde_json::Map<String, Value> = outcome.node_tasks.iter().enumerate().map(|(n, c)| (format!("node{n}"), json!(c))).collect();
+        let distribution: serde_json::Map<String, Value> = node_tasks.iter().enumerate().map(|(n, c)| (format!("node{n}"), json!(c))).collect();
         for (k, v) in [
             ("experiment", json!(spec.experiment)),
             ("scheduler", json!(spec.policy.label())),
@@ -289,12 +296,12 @@ pub fn records(spec: &Spec, flags: &RunFlags, backend: Backend, repeat: u32, out
             ("node_distribution", Value::Object(distribution)),
             ("items", json!(items.len())),
             ("items_failed", json!(items.len() - ok.len())),
-            ("tasks_submitted", json!(outcome.tasks_submitted)),
-            ("tasks_completed", json!(outcome.tasks_completed)),
-            ("tasks_failed", json!(outcome.tasks_failed)),
-            ("retries", json!(outcome.retries)),
+            ("tasks_submitted", json!(tasks_submitted)),
+            ("tasks_completed", json!(tasks_completed)),
+            ("tasks_failed", json!(tasks_failed)),
+            ("retries", json!(retries)),
             ("split_sha256", json!(split.digest())),
-            ("status", json!(if outcome.interrupted { "incomplete" } else { "complete" })),
+            ("status", json!(if interrupted { "incomplete" } else { "complete" })),
         ] {
             meta.insert(k.to_string(), v);
         }
@@ -441,7 +448,7 @@ pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, dir:
             completed += outcome.tasks_completed;
             failed += outcome.tasks_failed;
             let ts = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-            let mut rr = records(spec, flags, backend, r, &outcome, &split, &ts);
+            let mut rr = records(spec, flags, backend, r, outcome, &split, &ts);
             if let Some(model) = &llm_model {
                 for rec in &mut rr.records {
                     rec["metadata"]["llm_endpoint"] = json!(flags.llm_endpoint);
@@ -549,7 +556,7 @@ fn run_experiment_ray(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &
         completed += outcome.tasks_completed;
         failed += outcome.tasks_failed;
         let ts = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let mut rr = records(&specs[*i], flags, Backend::Ray, *r, &outcome, &splits[*i], &ts);
+        let mut rr = records(&specs[*i], flags, Backend::Ray, *r, outcome, &splits[*i], &ts);
         for rec in &mut rr.records {
             rec["metadata"]["ray_version"] = json!(client.ray_version);
             rec["metadata"]["ray_job_id"] = json!(job.id);

@@ -35,9 +35,66 @@ struct Done {
     ended: Instant,
 }
 
-/// Central queue entry: priority first, then submission order.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-struct Ticket(u8, std::cmp::Reverse<u64>);
+/// The central queue: FIFO, or under [`Policy::Priority`] highest class
+/// first and FIFO within a class.
+enum CentralQueue {
+    Fifo(VecDeque<Task>),
+    Priority(BinaryHeap<Queued>, u64),
+}
+
+/// A queued task ordered by (priority, earlier first).
+struct Queued(u8, std::cmp::Reverse<u64>, Task);
+
+impl PartialEq for Queued {
+    fn eq(&self, other: &Self) -> bool {
+        (self.0, self.1) == (other.0, other.1)
+    }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Queued {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.0, self.1).cmp(&(other.0, other.1))
+    }
+}
+
+impl CentralQueue {
+    fn new(policy: Policy) -> Self {
+        if policy == Policy::Priority {
+            CentralQueue::Priority(BinaryHeap::new(), 0)
+        } else {
+            CentralQueue::Fifo(VecDeque::new())
+        }
+    }
+
+    fn push(&mut self, task: Task, priority: u8) {
+        match self {
+            CentralQueue::Fifo(q) => q.push_back(task),
+            CentralQueue::Priority(heap, seq) => {
+                *seq += 1;
+                heap.push(Queued(priority, std::cmp::Reverse(*seq), task));
+            }
+        }
+    }
+
+    fn pop(&mut self) -> Option<Task> {
+        match self {
+            CentralQueue::Fifo(q) => q.pop_front(),
+            CentralQueue::Priority(heap, _) => heap.pop().map(|q| q.2),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            CentralQueue::Fifo(q) => q.is_empty(),
+            CentralQueue::Priority(heap, _) => heap.is_empty(),
+        }
+    }
+}
 
 struct Node {
     tx: Sender<Msg>,
@@ -45,21 +102,26 @@ struct Node {
     load: NodeLoad,
 }
 
-fn spawn_worker(job: &Job, node: usize, rx: Receiver<Msg>, done: Sender<Done>, down: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+/// What every worker reads, shared rather than copied per thread.
+struct WorkerView {
+    pipelines: Vec<Vec<crate::runner::ops::OpKind>>,
+    submissions: Vec<super::Submission>,
+}
+
+fn spawn_worker(job: &Job, view: &Arc<WorkerView>, node: usize, rx: Receiver<Msg>, done: Sender<Done>, down: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
     let ops = job.ops.clone();
-    let pipelines = job.pipelines.clone();
-    let subs = job.submissions.clone();
+    let view = view.clone();
     let speed = job.node_speeds[node];
     let (seed, rate) = (job.seed, job.faults.fail_rate);
     std::thread::spawn(move || {
         for msg in rx {
             let Msg::Run(mut task, dispatched) = msg else { return };
             let started = Instant::now();
-            let sub = subs[task.slot];
+            let sub = view.submissions[task.slot];
             let ok = if down.load(Ordering::Relaxed) {
                 false // the node is lost: the task is handed back for re-placement
             } else {
-                let op = pipelines[sub.pipeline as usize][task.stage];
+                let op = view.pipelines[sub.pipeline as usize][task.stage];
                 let input = std::mem::take(&mut task.payload);
                 let out = ops.run(op, sub.item, input.clone(), speed);
                 let ok = out.error.is_none() && !injected_failure(seed, sub.item, task.stage, task.attempt, rate);
@@ -82,11 +144,12 @@ pub fn run(job: &Job) -> RunOutcome {
     let mut nodes: Vec<Node> = Vec::with_capacity(n_nodes);
     let mut handles = Vec::new();
     let mut node_rx = Vec::new();
+    let view = Arc::new(WorkerView { pipelines: job.pipelines.clone(), submissions: job.submissions.clone() });
     for i in 0..n_nodes {
         let (tx, rx) = unbounded();
         let down = Arc::new(AtomicBool::new(false));
         for _ in 0..job.workers_per_node {
-            handles.push(spawn_worker(job, i, rx.clone(), done_tx.clone(), down.clone()));
+            handles.push(spawn_worker(job, &view, i, rx.clone(), done_tx.clone(), down.clone()));
         }
         node_rx.push(rx);
         nodes.push(Node { tx, down, load: NodeLoad { outstanding: 0, workers: job.workers_per_node, placed: 0, up: true } });
@@ -98,10 +161,7 @@ pub fn run(job: &Job) -> RunOutcome {
         .map(|s| ItemResult { item: s.item, job: s.job, priority: s.priority, arrival: s.arrival, ..Default::default() })
         .collect();
     let mut out = RunOutcome { node_tasks: vec![0; n_nodes], ..Default::default() };
-    let mut fifo: VecDeque<Task> = VecDeque::new();
-    let mut heap: BinaryHeap<(Ticket, usize)> = BinaryHeap::new();
-    let mut parked: Vec<Option<Task>> = Vec::new();
-    let mut seq = 0u64;
+    let mut queue = CentralQueue::new(job.policy);
     let mut next_admit = 0usize;
     let mut in_flight = 0usize;
     let mut finished = 0usize;
@@ -109,22 +169,12 @@ pub fn run(job: &Job) -> RunOutcome {
     let mut completed_tasks = 0u64;
     let mut reconfigured = false;
 
-    let enqueue = |task: Task, fifo: &mut VecDeque<Task>, heap: &mut BinaryHeap<(Ticket, usize)>, parked: &mut Vec<Option<Task>>, seq: &mut u64| {
-        if job.policy == Policy::Priority {
-            *seq += 1;
-            heap.push((Ticket(subs[task.slot].priority, std::cmp::Reverse(*seq)), parked.len()));
-            parked.push(Some(task));
-        } else {
-            fifo.push_back(task);
-        }
-    };
-
     while finished < subs.len() {
         // Admit arrived items (closed loop: up to max_in_flight).
         let now = start.elapsed();
         while next_admit < subs.len() && in_flight < job.max_in_flight && subs[next_admit].arrival <= now && !stop_requested() {
             let task = Task { slot: next_admit, stage: 0, attempt: 0, payload: Payload::default(), queued: Instant::now() };
-            enqueue(task, &mut fifo, &mut heap, &mut parked, &mut seq);
+            queue.push(task, subs[next_admit].priority);
             out.tasks_submitted += 1;
             next_admit += 1;
             in_flight += 1;
@@ -134,26 +184,16 @@ pub fn run(job: &Job) -> RunOutcome {
             break;
         }
         // Place queued tasks.
-        loop {
-            let loads: Vec<NodeLoad> = nodes.iter().map(|n| n.load).collect();
-            let has_task = if job.policy == Policy::Priority { !heap.is_empty() } else { !fifo.is_empty() };
-            if !has_task {
-                break;
+        if !queue.is_empty() {
+            let mut loads: Vec<NodeLoad> = nodes.iter().map(|n| n.load).collect();
+            while !queue.is_empty() {
+                let Some(node) = place(job.policy, &loads, &mut turn) else { break };
+                let task = queue.pop().expect("not empty");
+                loads[node].outstanding += 1;
+                loads[node].placed += 1;
+                nodes[node].load = loads[node];
+                let _ = nodes[node].tx.send(Msg::Run(task, Instant::now()));
             }
-            let Some(node) = place(job.policy, &loads, &mut turn) else { break };
-            let task = if job.policy == Policy::Priority {
-                let (_, idx) = heap.pop().unwrap();
-                parked[idx].take().unwrap()
-            } else {
-                fifo.pop_front().unwrap()
-            };
-            let n = &mut nodes[node];
-            n.load.outstanding += 1;
-            n.load.placed += 1;
-            let _ = n.tx.send(Msg::Run(task, Instant::now()));
-        }
-        if parked.len() > 4096 && heap.is_empty() {
-            parked.clear();
         }
         // Wait for a result, or for the next arrival.
         let wait = if next_admit < subs.len() && in_flight < job.max_in_flight {
@@ -193,13 +233,15 @@ pub fn run(job: &Job) -> RunOutcome {
                 out.tasks_submitted += 1;
                 task.attempt += if lost_node { 0 } else { 1 };
                 task.queued = Instant::now();
-                enqueue(task, &mut fifo, &mut heap, &mut parked, &mut seq);
+                let priority = subs[task.slot].priority;
+                queue.push(task, priority);
             } else if ok && task.stage + 1 < stages {
                 task.stage += 1;
                 task.attempt = 0;
                 task.queued = Instant::now();
                 out.tasks_submitted += 1;
-                enqueue(task, &mut fifo, &mut heap, &mut parked, &mut seq);
+                let priority = subs[task.slot].priority;
+                queue.push(task, priority);
             } else {
                 r.failed = !ok;
                 r.digest = task.payload.digest;
@@ -225,7 +267,7 @@ pub fn run(job: &Job) -> RunOutcome {
                 for (i, n) in nodes.iter_mut().enumerate() {
                     if rc.workers_per_node > n.load.workers {
                         for _ in n.load.workers..rc.workers_per_node {
-                            handles.push(spawn_worker(job, i, node_rx[i].clone(), done_tx.clone(), n.down.clone()));
+                            handles.push(spawn_worker(job, &view, i, node_rx[i].clone(), done_tx.clone(), n.down.clone()));
                         }
                     } else {
                         for _ in rc.workers_per_node..n.load.workers {
