@@ -7,6 +7,7 @@ use super::stats::{self, Estimate};
 use crate::ingest::IngestReport;
 use crate::model::{Dimensions, Sym, UnifiedRecord};
 use serde::Serialize;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What a "side" of the comparison is.
@@ -350,6 +351,15 @@ struct Class {
 /// A comparable group: classes per side index.
 type BySide = BTreeMap<usize, Vec<usize>>;
 
+/// What one comparable group contributes to the [`Comparison`].
+#[derive(Default)]
+struct GroupOutcome {
+    groups: Vec<GroupStats>,
+    mismatch: Option<Mismatch>,
+    hash_note: Option<HashNote>,
+    comparisons: Vec<MetricComparison>,
+}
+
 /// Compare the accepted records of `report`.
 pub fn compare(report: &IngestReport, options: &CompareOptions) -> Comparison {
     let records = &report.records;
@@ -451,53 +461,65 @@ pub fn compare(report: &IngestReport, options: &CompareOptions) -> Comparison {
         comparisons: Vec::new(),
     };
 
-    for ((_, _, workload, variant), by_side_classes) in &groups {
-        let by_side: BTreeMap<usize, Vec<usize>> = by_side_classes
-            .iter()
-            .map(|(&s, cs)| {
-                let mut idxs: Vec<usize> = cs.iter().flat_map(|&c| classes[c].records.iter().copied()).collect();
-                idxs.sort_unstable();
-                (s, idxs)
-            })
-            .collect();
-        // Group statistics: the baseline first, then the other sides by name.
-        let mut sides: Vec<(&String, &Vec<usize>)> = by_side.iter().map(|(s, v)| (&side_names[*s], v)).collect();
-        sides.sort_by(|a, b| (Some(a.0) != baseline.as_ref(), a.0).cmp(&(Some(b.0) != baseline.as_ref(), b.0)));
-        for (side, idxs) in &sides {
-            out.groups.push(group_stats(side, workload, variant, idxs, records, options.confidence));
-        }
-        if by_side.len() >= 2 {
-            if let Some(m) = mismatch(workload, variant, by_side_classes, &classes, &side_names, records, report, options) {
-                out.mismatches.push(m);
-            } else if let Some(note) = hash_note(workload, variant, &by_side, &side_names, records) {
-                out.hash_notes.push(note);
+    // Groups are independent: analysed in parallel, merged in group order.
+    let group_list: Vec<(&String, &String, &BySide)> = groups.iter().map(|((_, _, w, v), by)| (w, v, by)).collect();
+    let analysed: Vec<GroupOutcome> = group_list
+        .par_iter()
+        .map(|&(workload, variant, by_side_classes)| {
+            let mut outcome = GroupOutcome::default();
+            let by_side: BTreeMap<usize, Vec<usize>> = by_side_classes
+                .iter()
+                .map(|(&s, cs)| {
+                    let mut idxs: Vec<usize> = cs.iter().flat_map(|&c| classes[c].records.iter().copied()).collect();
+                    idxs.sort_unstable();
+                    (s, idxs)
+                })
+                .collect();
+            // Group statistics: the baseline first, then the other sides by name.
+            let mut sides: Vec<(&String, &Vec<usize>)> = by_side.iter().map(|(s, v)| (&side_names[*s], v)).collect();
+            sides.sort_by(|a, b| (Some(a.0) != baseline.as_ref(), a.0).cmp(&(Some(b.0) != baseline.as_ref(), b.0)));
+            for (side, idxs) in &sides {
+                outcome.groups.push(group_stats(side, workload, variant, idxs, records, options.confidence));
             }
-        }
-        // Comparisons against the baseline.
-        let Some(b) = baseline_index else { continue };
-        let Some(base_idxs) = by_side.get(&b) else { continue };
-        for (side, idxs) in &sides {
-            if Some(*side) == baseline.as_ref() {
-                continue;
+            if by_side.len() >= 2 {
+                if let Some(m) = mismatch(workload, variant, by_side_classes, &classes, &side_names, records, report, options) {
+                    outcome.mismatch = Some(m);
+                } else {
+                    outcome.hash_note = hash_note(workload, variant, &by_side, &side_names, records);
+                }
             }
-            for metric in Metric::ALL {
-                let base: Vec<f64> = base_idxs.iter().filter_map(|&i| metric.of(&records[i])).collect();
-                let cand: Vec<f64> = idxs.iter().filter_map(|&i| metric.of(&records[i])).collect();
-                if base.is_empty() || cand.is_empty() {
+            // Comparisons against the baseline.
+            let Some(base_idxs) = baseline_index.and_then(|b| by_side.get(&b)) else { return outcome };
+            for (side, idxs) in &sides {
+                if Some(*side) == baseline.as_ref() {
                     continue;
                 }
-                out.comparisons.push(compare_metric(
-                    workload,
-                    variant,
-                    metric,
-                    baseline.as_deref().unwrap_or(""),
-                    side,
-                    &base,
-                    &cand,
-                    options,
-                ));
+                for metric in Metric::ALL {
+                    let base: Vec<f64> = base_idxs.iter().filter_map(|&i| metric.of(&records[i])).collect();
+                    let cand: Vec<f64> = idxs.iter().filter_map(|&i| metric.of(&records[i])).collect();
+                    if base.is_empty() || cand.is_empty() {
+                        continue;
+                    }
+                    outcome.comparisons.push(compare_metric(
+                        workload,
+                        variant,
+                        metric,
+                        baseline.as_deref().unwrap_or(""),
+                        side,
+                        &base,
+                        &cand,
+                        options,
+                    ));
+                }
             }
-        }
+            outcome
+        })
+        .collect();
+    for outcome in analysed {
+        out.groups.extend(outcome.groups);
+        out.mismatches.extend(outcome.mismatch);
+        out.hash_notes.extend(outcome.hash_note);
+        out.comparisons.extend(outcome.comparisons);
     }
 
     // Holm over every comparison of the report that has a p-value.

@@ -71,11 +71,9 @@ pub enum Stage {
 /// One `compare` pass as the command runs it, bundle included.
 fn compare_pass(report: &crate::ingest::IngestReport, out: &std::path::Path) -> anyhow::Result<()> {
     use crate::analysis::compare::{compare, Axis, CompareOptions};
-    use crate::render::{bundle_renderers, write_bundle, ReportContext};
+    use crate::render::write_compare_bundle;
     let options = CompareOptions { axis: Axis::Backend, baseline: None, confidence: 0.95, equivalence: None, input_labels: Vec::new() };
-    let comparison = compare(report, &options);
-    let ctx = ReportContext { ingest: report, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command: String::new() };
-    write_bundle(&ctx, &bundle_renderers(), out)?;
+    write_compare_bundle(report, || compare(report, &options), String::new(), Vec::new(), out)?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 use super::{GlobalArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 use crate::analysis::compare::{compare, default_axis, Axis, CompareOptions};
 use crate::ingest::{ingest, IngestOptions};
-use crate::render::{bundle_renderers, json::summary_doc, write_bundle, ReportContext};
+use crate::render::{json::summary_doc, write_compare_bundle, ReportContext};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -128,8 +128,6 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         input_labels: labels,
     };
     let ingested = started.elapsed();
-    let comparison = compare(&report, &options);
-    let analysed = started.elapsed();
     // The command that regenerates this report (without --output-dir, so the
     // bundle is byte-identical wherever it is written).
     let mut command = String::from("sagereport compare");
@@ -147,18 +145,25 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     if let Some(e) = args.equivalence {
         command.push_str(&format!(" --equivalence {}%", e * 100.0));
     }
-    let ctx = ReportContext { ingest: &report, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command };
-    let mut renderers = bundle_renderers();
+    let mut extra: Vec<Box<dyn crate::render::Renderer>> = Vec::new();
     if args.pdf {
-        renderers.push(Box::new(crate::render::pdf::report::ComparisonPdf));
+        extra.push(Box::new(crate::render::pdf::report::ComparisonPdf));
     }
-    let written = write_bundle(&ctx, &renderers, &args.output_dir)?;
+    let analysis_time = std::sync::Mutex::new(std::time::Duration::ZERO);
+    let analyse = || {
+        let start = std::time::Instant::now();
+        let comparison = compare(&report, &options);
+        *analysis_time.lock().unwrap_or_else(|e| e.into_inner()) = start.elapsed();
+        comparison
+    };
+    let (comparison, written) = write_compare_bundle(&report, analyse, command.clone(), extra, &args.output_dir)?;
+    let ctx = ReportContext { ingest: &report, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command };
     if global.verbose {
         let mut line = format!(
-            "timings: ingest {:.2} s, analysis {:.2} s, bundle {:.2} s (",
+            "timings: ingest {:.2} s, then in {:.2} s: analysis {:.2} s beside comparison.csv, bundle (",
             ingested.as_secs_f64(),
-            (analysed - ingested).as_secs_f64(),
-            (started.elapsed() - analysed).as_secs_f64()
+            (started.elapsed() - ingested).as_secs_f64(),
+            analysis_time.lock().unwrap_or_else(|e| e.into_inner()).as_secs_f64(),
         );
         let parts: Vec<String> = written.timings.iter().map(|(f, d)| format!("{f} {:.2} s", d.as_secs_f64())).collect();
         line.push_str(&parts.join(", "));

@@ -4,11 +4,14 @@
 
 use super::escape::csv_cell;
 use super::{ReportContext, Renderer};
-use crate::model::UnifiedRecord;
+use crate::model::{Sym, UnifiedRecord};
 use std::io::Write;
 use std::path::Path;
 
 pub struct ComparisonCsv;
+
+/// The file's name in the bundle.
+pub const FILE: &str = "comparison.csv";
 
 /// The column order (stable; new columns are only ever appended).
 pub const COLUMNS: [&str; 40] = [
@@ -20,114 +23,332 @@ pub const COLUMNS: [&str; 40] = [
     "path_config_hash", "metadata", "extra", "source_file", "source_line",
 ];
 
-/// Records formatted per parallel chunk; chunks are written in order, so the
-/// file is identical to a sequential write and memory stays bounded.
-const CHUNK: usize = 16_384;
+/// Rows formatted per parallel chunk. Chunks are written in order by a
+/// dedicated writer thread while the next window formats, so the file is
+/// identical to a sequential write, both cores stay busy, and memory stays
+/// bounded (a window of recycled buffers).
+const CHUNK: usize = 8_192;
 
 impl Renderer for ComparisonCsv {
     fn files(&self) -> Vec<&'static str> {
-        vec!["comparison.csv"]
+        vec![FILE]
     }
 
     fn render(&self, ctx: &ReportContext<'_>, dir: &Path) -> anyhow::Result<()> {
-        use rayon::prelude::*;
-        let path = dir.join("comparison.csv");
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path)?);
-        let mut header = csv::Writer::from_writer(Vec::new());
-        header.write_record(COLUMNS)?;
-        out.write_all(&header.into_inner().map_err(|e| anyhow::anyhow!("writing comparison.csv: {e}"))?)?;
-        let records = &ctx.ingest.records;
-        // A window of chunks per round: parallel formatting, bounded buffers.
-        let window = CHUNK * rayon::current_num_threads().max(1) * 2;
-        for round in records.chunks(window) {
-            let blocks: Vec<csv::Result<Vec<u8>>> = round
-                .par_chunks(CHUNK)
-                .map(|chunk| {
-                    let mut w = csv::Writer::from_writer(Vec::with_capacity(chunk.len() * 256));
-                    let mut scratch = Scratch::default();
-                    for r in chunk {
-                        write_row(&mut w, r, &ctx.ingest.file(r.source.file).path, &mut scratch)?;
-                    }
-                    Ok(w.into_inner().expect("a Vec<u8> sink cannot fail to flush"))
-                })
-                .collect();
-            for block in blocks {
-                out.write_all(&block?)?;
+        write_csv(ctx.ingest, &dir.join(FILE))
+    }
+}
+
+/// Write `comparison.csv` of `ingest` to `path`.
+pub fn write_csv(ingest: &crate::ingest::IngestReport, path: &Path) -> anyhow::Result<()> {
+    use rayon::prelude::*;
+    use std::sync::mpsc::sync_channel;
+    let file = std::fs::File::create(path).map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", path.display()))?;
+    let records = &ingest.records;
+    let chunks_per_window = rayon::current_num_threads().max(1) * 2;
+    // Full windows go to the writer; emptied buffers come back for reuse.
+    let (full_tx, full_rx) = sync_channel::<Vec<Vec<u8>>>(1);
+    let (empty_tx, empty_rx) = sync_channel::<Vec<Vec<u8>>>(2);
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let writer = scope.spawn(move || -> std::io::Result<()> {
+            let mut out = file;
+            for window in full_rx {
+                for block in &window {
+                    out.write_all(block)?;
+                }
+                // Never block: when the pool is full (or the formatter is
+                // done) the buffers are simply freed.
+                let _ = empty_tx.try_send(window);
             }
+            out.flush()
+        });
+        let mut header = Vec::with_capacity(512);
+        for (i, column) in COLUMNS.iter().enumerate() {
+            if i > 0 {
+                header.push(b',');
+            }
+            push_quoted_if_needed(&mut header, column.as_bytes());
         }
-        out.flush()?;
+        header.push(b'\n');
+        let mut sent = full_tx.send(vec![header]).is_ok();
+        for round in records.chunks(CHUNK * chunks_per_window) {
+            if !sent {
+                break;
+            }
+            let mut window = empty_rx.try_recv().unwrap_or_default();
+            window.resize_with(round.len().div_ceil(CHUNK), Vec::new);
+            window.par_iter_mut().zip(round.par_chunks(CHUNK)).for_each(|(block, chunk)| {
+                block.clear();
+                let mut row = RowWriter::default();
+                for r in chunk {
+                    row.write(block, r, &ingest.file(r.source.file).path);
+                }
+            });
+            sent = full_tx.send(window).is_ok();
+        }
+        drop(full_tx);
+        writer.join().map_err(|_| anyhow::anyhow!("{}: the writer thread panicked", path.display()))??;
         Ok(())
-    }
+    })
+    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
-/// Reused formatting buffer, and the last dimensions looked up (runs are
-/// contiguous, so this spares the shared dimension table almost every row).
+/// Formats rows straight into bytes. Byte-identical to the `csv` crate's
+/// default writer (fields quoted only when they hold `,` `"` CR or LF,
+/// quotes doubled, `\n` terminator), but each text column remembers its
+/// last value: consecutive rows of a run share backend, hashes, metadata
+/// and file, so their escaped cells are copied instead of re-escaped.
 #[derive(Default)]
-struct Scratch(String, Option<(crate::model::DimsId, std::sync::Arc<crate::model::Dimensions>)>);
+struct RowWriter {
+    columns: [LastCell; 11],
+    dims: Option<(crate::model::DimsId, std::sync::Arc<crate::model::Dimensions>)>,
+}
 
-impl Scratch {
-    fn num<T: std::fmt::Display>(&mut self, v: Option<T>) -> &[u8] {
-        use std::fmt::Write as _;
-        self.0.clear();
-        if let Some(x) = v {
-            let _ = write!(self.0, "{x}");
+/// One text column's last input (symbol or file id) and its cell.
+#[derive(Default)]
+struct LastCell {
+    key: Option<u64>,
+    cell: Vec<u8>,
+}
+
+impl LastCell {
+    fn put<'t>(&mut self, out: &mut Vec<u8>, key: u64, text: impl FnOnce() -> Option<&'t str>) {
+        if self.key != Some(key) {
+            self.cell.clear();
+            if let Some(t) = text() {
+                push_text(&mut self.cell, t);
+            }
+            self.key = Some(key);
         }
-        self.0.as_bytes()
+        out.extend_from_slice(&self.cell);
+    }
+
+    fn sym(&mut self, out: &mut Vec<u8>, s: Option<Sym>) {
+        self.put(out, s.map_or(u64::MAX, |s| u64::from(s.id())), || s.map(Sym::as_str));
     }
 }
 
-fn write_row<W: Write>(w: &mut csv::Writer<W>, r: &UnifiedRecord, source: &str, n: &mut Scratch) -> csv::Result<()> {
-    let d = match &n.1 {
-        Some((id, d)) if *id == r.dims => std::sync::Arc::clone(d),
-        _ => {
-            let d = r.dimensions();
-            n.1 = Some((r.dims, std::sync::Arc::clone(&d)));
-            d
-        }
-    };
-    let m = r.measured.as_deref();
-    fn text<W: Write>(w: &mut csv::Writer<W>, s: Option<&str>) -> csv::Result<()> {
-        w.write_field(csv_cell(s.unwrap_or("")).as_bytes())
+impl RowWriter {
+    fn write(&mut self, out: &mut Vec<u8>, r: &UnifiedRecord, source: &str) {
+        let d = match &self.dims {
+            Some((id, d)) if *id == r.dims => std::sync::Arc::clone(d),
+            _ => {
+                let d = r.dimensions();
+                self.dims = Some((r.dims, std::sync::Arc::clone(&d)));
+                d
+            }
+        };
+        let m = r.measured.as_deref();
+        let [backend, workload, run_id, config, backend_hash, shape, path_run, path_config, metadata, extra, file] =
+            &mut self.columns;
+        let sep = |out: &mut Vec<u8>| out.push(b',');
+        backend.sym(out, Some(r.backend));
+        sep(out);
+        workload.sym(out, Some(r.workload));
+        sep(out);
+        run_id.sym(out, Some(r.run_id));
+        sep(out);
+        push_uint(out, r.seed);
+        sep(out);
+        push_uint(out, Some(r.nodes));
+        sep(out);
+        push_uint(out, Some(r.parallelism));
+        sep(out);
+        push_float(out, Some(r.throughput));
+        sep(out);
+        push_float(out, r.latency_p50);
+        sep(out);
+        push_float(out, r.latency_p95);
+        sep(out);
+        push_float(out, r.latency_p99);
+        sep(out);
+        push_float(out, r.success_rate);
+        sep(out);
+        push_float(out, Some(r.duration_seconds));
+        sep(out);
+        push_text(out, &r.timestamp);
+        sep(out);
+        config.sym(out, r.config_hash);
+        sep(out);
+        backend_hash.sym(out, r.backend_hash);
+        sep(out);
+        shape.sym(out, Some(r.shape_hash));
+        sep(out);
+        push_text(out, d.experiment.map_or("", |s| s.as_str()));
+        sep(out);
+        push_text(out, d.pipeline.map_or("", |p| p.label()));
+        sep(out);
+        push_text(out, d.scheduler.map_or("", |p| p.label()));
+        sep(out);
+        push_text(out, d.load_level.map_or("", |p| p.label()));
+        sep(out);
+        push_uint(out, d.concurrency);
+        sep(out);
+        push_uint(out, d.concurrent_jobs);
+        sep(out);
+        push_float(out, d.start_delay_ms.map(|ms| ms as f64 / 1000.0));
+        sep(out);
+        push_text(out, d.task_complexity.map_or("", |p| p.label()));
+        sep(out);
+        push_uint(out, d.num_tasks);
+        sep(out);
+        push_uint(out, d.warmup_items);
+        sep(out);
+        push_uint(out, d.parity_batch_size);
+        sep(out);
+        push_float(out, m.and_then(|m| m.avg_latency_ms));
+        sep(out);
+        push_float(out, m.and_then(|m| m.scheduling_ms));
+        sep(out);
+        push_float(out, m.and_then(|m| m.queue_ms));
+        sep(out);
+        push_float(out, m.and_then(|m| m.execution_ms));
+        sep(out);
+        push_float(out, m.and_then(|m| m.balance_score));
+        sep(out);
+        push_uint(out, m.and_then(|m| m.successful_tasks));
+        sep(out);
+        push_uint(out, m.and_then(|m| m.failed_tasks));
+        sep(out);
+        path_run.sym(out, r.path_run_id);
+        sep(out);
+        path_config.sym(out, r.path_config_hash);
+        sep(out);
+        metadata.sym(out, r.metadata);
+        sep(out);
+        extra.sym(out, r.extra);
+        sep(out);
+        file.put(out, u64::from(r.source.file.0), || Some(source));
+        sep(out);
+        push_uint(out, Some(r.source.line));
+        out.push(b'\n');
     }
-    text(w, Some(r.backend.as_str()))?;
-    text(w, Some(r.workload.as_str()))?;
-    text(w, Some(r.run_id.as_str()))?;
-    w.write_field(n.num(r.seed))?;
-    w.write_field(n.num(Some(r.nodes)))?;
-    w.write_field(n.num(Some(r.parallelism)))?;
-    w.write_field(n.num(Some(r.throughput)))?;
-    w.write_field(n.num(r.latency_p50))?;
-    w.write_field(n.num(r.latency_p95))?;
-    w.write_field(n.num(r.latency_p99))?;
-    w.write_field(n.num(r.success_rate))?;
-    w.write_field(n.num(Some(r.duration_seconds)))?;
-    text(w, Some(&r.timestamp))?;
-    text(w, r.config_hash.map(|s| s.as_str()))?;
-    text(w, r.backend_hash.map(|s| s.as_str()))?;
-    text(w, Some(r.shape_hash.as_str()))?;
-    text(w, d.experiment.map(|s| s.as_str()))?;
-    text(w, d.pipeline.map(|p| p.label()))?;
-    text(w, d.scheduler.map(|p| p.label()))?;
-    text(w, d.load_level.map(|p| p.label()))?;
-    w.write_field(n.num(d.concurrency))?;
-    w.write_field(n.num(d.concurrent_jobs))?;
-    w.write_field(n.num(d.start_delay_ms.map(|ms| ms as f64 / 1000.0)))?;
-    text(w, d.task_complexity.map(|p| p.label()))?;
-    w.write_field(n.num(d.num_tasks))?;
-    w.write_field(n.num(d.warmup_items))?;
-    w.write_field(n.num(d.parity_batch_size))?;
-    w.write_field(n.num(m.and_then(|m| m.avg_latency_ms)))?;
-    w.write_field(n.num(m.and_then(|m| m.scheduling_ms)))?;
-    w.write_field(n.num(m.and_then(|m| m.queue_ms)))?;
-    w.write_field(n.num(m.and_then(|m| m.execution_ms)))?;
-    w.write_field(n.num(m.and_then(|m| m.balance_score)))?;
-    w.write_field(n.num(m.and_then(|m| m.successful_tasks)))?;
-    w.write_field(n.num(m.and_then(|m| m.failed_tasks)))?;
-    text(w, r.path_run_id.map(|s| s.as_str()))?;
-    text(w, r.path_config_hash.map(|s| s.as_str()))?;
-    text(w, r.metadata.map(|s| s.as_str()))?;
-    text(w, r.extra.map(|s| s.as_str()))?;
-    text(w, Some(source))?;
-    w.write_field(n.num(Some(r.source.line)))?;
-    w.write_record(None::<&[u8]>)
+}
+
+/// A text cell: formula-neutralized ([`csv_cell`]), then quoted as the
+/// `csv` crate's `QuoteStyle::Necessary` does.
+fn push_text(out: &mut Vec<u8>, text: &str) {
+    push_quoted_if_needed(out, csv_cell(text).as_bytes());
+}
+
+fn push_quoted_if_needed(out: &mut Vec<u8>, field: &[u8]) {
+    if !field.iter().any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
+        out.extend_from_slice(field);
+        return;
+    }
+    out.push(b'"');
+    let mut rest = field;
+    while let Some(i) = memchr::memchr(b'"', rest) {
+        out.extend_from_slice(&rest[..=i]);
+        out.push(b'"');
+        rest = &rest[i + 1..];
+    }
+    out.extend_from_slice(rest);
+    out.push(b'"');
+}
+
+fn push_uint<T: itoa::Integer>(out: &mut Vec<u8>, v: Option<T>) {
+    if let Some(x) = v {
+        out.extend_from_slice(itoa::Buffer::new().format(x).as_bytes());
+    }
+}
+
+/// `x` exactly as `Display` writes it (shortest round-trip digits, never
+/// an exponent). Ryu finds the same shortest digits faster, except that it
+/// breaks an exact tie between two shortest candidates to even where
+/// `Display` rounds half up; so values where a tie is possible, integers,
+/// and what ryu would write with an exponent go through `Display`.
+fn push_float(out: &mut Vec<u8>, v: Option<f64>) {
+    let Some(x) = v else { return };
+    if x.is_finite() && !tie_possible_or_integral(x) {
+        let mut buf = ryu::Buffer::new();
+        let text = buf.format_finite(x).as_bytes();
+        if !text.contains(&b'e') {
+            out.extend_from_slice(text);
+            return;
+        }
+    }
+    use std::io::Write as _;
+    let _ = write!(out, "{x}");
+}
+
+/// True when `x` is integral, or its exact decimal expansion is at most 18
+/// significant digits: only then can it lie exactly halfway between two
+/// shortest (≤ 17-digit) candidates.
+fn tie_possible_or_integral(x: f64) -> bool {
+    let bits = x.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = bits & ((1u64 << 52) - 1);
+    let (mantissa, exponent) = if biased == 0 { (fraction, -1074) } else { (fraction | (1u64 << 52), biased - 1075) };
+    if mantissa == 0 {
+        return true;
+    }
+    let zeros = mantissa.trailing_zeros();
+    let (mantissa, exponent) = (mantissa >> zeros, exponent + zeros as i32);
+    if exponent >= 0 {
+        return true;
+    }
+    // x = mantissa / 2^k = mantissa·5^k / 10^k: its significant digits are
+    // those of mantissa·5^k, at least 5^26 > 10^18 once k > 25.
+    let k = exponent.unsigned_abs();
+    k <= 25 && u128::from(mantissa) * 5u128.pow(k) < 10u128.pow(18)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_match_display() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            // SplitMix64: reproducible bit patterns across the whole range.
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        };
+        let mut values = vec![0.0, -0.0, 1.0, -1.0, 0.1, 1e15, 1e16, 1e17, 1e-5, 1e-7, 123456.0, f64::MAX, f64::MIN_POSITIVE];
+        values.extend([f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 5e-324, 0.30000000000000004, 207.02646203625088]);
+        // Exact ties between two shortest candidates (ryu rounds them to even).
+        values.extend([1308548795726862.25, 1000.0 + 1.0 / 16384.0, 2f64.powi(52) + 0.5, 4503599627370497.0]);
+        for k in 1..=25 {
+            values.push(1.0 + 1.0 / f64::from(1u32 << k.min(31)));
+            values.push(123456789.0 + 2f64.powi(-k));
+        }
+        for _ in 0..300_000 {
+            let bits = next();
+            values.push(f64::from_bits(bits));
+            // Benchmark-like magnitudes: ms latencies, rates, throughputs.
+            values.push((bits >> 11) as f64 / (1u64 << 53) as f64 * 10f64.powi((bits % 12) as i32 - 3));
+            // Few mantissa bits (float32-derived data): where ties live.
+            values.push(f64::from(f32::from_bits(bits as u32)));
+            values.push(((bits >> 40) as f64) / 2f64.powi((bits % 20) as i32) + 1e15 * ((bits >> 60) & 1) as f64);
+        }
+        for x in values {
+            let mut out = Vec::new();
+            push_float(&mut out, Some(x));
+            assert_eq!(String::from_utf8(out).unwrap(), x.to_string(), "{x:e}");
+        }
+    }
+
+    #[test]
+    fn quoting_matches_the_csv_crate() {
+        for field in ["", "plain", "a,b", "say \"hi\"", "line\nbreak", "cr\rx", "{\"k\": 1, \"v\": [2]}", "'=x"] {
+            let mut ours = Vec::new();
+            push_quoted_if_needed(&mut ours, field.as_bytes());
+            ours.extend_from_slice(b",x\n");
+            let mut theirs = csv::Writer::from_writer(Vec::new());
+            theirs.write_record([field, "x"]).unwrap();
+            assert_eq!(ours, theirs.into_inner().unwrap(), "{field:?}");
+        }
+    }
+
+    #[test]
+    fn text_cells_are_neutralized() {
+        let mut out = Vec::new();
+        push_text(&mut out, "=HYPERLINK(\"http://x\",\"y\")");
+        assert_eq!(String::from_utf8(out).unwrap(), "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"");
+    }
 }

@@ -46,12 +46,15 @@ pub struct Written {
 
 /// The renderers of the `compare` bundle, in writing order.
 pub fn bundle_renderers() -> Vec<Box<dyn Renderer>> {
-    vec![
-        Box::new(markdown::SummaryMarkdown),
-        Box::new(csv::ComparisonCsv),
-        Box::new(json::SummaryJson),
-        Box::new(charts::ComparisonCharts),
-    ]
+    let mut all = analysis_renderers();
+    all.insert(1, Box::new(csv::ComparisonCsv));
+    all
+}
+
+/// The bundle's renderers that present the analysis (all but `comparison.csv`,
+/// which needs only the records).
+pub fn analysis_renderers() -> Vec<Box<dyn Renderer>> {
+    vec![Box::new(markdown::SummaryMarkdown), Box::new(json::SummaryJson), Box::new(charts::ComparisonCharts)]
 }
 
 /// Write a bundle atomically (see [`write_atomically`]); renderers run in parallel.
@@ -59,6 +62,35 @@ pub fn write_bundle(ctx: &ReportContext<'_>, renderers: &[Box<dyn Renderer>], ou
     let mut written = write_atomically(out_dir, |tmp| render_into(ctx, renderers, tmp))?;
     written.files = written.files.iter().map(|f| out_dir.join(f)).collect();
     Ok(written)
+}
+
+/// The `compare` bundle, written atomically with the analysis overlapped:
+/// `comparison.csv` (the bulk of the bytes, and needing only the records)
+/// streams to disk while `analyse` runs; then the analysis renderers and
+/// `extra` run in parallel. Returns the analysis and what was written.
+pub fn write_compare_bundle(
+    ingest: &IngestReport,
+    analyse: impl FnOnce() -> Comparison + Send,
+    command: String,
+    extra: Vec<Box<dyn Renderer>>,
+    out_dir: &Path,
+) -> anyhow::Result<(Comparison, Written)> {
+    let (comparison, mut written) = write_atomically(out_dir, |tmp| {
+        let (comparison, csv_written) = rayon::join(analyse, || {
+            let start = std::time::Instant::now();
+            csv::write_csv(ingest, &tmp.join(csv::FILE)).map(|()| start.elapsed())
+        });
+        let csv_elapsed = csv_written?;
+        let ctx = ReportContext { ingest, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command };
+        let mut renderers = analysis_renderers();
+        renderers.extend(extra);
+        let mut written = render_into(&ctx, &renderers, tmp)?;
+        written.files.insert(1, PathBuf::from(csv::FILE));
+        written.timings.insert(1, (csv::FILE, csv_elapsed));
+        Ok((comparison, written))
+    })?;
+    written.files = written.files.iter().map(|f| out_dir.join(f)).collect();
+    Ok((comparison, written))
 }
 
 /// Run `renderers` in parallel into the existing folder `dir`; the files
