@@ -128,6 +128,7 @@ pub fn read(
     let columns: Option<[usize; 15]> = (!reject_all)
         .then(|| CSV_COLUMNS.map(|c| header.iter().position(|h| h == c).unwrap_or(usize::MAX)));
     let mut seen: KeyMap<u32> = KeyMap::default();
+    let mut syms = LastSyms::default();
     let mut last_line = 1u32;
     loop {
         let more = csv.read_record(&mut row);
@@ -173,7 +174,7 @@ pub fn read(
         // Fast path: a twin of a JSONL record is recognised from its cells
         // alone; only rows that are not twins are validated in full.
         if let (Some(twins), Some(cols)) = (twins, &columns) {
-            if fast_twin_key(&row, cols, ctx).is_some_and(|k| twins.contains(&k)) {
+            if fast_twin_key(&row, cols, ctx, &mut syms).is_some_and(|k| twins.contains(&k)) {
                 sink.tally.twins_merged += 1;
                 continue;
             }
@@ -200,13 +201,31 @@ pub fn read(
     Ok(())
 }
 
+/// The last text looked up per column and its symbol: a run's rows repeat
+/// backend, workload, run id and hashes, so most lookups skip the shared
+/// interner.
+#[derive(Default)]
+struct LastSyms([(String, Option<Sym>); 15]);
+
+impl LastSyms {
+    fn lookup(&mut self, column: usize, text: &str) -> Option<Sym> {
+        let (last, sym) = &mut self.0[column];
+        if last != text {
+            last.clear();
+            last.push_str(text);
+            *sym = Sym::lookup(text);
+        }
+        *sym
+    }
+}
+
 /// The twin key of a row as its JSONL twin would normalize it, or `None`
 /// when the row cannot be a twin (a string never seen, a value that does
 /// not parse): such rows take the full path.
-fn fast_twin_key(row: &csv::StringRecord, cols: &[usize; 15], ctx: &Context<'_>) -> Option<u128> {
+fn fast_twin_key(row: &csv::StringRecord, cols: &[usize; 15], ctx: &Context<'_>, syms: &mut LastSyms) -> Option<u128> {
     let cell = |i: usize| row.get(cols[i]).map(str::trim);
     let text = |i: usize| cell(i).filter(|s| !s.is_empty());
-    let sym = |i: usize| text(i).map(Sym::lookup);
+    let mut sym = |i: usize| text(i).map(|t| syms.lookup(i, t));
     let num = |i: usize| -> Option<Option<f64>> {
         match text(i) {
             None => Some(None),

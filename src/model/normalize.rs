@@ -241,11 +241,23 @@ pub struct DimsMemo {
 }
 
 impl DimsMemo {
-    fn get(&self, key: &[u8]) -> Option<&Derived> {
-        self.value.as_ref().filter(|_| self.key == key)
+    /// The memo's value when its key is `objects` (each followed by a 0
+    /// byte) then `seed`.
+    fn get(&self, objects: &[&[u8]; 4], seed: &[u8; 8]) -> Option<&Derived> {
+        let mut rest: &[u8] = &self.key;
+        for part in objects {
+            rest = rest.strip_prefix(*part)?.strip_prefix(&[0u8][..])?;
+        }
+        self.value.as_ref().filter(|_| rest == seed)
     }
-    fn put(&mut self, key: Vec<u8>, value: Derived) {
-        self.key = key;
+
+    fn put(&mut self, objects: &[&[u8]; 4], seed: &[u8; 8], value: Derived) {
+        self.key.clear();
+        for part in objects {
+            self.key.extend_from_slice(part);
+            self.key.push(0);
+        }
+        self.key.extend_from_slice(seed);
         self.value = Some(value);
     }
 }
@@ -372,16 +384,14 @@ pub fn normalize(
 
     // Dimensions: from the free-form objects (memoized: consecutive records
     // of a run usually carry the same objects) and the top level.
-    let memo_key = raw.top_dims.is_empty().then(|| {
-        let mut key = Vec::with_capacity(512);
-        for obj in [raw.metadata, raw.extra, raw.config, raw.run_config] {
-            key.extend_from_slice(obj.map(|o| o.get().as_bytes()).unwrap_or(b"-"));
-            key.push(0);
-        }
-        key.extend_from_slice(&seed.unwrap_or(u64::MAX).to_le_bytes());
-        key
+    // The memo key is the four objects' text and the seed; compared in
+    // place, built only on a miss.
+    let memo_parts = raw.top_dims.is_empty().then(|| {
+        let objects = [raw.metadata, raw.extra, raw.config, raw.run_config].map(|o| o.map_or(&b"-"[..], |o| o.get().as_bytes()));
+        (objects, seed.unwrap_or(u64::MAX).to_le_bytes())
     });
-    let derived = match memo_key.as_ref().and_then(|k| memo.get(k)) {
+    let memo_hit = memo_parts.as_ref().and_then(|(objects, seed)| memo.get(objects, seed));
+    let derived = match memo_hit {
         Some(d) => {
             out.list.extend(d.findings.iter().cloned());
             d.clone()
@@ -403,8 +413,8 @@ pub fn normalize(
                 measured: (!measured.is_empty()).then(|| Box::new(measured)),
                 findings: out.list[before..].to_vec(),
             };
-            if let Some(key) = memo_key {
-                memo.put(key, derived.clone());
+            if let Some((objects, seed)) = &memo_parts {
+                memo.put(objects, seed, derived.clone());
             }
             derived
         }

@@ -141,87 +141,81 @@ impl RowWriter {
         let m = r.measured.as_deref();
         let [backend, workload, run_id, config, backend_hash, shape, path_run, path_config, metadata, extra, file] =
             &mut self.columns;
-        let sep = |out: &mut Vec<u8>| out.push(b',');
-        backend.sym(out, Some(r.backend));
-        sep(out);
-        workload.sym(out, Some(r.workload));
-        sep(out);
-        run_id.sym(out, Some(r.run_id));
-        sep(out);
-        push_uint(out, r.seed);
-        sep(out);
-        push_uint(out, Some(r.nodes));
-        sep(out);
-        push_uint(out, Some(r.parallelism));
-        sep(out);
-        push_float(out, Some(r.throughput));
-        sep(out);
-        push_float(out, r.latency_p50);
-        sep(out);
-        push_float(out, r.latency_p95);
-        sep(out);
-        push_float(out, r.latency_p99);
-        sep(out);
-        push_float(out, r.success_rate);
-        sep(out);
-        push_float(out, Some(r.duration_seconds));
-        sep(out);
-        push_text(out, &r.timestamp);
-        sep(out);
-        config.sym(out, r.config_hash);
-        sep(out);
-        backend_hash.sym(out, r.backend_hash);
-        sep(out);
-        shape.sym(out, Some(r.shape_hash));
-        sep(out);
-        push_text(out, d.experiment.map_or("", |s| s.as_str()));
-        sep(out);
-        push_text(out, d.pipeline.map_or("", |p| p.label()));
-        sep(out);
-        push_text(out, d.scheduler.map_or("", |p| p.label()));
-        sep(out);
-        push_text(out, d.load_level.map_or("", |p| p.label()));
-        sep(out);
-        push_uint(out, d.concurrency);
-        sep(out);
-        push_uint(out, d.concurrent_jobs);
-        sep(out);
-        push_float(out, d.start_delay_ms.map(|ms| ms as f64 / 1000.0));
-        sep(out);
-        push_text(out, d.task_complexity.map_or("", |p| p.label()));
-        sep(out);
-        push_uint(out, d.num_tasks);
-        sep(out);
-        push_uint(out, d.warmup_items);
-        sep(out);
-        push_uint(out, d.parity_batch_size);
-        sep(out);
-        push_float(out, m.and_then(|m| m.avg_latency_ms));
-        sep(out);
-        push_float(out, m.and_then(|m| m.scheduling_ms));
-        sep(out);
-        push_float(out, m.and_then(|m| m.queue_ms));
-        sep(out);
-        push_float(out, m.and_then(|m| m.execution_ms));
-        sep(out);
-        push_float(out, m.and_then(|m| m.balance_score));
-        sep(out);
-        push_uint(out, m.and_then(|m| m.successful_tasks));
-        sep(out);
-        push_uint(out, m.and_then(|m| m.failed_tasks));
-        sep(out);
-        path_run.sym(out, r.path_run_id);
-        sep(out);
-        path_config.sym(out, r.path_config_hash);
-        sep(out);
-        metadata.sym(out, r.metadata);
-        sep(out);
-        extra.sym(out, r.extra);
-        sep(out);
-        file.put(out, u64::from(r.source.file.0), || Some(source));
-        sep(out);
-        push_uint(out, Some(r.source.line));
-        out.push(b'\n');
+        let mut f = Fields { out, started: false };
+        f.sym(backend, Some(r.backend));
+        f.sym(workload, Some(r.workload));
+        f.sym(run_id, Some(r.run_id));
+        f.uint(r.seed);
+        f.uint(Some(r.nodes));
+        f.uint(Some(r.parallelism));
+        f.float(Some(r.throughput));
+        f.float(r.latency_p50);
+        f.float(r.latency_p95);
+        f.float(r.latency_p99);
+        f.float(r.success_rate);
+        f.float(Some(r.duration_seconds));
+        f.text(&r.timestamp);
+        f.sym(config, r.config_hash);
+        f.sym(backend_hash, r.backend_hash);
+        f.sym(shape, Some(r.shape_hash));
+        f.text(d.experiment.map_or("", |s| s.as_str()));
+        f.text(d.pipeline.map_or("", |p| p.label()));
+        f.text(d.scheduler.map_or("", |p| p.label()));
+        f.text(d.load_level.map_or("", |p| p.label()));
+        f.uint(d.concurrency);
+        f.uint(d.concurrent_jobs);
+        f.float(d.start_delay_ms.map(|ms| ms as f64 / 1000.0));
+        f.text(d.task_complexity.map_or("", |p| p.label()));
+        f.uint(d.num_tasks);
+        f.uint(d.warmup_items);
+        f.uint(d.parity_batch_size);
+        f.float(m.and_then(|m| m.avg_latency_ms));
+        f.float(m.and_then(|m| m.scheduling_ms));
+        f.float(m.and_then(|m| m.queue_ms));
+        f.float(m.and_then(|m| m.execution_ms));
+        f.float(m.and_then(|m| m.balance_score));
+        f.uint(m.and_then(|m| m.successful_tasks));
+        f.uint(m.and_then(|m| m.failed_tasks));
+        f.sym(path_run, r.path_run_id);
+        f.sym(path_config, r.path_config_hash);
+        f.sym(metadata, r.metadata);
+        f.sym(extra, r.extra);
+        file.put(f.next(), u64::from(r.source.file.0), || Some(source));
+        f.uint(Some(r.source.line));
+        f.out.push(b'\n');
+    }
+}
+
+/// The fields of one row, comma-separated as they are pushed.
+struct Fields<'o> {
+    out: &'o mut Vec<u8>,
+    started: bool,
+}
+
+impl Fields<'_> {
+    /// The buffer, positioned for the next field.
+    fn next(&mut self) -> &mut Vec<u8> {
+        if self.started {
+            self.out.push(b',');
+        }
+        self.started = true;
+        self.out
+    }
+
+    fn uint<T: itoa::Integer>(&mut self, v: Option<T>) {
+        push_uint(self.next(), v);
+    }
+
+    fn float(&mut self, v: Option<f64>) {
+        push_float(self.next(), v);
+    }
+
+    fn text(&mut self, text: &str) {
+        push_text(self.next(), text);
+    }
+
+    fn sym(&mut self, column: &mut LastCell, s: Option<Sym>) {
+        column.sym(self.next(), s);
     }
 }
 
