@@ -293,6 +293,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::excessive_precision)] // exact tie values, written out in full
     fn floats_match_display() {
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
         let mut next = || {
