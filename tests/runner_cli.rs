@@ -30,6 +30,21 @@ fn both_models_share_the_split_and_config_hash_and_compare_without_mismatch() {
         assert_eq!(a["split_sha256"], b["split_sha256"], "{exp}: item split differs across backends");
         assert_eq!(a["deterministic_shuffle_version"], "deterministic_shuffle_v1");
         assert_eq!(a["warmup_items"], 4);
+        // The manifest covers every workload's split, and each record carries its own.
+        let splits: std::collections::BTreeMap<String, String> = a["splits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["workload"].as_str().unwrap().to_string(), s["split_sha256"].as_str().unwrap().to_string()))
+            .collect();
+        let workloads: std::collections::BTreeSet<String> = records(&tmp.path().join(format!("res/{exp}/local-dataflow/unified_results.jsonl")))
+            .iter()
+            .map(|r| r["workload"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(splits.keys().cloned().collect::<std::collections::BTreeSet<_>>(), workloads, "{exp}: one split per workload");
+        for r in records(&tmp.path().join(format!("res/{exp}/local-dataflow/unified_results.jsonl"))) {
+            assert_eq!(r["metadata"]["split_sha256"].as_str().unwrap(), splits[r["workload"].as_str().unwrap()]);
+        }
         let ra = records(&tmp.path().join(format!("res/{exp}/local-dataflow/unified_results.jsonl")));
         let rb = records(&tmp.path().join(format!("res/{exp}/local-tasks/unified_results.jsonl")));
         assert_eq!(ra.len(), rb.len());

@@ -329,7 +329,9 @@ pub fn records(spec: &Spec, flags: &RunFlags, backend: Backend, repeat: u32, out
 }
 
 /// Write one experiment × backend folder atomically.
-pub fn write_results(dir: &Path, experiment: &str, flags: &RunFlags, backend: Backend, records: &[Value], latencies: &[(String, Vec<ItemResult>)], split: &Split, complete: bool) -> anyhow::Result<Vec<PathBuf>> {
+/// `splits` holds each workload's name and [`Split::digest`], in run order.
+#[allow(clippy::too_many_arguments)]
+pub fn write_results(dir: &Path, experiment: &str, flags: &RunFlags, backend: Backend, records: &[Value], latencies: &[(String, Vec<ItemResult>)], splits: &[(String, String)], complete: bool) -> anyhow::Result<Vec<PathBuf>> {
     use std::fmt::Write as _;
     crate::render::write_atomically(dir, |tmp| {
         let mut jsonl = String::new();
@@ -358,7 +360,8 @@ pub fn write_results(dir: &Path, experiment: &str, flags: &RunFlags, backend: Ba
             "deterministic_shuffle_version": SHUFFLE_VERSION,
             "experiment": experiment,
             "backend": backend.label(),
-            "split_sha256": split.digest(),
+            "split_sha256": split::experiment_digest(splits),
+            "splits": splits.iter().map(|(w, d)| json!({"workload": w, "split_sha256": d})).collect::<Vec<_>>(),
             "status": if complete { "complete" } else { "incomplete" },
             "tool": format!("sagereport {}", env!("CARGO_PKG_VERSION")),
         });
@@ -433,9 +436,10 @@ pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, dir:
     let mut lat = Vec::new();
     let mut complete = true;
     let (mut submitted, mut completed, mut failed) = (0, 0, 0);
-    let mut last_split = Split::new(flags.seed, 0, 0, 1);
+    let mut splits = Vec::new();
     for spec in &specs {
         let split = Split::new(flags.seed, flags.warmup_items, spec.num_tasks, flags.parity_batch_size as usize);
+        splits.push((spec.workload.clone(), split.digest()));
         for r in 1..=flags.repeat.max(1) {
             if engine::stop_requested() {
                 complete = false;
@@ -458,11 +462,10 @@ pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, dir:
             all.extend(rr.records);
             lat.extend(rr.latencies);
         }
-        last_split = split;
     }
     annotate(&mut all);
     let dir = dir.to_path_buf();
-    write_results(&dir, experiment, flags, backend, &all, &lat, &last_split, complete)?;
+    write_results(&dir, experiment, flags, backend, &all, &lat, &splits, complete)?;
     Ok(ExperimentResult { experiment: experiment.to_string(), dir, records: all.len(), complete, tasks_submitted: submitted, tasks_completed: completed, tasks_failed: failed })
 }
 
@@ -565,8 +568,8 @@ fn run_experiment_ray(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &
         lat.extend(rr.latencies);
     }
     annotate(&mut all);
-    let split = splits.last().cloned().unwrap_or_else(|| Split::new(flags.seed, 0, 0, 1));
-    write_results(dir, experiment, flags, Backend::Ray, &all, &lat, &split, complete)?;
+    let digests: Vec<(String, String)> = specs.iter().zip(&splits).map(|(spec, split)| (spec.workload.clone(), split.digest())).collect();
+    write_results(dir, experiment, flags, Backend::Ray, &all, &lat, &digests, complete)?;
     Ok(ExperimentResult { experiment: experiment.to_string(), dir: dir.to_path_buf(), records: all.len(), complete, tasks_submitted: submitted, tasks_completed: completed, tasks_failed: failed })
 }
 

@@ -56,6 +56,20 @@ impl Split {
     }
 }
 
+/// One digest for an experiment's workloads: sha256 over each workload's
+/// name and [`Split::digest`], in run order, so the manifest covers every
+/// workload's items and batches, not only one of them.
+pub fn experiment_digest(per_workload: &[(String, String)]) -> String {
+    let mut h = Sha256::new();
+    for (workload, digest) in per_workload {
+        h.update(workload.as_bytes());
+        h.update(b"=");
+        h.update(digest.as_bytes());
+        h.update(b"\n");
+    }
+    format!("{:x}", h.finalize())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
