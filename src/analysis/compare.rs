@@ -5,6 +5,7 @@
 
 use super::stats::{self, Estimate};
 use crate::ingest::IngestReport;
+use crate::model::intern::FastHash;
 use crate::model::{Dimensions, Sym, UnifiedRecord};
 use serde::Serialize;
 use rayon::prelude::*;
@@ -367,8 +368,8 @@ pub fn compare(report: &IngestReport, options: &CompareOptions) -> Comparison {
     // Sides, in order of first appearance, and classes, in one O(n) pass.
     let mut side_names: Vec<String> = Vec::new();
     let mut side_index: HashMap<String, usize> = HashMap::new();
-    let mut side_keys: HashMap<SideKey, usize> = HashMap::new();
-    let mut class_index: HashMap<ClassKey, usize> = HashMap::new();
+    let mut side_keys: HashMap<SideKey, usize, FastHash> = HashMap::default();
+    let mut class_index: HashMap<ClassKey, usize, FastHash> = HashMap::default();
     let mut classes: Vec<Class> = Vec::new();
     for (i, r) in records.iter().enumerate() {
         let key = match options.axis {
