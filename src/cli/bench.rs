@@ -1,7 +1,7 @@
 //! `sagereport bench`: ingest throughput and peak memory on a generated
 //! tree. Timing lives here, never in tests.
 
-use super::{GlobalArgs, EXIT_OK};
+use super::{GlobalArgs, EXIT_OK, print_json};
 use crate::ingest::{ingest, IngestOptions};
 use clap::Args;
 use std::path::PathBuf;
@@ -55,7 +55,7 @@ fn dispatch(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         }
     }
     if global.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        print_json(&rows)?;
     }
     Ok(EXIT_OK)
 }
@@ -141,16 +141,13 @@ pub fn run(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     let rss = peak_rss_bytes().unwrap_or(0);
     let threads = rayon::current_num_threads();
     if global.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "dir": dir.display().to_string(), "bytes": bytes, "threads": threads,
-                "stage": format!("{:?}", args.stage).to_lowercase(),
-                "records": t.read, "rows": rows, "seconds": best,
-                "rows_per_second": rows as f64 / best, "records_per_second": t.read as f64 / best,
-                "mb_per_second": bytes as f64 / 1e6 / best, "peak_rss_bytes": rss,
-            }))?
-        );
+        print_json(&serde_json::json!({
+            "dir": dir.display().to_string(), "bytes": bytes, "threads": threads,
+            "stage": format!("{:?}", args.stage).to_lowercase(),
+            "records": t.read, "rows": rows, "seconds": best,
+            "rows_per_second": rows as f64 / best, "records_per_second": t.read as f64 / best,
+            "mb_per_second": bytes as f64 / 1e6 / best, "peak_rss_bytes": rss,
+        }))?;
     } else {
         println!(
             "{} {}: {:.1} MB, {} rows ({} distinct records) in {:.2} s on {} threads: {:.2} M rows/s, {:.0} MB/s, peak RSS {:.0} MiB",

@@ -1,7 +1,7 @@
 //! `sagereport compare PATH...`: ingest, check, compute statistics, write
 //! the report bundle.
 
-use super::{GlobalArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
+use super::{GlobalArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, print_json};
 use crate::analysis::compare::{compare, default_axis, Axis, CompareOptions};
 use crate::ingest::{ingest, IngestOptions};
 use crate::render::{json::summary_doc, write_compare_bundle, ReportContext};
@@ -112,7 +112,7 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         return Ok(EXIT_USAGE);
     }
     let started = std::time::Instant::now();
-    let report = match ingest(&paths, &IngestOptions { progress: !global.quiet && !global.json }) {
+    let report = match ingest(&paths, &IngestOptions { progress: global.text() }) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("sagereport: error: {e}");
@@ -180,7 +180,7 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         }
     }
     if global.json {
-        println!("{}", serde_json::to_string_pretty(&summary_doc(&ctx))?);
+        print_json(&summary_doc(&ctx))?;
     } else if !global.quiet && args.pr_comment.as_deref() != Some(std::path::Path::new("-")) {
         print_text(&ctx, &written, args);
     }

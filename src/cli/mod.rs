@@ -54,6 +54,19 @@ pub struct GlobalArgs {
     pub json: bool,
 }
 
+impl GlobalArgs {
+    /// Whether human text goes to stdout (neither --quiet nor --json).
+    pub fn text(&self) -> bool {
+        !self.quiet && !self.json
+    }
+}
+
+/// Print `doc` as the one JSON document a `--json` command writes to stdout.
+pub fn print_json(doc: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(doc)?);
+    Ok(())
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Schema-check result files and directories: every problem with file:line

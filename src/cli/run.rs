@@ -1,6 +1,6 @@
 //! `sagereport run`, `paired` and `demo`: the built-in runner.
 
-use super::{GlobalArgs, EXIT_OK, EXIT_USAGE};
+use super::{GlobalArgs, EXIT_OK, EXIT_USAGE, print_json};
 use crate::runner::engine::Policy;
 use crate::runner::ops::Complexity;
 use crate::runner::workloads::{plan, EXPERIMENTS};
@@ -154,7 +154,7 @@ pub fn print_plan(experiments: &[String], flags: &RunFlags, backends: &[Backend]
             doc.push(serde_json::json!({"experiment": e, "config_hash": config_hash(e, flags), "runs": specs}));
         }
         let backends: Vec<&str> = backends.iter().map(|b| b.label()).collect();
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"schema_version": 1, "dry_run": true, "backends": backends, "experiments": doc}))?);
+        print_json(&serde_json::json!({"schema_version": 1, "dry_run": true, "backends": backends, "experiments": doc}))?;
         return Ok(());
     }
     for e in experiments {
@@ -188,7 +188,7 @@ pub fn run_all(experiments: &[String], flags: &RunFlags, backends: &[Backend], o
 /// also returns one JSON summary per experiment run (for `--json`).
 fn run_into(experiments: &[String], flags: &RunFlags, backends: &[Backend], layout: &dyn Fn(&str, Backend) -> PathBuf, global: &GlobalArgs) -> anyhow::Result<(bool, Vec<serde_json::Value>)> {
     install_ctrlc();
-    let text = !global.quiet && !global.json;
+    let text = global.text();
     let mut summaries = Vec::new();
     let bar = (text && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
         let b = indicatif::ProgressBar::new_spinner();
@@ -268,7 +268,7 @@ pub fn run(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     }
     let (ok, summaries) = run_all(&experiments, &flags, &[args.backend], &args.runner.output_dir, global)?;
     if global.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"schema_version": 1, "config_hashes": experiments.iter().map(|e| (e.clone(), serde_json::Value::String(config_hash(e, &flags)))).collect::<serde_json::Map<_, _>>(), "runs": summaries}))?);
+        print_json(&serde_json::json!({"schema_version": 1, "config_hashes": experiments.iter().map(|e| (e.clone(), serde_json::Value::String(config_hash(e, &flags)))).collect::<serde_json::Map<_, _>>(), "runs": summaries}))?;
     }
     Ok(if ok { EXIT_OK } else { super::EXIT_FINDINGS })
 }
@@ -404,7 +404,7 @@ pub fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         std::fs::remove_dir_all(&results)?;
     }
     let quiet = GlobalArgs { quiet: true, json: false, verbose: false };
-    if !global.quiet && !global.json {
+    if global.text() {
         eprintln!("sagereport demo: running the quick suite on local-dataflow and local-tasks …");
     }
     let (ok, _) = run_all(&experiments, &flags, &[Backend::LocalDataflow, Backend::LocalTasks], &results, &quiet)?;
@@ -421,7 +421,7 @@ pub fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         vec!["pdf".into(), r.clone(), "--baseline".into(), "local-dataflow".into(), "--output".into(), out.join("report.pdf").display().to_string()],
     ];
     for step in &steps {
-        if !global.quiet && !global.json {
+        if global.text() {
             eprintln!("sagereport demo: sagereport {}", step.join(" "));
         }
         let cli = super::Cli::try_parse_from(std::iter::once("sagereport".to_string()).chain(step.iter().cloned()))?;
@@ -437,19 +437,16 @@ pub fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         }
     }
     if global.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "schema_version": 1,
-                "seconds": started.elapsed().as_secs_f64(),
-                "site": out.join("site/index.html").display().to_string(),
-                "summary": out.join("comparison/summary.md").display().to_string(),
-                "tables": out.join("tables/tables.md").display().to_string(),
-                "pdf": out.join("report.pdf").display().to_string(),
-                "results": results.display().to_string(),
-                "complete": ok,
-            }))?
-        );
+        print_json(&serde_json::json!({
+            "schema_version": 1,
+            "seconds": started.elapsed().as_secs_f64(),
+            "site": out.join("site/index.html").display().to_string(),
+            "summary": out.join("comparison/summary.md").display().to_string(),
+            "tables": out.join("tables/tables.md").display().to_string(),
+            "pdf": out.join("report.pdf").display().to_string(),
+            "results": results.display().to_string(),
+            "complete": ok,
+        }))?;
     } else if !global.quiet {
         println!("demo done in {:.1} s (fresh data from the embedded engine, both execution models):", started.elapsed().as_secs_f64());
         println!("  site      {}", out.join("site/index.html").display());

@@ -1,7 +1,7 @@
 //! `sagereport site PATH... -o public/`: the static results site, with a
 //! history of past runs when `--history DIR` is given.
 
-use super::{GlobalArgs, EXIT_OK, EXIT_USAGE};
+use super::{GlobalArgs, EXIT_OK, EXIT_USAGE, print_json};
 use crate::analysis::compare::{compare, default_axis, CompareOptions};
 use crate::analysis::history::{self, HistoryEntry, RunInfo};
 use crate::analysis::tables::build_tables;
@@ -125,7 +125,7 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     // Ingest every report's inputs first (the contexts borrow them).
     let mut ingested: Vec<(String, Vec<PathBuf>, IngestReport)> = Vec::new();
     for (name, paths) in inputs {
-        match ingest(&paths, &IngestOptions { progress: !global.quiet && !global.json }) {
+        match ingest(&paths, &IngestOptions { progress: global.text() }) {
             Ok(report) => {
                 if report.totals.accepted == 0 && !global.quiet {
                     eprintln!("sagereport: warning: report {name:?}: no record could be accepted from {} (its page lists the rejected lines)", join(&paths));
@@ -213,18 +213,15 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     let files = write_site(&site, &args.output_dir)?;
     let index = args.output_dir.join("index.html");
     if global.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "schema_version": 1,
-                "output_dir": args.output_dir.display().to_string(),
-                "index": index.display().to_string(),
-                "reports": site.reports.iter().map(|r| serde_json::json!({"name": r.name, "records": r.ctx.ingest.totals, "mismatches": r.ctx.comparison.mismatches.len()})).collect::<Vec<_>>(),
-                "history_entries": site.history.len(),
-                "history_appended": appended.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-                "files": files,
-            }))?
-        );
+        print_json(&serde_json::json!({
+            "schema_version": 1,
+            "output_dir": args.output_dir.display().to_string(),
+            "index": index.display().to_string(),
+            "reports": site.reports.iter().map(|r| serde_json::json!({"name": r.name, "records": r.ctx.ingest.totals, "mismatches": r.ctx.comparison.mismatches.len()})).collect::<Vec<_>>(),
+            "history_entries": site.history.len(),
+            "history_appended": appended.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "files": files,
+        }))?;
     } else if !global.quiet {
         for r in &site.reports {
             println!(

@@ -1,6 +1,6 @@
 //! `sagereport synth`: write a realistic synthetic result tree.
 
-use super::{GlobalArgs, EXIT_OK};
+use super::{GlobalArgs, EXIT_OK, print_json};
 use crate::synth::{generate, TreeSpec};
 use clap::Args;
 use std::path::PathBuf;
@@ -76,21 +76,18 @@ pub fn run(args: &SynthArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             .iter()
             .map(|p| serde_json::json!({"path": p.path, "line": p.line, "kind": p.kind, "severity": p.severity}))
             .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "output_dir": args.output_dir.display().to_string(),
-                "bytes_written": manifest.bytes_written,
-                "expected": {
-                    "read": manifest.expected_read,
-                    "accepted": manifest.expected_accepted,
-                    "rejected": manifest.expected_rejected,
-                    "twins_merged": manifest.expected_twins_merged,
-                    "duplicates": manifest.expected_duplicates,
-                },
-                "injected_problems": problems,
-            }))?
-        );
+        print_json(&serde_json::json!({
+            "output_dir": args.output_dir.display().to_string(),
+            "bytes_written": manifest.bytes_written,
+            "expected": {
+                "read": manifest.expected_read,
+                "accepted": manifest.expected_accepted,
+                "rejected": manifest.expected_rejected,
+                "twins_merged": manifest.expected_twins_merged,
+                "duplicates": manifest.expected_duplicates,
+            },
+            "injected_problems": problems,
+        }))?;
     } else if !global.quiet {
         println!(
             "wrote {} ({:.1} MB): {} records ({} accepted, {} rejected), {} twins, {} duplicates, {} injected problems",

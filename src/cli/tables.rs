@@ -1,7 +1,7 @@
 //! `sagereport tables PATH...`: the paper's Tables 1–6 (and figures) from
 //! data; `--check paper.tex` compares a hand-written table with them.
 
-use super::{GlobalArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
+use super::{GlobalArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, print_json};
 use crate::analysis::check::check;
 use crate::analysis::tables::{build_tables, PaperTable};
 use crate::ingest::{ingest, IngestOptions, IngestReport};
@@ -57,7 +57,7 @@ pub fn load(paths: &[PathBuf], global: &GlobalArgs, confidence: f64) -> Option<(
         eprintln!("sagereport: error: no input: give result files or directories (see --help)");
         return None;
     }
-    match ingest(paths, &IngestOptions { progress: !global.quiet && !global.json }) {
+    match ingest(paths, &IngestOptions { progress: global.text() }) {
         Ok(report) => {
             let tables = build_tables(&report, confidence);
             Some((report, tables))
@@ -112,16 +112,13 @@ pub fn run(args: &TablesArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         Ok(files)
     })?;
     if global.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "schema_version": 1,
-                "output_dir": args.output_dir.display().to_string(),
-                "files": files,
-                "records": report.totals,
-                "tables": tables,
-            }))?
-        );
+        print_json(&serde_json::json!({
+            "schema_version": 1,
+            "output_dir": args.output_dir.display().to_string(),
+            "files": files,
+            "records": report.totals,
+            "tables": tables,
+        }))?;
     } else if !global.quiet {
         for t in &tables {
             let filled: usize = t.parts.iter().flat_map(|p| &p.rows).flat_map(|r| &r.cells).filter(|c| c.value.is_some()).count();
@@ -147,7 +144,7 @@ fn run_check(paper: &std::path::Path, tables: &[PaperTable], global: &GlobalArgs
     let report = check(&text, tables);
     let p = paper.display();
     if global.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"schema_version": 1, "paper": p.to_string(), "check": report}))?);
+        print_json(&serde_json::json!({"schema_version": 1, "paper": p.to_string(), "check": report}))?;
     } else {
         for d in &report.differences {
             let computed = match (d.computed, d.ci_low, d.ci_high) {

@@ -37,7 +37,7 @@ struct Document<'a> {
 }
 
 pub fn run(args: &ValidateArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
-    let report = match ingest(&args.paths, &IngestOptions { progress: !global.quiet && !global.json }) {
+    let report = match ingest(&args.paths, &IngestOptions { progress: global.text() }) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("sagereport: error: {e}");
