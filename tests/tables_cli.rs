@@ -166,6 +166,42 @@ fn check_reads_hand_written_and_commented_tables() {
 }
 
 #[test]
+fn check_follows_inputs_and_our_own_tables_round_trip() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = paper_tables(tmp.path());
+    // tables.tex only \input's the six tables: every one is checked, in its own file.
+    let (code, out, err) = sagereport(&["tables", "--check", "tables/tables.tex", "tree"], tmp.path());
+    assert_eq!(code, 0, "our own tables must agree with the data they came from:\n{out}\n{err}");
+    assert!(err.contains(" 0 differ from the data"), "{err}");
+    for (n, stem) in STEMS.iter().enumerate() {
+        assert!(err.contains(&format!("tables/{stem}.tex:")) && err.contains(&format!("Table {}", n + 1)), "{stem} not checked: {err}");
+    }
+
+    // A main file whose table lives in an \input'ed subfolder file, one
+    // \input commented out and one missing: the difference names the file
+    // and line that hold the altered cell.
+    std::fs::create_dir_all(tmp.path().join("paper/sections")).unwrap();
+    let t3 = std::fs::read_to_string(dir.join("table3_scheduler_comparison.tex")).unwrap();
+    let fifo = t3.lines().find(|l| l.starts_with("FIFO &")).unwrap();
+    let first_number = fifo.split('&').nth(1).unwrap().trim().split(' ').next().unwrap().to_string();
+    let altered_value = format!("{:.1}", first_number.parse::<f64>().unwrap() + 3.0);
+    let altered = t3.replacen(fifo, &fifo.replacen(&first_number, &altered_value, 1), 1);
+    let line = altered.lines().position(|l| l.starts_with("FIFO &")).unwrap() + 1;
+    std::fs::write(tmp.path().join("paper/sections/eval.tex"), &altered).unwrap();
+    std::fs::write(
+        tmp.path().join("paper/main.tex"),
+        "\\documentclass{article}\n\\begin{document}\n% \\input{sections/old}\n\\input{sections/eval}\n\\include{sections/missing}\n\\end{document}\n",
+    )
+    .unwrap();
+    let (code, out, err) = sagereport(&["tables", "--check", "paper/main.tex", "tree"], tmp.path());
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains(&format!("paper/sections/eval.tex:{line}: Table 3")), "{out}");
+    assert!(out.contains(&format!("paper {altered_value}")), "{out}");
+    assert!(err.contains("paper/main.tex:5: sections/missing is not found"), "{err}");
+    assert!(!err.contains("sections/old"), "a commented \\input is not followed: {err}");
+}
+
+#[test]
 fn legacy_fixture_tree_fills_what_it_has_and_marks_the_rest() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/trees/clean");
     let tmp = tempfile::tempdir().unwrap();

@@ -11,6 +11,8 @@ use serde::Serialize;
 /// One hand-written cell that the data does not support.
 #[derive(Clone, Debug, Serialize)]
 pub struct CellDiff {
+    /// The LaTeX file holding the row (the paper or a file it `\input`s).
+    pub file: String,
     /// Line of the paper's row.
     pub line: usize,
     pub table: u8,
@@ -30,6 +32,8 @@ pub struct CellDiff {
 /// A paper table and what it was matched to.
 #[derive(Clone, Debug, Serialize)]
 pub struct TableMatch {
+    /// The LaTeX file holding the table.
+    pub file: String,
     pub line: usize,
     pub caption: Option<String>,
     pub label: Option<String>,
@@ -49,6 +53,12 @@ pub struct CheckReport {
 impl CheckReport {
     pub fn cells_compared(&self) -> usize {
         self.tables.iter().map(|t| t.cells_compared).sum()
+    }
+
+    /// Add the tables and differences of another file of the same paper.
+    pub fn extend(&mut self, other: CheckReport) {
+        self.tables.extend(other.tables);
+        self.differences.extend(other.differences);
     }
 }
 
@@ -90,16 +100,37 @@ fn leading_number(text: &str) -> Option<f64> {
     tex::parse_number(t).map(|p| p.value)
 }
 
-/// Does paper text name a row or column with these keys?
-fn names(text: &str, keys: &[String]) -> bool {
+/// How paper text names a row or column with these keys: `Some(true)` for
+/// an exact key, `Some(false)` for a key the text only starts with (a unit
+/// or note after the name), `None` for no match.
+fn name_match(text: &str, keys: &[String]) -> Option<bool> {
     if text.trim().is_empty() {
-        return false;
+        return None;
     }
     if let Some(x) = leading_number(text) {
-        return keys.iter().any(|k| k.parse::<f64>().is_ok_and(|v| v == x));
+        return keys.iter().any(|k| k.parse::<f64>().is_ok_and(|v| v == x)).then_some(true);
     }
     let tk = text_keys(text);
-    tk.iter().any(|t| keys.iter().any(|k| t == k || (k.len() >= 3 && t.starts_with(k.as_str()) && k.parse::<f64>().is_err())))
+    if tk.iter().any(|t| keys.iter().any(|k| t == k)) {
+        return Some(true);
+    }
+    tk.iter()
+        .any(|t| keys.iter().any(|k| k.len() >= 3 && t.starts_with(k.as_str()) && k.parse::<f64>().is_err()))
+        .then_some(false)
+}
+
+/// The first item named exactly by `text`, else the first it starts with
+/// (so `RAG, 16` is the `RAG, 16` row, not `RAG, 1`).
+fn named_by<T>(text: &str, items: &[T], keys: impl Fn(&T) -> &[String]) -> Option<usize> {
+    let mut prefix = None;
+    for (i, item) in items.iter().enumerate() {
+        match name_match(text, keys(item)) {
+            Some(true) => return Some(i),
+            Some(false) if prefix.is_none() => prefix = Some(i),
+            _ => {}
+        }
+    }
+    prefix
 }
 
 struct Candidate<'a> {
@@ -110,14 +141,17 @@ struct Candidate<'a> {
 
 /// Map the paper's rows/columns onto one of our parts, in either orientation.
 fn align<'a>(paper: &TexTable, part: &'a TablePart) -> Candidate<'a> {
-    let col_of = |h: &str| part.columns.iter().position(|c: &TableColumn| names(h, &c.keys));
-    let row_of = |l: &str| part.rows.iter().find(|r| names(l, &r.keys));
+    // A grouped header's column is named by the whole heading first, then
+    // by its bottom row alone (`1 node` under `Throughput (tasks/s)`).
+    let col_of = |h: &str| named_by(h, &part.columns, |c: &TableColumn| &c.keys);
+    let col_at = |ci: usize, h: &str| col_of(h).or_else(|| paper.header_bottom.get(ci).and_then(|b| col_of(b)));
+    let row_of = |l: &str| named_by(l, &part.rows, |r: &TableRow| &r.keys).map(|i| &part.rows[i]);
     // Normal: paper rows are our rows.
     let mut normal = Vec::new();
     for (ri, row) in paper.rows.iter().enumerate() {
         let Some(ours) = row.cells.first().and_then(|l| row_of(l)) else { continue };
         for (ci, h) in paper.header.iter().enumerate().skip(1) {
-            if let Some(c) = col_of(h) {
+            if let Some(c) = col_at(ci, h) {
                 normal.push((ri, ci, ours, c));
             }
         }
@@ -135,8 +169,8 @@ fn align<'a>(paper: &TexTable, part: &'a TablePart) -> Candidate<'a> {
     Candidate { part, cells: if transposed.len() > normal.len() { transposed } else { normal } }
 }
 
-/// Compare every table of a hand-written LaTeX file with ours.
-pub fn check(paper_text: &str, ours: &[PaperTable]) -> CheckReport {
+/// Compare every table of the hand-written LaTeX text of `file` with ours.
+pub fn check(paper_text: &str, file: &str, ours: &[PaperTable]) -> CheckReport {
     let mut report = CheckReport::default();
     for paper in tex::parse_tables(paper_text) {
         let named = |t: &PaperTable| {
@@ -145,8 +179,12 @@ pub fn check(paper_text: &str, ours: &[PaperTable]) -> CheckReport {
         };
         // Best (table, part) by matched cells; naming breaks ties and is
         // needed when the shape alone is ambiguous.
+        // A caption or label that names some of our tables limits the match
+        // to them: a throughput-by-concurrency table must not be read as
+        // node scaling because its row labels are 1, 2, 4, 8, 16.
+        let any_named = ours.iter().any(named);
         let mut best: Option<(&PaperTable, Candidate<'_>, usize)> = None;
-        for t in ours {
+        for t in ours.iter().filter(|t| !any_named || named(t)) {
             for part in &t.parts {
                 let cand = align(&paper, part);
                 if cand.cells.is_empty() {
@@ -159,6 +197,7 @@ pub fn check(paper_text: &str, ours: &[PaperTable]) -> CheckReport {
             }
         }
         let mut m = TableMatch {
+            file: file.to_string(),
             line: paper.line,
             caption: paper.caption.clone(),
             label: paper.label.clone(),
@@ -181,6 +220,7 @@ pub fn check(paper_text: &str, ours: &[PaperTable]) -> CheckReport {
                 if !ok {
                     m.cells_differing += 1;
                     report.differences.push(CellDiff {
+                        file: file.to_string(),
                         line: prow.line,
                         table: t.number,
                         label: t.label,

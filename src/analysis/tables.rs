@@ -245,7 +245,8 @@ fn pipeline_name(p: Option<Pipeline>) -> String {
 fn pipeline_keys(p: Option<Pipeline>) -> Vec<String> {
     match p {
         Some(p) => keys(&[&pipeline_name(Some(p)), p.label()]),
-        None => keys(&["all", "unknown"]),
+        // Also the label we print, so our own tables check against the data.
+        None => keys(&["all", "unknown", &pipeline_name(None)]),
     }
 }
 
@@ -552,11 +553,12 @@ fn table4(recs: &[Rec<'_>], confidence: f64) -> PaperTable {
         let name = pipeline_name(*p);
         let mut t = col("Throughput", "tasks/s", 1, &["tput"]);
         let mut l = col("P99", "ms", 1, &["p99 latency"]);
-        if pipelines.len() > 1 {
-            for c in [&mut t, &mut l] {
-                let base = c.keys.clone();
-                c.keys = base.iter().map(|k| format!("{}{k}", norm_key(&name))).chain(base.iter().map(|k| format!("{k}{}", norm_key(&name)))).collect();
-            }
+        // The group title joins the column's header ("RAG Throughput"); a
+        // lone group may also be left out of the header.
+        for c in [&mut t, &mut l] {
+            let base = c.keys.clone();
+            let titled = base.iter().map(|k| format!("{}{k}", norm_key(&name))).chain(base.iter().map(|k| format!("{k}{}", norm_key(&name))));
+            c.keys = if pipelines.len() > 1 { titled.collect() } else { base.iter().cloned().chain(titled).collect() };
         }
         columns.push(t);
         columns.push(l);
@@ -618,11 +620,17 @@ fn table5(recs: &[Rec<'_>], confidence: f64) -> PaperTable {
                 TableCell::of(&these.iter().filter_map(|x| measured(x.r, f)).collect::<Vec<_>>(), confidence)
             };
             let cells = vec![pick(&|m| m.scheduling_ms), pick(&|m| m.queue_ms), pick(&|m| m.execution_ms), pick(&|m| m.avg_latency_ms)];
-            let label = match rp {
-                Some(p) => format!("{}, {c}", pipeline_name(*p)),
-                None => c.to_string(),
+            let (label, row_keys) = match rp {
+                // "RAG, 16", "rag 16" or "16 (RAG)" name the row; the bare
+                // level would be ambiguous across pipelines.
+                Some(p) => {
+                    let name = pipeline_name(*p);
+                    let short = p.map_or_else(|| name.clone(), |x| x.label().to_string());
+                    (format!("{name}, {c}"), keys(&[&format!("{name} {c}"), &format!("{short} {c}"), &format!("{c} {name}")]))
+                }
+                None => (c.to_string(), keys(&[&c.to_string()])),
             };
-            let mut row = prov.row(label, keys(&[&c.to_string()]), cells);
+            let mut row = prov.row(label, row_keys, cells);
             row.x = Some(*c as f64);
             rows.push(row);
         }

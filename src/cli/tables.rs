@@ -133,18 +133,90 @@ pub fn run(args: &TablesArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     Ok(EXIT_OK)
 }
 
+/// Most levels of `\input` followed (a cycle stops at the first repeat).
+const MAX_INPUT_DEPTH: usize = 8;
+
+/// The paper and, depth first in document order, the files it `\input`s or
+/// `\include`s, each with its text. Names resolve like LaTeX's: against the
+/// main file's folder (then the including file's), `.tex` appended to a
+/// name without an extension. Files that cannot be found or read come back
+/// as warnings naming the line that includes them.
+#[allow(clippy::type_complexity)] // (files with their text, warnings)
+fn paper_files(paper: &std::path::Path) -> Result<(Vec<(String, String)>, Vec<String>), String> {
+    use std::path::{Path, PathBuf};
+    struct Walk<'r> {
+        root: &'r Path,
+        seen: std::collections::HashSet<PathBuf>,
+        files: Vec<(String, String)>,
+        warnings: Vec<String>,
+    }
+    fn read(path: &Path) -> std::io::Result<String> {
+        std::fs::read(path).map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+    }
+    fn visit(walk: &mut Walk<'_>, path: &Path, text: String, depth: usize) {
+        let includes = crate::ingest::tex::included_files(&text);
+        walk.files.push((path.display().to_string(), text));
+        if depth >= MAX_INPUT_DEPTH {
+            return;
+        }
+        for (line, name) in includes {
+            let named = Path::new(&name);
+            let mut candidates: Vec<PathBuf> = Vec::new();
+            for base in [walk.root, path.parent().unwrap_or(walk.root)] {
+                if named.extension().is_none() {
+                    candidates.push(base.join(named).with_extension("tex"));
+                }
+                candidates.push(base.join(named));
+            }
+            candidates.dedup();
+            let Some(found) = candidates.iter().find(|c| c.is_file()) else {
+                let looked: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
+                walk.warnings.push(format!("{}:{line}: {name} is not found (looked for {}); its tables are not checked", path.display(), looked.join(", ")));
+                continue;
+            };
+            if !walk.seen.insert(found.canonicalize().unwrap_or_else(|_| found.clone())) {
+                continue; // included twice, or a cycle
+            }
+            match read(found) {
+                Ok(text) => visit(walk, found, text, depth + 1),
+                Err(e) => walk.warnings.push(format!("{}:{line}: cannot read {} ({e}); its tables are not checked", path.display(), found.display())),
+            }
+        }
+    }
+    let text = read(paper).map_err(|e| format!("{}: cannot read the paper ({e}); give the .tex file holding its tables", paper.display()))?;
+    let mut walk = Walk {
+        root: paper.parent().unwrap_or(Path::new(".")),
+        seen: std::collections::HashSet::from([paper.canonicalize().unwrap_or_else(|_| paper.to_path_buf())]),
+        files: Vec::new(),
+        warnings: Vec::new(),
+    };
+    visit(&mut walk, paper, text, 0);
+    Ok((walk.files, walk.warnings))
+}
+
 fn run_check(paper: &std::path::Path, tables: &[PaperTable], global: &GlobalArgs) -> anyhow::Result<u8> {
-    let text = match std::fs::read(paper) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(e) => {
-            eprintln!("sagereport: error: {}: cannot read the paper ({e}); give the .tex file holding its tables", paper.display());
+    let files = match paper_files(paper) {
+        Ok((files, warnings)) => {
+            if !global.quiet {
+                for w in warnings {
+                    eprintln!("sagereport: warning: {w}");
+                }
+            }
+            files
+        }
+        Err(message) => {
+            eprintln!("sagereport: error: {message}");
             return Ok(EXIT_USAGE);
         }
     };
-    let report = check(&text, tables);
+    let mut report = crate::analysis::check::CheckReport::default();
+    for (file, text) in &files {
+        report.extend(check(text, file, tables));
+    }
     let p = paper.display();
     if global.json {
-        print_json(&serde_json::json!({"schema_version": 1, "paper": p.to_string(), "check": report}))?;
+        let files: Vec<&String> = files.iter().map(|(f, _)| f).collect();
+        print_json(&serde_json::json!({"schema_version": 1, "paper": p.to_string(), "files": files, "check": report}))?;
     } else {
         for d in &report.differences {
             let computed = match (d.computed, d.ci_low, d.ci_high) {
@@ -153,7 +225,8 @@ fn run_check(paper: &std::path::Path, tables: &[PaperTable], global: &GlobalArgs
                 (None, _, _) => "no data".into(),
             };
             println!(
-                "{p}:{}: Table {} ({}){}, row {:?}, column {:?}: paper {} vs data {}; files: {}",
+                "{}:{}: Table {} ({}){}, row {:?}, column {:?}: paper {} vs data {}; files: {}",
+                d.file,
                 d.line,
                 d.table,
                 d.label,
@@ -170,14 +243,15 @@ fn run_check(paper: &std::path::Path, tables: &[PaperTable], global: &GlobalArgs
                 let name = t.caption.as_deref().or(t.label.as_deref()).unwrap_or("(no caption)");
                 match t.table {
                     Some(n) => eprintln!(
-                        "{p}:{}: {}table {:?} ↔ Table {n}: {} cell(s) compared, {} differ",
+                        "{}:{}: {}table {:?} ↔ Table {n}: {} cell(s) compared, {} differ",
+                        t.file,
                         t.line,
                         if t.commented { "commented-out " } else { "" },
                         name,
                         t.cells_compared,
                         t.cells_differing
                     ),
-                    None => eprintln!("{p}:{}: table {:?} matches none of Tables 1–6; not checked", t.line, name),
+                    None => eprintln!("{}:{}: table {:?} matches none of Tables 1–6; not checked", t.file, t.line, name),
                 }
             }
             eprintln!(
@@ -188,7 +262,7 @@ fn run_check(paper: &std::path::Path, tables: &[PaperTable], global: &GlobalArgs
         }
     }
     if report.cells_compared() == 0 {
-        eprintln!("sagereport: error: {p}: no number of the paper's tables could be matched to Tables 1–6 (check captions, labels, row and column names)");
+        eprintln!("sagereport: error: {p}: no number of the paper's tables (or of the files it \\inputs) could be matched to Tables 1–6 (check captions, labels, row and column names)");
         return Ok(EXIT_FINDINGS);
     }
     Ok(if report.differences.is_empty() { EXIT_OK } else { EXIT_FINDINGS })

@@ -42,6 +42,10 @@ pub struct TexTable {
     /// column with a space, a `\multicolumn` group label repeated over the
     /// columns it spans), so rows and columns can be matched by name.
     pub header: Vec<String>,
+    /// The bottom row of a grouped header alone, per column (empty when the
+    /// header is one row): `1 node` under a `Throughput (tasks/s)` group.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub header_bottom: Vec<String>,
     /// The body rows below the header.
     pub rows: Vec<TexRow>,
 }
@@ -98,6 +102,30 @@ pub fn parse_tables(text: &str) -> Vec<TexTable> {
     }
     out.sort_by_key(|(pos, _)| *pos);
     out.into_iter().map(|(_, t)| t).collect()
+}
+
+/// The files a document pulls in with `\input{…}` or `\include{…}` outside
+/// comments, in order: each with the 1-based line of the command.
+pub fn included_files(text: &str) -> Vec<(usize, String)> {
+    let (live, _) = split_views(text.as_bytes());
+    let starts = line_starts(&live);
+    let end = live.len();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some((start, word, next)) = next_control(&live, i, end) {
+        i = next;
+        if !matches!(word, Some(b"input" | b"include")) {
+            continue;
+        }
+        if let Some(g) = group(&live, next, end) {
+            let name = String::from_utf8_lossy(trim_bytes(&live[g.s..g.e])).into_owned();
+            if !name.is_empty() {
+                out.push((line_of(&starts, start), name));
+            }
+            i = g.next;
+        }
+    }
+    out
 }
 
 /// The first number of a table cell (plain text, as in [`TexRow::cells`]) as
@@ -387,6 +415,15 @@ fn control(b: &[u8], i: usize, end: usize) -> (Option<&[u8]>, usize) {
     }
 }
 
+/// The next control sequence at or after `from`: its offset, its word (as
+/// [`control`] gives it) and the offset after it; `None` when there is none.
+fn next_control(b: &[u8], from: usize, end: usize) -> Option<(usize, Option<&[u8]>, usize)> {
+    let end = end.min(b.len());
+    let at = from + memchr::memchr(b'\\', b.get(from..end)?)?;
+    let (word, next) = control(b, at, end);
+    Some((at, word, next))
+}
+
 /// `{name}` after `\begin` / `\end`: the environment name and the offset
 /// after the closing brace.
 fn env_name(b: &[u8], p: usize, end: usize) -> Option<(String, usize)> {
@@ -470,12 +507,7 @@ fn scan_doc(b: &[u8], ctx: &Ctx<'_>) -> Doc {
     let mut doc = Doc::default();
     let mut stack: Vec<(String, usize, usize)> = Vec::new();
     let mut i = 0;
-    while i < end {
-        if b[i] != b'\\' {
-            i += 1;
-            continue;
-        }
-        let (word, next) = control(b, i, end);
+    while let Some((start, word, next)) = next_control(b, i, end) {
         match word {
             Some(w @ (b"begin" | b"end")) => {
                 let Some((name, after)) = env_name(b, next, end) else {
@@ -484,12 +516,12 @@ fn scan_doc(b: &[u8], ctx: &Ctx<'_>) -> Doc {
                 };
                 if is_tabular(&name) || is_container(&name) || name == "comment" {
                     if w == b"begin" {
-                        stack.push((name, i, after));
+                        stack.push((name, start, after));
                     } else if let Some(pos) = stack.iter().rposition(|(n, _, _)| *n == name) {
                         let (name, begin, args) = stack[pos].clone();
                         // Environments opened inside it and never closed end here.
                         stack.truncate(pos);
-                        doc.envs.push(Env { name, begin, args, end: i, close: after });
+                        doc.envs.push(Env { name, begin, args, end: start, close: after });
                     }
                 }
                 i = after;
@@ -498,7 +530,7 @@ fn scan_doc(b: &[u8], ctx: &Ctx<'_>) -> Doc {
                 let sig = if w == b"caption" { "so" } else { "sgo" };
                 let p = skip_sig(b, next, end, sig);
                 if let Some(g) = group(b, p, end) {
-                    doc.captions.push(Mark { start: i, end: g.next, text: ctx.text(&b[g.s..g.e]) });
+                    doc.captions.push(Mark { start, end: g.next, text: ctx.text(&b[g.s..g.e]) });
                 }
                 // Continue inside the caption: a `\label` may be in it.
                 i = next;
@@ -506,7 +538,7 @@ fn scan_doc(b: &[u8], ctx: &Ctx<'_>) -> Doc {
             Some(b"label") => {
                 if let Some(g) = group(b, next, end) {
                     let text = String::from_utf8_lossy(trim_bytes(&b[g.s..g.e])).into_owned();
-                    doc.labels.push(Mark { start: i, end: g.next, text });
+                    doc.labels.push(Mark { start, end: g.next, text });
                     i = g.next;
                 } else {
                     i = next;
@@ -528,12 +560,7 @@ fn skipped_regions(b: &[u8], doc: &Doc) -> Vec<(usize, usize)> {
         doc.envs.iter().filter(|e| e.name == "comment").map(|e| (e.begin, e.close)).collect();
     let end = b.len();
     let mut i = 0;
-    while i < end {
-        if b[i] != b'\\' {
-            i += 1;
-            continue;
-        }
-        let (word, next) = control(b, i, end);
+    while let Some((start, word, next)) = next_control(b, i, end) {
         if word != Some(b"iffalse") {
             i = next;
             continue;
@@ -541,12 +568,7 @@ fn skipped_regions(b: &[u8], doc: &Doc) -> Vec<(usize, usize)> {
         let mut depth = 1usize;
         let mut k = next;
         let mut close = None;
-        while k < end {
-            if b[k] != b'\\' {
-                k += 1;
-                continue;
-            }
-            let (w, n) = control(b, k, end);
+        while let Some((_, w, n)) = next_control(b, k, end) {
             match w {
                 Some(b"fi") => depth -= 1,
                 Some(b"else") if depth == 1 => depth = 0,
@@ -564,7 +586,7 @@ fn skipped_regions(b: &[u8], doc: &Doc) -> Vec<(usize, usize)> {
         }
         match close {
             Some(c) => {
-                out.push((i, c));
+                out.push((start, c));
                 i = c;
             }
             None => break,
@@ -903,7 +925,7 @@ fn join_header(rows: &[Row]) -> Vec<String> {
 /// three rows when they end at the first full rule and look like a grouped
 /// header (a `\multicolumn` span, an empty cell, or a partial rule between
 /// them).
-fn split_header(items: Vec<Item>) -> (Vec<String>, Vec<TexRow>) {
+fn split_header(items: Vec<Item>) -> (Vec<String>, Vec<String>, Vec<TexRow>) {
     let mut rows: Vec<Row> = Vec::new();
     let mut header_end: Option<usize> = None;
     let mut partial = false;
@@ -916,7 +938,7 @@ fn split_header(items: Vec<Item>) -> (Vec<String>, Vec<TexRow>) {
         }
     }
     if rows.is_empty() {
-        return (Vec::new(), Vec::new());
+        return (Vec::new(), Vec::new(), Vec::new());
     }
     let grouped = |k: usize| partial || rows[..k].iter().any(|r| r.cells.iter().any(|(t, s)| t.is_empty() || *s > 1));
     let k = match header_end {
@@ -924,8 +946,9 @@ fn split_header(items: Vec<Item>) -> (Vec<String>, Vec<TexRow>) {
         _ => 1,
     };
     let header = if k == 1 { flatten(&rows[0].cells) } else { join_header(&rows[..k]) };
+    let bottom = if k == 1 { Vec::new() } else { join_header(&rows[k - 1..k]) };
     let body = rows.drain(k..).map(|r| TexRow { line: r.line, cells: flatten(&r.cells) }).collect();
-    (header, body)
+    (header, bottom, body)
 }
 
 fn build_table(
@@ -955,7 +978,7 @@ fn build_table(
             RawItem::Marker(m) => Some(Item::Marker(m)),
         })
         .collect();
-    let (header, rows) = split_header(items);
+    let (header, header_bottom, rows) = split_header(items);
 
     let outer = caption_for(doc, env.begin, env.close)
         .or_else(|| fallback.and_then(|d| caption_for(d, env.begin, env.close)))
@@ -972,6 +995,7 @@ fn build_table(
         commented,
         line: line_of(starts, env.begin),
         header,
+        header_bottom,
         rows,
     }
 }
@@ -988,12 +1012,7 @@ fn scan_macros(b: &[u8]) -> Macros {
     let mut macros = Macros::new();
     let end = b.len();
     let mut i = 0;
-    while i < end {
-        if b[i] != b'\\' {
-            i += 1;
-            continue;
-        }
-        let (word, next) = control(b, i, end);
+    while let Some((_, word, next)) = next_control(b, i, end) {
         i = next;
         let Some(word) = word else { continue };
         let is_def = matches!(word, b"def" | b"gdef" | b"edef" | b"xdef");
@@ -1751,6 +1770,15 @@ RAG & \multicolumn{2}{c}{--} & 9.1 & 9.9 \\
         let t = one("\\begin{tabular}{lr}A & B\\\\ & 1\\\\ x & 2\\\\\\hline\\end{tabular}");
         assert_eq!(t.header, strings(&["A", "B"]));
         assert_eq!(t.rows.len(), 2);
+    }
+
+    #[test]
+    fn included_files_outside_comments() {
+        let text = "\\begin{document}\n\\input{tables/t1}\n% \\input{old}\n\\include{ sec2 } \\input{t3.tex}\n\\inputencoding{x}\n";
+        assert_eq!(
+            included_files(text),
+            vec![(2, "tables/t1".to_string()), (4, "sec2".to_string()), (4, "t3.tex".to_string())]
+        );
     }
 
     #[test]
