@@ -179,12 +179,8 @@ pub fn check(paper_text: &str, file: &str, ours: &[PaperTable]) -> CheckReport {
         };
         // Best (table, part) by matched cells; naming breaks ties and is
         // needed when the shape alone is ambiguous.
-        // A caption or label that names some of our tables limits the match
-        // to them: a throughput-by-concurrency table must not be read as
-        // node scaling because its row labels are 1, 2, 4, 8, 16.
-        let any_named = ours.iter().any(named);
         let mut best: Option<(&PaperTable, Candidate<'_>, usize)> = None;
-        for t in ours.iter().filter(|t| !any_named || named(t)) {
+        for t in ours {
             for part in &t.parts {
                 let cand = align(&paper, part);
                 if cand.cells.is_empty() {
