@@ -149,21 +149,14 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     if args.pdf {
         extra.push(Box::new(crate::render::pdf::report::ComparisonPdf));
     }
-    let analysis_time = std::sync::Mutex::new(std::time::Duration::ZERO);
-    let analyse = || {
-        let start = std::time::Instant::now();
-        let comparison = compare(&report, &options);
-        *analysis_time.lock().unwrap_or_else(|e| e.into_inner()) = start.elapsed();
-        comparison
-    };
-    let (comparison, written) = write_compare_bundle(&report, analyse, command.clone(), extra, &args.output_dir)?;
+    let (comparison, written) = write_compare_bundle(&report, || compare(&report, &options), command.clone(), extra, &args.output_dir)?;
     let ctx = ReportContext { ingest: &report, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command };
     if global.verbose {
         let mut line = format!(
             "timings: ingest {:.2} s, then in {:.2} s: analysis {:.2} s beside comparison.csv, bundle (",
             ingested.as_secs_f64(),
             (started.elapsed() - ingested).as_secs_f64(),
-            analysis_time.lock().unwrap_or_else(|e| e.into_inner()).as_secs_f64(),
+            written.analysis.unwrap_or_default().as_secs_f64(),
         );
         let parts: Vec<String> = written.timings.iter().map(|(f, d)| format!("{f} {:.2} s", d.as_secs_f64())).collect();
         line.push_str(&parts.join(", "));

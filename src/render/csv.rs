@@ -130,17 +130,14 @@ impl LastCell {
 
 impl RowWriter {
     fn write(&mut self, out: &mut Vec<u8>, r: &UnifiedRecord, source: &str) {
-        let d = match &self.dims {
-            Some((id, d)) if *id == r.dims => std::sync::Arc::clone(d),
-            _ => {
-                let d = r.dimensions();
-                self.dims = Some((r.dims, std::sync::Arc::clone(&d)));
-                d
-            }
+        let RowWriter { columns, dims } = self;
+        // Borrowed, not cloned: no shared reference count touched per row.
+        let d: &crate::model::Dimensions = match dims {
+            Some((id, d)) if *id == r.dims => d,
+            _ => &dims.insert((r.dims, r.dimensions())).1,
         };
         let m = r.measured.as_deref();
-        let [backend, workload, run_id, config, backend_hash, shape, path_run, path_config, metadata, extra, file] =
-            &mut self.columns;
+        let [backend, workload, run_id, config, backend_hash, shape, path_run, path_config, metadata, extra, file] = columns;
         let mut f = Fields { out, started: false };
         f.sym(backend, Some(r.backend));
         f.sym(workload, Some(r.workload));

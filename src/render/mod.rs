@@ -42,6 +42,8 @@ pub trait Renderer: Sync {
 pub struct Written {
     pub files: Vec<PathBuf>,
     pub timings: Vec<(&'static str, std::time::Duration)>,
+    /// How long the analysis took beside `comparison.csv` ([`write_compare_bundle`]).
+    pub analysis: Option<std::time::Duration>,
 }
 
 /// The renderers of the `compare` bundle, in writing order.
@@ -76,7 +78,11 @@ pub fn write_compare_bundle(
     out_dir: &Path,
 ) -> anyhow::Result<(Comparison, Written)> {
     let (comparison, mut written) = write_atomically(out_dir, |tmp| {
-        let (comparison, csv_written) = rayon::join(analyse, || {
+        let timed_analysis = || {
+            let start = std::time::Instant::now();
+            (analyse(), start.elapsed())
+        };
+        let ((comparison, analysis_elapsed), csv_written) = rayon::join(timed_analysis, || {
             let start = std::time::Instant::now();
             csv::write_csv(ingest, &tmp.join(csv::FILE)).map(|()| start.elapsed())
         });
@@ -87,6 +93,7 @@ pub fn write_compare_bundle(
         let mut written = render_into(&ctx, &renderers, tmp)?;
         written.files.insert(1, PathBuf::from(csv::FILE));
         written.timings.insert(1, (csv::FILE, csv_elapsed));
+        written.analysis = Some(analysis_elapsed);
         Ok((comparison, written))
     })?;
     written.files = written.files.iter().map(|f| out_dir.join(f)).collect();
@@ -105,7 +112,7 @@ pub fn render_into(ctx: &ReportContext<'_>, renderers: &[Box<dyn Renderer>], dir
             r.render(ctx, dir).map(|()| start.elapsed())
         })
         .collect();
-    let mut written = Written { files: Vec::new(), timings: Vec::new() };
+    let mut written = Written { files: Vec::new(), timings: Vec::new(), analysis: None };
     for (r, result) in renderers.iter().zip(results) {
         let elapsed = result?;
         let files = r.files();
