@@ -4,7 +4,8 @@
 //! into [`model`]'s unified record; `analysis` computes statistics and
 //! mismatch checks; `render` writes each output; [`cli`] wires them to
 //! commands; [`runner`] executes workloads on the embedded engine and writes
-//! result directories. [`synth`] writes realistic result trees for tests and benchmarks.
+//! result directories. [`synth`] writes realistic result trees for tests and benchmarks;
+//! [`util`] holds output ownership (the only door to replacing an output).
 
 pub mod analysis;
 pub mod cli;
@@ -13,3 +14,4 @@ pub mod model;
 pub mod render;
 pub mod runner;
 pub mod synth;
+pub mod util;

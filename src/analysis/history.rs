@@ -176,7 +176,7 @@ impl HistoryEntry {
         &self.commit[..self.commit.len().min(7)]
     }
 
-    fn same_run(&self, other: &HistoryEntry) -> bool {
+    pub fn same_run(&self, other: &HistoryEntry) -> bool {
         self.report == other.report && self.label == other.label && self.commit == other.commit && !self.commit.is_empty()
     }
 }

@@ -51,7 +51,7 @@ fn dispatch(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         }
         rows.push(serde_json::json!({"backend": backend.label(), "tasks": args.tasks, "seconds": best, "tasks_per_second": args.tasks as f64 / best}));
         if !global.json {
-            println!("dispatch {:<15} {} trivial tasks in {:.3} s: {:.0} tasks/s", backend.label(), args.tasks, best, args.tasks as f64 / best);
+            outln!("dispatch {:<15} {} trivial tasks in {:.3} s: {:.0} tasks/s", backend.label(), args.tasks, best, args.tasks as f64 / best);
         }
     }
     if global.json {
@@ -73,7 +73,8 @@ fn compare_pass(report: &crate::ingest::IngestReport, out: &std::path::Path) -> 
     use crate::analysis::compare::{compare, Axis, CompareOptions};
     use crate::render::write_compare_bundle;
     let options = CompareOptions { axis: Axis::Backend, baseline: None, confidence: 0.95, equivalence: None, input_labels: Vec::new() };
-    write_compare_bundle(report, || compare(report, &options), String::new(), Vec::new(), out)?;
+    let out = crate::util::output::claim_dir(out, "bench", &[])?;
+    write_compare_bundle(report, || compare(report, &options), String::new(), Vec::new(), &out)?;
     Ok(())
 }
 
@@ -149,7 +150,7 @@ pub fn run(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             "mb_per_second": bytes as f64 / 1e6 / best, "peak_rss_bytes": rss,
         }))?;
     } else {
-        println!(
+        outln!(
             "{} {}: {:.1} MB, {} rows ({} distinct records) in {:.2} s on {} threads: {:.2} M rows/s, {:.0} MB/s, peak RSS {:.0} MiB",
             format!("{:?}", args.stage).to_lowercase(),
             dir.display(),

@@ -5,6 +5,7 @@ use super::{GlobalArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, print_json};
 use crate::analysis::compare::{compare, default_axis, Axis, CompareOptions};
 use crate::ingest::{ingest, IngestOptions};
 use crate::render::{json::summary_doc, write_compare_bundle, ReportContext};
+use crate::util::output::{claim_dir, claim_file, FileKind};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -111,6 +112,12 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         eprintln!("sagereport: error: no input: give result files or directories (see sagereport compare --help)");
         return Ok(EXIT_USAGE);
     }
+    // Outputs are checked (and locked) before any work: a refused output is exit 2.
+    let out = claim_dir(&args.output_dir, "compare", &paths)?;
+    let pr_comment = match args.pr_comment.as_deref().filter(|p| p.as_os_str() != "-") {
+        Some(path) => Some(claim_file(path, FileKind::PrComment, &paths)?),
+        None => None,
+    };
     let started = std::time::Instant::now();
     let report = match ingest(&paths, &IngestOptions { progress: global.text() }) {
         Ok(r) => r,
@@ -149,7 +156,7 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     if args.pdf {
         extra.push(Box::new(crate::render::pdf::report::ComparisonPdf));
     }
-    let (comparison, written) = write_compare_bundle(&report, || compare(&report, &options), command.clone(), extra, &args.output_dir)?;
+    let (comparison, written) = write_compare_bundle(&report, || compare(&report, &options), command.clone(), extra, &out)?;
     let ctx = ReportContext { ingest: &report, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command };
     if global.verbose {
         let mut line = format!(
@@ -164,18 +171,17 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     }
     let written = written.files;
 
-    if let Some(path) = &args.pr_comment {
+    if args.pr_comment.is_some() {
         let body = crate::render::pr_comment::pr_comment(&ctx, args.threshold);
-        if path.as_os_str() == "-" {
-            print!("{body}");
-        } else {
-            std::fs::write(path, body).map_err(|e| anyhow::anyhow!("{}: cannot write the PR comment: {e}", path.display()))?;
+        match &pr_comment {
+            Some(file) => file.write(body.as_bytes())?,
+            None => out!("{body}"),
         }
     }
     if global.json {
         print_json(&summary_doc(&ctx))?;
     } else if !global.quiet && args.pr_comment.as_deref() != Some(std::path::Path::new("-")) {
-        print_text(&ctx, &written, args);
+        print_text(&ctx, &written, args)?;
     }
     for m in &comparison.mismatches {
         if global.quiet {
@@ -220,10 +226,10 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     }
 }
 
-fn print_text(ctx: &ReportContext<'_>, written: &[PathBuf], args: &CompareArgs) {
+fn print_text(ctx: &ReportContext<'_>, written: &[PathBuf], args: &CompareArgs) -> anyhow::Result<()> {
     let c = ctx.comparison;
     let t = &ctx.ingest.totals;
-    println!(
+    outln!(
         "{} records accepted, {} rejected ({} errors, {} warnings; run `sagereport validate` for every line)",
         t.accepted,
         t.rejected,
@@ -231,10 +237,10 @@ fn print_text(ctx: &ReportContext<'_>, written: &[PathBuf], args: &CompareArgs) 
         ctx.ingest.warnings()
     );
     if c.mismatches.is_empty() {
-        println!("no configuration mismatch");
+        outln!("no configuration mismatch");
     } else {
         for m in &c.mismatches {
-            println!(
+            outln!(
                 "MISMATCH {}{}: {}",
                 m.workload,
                 if m.variant.is_empty() { String::new() } else { format!(" ({})", m.variant) },
@@ -252,7 +258,7 @@ fn print_text(ctx: &ReportContext<'_>, written: &[PathBuf], args: &CompareArgs) 
     }
     for m in &c.comparisons {
         let change = m.change_pct().map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "—".into());
-        println!(
+        outln!(
             "{:<28} {:<12} {} → {}: {:>8}  {}",
             format!("{}{}", m.workload, if m.variant.is_empty() { String::new() } else { format!(" ({})", m.variant) }),
             m.metric.name(),
@@ -262,5 +268,6 @@ fn print_text(ctx: &ReportContext<'_>, written: &[PathBuf], args: &CompareArgs) 
             m.verdict
         );
     }
-    println!("wrote {} ({} files)", args.output_dir.display(), written.len());
+    outln!("wrote {} ({} files)", args.output_dir.display(), written.len());
+    Ok(())
 }

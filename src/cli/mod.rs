@@ -5,6 +5,19 @@
 //! and later mismatches or regressions when gated on); 2 usage or input
 //! error (bad flag, path that does not exist or cannot be read).
 
+/// `println!` that fails (exit 2, naming standard output) instead of
+/// panicking when stdout cannot be written, e.g. `--json > /dev/full`.
+/// Only inside functions returning `anyhow::Result`.
+macro_rules! outln {
+    () => { $crate::cli::write_stdout(format_args!("\n"))? };
+    ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*)))? };
+}
+
+/// `print!` that fails instead of panicking; see [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!($($arg)*))? };
+}
+
 mod bench;
 mod compare;
 mod pdf;
@@ -61,9 +74,22 @@ impl GlobalArgs {
     }
 }
 
+/// Write to standard output. A closed pipe ends the process quietly
+/// (SIGPIPE, as other Unix tools); any other failure is an error naming
+/// standard output, never a panic.
+pub fn write_stdout(args: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
+    use std::io::Write;
+    std::io::stdout().lock().write_fmt(args).map_err(stdout_error)
+}
+
+fn stdout_error(e: std::io::Error) -> anyhow::Error {
+    anyhow::anyhow!("cannot write to standard output: {e}")
+}
+
 /// Print `doc` as the one JSON document a `--json` command writes to stdout.
 pub fn print_json(doc: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(doc)?);
+    let text = serde_json::to_string_pretty(doc)?;
+    outln!("{text}");
     Ok(())
 }
 
@@ -121,6 +147,11 @@ pub fn main() -> ExitCode {
         Command::Synth(args) => synth::run(args, &cli.global),
         Command::Bench(args) => bench::run(args, &cli.global),
     };
+    // Buffered output still unwritten fails here, not in a panic at exit.
+    let result = result.and_then(|code| {
+        use std::io::Write;
+        std::io::stdout().flush().map_err(stdout_error).map(|()| code)
+    });
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

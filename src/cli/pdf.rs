@@ -7,6 +7,7 @@ use crate::analysis::compare::{compare, default_axis, CompareOptions};
 use crate::render::pdf::report::full_report_pdf;
 use crate::render::ReportContext;
 use super::compare::SideArgs;
+use crate::util::output::{claim_file, FileKind};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -15,7 +16,9 @@ pub const EXAMPLES: &str = "Examples:
   sagereport pdf main-results/ pr-results/ --by input -o before-after.pdf
 
 The PDF is built in-process (typst, fonts embedded): no TeX, no network.
-It is written to a temporary file and renamed, so it is complete or absent.";
+It is written to a temporary file and renamed, so it is complete or absent.
+-o replaces only an absent file or a PDF sagereport wrote (never a device,
+FIFO, folder or anyone else's file), and never an input.";
 
 #[derive(Args, Debug)]
 pub struct PdfArgs {
@@ -30,6 +33,9 @@ pub struct PdfArgs {
 }
 
 pub fn run(args: &PdfArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
+    // Checked (and locked) before any work: only an absent file or a PDF
+    // sagereport wrote is replaced, never a device, FIFO or someone's file.
+    let out = claim_file(&args.output, FileKind::Pdf, &args.paths)?;
     let Some((report, tables)) = super::tables::load(&args.paths, global, args.sides.confidence) else { return Ok(EXIT_USAGE) };
     let axis = args.sides.by.unwrap_or_else(|| default_axis(&report, args.paths.len()));
     let labels = args.paths.iter().map(|p| p.display().to_string()).collect();
@@ -44,15 +50,9 @@ pub fn run(args: &PdfArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
 
     let pdf = full_report_pdf(&ctx, &tables, args.sides.confidence)?;
 
-    let out = &args.output;
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    let tmp = out.with_extension(format!("pdf.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, &pdf)?;
-    std::fs::rename(&tmp, out)?;
+    out.write(&pdf)?;
     if !global.quiet {
-        println!("wrote {} ({} KiB)", out.display(), pdf.len() / 1024);
+        outln!("wrote {} ({} KiB)", args.output.display(), pdf.len() / 1024);
     }
     Ok(EXIT_OK)
 }

@@ -5,6 +5,7 @@ use crate::runner::engine::Policy;
 use crate::runner::ops::Complexity;
 use crate::runner::workloads::{plan, EXPERIMENTS};
 use crate::runner::{config_hash, run_experiment, shape_hash, Backend, RunFlags};
+use crate::util::output::{check_dir, check_file, claim_dir, FileKind};
 use clap::Parser;
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -158,9 +159,9 @@ pub fn print_plan(experiments: &[String], flags: &RunFlags, backends: &[Backend]
         return Ok(());
     }
     for e in experiments {
-        println!("{e}: config hash {} (backend-neutral)", config_hash(e, flags));
+        outln!("{e}: config hash {} (backend-neutral)", config_hash(e, flags));
         for s in plan(e, flags)? {
-            println!(
+            outln!(
                 "  {:<28} nodes {:>2} parallelism {:>3} policy {:<18} items {:>5} × {} job(s) × {} repeat(s)  shape {}",
                 s.workload,
                 s.nodes,
@@ -173,7 +174,7 @@ pub fn print_plan(experiments: &[String], flags: &RunFlags, backends: &[Backend]
             );
         }
     }
-    println!("backends: {}", backends.iter().map(|b| b.label()).collect::<Vec<_>>().join(", "));
+    outln!("backends: {}", backends.iter().map(|b| b.label()).collect::<Vec<_>>().join(", "));
     Ok(())
 }
 
@@ -195,6 +196,12 @@ fn run_into(experiments: &[String], flags: &RunFlags, backends: &[Backend], layo
         b.enable_steady_tick(std::time::Duration::from_millis(120));
         b
     });
+    // Every result folder is checked before any work: an occupied one is refused (exit 2).
+    for backend in backends {
+        for e in experiments {
+            check_dir(&layout(e, *backend), &[])?;
+        }
+    }
     let mut ok = true;
     for backend in backends {
         if *backend == Backend::Ray {
@@ -238,8 +245,8 @@ fn run_into(experiments: &[String], flags: &RunFlags, backends: &[Backend], layo
                 );
                 // Print above the spinner, not through it.
                 match &bar {
-                    Some(b) => b.suspend(|| println!("{line}")),
-                    None => println!("{line}"),
+                    Some(b) => b.suspend(|| super::write_stdout(format_args!("{line}\n")))?,
+                    None => outln!("{line}"),
                 }
             }
             if crate::runner::engine::stop_requested() {
@@ -313,15 +320,28 @@ pub fn paired(args: &PairedArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     let run_id = format!("{}-s{}", joined.to_lowercase(), flags.seed);
     if args.runner.dry_run {
         if !global.json {
-            println!("run_id {run_id}, config hash {hash}");
+            outln!("run_id {run_id}, config hash {hash}");
         }
         print_plan(&experiments, &flags, &args.backends, global.json)?;
         return Ok(EXIT_OK);
     }
     let root = args.runner.output_dir.join("paired_backend_runs").join(format!("run_id={run_id}")).join(format!("config_hash={}", &hash[..16]));
+    let report_dir = args.report_dir.clone().unwrap_or_else(|| args.runner.output_dir.join("comparison"));
+    // Every folder this command writes is checked before any work: an
+    // occupied one is refused (exit 2); everything else under -o is kept.
+    for backend in &args.backends {
+        let side = root.join("backends").join(backend.label());
+        check_dir(&side, &[])?;
+        for e in &experiments {
+            check_dir(&side.join(e), &[])?;
+        }
+    }
+    check_dir(&report_dir, &[root.clone()])?;
     let mut ok = true;
     for backend in &args.backends {
         let side = root.join("backends").join(backend.label());
+        let side_claim = claim_dir(&side, "paired", &[])?;
+        side_claim.create_in_place()?;
         let started = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let result = run_into(&experiments, &flags, &[*backend], &|e, _| side.join(e), global).map(|(ok, _)| ok);
         let mut config = serde_json::json!({"seed": flags.seed, "nodes": flags.nodes, "parallelism": flags.parallelism});
@@ -335,7 +355,6 @@ pub fn paired(args: &PairedArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             "run_id": run_id, "config_hash": hash, "backend": backend.label(), "config": config,
             "experiments": experiments, "started_at": started, "paths": {"results": side.display().to_string()},
         });
-        std::fs::create_dir_all(&side)?;
         let file = match &result {
             Ok(true) => {
                 doc["status"] = serde_json::json!("success");
@@ -354,9 +373,13 @@ pub fn paired(args: &PairedArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
                 "failure_report.json"
             }
         };
-        std::fs::write(side.join(file), serde_json::to_string_pretty(&doc)? + "\n")?;
+        // A side has one status file: drop the other one left by an earlier run.
+        let other = if file == "manifest.json" { "failure_report.json" } else { "manifest.json" };
+        let _ = std::fs::remove_file(side.join(other));
+        std::fs::write(side.join(file), serde_json::to_string_pretty(&doc)? + "\n")
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", side.join(file).display()))?;
+        side_claim.seal()?;
     }
-    let report_dir = args.report_dir.clone().unwrap_or_else(|| args.runner.output_dir.join("comparison"));
     let cli = super::Cli::try_parse_from([
         "sagereport".to_string(),
         "compare".into(),
@@ -400,10 +423,18 @@ pub fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     let flags = RunFlags { quick: true, seed: args.seed, repeat: args.repeat, ..RunFlags::default() };
     let experiments: Vec<String> = EXPERIMENTS.iter().map(|s| s.to_string()).collect();
     let started = std::time::Instant::now();
-    if results.exists() {
-        std::fs::remove_dir_all(&results)?;
+    // Every output is checked before any work; results/ keeps files that are
+    // not the runner's (each experiment's folder is replaced on its own).
+    for e in &experiments {
+        for b in [Backend::LocalDataflow, Backend::LocalTasks] {
+            check_dir(&results.join(e).join(b.label()), &[])?;
+        }
     }
-    let quiet = GlobalArgs { quiet: true, json: false, verbose: false };
+    for dir in ["comparison", "tables", "site"] {
+        check_dir(&out.join(dir), std::slice::from_ref(&results))?;
+    }
+    check_file(&out.join("report.pdf"), FileKind::Pdf, std::slice::from_ref(&results))?;
+    let quiet = GlobalArgs { quiet: true, json: false, verbose: false, ..global.clone() };
     if global.text() {
         eprintln!("sagereport demo: running the quick suite on local-dataflow and local-tasks …");
     }
@@ -448,12 +479,12 @@ pub fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             "complete": ok,
         }))?;
     } else if !global.quiet {
-        println!("demo done in {:.1} s (fresh data from the embedded engine, both execution models):", started.elapsed().as_secs_f64());
-        println!("  site      {}", out.join("site/index.html").display());
-        println!("  summary   {}", out.join("comparison/summary.md").display());
-        println!("  tables    {}", out.join("tables/tables.md").display());
-        println!("  pdf       {}", out.join("report.pdf").display());
-        println!("  results   {}", results.display());
+        outln!("demo done in {:.1} s (fresh data from the embedded engine, both execution models):", started.elapsed().as_secs_f64());
+        outln!("  site      {}", out.join("site/index.html").display());
+        outln!("  summary   {}", out.join("comparison/summary.md").display());
+        outln!("  tables    {}", out.join("tables/tables.md").display());
+        outln!("  pdf       {}", out.join("report.pdf").display());
+        outln!("  results   {}", results.display());
     }
     Ok(if ok { EXIT_OK } else { super::EXIT_FINDINGS })
 }

@@ -7,6 +7,7 @@ use crate::analysis::history::{self, HistoryEntry, RunInfo};
 use crate::analysis::tables::build_tables;
 use crate::ingest::{ingest, IngestOptions, IngestReport};
 use crate::render::site::{write_site, Site, SiteReport};
+use crate::util::output::{claim_dir, resolve};
 use crate::render::ReportContext;
 use super::compare::SideArgs;
 use clap::Args;
@@ -116,6 +117,13 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             return Ok(EXIT_USAGE);
         }
     };
+    // The output is checked (and locked) before any work: a refused output is exit 2.
+    let all_paths: Vec<PathBuf> = inputs.iter().flat_map(|(_, p)| p.iter().cloned()).collect();
+    let history_place = match &args.history {
+        Some(dir) => Some(history_place(dir, &args.output_dir)?),
+        None => None,
+    };
+    let out = claim_dir(&args.output_dir, "site", &all_paths)?;
     let run = RunInfo {
         label: args.label.clone().unwrap_or_else(|| env_or("GITHUB_REF_NAME", "local")),
         commit: args.commit.clone().unwrap_or_else(|| env_or("GITHUB_SHA", "")),
@@ -173,7 +181,8 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     // History: past runs, then this run (replacing a stored entry of the same report, label and commit).
     let mut entries: Vec<HistoryEntry> = Vec::new();
     let mut problems = Vec::new();
-    let mut appended = Vec::new();
+    let mut pending: Vec<HistoryEntry> = Vec::new();
+    let mut stored: Vec<HistoryEntry> = Vec::new();
     if let Some(dir) = &args.history {
         let loaded = match history::load(dir) {
             Ok(l) => l,
@@ -187,16 +196,19 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         }
         problems = loaded.problems.clone();
         for r in &reports {
-            if let Some(path) = history::append(dir, &loaded.entries, &r.entry)? {
-                appended.push(path);
-            } else if !global.quiet {
-                eprintln!(
-                    "sagereport: note: the history already holds report {:?} for label {:?} at commit {:?}; not added again (the site shows this run's numbers)",
-                    r.entry.report, r.entry.label, r.entry.commit
-                );
+            if loaded.entries.iter().any(|e| e.same_run(&r.entry)) {
+                if !global.quiet {
+                    eprintln!(
+                        "sagereport: note: the history already holds report {:?} for label {:?} at commit {:?}; not added again (the site shows this run's numbers)",
+                        r.entry.report, r.entry.label, r.entry.commit
+                    );
+                }
+            } else {
+                pending.push(r.entry.clone());
             }
         }
-        entries = loaded.entries.into_iter().filter(|e| !reports.iter().any(|r| e.report == r.entry.report && e.label == r.entry.label && e.commit == r.entry.commit && !e.commit.is_empty())).collect();
+        entries = loaded.entries.iter().filter(|e| !reports.iter().any(|r| e.report == r.entry.report && e.label == r.entry.label && e.commit == r.entry.commit && !e.commit.is_empty())).cloned().collect();
+        stored = loaded.entries;
     }
     entries.extend(reports.iter().map(|r| r.entry.clone()));
     entries.sort_by(|a, b| (&a.time, &a.report, &a.label, &a.commit).cmp(&(&b.time, &b.report, &b.label, &b.commit)));
@@ -210,7 +222,28 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         pdf: !args.no_pdf,
         confidence: args.sides.confidence,
     };
-    let files = write_site(&site, &args.output_dir)?;
+    // A history outside the output is appended to in place; one inside it is
+    // copied into the new output and appended there, so the replacement
+    // keeps it and a crash leaves the previous history whole.
+    let mut appended: Vec<PathBuf> = Vec::new();
+    if let (Some(HistoryPlace::Outside(dir)), false) = (&history_place, pending.is_empty()) {
+        for entry in &pending {
+            appended.extend(history::append(dir, &stored, entry)?);
+        }
+    }
+    let files = out.replace(|tmp| {
+        if let Some(HistoryPlace::Inside { live, rel }) = &history_place {
+            let copy = tmp.join(rel);
+            copy_tree(live, &copy)?;
+            for entry in &pending {
+                if let Some(path) = history::append(&copy, &stored, entry)? {
+                    let below = path.strip_prefix(tmp).unwrap_or(&path).to_path_buf();
+                    appended.push(args.output_dir.join(below));
+                }
+            }
+        }
+        write_site(&site, tmp)
+    })?;
     let index = args.output_dir.join("index.html");
     if global.json {
         print_json(&serde_json::json!({
@@ -224,7 +257,7 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         }))?;
     } else if !global.quiet {
         for r in &site.reports {
-            println!(
+            outln!(
                 "report {:?}: {} records accepted, {} rejected, {} mismatch(es), {} comparison(s)",
                 r.name,
                 r.ctx.ingest.totals.accepted,
@@ -234,11 +267,53 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             );
         }
         if let Some(dir) = &args.history {
-            println!("history {}: {} run(s) shown, {} entry(ies) added", dir.display(), site.history.len(), appended.len());
+            outln!("history {}: {} run(s) shown, {} entry(ies) added", dir.display(), site.history.len(), appended.len());
         }
-        println!("wrote {} ({} files); open {}", args.output_dir.display(), files.len(), index.display());
+        outln!("wrote {} ({} files); open {}", args.output_dir.display(), files.len(), index.display());
     }
     Ok(EXIT_OK)
+}
+
+/// Where `--history` lives relative to the site's output folder.
+enum HistoryPlace {
+    /// Beside the output: appended in place.
+    Outside(PathBuf),
+    /// Inside the output (`live` now, `rel` below the output): carried over.
+    Inside { live: PathBuf, rel: PathBuf },
+}
+
+fn history_place(dir: &std::path::Path, out: &std::path::Path) -> anyhow::Result<HistoryPlace> {
+    let real = resolve(dir).map_err(|e| anyhow::anyhow!("--history {}: {e}", dir.display()))?;
+    let out_real = resolve(out).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+    if real == out_real || out_real.starts_with(&real) {
+        anyhow::bail!(
+            "cannot write {}: it is the history folder (--history {}) or inside it; keep the site and the history apart (e.g. --history history -o public)",
+            out.display(),
+            dir.display()
+        );
+    }
+    match real.strip_prefix(&out_real) {
+        Ok(rel) => Ok(HistoryPlace::Inside { live: real.clone(), rel: rel.to_path_buf() }),
+        Err(_) => Ok(HistoryPlace::Outside(dir.to_path_buf())),
+    }
+}
+
+/// Copy the regular files and folders of `from` (if it exists) to `to`.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    if !from.exists() {
+        return Ok(());
+    }
+    for item in walkdir::WalkDir::new(from).sort_by_file_name() {
+        let item = item.with_context(|| format!("--history {}: cannot read", from.display()))?;
+        let dest = to.join(item.path().strip_prefix(from).unwrap_or(item.path()));
+        if item.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).with_context(|| format!("cannot create {}", dest.display()))?;
+        } else if item.file_type().is_file() {
+            std::fs::copy(item.path(), &dest).with_context(|| format!("cannot copy {} to {}", item.path().display(), dest.display()))?;
+        }
+    }
+    Ok(())
 }
 
 fn join(paths: &[PathBuf]) -> String {

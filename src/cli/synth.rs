@@ -48,16 +48,11 @@ pub struct SynthArgs {
 }
 
 pub fn run(args: &SynthArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
-    if args.output_dir.exists() && std::fs::read_dir(&args.output_dir)?.next().is_some() {
-        anyhow::bail!(
-            "{}: folder is not empty; choose a new --output-dir (synth never overwrites results)",
-            args.output_dir.display()
-        );
-    }
+    crate::util::output::require_new_dir(&args.output_dir, "synth never overwrites results")?;
     if args.paper {
         let n = crate::synth::paper::write_paper_tree(&args.output_dir, args.seed, args.repeats.max(1))?;
         if !global.quiet {
-            println!("wrote {} ({n} records of exp1–exp4, {} runs per configuration)", args.output_dir.display(), args.repeats.max(1));
+            outln!("wrote {} ({n} records of exp1–exp4, {} runs per configuration)", args.output_dir.display(), args.repeats.max(1));
         }
         return Ok(super::EXIT_OK);
     }
@@ -89,7 +84,7 @@ pub fn run(args: &SynthArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             "injected_problems": problems,
         }))?;
     } else if !global.quiet {
-        println!(
+        outln!(
             "wrote {} ({:.1} MB): {} records ({} accepted, {} rejected), {} twins, {} duplicates, {} injected problems",
             args.output_dir.display(),
             manifest.bytes_written as f64 / 1e6,

@@ -7,7 +7,7 @@ use crate::analysis::tables::{build_tables, PaperTable};
 use crate::ingest::{ingest, IngestOptions, IngestReport};
 use crate::render::latex::{standalone_tex, table_tex, TablesContext};
 use crate::render::markdown::tables_markdown;
-use crate::render::write_atomically;
+use crate::util::output::claim_dir;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -85,10 +85,13 @@ fn command_line(args: &TablesArgs) -> String {
 }
 
 pub fn run(args: &TablesArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
-    let Some((report, tables)) = load(&args.paths, global, args.confidence) else { return Ok(EXIT_USAGE) };
     if let Some(paper) = &args.check {
+        let Some((_, tables)) = load(&args.paths, global, args.confidence) else { return Ok(EXIT_USAGE) };
         return run_check(paper, &tables, global);
     }
+    // The output is checked (and locked) before any work: a refused output is exit 2.
+    let out = claim_dir(&args.output_dir, "tables", &args.paths)?;
+    let Some((report, tables)) = load(&args.paths, global, args.confidence) else { return Ok(EXIT_USAGE) };
     let inputs: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
     let ctx = TablesContext {
         tables: &tables,
@@ -98,7 +101,7 @@ pub fn run(args: &TablesArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         ci: args.ci == CiMode::Interval,
         confidence: args.confidence,
     };
-    let files = write_atomically(&args.output_dir, |dir| {
+    let files = out.replace(|dir| {
         let mut files = Vec::new();
         for t in &tables {
             let name = format!("{}.tex", t.stem);
@@ -123,12 +126,12 @@ pub fn run(args: &TablesArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         for t in &tables {
             let filled: usize = t.parts.iter().flat_map(|p| &p.rows).flat_map(|r| &r.cells).filter(|c| c.value.is_some()).count();
             let total: usize = t.parts.iter().flat_map(|p| &p.rows).map(|r| r.cells.len()).sum();
-            println!(
+            outln!(
                 "Table {} {:<22} {:>6} records, {:>3}/{} cells with data",
                 t.number, t.title, t.records, filled, total
             );
         }
-        println!("wrote {} ({} files)", args.output_dir.display(), files.len());
+        outln!("wrote {} ({} files)", args.output_dir.display(), files.len());
     }
     Ok(EXIT_OK)
 }
@@ -224,7 +227,7 @@ fn run_check(paper: &std::path::Path, tables: &[PaperTable], global: &GlobalArgs
                 (Some(v), _, _) => format!("{v:.4} (n={}, no interval)", d.n),
                 (None, _, _) => "no data".into(),
             };
-            println!(
+            outln!(
                 "{}:{}: Table {} ({}){}, row {:?}, column {:?}: paper {} vs data {}; files: {}",
                 d.file,
                 d.line,

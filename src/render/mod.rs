@@ -18,6 +18,7 @@ pub(crate) mod test_support;
 
 use crate::analysis::compare::Comparison;
 use crate::ingest::IngestReport;
+use crate::util::output::OutputDir;
 use std::path::{Path, PathBuf};
 
 /// What every renderer sees.
@@ -38,7 +39,7 @@ pub trait Renderer: Sync {
     fn render(&self, ctx: &ReportContext<'_>, dir: &Path) -> anyhow::Result<()>;
 }
 
-/// What [`write_bundle`] wrote, and how long each renderer took (for `-v`).
+/// What [`write_compare_bundle`] wrote, and how long each renderer took (for `-v`).
 pub struct Written {
     pub files: Vec<PathBuf>,
     pub timings: Vec<(&'static str, std::time::Duration)>,
@@ -59,14 +60,8 @@ pub fn analysis_renderers() -> Vec<Box<dyn Renderer>> {
     vec![Box::new(markdown::SummaryMarkdown), Box::new(json::SummaryJson), Box::new(charts::ComparisonCharts)]
 }
 
-/// Write a bundle atomically (see [`write_atomically`]); renderers run in parallel.
-pub fn write_bundle(ctx: &ReportContext<'_>, renderers: &[Box<dyn Renderer>], out_dir: &Path) -> anyhow::Result<Written> {
-    let mut written = write_atomically(out_dir, |tmp| render_into(ctx, renderers, tmp))?;
-    written.files = written.files.iter().map(|f| out_dir.join(f)).collect();
-    Ok(written)
-}
-
-/// The `compare` bundle, written atomically with the analysis overlapped:
+/// The `compare` bundle, written atomically into `out` (see
+/// [`OutputDir::replace`]) with the analysis overlapped:
 /// `comparison.csv` (the bulk of the bytes, and needing only the records)
 /// streams to disk while `analyse` runs; then the analysis renderers and
 /// `extra` run in parallel. Returns the analysis and what was written.
@@ -75,9 +70,9 @@ pub fn write_compare_bundle(
     analyse: impl FnOnce() -> Comparison + Send,
     command: String,
     extra: Vec<Box<dyn Renderer>>,
-    out_dir: &Path,
+    out: &OutputDir,
 ) -> anyhow::Result<(Comparison, Written)> {
-    let (comparison, mut written) = write_atomically(out_dir, |tmp| {
+    let (comparison, mut written) = out.replace(|tmp| {
         let timed_analysis = || {
             let start = std::time::Instant::now();
             (analyse(), start.elapsed())
@@ -96,7 +91,7 @@ pub fn write_compare_bundle(
         written.analysis = Some(analysis_elapsed);
         Ok((comparison, written))
     })?;
-    written.files = written.files.iter().map(|f| out_dir.join(f)).collect();
+    written.files = written.files.iter().map(|f| out.path().join(f)).collect();
     Ok((comparison, written))
 }
 
@@ -120,35 +115,4 @@ pub fn render_into(ctx: &ReportContext<'_>, renderers: &[Box<dyn Renderer>], dir
         written.files.extend(files.into_iter().map(PathBuf::from));
     }
     Ok(written)
-}
-
-/// Fill a temporary sibling folder with `fill`, then swap it in for
-/// `out_dir`, so a crash never leaves a half-written report: the folder is
-/// either the previous complete one or the new complete one.
-pub fn write_atomically<T>(out_dir: &Path, fill: impl FnOnce(&Path) -> anyhow::Result<T>) -> anyhow::Result<T> {
-    use anyhow::Context;
-    let parent = out_dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).with_context(|| format!("{}: cannot create the output folder's parent", parent.display()))?;
-    let name = out_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp)?;
-    }
-    std::fs::create_dir_all(&tmp).with_context(|| format!("{}: cannot create a temporary folder", tmp.display()))?;
-    let value = match fill(&tmp) {
-        Ok(v) => v,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&tmp);
-            return Err(e);
-        }
-    };
-    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-    if out_dir.exists() {
-        std::fs::rename(out_dir, &old).with_context(|| format!("{}: cannot replace the previous output", out_dir.display()))?;
-    }
-    std::fs::rename(&tmp, out_dir).with_context(|| format!("{}: cannot move the output into place", out_dir.display()))?;
-    if old.exists() {
-        std::fs::remove_dir_all(&old)?;
-    }
-    Ok(value)
 }

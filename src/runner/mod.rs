@@ -333,7 +333,9 @@ pub fn records(spec: &Spec, flags: &RunFlags, backend: Backend, repeat: u32, out
 #[allow(clippy::too_many_arguments)]
 pub fn write_results(dir: &Path, experiment: &str, flags: &RunFlags, backend: Backend, records: &[Value], latencies: &[(String, Vec<ItemResult>)], splits: &[(String, String)], complete: bool) -> anyhow::Result<Vec<PathBuf>> {
     use std::fmt::Write as _;
-    crate::render::write_atomically(dir, |tmp| {
+    // The folder is this experiment's own: replaced only when absent, empty or
+    // written by sagereport (the command checked it before running, too).
+    crate::util::output::claim_dir(dir, "run", &[])?.replace(|tmp| {
         let mut jsonl = String::new();
         let mut csv = String::from("backend,workload,run_id,seed,nodes,parallelism,throughput,latency_p50,latency_p95,latency_p99,success_rate,duration_seconds,timestamp,config_hash,backend_hash\n");
         for r in records {

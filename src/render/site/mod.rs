@@ -23,7 +23,7 @@ use crate::analysis::tables::PaperTable;
 use crate::render::figures::{render_line_png, render_line_svg, LineChart, LinePoint, LineSeries};
 use crate::render::latex::{standalone_tex, table_tex, TablesContext};
 use crate::render::markdown::{conf_pct, tables_markdown};
-use crate::render::{bundle_renderers, render_into, write_atomically, ReportContext};
+use crate::render::{bundle_renderers, render_into, ReportContext};
 use anyhow::Context;
 use askama::Template;
 use pages::*;
@@ -88,10 +88,11 @@ fn meta(root: &'static str, title: String, site: &Site<'_>) -> PageMeta {
     PageMeta { root, title, site_title: site.title.clone(), version: env!("CARGO_PKG_VERSION"), time: site.time.clone() }
 }
 
-/// Write the site into `out_dir`, replaced atomically. Returns the files
-/// written, relative to `out_dir`, sorted.
-pub fn write_site(site: &Site<'_>, out_dir: &Path) -> anyhow::Result<Vec<String>> {
-    write_atomically(out_dir, |dir| {
+/// Write the site into the (new, empty) folder `dir`; the caller replaces
+/// the output with it atomically. Returns the files written, relative to
+/// `dir`, sorted.
+pub fn write_site(site: &Site<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
+    {
         let mut files = Vec::new();
         std::fs::create_dir_all(dir.join("assets"))?;
         std::fs::write(dir.join("assets/style.css"), STYLE_CSS)?;
@@ -203,7 +204,7 @@ pub fn write_site(site: &Site<'_>, out_dir: &Path) -> anyhow::Result<Vec<String>
         files.push("history.json".into());
         files.sort();
         Ok(files)
-    })
+    }
 }
 
 /// One report folder: the compare bundle, Tables 1–6, the PDF and the page.
