@@ -7,6 +7,7 @@ use super::stats::{self, Estimate};
 use crate::ingest::IngestReport;
 use crate::model::intern::FastHash;
 use crate::model::{Dimensions, Sym, UnifiedRecord};
+use crate::analysis::estimand::{self, Correction, RatioTest};
 use serde::Serialize;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -46,6 +47,8 @@ pub struct CompareOptions {
     pub equivalence: Option<f64>,
     /// Side names of the inputs for `--by input` (one per argument).
     pub input_labels: Vec<String>,
+    /// Multiple-comparison correction over the report's comparisons.
+    pub correction: Correction,
 }
 
 /// A metric of the unified record that is compared.
@@ -204,25 +207,43 @@ pub struct MetricComparison {
     pub n_candidate: usize,
     pub baseline_mean: Option<f64>,
     pub candidate_mean: Option<f64>,
-    /// candidate mean / baseline mean.
+    /// candidate mean / baseline mean: the comparison's one estimand.
     pub ratio: Option<f64>,
+    /// The ratio's interval at the family-adjusted level `ci_level`: the
+    /// ratios the primary test does not reject (see [`crate::analysis::estimand`]).
+    /// It excludes 1 exactly when the comparison is significant.
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
+    /// Confidence level of `ci_low..ci_high` (1 − the adjusted α).
+    pub ci_level: Option<f64>,
+    /// The same interval at the unadjusted `--confidence`, for reference.
+    pub ci_unadjusted: Option<(f64, f64)>,
     pub ratio_method: Option<&'static str>,
-    /// Two-sided Mann–Whitney U p-value (the verdict's test).
+    /// Two-sided p-value of the primary test (Welch t of ratio = 1).
     pub p_value: Option<f64>,
     pub test: Option<&'static str>,
-    /// Holm-adjusted over all comparisons of the report.
+    /// Adjusted over all comparisons of the report (`correction`).
     pub p_adjusted: Option<f64>,
-    /// Two-sided Welch t-test p-value, reported beside.
-    pub welch_p_value: Option<f64>,
+    /// Exact permutation Mann–Whitney p-value, the robustness check.
+    pub mann_whitney_p: Option<f64>,
     pub significant: bool,
-    /// `better`, `worse`, `~` (no significant difference) or `n/a` (n < 2 on a side).
+    /// `better`, `worse`, `~` (no significant difference), `unstable` (the
+    /// primary test and Mann–Whitney disagree) or `n/a` (no ratio).
     pub verdict: &'static str,
-    /// For `~`: runs per side needed to detect a 5 % difference at 80 % power.
+    /// Why there is no verdict (`n/a`), or why it is `unstable`.
+    pub note: Option<String>,
+    /// For `~`: runs per side the primary test needs, at the adjusted level,
+    /// to detect a 5 % difference with 80 % power.
     pub runs_needed: Option<usize>,
     /// TOST p-value for equivalence within ±`--equivalence`, when asked.
     pub equivalence_p: Option<f64>,
+    /// Direction of Mann–Whitney (+1 candidate tends larger) — internal.
+    #[serde(skip)]
+    mw_direction: i8,
+    #[serde(skip)]
+    test_state: Option<RatioTest>,
+    #[serde(skip)]
+    sds: Option<(f64, f64)>,
 }
 
 impl MetricComparison {
@@ -247,6 +268,11 @@ pub struct Comparison {
     pub sides: Vec<String>,
     pub baseline: Option<String>,
     pub confidence: f64,
+    /// The multiple-comparison correction, the family size (comparisons with
+    /// a p-value) and the adjusted level every verdict and interval uses.
+    pub correction: Correction,
+    pub family_size: usize,
+    pub adjusted_alpha: f64,
     pub mismatches: Vec<Mismatch>,
     pub hash_notes: Vec<HashNote>,
     pub groups: Vec<GroupStats>,
@@ -456,6 +482,9 @@ pub fn compare(report: &IngestReport, options: &CompareOptions) -> Comparison {
         sides: sorted_sides,
         baseline: baseline.clone(),
         confidence: options.confidence,
+        correction: options.correction,
+        family_size: 0,
+        adjusted_alpha: 1.0 - options.confidence,
         mismatches: Vec::new(),
         hash_notes: Vec::new(),
         groups: Vec::new(),
@@ -523,25 +552,72 @@ pub fn compare(report: &IngestReport, options: &CompareOptions) -> Comparison {
         out.comparisons.extend(outcome.comparisons);
     }
 
-    // Holm over every comparison of the report that has a p-value.
-    let with_p: Vec<usize> = (0..out.comparisons.len()).filter(|&i| out.comparisons[i].p_value.is_some()).collect();
-    let adjusted = stats::holm(&with_p.iter().map(|&i| out.comparisons[i].p_value.unwrap()).collect::<Vec<_>>());
+    judge(&mut out, options);
+    out
+}
+
+/// The family step: adjust the p-values of every comparison of the report,
+/// then give each its interval at the adjusted level, its verdict and, for
+/// `~`, the runs its test needs. Verdict and interval come from the same
+/// test inversion, so they cannot disagree.
+fn judge(out: &mut Comparison, options: &CompareOptions) {
     let alpha = 1.0 - options.confidence;
+    let with_p: Vec<usize> = (0..out.comparisons.len()).filter(|&i| out.comparisons[i].p_value.is_some()).collect();
+    let ps: Vec<f64> = with_p.iter().map(|&i| out.comparisons[i].p_value.unwrap_or(1.0)).collect();
+    let (alpha_star, adjusted) = estimand::adjust(&ps, alpha, options.correction);
+    out.family_size = with_p.len();
+    out.adjusted_alpha = alpha_star;
     for (k, &i) in with_p.iter().enumerate() {
         let c = &mut out.comparisons[i];
         c.p_adjusted = Some(adjusted[k]);
-        c.significant = adjusted[k] < alpha;
-        let better = match (c.ratio, c.metric.higher_is_better()) {
-            (Some(r), true) => r > 1.0,
-            (Some(r), false) => r < 1.0,
-            (None, _) => false,
+        let Some(test) = c.test_state.take() else { continue };
+        c.ci_unadjusted = test.interval(alpha).ok();
+        let interval = match test.interval(alpha_star) {
+            Ok(iv) => iv,
+            Err(why) => {
+                c.verdict = "n/a";
+                c.note = Some(why.reason().to_string());
+                continue;
+            }
         };
-        c.verdict = if !c.significant { "~" } else if better { "better" } else { "worse" };
-        if c.significant {
-            c.runs_needed = None;
+        (c.ci_low, c.ci_high, c.ci_level) = (Some(interval.0), Some(interval.1), Some(1.0 - alpha_star));
+        c.significant = !(interval.0 <= 1.0 && 1.0 <= interval.1);
+        let up = test.ratio > 1.0;
+        let better = up == c.metric.higher_is_better();
+        // Robustness: Mann–Whitney at the same adjusted level.
+        let mw_significant = c.mann_whitney_p.is_some_and(|p| p <= alpha_star);
+        let mw_up = c.mw_direction > 0;
+        let unstable = (mw_significant && !c.significant) || (mw_significant && c.significant && mw_up != up);
+        c.verdict = if unstable {
+            c.note = Some(format!(
+                "the ranks (Mann–Whitney p {}) and the means (ratio {:.3}, Welch p {}) disagree: an outlier run? look at the runs before reading either",
+                fmt_p(c.mann_whitney_p.unwrap_or(1.0)),
+                test.ratio,
+                fmt_p(test.p_value)
+            ));
+            c.significant = false;
+            "unstable"
+        } else if !c.significant {
+            "~"
+        } else if better {
+            "better"
+        } else {
+            "worse"
+        };
+        if c.verdict == "~" {
+            if let (Some((sb, sc)), Some(bm)) = (c.sds, c.baseline_mean) {
+                c.runs_needed = stats::runs_for_power(sc, sb, bm, POWER_EFFECT, alpha_star, POWER);
+            }
         }
     }
-    out
+}
+
+fn fmt_p(p: f64) -> String {
+    if p < 0.001 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.3}")
+    }
 }
 
 /// Sort key that orders digit runs by value: zero-pads every run of digits
@@ -678,24 +754,10 @@ fn compare_metric(
 ) -> MetricComparison {
     let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len() as f64;
     let (bm, cm) = (mean(base), mean(cand));
-    let enough = base.len() >= 2 && cand.len() >= 2;
-    let ratio = if enough {
-        stats::ratio_of_means_fieller(cand, base, options.confidence)
-            .filter(|r| r.ci.is_some())
-            .or_else(|| stats::ratio_bootstrap(cand, base, options.confidence, 2000, 0x5a6e))
-    } else {
-        None
-    };
-    let point = (bm != 0.0).then(|| cm / bm);
-    let mw = if enough { stats::mann_whitney_u(base, cand) } else { None };
-    let welch = if enough { stats::welch_t(base, cand) } else { None };
+    let test = RatioTest::new(cand, base);
+    let mw = estimand::mann_whitney_exact(base, cand).filter(|_| test.is_ok());
     let sd = |xs: &[f64]| stats::summarize(xs, options.confidence).and_then(|s| s.sd);
-    let runs_needed = match (enough, sd(base), sd(cand)) {
-        (true, Some(sb), Some(sc)) => {
-            stats::runs_for_power(sc, sb, bm, POWER_EFFECT, 1.0 - options.confidence, POWER)
-        }
-        _ => None,
-    };
+    let enough = base.len() >= 2 && cand.len() >= 2;
     let equivalence_p = match (enough, options.equivalence) {
         (true, Some(margin)) => stats::tost(cand, base, margin, 1.0 - options.confidence).map(|t| t.p_value),
         _ => None,
@@ -710,20 +772,31 @@ fn compare_metric(
         n_candidate: cand.len(),
         baseline_mean: Some(bm),
         candidate_mean: Some(cm),
-        ratio: ratio.as_ref().map(|r| r.ratio).or(point),
-        ci_low: ratio.as_ref().and_then(|r| r.ci.map(|c| c.0)),
-        ci_high: ratio.as_ref().and_then(|r| r.ci.map(|c| c.1)),
-        ratio_method: ratio.as_ref().map(|r| r.method),
-        p_value: mw.as_ref().map(|t| t.p_value),
-        test: mw.as_ref().map(|t| t.method),
+        ratio: (bm != 0.0).then(|| cm / bm),
+        ci_low: None,
+        ci_high: None,
+        ci_level: None,
+        ci_unadjusted: None,
+        ratio_method: test.is_ok().then_some(METHOD_RATIO),
+        p_value: test.as_ref().ok().map(|t| t.p_value),
+        test: test.is_ok().then_some(METHOD_TEST),
         p_adjusted: None,
-        welch_p_value: welch.map(|t| t.p_value),
+        mann_whitney_p: mw.map(|(p, _)| p),
         significant: false,
         verdict: "n/a",
-        runs_needed,
+        note: test.as_ref().err().map(|why| why.reason().to_string()),
+        runs_needed: None,
         equivalence_p,
+        mw_direction: mw.map(|(_, d)| d).unwrap_or(0),
+        sds: sd(base).zip(sd(cand)),
+        test_state: test.ok(),
     }
 }
+
+/// The primary test's method string.
+pub const METHOD_TEST: &str = "welch t-test of ratio = 1 (welch-satterthwaite df)";
+/// The ratio interval's method string.
+pub const METHOD_RATIO: &str = "fieller interval inverting the welch test (df of the test), at the family-adjusted level";
 
 #[allow(clippy::too_many_arguments)]
 fn mismatch(

@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod compare;
+pub mod estimand;
 pub mod history;
 pub mod stats;
 pub mod tables;

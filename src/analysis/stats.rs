@@ -145,7 +145,7 @@ fn std_normal() -> Option<Normal> {
 }
 
 /// Standard normal quantile `z_p` for `p` in (0, 1) (statrs: `erfc_inv`-based).
-fn z_quantile(p: f64) -> Option<f64> {
+pub(crate) fn z_quantile(p: f64) -> Option<f64> {
     if !(p > 0.0 && p < 1.0) {
         return None;
     }
@@ -170,7 +170,7 @@ fn students_t(df: f64) -> Option<StudentsT> {
 
 /// Upper tail `P(T_df > t)`. `None` for NaN `t` or invalid `df` (statrs
 /// would panic inside the incomplete beta function on a NaN argument).
-fn t_sf(t: f64, df: f64) -> Option<f64> {
+pub(crate) fn t_sf(t: f64, df: f64) -> Option<f64> {
     if t.is_nan() {
         return None;
     }
@@ -196,7 +196,7 @@ fn t_cdf(t: f64, df: f64) -> Option<f64> {
 ///   up to three Newton steps on statrs' CDF, which is accurate in this range.
 ///
 /// Checked against `scipy.stats.t.ppf` in the tests.
-fn t_quantile(p: f64, df: f64) -> Option<f64> {
+pub(crate) fn t_quantile(p: f64, df: f64) -> Option<f64> {
     if !(p > 0.0 && p < 1.0) || !(df > 0.0) {
         return None;
     }

@@ -3,6 +3,7 @@
 
 use super::{GlobalArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, print_json};
 use crate::analysis::compare::{compare, default_axis, Axis, CompareOptions};
+use crate::analysis::estimand::Correction;
 use crate::ingest::{ingest, IngestOptions};
 use crate::render::{json::summary_doc, write_compare_bundle, ReportContext};
 use crate::util::output::{claim_dir, claim_file, FileKind};
@@ -42,6 +43,9 @@ pub struct SideArgs {
     /// Confidence level of intervals; significance level is 1 − this
     #[arg(long, default_value_t = 0.95, value_parser = parse_confidence)]
     pub confidence: f64,
+    /// Multiple-comparison correction over the report's comparisons
+    #[arg(long, value_enum, default_value_t = Correction::Bh)]
+    pub correction: Correction,
 }
 
 #[derive(Args, Debug)]
@@ -133,6 +137,7 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         confidence: args.sides.confidence,
         equivalence: args.equivalence,
         input_labels: labels,
+        correction: args.sides.correction,
     };
     let ingested = started.elapsed();
     // The command that regenerates this report (without --output-dir, so the
@@ -149,6 +154,9 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         command.push_str(&format!(" --baseline {b}"));
     }
     command.push_str(&format!(" --confidence {}", args.sides.confidence));
+    if args.sides.correction != Correction::Bh {
+        command.push_str(&format!(" --correction {}", args.sides.correction.name()));
+    }
     if let Some(e) = args.equivalence {
         command.push_str(&format!(" --equivalence {}%", e * 100.0));
     }

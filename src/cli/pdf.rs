@@ -39,7 +39,7 @@ pub fn run(args: &PdfArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     let Some((report, tables)) = super::tables::load(&args.paths, global, args.sides.confidence) else { return Ok(EXIT_USAGE) };
     let axis = args.sides.by.unwrap_or_else(|| default_axis(&report, args.paths.len()));
     let labels = args.paths.iter().map(|p| p.display().to_string()).collect();
-    let options = CompareOptions { axis, baseline: args.sides.baseline.clone(), confidence: args.sides.confidence, equivalence: None, input_labels: labels };
+    let options = CompareOptions { axis, baseline: args.sides.baseline.clone(), confidence: args.sides.confidence, equivalence: None, input_labels: labels, correction: args.sides.correction };
     let comparison = compare(&report, &options);
     let mut command = String::from("sagereport pdf");
     for p in &args.paths {

@@ -156,6 +156,7 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
                 confidence: args.sides.confidence,
                 equivalence: None,
                 input_labels: paths.iter().map(|p| p.display().to_string()).collect(),
+                correction: args.sides.correction,
             };
             compare(report, &options)
         })
