@@ -173,6 +173,9 @@ pub struct FieldDiff {
     pub values: BTreeMap<String, String>,
     /// side → up to three files behind those values.
     pub files: BTreeMap<String, Vec<String>>,
+    /// side → each known value with up to three records holding it
+    /// (`value: file:line (run R), …`).
+    pub evidence: BTreeMap<String, Vec<String>>,
 }
 
 /// A comparable group whose sides did not run the same workload shape.
@@ -274,6 +277,8 @@ pub struct Comparison {
     pub family_size: usize,
     pub adjusted_alpha: f64,
     pub mismatches: Vec<Mismatch>,
+    /// Shape fields recorded on one side only: notes, not mismatches.
+    pub unverified: Vec<Unverified>,
     pub hash_notes: Vec<HashNote>,
     pub groups: Vec<GroupStats>,
     pub comparisons: Vec<MetricComparison>,
@@ -310,9 +315,12 @@ const VARIANT_DIMS: [&str; 10] = [
 const SHAPE_FIELDS: [&str; 8] =
     ["seed", "nodes", "parallelism", "num_tasks", "warmup_items", "parity_batch_size", "scheduler", "shuffle_version"];
 
+/// How a shape field that a record does not carry is shown.
+const UNKNOWN: &str = "—";
+
 fn dim_value(name: &str, r: &UnifiedRecord, d: &Dimensions) -> String {
     fn opt<T: ToString>(v: Option<T>) -> String {
-        v.map(|x| x.to_string()).unwrap_or_else(|| "—".into())
+        v.map(|x| x.to_string()).unwrap_or_else(|| UNKNOWN.into())
     }
     match name {
         "seed" => opt(r.seed),
@@ -383,6 +391,7 @@ type BySide = BTreeMap<usize, Vec<usize>>;
 struct GroupOutcome {
     groups: Vec<GroupStats>,
     mismatch: Option<Mismatch>,
+    unverified: Vec<Unverified>,
     hash_note: Option<HashNote>,
     comparisons: Vec<MetricComparison>,
 }
@@ -486,6 +495,7 @@ pub fn compare(report: &IngestReport, options: &CompareOptions) -> Comparison {
         family_size: 0,
         adjusted_alpha: 1.0 - options.confidence,
         mismatches: Vec::new(),
+        unverified: Vec::new(),
         hash_notes: Vec::new(),
         groups: Vec::new(),
         comparisons: Vec::new(),
@@ -512,7 +522,9 @@ pub fn compare(report: &IngestReport, options: &CompareOptions) -> Comparison {
                 outcome.groups.push(group_stats(side, workload, variant, idxs, records, options.confidence));
             }
             if by_side.len() >= 2 {
-                if let Some(m) = mismatch(workload, variant, by_side_classes, &classes, &side_names, records, report, options) {
+                let (found, unverified) = mismatch(workload, variant, by_side_classes, &classes, &side_names, records, report, options);
+                outcome.unverified = unverified;
+                if let Some(m) = found {
                     outcome.mismatch = Some(m);
                 } else {
                     outcome.hash_note = hash_note(workload, variant, &by_side, &side_names, records);
@@ -548,6 +560,7 @@ pub fn compare(report: &IngestReport, options: &CompareOptions) -> Comparison {
     for outcome in analysed {
         out.groups.extend(outcome.groups);
         out.mismatches.extend(outcome.mismatch);
+        out.unverified.extend(outcome.unverified);
         out.hash_notes.extend(outcome.hash_note);
         out.comparisons.extend(outcome.comparisons);
     }
@@ -798,6 +811,30 @@ pub const METHOD_TEST: &str = "welch t-test of ratio = 1 (welch-satterthwaite df
 /// The ratio interval's method string.
 pub const METHOD_RATIO: &str = "fieller interval inverting the welch test (df of the test), at the family-adjusted level";
 
+/// A shape field one side recorded and another did not: the runs may
+/// match, but it cannot be checked. A note, never a mismatch.
+#[derive(Clone, Debug, Serialize)]
+pub struct Unverified {
+    pub workload: String,
+    pub variant: String,
+    pub field: &'static str,
+    /// Sides with records that do not carry the field, and up to three files each.
+    pub missing: BTreeMap<String, Vec<String>>,
+}
+
+/// What one side of a group recorded for one shape field.
+#[derive(Default)]
+struct FieldValues {
+    /// Known value → up to three records holding it, as `file:line (run R)`.
+    known: BTreeMap<String, Vec<String>>,
+    /// Files of records that do not carry the field.
+    unknown: BTreeSet<String>,
+}
+
+/// The configuration check of one comparable group: a field is a mismatch
+/// only when two sides recorded *known* values that differ; a field known
+/// on one side and unrecorded on another is [`Unverified`] (unknown is not
+/// different).
 #[allow(clippy::too_many_arguments)]
 fn mismatch(
     workload: &str,
@@ -808,43 +845,80 @@ fn mismatch(
     records: &[UnifiedRecord],
     report: &IngestReport,
     options: &CompareOptions,
-) -> Option<Mismatch> {
+) -> (Option<Mismatch>, Vec<Unverified>) {
+    const EVIDENCE: usize = 3;
     let mut fields = Vec::new();
+    let mut unverified = Vec::new();
     for field in SHAPE_FIELDS {
         if options.axis == Axis::Scheduler && field == "scheduler" {
             continue;
         }
-        let mut per_side: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        let mut files: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut per_side: BTreeMap<String, FieldValues> = BTreeMap::new();
         for (&s, cs) in by_side {
-            let side_files = files.entry(side_names[s].clone()).or_default();
+            let values = per_side.entry(side_names[s].clone()).or_default();
             for &c in cs {
                 let class = &classes[c];
-                per_side.entry(side_names[s].clone()).or_default().insert(dim_value(field, &records[class.first], &class.dims));
+                let value = dim_value(field, &records[class.first], &class.dims);
                 for &i in &class.records {
-                    if side_files.len() >= 3 {
-                        break;
+                    let r = &records[i];
+                    let file = &report.file(r.source.file).path;
+                    if value == UNKNOWN {
+                        if values.unknown.len() < EVIDENCE {
+                            values.unknown.insert(file.clone());
+                        }
+                    } else {
+                        let held = values.known.entry(value.clone()).or_default();
+                        if held.len() < EVIDENCE {
+                            held.push(format!("{file}:{} (run {})", r.source.line, r.run_id));
+                        }
                     }
-                    side_files.insert(report.file(records[i].source.file).path.clone());
                 }
             }
         }
-            let distinct: BTreeSet<&BTreeSet<String>> = per_side.values().collect();
-        if distinct.len() > 1 {
+        let known_sets: BTreeSet<Vec<&String>> =
+            per_side.values().filter(|v| !v.known.is_empty()).map(|v| v.known.keys().collect()).collect();
+        if known_sets.len() > 1 {
             fields.push(FieldDiff {
                 field,
-                values: per_side.into_iter().map(|(s, v)| (s, v.into_iter().collect::<Vec<_>>().join(", "))).collect(),
-                files: files.into_iter().map(|(s, f)| (s, f.into_iter().collect())).collect(),
+                values: per_side
+                    .iter()
+                    .map(|(s, v)| {
+                        let mut shown: Vec<String> = v.known.keys().cloned().collect();
+                        if !v.unknown.is_empty() {
+                            shown.push(UNKNOWN.to_string());
+                        }
+                        (s.clone(), shown.join(", "))
+                    })
+                    .collect(),
+                files: per_side
+                    .iter()
+                    .map(|(s, v)| (s.clone(), v.known.values().flatten().take(EVIDENCE).map(|e| e.rsplit_once(':').map(|(f, _)| f.to_string()).unwrap_or_default()).collect::<BTreeSet<_>>().into_iter().collect()))
+                    .collect(),
+                evidence: per_side
+                    .iter()
+                    .map(|(s, v)| (s.clone(), v.known.iter().map(|(value, at)| format!("{value}: {}", at.join(", "))).collect()))
+                    .collect(),
+            });
+        } else if known_sets.len() == 1 && per_side.values().any(|v| !v.unknown.is_empty()) {
+            unverified.push(Unverified {
+                workload: workload.to_string(),
+                variant: variant.to_string(),
+                field,
+                missing: per_side
+                    .iter()
+                    .filter(|(_, v)| !v.unknown.is_empty())
+                    .map(|(s, v)| (s.clone(), v.unknown.iter().cloned().collect()))
+                    .collect(),
             });
         }
     }
     if fields.is_empty() {
-        return None;
+        return (None, unverified);
     }
     let names: Vec<&str> = fields.iter().map(|f| f.field).collect();
     let run_ids: BTreeSet<&str> =
         by_side.values().flatten().flat_map(|&c| classes[c].records.iter()).map(|&i| records[i].run_id.as_str()).collect();
-    Some(Mismatch {
+    let mismatch = Mismatch {
         workload: workload.to_string(),
         variant: variant.to_string(),
         run_id: (run_ids.len() == 1).then(|| run_ids.into_iter().next().unwrap().to_string()),
@@ -853,7 +927,8 @@ fn mismatch(
             names.join(", ")
         ),
         fields,
-    })
+    };
+    (Some(mismatch), unverified)
 }
 
 fn hash_note(
