@@ -170,3 +170,25 @@ pub fn within_limit(mut s: String) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn within_limit_cuts_any_body_at_a_line_end_and_closes_details() {
+        let short = format!("{MARKER}\nshort\n");
+        assert_eq!(within_limit(short.clone()), short);
+        let row = "| ä | b |\n";
+        let long = format!("{MARKER}\n<details><summary>All</summary>\n\n{}", row.repeat(20_000));
+        let cut = within_limit(long);
+        assert!(cut.len() <= MAX_CHARS, "{}", cut.len());
+        assert!(cut.starts_with(MARKER));
+        assert!(cut.contains("comment cut at GitHub's size limit"));
+        assert_eq!(cut.matches("<details>").count(), cut.matches("</details>").count());
+        assert!(cut.lines().filter(|l| l.starts_with('|')).all(|l| l == row.trim_end()), "rows are whole");
+        // One enormous line: cut inside it, still within the limit.
+        let cut = within_limit(format!("{MARKER}\n{}", "é".repeat(100_000)));
+        assert!(cut.len() <= MAX_CHARS && cut.starts_with(MARKER));
+    }
+}
