@@ -193,7 +193,7 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     }
     for m in &comparison.mismatches {
         if global.quiet {
-            eprintln!("sagereport: mismatch in {}: {}", m.workload, m.fields.iter().map(|f| f.field).collect::<Vec<_>>().join(", "));
+            eprintln!("sagereport: mismatch in {}: {}", m.workload.escape_debug(), m.fields.iter().map(|f| f.field).collect::<Vec<_>>().join(", "));
         }
     }
 
@@ -214,10 +214,10 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         for r in &regressions {
             eprintln!(
                 "sagereport: regression: {} {} {} → {}: {:+.1}% (p_adj {:.3})",
-                r.workload,
+                r.workload.escape_debug(),
                 r.metric.name(),
-                r.baseline,
-                r.candidate,
+                r.baseline.escape_debug(),
+                r.candidate.escape_debug(),
                 r.change_pct().unwrap_or(0.0),
                 r.p_adjusted.unwrap_or(1.0)
             );

@@ -232,10 +232,8 @@ fn fast_twin_key(row: &csv::StringRecord, cols: &[usize; 15], ctx: &Context<'_>,
             Some(s) => s.parse::<f64>().ok().filter(|x| x.is_finite()).map(Some),
         }
     };
-    let int = |i: usize| -> Option<u64> {
-        let x = num(i)??;
-        (x >= 0.0 && x.fract() == 0.0).then_some(x as u64)
-    };
+    // Integers exactly (never through f64); anything else takes the full path.
+    let int = |i: usize| -> Option<u64> { text(i)?.parse::<u64>().ok() };
     let backend = match sym(0) {
         Some(s) => s?,
         None => ctx.path_backend?,
@@ -245,8 +243,8 @@ fn fast_twin_key(row: &csv::StringRecord, cols: &[usize; 15], ctx: &Context<'_>,
         workload: sym(1)??,
         run_id: sym(2)??,
         seed: Some(int(3)?),
-        nodes: int(4)? as u32,
-        parallelism: int(5)? as u32,
+        nodes: u32::try_from(int(4)?).ok()?,
+        parallelism: u32::try_from(int(5)?).ok()?,
         throughput: num(6)??,
         latencies: [num(7)?, num(8)?, num(9)?],
         success_rate: num(10)?,

@@ -29,7 +29,8 @@ fn count(name: &str, v: &Option<Val>, sink: &mut FileSink<'_>) -> Option<u64> {
         None | Some(Val::Null) => None,
         Some(Val::UInt(u)) => Some(*u),
         Some(Val::Int(i)) if *i >= 0 => Some(*i as u64),
-        Some(Val::Float(x)) if *x >= 0.0 && x.fract() == 0.0 => Some(*x as u64),
+        // Exact only up to 2^53: larger floats may already have lost digits.
+        Some(Val::Float(x)) if *x >= 0.0 && x.fract() == 0.0 && *x <= 9_007_199_254_740_992.0 => Some(*x as u64),
         Some(Val::Str(s)) if s.trim().parse::<u64>().is_ok() => s.trim().parse().ok(),
         Some(_) => {
             sink.warning(None, ProblemKind::InvalidValue, format!("{name} is not a non-negative integer; ignored"));
@@ -161,7 +162,13 @@ pub fn read_paired(bytes: &[u8], sink: &mut FileSink<'_>, is_failure_report: boo
     let config = PairedConfig {
         scheduler,
         items: count("config.items", &cfg.items, sink),
-        parallelism: count("config.parallelism", &cfg.parallelism, sink).map(|v| v as u32),
+        parallelism: count("config.parallelism", &cfg.parallelism, sink).and_then(|v| match u32::try_from(v) {
+            Ok(p) => Some(p),
+            Err(_) => {
+                sink.warning(None, ProblemKind::OutOfRange, format!("config.parallelism is {v}; it does not fit (at most {}); ignored", u32::MAX));
+                None
+            }
+        }),
         nodes: count("config.nodes", &cfg.nodes, sink).map(|v| v as u32),
         seed: count("config.seed", &cfg.seed, sink),
     };

@@ -186,7 +186,9 @@ pub fn twin_key_of(f: &TwinFields<'_>) -> u128 {
     put(&f.backend.id().to_le_bytes());
     put(&f.workload.id().to_le_bytes());
     put(&f.run_id.id().to_le_bytes());
-    put(&f.seed.unwrap_or(u64::MAX).to_le_bytes());
+    // Presence byte first: "no seed" must not fingerprint like seed 2^64−1.
+    put(&[u8::from(f.seed.is_some())]);
+    put(&f.seed.unwrap_or(0).to_le_bytes());
     put(&f.nodes.to_le_bytes());
     put(&f.parallelism.to_le_bytes());
     put(&f.throughput.to_bits().to_le_bytes());

@@ -82,7 +82,17 @@ fn describe(v: &Val) -> String {
         Val::Float(x) => x.to_string(),
         Val::Str(s) => format!("{:?}", truncate(s)),
         Val::Cell(s) => format!("{:?}", truncate(s)),
+        Val::Num(t) => written(t),
         Val::Compound => "an object or array".into(),
+    }
+}
+
+/// A number's text as written, shortened past 40 characters.
+fn written(text: &str) -> String {
+    let t = text.trim();
+    match t.char_indices().nth(40) {
+        Some((i, _)) => format!("{}…", &t[..i]),
+        None => t.to_string(),
     }
 }
 
@@ -113,6 +123,7 @@ fn number(field: &'static str, v: &Val, out: &mut Findings) -> Result<Option<f64
         }
         Val::Str(s) => parse_text_number(field, s, out, true)?,
         Val::Cell(s) => parse_text_number(field, s, out, false)?,
+        Val::Num(t) => parse_text_number(field, t, out, false)?,
         other => {
             out.error(ProblemKind::InvalidValue, format!("{field} is {}, not a number", describe(other)));
             return Err(());
@@ -174,21 +185,194 @@ fn non_negative(field: &'static str, x: Option<f64>, out: &mut Findings) -> Opti
     }
 }
 
-fn integer(field: &'static str, x: Option<f64>, min: u64, out: &mut Findings) -> Option<u64> {
-    let x = x?;
-    if x < 0.0 {
-        out.error(ProblemKind::NegativeValue, format!("{field} is {x}; it must be an integer ≥ {min}"));
-        return None;
+/// Why an integer field's value was not taken; each carries the value as
+/// written.
+#[derive(Debug, PartialEq)]
+enum NotInteger {
+    /// NaN or ±Infinity.
+    NonFinite(String),
+    /// Not a number at all (already described: quoted text, `true`, …).
+    NotNumber(String),
+    EmptyString,
+    Negative(String),
+    Fraction(String),
+    /// More than [`u64::MAX`], or a float too large to hold it exactly.
+    TooLarge(String),
+}
+
+/// 2^53: every integer up to it, and no larger range, is exact in an `f64`.
+const F64_EXACT: f64 = 9_007_199_254_740_992.0;
+
+/// The largest value of a `u32` field (nodes, parallelism, concurrency, …).
+const U32: u64 = u32::MAX as u64;
+
+/// The exact integer a decimal number's text denotes: `42`, `+7`, `4.0`,
+/// `1e3`, `12.5e1`; never through `f64`. `Err` says why not.
+fn exact_integer(text: &str) -> Result<u64, NotInteger> {
+    let t = text.trim();
+    let bytes = t.as_bytes();
+    // Fast path: plain digits.
+    if !bytes.is_empty() && bytes.len() <= 19 && bytes.iter().all(u8::is_ascii_digit) {
+        return Ok(t.parse().expect("19 digits fit u64"));
     }
-    if x.fract() != 0.0 || x > 9.0e15 {
-        out.error(ProblemKind::InvalidValue, format!("{field} is {x}; it must be an integer ≥ {min}"));
-        return None;
+    let not_number = || NotInteger::NotNumber(format!("{:?}", truncate(text)));
+    let (negative, rest) = match bytes.first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let (mantissa, exponent) = match rest.find(['e', 'E']) {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
+    };
+    let (int_part, frac_part) = match mantissa.find('.') {
+        Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
+        None => (mantissa, ""),
+    };
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (int_part.is_empty() && frac_part.is_empty()) || !digits(int_part) || !digits(frac_part) {
+        return Err(not_number());
     }
-    if (x as u64) < min {
-        out.error(ProblemKind::OutOfRange, format!("{field} is {x}; it must be an integer ≥ {min}"));
-        return None;
+    // The exponent, saturated far beyond any that could still fit u64.
+    let exponent: i64 = match exponent {
+        None => 0,
+        Some(e) => {
+            let (sign, e) = match e.as_bytes().first() {
+                Some(b'-') => (-1, &e[1..]),
+                Some(b'+') => (1, &e[1..]),
+                _ => (1, e),
+            };
+            if e.is_empty() || !digits(e) {
+                return Err(not_number());
+            }
+            sign * e.bytes().fold(0i64, |acc, b| (acc * 10 + i64::from(b - b'0')).min(1 << 40))
+        }
+    };
+    // value = significant digits × 10^scale
+    let all: String = [int_part, frac_part].concat();
+    let significant = all.trim_start_matches('0');
+    if significant.is_empty() {
+        return Ok(0);
     }
-    Some(x as u64)
+    let as_written = written(text);
+    if negative {
+        return Err(NotInteger::Negative(as_written));
+    }
+    let scale = exponent - frac_part.len() as i64;
+    let kept = if scale < 0 {
+        let cut = (-scale) as usize;
+        if cut >= significant.len() || significant[significant.len() - cut..].bytes().any(|b| b != b'0') {
+            return Err(NotInteger::Fraction(as_written));
+        }
+        &significant[..significant.len() - cut]
+    } else {
+        significant
+    };
+    let zeros = scale.max(0);
+    if kept.len() as i64 + zeros > 20 {
+        return Err(NotInteger::TooLarge(as_written));
+    }
+    let mut value: u64 = 0;
+    for b in kept.bytes().chain(std::iter::repeat_n(b'0', zeros as usize)) {
+        value = match value.checked_mul(10).and_then(|v| v.checked_add(u64::from(b - b'0'))) {
+            Some(v) => v,
+            None => return Err(NotInteger::TooLarge(as_written)),
+        };
+    }
+    Ok(value)
+}
+
+/// An integer field's value, read exactly. `Ok(None)` for null or an empty
+/// CSV cell. `strings` is set when a JSON string held the number.
+fn integer_value(v: &Val, strings: &mut bool) -> Result<Option<u64>, NotInteger> {
+    match v {
+        Val::Null => Ok(None),
+        Val::UInt(u) => Ok(Some(*u)),
+        Val::Int(i) if *i >= 0 => Ok(Some(*i as u64)),
+        Val::Int(i) => Err(NotInteger::Negative(i.to_string())),
+        Val::Float(x) if !x.is_finite() => Err(NotInteger::NonFinite(x.to_string())),
+        Val::Float(x) if *x < 0.0 => Err(NotInteger::Negative(x.to_string())),
+        Val::Float(x) if x.fract() != 0.0 => Err(NotInteger::Fraction(x.to_string())),
+        // Above 2^53 an f64 no longer holds every integer: not exact.
+        Val::Float(x) if *x > F64_EXACT => Err(NotInteger::TooLarge(x.to_string())),
+        Val::Float(x) => Ok(Some(*x as u64)),
+        Val::Cell(s) if s.trim().is_empty() => Ok(None),
+        Val::Str(s) if s.trim().is_empty() => Err(NotInteger::EmptyString),
+        Val::Str(s) if is_non_finite_word(s) => Err(NotInteger::NonFinite(s.trim().to_string())),
+        Val::Cell(s) if is_non_finite_word(s) => Err(NotInteger::NonFinite(s.trim().to_string())),
+        Val::Str(s) => {
+            let x = exact_integer(s)?;
+            *strings = true;
+            Ok(Some(x))
+        }
+        Val::Cell(s) | Val::Num(s) => exact_integer(s).map(Some),
+        other => Err(NotInteger::NotNumber(describe(other))),
+    }
+}
+
+/// A required integer field in `min..=max`: every failure is an error
+/// naming the value as written; nothing is clamped.
+fn integer(field: &'static str, v: &Option<Val>, min: u64, max: u64, out: &mut Findings) -> Option<u64> {
+    let Some(v) = v else {
+        out.error(ProblemKind::MissingField, format!("required field {field} is missing"));
+        return None;
+    };
+    let mut string = false;
+    match integer_value(v, &mut string) {
+        Ok(None) => {
+            out.error(ProblemKind::MissingField, format!("required field {field} is null"));
+            None
+        }
+        Ok(Some(x)) => {
+            if string {
+                out.strings.push(field);
+            }
+            if x < min {
+                out.error(ProblemKind::OutOfRange, format!("{field} is {x}; it must be an integer ≥ {min}"));
+                return None;
+            }
+            if x > max {
+                out.error(
+                    ProblemKind::OutOfRange,
+                    format!("{field} is {}; it does not fit: an integer from {min} to {max} is expected", written_of(v, x)),
+                );
+                return None;
+            }
+            Some(x)
+        }
+        Err(e) => {
+            let (kind, message) = match e {
+                NotInteger::NonFinite(t) => {
+                    (ProblemKind::NonFinite, format!("{field} is {t}; write null for a value that was not measured"))
+                }
+                NotInteger::NotNumber(d) => (ProblemKind::InvalidValue, format!("{field} is {d}, not a number")),
+                NotInteger::EmptyString => {
+                    (ProblemKind::InvalidValue, format!("{field} is an empty string; write null or a number"))
+                }
+                NotInteger::Negative(t) => {
+                    (ProblemKind::NegativeValue, format!("{field} is {t}; it must be an integer ≥ {min}"))
+                }
+                NotInteger::Fraction(t) => {
+                    (ProblemKind::InvalidValue, format!("{field} is {t}; it must be an integer ≥ {min}"))
+                }
+                NotInteger::TooLarge(t) => (
+                    ProblemKind::OutOfRange,
+                    format!("{field} is {t}; it does not fit: an integer from {min} to {max} is expected"),
+                ),
+            };
+            out.error(kind, message);
+            None
+        }
+    }
+}
+
+/// The text of an integer value that was read, as written.
+fn written_of(v: &Val, x: u64) -> String {
+    match v {
+        Val::Str(s) => written(s),
+        Val::Cell(s) | Val::Num(s) => written(s),
+        _ => x.to_string(),
+    }
 }
 
 fn text<'v>(field: &'static str, v: &'v Option<Val>, out: &mut Findings) -> Option<Cow<'v, str>> {
@@ -242,8 +426,8 @@ pub struct DimsMemo {
 
 impl DimsMemo {
     /// The memo's value when its key is `objects` (each followed by a 0
-    /// byte) then `seed`.
-    fn get(&self, objects: &[&[u8]; 4], seed: &[u8; 8]) -> Option<&Derived> {
+    /// byte) then `seed` ([`seed_key`]).
+    fn get(&self, objects: &[&[u8]; 4], seed: &[u8; 9]) -> Option<&Derived> {
         let mut rest: &[u8] = &self.key;
         for part in objects {
             rest = rest.strip_prefix(*part)?.strip_prefix(&[0u8][..])?;
@@ -251,7 +435,7 @@ impl DimsMemo {
         self.value.as_ref().filter(|_| rest == seed)
     }
 
-    fn put(&mut self, objects: &[&[u8]; 4], seed: &[u8; 8], value: Derived) {
+    fn put(&mut self, objects: &[&[u8]; 4], seed: &[u8; 9], value: Derived) {
         self.key.clear();
         for part in objects {
             self.key.extend_from_slice(part);
@@ -260,6 +444,17 @@ impl DimsMemo {
         self.key.extend_from_slice(seed);
         self.value = Some(value);
     }
+}
+
+/// The seed's part of the memo key: a tag byte, so no seed (legacy) and
+/// seed `u64::MAX` stay apart.
+fn seed_key(seed: Option<u64>) -> [u8; 9] {
+    let mut key = [0u8; 9];
+    if let Some(seed) = seed {
+        key[0] = 1;
+        key[1..].copy_from_slice(&seed.to_le_bytes());
+    }
+    key
 }
 
 /// Validate and normalize one record. `Err` carries the findings (at least
@@ -309,10 +504,10 @@ pub fn normalize(
     let seed = if ctx.seed_optional && seed_absent {
         None
     } else {
-        integer("seed", required("seed", &raw.seed, &mut out), 0, &mut out)
+        integer("seed", &raw.seed, 0, u64::MAX, &mut out)
     };
-    let nodes = integer("nodes", required("nodes", &raw.nodes, &mut out), 1, &mut out);
-    let parallelism = integer("parallelism", required("parallelism", &raw.parallelism, &mut out), 1, &mut out);
+    let nodes = integer("nodes", &raw.nodes, 1, U32, &mut out);
+    let parallelism = integer("parallelism", &raw.parallelism, 1, U32, &mut out);
     let throughput = non_negative("throughput", required("throughput", &raw.throughput, &mut out), &mut out);
     let duration =
         non_negative("duration_seconds", required("duration_seconds", &raw.duration_seconds, &mut out), &mut out);
@@ -388,7 +583,7 @@ pub fn normalize(
     // place, built only on a miss.
     let memo_parts = raw.top_dims.is_empty().then(|| {
         let objects = [raw.metadata, raw.extra, raw.config, raw.run_config].map(|o| o.map_or(&b"-"[..], |o| o.get().as_bytes()));
-        (objects, seed.unwrap_or(u64::MAX).to_le_bytes())
+        (objects, seed_key(seed))
     });
     let memo_hit = memo_parts.as_ref().and_then(|(objects, seed)| memo.get(objects, seed));
     let derived = match memo_hit {
@@ -437,8 +632,9 @@ pub fn normalize(
     let shape = WorkloadShape {
         workload,
         seed,
-        nodes: nodes.min(u32::MAX as u64) as u32,
-        parallelism: parallelism.min(u32::MAX as u64) as u32,
+        // In range: `integer` refused anything above u32::MAX.
+        nodes: nodes as u32,
+        parallelism: parallelism as u32,
         num_tasks: dims.num_tasks,
         warmup_items: dims.warmup_items,
         parity_batch_size: dims.parity_batch_size,
@@ -529,39 +725,55 @@ fn dim_number(name: &'static str, v: &Option<Val>, out: &mut Findings) -> Option
     })
 }
 
-fn dim_count(name: &'static str, v: &Option<Val>, out: &mut Findings) -> Option<u64> {
-    let x = dim_number(name, v, out)?;
-    if x.fract() != 0.0 {
-        out.warning(ProblemKind::InvalidValue, format!("{name} is {x}, not a whole number; this dimension is left unset"));
-        return None;
-    }
-    Some(x as u64)
+/// A count dimension, read exactly; at most `max` (the field's type).
+fn dim_count(name: &'static str, v: &Option<Val>, max: u64, out: &mut Findings) -> Option<u64> {
+    let v = v.as_ref()?;
+    // Dimensions are optional: a bad one is a warning and stays unset.
+    let unset = "this dimension is left unset";
+    let (kind, message) = match integer_value(v, &mut false) {
+        Ok(Some(x)) if x > max => (ProblemKind::OutOfRange, format!("{name} is {}, larger than {max}; {unset}", written_of(v, x))),
+        Ok(x) => return x,
+        Err(NotInteger::NonFinite(t)) => {
+            (ProblemKind::NonFinite, format!("{name} is {t}; write null for a value that was not measured; {unset}"))
+        }
+        Err(NotInteger::NotNumber(d)) => (ProblemKind::InvalidValue, format!("{name} is {d}, not a number; {unset}")),
+        Err(NotInteger::EmptyString) => {
+            (ProblemKind::InvalidValue, format!("{name} is an empty string; write null or a number; {unset}"))
+        }
+        Err(NotInteger::Negative(t)) => (ProblemKind::NegativeValue, format!("{name} is {t}; {unset}")),
+        Err(NotInteger::Fraction(t)) => (ProblemKind::InvalidValue, format!("{name} is {t}, not a whole number; {unset}")),
+        Err(NotInteger::TooLarge(t)) => (ProblemKind::OutOfRange, format!("{name} is {t}, larger than {max}; {unset}")),
+    };
+    out.warning(kind, message);
+    None
 }
 
 fn node_distribution(raw: &RawValue, out: &mut Findings) -> Option<Box<[(Sym, u64)]>> {
-    match serde_json::from_str::<std::collections::BTreeMap<String, f64>>(raw.get()) {
-        Ok(map) => {
-            let mut nodes = Vec::with_capacity(map.len());
-            for (node, count) in map {
-                if !(count >= 0.0 && count.fract() == 0.0) {
-                    out.warning(
-                        ProblemKind::InvalidValue,
-                        format!("node_distribution[{node:?}] is {count}, not a task count; distribution left unset"),
-                    );
-                    return None;
-                }
-                nodes.push((Sym::new(&node), count as u64));
+    // Counts are read from their text, exactly (never through f64).
+    let map = serde_json::from_str::<std::collections::BTreeMap<String, &RawValue>>(raw.get())
+        .ok()
+        .filter(|map| map.values().all(|v| matches!(v.get().as_bytes().first(), Some(b'-' | b'0'..=b'9'))));
+    let Some(map) = map else {
+        out.warning(
+            ProblemKind::InvalidValue,
+            "node_distribution is not an object of node → task count; left unset".into(),
+        );
+        return None;
+    };
+    let mut nodes = Vec::with_capacity(map.len());
+    for (node, count) in map {
+        match integer_value(&Val::of_integer_field(count), &mut false) {
+            Ok(Some(count)) => nodes.push((Sym::new(&node), count)),
+            _ => {
+                out.warning(
+                    ProblemKind::InvalidValue,
+                    format!("node_distribution[{node:?}] is {}, not a task count; distribution left unset", written(count.get())),
+                );
+                return None;
             }
-            Some(nodes.into_boxed_slice())
-        }
-        Err(_) => {
-            out.warning(
-                ProblemKind::InvalidValue,
-                "node_distribution is not an object of node → task count; left unset".into(),
-            );
-            None
         }
     }
+    Some(nodes.into_boxed_slice())
 }
 
 fn dimensions(
@@ -581,15 +793,15 @@ fn dimensions(
         pipeline: dim_text(&f.pipeline).or_else(|| dim_text(&f.pipeline_type)).and_then(|s| Pipeline::parse(&s)),
         scheduler,
         load_level: dim_text(&f.load_level).and_then(|s| LoadLevel::parse(&s)),
-        concurrency: dim_count("concurrency", &f.concurrency, out).map(|c| c as u32),
-        concurrent_jobs: dim_count("concurrent_jobs", &f.concurrent_jobs, out).map(|c| c as u32),
+        concurrency: dim_count("concurrency", &f.concurrency, U32, out).map(|c| c as u32),
+        concurrent_jobs: dim_count("concurrent_jobs", &f.concurrent_jobs, U32, out).map(|c| c as u32),
         start_delay_ms,
         task_complexity: dim_text(&f.task_complexity).and_then(|s| TaskComplexity::parse(&s)),
-        num_tasks: dim_count("num_tasks", &f.num_tasks, out).or_else(|| dim_count("total_tasks", &f.total_tasks, out)),
-        warmup_items: dim_count("warmup_items", &f.warmup_items, out),
-        parity_batch_size: dim_count("parity_batch_size", &f.parity_batch_size, out),
+        num_tasks: dim_count("num_tasks", &f.num_tasks, u64::MAX, out).or_else(|| dim_count("total_tasks", &f.total_tasks, u64::MAX, out)),
+        warmup_items: dim_count("warmup_items", &f.warmup_items, u64::MAX, out),
+        parity_batch_size: dim_count("parity_batch_size", &f.parity_batch_size, u64::MAX, out),
         shuffle_version: dim_text(&f.shuffle_version).map(|s| Sym::new(&s)),
-        pipeline_stages: dim_count("pipeline_stages", &f.pipeline_stages, out).map(|c| c as u32),
+        pipeline_stages: dim_count("pipeline_stages", &f.pipeline_stages, U32, out).map(|c| c as u32),
     };
 
     if let Some(repro) = ctx.repro {
@@ -629,8 +841,8 @@ fn dimensions(
         node_distribution.as_ref().map(|d| balance_score(&d.iter().map(|(_, c)| *c).collect::<Vec<_>>()))
     });
     let measured = Measured {
-        successful_tasks: dim_count("successful_tasks", &f.successful_tasks, out),
-        failed_tasks: dim_count("failed_tasks", &f.failed_tasks, out),
+        successful_tasks: dim_count("successful_tasks", &f.successful_tasks, u64::MAX, out),
+        failed_tasks: dim_count("failed_tasks", &f.failed_tasks, u64::MAX, out),
         avg_latency_ms: dim_number("avg_latency_ms", &f.avg_latency_ms, out),
         scheduling_ms: dim_number("scheduling_ms", &f.scheduling_ms, out),
         queue_ms: dim_number("queue_ms", &f.queue_ms, out),
@@ -702,6 +914,73 @@ mod tests {
             let errs = parse(&line).expect_err(&line);
             assert!(errs.iter().any(|f| f.kind == kind), "{line}: {errs:?}");
         }
+    }
+
+    #[test]
+    fn integers_are_read_exactly() {
+        for (text, seed) in [
+            ("9007199254740993", 9_007_199_254_740_993u64),
+            ("9223372036854775808", 1 << 63),
+            ("18446744073709551615", u64::MAX),
+            ("\"18446744073709551615\"", u64::MAX),
+            ("9007199254740993.0", 9_007_199_254_740_993),
+            ("1.8446744073709551615e19", u64::MAX),
+            ("0", 0),
+        ] {
+            let (rec, _) = parse(&GOOD.replace("\"seed\":42", &format!("\"seed\":{text}"))).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+            assert_eq!(rec.seed, Some(seed), "{text}");
+        }
+        let (rec, _) = parse(&GOOD.replace("\"nodes\":1", "\"nodes\":4294967295")).unwrap();
+        assert_eq!(rec.nodes, u32::MAX);
+    }
+
+    #[test]
+    fn integers_that_do_not_fit_are_errors_naming_the_value_as_written() {
+        let cases = [
+            ("\"seed\":42", "\"seed\":18446744073709551616", ProblemKind::OutOfRange, "seed is 18446744073709551616;"),
+            ("\"seed\":42", "\"seed\":\"18446744073709551616\"", ProblemKind::OutOfRange, "seed is 18446744073709551616;"),
+            ("\"seed\":42", "\"seed\":1e20", ProblemKind::OutOfRange, "seed is 1e20;"),
+            ("\"seed\":42", "\"seed\":1.5", ProblemKind::InvalidValue, "seed is 1.5;"),
+            ("\"seed\":42", "\"seed\":-1", ProblemKind::NegativeValue, "seed is -1;"),
+            ("\"seed\":42", "\"seed\":-18446744073709551617", ProblemKind::NegativeValue, "seed is -18446744073709551617;"),
+            ("\"nodes\":1", "\"nodes\":4294967301", ProblemKind::OutOfRange, "nodes is 4294967301;"),
+            ("\"nodes\":1", "\"nodes\":\"4294967296\"", ProblemKind::OutOfRange, "nodes is 4294967296;"),
+            ("\"parallelism\":4", "\"parallelism\":99999999999999999999999", ProblemKind::OutOfRange, "parallelism is 99999999999999999999999;"),
+            ("\"parallelism\":4", "\"parallelism\":\"four\"", ProblemKind::InvalidValue, "parallelism is \"four\", not a number"),
+        ];
+        for (from, to, kind, text) in cases {
+            let line = GOOD.replace(from, to);
+            let errs = parse(&line).expect_err(&line);
+            assert!(errs.iter().any(|f| f.kind == kind && f.message.contains(text)), "{to}: {errs:?}");
+        }
+    }
+
+    #[test]
+    fn exact_integer_text() {
+        for (text, value) in [("42", 42u64), (" 7 ", 7), ("+5", 5), ("4.0", 4), ("1e3", 1000), ("12.5e1", 125), ("100e-2", 1), ("-0", 0), ("0.000", 0), ("007", 7)] {
+            assert_eq!(exact_integer(text), Ok(value), "{text}");
+        }
+        assert!(matches!(exact_integer("1e-5"), Err(NotInteger::Fraction(_))));
+        assert!(matches!(exact_integer("2.5"), Err(NotInteger::Fraction(_))));
+        assert!(matches!(exact_integer("-2"), Err(NotInteger::Negative(_))));
+        assert!(matches!(exact_integer("1e99999999999999999999"), Err(NotInteger::TooLarge(_))));
+        assert!(matches!(exact_integer("18446744073709551616"), Err(NotInteger::TooLarge(_))));
+        for bad in ["", ".", "1e", "0x10", "++5", "1,000", "five"] {
+            assert!(matches!(exact_integer(bad), Err(NotInteger::NotNumber(_))), "{bad}");
+        }
+        let mut string = false;
+        assert!(matches!(integer_value(&Val::Float(1e16), &mut string), Err(NotInteger::TooLarge(_))));
+        assert_eq!(integer_value(&Val::Float(9_007_199_254_740_992.0), &mut string), Ok(Some(1 << 53)));
+    }
+
+    #[test]
+    fn count_dimensions_are_exact_and_never_truncated() {
+        let line = GOOD.replace("\"scheduler_name\":\"fifo\"", "\"scheduler_name\":\"fifo\",\"num_tasks\":9007199254740993,\"concurrency\":4294967296");
+        let (rec, warnings) = parse(&line).unwrap();
+        let dims = rec.dimensions();
+        assert_eq!(dims.num_tasks, Some(9_007_199_254_740_993));
+        assert_eq!(dims.concurrency, None, "not truncated to 0");
+        assert!(warnings.iter().any(|w| w.kind == ProblemKind::OutOfRange && w.message.contains("concurrency is 4294967296")), "{warnings:?}");
     }
 
     #[test]

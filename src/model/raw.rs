@@ -21,6 +21,51 @@ pub enum Val<'a> {
     Cell(&'a str),
     /// An object or array where a scalar was expected.
     Compound,
+    /// A JSON number in an integer field that is not an exact 64-bit
+    /// integer (`2.5`, `1e3`, `18446744073709551616`), kept as written so
+    /// it is read exactly or named as written, never through `f64`.
+    Num(&'a str),
+}
+
+impl<'a> Val<'a> {
+    /// The value of an integer field from its raw JSON text: integers that
+    /// fit 64 bits as [`Val::UInt`] / [`Val::Int`], other numbers as
+    /// [`Val::Num`] (as written), anything else as [`Val`] reads it.
+    pub fn of_integer_field(raw: &'a RawValue) -> Val<'a> {
+        let text = raw.get();
+        match text.as_bytes().first() {
+            Some(b'0'..=b'9') => text.parse::<u64>().map(Val::UInt).unwrap_or(Val::Num(text)),
+            Some(b'-') => text.parse::<i64>().map(Val::Int).unwrap_or(Val::Num(text)),
+            _ => serde_json::from_str(text).unwrap_or(Val::Compound),
+        }
+    }
+}
+
+/// Fields (and dimension aliases) that hold integers: read from their raw
+/// text ([`Val::of_integer_field`]) so no digit is lost to `f64`.
+pub fn is_integer_field(name: &str) -> bool {
+    matches!(
+        name,
+        "seed"
+            | "nodes"
+            | "parallelism"
+            | "concurrency"
+            | "concurrent_jobs"
+            | "num_jobs"
+            | "num_concurrent_jobs"
+            | "num_pipelines"
+            | "num_tasks"
+            | "tasks"
+            | "items"
+            | "total_tasks"
+            | "successful_tasks"
+            | "failed_tasks"
+            | "warmup_items"
+            | "warmup_tasks"
+            | "parity_batch_size"
+            | "batch_size"
+            | "pipeline_stages"
+    )
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Val<'a> {
@@ -146,6 +191,10 @@ impl<'de> Deserialize<'de> for RawRecord<'de> {
                         "config" => out.config = Some(map.next_value()?),
                         "run_config" => out.run_config = Some(map.next_value()?),
                         "node_distribution" => out.top_dims.node_distribution = Some(map.next_value()?),
+                        name if is_integer_field(name) => {
+                            let raw: &'de RawValue = map.next_value()?;
+                            out.set(name, Val::of_integer_field(raw));
+                        }
                         name => {
                             let value: Val<'de> = map.next_value()?;
                             // Unknown top-level keys are ignored, as upstream's reader does.
@@ -338,6 +387,10 @@ impl<'de> Deserialize<'de> for DimFieldsFlat<'de> {
                         "node_distribution" => {
                             let raw: &'de RawValue = map.next_value()?;
                             out.own.node_distribution.get_or_insert(raw);
+                        }
+                        name if is_integer_field(name) => {
+                            let raw: &'de RawValue = map.next_value()?;
+                            out.own.set_first(name, Val::of_integer_field(raw));
                         }
                         name => {
                             let value: Val<'de> = map.next_value()?;

@@ -18,6 +18,75 @@ pub fn markdown(text: &str) -> String {
     out
 }
 
+/// Markdown text that begins a block (the first words of a list item):
+/// [`markdown`], and a leading `-`, `+`, `=` or `1.` / `1)` escaped too, so
+/// it cannot open a nested list or a heading underline there.
+pub fn markdown_line_start(text: &str) -> String {
+    let mut out = markdown(text);
+    let digits = out.bytes().take_while(u8::is_ascii_digit).count();
+    if out.starts_with(['-', '+', '=']) {
+        out.insert(0, '\\');
+    } else if (1..=9).contains(&digits) && matches!(out.as_bytes().get(digits), Some(b'.' | b')')) {
+        out.insert(digits, '\\');
+    }
+    out
+}
+
+/// A Markdown code span showing `text` verbatim on one line: the fence is
+/// one backtick longer than the longest run of backticks inside (padded
+/// with a space where the text starts or ends with a backtick or a space),
+/// and line breaks show as `␤` / `␍`. Ordinary text gives `` `text` ``.
+pub fn code(text: &str) -> String {
+    let text: std::borrow::Cow<'_, str> = if text.contains(['\n', '\r']) {
+        text.replace('\n', "␤").replace('\r', "␍").into()
+    } else {
+        text.into()
+    };
+    if text.is_empty() {
+        return "` `".into();
+    }
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') || (text.starts_with(' ') && text.ends_with(' ') && !text.trim().is_empty()) {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// `text` capped at `max` characters, with `…` when cut.
+pub fn cap(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]).into(),
+        None => text.into(),
+    }
+}
+
+/// Text in a GitHub comment: an `@name` mention or a `#123` reference
+/// would notify people or link issues, so a zero-width joiner follows each
+/// `@`, and each `#` before a digit (invisible; the text reads the same).
+pub fn no_mentions(text: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let fires = |i: usize| bytes[i] == b'@' || (bytes[i] == b'#' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit));
+    if !(0..bytes.len()).any(fires) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for (i, c) in text.char_indices() {
+        out.push(c);
+        if c.is_ascii() && fires(i) {
+            out.push('\u{200D}');
+        }
+    }
+    out.into()
+}
+
 /// CSV text cells: neutralize spreadsheet formulas (OWASP "CSV injection"):
 /// a cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets a
 /// leading `'`. Quoting is left to the CSV writer.
@@ -80,6 +149,37 @@ mod tests {
         assert_eq!(markdown("<script>"), "\\<script\\>");
         assert_eq!(markdown("x\ny"), "x y");
         assert_eq!(markdown("scheduler_comparison"), "scheduler\\_comparison");
+    }
+
+    #[test]
+    fn code_spans_hold_any_text_on_one_line() {
+        assert_eq!(code("run-1"), "`run-1`");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("``x"), "``` ``x ```");
+        assert_eq!(code("a\nb\r"), "`a␤b␍`");
+        assert_eq!(code(" x "), "`  x  `");
+        assert_eq!(code(" x"), "` x`");
+        assert_eq!(code(""), "` `");
+    }
+
+    #[test]
+    fn line_starts_cannot_open_blocks() {
+        assert_eq!(markdown_line_start("sage"), "sage");
+        assert_eq!(markdown_line_start("- x"), "\\- x");
+        assert_eq!(markdown_line_start("==="), "\\===");
+        assert_eq!(markdown_line_start("12. x"), "12\\. x");
+        assert_eq!(markdown_line_start("# x"), "\\# x");
+        assert_eq!(markdown_line_start("2026"), "2026");
+    }
+
+    #[test]
+    fn mentions_and_references_are_neutralized() {
+        assert_eq!(no_mentions("sage"), "sage");
+        assert_eq!(no_mentions("@octocat"), "@\u{200D}octocat");
+        assert_eq!(no_mentions("fix #12, see #x"), "fix #\u{200D}12, see #x");
+        assert_eq!(cap("abcdef", 3), "abc…");
+        assert_eq!(cap("abc", 3), "abc");
+        assert_eq!(cap("ééé", 2), "éé…");
     }
 
     #[test]

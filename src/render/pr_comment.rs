@@ -1,14 +1,34 @@
 //! A compact Markdown pull-request comment: regressions and mismatches
 //! first, details collapsed, always under GitHub's 65,536-character limit.
+//!
+//! Every embedded name or value is capped at [`MAX_EMBEDDED`] characters,
+//! Markdown-escaped and cannot mention anyone ([`esc`]); the whole body is
+//! cut to [`MAX_CHARS`] bytes as a last guarantee ([`within_limit`]).
 
-use super::escape::markdown as esc;
+use super::escape::{cap, code, markdown, no_mentions};
 use super::markdown::{conf_pct, num};
 use super::ReportContext;
 use crate::analysis::compare::MetricComparison;
 use std::fmt::Write as _;
 
 /// GitHub rejects comment bodies above 65,536 characters; keep a margin.
+/// Counted in bytes, so it holds however GitHub counts characters.
 pub const MAX_CHARS: usize = 60_000;
+
+/// The first line of every comment: the workflow finds its sticky comment by it.
+pub const MARKER: &str = "<!-- sagereport:benchmark-report -->";
+
+/// Characters kept of one embedded name or value (then `…`).
+pub const MAX_EMBEDDED: usize = 200;
+
+/// Sides named in the title before the rest are counted.
+const TITLE_SIDES: usize = 10;
+
+/// A name or value from the data, made safe for the comment: capped,
+/// Markdown-escaped, no `@mention` or `#123` reference.
+fn esc(text: &str) -> String {
+    no_mentions(&markdown(&cap(text, MAX_EMBEDDED))).into_owned()
+}
 
 fn row(c: &MetricComparison) -> String {
     let label = if c.variant.is_empty() { esc(&c.workload) } else { format!("{} ({})", esc(&c.workload), esc(&c.variant)) };
@@ -53,7 +73,12 @@ pub fn pr_comment(ctx: &ReportContext<'_>, threshold: f64) -> String {
     let c = ctx.comparison;
     let t = &ctx.ingest.totals;
     let mut s = String::new();
-    let sides: Vec<String> = c.sides_baseline_first().iter().map(|x| esc(x)).collect();
+    let all_sides = c.sides_baseline_first();
+    let mut sides: Vec<String> = all_sides.iter().take(TITLE_SIDES).map(|x| esc(x)).collect();
+    if all_sides.len() > TITLE_SIDES {
+        sides.push(format!("… ({} sides in all)", all_sides.len()));
+    }
+    let _ = writeln!(s, "{MARKER}");
     let _ = writeln!(s, "### Benchmark comparison: {}\n", sides.join(" vs "));
     let regressions: Vec<&MetricComparison> = c.comparisons.iter().filter(|x| x.is_regression(threshold)).collect();
     let mut improvements: Vec<&MetricComparison> = c.comparisons.iter().filter(|x| x.verdict == "better").collect();
@@ -115,10 +140,55 @@ pub fn pr_comment(ctx: &ReportContext<'_>, threshold: f64) -> String {
     let all: Vec<&MetricComparison> = c.comparisons.iter().collect();
     rows_within(&mut s, &all, MAX_CHARS - 1_000);
     let _ = writeln!(s, "\n</details>\n");
-    let mut command: String = ctx.command.replace('`', "'").chars().take(300).collect();
-    if command.len() < ctx.command.len() {
-        command.push('…');
+    let _ = writeln!(s, "<sub>sagereport {} · {}</sub>", ctx.version, code(&cap(&ctx.command, 300)));
+    within_limit(s)
+}
+
+/// The last guarantee: a body over [`MAX_CHARS`] bytes is cut at a line
+/// end before the limit, open `<details>` closed, and the cut is said.
+pub fn within_limit(mut s: String) -> String {
+    if s.len() <= MAX_CHARS {
+        return s;
     }
-    let _ = writeln!(s, "<sub>sagereport {} · `{command}`</sub>", ctx.version);
+    const NOTE: &str = "\n… comment cut at GitHub's size limit; the full report is summary.md / summary.json of the bundle.\n";
+    let mut end = MAX_CHARS - NOTE.len() - 64;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    // Cut at a line end, unless the only line end is far back (one huge line).
+    if let Some(nl) = s[..end].rfind('\n').filter(|&nl| nl >= end / 2) {
+        end = nl + 1;
+    }
+    s.truncate(end);
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    let open = s.matches("<details>").count().saturating_sub(s.matches("</details>").count());
+    s.push_str(NOTE);
+    for _ in 0..open.min(4) {
+        s.push_str("\n</details>\n");
+    }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn within_limit_cuts_any_body_at_a_line_end_and_closes_details() {
+        let short = format!("{MARKER}\nshort\n");
+        assert_eq!(within_limit(short.clone()), short);
+        let row = "| ä | b |\n";
+        let long = format!("{MARKER}\n<details><summary>All</summary>\n\n{}", row.repeat(20_000));
+        let cut = within_limit(long);
+        assert!(cut.len() <= MAX_CHARS, "{}", cut.len());
+        assert!(cut.starts_with(MARKER));
+        assert!(cut.contains("comment cut at GitHub's size limit"));
+        assert_eq!(cut.matches("<details>").count(), cut.matches("</details>").count());
+        assert!(cut.lines().filter(|l| l.starts_with('|')).all(|l| l == row.trim_end()), "rows are whole");
+        // One enormous line: cut inside it, still within the limit.
+        let cut = within_limit(format!("{MARKER}\n{}", "é".repeat(100_000)));
+        assert!(cut.len() <= MAX_CHARS && cut.starts_with(MARKER));
+    }
 }

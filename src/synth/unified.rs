@@ -56,7 +56,7 @@ impl Rec {
         pairs.extend([
             ("workload".to_string(), J::s(self.workload.as_str())),
             ("run_id".into(), J::s(self.run_id.as_str())),
-            ("seed".into(), J::I(self.seed as i64)),
+            ("seed".into(), J::Raw(self.seed.to_string())),
             ("nodes".into(), J::I(self.nodes as i64)),
             ("parallelism".into(), J::I(self.parallelism as i64)),
             ("throughput".into(), J::F(self.throughput)),
@@ -439,7 +439,7 @@ fn write_side(root: &Path, spec: &TreeSpec, shape: &Shape, side: &Side, rng: &mu
 
     if side.single {
         let repro = J::obj([
-            ("seed", J::I(shape.seed as i64)),
+            ("seed", J::Raw(shape.seed.to_string())),
             ("config_hash", J::s(config_hash)),
             ("warmup_items", J::I(shape.warmup as i64)),
             ("parity_batch_size", J::I(16)),
@@ -506,7 +506,7 @@ pub fn write_paired(root: &Path, spec: &TreeSpec, index: usize, sides: usize, rn
                 ("items", J::I(shape.items as i64)),
                 ("parallelism", J::I(shape.parallelism as i64)),
                 ("nodes", J::I(shape.nodes as i64)),
-                ("seed", J::I(shape.seed as i64)),
+                ("seed", J::Raw(shape.seed.to_string())),
             ]),
         ),
         ("paths", J::O(paths)),
