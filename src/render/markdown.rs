@@ -5,7 +5,7 @@
 
 use super::escape::{code, markdown as esc, markdown_line_start};
 use super::{ReportContext, Renderer};
-use crate::analysis::compare::{GroupStats, Metric, MetricStats};
+use crate::analysis::compare::{Comparison, GroupStats, Metric, MetricStats};
 use crate::model::Severity;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -61,6 +61,59 @@ pub fn mean_ci(s: &MetricStats) -> String {
         }
         (Some(m), _, _) => num(m),
         _ => "—".into(),
+    }
+}
+
+/// Unverified notes listed in full before the rest is counted.
+const UNVERIFIED_SHOWN: usize = 20;
+
+/// The rule every verdict follows, with this report's family size and
+/// adjusted level: one line for summary.md, the PDF and the site.
+pub fn verdict_rule(c: &Comparison) -> String {
+    let level = 1.0 - c.adjusted_alpha;
+    format!(
+        "Ratio = candidate mean / baseline mean over runs (n = runs per side). A comparison is significant when \
+         its interval excludes 1; interval and p come from the same test (Welch's t of ratio = 1, inverted by \
+         Fieller), so they always agree. Multiple comparisons: {} over {} comparison{}, adjusted level α* = {} — \
+         the intervals shown are {} intervals (unadjusted {} in summary.json). ~ = no significant difference \
+         (with the runs per side the test would need to detect 5 %); unstable = the exact Mann–Whitney test \
+         (MW p) and the means disagree, e.g. one outlier run; n/a = no ratio (fewer than 2 runs on a side, or a \
+         zero baseline).",
+        c.correction.label(),
+        c.family_size,
+        if c.family_size == 1 { "" } else { "s" },
+        fmt_alpha(c.adjusted_alpha),
+        pct_level(level),
+        conf_pct(c.confidence)
+    )
+}
+
+fn fmt_alpha(a: f64) -> String {
+    if a >= 0.001 {
+        format!("{a:.4}")
+    } else {
+        format!("{a:.2e}")
+    }
+}
+
+/// A confidence level like `99.97 %`: enough decimals to show α with two
+/// significant digits, trailing zeros dropped.
+pub fn pct_level(level: f64) -> String {
+    let alpha_pct = ((1.0 - level) * 100.0).max(1e-12);
+    let decimals = (1 - alpha_pct.log10().floor() as i32).clamp(0, 8) as usize;
+    let text = format!("{:.*}", decimals, level * 100.0);
+    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text };
+    format!("{text} %")
+}
+
+/// The verdict cell: the verdict, and for `~` the runs needed, for `n/a`
+/// and `unstable` the reason.
+pub fn verdict_cell(m: &crate::analysis::compare::MetricComparison) -> String {
+    match (m.verdict, m.runs_needed, &m.note) {
+        ("~", Some(n), _) => format!("~ (≈{n} runs/side to detect 5%)"),
+        ("n/a", _, Some(why)) => format!("n/a ({})", esc(why)),
+        ("unstable", _, _) => "unstable (MW and means disagree)".into(),
+        (v, _, _) => v.to_string(),
     }
 }
 
@@ -139,14 +192,35 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
                 let _ = writeln!(s, "| **{}** | {} |", f.field, cells.join(" | "));
             }
             let _ = writeln!(s);
-            if let Some(f) = m.fields.first() {
-                for (side, files) in &f.files {
-                    let list: Vec<String> = files.iter().map(|p| code(p)).collect();
-                    let _ = writeln!(s, "- {}: {}", markdown_line_start(side), list.join(", "));
+            for f in &m.fields {
+                for (side, values) in &f.evidence {
+                    let list: Vec<String> = values.iter().map(|v| code(v)).collect();
+                    let _ = writeln!(s, "- **{}**, {}: {}", f.field, markdown_line_start(side), list.join("; "));
                 }
             }
             let _ = writeln!(s);
             let _ = writeln!(s, "{}", esc(&m.explanation));
+        }
+    }
+    if !c.unverified.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "Cannot verify ({} field{} recorded on one side only; unknown is not different, so not a mismatch):",
+            c.unverified.len(),
+            if c.unverified.len() == 1 { "" } else { "s" }
+        );
+        let _ = writeln!(s);
+        for u in c.unverified.iter().take(UNVERIFIED_SHOWN) {
+            let missing: Vec<String> = u
+                .missing
+                .iter()
+                .map(|(side, files)| format!("not recorded by {} in {}", esc(side), files.iter().map(|f| code(f)).collect::<Vec<_>>().join(", ")))
+                .collect();
+            let _ = writeln!(s, "- {} `{}`: {}", label(&u.workload, &u.variant), u.field, missing.join("; "));
+        }
+        if c.unverified.len() > UNVERIFIED_SHOWN {
+            let _ = writeln!(s, "- … {} more in summary.json", c.unverified.len() - UNVERIFIED_SHOWN);
         }
     }
     if !c.hash_notes.is_empty() {
@@ -194,33 +268,20 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
     if c.comparisons.is_empty() {
         let _ = writeln!(s, "No group has both the baseline and another side: nothing to compare.");
     } else {
-        let _ = writeln!(
-            s,
-            "Ratio = candidate mean / baseline mean with its {} interval (Fieller; percentile bootstrap with a \
-             fixed seed where Fieller's interval is unbounded). p: two-sided Mann–Whitney U; Holm-adjusted over \
-             all {} comparisons. `~` = no significant difference; `n/a` = fewer than 2 runs on a side.",
-            conf_pct(c.confidence),
-            c.comparisons.len()
-        );
+        let _ = writeln!(s, "{}", verdict_rule(c));
         let _ = writeln!(s);
-        let _ = writeln!(s, "| workload | metric | baseline → candidate | n | ratio [CI] | change | p | p (Holm) | verdict |");
-        let _ = writeln!(s, "|---|---|---|---:|---:|---:|---:|---:|---|");
+        let _ = writeln!(s, "| workload | metric | baseline → candidate | n | ratio [adj. CI] | change | p | p (adj.) | MW p | verdict |");
+        let _ = writeln!(s, "|---|---|---|---:|---:|---:|---:|---:|---:|---|");
         for m in &c.comparisons {
             let ratio = match (m.ratio, m.ci_low, m.ci_high) {
                 (Some(r), Some(lo), Some(hi)) => format!("{:.3} [{:.3}, {:.3}]", r, lo, hi),
                 (Some(r), _, _) => format!("{r:.3}"),
                 _ => "—".into(),
             };
-            let verdict = match m.verdict {
-                "~" => match m.runs_needed {
-                    Some(n) => format!("~ (≈{n} runs/side to detect 5%)"),
-                    None => "~".into(),
-                },
-                other => other.to_string(),
-            };
+            let verdict = verdict_cell(m);
             let _ = writeln!(
                 s,
-                "| {} | {} | {} → {} | {}/{} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} → {} | {}/{} | {} | {} | {} | {} | {} | {} |",
                 label(&m.workload, &m.variant),
                 esc(m.metric.name()),
                 esc(&m.baseline),
@@ -231,6 +292,7 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
                 m.change_pct().map(pct).unwrap_or_else(|| "—".into()),
                 pval(m.p_value),
                 pval(m.p_adjusted),
+                pval(m.mann_whitney_p),
                 verdict
             );
         }
@@ -355,4 +417,14 @@ pub fn tables_markdown(ctx: &super::latex::TablesContext<'_>) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn levels_show_alpha_to_two_digits() {
+        assert_eq!(super::pct_level(0.95), "95 %");
+        assert_eq!(super::pct_level(1.0 - 0.05 / 3.0), "98.3 %");
+        assert_eq!(super::pct_level(1.0 - 0.000256), "99.974 %");
+    }
 }

@@ -6,7 +6,7 @@
 //! cut to [`MAX_CHARS`] bytes as a last guarantee ([`within_limit`]).
 
 use super::escape::{cap, code, markdown, no_mentions};
-use super::markdown::{conf_pct, num};
+use super::markdown::num;
 use super::ReportContext;
 use crate::analysis::compare::MetricComparison;
 use std::fmt::Write as _;
@@ -46,11 +46,11 @@ fn row(c: &MetricComparison) -> String {
         esc(&c.candidate),
         c.n_baseline,
         c.n_candidate,
-        c.verdict
+        super::markdown::verdict_cell(c)
     )
 }
 
-const HEADER: &str = "| workload | metric | baseline → candidate | n | change | ratio [CI] | p (Holm) | verdict |\n|---|---|---|---:|---:|---:|---:|---|\n";
+const HEADER: &str = "| workload | metric | baseline → candidate | n | change | ratio [adj. CI] | p (adj.) | verdict |\n|---|---|---|---:|---:|---:|---:|---|\n";
 
 /// Append table rows while they fit in `budget` characters; say how many did not.
 fn rows_within(out: &mut String, rows: &[&MetricComparison], budget: usize) {
@@ -93,12 +93,18 @@ pub fn pr_comment(ctx: &ReportContext<'_>, threshold: f64) -> String {
         status.push(format!("❌ **{} significant regression(s) beyond {:.1}%**", regressions.len(), threshold * 100.0));
     }
     status.push(format!(
-        "{} comparisons · {} intervals · Holm-adjusted Mann–Whitney p · `~` = no significant difference · {} records accepted, {} rejected",
+        "{} comparisons · verdicts from the ratio of means (Welch t, {}, α* = {:.2e}: intervals at {}) · `~` = no significant difference · {} records accepted, {} rejected",
         c.comparisons.len(),
-        conf_pct(c.confidence),
+        c.correction.label(),
+        c.adjusted_alpha,
+        super::markdown::pct_level(1.0 - c.adjusted_alpha),
         t.accepted,
         t.rejected
     ));
+    let unstable = c.comparisons.iter().filter(|x| x.verdict == "unstable").count();
+    if unstable > 0 {
+        status.push(format!("⚠️ {unstable} comparison(s) `unstable`: ranks and means disagree (an outlier run?); see summary.md"));
+    }
     for line in status {
         let _ = writeln!(s, "- {line}");
     }

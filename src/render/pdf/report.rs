@@ -81,7 +81,7 @@ fn comparison_body(out: &mut String, ctx: &ReportContext<'_>) {
         let _ = writeln!(
             out,
             "{}\n",
-            m("Ratio = candidate mean / baseline mean with its interval; p: two-sided Mann–Whitney U, Holm-adjusted over the report; ~ = no significant difference.")
+            m(&crate::render::markdown::verdict_rule(cmp))
         );
         let mut cells = Vec::new();
         for x in &cmp.comparisons {
@@ -96,11 +96,11 @@ fn comparison_body(out: &mut String, ctx: &ReportContext<'_>) {
             };
             cells.push(c(&ratio));
             cells.push(c(&x.p_adjusted.map(|p| if p < 0.001 { "<0.001".to_string() } else { format!("{p:.3}") }).unwrap_or_else(|| "—".into())));
-            cells.push(c(x.verdict));
+            cells.push(c(&crate::render::markdown::verdict_cell(x)));
         }
         let _ = writeln!(
             out,
-            "#data-table(columns: 7, header: ([workload], [metric], [baseline → candidate], [n], [ratio \\[CI\\]], [p (Holm)], [verdict]), align: (left, left, left, right, right, right, left), {})\n",
+            "#data-table(columns: 7, header: ([workload], [metric], [baseline → candidate], [n], [ratio \\[adj. CI\\]], [p (adj.)], [verdict]), align: (left, left, left, right, right, right, left), {})\n",
             cells.join(", ")
         );
     }

@@ -287,6 +287,7 @@ fn verdict_class(verdict: &str) -> &'static str {
         "better" => "better",
         "worse" => "worse",
         "~" => "same",
+        "unstable" => "unstable",
         _ => "na",
     }
 }
@@ -311,10 +312,7 @@ fn comp_row(m: &MetricComparison) -> CompRow {
         change: change.map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "—".into()),
         change_sort: change.map(|p| p.to_string()).unwrap_or_default(),
         p_adjusted: pval(m.p_adjusted),
-        verdict: match (m.verdict, m.runs_needed) {
-            ("~", Some(n)) => format!("~ (≈{n} runs/side to detect 5%)"),
-            (v, _) => v.to_string(),
-        },
+        verdict: crate::render::markdown::verdict_cell(m),
         class: verdict_class(m.verdict),
     }
 }
@@ -465,10 +463,7 @@ pub fn report_view(name: &str, ctx: &ReportContext<'_>, tables: &[PaperTable], e
         },
         stats: c.groups.iter().map(|g| stat_row(g, c.baseline.as_deref())).collect(),
         comparisons: c.comparisons.iter().map(comp_row).collect(),
-        comparisons_method: format!(
-            "Ratio = candidate mean / baseline mean with its {conf} interval (Fieller; percentile bootstrap with a fixed seed where Fieller's interval is unbounded). p: two-sided Mann–Whitney U, Holm-adjusted over all {} comparisons. ~ = no significant difference; n/a = fewer than 2 runs on a side.",
-            c.comparisons.len()
-        ),
+        comparisons_method: crate::render::markdown::verdict_rule(c),
         charts,
         tables: shown.iter().map(|t| html_table(t)).collect(),
         tables_note: "No record of these inputs carries the experiment dimensions of Tables 1–6 (exp1–exp4 results or unified records with nodes, scheduler, concurrency or job dimensions).".into(),
