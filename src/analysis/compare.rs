@@ -619,7 +619,7 @@ fn judge(out: &mut Comparison, options: &CompareOptions) {
         };
         if c.verdict == "~" {
             if let (Some((sb, sc)), Some(bm)) = (c.sds, c.baseline_mean) {
-                c.runs_needed = stats::runs_for_power(sc, sb, bm, POWER_EFFECT, alpha_star, POWER);
+                c.runs_needed = estimand::runs_needed(sc, sb, bm, POWER_EFFECT, alpha_star, POWER);
             }
         }
     }
@@ -972,6 +972,120 @@ fn hash_note(
 #[cfg(test)]
 mod tests {
     use super::natural_key;
+    use super::*;
+    use proptest::prelude::*;
+
+    fn judged(families: &[(Vec<f64>, Vec<f64>)], correction: Correction) -> Comparison {
+        let options = CompareOptions {
+            axis: Axis::Input,
+            baseline: None,
+            confidence: 0.95,
+            equivalence: None,
+            input_labels: Vec::new(),
+            correction,
+        };
+        let mut c = Comparison {
+            axis: Axis::Input,
+            sides: vec!["a".into(), "b".into()],
+            baseline: Some("a".into()),
+            confidence: 0.95,
+            correction,
+            family_size: 0,
+            adjusted_alpha: 0.05,
+            mismatches: Vec::new(),
+            unverified: Vec::new(),
+            hash_notes: Vec::new(),
+            groups: Vec::new(),
+            comparisons: families
+                .iter()
+                .enumerate()
+                .map(|(i, (b, c))| compare_metric(&format!("w{i}"), "", Metric::Throughput, "a", "b", b, c, &options))
+                .collect(),
+        };
+        judge(&mut c, &options);
+        c
+    }
+
+    proptest! {
+        /// One estimand: a better/worse verdict always shows an adjusted
+        /// interval excluding 1 on the side of its direction; `~` always
+        /// shows one spanning 1.
+        #[test]
+        fn verdicts_agree_with_their_intervals(
+            data in proptest::collection::vec(
+                (proptest::collection::vec(50.0f64..150.0, 2..8), proptest::collection::vec(50.0f64..150.0, 2..8), 0.5f64..1.6),
+                1..12),
+            holm in any::<bool>(),
+        ) {
+            let fams: Vec<(Vec<f64>, Vec<f64>)> = data.into_iter().map(|(b, c, k)| (b, c.into_iter().map(|x| x * k).collect())).collect();
+            let c = judged(&fams, if holm { Correction::Holm } else { Correction::Bh });
+            for m in &c.comparisons {
+                match m.verdict {
+                    "better" | "worse" => {
+                        let (lo, hi) = (m.ci_low.unwrap(), m.ci_high.unwrap());
+                        prop_assert!(!(lo <= 1.0 && 1.0 <= hi), "{} with [{lo}, {hi}]", m.verdict);
+                        let up = m.ratio.unwrap() > 1.0;
+                        prop_assert_eq!(up, m.verdict == "better", "throughput: higher is better");
+                        let beyond = if up { lo > 1.0 } else { hi < 1.0 };
+                        prop_assert!(beyond, "interval on the wrong side");
+                    }
+                    "~" => {
+                        let (lo, hi) = (m.ci_low.unwrap(), m.ci_high.unwrap());
+                        prop_assert!(lo <= 1.0 && 1.0 <= hi, "~ with [{lo}, {hi}]");
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Issue 15: baseline 100.0–100.9 (10 runs) vs candidate 101.0–101.8
+    /// plus one run at 1.0. Welch p = 0.39 (scipy ttest_ind equal_var=False),
+    /// exact Mann–Whitney p = 0.0015: means and ranks disagree → `unstable`,
+    /// never "worse" beside an interval spanning 1.
+    #[test]
+    fn an_outlier_run_is_unstable_not_a_verdict() {
+        let base: Vec<f64> = (0..10).map(|i| 100.0 + i as f64 * 0.1).collect();
+        let mut cand: Vec<f64> = (0..9).map(|i| 101.0 + i as f64 * 0.1).collect();
+        cand.push(1.0);
+        let c = judged(&[(base, cand)], Correction::Bh);
+        let m = &c.comparisons[0];
+        assert_eq!(m.verdict, "unstable", "{m:?}");
+        assert!(!m.is_regression(0.05));
+        assert!(m.ci_low.unwrap() < 1.0 && m.ci_high.unwrap() > 1.0);
+    }
+
+    /// Issue 15: a zero baseline has no ratio and no verdict, never "worse".
+    #[test]
+    fn a_zero_baseline_has_no_verdict() {
+        let c = judged(&[(vec![0.0, 0.0, 0.0], vec![1.0, 6.0, 3.0])], Correction::Bh);
+        assert_eq!(c.comparisons[0].verdict, "n/a");
+        assert_eq!(c.comparisons[0].note.as_deref(), Some("baseline mean is 0"));
+    }
+
+    /// 5 runs per side in a report of 195 comparisons: a 30 % throughput drop
+    /// (run-to-run noise ~1 %) is `worse` and a regression; the 194 A/A
+    /// comparisons raise no verdict.
+    #[test]
+    fn a_thirty_percent_regression_is_caught_in_a_large_report() {
+        let noise = [1.0, 0.99, 1.012, 0.995, 1.004];
+        let mut fams: Vec<(Vec<f64>, Vec<f64>)> = (0..194)
+            .map(|i| {
+                let b: Vec<f64> = noise.iter().map(|x| 100.0 * x).collect();
+                let c: Vec<f64> = noise.iter().rev().map(|x| 100.0 * x * (1.0 + (i % 3) as f64 * 0.001)).collect();
+                (b, c)
+            })
+            .collect();
+        fams.push((noise.iter().map(|x| 100.0 * x).collect(), noise.iter().map(|x| 70.0 * x).collect()));
+        let c = judged(&fams, Correction::Bh);
+        assert_eq!(c.family_size, 195);
+        let last = c.comparisons.last().unwrap();
+        assert_eq!(last.verdict, "worse");
+        assert!(last.is_regression(0.05));
+        assert!(c.comparisons[..194].iter().all(|m| m.verdict == "~"), "A/A comparisons stay ~");
+        let c = judged(&fams, Correction::Holm);
+        assert_eq!(c.comparisons.last().unwrap().verdict, "worse", "Holm reaches it too");
+    }
 
     #[test]
     fn natural_order_sorts_numbers_by_value() {

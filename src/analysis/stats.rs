@@ -154,7 +154,7 @@ pub(crate) fn z_quantile(p: f64) -> Option<f64> {
 }
 
 /// Standard normal upper tail `P(Z > z)`.
-fn z_sf(z: f64) -> Option<f64> {
+pub(crate) fn z_sf(z: f64) -> Option<f64> {
     if z.is_nan() {
         return None;
     }
@@ -901,74 +901,6 @@ pub fn holm(p_values: &[f64]) -> Vec<f64> {
     out
 }
 
-/// Runs per side needed for a two-sided two-sample t-test (Welch) at level
-/// `alpha` to reach `power` against a true difference of means
-/// `δ = |rel_diff · mean_baseline|` (e.g. `rel_diff = 0.05` for 5%).
-///
-/// Normal approximation first (Chow, Shao & Wang 2008, *Sample Size
-/// Calculations in Clinical Research*, 2nd ed., ch. 3):
-/// `n₀ = (z_{1-α/2} + z_{power})² (s_a² + s_b²) / δ²`; then the usual
-/// t-correction, iterating `n ← ⌈(t_{1-α/2,ν} + t_{power,ν})² (s_a² + s_b²) / δ²⌉`
-/// with the Welch–Satterthwaite df for equal group sizes
-/// `ν = (n-1)(s_a² + s_b²)² / (s_a⁴ + s_b⁴)` until it stops changing (if it
-/// alternates between two values, the larger is taken). The rejection region
-/// in the opposite tail is ignored, as is standard. For `s_a = s_b` this
-/// matches `statsmodels` `TTestIndPower().solve_power` (noncentral t) after
-/// rounding up, within one run.
-///
-/// Result is at least 2. `None` for `δ = 0` (never detectable), negative or
-/// non-finite standard deviations, `alpha` or `power` outside (0, 1), or a
-/// result above 10¹² runs. Both standard deviations 0 ⇒ `Some(2)`.
-pub fn runs_for_power(
-    sd_a: f64,
-    sd_b: f64,
-    mean_baseline: f64,
-    rel_diff: f64,
-    alpha: f64,
-    power: f64,
-) -> Option<usize> {
-    const MAX_RUNS: f64 = 1e12;
-    let delta = (rel_diff * mean_baseline).abs();
-    if !(delta > 0.0) || !delta.is_finite() {
-        return None;
-    }
-    if !(sd_a >= 0.0 && sd_b >= 0.0) || !sd_a.is_finite() || !sd_b.is_finite() {
-        return None;
-    }
-    if !valid_confidence(alpha) || !valid_confidence(power) {
-        return None;
-    }
-    let s2 = sd_a * sd_a + sd_b * sd_b;
-    if s2 == 0.0 {
-        return Some(2);
-    }
-    let s4 = sd_a.powi(4) + sd_b.powi(4);
-    let scale = s2 / (delta * delta);
-    let to_runs = |x: f64| -> Option<f64> {
-        // tiny slack so an exact integer is not pushed up by rounding noise
-        let r = (x - 1e-9).ceil().max(2.0);
-        (r.is_finite() && r <= MAX_RUNS).then_some(r)
-    };
-    let z0 = z_quantile(1.0 - alpha / 2.0)? + z_quantile(power)?;
-    let mut n = to_runs(z0 * z0 * scale)?;
-    let mut prev: Option<f64> = None;
-    for _ in 0..100 {
-        let df = (n - 1.0) * s2 * s2 / s4;
-        let tq = t_quantile(1.0 - alpha / 2.0, df)? + t_quantile(power, df)?;
-        let next = to_runs(tq * tq * scale)?;
-        if next == n {
-            break;
-        }
-        if prev == Some(next) {
-            n = n.max(next);
-            break;
-        }
-        prev = Some(n);
-        n = next;
-    }
-    Some(n as usize)
-}
-
 /// Schuirmann's two one-sided tests for equivalence of means (Schuirmann
 /// 1987, J. Pharmacokinet. Biopharm. 15:657–680), Welch standard error and
 /// Welch–Satterthwaite df (as statsmodels `ttost_ind(usevar="unequal")`).
@@ -1428,32 +1360,6 @@ mod tests {
     }
 
     #[test]
-    fn runs_for_power_vs_statsmodels() {
-        // statsmodels TTestIndPower().solve_power(effect_size=δ/σ, alpha, power, ratio=1):
-        //   σ=1, δ=0.5 (5% of 10), α=.05, power .8  -> 63.76561058891169 -> 64 runs
-        //   σ=2, δ=5 (5% of 100),  α=.05, power .9  -> 4.574783692763566 -> 5 runs
-        // Python mirror of this function gives 64 and 5; unequal sds (3,1), δ=5, .8 -> 5.
-        assert_eq!(runs_for_power(1.0, 1.0, 10.0, 0.05, 0.05, 0.8), Some(64));
-        assert_eq!(runs_for_power(2.0, 2.0, 100.0, 0.05, 0.05, 0.9), Some(5));
-        assert_eq!(runs_for_power(3.0, 1.0, 50.0, 0.1, 0.05, 0.8), Some(5));
-        // normal-approximation start is 62.79 -> t-correction must add runs
-        assert!(runs_for_power(1.0, 1.0, 10.0, 0.05, 0.05, 0.8).unwrap() > 63);
-        // huge effect -> minimum of 2
-        assert_eq!(runs_for_power(0.5, 0.5, 10.0, 0.5, 0.05, 0.8), Some(2));
-        assert_eq!(runs_for_power(0.0, 0.0, 10.0, 0.05, 0.05, 0.8), Some(2));
-        // undetectable / invalid
-        assert_eq!(runs_for_power(1.0, 1.0, 0.0, 0.05, 0.05, 0.8), None);
-        assert_eq!(runs_for_power(1.0, 1.0, 10.0, 0.0, 0.05, 0.8), None);
-        assert_eq!(runs_for_power(-1.0, 1.0, 10.0, 0.05, 0.05, 0.8), None);
-        assert_eq!(runs_for_power(1.0, 1.0, 10.0, 0.05, 1.0, 0.8), None);
-        assert_eq!(runs_for_power(1e9, 1e9, 1.0, 1e-9, 0.05, 0.8), None);
-        // more power, more runs
-        let n80 = runs_for_power(1.0, 1.5, 20.0, 0.05, 0.05, 0.8).unwrap();
-        let n95 = runs_for_power(1.0, 1.5, 20.0, 0.05, 0.05, 0.95).unwrap();
-        assert!(n95 > n80);
-    }
-
-    #[test]
     fn tost_matches_statsmodels() {
         // statsmodels ttost_ind(a, b, -Δ, Δ, usevar="unequal"), Δ = margin_rel·|mean(b)|:
         //   A vs C, 10%: p=0.11292484120100417 (lower t=1.3970779555603483 binding)
@@ -1501,7 +1407,6 @@ mod tests {
             let _ = holm(x);
         }
         let _ = wilson(u64::MAX, u64::MAX, 0.95);
-        let _ = runs_for_power(f64::INFINITY, 1.0, 1.0, 0.1, 0.05, 0.8);
         let e = Estimate::new(1.0, Some((0.5, 1.5)), 3);
         assert_eq!(e.ci(), Some((0.5, 1.5)));
         assert_eq!(Estimate::new(1.0, None, 1).ci(), None);
