@@ -49,6 +49,19 @@ pub struct CompareOptions {
     pub input_labels: Vec<String>,
     /// Multiple-comparison correction over the report's comparisons.
     pub correction: Correction,
+    /// Keep failed runs (success rate 0, nothing measured) in the statistics.
+    pub include_failed: bool,
+}
+
+/// A run left out of the statistics because it failed.
+#[derive(Clone, Debug, Serialize)]
+pub struct FailedRun {
+    pub workload: String,
+    pub run_id: String,
+    pub backend: String,
+    /// `file:line` of the record.
+    pub at: String,
+    pub reason: &'static str,
 }
 
 /// A metric of the unified record that is compared.
@@ -274,6 +287,8 @@ pub struct Comparison {
     /// The multiple-comparison correction, the family size (comparisons with
     /// a p-value) and the adjusted level every verdict and interval uses.
     pub correction: Correction,
+    /// Failed runs left out of every statistic (see `--include-failed`).
+    pub failed_runs: Vec<FailedRun>,
     pub family_size: usize,
     pub adjusted_alpha: f64,
     pub mismatches: Vec<Mismatch>,
@@ -406,7 +421,18 @@ pub fn compare(report: &IngestReport, options: &CompareOptions) -> Comparison {
     let mut side_keys: HashMap<SideKey, usize, FastHash> = HashMap::default();
     let mut class_index: HashMap<ClassKey, usize, FastHash> = HashMap::default();
     let mut classes: Vec<Class> = Vec::new();
+    let mut failed_runs = Vec::new();
     for (i, r) in records.iter().enumerate() {
+        if let (Some(why), false) = (r.failed_run(), options.include_failed) {
+            failed_runs.push(FailedRun {
+                workload: r.workload.to_string(),
+                run_id: r.run_id.to_string(),
+                backend: r.backend.to_string(),
+                at: format!("{}:{}", report.file(r.source.file).path, r.source.line),
+                reason: why,
+            });
+            continue;
+        }
         let key = match options.axis {
             Axis::Backend => SideKey::Backend(r.backend),
             Axis::Input => SideKey::Input(report.file(r.source.file).input),
@@ -492,6 +518,7 @@ pub fn compare(report: &IngestReport, options: &CompareOptions) -> Comparison {
         baseline: baseline.clone(),
         confidence: options.confidence,
         correction: options.correction,
+        failed_runs,
         family_size: 0,
         adjusted_alpha: 1.0 - options.confidence,
         mismatches: Vec::new(),
@@ -672,12 +699,18 @@ fn group_stats(
     let mut latency_p95 = MetricStats::of(&values(Metric::LatencyP95), confidence);
     let mut latency_p99 = MetricStats::of(&values(Metric::LatencyP99), confidence);
 
-    // Pooled per-task latencies (legacy results) → order-statistic intervals.
-    let mut pooled: Vec<f64> = idxs
-        .iter()
-        .filter_map(|&i| records[i].measured.as_ref()?.task_latencies_ms.as_deref())
-        .flat_map(|l| l.iter().copied())
-        .collect();
+    // Pooled per-task latencies (legacy results) → order-statistic intervals,
+    // for a single run only: across runs the tasks are not independent (a
+    // run-level effect moves all of a run's tasks), so there the headline is
+    // the interval over per-run percentiles above.
+    let mut pooled: Vec<f64> = if idxs.len() == 1 {
+        idxs.iter()
+            .filter_map(|&i| records[i].measured.as_ref()?.task_latencies_ms.as_deref())
+            .flat_map(|l| l.iter().copied())
+            .collect()
+    } else {
+        Vec::new()
+    };
     if !pooled.is_empty() {
         pooled.sort_by(f64::total_cmp);
         for (stats_slot, p) in [(&mut latency_p95, 0.95), (&mut latency_p99, 0.99)] {
@@ -689,51 +722,7 @@ fn group_stats(
             });
         }
     }
-
-    // Success: Wilson over pooled task counts when every run has them —
-    // reported counts, or the reported rate × the configured task count.
-    let mut last_dims: Option<(crate::model::DimsId, Option<u64>)> = None;
-    let counts: Option<(u64, u64)> = idxs.iter().try_fold((0u64, 0u64), |(s, t), &i| {
-        let r = &records[i];
-        if let Some(ok) = r.measured.as_ref().and_then(|m| m.successful_tasks) {
-            let failed = r.measured.as_ref().and_then(|m| m.failed_tasks).unwrap_or(0);
-            return Some((s + ok, t + ok + failed));
-        }
-        let num_tasks = match last_dims {
-            Some((id, n)) if id == r.dims => n,
-            _ => {
-                let n = r.dimensions().num_tasks;
-                last_dims = Some((r.dims, n));
-                n
-            }
-        }?;
-        let ok = (r.success_rate? * num_tasks as f64).round() as u64;
-        Some((s + ok.min(num_tasks), t + num_tasks))
-    });
-    let rates: Vec<f64> = idxs.iter().filter_map(|&i| records[i].success_rate).collect();
-    let success_rate = match counts {
-        Some((ok, total)) if total > 0 => {
-            let ci = stats::wilson(ok, total, confidence);
-            SuccessStats {
-                n: idxs.len(),
-                value: Some(ok as f64 / total as f64),
-                ci_low: ci.map(|c| c.0),
-                ci_high: ci.map(|c| c.1),
-                method: "wilson",
-            }
-        }
-        _ if !rates.is_empty() => {
-            let s = MetricStats::of(&rates, confidence);
-            SuccessStats {
-                n: rates.len(),
-                value: s.mean,
-                ci_low: s.ci_low.map(|x| x.max(0.0)),
-                ci_high: s.ci_high.map(|x| x.min(1.0)),
-                method: "mean of per-run rates, t interval",
-            }
-        }
-        _ => SuccessStats { method: "not reported", ..Default::default() },
-    };
+    let success_rate = success_stats(idxs, records, confidence);
 
     let distinct = |f: &dyn Fn(&UnifiedRecord) -> Option<Sym>| -> Vec<String> {
         let set: BTreeSet<&str> = idxs.iter().filter_map(|&i| f(&records[i])).map(|s| s.as_str()).collect();
@@ -751,6 +740,58 @@ fn group_stats(
         run_ids: distinct(&|r| Some(r.run_id)),
         config_hashes: distinct(&|r| r.config_hash),
         shape_hashes: distinct(&|r| Some(r.shape_hash)),
+    }
+}
+
+/// Success rate of a group. Runs are the unit of replication: over several
+/// runs, the mean of per-run rates with its Student-t interval (clipped to
+/// [0, 1]); for a single run with known task counts, the Wilson score
+/// interval over its tasks (Wilson 1927, JASA 22:209–212). A run's rate is
+/// its `success_rate`, else successful / (successful + failed) when both
+/// counts are recorded — `successful_tasks` alone says nothing about the
+/// failures, so it gives no rate.
+fn success_stats(idxs: &[usize], records: &[UnifiedRecord], confidence: f64) -> SuccessStats {
+    let run_counts = |r: &UnifiedRecord| -> Option<(u64, u64)> {
+        let m = r.measured.as_ref();
+        if let (Some(ok), Some(failed)) = (m.and_then(|m| m.successful_tasks), m.and_then(|m| m.failed_tasks)) {
+            return Some((ok, ok + failed));
+        }
+        let num_tasks = r.dimensions().num_tasks.filter(|&n| n > 0)?;
+        let ok = (r.success_rate? * num_tasks as f64).round() as u64;
+        Some((ok.min(num_tasks), num_tasks))
+    };
+    let rate = |r: &UnifiedRecord| -> Option<f64> {
+        r.success_rate.or_else(|| run_counts(r).filter(|&(_, t)| t > 0).map(|(ok, t)| ok as f64 / t as f64))
+    };
+    let rates: Vec<f64> = idxs.iter().filter_map(|&i| rate(&records[i])).collect();
+    match rates.len() {
+        0 => SuccessStats { method: "not reported", ..Default::default() },
+        1 => {
+            let r = idxs.iter().map(|&i| &records[i]).find(|r| rate(r).is_some());
+            match r.and_then(run_counts).filter(|&(_, t)| t > 0) {
+                Some((ok, total)) => {
+                    let ci = stats::wilson(ok, total, confidence);
+                    SuccessStats {
+                        n: 1,
+                        value: Some(ok as f64 / total as f64),
+                        ci_low: ci.map(|c| c.0),
+                        ci_high: ci.map(|c| c.1),
+                        method: "wilson over one run's tasks",
+                    }
+                }
+                None => SuccessStats { n: 1, value: Some(rates[0]), method: "one run, task counts unknown", ..Default::default() },
+            }
+        }
+        _ => {
+            let s = MetricStats::of(&rates, confidence);
+            SuccessStats {
+                n: rates.len(),
+                value: s.mean,
+                ci_low: s.ci_low.map(|x| x.max(0.0)),
+                ci_high: s.ci_high.map(|x| x.min(1.0)),
+                method: "mean of per-run rates, t interval",
+            }
+        }
     }
 }
 
@@ -983,6 +1024,7 @@ mod tests {
             equivalence: None,
             input_labels: Vec::new(),
             correction,
+            include_failed: false,
         };
         let mut c = Comparison {
             axis: Axis::Input,
@@ -990,6 +1032,7 @@ mod tests {
             baseline: Some("a".into()),
             confidence: 0.95,
             correction,
+            failed_runs: Vec::new(),
             family_size: 0,
             adjusted_alpha: 0.05,
             mismatches: Vec::new(),

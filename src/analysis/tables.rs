@@ -260,11 +260,12 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// Build all six tables from the accepted records of `report`.
-pub fn build_tables(report: &IngestReport, confidence: f64) -> Vec<PaperTable> {
+/// Build all six tables from the accepted records of `report`; failed runs
+/// (see [`crate::model::UnifiedRecord::failed_run`]) only when `include_failed`.
+pub fn build_tables(report: &IngestReport, confidence: f64, include_failed: bool) -> Vec<PaperTable> {
     let mut dims_cache: HashMap<DimsId, Arc<Dimensions>> = HashMap::new();
     let mut by_family: BTreeMap<u8, Vec<Rec<'_>>> = BTreeMap::new();
-    for r in &report.records {
+    for r in report.records.iter().filter(|r| include_failed || r.failed_run().is_none()) {
         let d = Arc::clone(dims_cache.entry(r.dims).or_insert_with(|| r.dimensions()));
         if let Some(f) = family(r, &d) {
             let key = f as u8;

@@ -72,7 +72,7 @@ pub enum Stage {
 fn compare_pass(report: &crate::ingest::IngestReport, out: &std::path::Path) -> anyhow::Result<()> {
     use crate::analysis::compare::{compare, Axis, CompareOptions};
     use crate::render::write_compare_bundle;
-    let options = CompareOptions { axis: Axis::Backend, baseline: None, confidence: 0.95, equivalence: None, input_labels: Vec::new(), correction: Default::default() };
+    let options = CompareOptions { axis: Axis::Backend, baseline: None, confidence: 0.95, equivalence: None, input_labels: Vec::new(), correction: Default::default(), include_failed: false };
     let out = crate::util::output::claim_dir(out, "bench", &[])?;
     write_compare_bundle(report, || compare(report, &options), String::new(), Vec::new(), &out)?;
     Ok(())

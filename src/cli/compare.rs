@@ -46,6 +46,9 @@ pub struct SideArgs {
     /// Multiple-comparison correction over the report's comparisons
     #[arg(long, value_enum, default_value_t = Correction::Bh)]
     pub correction: Correction,
+    /// Keep failed runs (success rate 0, nothing measured) in the statistics
+    #[arg(long)]
+    pub include_failed: bool,
 }
 
 #[derive(Args, Debug)]
@@ -138,6 +141,7 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         equivalence: args.equivalence,
         input_labels: labels,
         correction: args.sides.correction,
+        include_failed: args.sides.include_failed,
     };
     let ingested = started.elapsed();
     // The command that regenerates this report (without --output-dir, so the
@@ -156,6 +160,9 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     command.push_str(&format!(" --confidence {}", args.sides.confidence));
     if args.sides.correction != Correction::Bh {
         command.push_str(&format!(" --correction {}", args.sides.correction.name()));
+    }
+    if args.sides.include_failed {
+        command.push_str(" --include-failed");
     }
     if let Some(e) = args.equivalence {
         command.push_str(&format!(" --equivalence {}%", e * 100.0));

@@ -36,10 +36,10 @@ pub fn run(args: &PdfArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     // Checked (and locked) before any work: only an absent file or a PDF
     // sagereport wrote is replaced, never a device, FIFO or someone's file.
     let out = claim_file(&args.output, FileKind::Pdf, &args.paths)?;
-    let Some((report, tables)) = super::tables::load(&args.paths, global, args.sides.confidence) else { return Ok(EXIT_USAGE) };
+    let Some((report, tables)) = super::tables::load(&args.paths, global, args.sides.confidence, args.sides.include_failed) else { return Ok(EXIT_USAGE) };
     let axis = args.sides.by.unwrap_or_else(|| default_axis(&report, args.paths.len()));
     let labels = args.paths.iter().map(|p| p.display().to_string()).collect();
-    let options = CompareOptions { axis, baseline: args.sides.baseline.clone(), confidence: args.sides.confidence, equivalence: None, input_labels: labels, correction: args.sides.correction };
+    let options = CompareOptions { axis, baseline: args.sides.baseline.clone(), confidence: args.sides.confidence, equivalence: None, input_labels: labels, correction: args.sides.correction, include_failed: args.sides.include_failed };
     let comparison = compare(&report, &options);
     let mut command = String::from("sagereport pdf");
     for p in &args.paths {

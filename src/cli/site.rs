@@ -157,6 +157,7 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
                 equivalence: None,
                 input_labels: paths.iter().map(|p| p.display().to_string()).collect(),
                 correction: args.sides.correction,
+                include_failed: args.sides.include_failed,
             };
             compare(report, &options)
         })
@@ -174,7 +175,7 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         reports.push(SiteReport {
             name: name.clone(),
             ctx: ReportContext { ingest: report, comparison, version: env!("CARGO_PKG_VERSION"), command },
-            tables: build_tables(report, args.sides.confidence),
+            tables: build_tables(report, args.sides.confidence, args.sides.include_failed),
             entry,
         });
     }

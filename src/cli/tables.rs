@@ -46,20 +46,23 @@ pub struct TablesArgs {
     /// Confidence level of the intervals
     #[arg(long, default_value_t = 0.95, value_parser = super::compare::parse_confidence)]
     pub confidence: f64,
+    /// Keep failed runs (success rate 0, nothing measured) in the cells
+    #[arg(long)]
+    pub include_failed: bool,
     /// Compare the tables of this hand-written LaTeX file with the data instead of writing
     #[arg(long, value_name = "PAPER.tex")]
     pub check: Option<PathBuf>,
 }
 
 /// Ingest and build the tables; `None` (after printing why) on input error.
-pub fn load(paths: &[PathBuf], global: &GlobalArgs, confidence: f64) -> Option<(IngestReport, Vec<PaperTable>)> {
+pub fn load(paths: &[PathBuf], global: &GlobalArgs, confidence: f64, include_failed: bool) -> Option<(IngestReport, Vec<PaperTable>)> {
     if paths.is_empty() {
         eprintln!("sagereport: error: no input: give result files or directories (see --help)");
         return None;
     }
     match ingest(paths, &IngestOptions { progress: global.text() }) {
         Ok(report) => {
-            let tables = build_tables(&report, confidence);
+            let tables = build_tables(&report, confidence, include_failed);
             Some((report, tables))
         }
         Err(e) => {
@@ -81,17 +84,20 @@ fn command_line(args: &TablesArgs) -> String {
     if args.confidence != 0.95 {
         c.push_str(&format!(" --confidence {}", args.confidence));
     }
+    if args.include_failed {
+        c.push_str(" --include-failed");
+    }
     c
 }
 
 pub fn run(args: &TablesArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     if let Some(paper) = &args.check {
-        let Some((_, tables)) = load(&args.paths, global, args.confidence) else { return Ok(EXIT_USAGE) };
+        let Some((_, tables)) = load(&args.paths, global, args.confidence, args.include_failed) else { return Ok(EXIT_USAGE) };
         return run_check(paper, &tables, global);
     }
     // The output is checked (and locked) before any work: a refused output is exit 2.
     let out = claim_dir(&args.output_dir, "tables", &args.paths)?;
-    let Some((report, tables)) = load(&args.paths, global, args.confidence) else { return Ok(EXIT_USAGE) };
+    let Some((report, tables)) = load(&args.paths, global, args.confidence, args.include_failed) else { return Ok(EXIT_USAGE) };
     let inputs: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
     let ctx = TablesContext {
         tables: &tables,

@@ -665,6 +665,12 @@ pub fn normalize(
         measured: derived.measured,
         source,
     };
+    if let Some(why) = record.failed_run() {
+        out.warning(
+            ProblemKind::FailedRun,
+            format!("a failed run, not a measurement ({why}); left out of means, intervals, verdicts and tables (--include-failed keeps it)"),
+        );
+    }
     Ok((record, out.list))
 }
 

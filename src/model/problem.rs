@@ -61,6 +61,9 @@ pub enum ProblemKind {
     Suspicious,
     /// A file or path that could not be read.
     Unreadable,
+    /// A run that failed (nothing succeeded, or nothing was measured): kept
+    /// out of the statistics unless `--include-failed`.
+    FailedRun,
 }
 
 impl ProblemKind {
@@ -84,6 +87,7 @@ impl ProblemKind {
             ProblemKind::UnitConversion => "unit_conversion",
             ProblemKind::Suspicious => "suspicious",
             ProblemKind::Unreadable => "unreadable",
+            ProblemKind::FailedRun => "failed_run",
         }
     }
 }

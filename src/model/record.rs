@@ -79,6 +79,25 @@ impl Measured {
 }
 
 impl UnifiedRecord {
+    /// Why this run is a failed run rather than a measurement, if it is one:
+    /// nothing succeeded (success rate 0, or 0 successful tasks), or every
+    /// latency it reports is 0 while it processed nothing per second. Such a
+    /// run is kept out of means, intervals, verdicts and tables unless the
+    /// user asks for it (`--include-failed`).
+    pub fn failed_run(&self) -> Option<&'static str> {
+        if self.success_rate == Some(0.0) {
+            return Some("success rate 0: no task succeeded");
+        }
+        if self.measured.as_ref().and_then(|m| m.successful_tasks) == Some(0) {
+            return Some("0 successful tasks");
+        }
+        let latencies = [self.latency_p50, self.latency_p95, self.latency_p99];
+        if self.throughput == 0.0 && latencies.iter().any(Option::is_some) && latencies.iter().flatten().all(|&l| l == 0.0) {
+            return Some("throughput 0 and every latency 0: nothing was measured");
+        }
+        None
+    }
+
     pub fn dimensions(&self) -> Arc<Dimensions> {
         self.dims.get()
     }

@@ -202,6 +202,21 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
             let _ = writeln!(s, "{}", esc(&m.explanation));
         }
     }
+    if !c.failed_runs.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "Failed runs ({}), left out of every mean, interval, verdict and table (`--include-failed` keeps them):",
+            c.failed_runs.len()
+        );
+        let _ = writeln!(s);
+        for f in c.failed_runs.iter().take(UNVERIFIED_SHOWN) {
+            let _ = writeln!(s, "- {} {} run {} at {}: {}", esc(&f.workload), esc(&f.backend), code(&f.run_id), code(&f.at), f.reason);
+        }
+        if c.failed_runs.len() > UNVERIFIED_SHOWN {
+            let _ = writeln!(s, "- … {} more in summary.json", c.failed_runs.len() - UNVERIFIED_SHOWN);
+        }
+    }
     if !c.unverified.is_empty() {
         let _ = writeln!(s);
         let _ = writeln!(
