@@ -112,7 +112,7 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         return Ok(EXIT_USAGE);
     }
     let started = std::time::Instant::now();
-    let report = match ingest(&paths, &IngestOptions { progress: global.text() }) {
+    let report = match ingest(&paths, &IngestOptions::from(global)) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("sagereport: error: {e}");

@@ -403,7 +403,7 @@ pub fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     if results.exists() {
         std::fs::remove_dir_all(&results)?;
     }
-    let quiet = GlobalArgs { quiet: true, json: false, verbose: false };
+    let quiet = GlobalArgs { quiet: true, json: false, verbose: false, ..global.clone() };
     if global.text() {
         eprintln!("sagereport demo: running the quick suite on local-dataflow and local-tasks …");
     }
