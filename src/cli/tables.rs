@@ -57,7 +57,7 @@ pub fn load(paths: &[PathBuf], global: &GlobalArgs, confidence: f64) -> Option<(
         eprintln!("sagereport: error: no input: give result files or directories (see --help)");
         return None;
     }
-    match ingest(paths, &IngestOptions { progress: global.text() }) {
+    match ingest(paths, &IngestOptions::from(global)) {
         Ok(report) => {
             let tables = build_tables(&report, confidence);
             Some((report, tables))
