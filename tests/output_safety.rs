@@ -374,14 +374,16 @@ fn a_failed_write_to_stdout_is_an_error_not_a_panic() {
         eprintln!("skipped: no /dev/full");
         return;
     };
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sagereport"))
-        .current_dir(dir.path())
-        .args(["compare", "x", "-o", "out", "--json"])
-        .stdout(full)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("cannot write to standard output"), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
+    for args in [vec!["compare", "x", "-o", "out", "--json"], vec!["validate", "x", "--json"], vec!["validate", "x"], vec!["tables", "x", "-o", "t"]] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sagereport"))
+            .current_dir(dir.path())
+            .args(&args)
+            .stdout(full.try_clone().unwrap())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("cannot write to standard output"), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
 }

@@ -126,7 +126,7 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         None => None,
     };
     let started = std::time::Instant::now();
-    let report = match ingest(&paths, &IngestOptions { progress: global.text() }) {
+    let report = match ingest(&paths, &IngestOptions::from(global)) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("sagereport: error: {e}");

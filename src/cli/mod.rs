@@ -54,7 +54,7 @@ pub struct Cli {
 }
 
 /// Flags every command takes.
-#[derive(Args, Debug, Clone, Default)]
+#[derive(Args, Debug, Clone)]
 pub struct GlobalArgs {
     /// More detail: every file, every skipped file with its reason
     #[arg(short, long, global = true)]
@@ -65,6 +65,40 @@ pub struct GlobalArgs {
     /// Print one machine-readable JSON document on stdout instead of text
     #[arg(long, global = true)]
     pub json: bool,
+    /// Longest line read from a JSONL or CSV file (e.g. 64MiB, 1048576); a longer one is an error
+    #[arg(long, global = true, value_name = "SIZE", default_value = "64MiB", value_parser = crate::ingest::guard::parse_size)]
+    pub max_line: u64,
+    /// Largest JSON document read whole (manifests, *_metrics.json, record arrays)
+    #[arg(long, global = true, value_name = "SIZE", default_value = "1GiB", value_parser = crate::ingest::guard::parse_size)]
+    pub max_document: u64,
+    /// Follow symbolic links below the inputs [default: list them as skipped]
+    #[arg(long, global = true)]
+    pub follow_symlinks: bool,
+}
+
+impl Default for GlobalArgs {
+    fn default() -> Self {
+        GlobalArgs {
+            verbose: false,
+            quiet: false,
+            json: false,
+            max_line: crate::ingest::guard::DEFAULT_MAX_LINE,
+            max_document: crate::ingest::guard::DEFAULT_MAX_DOCUMENT,
+            follow_symlinks: false,
+        }
+    }
+}
+
+impl From<&GlobalArgs> for crate::ingest::IngestOptions {
+    /// The ingest options these flags ask for (a progress bar with text output).
+    fn from(global: &GlobalArgs) -> Self {
+        crate::ingest::IngestOptions {
+            progress: global.text(),
+            max_line: global.max_line,
+            max_document: global.max_document,
+            follow_symlinks: global.follow_symlinks,
+        }
+    }
 }
 
 impl GlobalArgs {
@@ -82,7 +116,7 @@ pub fn write_stdout(args: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
     std::io::stdout().lock().write_fmt(args).map_err(stdout_error)
 }
 
-fn stdout_error(e: std::io::Error) -> anyhow::Error {
+pub(crate) fn stdout_error(e: std::io::Error) -> anyhow::Error {
     anyhow::anyhow!("cannot write to standard output: {e}")
 }
 
@@ -147,6 +181,14 @@ pub fn main() -> ExitCode {
         Command::Synth(args) => synth::run(args, &cli.global),
         Command::Bench(args) => bench::run(args, &cli.global),
     };
+    // Measurement hook for tests and benchmarks: this process's own peak RSS
+    // (VmHWM of its address space; a parent's memory never counts, unlike
+    // the rusage a parent sees for a forked child).
+    if std::env::var_os("SAGEREPORT_PEAK_RSS").is_some() {
+        if let Some(bytes) = bench::peak_rss_bytes() {
+            eprintln!("sagereport: peak RSS {} KiB", bytes / 1024);
+        }
+    }
     // Buffered output still unwritten fails here, not in a panic at exit.
     let result = result.and_then(|code| {
         use std::io::Write;

@@ -133,7 +133,7 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     // Ingest every report's inputs first (the contexts borrow them).
     let mut ingested: Vec<(String, Vec<PathBuf>, IngestReport)> = Vec::new();
     for (name, paths) in inputs {
-        match ingest(&paths, &IngestOptions { progress: global.text() }) {
+        match ingest(&paths, &IngestOptions::from(global)) {
             Ok(report) => {
                 if report.totals.accepted == 0 && !global.quiet {
                     eprintln!("sagereport: warning: report {name:?}: no record could be accepted from {} (its page lists the rejected lines)", join(&paths));

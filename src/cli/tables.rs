@@ -60,7 +60,7 @@ pub fn load(paths: &[PathBuf], global: &GlobalArgs, confidence: f64, include_fai
         eprintln!("sagereport: error: no input: give result files or directories (see --help)");
         return None;
     }
-    match ingest(paths, &IngestOptions { progress: global.text() }) {
+    match ingest(paths, &IngestOptions::from(global)) {
         Ok(report) => {
             let tables = build_tables(&report, confidence, include_failed);
             Some((report, tables))

@@ -1,7 +1,7 @@
 //! `sagereport validate PATH...`: schema check only.
 
 use super::{GlobalArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
-use crate::ingest::{ingest, IngestOptions, IngestReport};
+use crate::ingest::{ingest, IngestOptions, IngestReport, InputError};
 use crate::model::Severity;
 use clap::Args;
 use serde::Serialize;
@@ -16,8 +16,9 @@ pub const EXAMPLES: &str = "Examples:
 
 Output: one line per problem, `path:line: error|warning: message` (line 1 of
 a CSV is its header; a whole-file problem has no line), a per-file summary,
-then totals. Exit codes: 0 no errors, 1 errors found, 2 usage error or
-unreadable path.";
+then totals. Exit codes: 0 no errors, 1 errors found, 2 usage error, a path
+that cannot be read, no result file found, or nothing readable (every
+problem is still listed).";
 
 #[derive(Args, Debug)]
 pub struct ValidateArgs {
@@ -37,8 +38,15 @@ struct Document<'a> {
 }
 
 pub fn run(args: &ValidateArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
-    let report = match ingest(&args.paths, &IngestOptions { progress: global.text() }) {
-        Ok(r) => r,
+    let (report, input_error) = match ingest(&args.paths, &IngestOptions::from(global)) {
+        Ok(r) => (r, None),
+        // Nothing could be read: list every problem as usual, then fail as
+        // an input error naming the files.
+        Err(e @ InputError::NothingRead { .. }) => {
+            let message = e.to_string();
+            let InputError::NothingRead { report, .. } = e else { unreachable!() };
+            (*report, Some(message))
+        }
         Err(e) => {
             eprintln!("sagereport: error: {e}");
             return Ok(EXIT_USAGE);
@@ -54,12 +62,15 @@ pub fn run(args: &ValidateArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             records: report.totals,
             problems: &report.problems,
         };
-        serde_json::to_writer_pretty(&mut out, &doc)?;
-        writeln!(out)?;
+        serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from).and_then(|()| writeln!(out)).map_err(super::stdout_error)?;
     } else {
-        write_text(&mut out, &report, global)?;
+        write_text(&mut out, &report, global).map_err(super::stdout_error)?;
     }
-    out.flush()?;
+    out.flush().map_err(super::stdout_error)?;
+    if let Some(message) = input_error {
+        eprintln!("sagereport: error: {message}");
+        return Ok(EXIT_USAGE);
+    }
     Ok(if report.errors() > 0 { EXIT_FINDINGS } else { EXIT_OK })
 }
 

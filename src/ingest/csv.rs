@@ -15,9 +15,15 @@ use std::io::BufRead;
 /// bytes: a record starting at byte `b` is on line 1 + the number of `\n`
 /// at offsets ≤ `b` (≤, because after a CRLF the crate's offset points at
 /// the `\n`). Newline offsets are kept only for the read-ahead window.
+///
+/// Also bounds memory: once a physical line is longer than `max_line`
+/// bytes, reading fails with a [`LineTooLong`] error (after handing over
+/// the lines before it), and keeps failing.
 pub struct LineTracker<R> {
     inner: R,
     state: std::rc::Rc<std::cell::RefCell<LineState>>,
+    max_line: u64,
+    failed: Option<u32>,
 }
 
 #[derive(Default)]
@@ -25,27 +31,91 @@ pub struct LineState {
     consumed: u64,
     pending: std::collections::VecDeque<u64>,
     counted: u64,
+    /// Offset where the current physical line starts.
+    line_start: u64,
 }
 
 /// Handle to ask a [`LineTracker`] for the line of a byte offset.
 #[derive(Clone)]
 pub struct Lines(std::rc::Rc<std::cell::RefCell<LineState>>);
 
+/// The I/O error of a [`LineTracker`] at a line longer than its limit.
+#[derive(Debug)]
+pub struct LineTooLong {
+    pub line: u32,
+    pub max_line: u64,
+}
+
+impl std::fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {} is longer than {} (--max-line)", self.line, super::guard::format_size(self.max_line))
+    }
+}
+
+impl std::error::Error for LineTooLong {}
+
+impl LineTooLong {
+    /// The [`LineTooLong`] inside a csv error, if that is what it is.
+    pub fn of(e: &csv::Error) -> Option<&LineTooLong> {
+        match e.kind() {
+            csv::ErrorKind::Io(io) => io.get_ref()?.downcast_ref::<LineTooLong>(),
+            _ => None,
+        }
+    }
+}
+
 impl<R: std::io::Read> LineTracker<R> {
-    pub fn new(inner: R) -> (Self, Lines) {
+    pub fn new(inner: R, max_line: u64) -> (Self, Lines) {
         let state = std::rc::Rc::new(std::cell::RefCell::new(LineState::default()));
-        (LineTracker { inner, state: state.clone() }, Lines(state))
+        (LineTracker { inner, state: state.clone(), max_line, failed: None }, Lines(state))
+    }
+
+    fn too_long(&self, line: u32) -> std::io::Error {
+        std::io::Error::other(LineTooLong { line, max_line: self.max_line })
     }
 }
 
 impl<R: std::io::Read> std::io::Read for LineTracker<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(line) = self.failed {
+            return Err(self.too_long(line));
+        }
         let n = self.inner.read(buf)?;
         let mut st = self.state.borrow_mut();
         let base = st.consumed;
-        st.pending.extend(memchr::memchr_iter(b'\n', &buf[..n]).map(|i| base + i as u64));
-        st.consumed += n as u64;
-        Ok(n)
+        let mut start = st.line_start;
+        let mut lines_before = st.counted + st.pending.len() as u64;
+        let mut over: Option<u64> = None;
+        for i in memchr::memchr_iter(b'\n', &buf[..n]) {
+            let nl = base + i as u64;
+            if nl - start > self.max_line {
+                over = Some(start);
+                break;
+            }
+            st.pending.push_back(nl);
+            lines_before += 1;
+            start = nl + 1;
+        }
+        if over.is_none() && base + n as u64 - start > self.max_line {
+            over = Some(start);
+        }
+        let Some(bad_start) = over else {
+            st.consumed += n as u64;
+            st.line_start = start;
+            return Ok(n);
+        };
+        // Hand over the lines before the long one; fail from the next read.
+        let line = u32::try_from(lines_before + 1).unwrap_or(u32::MAX);
+        drop(st);
+        self.failed = Some(line);
+        if bad_start > base {
+            let kept = (bad_start - base) as usize;
+            let mut st = self.state.borrow_mut();
+            st.consumed += kept as u64;
+            st.line_start = bad_start;
+            return Ok(kept);
+        }
+        Err(self.too_long(line))
     }
 }
 
@@ -77,9 +147,10 @@ pub fn read(
     sink: &mut FileSink<'_>,
     ctx: &Context<'_>,
     twins: Option<&KeySet>,
+    max_line: u64,
 ) -> std::io::Result<()> {
     skip_bom(&mut reader)?;
-    let (tracked, lines) = LineTracker::new(reader);
+    let (tracked, lines) = LineTracker::new(reader, max_line);
     let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(tracked);
     let mut row = csv::StringRecord::new();
 
@@ -90,7 +161,11 @@ pub fn read(
             return Ok(());
         }
         Err(e) => {
-            sink.error(Some(1), ProblemKind::MalformedCsv, format!("header is not valid CSV: {e}"));
+            if let Some(long) = LineTooLong::of(&e) {
+                sink.error(Some(long.line), ProblemKind::LineTooLong, format!("{long}; the rest of the file is not read"));
+            } else {
+                sink.error(Some(1), ProblemKind::MalformedCsv, format!("header is not valid CSV: {e}"));
+            }
             return Ok(());
         }
     };
@@ -136,6 +211,13 @@ pub fn read(
         match more {
             Ok(false) => break,
             Ok(true) => {}
+            Err(e) if e.is_io_error() => {
+                let Some((line, message)) = LineTooLong::of(&e).map(|l| (l.line, l.to_string())) else { return Err(e.into()) };
+                sink.tally.records += 1;
+                sink.tally.rejected += 1;
+                sink.error(Some(line), ProblemKind::LineTooLong, format!("{message}; the rest of the file is not read"));
+                break;
+            }
             Err(e) => {
                 let line = e.position().map(|p| lines.line_at(p.byte())).unwrap_or(last_line + 1);
                 sink.tally.records += 1;
@@ -276,7 +358,7 @@ mod tests {
     #[test]
     fn lines_are_right_with_crlf_and_lf() {
         for data in ["a,b\r\n1,2\r\n3,4\r\n", "a,b\n1,2\n3,4\n", "a,b\n\"x\ny\",2\n3,4"] {
-            let (tracked, lines) = LineTracker::new(data.as_bytes());
+            let (tracked, lines) = LineTracker::new(data.as_bytes(), u64::MAX);
             let mut r = ::csv::ReaderBuilder::new().has_headers(false).from_reader(tracked);
             let mut row = ::csv::StringRecord::new();
             let mut got = vec![];
@@ -285,6 +367,29 @@ mod tests {
             }
             let want = if data.contains("\"x") { vec![1, 2, 4] } else { vec![1, 2, 3] };
             assert_eq!(got, want, "{data:?}");
+        }
+    }
+
+    #[test]
+    fn a_line_over_the_limit_stops_reading_after_the_lines_before_it() {
+        let data = format!("a,b\n1,2\n3,4\n{}\n5,6\n", "x".repeat(100));
+        for capacity in [1, 5, 8, 64, 8192] {
+            let (tracked, lines) = LineTracker::new(data.as_bytes(), 10);
+            let mut r = ::csv::ReaderBuilder::new().has_headers(false).buffer_capacity(capacity).from_reader(tracked);
+            let mut row = ::csv::StringRecord::new();
+            let mut got = vec![];
+            let err = loop {
+                match r.read_record(&mut row) {
+                    Ok(true) => got.push(lines.line_at(row.position().unwrap().byte())),
+                    Ok(false) => panic!("no error"),
+                    Err(e) => break e,
+                }
+            };
+            assert_eq!(got, vec![1, 2, 3], "buffer of {capacity}");
+            let long = LineTooLong::of(&err).expect("a LineTooLong error");
+            assert_eq!(long.line, 4);
+            assert_eq!(long.to_string(), "line 4 is longer than 10 bytes (--max-line)");
+            assert!(!matches!(r.read_record(&mut row), Ok(true)), "no row after the long line");
         }
     }
 }

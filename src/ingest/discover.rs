@@ -2,6 +2,8 @@
 //! that folder names carry (`backends/<name>/`, `run_id=`, `config_hash=`,
 //! `expN_…`).
 
+use super::guard::special_file;
+use super::InputError;
 use crate::model::Sym;
 use serde::Serialize;
 use std::path::{Component, Path, PathBuf};
@@ -67,7 +69,8 @@ const DERIVED_JSON: [&str; 4] = [
 
 /// Classify a file by its name. `Err` is the reason it is skipped.
 pub fn classify(path: &Path) -> Result<Format, String> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    // A name that is not UTF-8 is classified by its readable part.
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
     let lower = name.to_ascii_lowercase();
     let ext = lower.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
     if ext == "csv" && path.parent().and_then(|p| p.file_name()).is_some_and(|d| d == "task_latencies") {
@@ -118,21 +121,22 @@ pub struct PathFacts {
 /// result under `sage-node-1/` stays ray).
 pub fn path_facts(path: &Path) -> PathFacts {
     let mut facts = PathFacts::default();
-    let segments: Vec<&str> = path
+    let segments: Vec<std::borrow::Cow<'_, str>> = path
         .parent()
         .into_iter()
         .flat_map(|p| p.components())
         .filter_map(|c| match c {
-            Component::Normal(s) => s.to_str(),
+            Component::Normal(s) => Some(s.to_string_lossy()),
             _ => None,
         })
         .collect();
     for (i, seg) in segments.iter().enumerate() {
+        let seg: &str = seg;
         if let Some(id) = seg.strip_prefix("run_id=") {
             facts.run_id = Some(Sym::new(id));
         } else if let Some(hash) = seg.strip_prefix("config_hash=") {
             facts.config_hash = Some(Sym::new(hash));
-        } else if *seg == "backends" {
+        } else if seg == "backends" {
             if let Some(name) = segments.get(i + 1) {
                 facts.backend = Some(Sym::new(name));
             }
@@ -162,17 +166,34 @@ pub struct Entry {
     pub format: Result<Format, String>,
     /// Index of the input argument the file was found under.
     pub input: u32,
+    /// A regular file (not a link, FIFO, device or socket listed as skipped).
+    pub regular: bool,
+}
+
+/// Skipped-file reason of a symbolic link that is not followed.
+pub fn symlink_reason(path: &Path) -> String {
+    format!("{}; not followed (pass --follow-symlinks to read through links)", symlink_to(path))
+}
+
+/// `a symbolic link to TARGET`.
+fn symlink_to(path: &Path) -> String {
+    let target = std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_else(|_| "?".into());
+    format!("a symbolic link to {target}")
 }
 
 /// Walk the inputs: files as given, directories recursively in name order
-/// (deterministic), hidden folders (`.git`, `.venv` …) skipped. Problems
-/// reaching a path are returned beside the entries.
-pub fn walk(inputs: &[PathBuf]) -> Result<(Vec<Entry>, Vec<(String, String)>), WalkError> {
+/// (deterministic), hidden folders (`.git`, `.venv` …) skipped. Symbolic
+/// links below an argument are listed as skipped unless `follow_symlinks`
+/// (an argument that is a link is followed: the user named it); FIFOs,
+/// devices and sockets are listed as skipped and never opened. Problems
+/// reaching a path are returned beside the entries. A folder argument with
+/// no result file below it is an error.
+pub fn walk(inputs: &[PathBuf], follow_symlinks: bool) -> Result<(Vec<Entry>, Vec<(String, String)>), InputError> {
     let mut entries = Vec::new();
     let mut unreadable = Vec::new();
     for (input_index, input) in inputs.iter().enumerate() {
         let input_index = input_index as u32;
-        let meta = std::fs::metadata(input).map_err(|e| WalkError {
+        let meta = std::fs::metadata(input).map_err(|e| InputError::Unreachable {
             path: input.display().to_string(),
             message: e.to_string(),
         })?;
@@ -182,42 +203,114 @@ pub fn walk(inputs: &[PathBuf]) -> Result<(Vec<Entry>, Vec<(String, String)>), W
                 display: input.display().to_string(),
                 format: classify(input),
                 input: input_index,
+                regular: true,
             });
             continue;
         }
+        if !meta.is_dir() {
+            return Err(InputError::NotAFile {
+                path: input.display().to_string(),
+                what: special_file(&meta.file_type()).unwrap_or("neither a file nor a folder: not read"),
+            });
+        }
+        let first_entry = entries.len();
+        let unreadable_before = unreadable.len();
         let walker = walkdir::WalkDir::new(input)
-            .follow_links(true)
+            .follow_links(follow_symlinks)
+            .follow_root_links(true)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
         for item in walker {
             match item {
-                Ok(e) if e.file_type().is_file() => {
+                Ok(e) if e.file_type().is_dir() => {}
+                Ok(e) => {
+                    let ft = e.file_type();
                     let path = e.into_path();
+                    let format = if ft.is_file() {
+                        classify(&path)
+                    } else if ft.is_symlink() {
+                        Err(symlink_reason(&path))
+                    } else {
+                        Err(special_file(&ft).unwrap_or("not a regular file: not read").to_string())
+                    };
                     entries.push(Entry {
                         display: path.display().to_string(),
-                        format: classify(&path),
+                        format,
                         path,
                         input: input_index,
+                        regular: ft.is_file(),
                     });
                 }
-                Ok(_) => {}
                 Err(e) => {
-                    let path = e.path().map(|p| p.display().to_string()).unwrap_or_else(|| input.display().to_string());
-                    unreadable.push((path, e.to_string()));
+                    let skipped = match (e.loop_ancestor(), e.path()) {
+                        (Some(ancestor), Some(path)) => Some((
+                            path,
+                            format!("a symbolic link back to {} (a loop); not followed again", ancestor.display()),
+                        )),
+                        // A link that leads nowhere, met while following links.
+                        (None, Some(path)) if e.depth() > 0 && path.is_symlink() && !path.exists() => {
+                            Some((path, format!("{}, which does not exist", symlink_to(path))))
+                        }
+                        _ => None,
+                    };
+                    match skipped {
+                        Some((path, reason)) => entries.push(Entry {
+                            path: path.to_path_buf(),
+                            display: path.display().to_string(),
+                            format: Err(reason),
+                            input: input_index,
+                            regular: false,
+                        }),
+                        None => {
+                            let path = e.path().map(|p| p.display().to_string()).unwrap_or_else(|| input.display().to_string());
+                            unreadable.push((path, e.to_string()));
+                        }
+                    }
                 }
             }
+        }
+        let found = &entries[first_entry..];
+        if unreadable.len() == unreadable_before && !found.iter().any(|e| e.format.is_ok()) {
+            return Err(InputError::NoResultFiles { path: input.display().to_string(), skipped: skipped_summary(found) });
+        }
+    }
+    if unreadable.is_empty() && !entries.iter().any(|e| e.format.is_ok()) {
+        // Only file arguments, none of them a result file.
+        if let Some(e) = entries.first() {
+            return Err(InputError::NoResultFiles {
+                path: e.display.clone(),
+                skipped: format!(" ({})", e.format.as_ref().err().map(String::as_str).unwrap_or("not a result file")),
+            });
         }
     }
     Ok((entries, unreadable))
 }
 
-/// An input argument that does not exist or cannot be read.
-#[derive(Debug, thiserror::Error)]
-#[error("{path}: {message} (check the path; sagereport reads result files and directories)")]
-pub struct WalkError {
-    pub path: String,
-    pub message: String,
+/// ` (N files skipped: 2 × an image; …)`, or why there is nothing at all.
+fn skipped_summary(found: &[Entry]) -> String {
+    if found.is_empty() {
+        return " (it holds no files; hidden files and folders, such as .git, are not searched)".into();
+    }
+    let mut by_reason: Vec<(&str, usize)> = Vec::new();
+    for e in found {
+        let reason = e.format.as_ref().err().map(String::as_str).unwrap_or("");
+        let reason = if reason.starts_with("a symbolic link to ") && reason.ends_with("; not followed (pass --follow-symlinks to read through links)") {
+            "a symbolic link, not followed (pass --follow-symlinks to read through links)"
+        } else {
+            reason
+        };
+        match by_reason.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, n)) => *n += 1,
+            None => by_reason.push((reason, 1)),
+        }
+    }
+    const SHOWN: usize = 4;
+    let mut parts: Vec<String> = by_reason.iter().take(SHOWN).map(|(r, n)| format!("{n} × {r}")).collect();
+    if by_reason.len() > SHOWN {
+        parts.push(format!("{} more reasons: sagereport validate -v lists them", by_reason.len() - SHOWN));
+    }
+    format!(" ({} file{} skipped: {})", found.len(), if found.len() == 1 { "" } else { "s" }, parts.join("; "))
 }
 
 #[cfg(test)]

@@ -3,58 +3,138 @@
 //! reports a malformed or truncated line, and Python's bare `NaN` /
 //! `Infinity` literals, at their line.
 
+use super::guard::format_size;
 use super::sink::{bytes_key, FileSink, KeyMap};
 use crate::model::normalize::Context;
 use crate::model::raw::RawRecord;
 use crate::model::ProblemKind;
 
-use std::io::BufRead;
+use std::io::{BufRead, Read, Seek, SeekFrom};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// Read every line of `reader` into `sink`.
-pub fn read(reader: impl BufRead, sink: &mut FileSink<'_>, ctx: &Context<'_>) -> std::io::Result<()> {
+/// Read every line of `reader` into `sink`. A line longer than `max_line`
+/// bytes (line end excluded) is a `line_too_long` error and is skipped
+/// without being held: a line longer than the read buffer is first
+/// measured (read past, in buffer-sized chunks), then, when within the
+/// limit, read again into a buffer of its exact size.
+pub fn read(reader: impl BufRead + Seek, sink: &mut FileSink<'_>, ctx: &Context<'_>, max_line: u64) -> std::io::Result<()> {
     let mut reader = reader;
-    let mut buf = Vec::with_capacity(4096);
+    // Where the next line starts in the file.
+    let mut offset = reader.stream_position()?;
     let mut line_no: u32 = 0;
     let mut seen: KeyMap<u32> = KeyMap::default();
     let mut any_bytes = false;
     loop {
-        buf.clear();
-        let n = reader.read_until(b'\n', &mut buf)?;
-        if n == 0 {
+        let available = fill(&mut reader)?;
+        if available.is_empty() {
             break;
         }
         any_bytes = true;
         line_no += 1;
-        let complete = buf.last() == Some(&b'\n');
-        let mut line: &[u8] = &buf;
-        if line_no == 1 {
-            line = line.strip_prefix(BOM).unwrap_or(line);
+        // Lines inside the buffer (all of them, in practice) are parsed in place.
+        if let Some(end) = memchr::memchr(b'\n', available) {
+            if end as u64 <= max_line {
+                take_line(&available[..=end], true, line_no, &mut seen, sink, ctx);
+                reader.consume(end + 1);
+                offset += end as u64 + 1;
+                continue;
+            }
         }
-        let line = trim_ascii(line);
-        if line.is_empty() {
-            continue;
-        }
-        sink.tally.records += 1;
-
-        let key = bytes_key(line);
-        if let Some(&first) = seen.get(&key) {
-            sink.tally.duplicates += 1;
-            sink.warning(
+        let start = offset;
+        let (len, complete) = skip_line(&mut reader)?;
+        offset += len;
+        if len - complete as u64 > max_line {
+            sink.tally.records += 1;
+            sink.tally.rejected += 1;
+            sink.error(
                 Some(line_no),
-                ProblemKind::DuplicateRecord,
-                format!("identical to line {first}; counted once"),
+                ProblemKind::LineTooLong,
+                format!("line {line_no} is longer than {} (--max-line); skipped", format_size(max_line)),
             );
             continue;
         }
-        seen.insert(key, line_no);
-        parse_line(line, complete, line_no, sink, ctx);
+        reader.seek(SeekFrom::Start(start))?;
+        let mut line = Vec::new();
+        if line.try_reserve_exact(len as usize).is_err() {
+            sink.tally.records += 1;
+            sink.tally.rejected += 1;
+            let size = format_size(len);
+            sink.error(Some(line_no), ProblemKind::LineTooLong, format!("line {line_no} ({size}) does not fit in memory; skipped"));
+            reader.seek(SeekFrom::Start(offset))?;
+            continue;
+        }
+        (&mut reader).take(len).read_to_end(&mut line)?;
+        if line.len() as u64 != len {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the file shrank while it was read"));
+        }
+        take_line(&line, complete, line_no, &mut seen, sink, ctx);
     }
     if !any_bytes {
         sink.warning(None, ProblemKind::EmptyFile, "file is empty: no records (did the run stop before writing?)");
     }
     Ok(())
+}
+
+/// `reader.fill_buf()`, retried when interrupted.
+fn fill<R: BufRead>(reader: &mut R) -> std::io::Result<&[u8]> {
+    loop {
+        match reader.fill_buf() {
+            Ok(_) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    reader.fill_buf()
+}
+
+/// Read past one line, keeping nothing: its length with the `\n`, and
+/// whether it has one (else the file ended).
+fn skip_line(reader: &mut impl BufRead) -> std::io::Result<(u64, bool)> {
+    let mut len: u64 = 0;
+    loop {
+        let available = fill(reader)?;
+        if available.is_empty() {
+            return Ok((len, false));
+        }
+        match memchr::memchr(b'\n', available) {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok((len + i as u64 + 1, true));
+            }
+            None => {
+                let n = available.len();
+                reader.consume(n);
+                len += n as u64;
+            }
+        }
+    }
+}
+
+/// Count, de-duplicate and parse one line (`raw` with its line end, if any).
+fn take_line(raw: &[u8], complete: bool, line_no: u32, seen: &mut KeyMap<u32>, sink: &mut FileSink<'_>, ctx: &Context<'_>) {
+    let mut line: &[u8] = raw;
+    if line_no == 1 {
+        line = line.strip_prefix(BOM).unwrap_or(line);
+    }
+    let line = trim_ascii(line);
+    if line.is_empty() {
+        return;
+    }
+    sink.tally.records += 1;
+
+    let key = bytes_key(line);
+    if let Some(&first) = seen.get(&key) {
+        sink.tally.duplicates += 1;
+        sink.warning(
+            Some(line_no),
+            ProblemKind::DuplicateRecord,
+            format!("identical to line {first}; counted once"),
+        );
+        return;
+    }
+    seen.insert(key, line_no);
+    parse_line(line, complete, line_no, sink, ctx);
 }
 
 fn trim_ascii(mut s: &[u8]) -> &[u8] {
@@ -167,6 +247,59 @@ mod tests {
             quote_bare_non_finite(br#"{"a": NaN, "b": -Infinity, "c": "x\"NaN"}"#).unwrap(),
             br#"{"a": "NaN", "b": "-Infinity", "c": "x\"NaN"}"#.to_vec()
         );
+    }
+
+    fn record(run: usize) -> String {
+        format!(
+            r#"{{"backend": "sage", "workload": "Q1", "run_id": "r{run}", "seed": 1, "nodes": 1, "parallelism": 1, "throughput": 10.5, "latency_p50": 1.0, "latency_p95": 2.0, "latency_p99": 3.0, "success_rate": 1.0, "duration_seconds": 2.0, "timestamp": "2026-01-01T00:00:00Z", "config_hash": null, "backend_hash": null}}"#
+        )
+    }
+
+    /// (tally, problems as (line, kind)) of reading `data` through a
+    /// reader buffer of `capacity` bytes.
+    fn read_with(data: &[u8], capacity: usize, max_line: u64) -> (crate::ingest::sink::Tally, Vec<(Option<u32>, ProblemKind)>) {
+        let mut sink = FileSink::new(crate::model::FileId(0), "t.jsonl");
+        let reader = std::io::BufReader::with_capacity(capacity, std::io::Cursor::new(data));
+        read(reader, &mut sink, &Context::default(), max_line).unwrap();
+        (sink.tally, sink.problems.iter().map(|p| (p.line, p.kind)).collect())
+    }
+
+    #[test]
+    fn lines_across_buffer_refills_read_the_same() {
+        let mut data = String::from("\u{feff}");
+        for i in 0..40 {
+            data.push_str(&record(i));
+            data.push_str(if i % 3 == 0 { "\r\n" } else { "\n" });
+            if i % 7 == 0 {
+                data.push_str("\n  \n");
+            }
+        }
+        data.push_str(&record(1)); // a duplicate
+        data.push('\n');
+        data.push_str(&record(99)[..50]); // cut off
+        let whole = read_with(data.as_bytes(), 1 << 20, u64::MAX);
+        assert_eq!(whole.0.records, 42);
+        assert_eq!(whole.0.accepted, 40);
+        assert_eq!(whole.0.duplicates, 1);
+        assert_eq!(whole.1.iter().filter(|(_, k)| *k == ProblemKind::TruncatedLine).count(), 1);
+        for capacity in [1, 7, 64, 333, 4096] {
+            assert_eq!(read_with(data.as_bytes(), capacity, u64::MAX), whole, "buffer of {capacity} bytes");
+        }
+    }
+
+    #[test]
+    fn a_line_over_the_limit_is_skipped_and_reading_goes_on() {
+        let long = format!("{{\"pad\": \"{}\"}}", "x".repeat(5000));
+        let data = format!("{}\n{long}\n{}\n{long}", record(1), record(2));
+        let limit = record(1).len() as u64;
+        for capacity in [16, 1000, 1 << 16] {
+            let (tally, problems) = read_with(data.as_bytes(), capacity, limit);
+            assert_eq!((tally.records, tally.accepted, tally.rejected), (4, 2, 2), "buffer of {capacity} bytes");
+            assert_eq!(problems, vec![(Some(2), ProblemKind::LineTooLong), (Some(4), ProblemKind::LineTooLong)]);
+        }
+        // A line exactly at the limit is read.
+        let (tally, _) = read_with(format!("{}\n", record(1)).as_bytes(), 16, limit);
+        assert_eq!(tally.accepted, 1);
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //! scheduling list, empty `node_latencies_ms`, non-empty `node_distribution`.
 //! Every conversion is reported as a `unit_conversion` warning on the file.
 
+use super::csv::LineTooLong;
 use super::discover::PathFacts;
 use super::jsonl::{json_error_message, quote_bare_non_finite};
 use super::sink::FileSink;
@@ -104,14 +105,19 @@ pub struct TaskLatencies {
 
 /// Read a `<name>_latencies.csv` (header
 /// `task_index,total_latency_ms,scheduling_latency_ms,execution_latency_ms`).
-pub fn read_latencies(mut reader: impl BufRead, sink: &mut FileSink<'_>) -> std::io::Result<TaskLatencies> {
+pub fn read_latencies(mut reader: impl BufRead, sink: &mut FileSink<'_>, max_line: u64) -> std::io::Result<TaskLatencies> {
     super::csv::skip_bom(&mut reader)?;
-    let (tracked, lines) = super::csv::LineTracker::new(reader);
+    let (tracked, lines) = super::csv::LineTracker::new(reader, max_line);
     let mut csv = ::csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(tracked);
     let mut row = ::csv::StringRecord::new();
     let mut total = Vec::new();
     let header: Vec<String> = match csv.read_record(&mut row) {
         Ok(true) => row.iter().map(|h| h.trim().to_string()).collect(),
+        Err(e) if e.is_io_error() => {
+            let Some((line, message)) = LineTooLong::of(&e).map(|l| (l.line, l.to_string())) else { return Err(e.into()) };
+            sink.error(Some(line), ProblemKind::LineTooLong, format!("{message}; the rest of the file is not read"));
+            return Ok(TaskLatencies { total });
+        }
         _ => {
             sink.warning(None, ProblemKind::EmptyFile, "file is empty: no per-task latencies");
             return Ok(TaskLatencies { total });
@@ -127,6 +133,13 @@ pub fn read_latencies(mut reader: impl BufRead, sink: &mut FileSink<'_>) -> std:
         match more {
             Ok(false) => break,
             Ok(true) => {}
+            Err(e) if e.is_io_error() => {
+                let Some((line, message)) = LineTooLong::of(&e).map(|l| (l.line, l.to_string())) else { return Err(e.into()) };
+                sink.tally.records += 1;
+                sink.tally.rejected += 1;
+                sink.error(Some(line), ProblemKind::LineTooLong, format!("{message}; the rest of the file is not read"));
+                break;
+            }
             Err(e) => {
                 sink.tally.records += 1;
                 sink.tally.rejected += 1;
@@ -210,7 +223,8 @@ pub fn named_dims(run_name: &str, path: &Path) -> NamedDims {
         }
         _ => {}
     }
-    for seg in path.parent().into_iter().flat_map(|p| p.iter()).filter_map(|s| s.to_str()) {
+    for seg in path.parent().into_iter().flat_map(|p| p.iter()).map(|s| s.to_string_lossy()) {
+        let seg: &str = &seg;
         if let Some(n) = seg.strip_prefix("jobs_").and_then(|n| n.parse().ok()) {
             d.concurrent_jobs = Some(n);
         } else if let Some(ms) = seg.strip_prefix("delay_").and_then(|s| s.strip_suffix("ms")).and_then(|n| n.parse().ok()) {
@@ -237,10 +251,10 @@ pub fn named_dims(run_name: &str, path: &Path) -> NamedDims {
 /// The run id of a legacy result: its folders below `results/`
 /// (e.g. `full_experiment_20260115_120000/node_scaling`), else its folder.
 fn legacy_run_id(path: &Path) -> String {
-    let dirs: Vec<&str> = path.parent().into_iter().flat_map(|p| p.iter()).filter_map(|s| s.to_str()).collect();
-    match dirs.iter().rposition(|s| *s == "results") {
+    let dirs: Vec<Cow<'_, str>> = path.parent().into_iter().flat_map(|p| p.iter()).map(|s| s.to_string_lossy()).collect();
+    match dirs.iter().rposition(|s| s == "results") {
         Some(i) if i + 1 < dirs.len() => dirs[i + 1..].join("/"),
-        _ => dirs.last().copied().unwrap_or("legacy").to_string(),
+        _ => dirs.last().map(|s| s.to_string()).unwrap_or_else(|| "legacy".to_string()),
     }
 }
 
@@ -336,7 +350,7 @@ pub fn read_metrics(
         _ => None,
     }
     .or_else(|| {
-        path.file_name()?.to_str()?.strip_suffix("_metrics.json").map(str::to_string)
+        path.file_name()?.to_string_lossy().strip_suffix("_metrics.json").map(str::to_string)
     })
     .unwrap_or_else(|| "legacy".to_string());
 

@@ -10,6 +10,7 @@
 
 pub mod csv;
 pub mod discover;
+pub mod guard;
 pub mod json_doc;
 pub mod jsonl;
 pub mod legacy;
@@ -20,14 +21,14 @@ pub mod tex;
 use crate::model::normalize::{Context, PairedConfig, ReproManifest};
 use crate::model::{FileId, Problem, ProblemKind, Severity, UnifiedRecord};
 use discover::{path_facts, Entry, Format};
-pub use discover::WalkError;
+use guard::{format_size, DocError};
 pub use manifest::PairedRun;
 use rayon::prelude::*;
 use serde::Serialize;
 use sink::{twin_key, FileSink, Tally};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 /// One input file and what became of it.
@@ -84,10 +85,64 @@ impl IngestReport {
 }
 
 /// Options for [`ingest`].
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct IngestOptions {
     /// Show a progress bar on stderr (only when it is a terminal).
     pub progress: bool,
+    /// The longest line a JSONL or CSV reader holds (`--max-line`).
+    pub max_line: u64,
+    /// The biggest whole-document JSON file read (`--max-document`).
+    pub max_document: u64,
+    /// Read through symbolic links below the inputs (`--follow-symlinks`).
+    pub follow_symlinks: bool,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            progress: false,
+            max_line: guard::DEFAULT_MAX_LINE,
+            max_document: guard::DEFAULT_MAX_DOCUMENT,
+            follow_symlinks: false,
+        }
+    }
+}
+
+/// Why ingest could not give a report to work with (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// An argument that does not exist or cannot be reached.
+    #[error("{path}: {message} (check the path; sagereport reads result files and directories)")]
+    Unreachable { path: String, message: String },
+    /// An argument that is a FIFO, a device or a socket.
+    #[error("{path}: {what} (give result files or directories)")]
+    NotAFile { path: String, what: &'static str },
+    /// An argument with no result file in it; `skipped` says what it holds.
+    #[error("no result files found under {path}{skipped}")]
+    NoResultFiles { path: String, skipped: String },
+    /// No record was accepted, and files could not be read (permissions,
+    /// not text, over a size limit): those files are the cause.
+    #[error("{}", nothing_read(.failures))]
+    NothingRead { failures: Vec<Problem>, report: Box<IngestReport> },
+}
+
+/// Problem kinds that mean a file (or a line) could not be read at all.
+const READ_FAILURES: [ProblemKind; 4] =
+    [ProblemKind::Unreadable, ProblemKind::NotText, ProblemKind::FileTooLarge, ProblemKind::LineTooLong];
+
+fn nothing_read(failures: &[Problem]) -> String {
+    const SHOWN: usize = 10;
+    let mut text = String::from("no record could be accepted, because these files could not be read:");
+    for p in failures.iter().take(SHOWN) {
+        match p.line {
+            Some(line) => text.push_str(&format!("\n  {}:{line}: {}", p.file, p.message)),
+            None => text.push_str(&format!("\n  {}: {}", p.file, p.message)),
+        }
+    }
+    if failures.len() > SHOWN {
+        text.push_str(&format!("\n  … and {} more (sagereport validate lists them all)", failures.len() - SHOWN));
+    }
+    text
 }
 
 struct DirOutput {
@@ -97,10 +152,12 @@ struct DirOutput {
     paired: Vec<PairedRun>,
 }
 
-/// Read every input. Fails only when an argument cannot be reached at all
-/// (exit code 2); everything else is reported in the returned problems.
-pub fn ingest(inputs: &[PathBuf], options: &IngestOptions) -> Result<IngestReport, WalkError> {
-    let (entries, unreadable) = discover::walk(inputs)?;
+/// Read every input. Fails (exit code 2) when an argument cannot be
+/// reached at all, is not a file or folder, holds no result file, or when
+/// no record was accepted because files could not be read; everything else
+/// is reported in the returned problems.
+pub fn ingest(inputs: &[PathBuf], options: &IngestOptions) -> Result<IngestReport, InputError> {
+    let (entries, unreadable) = discover::walk(inputs, options.follow_symlinks)?;
 
     let mut problems: Vec<Problem> = unreadable
         .into_iter()
@@ -120,13 +177,8 @@ pub fn ingest(inputs: &[PathBuf], options: &IngestOptions) -> Result<IngestRepor
         if e.format == Ok(Format::PairedManifest) {
             let mut sink = FileSink::new(FileId(i as u32), &e.display);
             let is_failure = e.path.file_name().map(|n| n == "failure_report.json").unwrap_or(false);
-            let run = match std::fs::read(&e.path) {
-                Ok(bytes) => manifest::read_paired(&bytes, &mut sink, is_failure),
-                Err(err) => {
-                    sink.error(None, ProblemKind::Unreadable, format!("cannot read: {err}"));
-                    None
-                }
-            };
+            let run = read_document(&e.path, options.max_document, &mut sink)
+                .and_then(|bytes| manifest::read_paired(&bytes, &mut sink, is_failure));
             sink.finish();
             if let Some(run) = &run {
                 let dir = e.path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -154,7 +206,7 @@ pub fn ingest(inputs: &[PathBuf], options: &IngestOptions) -> Result<IngestRepor
         .par_iter()
         .map(|(dir, idxs)| {
             let paired = nearest_paired(dir, &paired_by_dir).map(|r| &r.config);
-            let out = read_dir(&entries, idxs, paired);
+            let out = read_dir(&entries, idxs, paired, options);
             if let Some(bar) = &bar {
                 bar.inc(1);
             }
@@ -195,14 +247,26 @@ pub fn ingest(inputs: &[PathBuf], options: &IngestOptions) -> Result<IngestRepor
     }
     totals.read = totals.accepted + totals.rejected;
 
-    Ok(IngestReport {
+    let report = IngestReport {
         inputs: inputs.iter().map(|p| p.display().to_string()).collect(),
         files,
         records,
         problems,
         totals,
         paired_runs,
-    })
+    };
+    if report.totals.accepted == 0 {
+        let failures: Vec<Problem> = report
+            .problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error && READ_FAILURES.contains(&p.kind))
+            .cloned()
+            .collect();
+        if !failures.is_empty() {
+            return Err(InputError::NothingRead { failures, report: Box::new(report) });
+        }
+    }
+    Ok(report)
 }
 
 fn progress_bar(wanted: bool, len: u64) -> Option<indicatif::ProgressBar> {
@@ -229,12 +293,57 @@ fn summary(e: &Entry, format: Format, tally: Tally, skipped: Option<String>) -> 
     FileSummary { path: e.display.clone(), format, tally, skipped, input: e.input }
 }
 
-fn open(path: &Path) -> std::io::Result<BufReader<File>> {
-    Ok(BufReader::with_capacity(128 << 10, File::open(path)?))
+/// Open a regular file for streaming, after checking that its first bytes
+/// are text; a problem is reported to `sink` and `None` returned.
+fn open_text(path: &Path, sink: &mut FileSink<'_>) -> Option<BufReader<File>> {
+    let opened = guard::open_regular(path).and_then(|file| {
+        let mut reader = BufReader::with_capacity(128 << 10, file);
+        let head = reader.fill_buf()?;
+        Ok((guard::sniff(head), reader))
+    });
+    match opened {
+        Ok((None, reader)) => Some(reader),
+        Ok((Some(why), _)) => {
+            sink.error(None, ProblemKind::NotText, format!("{why}; not read"));
+            None
+        }
+        Err(err) => {
+            sink.error(None, ProblemKind::Unreadable, format!("cannot read: {err}"));
+            None
+        }
+    }
+}
+
+/// Read a whole JSON document within `--max-document`; a problem is
+/// reported to `sink` and `None` returned.
+fn read_document(path: &Path, max: u64, sink: &mut FileSink<'_>) -> Option<Vec<u8>> {
+    match guard::read_document(path, max) {
+        Ok(bytes) => Some(bytes),
+        Err(DocError::Io(err)) => {
+            sink.error(None, ProblemKind::Unreadable, format!("cannot read: {err}"));
+            None
+        }
+        Err(DocError::NotText(why)) => {
+            sink.error(None, ProblemKind::NotText, format!("{why}; not read"));
+            None
+        }
+        Err(DocError::TooLarge(size)) => {
+            sink.error(
+                None,
+                ProblemKind::FileTooLarge,
+                format!(
+                    "file is {} ({size} bytes), larger than {} (--max-document); not read (raise --max-document to read it)",
+                    format_size(size),
+                    format_size(max)
+                ),
+            );
+            None
+        }
+    }
 }
 
 /// Read the files of one folder.
-fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>) -> DirOutput {
+fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>, options: &IngestOptions) -> DirOutput {
     let mut out = DirOutput { files: Vec::new(), records: Vec::new(), problems: Vec::new(), paired: Vec::new() };
     let first_path = &entries[idxs[0]].path;
     let facts = path_facts(first_path);
@@ -244,9 +353,8 @@ fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>) ->
     for &i in idxs.iter().filter(|&&i| entries[i].format == Ok(Format::ReproManifest)) {
         let e = &entries[i];
         let mut sink = FileSink::new(FileId(i as u32), &e.display);
-        match std::fs::read(&e.path) {
-            Ok(bytes) => repro = manifest::read_repro(&bytes, &mut sink).or(repro),
-            Err(err) => sink.error(None, ProblemKind::Unreadable, format!("cannot read: {err}")),
+        if let Some(bytes) = read_document(&e.path, options.max_document, &mut sink) {
+            repro = manifest::read_repro(&bytes, &mut sink).or(repro);
         }
         finish(&mut out, i, e, Format::ReproManifest, sink, None);
     }
@@ -270,16 +378,13 @@ fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>) ->
     for &i in idxs.iter().filter(|&&i| entries[i].format == Ok(Format::UnifiedJsonl)) {
         let e = &entries[i];
         let mut sink = FileSink::new(FileId(i as u32), &e.display);
-        // Upstream records are 400–800 bytes a line: reserve to avoid regrowth.
-        let size = std::fs::metadata(&e.path).map(|m| m.len()).unwrap_or(0);
-        sink.records.reserve((size / 600).min(1 << 24) as usize);
-        match open(&e.path) {
-            Ok(reader) => {
-                if let Err(err) = jsonl::read(reader, &mut sink, &ctx) {
-                    sink.error(None, ProblemKind::Unreadable, format!("read failed part-way: {err}"));
-                }
+        if let Some(reader) = open_text(&e.path, &mut sink) {
+            // Upstream records are 400–800 bytes a line: reserve to avoid regrowth.
+            let size = reader.get_ref().metadata().map(|m| m.len()).unwrap_or(0);
+            sink.records.reserve((size / 600).min(1 << 24) as usize);
+            if let Err(err) = jsonl::read(reader, &mut sink, &ctx, options.max_line) {
+                sink.error(None, ProblemKind::Unreadable, format!("read failed part-way: {err}"));
             }
-            Err(err) => sink.error(None, ProblemKind::Unreadable, format!("cannot read: {err}")),
         }
         if let Some(s) = stem(&e.path).filter(|s| csv_stems.contains(s)) {
             twins.entry(s).or_default().extend(sink.records.iter().map(twin_key));
@@ -292,13 +397,10 @@ fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>) ->
         let e = &entries[i];
         let mut sink = FileSink::new(FileId(i as u32), &e.display);
         let twin_set = stem(&e.path).and_then(|s| twins.get(&s));
-        match open(&e.path) {
-            Ok(reader) => {
-                if let Err(err) = csv::read(reader, &mut sink, &ctx, twin_set) {
-                    sink.error(None, ProblemKind::Unreadable, format!("read failed part-way: {err}"));
-                }
+        if let Some(reader) = open_text(&e.path, &mut sink) {
+            if let Err(err) = csv::read(reader, &mut sink, &ctx, twin_set, options.max_line) {
+                sink.error(None, ProblemKind::Unreadable, format!("read failed part-way: {err}"));
             }
-            Err(err) => sink.error(None, ProblemKind::Unreadable, format!("cannot read: {err}")),
         }
         finish(&mut out, i, e, Format::UnifiedCsv, sink, None);
     }
@@ -308,15 +410,12 @@ fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>) ->
     for &i in idxs.iter().filter(|&&i| entries[i].format == Ok(Format::JsonRecords)) {
         let e = &entries[i];
         let mut sink = FileSink::new(FileId(i as u32), &e.display);
-        let (format, skipped) = match std::fs::read(&e.path) {
-            Ok(bytes) => match json_doc::read(&bytes, &mut sink, &ctx) {
+        let (format, skipped) = match read_document(&e.path, options.max_document, &mut sink) {
+            Some(bytes) => match json_doc::read(&bytes, &mut sink, &ctx) {
                 json_doc::Sniffed::Records => (Format::JsonRecords, None),
                 json_doc::Sniffed::NotRecords(reason) => (Format::Skipped, Some(reason)),
             },
-            Err(err) => {
-                sink.error(None, ProblemKind::Unreadable, format!("cannot read: {err}"));
-                (Format::JsonRecords, None)
-            }
+            None => (Format::JsonRecords, None),
         };
         finish(&mut out, i, e, format, sink, skipped);
     }
@@ -331,8 +430,10 @@ fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>) ->
     for &i in idxs.iter().filter(|&&i| entries[i].format == Ok(Format::LegacyLatencies)) {
         let e = &entries[i];
         let mut sink = FileSink::new(FileId(i as u32), &e.display);
-        match open(&e.path).and_then(|r| legacy::read_latencies(r, &mut sink)) {
-            Ok(l) => {
+        let read = open_text(&e.path, &mut sink).map(|r| legacy::read_latencies(r, &mut sink, options.max_line));
+        match read {
+            None => {}
+            Some(Ok(l)) => {
                 let key = legacy_stem(&e.path, "_latencies.csv").unwrap_or_default();
                 if metric_stems.contains(&key) {
                     latencies.insert(key, l);
@@ -344,7 +445,7 @@ fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>) ->
                     );
                 }
             }
-            Err(err) => sink.error(None, ProblemKind::Unreadable, format!("cannot read: {err}")),
+            Some(Err(err)) => sink.error(None, ProblemKind::Unreadable, format!("cannot read: {err}")),
         }
         finish(&mut out, i, e, Format::LegacyLatencies, sink, None);
     }
@@ -352,9 +453,8 @@ fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>) ->
         let e = &entries[i];
         let mut sink = FileSink::new(FileId(i as u32), &e.display);
         let lat = legacy_stem(&e.path, "_metrics.json").and_then(|k| latencies.remove(&k));
-        match std::fs::read(&e.path) {
-            Ok(bytes) => legacy::read_metrics(&bytes, &e.path, &facts, &ctx, lat, &mut sink),
-            Err(err) => sink.error(None, ProblemKind::Unreadable, format!("cannot read: {err}")),
+        if let Some(bytes) = read_document(&e.path, options.max_document, &mut sink) {
+            legacy::read_metrics(&bytes, &e.path, &facts, &ctx, lat, &mut sink);
         }
         finish(&mut out, i, e, Format::LegacyMetrics, sink, None);
     }
@@ -363,7 +463,8 @@ fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>) ->
     for &i in idxs {
         let e = &entries[i];
         if let Err(reason) = &e.format {
-            let orphan_summary = legacy_stem(&e.path, "_summary.txt").is_some_and(|k| !metric_stems.contains(&k));
+            let orphan_summary =
+                e.regular && legacy_stem(&e.path, "_summary.txt").is_some_and(|k| !metric_stems.contains(&k));
             let reason = if orphan_summary {
                 "human-readable summary with no *_metrics.json beside it: text is not a result format, \
                  so this run's numbers are not read (restore its *_metrics.json)"
@@ -387,10 +488,11 @@ fn finish(out: &mut DirOutput, i: usize, e: &Entry, format: Format, mut sink: Fi
     out.records.append(&mut sink.records);
 }
 
+// Names that are not UTF-8 are matched by their lossy form.
 fn stem(path: &Path) -> Option<String> {
-    path.file_stem().and_then(|s| s.to_str()).map(str::to_string)
+    path.file_stem().map(|s| s.to_string_lossy().into_owned())
 }
 
 fn legacy_stem(path: &Path, suffix: &str) -> Option<String> {
-    path.file_name()?.to_str()?.strip_suffix(suffix).map(str::to_string)
+    path.file_name()?.to_string_lossy().strip_suffix(suffix).map(str::to_string)
 }

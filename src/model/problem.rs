@@ -61,6 +61,12 @@ pub enum ProblemKind {
     Suspicious,
     /// A file or path that could not be read.
     Unreadable,
+    /// A line longer than `--max-line`; skipped without being held in memory.
+    LineTooLong,
+    /// A whole-document JSON file bigger than `--max-document`; not read.
+    FileTooLarge,
+    /// Content that is not text (gzip, zip, UTF-16, binary data); not parsed.
+    NotText,
     /// A run that failed (nothing succeeded, or nothing was measured): kept
     /// out of the statistics unless `--include-failed`.
     FailedRun,
@@ -87,6 +93,9 @@ impl ProblemKind {
             ProblemKind::UnitConversion => "unit_conversion",
             ProblemKind::Suspicious => "suspicious",
             ProblemKind::Unreadable => "unreadable",
+            ProblemKind::LineTooLong => "line_too_long",
+            ProblemKind::FileTooLarge => "file_too_large",
+            ProblemKind::NotText => "not_text",
             ProblemKind::FailedRun => "failed_run",
         }
     }

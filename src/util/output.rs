@@ -431,22 +431,22 @@ pub fn require_new_dir(out: &Path, why: &str) -> anyhow::Result<()> {
 pub struct OutputDir {
     place: Place,
     command: &'static str,
-    _lock: Lock,
+    /// Taken at claim time when the parent folder exists; otherwise when the
+    /// output is first written (a refused or failed run creates nothing).
+    lock: std::sync::Mutex<Option<Lock>>,
 }
 
 /// Check that `out` may be written as `command`'s output folder, then lock
 /// it. Refuses (before any work) an output that holds foreign files, is not
 /// a folder, is a symbolic link, is or holds the current folder, or
-/// overlaps `inputs`.
+/// overlaps `inputs`. Creates nothing.
 pub fn claim_dir(out: &Path, command: &'static str, inputs: &[PathBuf]) -> anyhow::Result<OutputDir> {
     let place = preflight_dir(out, inputs)?;
-    std::fs::create_dir_all(&place.parent)
-        .map_err(|e| refuse(&place.shown, format!("cannot create its parent folder {}: {e}", place.parent.display())))?;
-    let lock = Lock::acquire(&place.parent, &place.name, &place.shown)?;
-    // Checked again under the lock: another command may have written it meanwhile.
-    check_dir_owned(&place.target, &place.shown)?;
-    clean_stale(&place.parent, &place.name);
-    Ok(OutputDir { place, command, _lock: lock })
+    let claim = OutputDir { place, command, lock: std::sync::Mutex::new(None) };
+    if claim.place.parent.is_dir() {
+        claim.lock_now()?;
+    }
+    Ok(claim)
 }
 
 /// The checks of [`claim_dir`] without taking the lock or creating
@@ -475,6 +475,22 @@ fn preflight_dir(out: &Path, inputs: &[PathBuf]) -> anyhow::Result<Place> {
 }
 
 impl OutputDir {
+    /// Create the parent folder if needed and take the lock (once); checked
+    /// again under the lock, as another command may have written it meanwhile.
+    fn lock_now(&self) -> anyhow::Result<()> {
+        let mut held = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        if held.is_some() {
+            return Ok(());
+        }
+        let Place { target, parent, name, shown } = &self.place;
+        std::fs::create_dir_all(parent).map_err(|e| refuse(shown, format!("cannot create its parent folder {}: {e}", parent.display())))?;
+        let lock = Lock::acquire(parent, name, shown)?;
+        check_dir_owned(target, shown)?;
+        clean_stale(parent, name);
+        *held = Some(lock);
+        Ok(())
+    }
+
     /// The folder's real path.
     pub fn path(&self) -> &Path {
         &self.place.target
@@ -483,6 +499,7 @@ impl OutputDir {
     /// Mark the folder as this command's and create it if needed, for
     /// outputs filled in place (the runner's paired side folders).
     pub fn create_in_place(&self) -> anyhow::Result<()> {
+        self.lock_now()?;
         std::fs::create_dir_all(&self.place.target).map_err(|e| refuse(&self.place.shown, e))?;
         mark(&self.place.target, self.command)
     }
@@ -495,6 +512,7 @@ impl OutputDir {
     /// Fill a temporary sibling (marked) with `fill`, then swap it in for
     /// the output, so a crash never leaves a half-written output.
     pub fn replace<T>(&self, fill: impl FnOnce(&Path) -> anyhow::Result<T>) -> anyhow::Result<T> {
+        self.lock_now()?;
         let Place { target, parent, name, shown } = &self.place;
         let pid = std::process::id();
         let tmp = parent.join(format!(".{name}.tmp-{pid}"));
@@ -544,24 +562,21 @@ impl OutputDir {
 /// An output file this command may replace, locked until dropped.
 pub struct OutputFile {
     place: Place,
-    _lock: Lock,
+    kind: FileKind,
+    lock: std::sync::Mutex<Option<Lock>>,
 }
 
 /// Check that `out` may be written as a single output file of `kind`:
 /// absent, an empty regular file, or a regular file sagereport wrote (never
 /// a device, FIFO, socket, folder or symbolic link); not an input or inside
-/// one. Locks it until the returned value is dropped.
+/// one. Locks it until the returned value is dropped. Creates nothing.
 pub fn claim_file(out: &Path, kind: FileKind, inputs: &[PathBuf]) -> anyhow::Result<OutputFile> {
     let place = preflight_file(out, kind, inputs)?;
-    std::fs::create_dir_all(&place.parent)
-        .map_err(|e| refuse(&place.shown, format!("cannot create its parent folder {}: {e}", place.parent.display())))?;
-    if !std::fs::metadata(&place.parent).is_ok_and(|m| m.is_dir()) {
-        return Err(refuse(&place.shown, format!("{} is not a folder", place.parent.display())));
+    let claim = OutputFile { place, kind, lock: std::sync::Mutex::new(None) };
+    if claim.place.parent.is_dir() {
+        claim.lock_now()?;
     }
-    let lock = Lock::acquire(&place.parent, &place.name, &place.shown)?;
-    check_file_owned(out, &place, kind)?;
-    clean_stale(&place.parent, &place.name);
-    Ok(OutputFile { place, _lock: lock })
+    Ok(claim)
 }
 
 /// The checks of [`claim_file`] without taking the lock or creating anything.
@@ -602,8 +617,24 @@ fn check_file_owned(out: &Path, place: &Place, kind: FileKind) -> anyhow::Result
 }
 
 impl OutputFile {
+    fn lock_now(&self) -> anyhow::Result<()> {
+        let mut held = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        if held.is_some() {
+            return Ok(());
+        }
+        let place = &self.place;
+        std::fs::create_dir_all(&place.parent)
+            .map_err(|e| refuse(&place.shown, format!("cannot create its parent folder {}: {e}", place.parent.display())))?;
+        let lock = Lock::acquire(&place.parent, &place.name, &place.shown)?;
+        check_file_owned(&place.target, place, self.kind)?;
+        clean_stale(&place.parent, &place.name);
+        *held = Some(lock);
+        Ok(())
+    }
+
     /// Write `bytes` to a temporary sibling, then rename it over the output.
     pub fn write(&self, bytes: &[u8]) -> anyhow::Result<()> {
+        self.lock_now()?;
         let Place { target, parent, name, shown } = &self.place;
         let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
         let written = File::create(&tmp).and_then(|mut f| f.write_all(bytes).and_then(|()| f.flush()));
