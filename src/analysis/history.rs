@@ -424,9 +424,11 @@ pub fn trends(entries: &[HistoryEntry], options: &ChangeOptions) -> Vec<Trend> {
 ///
 /// Method: E-divisive means (Matteson & James 2014, "A nonparametric
 /// approach for multiple change point analysis of multivariate data", JASA
-/// 109(505):334–345), the method of MongoDB's performance CI (Daly et al.
-/// 2020, ICPE) and of Apache Otava (formerly Hunter; Fleming et al. 2023,
-/// ICPE). For a segment `Z` of the series and a split into `X = Z[s..τ)`,
+/// 109(505):334–345), the method of MongoDB's performance CI (Daly et al.,
+/// "The use of change point detection to identify software performance
+/// regressions in a continuous integration system", ICPE 2020) and of Apache
+/// Otava (formerly Hunter; Fleming et al., "Hunter: using change point
+/// detection to hunt for performance regressions", ICPE 2023). For a segment `Z` of the series and a split into `X = Z[s..τ)`,
 /// `Y = Z[τ..κ)` (m and k runs, each ≥ [`MIN_SEGMENT`]) the energy statistic
 /// (α = 1) is
 ///
