@@ -48,16 +48,17 @@ fn several_reports_and_three_runs_make_a_linked_site_with_trends() {
     assert!(paper.contains("href=\"report.pdf\""));
     assert!(public.join("reports/paper/report.pdf").is_file());
 
-    // The workload page: a trend per metric, the step of run 3 flagged.
+    // The workload page: a trend per metric; the +50 % step of run 3 is not
+    // claimed from three runs (see the next test for a change point).
     let q1 = read(&public.join("workloads/q1/index.html"));
-    assert!(q1.contains("▲ change"), "the +50% step of run 3 is a change point");
+    assert!(!q1.contains("<strong>▲ change</strong>"), "three runs cannot show a change point");
+    assert!(q1.contains("3 run(s) so far: no change point can be claimed yet"));
     assert_eq!(q1.matches("<tr><td class=\"num\">").count(), 3, "three runs in the table");
     for chart in ["nightly-throughput.png", "nightly-p99.png"] {
         let bytes = std::fs::read(public.join("workloads/q1").join(chart)).unwrap();
         assert!(png_has_content(&bytes), "{chart} looks blank");
         assert!(q1.contains(&format!("src=\"{chart}\"")));
     }
-    assert!(q1.contains("change points at run 3"), "the chart's alt text names the change point");
 
     // Every relative link resolves inside the site; nothing external.
     let broken = broken_links(&public).unwrap();
@@ -65,6 +66,62 @@ fn several_reports_and_three_runs_make_a_linked_site_with_trends() {
     // history.json carries every entry shown.
     let history: serde_json::Value = serde_json::from_str(&read(&public.join("history.json"))).unwrap();
     assert_eq!(history.as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn change_points_need_a_real_step_over_the_history_and_min_change_sets_the_size() {
+    // Mark in a table cell (the page's lede shows the marker once, with a class).
+    const MARK: &str = "<strong>▲ change</strong>";
+    let tmp = tempfile::tempdir().unwrap();
+
+    // Eight builds: four drifting within ±2 %, then four 30 % higher. Run
+    // means (sage 11 × scale, ray 7.64 × scale) step from a mean scale of
+    // 3.994/4 to 5.194/4: +30.05 %, flagged on both sides at run 5 (E-divisive
+    // p ≈ 2/C(8,4), see history.rs). p99 is 32 in every build: no change.
+    let root = tmp.path().join("step");
+    let public = nightly_runs(&root, &[1.0, 0.985, 1.017, 0.992, 1.304, 1.281, 1.319, 1.29], false);
+    let q1 = read(&public.join("workloads/q1/index.html"));
+    assert_eq!(q1.matches(MARK).count(), 2, "sage and ray throughput step once each");
+    let row5 = q1.split("<tr><td class=\"num\">").find(|r| r.starts_with("5<")).unwrap();
+    assert_eq!(row5.matches(MARK).count(), 2, "the change is at the first run of the new level: {row5}");
+    assert!(row5.contains("<span class=\"step\" title=\"mean 10.98 over the 4 run(s) before → 14.28 over the 4 run(s) from here; permutation p = "), "{row5}");
+    assert!(row5.contains("\">+30.0% ["), "{row5}");
+    assert!(q1.contains("run 5 (sage +30.0%)"), "the chart's alt text names the change point and its size");
+    assert!(q1.contains("at least 5%"), "the page states the minimum step");
+    // --min-change reaches the page: at 40 % the same step is not shown.
+    let data7 = root.join("data7");
+    let rebuild = |min: &str| {
+        sagereport(
+            &["site", "--report", &format!("nightly={}", data7.display()), "--history", "history", "--label", "main", "--commit", "c0ffee7",
+              "--time", "2026-11-28T10:00:00Z", "--no-pdf", "-o", "public", "--min-change", min],
+            &root,
+        )
+    };
+    let (code, _, err) = rebuild("40%");
+    assert_eq!(code, 0, "{err}");
+    let q1 = read(&public.join("workloads/q1/index.html"));
+    assert_eq!(q1.matches(MARK).count(), 0);
+    assert!(q1.contains("at least 40%"));
+    let (code, _, err) = rebuild("150%");
+    assert_eq!(code, 2);
+    assert!(err.contains("--min-change"), "{err}");
+
+    // Ten builds with a clean +3 % step after the fifth (drift ±0.4 %):
+    // significant (p ≈ 2/C(10,5)), but under the default 5 %; shown at 2 %.
+    // Size: mean scale 5.153/5 over 5.002/5, +3.02 %.
+    let root = tmp.path().join("small");
+    let public = nightly_runs(&root, &[1.0, 1.004, 0.997, 1.002, 0.999, 1.031, 1.028, 1.033, 1.029, 1.032], false);
+    assert_eq!(read(&public.join("workloads/q1/index.html")).matches(MARK).count(), 0);
+    let (code, _, err) = sagereport(
+        &["site", "--report", &format!("nightly={}", root.join("data9").display()), "--history", "history", "--label", "main", "--commit", "c0ffee9",
+          "--time", "2026-11-30T10:00:00Z", "--no-pdf", "-o", "public", "--min-change", "2%"],
+        &root,
+    );
+    assert_eq!(code, 0, "{err}");
+    let q1 = read(&public.join("workloads/q1/index.html"));
+    let row6 = q1.split("<tr><td class=\"num\">").find(|r| r.starts_with("6<")).unwrap();
+    assert_eq!(row6.matches(MARK).count(), 2, "{row6}");
+    assert!(row6.contains("+3.0% ["), "{row6}");
 }
 
 #[test]

@@ -618,10 +618,10 @@ impl SplitMix64 {
 /// number generators", ACM TOMS 47(4)), implemented here so bootstrap results
 /// are bit-for-bit stable regardless of dependency versions.
 #[derive(Clone, Debug)]
-struct Xoshiro256StarStar([u64; 4]);
+pub(crate) struct Xoshiro256StarStar([u64; 4]);
 
 impl Xoshiro256StarStar {
-    fn seed_from_u64(seed: u64) -> Self {
+    pub(crate) fn seed_from_u64(seed: u64) -> Self {
         let mut sm = SplitMix64(seed);
         // SplitMix64 output is never all-zero for four consecutive draws.
         Xoshiro256StarStar([sm.next(), sm.next(), sm.next(), sm.next()])
@@ -643,7 +643,7 @@ impl Xoshiro256StarStar {
     /// Uniform integer in `[0, n)`, `n > 0`, without modulo bias: Lemire's
     /// multiply-and-reject method (Lemire 2019, "Fast random integer
     /// generation in an interval", ACM TOMACS 29(1)).
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         debug_assert!(n > 0);
         let mut m = u128::from(self.next_u64()) * u128::from(n);
         let mut low = m as u64;

@@ -93,7 +93,7 @@ pub(super) fn parse_confidence(s: &str) -> Result<f64, String> {
 }
 
 /// `5%`, `5` (percent) or `0.05` (fraction) → 0.05.
-fn parse_percent(s: &str) -> Result<f64, String> {
+pub(super) fn parse_percent(s: &str) -> Result<f64, String> {
     let t = s.trim();
     let x: f64 = t.trim_end_matches('%').parse().map_err(|_| format!("{s:?} is not a percentage (e.g. 5%)"))?;
     let x = if t.ends_with('%') || x >= 1.0 { x / 100.0 } else { x };

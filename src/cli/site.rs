@@ -23,7 +23,8 @@ report, and repeating a NAME puts several inputs into one report. Open
 public/index.html directly (file://) or publish the folder (GitHub Pages).
 With --history DIR, this run's summaries are added to DIR (one small JSON file
 per report; never rewritten) and the workload pages show every stored run as
-trend charts with change points. Label, commit and time default to
+trend charts with change points (E-divisive means with a permutation test;
+only steps of at least --min-change, default 5%, are shown). Label, commit and time default to
 $GITHUB_REF_NAME, $GITHUB_SHA and $SOURCE_DATE_EPOCH (else now).
 Exit codes: 0 ok; 2 usage or input error.";
 
@@ -58,6 +59,9 @@ pub struct SiteArgs {
     /// Skip the per-report PDF (faster)
     #[arg(long)]
     pub no_pdf: bool,
+    /// Smallest step of a series' mean shown as a change point, e.g. 5% or 0.05
+    #[arg(long, value_name = "PCT", default_value = "5%", value_parser = super::compare::parse_percent)]
+    pub min_change: f64,
 }
 
 fn env_or(name: &str, default: &str) -> String {
@@ -223,6 +227,7 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         history_problems: problems,
         pdf: !args.no_pdf,
         confidence: args.sides.confidence,
+        min_change: args.min_change,
     };
     // A history outside the output is appended to in place; one inside it is
     // copied into the new output and appended there, so the replacement

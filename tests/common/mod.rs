@@ -37,10 +37,19 @@ pub fn sagereport(args: &[&str], cwd: &Path) -> (i32, String, String) {
 }
 
 /// Three nightly runs (Nov 21–23) of a sage/ray tree into `public/` with a
-/// history in `history/`; the third run's throughput steps up by half.
-/// The last run also has a second report, `paper`, when `paper` is true.
+/// history in `history/`; the third run's throughput steps up by half (too
+/// few runs to claim a change point). The last run also has a second report,
+/// `paper`, when `paper` is true.
 pub fn three_runs(root: &Path, paper: bool) -> PathBuf {
-    for (i, scale) in [1.0, 1.01, 1.5].iter().enumerate() {
+    nightly_runs(root, &[1.0, 1.01, 1.5], paper)
+}
+
+/// One nightly site build per scale (Nov 21, 22, …; commits `c0ffee0`, …)
+/// of `dataI/` = [`sage_and_ray`] at that scale, report `nightly`, history in
+/// `history/`, site in `public/`. Run means: sage 11 × scale, ray 7.64 ×
+/// scale; p99 32 in every run.
+pub fn nightly_runs(root: &Path, scales: &[f64], paper: bool) -> PathBuf {
+    for (i, scale) in scales.iter().enumerate() {
         let data = sage_and_ray(&root.join(format!("data{i}")), "Q1", *scale);
         let mut args: Vec<String> = vec![
             "site".into(),
@@ -53,12 +62,12 @@ pub fn three_runs(root: &Path, paper: bool) -> PathBuf {
             "--commit".into(),
             format!("c0ffee{i}"),
             "--time".into(),
-            format!("2026-11-2{}T10:00:00Z", i + 1),
+            format!("2026-11-{}T10:00:00Z", 21 + i),
             "-o".into(),
             "public".into(),
             "--no-pdf".into(),
         ];
-        if paper && i == 2 {
+        if paper && i + 1 == scales.len() {
             let (code, _, err) = sagereport(&["synth", "--paper", "--repeats", "2", "-o", "paper", "-q"], root);
             assert_eq!(code, 0, "{err}");
             args.extend(["--report".into(), "paper=paper".into()]);

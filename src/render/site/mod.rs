@@ -18,11 +18,11 @@
 
 pub mod pages;
 
-use crate::analysis::history::{slug, trends, HistoryEntry, Trend, TrendMetric};
+use crate::analysis::history::{slug, trends, ChangeOptions, HistoryEntry, Step, Trend, TrendMetric, MIN_POINTS, PERMUTATIONS, RUNS_FOR_A_STEP, SIGNIFICANCE};
 use crate::analysis::tables::PaperTable;
 use crate::render::figures::{render_line_png, render_line_svg, LineChart, LinePoint, LineSeries};
 use crate::render::latex::{standalone_tex, table_tex, TablesContext};
-use crate::render::markdown::{conf_pct, tables_markdown};
+use crate::render::markdown::{conf_pct, num, tables_markdown};
 use crate::render::{bundle_renderers, render_into, ReportContext};
 use anyhow::Context;
 use askama::Template;
@@ -57,6 +57,8 @@ pub struct Site<'a> {
     /// Also write each report's PDF.
     pub pdf: bool,
     pub confidence: f64,
+    /// Smallest step reported as a change point (fraction; `--min-change`).
+    pub min_change: f64,
 }
 
 /// Names → unique slugs (a second `Q1` or `q1` becomes `q1-2`).
@@ -133,7 +135,7 @@ pub fn write_site(site: &Site<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
         }
 
         // Workloads and their trends.
-        let all_trends = trends(&site.history);
+        let all_trends = trends(&site.history, &ChangeOptions { min_change: site.min_change, confidence: site.confidence });
         let workload_names: BTreeSet<&str> = all_trends.iter().map(|t| t.workload.as_str()).collect();
         let workload_slugs = unique_slugs(workload_names.iter().copied());
         let mut workload_links = Vec::new();
@@ -279,8 +281,13 @@ fn workload_view(site: &Site<'_>, name: &str, trends: &[&Trend], href: &dyn Fn(u
                     cells: columns
                         .iter()
                         .map(|t| match t.points.iter().find(|p| p.entry == entry) {
-                            Some(p) => TrendCell { text: format!("{} ({})", point_text(&p.value), p.value.n), change: p.change },
-                            None => TrendCell { text: "—".into(), change: false },
+                            Some(p) => TrendCell {
+                                text: format!("{} ({})", point_text(&p.value), p.value.n),
+                                change: p.change,
+                                step: p.step.as_ref().map(step_text).unwrap_or_default(),
+                                step_detail: p.step.as_ref().map(step_detail).unwrap_or_default(),
+                            },
+                            None => TrendCell { text: "—".into(), change: false, step: String::new(), step_detail: String::new() },
                         })
                         .collect(),
                 }
@@ -289,6 +296,14 @@ fn workload_view(site: &Site<'_>, name: &str, trends: &[&Trend], href: &dyn Fn(u
         let mut section = TrendSection {
             title: title.clone(),
             note: String::new(),
+            change_note: if runs.len() < RUNS_FOR_A_STEP {
+                format!(
+                    "{} run(s) so far: no change point can be claimed yet (the search starts at {MIN_POINTS} runs, and a step needs {RUNS_FOR_A_STEP} runs, 4 on each side or 5 before and 3 after, to be significant).",
+                    runs.len()
+                )
+            } else {
+                String::new()
+            },
             charts: Vec::new(),
             columns: columns.iter().map(|t| format!("{} {}", t.side, if t.metric == TrendMetric::Throughput { "throughput" } else { "p99 (ms)" })).collect(),
             rows,
@@ -335,7 +350,12 @@ fn workload_view(site: &Site<'_>, name: &str, trends: &[&Trend], href: &dyn Fn(u
                 let changes: Vec<String> = columns
                     .iter()
                     .filter(|t| t.metric == metric)
-                    .flat_map(|t| t.points.iter().filter(|p| p.change).map(move |p| format!("run {} ({})", position(p.entry) + 1, t.side)))
+                    .flat_map(|t| {
+                        t.points.iter().filter(|p| p.change).map(move |p| match p.step.and_then(|s| s.size) {
+                            Some(size) => format!("run {} ({} {})", position(p.entry) + 1, t.side, pct(size)),
+                            None => format!("run {} ({})", position(p.entry) + 1, t.side),
+                        })
+                    })
                     .collect();
                 let mut note = format!("x: run number, oldest first (see the table) · whiskers: {conf} CI");
                 if !changes.is_empty() {
@@ -368,7 +388,43 @@ fn workload_view(site: &Site<'_>, name: &str, trends: &[&Trend], href: &dyn Fn(u
         }
         sections.push(section);
     }
-    (WorkloadView { name: name.to_string(), confidence: conf, sections }, charts)
+    (
+        WorkloadView {
+            name: name.to_string(),
+            confidence: conf,
+            min_change: conf_pct(site.min_change),
+            permutations: PERMUTATIONS,
+            significance: SIGNIFICANCE,
+            sections,
+        },
+        charts,
+    )
+}
+
+/// A relative change as a signed percentage: `+30.2%`.
+fn pct(x: f64) -> String {
+    format!("{:+.1}%", x * 100.0)
+}
+
+/// A step's size and interval for the workload table: `+30.2% [+26.9%, +33.5%]`.
+fn step_text(s: &Step) -> String {
+    match (s.size, s.ci) {
+        (Some(size), Some((lo, hi))) => format!("{} [{}, {}]", pct(size), pct(lo), pct(hi)),
+        (Some(size), None) => format!("{} (no interval)", pct(size)),
+        (None, _) => format!("from a mean of 0 to {}", num(s.mean_after)),
+    }
+}
+
+/// What a step was measured on, for the step's tooltip.
+fn step_detail(s: &Step) -> String {
+    format!(
+        "mean {} over the {} run(s) before → {} over the {} run(s) from here; permutation p = {:.3}",
+        num(s.mean_before),
+        s.before,
+        num(s.mean_after),
+        s.after,
+        s.p_value
+    )
 }
 
 /// Every relative `href`/`src` of the HTML files under `dir` that does not

@@ -174,6 +174,10 @@ pub struct IndexPage {
 pub struct TrendCell {
     pub text: String,
     pub change: bool,
+    /// The step's size and interval when `change` (e.g. `+30.2% [+26.9%, +33.5%]`).
+    pub step: String,
+    /// Means, run counts and p-value behind the step (tooltip).
+    pub step_detail: String,
 }
 
 pub struct TrendRow {
@@ -188,6 +192,8 @@ pub struct TrendRow {
 pub struct TrendSection {
     pub title: String,
     pub note: String,
+    /// Why no change point can be claimed yet (too few runs), or empty.
+    pub change_note: String,
     pub charts: Vec<ChartView>,
     pub columns: Vec<String>,
     pub rows: Vec<TrendRow>,
@@ -196,6 +202,10 @@ pub struct TrendSection {
 pub struct WorkloadView {
     pub name: String,
     pub confidence: String,
+    /// The smallest step shown (`--min-change`), e.g. `5%`.
+    pub min_change: String,
+    pub permutations: usize,
+    pub significance: f64,
     pub sections: Vec<TrendSection>,
 }
 
