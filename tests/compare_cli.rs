@@ -62,7 +62,7 @@ fn bundle_has_every_artifact_and_reference_statistics() {
         assert!(out.join(f).is_file(), "{f} missing");
     }
     let doc = summary(&out);
-    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["schema_version"], 2);
     assert_eq!(doc["baseline"], "sage");
     assert_eq!(doc["records"]["accepted"], 10);
     // [10, 12, 11, 13, 9]: mean 11, 95 % Student-t interval [9.036757, 12.963243] (R: t.test).

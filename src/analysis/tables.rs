@@ -363,10 +363,32 @@ fn table1(recs: &[Rec<'_>], confidence: f64) -> PaperTable {
     columns.push(efficiency);
     let mut rows = Vec::new();
     let mut notes = Vec::new();
+    // A row pools only replicates: records of one pipeline, split further by
+    // task complexity when it varies, and — where no pipeline was recorded —
+    // by the experiment name's stem, each split labelled.
+    let mut row_keys: Vec<(Option<Pipeline>, Option<String>, Option<String>)> = Vec::new();
     for p in &pipelines {
+        let of_p: Vec<&Rec<'_>> = recs.iter().filter(|x| x.d.pipeline == *p).collect();
+        let complexities: BTreeSet<Option<String>> = of_p.iter().map(|x| x.d.task_complexity.map(|c| c.to_string())).collect();
+        let stems: BTreeSet<String> = if p.is_none() { of_p.iter().map(|x| name_stem(x.r.workload.as_str())).collect() } else { BTreeSet::new() };
+        let complexity_keys: Vec<Option<String>> =
+            if complexities.len() > 1 { complexities.iter().map(|c| Some(c.clone().unwrap_or_else(|| "complexity not recorded".into()))).collect() } else { vec![None] };
+        let stem_keys: Vec<Option<String>> = if stems.len() > 1 { stems.into_iter().map(Some).collect() } else { vec![None] };
+        for c in &complexity_keys {
+            for st in &stem_keys {
+                row_keys.push((*p, c.clone(), st.clone()));
+            }
+        }
+    }
+    for (p, complexity, stem) in &row_keys {
         let mut prov = Prov::default();
         let mut per_nodes: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
-        for x in recs.iter().filter(|x| x.d.pipeline == *p) {
+        let in_row = |x: &&Rec<'_>| {
+            x.d.pipeline == *p
+                && complexity.as_ref().is_none_or(|c| x.d.task_complexity.map(|v| v.to_string()).unwrap_or_else(|| "complexity not recorded".into()) == *c)
+                && stem.as_ref().is_none_or(|st| name_stem(x.r.workload.as_str()) == *st)
+        };
+        for x in recs.iter().filter(in_row) {
             prov.add(x);
             per_nodes.entry(x.r.nodes).or_default().push(x.r.throughput);
         }
@@ -400,13 +422,17 @@ fn table1(recs: &[Rec<'_>], confidence: f64) -> PaperTable {
         }
         cells.push(sp);
         cells.push(eff);
-        if p.is_none() && prov.records == 0 {
+        if prov.records == 0 && (p.is_none() || complexity.is_some()) {
             continue;
         }
-        rows.push(prov.row(pipeline_name(*p), pipeline_keys(*p), cells));
+        let mut name = pipeline_name(*p);
+        for part in [complexity, stem].into_iter().flatten() {
+            name = format!("{name}, {part}");
+        }
+        rows.push(prov.row(name, pipeline_keys(*p), cells));
     }
     if recs.iter().any(|x| x.d.pipeline.is_none()) {
-        notes.push("Records without a pipeline field are shown as “(pipeline not recorded)”; upstream exp1 runs RAG.".into());
+        notes.push("Records whose pipeline could not be read (no pipeline field, run name or enable_rag/enable_llm switches) are shown as “(pipeline not recorded)”, split by run name where those differ; upstream exp1 runs RAG.".into());
     }
     notes.dedup();
     let groups = vec![ColumnGroup { title: "Throughput (tasks/s)".into(), start: 0, len: nodes.len() }];
@@ -422,6 +448,21 @@ fn table1(recs: &[Rec<'_>], confidence: f64) -> PaperTable {
         footnotes: notes,
         records: recs.len(),
     })
+}
+
+/// An exp1 run name without its node-count part (`rag_multi_4_nodes` →
+/// `rag`, `compute_single_node` → `compute`), to tell unrecorded pipelines apart.
+fn name_stem(name: &str) -> String {
+    let tokens: Vec<&str> = name
+        .split('_')
+        .filter(|t| !matches!(*t, "single" | "multi" | "node" | "nodes") && !t.chars().all(|c| c.is_ascii_digit()))
+        .filter(|t| !(t.ends_with('n') && t[..t.len() - 1].chars().all(|c| c.is_ascii_digit()) && t.len() > 1))
+        .collect();
+    if tokens.is_empty() {
+        name.to_string()
+    } else {
+        tokens.join("_")
+    }
 }
 
 fn stats_mean(xs: &[f64]) -> f64 {

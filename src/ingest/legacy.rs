@@ -96,6 +96,10 @@ struct UseRemote<'a> {
     num_nodes: Option<Val<'a>>,
     #[serde(borrow)]
     parallelism: Option<Val<'a>>,
+    #[serde(borrow)]
+    enable_rag: Option<Val<'a>>,
+    #[serde(borrow)]
+    enable_llm: Option<Val<'a>>,
 }
 
 /// Per-task latencies read from a `<name>_latencies.csv`, in the file's unit.
@@ -221,6 +225,8 @@ pub fn named_dims(run_name: &str, path: &Path) -> NamedDims {
         [job, pipeline, ..] if job.starts_with("job") && job[3..].parse::<u32>().is_ok() => {
             d.pipeline = Pipeline::parse(pipeline)
         }
+        // exp1: `{pipeline}_single_node`, `{pipeline}_multi_{n}_nodes`.
+        [pipeline, "single", "node"] | [pipeline, "multi", _, "nodes"] => d.pipeline = Pipeline::parse(pipeline),
         _ => {}
     }
     for seg in path.parent().into_iter().flat_map(|p| p.iter()).map(|s| s.to_string_lossy()) {
@@ -460,8 +466,22 @@ pub fn read_metrics(
     if let Some(c) = named.concurrency {
         dims.concurrency = Some(Val::UInt(c));
     }
-    if let Some(p) = named.pipeline {
-        dims.pipeline = owned(p.label().to_string());
+    // The pipeline: from the run's name, else from the config's switches
+    // (exp1 records carry no pipeline field; without it Compute, RAG and
+    // Mixed runs would pool into one cell).
+    // RAG is retrieval then generation (experiment plan: embedding →
+    // retrieval → context → generation), so both switches on; retrieval
+    // without generation names no pipeline of the plan and stays unset.
+    let switched = match (as_bool(&config.enable_rag), as_bool(&config.enable_llm)) {
+        (Some(false), Some(false)) => Some(Pipeline::Compute),
+        (Some(true), Some(true)) => Some(Pipeline::Rag),
+        (Some(false), Some(true)) => Some(Pipeline::Llm),
+        _ => None,
+    };
+    if let Some(p) = named.pipeline.or(switched) {
+        if dims.pipeline.is_none() && dims.pipeline_type.is_none() {
+            dims.pipeline = owned(p.label().to_string());
+        }
     }
     if let Some(j) = named.concurrent_jobs {
         dims.concurrent_jobs = Some(Val::UInt(j));
@@ -492,6 +512,9 @@ mod tests {
         assert_eq!(d.scheduler_label.as_deref(), Some("load_aware_pack"));
         assert_eq!(named_dims("load_high_load_aware", p).load_level, Some(LoadLevel::High));
         assert_eq!(named_dims("concurrency_16", p).concurrency, Some(16));
+        assert_eq!(named_dims("rag_multi_4_nodes", p).pipeline, Some(Pipeline::Rag));
+        assert_eq!(named_dims("compute_single_node", p).pipeline, Some(Pipeline::Compute));
+        assert_eq!(named_dims("mixed_multi_16_nodes", p).pipeline, Some(Pipeline::Mixed));
         let p4 = Path::new("exp4/results/scaling_rag_20260101_000000/jobs_4/job2_rag_metrics.json");
         let d4 = named_dims("job2_rag", p4);
         assert_eq!(d4.pipeline, Some(Pipeline::Rag));

@@ -1,14 +1,20 @@
-//! `summary.json` (schema version 1): everything in summary.md, for bots.
+//! `summary.json` (schema version 2): everything in summary.md, for bots.
 //! The schema is documented in README.md.
 
 use super::{ReportContext, Renderer};
-use crate::analysis::compare::{Comparison, GroupStats, HashNote, MetricComparison, Mismatch};
+use crate::analysis::compare::{Comparison, FailedRun, GroupStats, HashNote, MetricComparison, Mismatch, Unverified};
+use crate::analysis::estimand::Correction;
 use crate::ingest::Totals;
 use crate::model::{Problem, Severity};
 use serde::Serialize;
 use std::path::Path;
 
 pub struct SummaryJson;
+
+/// 2: `p_value` is the Welch test of the ratio (was Mann–Whitney, now
+/// `mann_whitney_p`), `ci_low..ci_high` are at the adjusted level
+/// `ci_level`, verdict `unstable`, and the correction/failed-run/unverified fields.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Rejected-record problems included in the JSON before the rest are counted.
 const REJECTED_LISTED: usize = 1000;
@@ -24,7 +30,14 @@ pub struct SummaryDoc<'a> {
     pub sides: &'a [String],
     pub baseline: Option<&'a str>,
     pub confidence: f64,
+    /// The multiple-comparison correction, how many comparisons it covers,
+    /// and the adjusted level of every verdict and `ci_low..ci_high`.
+    pub correction: Correction,
+    pub family_size: usize,
+    pub adjusted_alpha: f64,
     pub mismatches: &'a [Mismatch],
+    pub unverified: &'a [Unverified],
+    pub failed_runs: &'a [FailedRun],
     pub hash_notes: &'a [HashNote],
     pub groups: &'a [GroupStats],
     pub comparisons: &'a [MetricComparison],
@@ -43,7 +56,7 @@ pub fn summary_doc<'a>(ctx: &'a ReportContext<'a>) -> SummaryDoc<'a> {
     let c: &Comparison = ctx.comparison;
     let errors: Vec<&Problem> = ctx.ingest.problems.iter().filter(|p| p.severity == Severity::Error).collect();
     SummaryDoc {
-        schema_version: 1,
+        schema_version: SCHEMA_VERSION,
         tool: Tool { name: "sagereport", version: ctx.version },
         command: &ctx.command,
         inputs: &ctx.ingest.inputs,
@@ -52,7 +65,12 @@ pub fn summary_doc<'a>(ctx: &'a ReportContext<'a>) -> SummaryDoc<'a> {
         sides: &c.sides,
         baseline: c.baseline.as_deref(),
         confidence: c.confidence,
+        correction: c.correction,
+        family_size: c.family_size,
+        adjusted_alpha: c.adjusted_alpha,
         mismatches: &c.mismatches,
+        unverified: &c.unverified,
+        failed_runs: &c.failed_runs,
         hash_notes: &c.hash_notes,
         groups: &c.groups,
         comparisons: &c.comparisons,
