@@ -615,7 +615,9 @@ fn judge(out: &mut Comparison, options: &CompareOptions) {
         let interval = match test.interval(alpha_star) {
             Ok(iv) => iv,
             Err(why) => {
-                c.verdict = "n/a";
+                // An unbounded set that the test does not reject at 1 is
+                // honestly "no significant difference", without an interval.
+                c.verdict = if test.p_value > alpha_star { "~" } else { "n/a" };
                 c.note = Some(why.reason().to_string());
                 continue;
             }
@@ -1073,8 +1075,12 @@ mod tests {
                         prop_assert!(beyond, "interval on the wrong side");
                     }
                     "~" => {
-                        let (lo, hi) = (m.ci_low.unwrap(), m.ci_high.unwrap());
-                        prop_assert!(lo <= 1.0 && 1.0 <= hi, "~ with [{lo}, {hi}]");
+                        // No interval only when it is unbounded (then it holds 1 too).
+                        if let (Some(lo), Some(hi)) = (m.ci_low, m.ci_high) {
+                            prop_assert!(lo <= 1.0 && 1.0 <= hi, "~ with [{lo}, {hi}]");
+                        } else {
+                            prop_assert!(m.note.is_some());
+                        }
                     }
                     _ => {}
                 }

@@ -111,6 +111,7 @@ pub fn pct_level(level: f64) -> String {
 pub fn verdict_cell(m: &crate::analysis::compare::MetricComparison) -> String {
     match (m.verdict, m.runs_needed, &m.note) {
         ("~", Some(n), _) => format!("~ (≈{n} runs/side to detect 5%)"),
+        ("~", None, Some(why)) => format!("~ ({})", esc(why)),
         ("n/a", _, Some(why)) => format!("n/a ({})", esc(why)),
         ("unstable", _, _) => "unstable (MW and means disagree)".into(),
         (v, _, _) => v.to_string(),
