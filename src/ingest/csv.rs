@@ -131,6 +131,17 @@ impl Lines {
     }
 }
 
+/// An I/O error of the CSV reader: a line over `--max-line` becomes one
+/// rejected entry at its line (reading stops: the reader cannot resync);
+/// any other error is returned.
+pub fn reject_line_too_long(e: csv::Error, sink: &mut FileSink<'_>) -> std::io::Result<()> {
+    let Some((line, message)) = LineTooLong::of(&e).map(|l| (l.line, l.to_string())) else { return Err(e.into()) };
+    sink.tally.records += 1;
+    sink.tally.rejected += 1;
+    sink.error(Some(line), ProblemKind::LineTooLong, format!("{message}; the rest of the file is not read"));
+    Ok(())
+}
+
 /// Skip a UTF-8 byte-order mark at the start of `reader`.
 pub fn skip_bom(reader: &mut impl BufRead) -> std::io::Result<()> {
     let head = reader.fill_buf()?;
@@ -212,10 +223,7 @@ pub fn read(
             Ok(false) => break,
             Ok(true) => {}
             Err(e) if e.is_io_error() => {
-                let Some((line, message)) = LineTooLong::of(&e).map(|l| (l.line, l.to_string())) else { return Err(e.into()) };
-                sink.tally.records += 1;
-                sink.tally.rejected += 1;
-                sink.error(Some(line), ProblemKind::LineTooLong, format!("{message}; the rest of the file is not read"));
+                reject_line_too_long(e, sink)?;
                 break;
             }
             Err(e) => {

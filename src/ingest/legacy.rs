@@ -138,10 +138,7 @@ pub fn read_latencies(mut reader: impl BufRead, sink: &mut FileSink<'_>, max_lin
             Ok(false) => break,
             Ok(true) => {}
             Err(e) if e.is_io_error() => {
-                let Some((line, message)) = LineTooLong::of(&e).map(|l| (l.line, l.to_string())) else { return Err(e.into()) };
-                sink.tally.records += 1;
-                sink.tally.rejected += 1;
-                sink.error(Some(line), ProblemKind::LineTooLong, format!("{message}; the rest of the file is not read"));
+                super::csv::reject_line_too_long(e, sink)?;
                 break;
             }
             Err(e) => {

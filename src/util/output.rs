@@ -427,6 +427,23 @@ pub fn require_new_dir(out: &Path, why: &str) -> anyhow::Result<()> {
     }
 }
 
+/// Create the parent folder if needed and take the lock into `slot` (once);
+/// `still_ours` is checked again under the lock, as another command may have
+/// written the output meanwhile. Stale temporaries are removed then.
+fn lock_once(slot: &std::sync::Mutex<Option<Lock>>, place: &Place, still_ours: impl Fn() -> anyhow::Result<()>) -> anyhow::Result<()> {
+    let mut held = slot.lock().unwrap_or_else(|e| e.into_inner());
+    if held.is_some() {
+        return Ok(());
+    }
+    let Place { parent, name, shown, .. } = place;
+    std::fs::create_dir_all(parent).map_err(|e| refuse(shown, format!("cannot create its parent folder {}: {e}", parent.display())))?;
+    let lock = Lock::acquire(parent, name, shown)?;
+    still_ours()?;
+    clean_stale(parent, name);
+    *held = Some(lock);
+    Ok(())
+}
+
 /// An output folder this command may replace, locked until dropped.
 pub struct OutputDir {
     place: Place,
@@ -478,17 +495,7 @@ impl OutputDir {
     /// Create the parent folder if needed and take the lock (once); checked
     /// again under the lock, as another command may have written it meanwhile.
     fn lock_now(&self) -> anyhow::Result<()> {
-        let mut held = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        if held.is_some() {
-            return Ok(());
-        }
-        let Place { target, parent, name, shown } = &self.place;
-        std::fs::create_dir_all(parent).map_err(|e| refuse(shown, format!("cannot create its parent folder {}: {e}", parent.display())))?;
-        let lock = Lock::acquire(parent, name, shown)?;
-        check_dir_owned(target, shown)?;
-        clean_stale(parent, name);
-        *held = Some(lock);
-        Ok(())
+        lock_once(&self.lock, &self.place, || check_dir_owned(&self.place.target, &self.place.shown))
     }
 
     /// The folder's real path.
@@ -618,18 +625,7 @@ fn check_file_owned(out: &Path, place: &Place, kind: FileKind) -> anyhow::Result
 
 impl OutputFile {
     fn lock_now(&self) -> anyhow::Result<()> {
-        let mut held = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        if held.is_some() {
-            return Ok(());
-        }
-        let place = &self.place;
-        std::fs::create_dir_all(&place.parent)
-            .map_err(|e| refuse(&place.shown, format!("cannot create its parent folder {}: {e}", place.parent.display())))?;
-        let lock = Lock::acquire(&place.parent, &place.name, &place.shown)?;
-        check_file_owned(&place.target, place, self.kind)?;
-        clean_stale(&place.parent, &place.name);
-        *held = Some(lock);
-        Ok(())
+        lock_once(&self.lock, &self.place, || check_file_owned(&self.place.target, &self.place, self.kind))
     }
 
     /// Write `bytes` to a temporary sibling, then rename it over the output.
