@@ -257,7 +257,7 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
     let _ = writeln!(
         s,
         "Mean ± half-width of the {} Student-t interval over runs (a bare value: n = 1, no interval). \
-         Success rate: Wilson interval over task counts when known.",
+         Success rate: over several runs, the mean of per-run rates with its t interval; for a single run, Wilson over its tasks.",
         conf_pct(c.confidence)
     );
     let _ = writeln!(s);
