@@ -65,11 +65,61 @@ fn both_models_share_the_split_and_config_hash_and_compare_without_mismatch() {
     assert!(summary["comparisons"].as_array().unwrap().len() >= 3);
 }
 
+/// The per-item trace rows of a result folder, as header → value maps.
+fn traces(dir: &Path) -> Vec<(String, Vec<std::collections::HashMap<String, String>>)> {
+    let mut out = Vec::new();
+    for f in std::fs::read_dir(dir.join("task_latencies")).unwrap() {
+        let path = f.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let rows = lines.map(|l| header.iter().map(|h| h.to_string()).zip(l.split(',').map(str::to_string)).collect()).collect();
+        out.push((path.display().to_string(), rows));
+    }
+    out
+}
+
+fn num(row: &std::collections::HashMap<String, String>, key: &str) -> f64 {
+    row[key].parse().unwrap_or_else(|_| panic!("{key}: {:?}", row[key]))
+}
+
+/// Scheduling + queueing + execution + transfer = end-to-end, per item (in
+/// every trace) and per record (the means), within the files' rounding.
+fn assert_latency_decomposes(root: &Path, backend: &str) {
+    for exp in ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "Q8", "exp1", "exp2", "exp3", "exp4"] {
+        let dir = root.join(exp).join(backend);
+        for r in records(&dir.join("unified_results.jsonl")) {
+            let m = &r["metadata"];
+            let parts: f64 = ["scheduling_ms", "queue_ms", "execution_ms", "transfer_ms"].iter().map(|k| m[k].as_f64().unwrap()).sum();
+            let total = m["avg_latency_ms"].as_f64().unwrap();
+            assert!((parts - total).abs() < 1e-3, "{exp} {backend} {}: parts {parts} vs end-to-end {total}", r["workload"]);
+        }
+        for (file, rows) in traces(&dir) {
+            assert!(!rows.is_empty(), "{file}");
+            for row in rows {
+                let parts: f64 = ["scheduling_latency_ms", "queue_latency_ms", "execution_latency_ms", "transfer_latency_ms"].iter().map(|k| num(&row, k)).sum();
+                let total = num(&row, "total_latency_ms");
+                assert!((parts - total).abs() < 1e-3, "{file}: item {}: parts {parts} vs end-to-end {total}", row["item"]);
+                assert!((num(&row, "done_ms") - num(&row, "arrival_ms") - total).abs() < 1e-3, "{file}: latency = done − arrival");
+            }
+        }
+    }
+}
+
+#[test]
+fn latency_parts_add_up_on_every_workload_of_the_dataflow_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, _, err) = sagereport(&["run", "-e", "all", "--quick", "--backend", "local-dataflow", "-o", "res", "-q"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    assert_latency_decomposes(&tmp.path().join("res"), "local-dataflow");
+}
+
 #[test]
 fn faults_lose_no_task_and_every_experiment_runs() {
     let tmp = tempfile::tempdir().unwrap();
     let (code, out, err) = sagereport(&["run", "-e", "all", "--quick", "--backend", "local-tasks", "-o", "res"], tmp.path());
     assert_eq!(code, 0, "{err}");
+    assert_latency_decomposes(&tmp.path().join("res"), "local-tasks");
     for exp in ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "Q8", "exp1", "exp2", "exp3", "exp4"] {
         assert!(out.contains(&format!("{exp:<5} local-tasks")), "{exp} missing from:\n{out}");
         let recs = records(&tmp.path().join(format!("res/{exp}/local-tasks/unified_results.jsonl")));
@@ -77,6 +127,7 @@ fn faults_lose_no_task_and_every_experiment_runs() {
         for r in &recs {
             let m = &r["metadata"];
             assert_eq!(m["items_failed"], 0, "{exp}: an item was lost");
+            assert_eq!(m["tasks_lost"], 0, "{exp}: a task was lost");
             assert_eq!(m["status"], "complete");
         }
     }
@@ -117,7 +168,7 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
     let (code, out, _) = sagereport(&["run", "-e", "Q1,exp2", "--dry-run", "--json"], tmp.path());
     assert_eq!(code, 0);
     let plan: Value = serde_json::from_str(&out).expect("--dry-run --json prints one JSON document");
-    assert_eq!(plan["experiments"][1]["runs"].as_array().unwrap().len(), 9, "exp2: four load levels and five schedulers");
+    assert_eq!(plan["experiments"][1]["runs"].as_array().unwrap().len(), 12, "exp2: four load levels, five schedulers, three pipeline depths");
     let (code, _, err) = sagereport(&["run", "-e", "Q9"], tmp.path());
     assert_eq!(code, 2);
     assert!(err.contains("Q1, Q2"), "{err}");
@@ -214,4 +265,116 @@ fn run_json_lists_every_experiment_with_its_task_accounting() {
         assert_eq!(r["tasks_submitted"].as_u64().unwrap(), r["tasks_completed"].as_u64().unwrap() + r["tasks_failed"].as_u64().unwrap());
     }
     assert!(doc["config_hashes"]["Q1"].as_str().unwrap().len() == 64);
+}
+
+#[test]
+fn q1_median_latency_does_not_grow_with_the_number_of_tasks() {
+    // Closed loop: an item's clock starts when it is issued, not at the start of the run.
+    let tmp = tempfile::tempdir().unwrap();
+    for backend in ["local-dataflow", "local-tasks"] {
+        let mut p50 = Vec::new();
+        for n in ["40", "400"] {
+            let out = format!("res{n}");
+            let (code, _, err) = sagereport(&["run", "-e", "Q1", "--num-tasks", n, "--backend", backend, "-o", &out, "-q"], tmp.path());
+            assert_eq!(code, 0, "{err}");
+            let r = &records(&tmp.path().join(format!("{out}/Q1/{backend}/unified_results.jsonl")))[0];
+            assert_eq!(r["metadata"]["load_model"], "closed_loop");
+            p50.push(r["latency_p50"].as_f64().unwrap());
+        }
+        assert!(p50[1] < 2.0 * p50[0], "{backend}: median latency {} ms with 40 tasks, {} ms with 400", p50[0], p50[1]);
+    }
+}
+
+#[test]
+fn exp4_jobs_run_at_the_same_time_each_with_its_own_window() {
+    let tmp = tempfile::tempdir().unwrap();
+    for backend in ["local-dataflow", "local-tasks"] {
+        let (code, _, err) = sagereport(&["run", "-e", "exp4", "--quick", "--backend", backend, "-o", "res", "-q"], tmp.path());
+        assert_eq!(code, 0, "{err}");
+        let recs = records(&tmp.path().join(format!("res/exp4/{backend}/unified_results.jsonl")));
+        // The jobs of one run: same run id and the same jobs / start delay.
+        let mut runs: std::collections::BTreeMap<String, Vec<&Value>> = std::collections::BTreeMap::new();
+        for r in &recs {
+            let m = &r["metadata"];
+            runs.entry(format!("{} {} {}", r["run_id"], m["concurrent_jobs"], m["start_delay_s"])).or_default().push(r);
+        }
+        assert_eq!(runs.len(), 8, "{backend}: 4 job counts and 4 delays");
+        for (run, jobs) in &runs {
+            for (i, a) in jobs.iter().enumerate() {
+                assert_eq!(a["metadata"]["in_flight_window"], 16, "{backend} {run}: each job's own window");
+                for b in &jobs[i + 1..] {
+                    let span = |r: &Value| (r["metadata"]["first_issue_s"].as_f64().unwrap(), r["metadata"]["last_done_s"].as_f64().unwrap());
+                    let ((s1, e1), (s2, e2)) = (span(a), span(b));
+                    assert!(s1 < e2 && s2 < e1, "{backend} {run}: {} [{s1}, {e1}] and {} [{s2}, {e2}] do not overlap", a["workload"], b["workload"]);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn q3_victim_is_slower_beside_the_aggressor_than_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    for backend in ["local-dataflow", "local-tasks"] {
+        let (code, _, err) = sagereport(&["run", "-e", "Q3", "--quick", "--repeat", "2", "--backend", backend, "-o", "res", "-q"], tmp.path());
+        assert_eq!(code, 0, "{err}");
+        let recs = records(&tmp.path().join(format!("res/Q3/{backend}/unified_results.jsonl")));
+        let victims: Vec<&Value> = recs.iter().filter(|r| r["workload"] == "Q3_victim").collect();
+        assert_eq!(victims.len(), 2);
+        for v in victims {
+            let inflation = v["metadata"]["latency_inflation"].as_f64().unwrap();
+            assert!(inflation > 1.0, "{backend}: p99 inflation {inflation}");
+        }
+        let aggressor = recs.iter().find(|r| r["workload"] == "Q3_aggressor").unwrap();
+        assert_eq!(aggressor["metadata"]["items"], 4 * 48, "{backend}: the aggressor runs 4× the items");
+        let victim = recs.iter().find(|r| r["workload"] == "Q3_victim").unwrap();
+        assert!(aggressor["metadata"]["last_done_s"].as_f64().unwrap() > victim["metadata"]["last_done_s"].as_f64().unwrap(), "{backend}: the aggressor outlasts the victim");
+    }
+}
+
+#[test]
+fn timed_items_run_in_parity_batches_visible_in_the_trace() {
+    let tmp = tempfile::tempdir().unwrap();
+    for backend in ["local-dataflow", "local-tasks"] {
+        let (code, _, err) = sagereport(&["run", "-e", "Q1", "--quick", "--parity-batch-size", "5", "--backend", backend, "-o", "res", "-q"], tmp.path());
+        assert_eq!(code, 0, "{err}");
+        let (file, rows) = traces(&tmp.path().join(format!("res/Q1/{backend}"))).remove(0);
+        let mut batches: std::collections::BTreeMap<u64, Vec<(f64, f64)>> = std::collections::BTreeMap::new();
+        for row in &rows {
+            batches.entry(num(row, "batch") as u64).or_default().push((num(row, "arrival_ms"), num(row, "done_ms")));
+        }
+        assert_eq!(batches.len(), 10, "{file}: 48 items in batches of 5");
+        assert!(batches.values().take(9).all(|b| b.len() == 5) && batches[&9].len() == 3, "{file}");
+        // In-flight window 4 ≤ 5: a batch starts when the one before it has completed.
+        for b in 1..10u64 {
+            let prev_end = batches[&(b - 1)].iter().map(|x| x.1).fold(0.0, f64::max);
+            let start = batches[&b].iter().map(|x| x.0).fold(f64::INFINITY, f64::min);
+            assert!(start >= prev_end - 1e-3, "{file}: batch {b} starts at {start} ms before batch {} ended at {prev_end} ms", b - 1);
+        }
+    }
+}
+
+#[test]
+fn exp1_scales_on_a_fixed_task_count_until_the_shared_endpoint_saturates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, out, _) = sagereport(&["run", "-e", "exp1", "--dry-run", "--json"], tmp.path());
+    assert_eq!(code, 0);
+    let plan: Value = serde_json::from_str(&out).unwrap();
+    let runs = plan["experiments"][0]["runs"].as_array().unwrap();
+    assert_eq!(runs.iter().map(|r| r["nodes"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 4, 8, 16]);
+    assert!(runs.iter().all(|r| r["num_tasks"] == 2000), "the plan's fixed 2000 tasks");
+    let (code, _, err) = sagereport(&["run", "-e", "exp1", "--quick", "-o", "res", "-q"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    let recs = records(&tmp.path().join("res/exp1/local-dataflow/unified_results.jsonl"));
+    assert_eq!(recs.len(), 4);
+    let items: Vec<u64> = recs.iter().map(|r| r["metadata"]["items"].as_u64().unwrap()).collect();
+    assert!(items.iter().all(|&n| n == items[0]), "--quick shrinks the count but keeps it fixed: {items:?}");
+    let service = &recs[0]["metadata"]["llm_service"];
+    assert_eq!(service["kind"], "embedded");
+    let slots = service["slots"].as_u64().unwrap();
+    // One node (2 callers) never waits for the endpoint; 16 nodes (32 callers > K) do.
+    let wait = |i: usize| recs[i]["metadata"]["llm_wait_ms"].as_f64().unwrap();
+    assert!(wait(0) < 0.05 && wait(3) > wait(0), "waits at the endpoint: 1 node {} ms, 16 nodes {} ms (K = {slots})", wait(0), wait(3));
+    let thr = |i: usize| recs[i]["throughput"].as_f64().unwrap();
+    assert!(thr(1) > 2.0 * thr(0), "4 nodes: {} vs 1 node: {}", thr(1), thr(0));
 }

@@ -173,7 +173,11 @@ fn family(r: &UnifiedRecord, d: &Dimensions) -> Option<Family> {
         let run = r.run_id.as_str().to_ascii_lowercase();
         w.contains("scheduler") || run.contains("scheduler")
     };
-    if e.starts_with("exp1") {
+    if r.workload.as_str().starts_with("pipeline_depth_") {
+        // The runner's exp2b pipeline-depth variants are not scheduler rows;
+        // no paper table has them (they are in the records and on the site).
+        None
+    } else if e.starts_with("exp1") {
         Some(Family::Exp1)
     } else if e.starts_with("exp2a") {
         Some(Family::Exp2Load)

@@ -141,13 +141,19 @@ fn unit(seed: u64, item: u64, salt: u64) -> f64 {
     xxhash_rust::xxh3::xxh3_64_with_seed(&item.to_le_bytes(), seed ^ salt) as f64 / u64::MAX as f64
 }
 
-/// The submissions of one run of `spec` over `items` (already in shuffle order).
+/// The submissions of one run of `spec` over `items` (already in shuffle
+/// order), and each job's in-flight window (`usize::MAX`: open loop).
+/// Every job runs the items (its repeats times over: Q3's aggressor), in
+/// order, in parity batches of `spec.batch_size` counted within the job.
 pub fn submissions(spec: &Spec, items: &[u64], seed: u64) -> (Vec<Submission>, usize) {
     let mut subs = Vec::with_capacity(items.len() * spec.jobs as usize);
     let mut poisson_clock = 0.0f64;
     let mut rng_state = seed ^ 0xA771;
+    let batch_size = spec.batch_size.max(1);
     for job in 0..spec.jobs {
-        for (k, &base) in items.iter().enumerate() {
+        let repeats = spec.job_repeats.get(job as usize).copied().unwrap_or(1).max(1) as u64;
+        let in_job = (0..repeats).flat_map(|rep| items.iter().map(move |&base| base + rep * 100_000_000));
+        for (k, base) in in_job.enumerate() {
             let item = base + job as u64 * 1_000_000;
             let pipeline = if spec.pipeline_by_job {
                 (job as usize).min(spec.pipelines.len() - 1) as u8
@@ -169,10 +175,10 @@ pub fn submissions(spec: &Spec, items: &[u64], seed: u64) -> (Vec<Submission>, u
                     Duration::from_secs_f64(poisson_clock)
                 }
             };
-            subs.push(Submission { item, pipeline, priority, job, arrival });
+            subs.push(Submission { item, pipeline, priority, job, batch: (k / batch_size) as u32, arrival });
         }
     }
-    subs.sort_by_key(|s| s.arrival); // stable: job-major within equal times
+    subs.sort_by_key(|s| s.arrival); // stable: each job's order is kept
     let in_flight = match spec.arrivals {
         Arrivals::Closed { in_flight } | Arrivals::Staggered { in_flight, .. } => in_flight.max(1),
         Arrivals::Poisson { .. } | Arrivals::Bursts { .. } => usize::MAX,
@@ -191,6 +197,8 @@ pub fn execute(spec: &Spec, flags: &RunFlags, backend: Backend, ops: Arc<Operato
             pipelines: spec.pipelines.clone(),
             submissions: subs,
             max_in_flight: in_flight,
+            closed_loop: spec.arrivals.closed_loop(),
+            batch_size: spec.batch_size,
             faults: spec.faults,
             reconfig: spec.reconfig(),
             ops: ops.clone(),
@@ -246,6 +254,7 @@ pub struct RunRecords {
 /// The records of one run. Takes the outcome by value: its per-item
 /// results move into the task-latency rows instead of being copied.
 pub fn records(spec: &Spec, flags: &RunFlags, backend: Backend, repeat: u32, outcome: RunOutcome, split: &Split, timestamp: &str) -> RunRecords {
+    let tasks_lost = outcome.tasks_lost();
     let RunOutcome { items, node_tasks, tasks_submitted, tasks_completed, tasks_failed, retries, interrupted, .. } = outcome;
     let groups: Vec<(String, Vec<ItemResult>)> = match &spec.groups {
         Groups::One => vec![(spec.workload.clone(), items)],
@@ -278,6 +287,8 @@ pub fn records(spec: &Spec, flags: &RunFlags, backend: Backend, repeat: u32, out
         let mean = |f: fn(&ItemResult) -> Duration| if ok.is_empty() { 0.0 } else { ok.iter().map(|i| ms(f(i))).sum::<f64>() / ok.len() as f64 };
         let q = |p: f64| if lat.is_empty() { Value::Null } else { json!(round(quantile_type7(&lat, p), 4)) };
         let mut meta = spec.meta.clone();
+        let (_, window) = submissions(spec, &[], flags.seed);
+        let generates = spec.pipelines.iter().any(|p| p.contains(&ops::OpKind::Generate));
         let distribution: serde_json::Map<String, Value> = node_tasks.iter().enumerate().map(|(n, c)| (format!("node{n}"), json!(c))).collect();
         for (k, v) in [
             ("experiment", json!(spec.experiment)),
@@ -292,6 +303,15 @@ pub fn records(spec: &Spec, flags: &RunFlags, backend: Backend, repeat: u32, out
             ("scheduling_ms", json!(round(mean(|i| i.scheduling), 4))),
             ("queue_ms", json!(round(mean(|i| i.queueing), 4))),
             ("execution_ms", json!(round(mean(|i| i.execution), 4))),
+            ("transfer_ms", json!(round(mean(|i| i.transfer), 4))),
+            ("llm_wait_ms", if generates { json!(round(mean(|i| i.llm_wait), 4)) } else { Value::Null }),
+            ("llm_service_ms", if generates { json!(round(mean(|i| i.llm_service), 4)) } else { Value::Null }),
+            ("load_model", json!(if spec.arrivals.closed_loop() { "closed_loop" } else { "open_loop" })),
+            ("in_flight_window", if window == usize::MAX { Value::Null } else { json!(window) }),
+            ("jobs", json!(spec.jobs)),
+            ("execution_slots_per_node", json!(spec.workers_per_node())),
+            ("first_issue_s", json!(round(first.as_secs_f64(), 6))),
+            ("last_done_s", json!(round(last.as_secs_f64(), 6))),
             ("balance_score", json!(round(total_balance, 4))),
             ("node_distribution", Value::Object(distribution)),
             ("items", json!(items.len())),
@@ -299,6 +319,7 @@ pub fn records(spec: &Spec, flags: &RunFlags, backend: Backend, repeat: u32, out
             ("tasks_submitted", json!(tasks_submitted)),
             ("tasks_completed", json!(tasks_completed)),
             ("tasks_failed", json!(tasks_failed)),
+            ("tasks_lost", json!(tasks_lost)),
             ("retries", json!(retries)),
             ("split_sha256", json!(split.digest())),
             ("status", json!(if interrupted { "incomplete" } else { "complete" })),
@@ -370,21 +391,9 @@ pub fn write_results(dir: &Path, experiment: &str, flags: &RunFlags, backend: Ba
         std::fs::write(tmp.join("repro_manifest.json"), serde_json::to_string_pretty(&manifest)? + "\n")?;
         std::fs::create_dir_all(tmp.join("task_latencies"))?;
         for (name, items) in latencies {
-            let mut t = String::from("task_index,item,job,priority,total_latency_ms,scheduling_latency_ms,queue_latency_ms,execution_latency_ms,attempts,failed\n");
+            let mut t = format!("{}\n", ItemResult::TRACE_HEADER);
             for (i, it) in items.iter().enumerate() {
-                let _ = writeln!(
-                    t,
-                    "{i},{},{},{},{:.4},{:.4},{:.4},{:.4},{},{}",
-                    it.item,
-                    it.job,
-                    it.priority,
-                    ms(it.latency()),
-                    ms(it.scheduling),
-                    ms(it.queueing),
-                    ms(it.execution),
-                    it.attempts,
-                    it.failed
-                );
+                let _ = writeln!(t, "{}", it.trace_row(i));
             }
             std::fs::write(tmp.join("task_latencies").join(format!("{}.csv", crate::analysis::history::slug(name))), t)?;
         }
@@ -433,6 +442,7 @@ pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, dir:
         operators.llm = Some(ops::LlmEndpoint::connect(url, flags.llm_model.as_deref())?);
     }
     let llm_model = operators.llm.as_ref().map(|l| l.model.clone());
+    let llm_service = operators.llm_service_description();
     let ops = Arc::new(operators);
     let mut all = Vec::new();
     let mut lat = Vec::new();
@@ -455,6 +465,11 @@ pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, dir:
             failed += outcome.tasks_failed;
             let ts = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
             let mut rr = records(spec, flags, backend, r, outcome, &split, &ts);
+            if spec.pipelines.iter().any(|p| p.contains(&ops::OpKind::Generate)) {
+                for rec in &mut rr.records {
+                    rec["metadata"]["llm_service"] = llm_service.clone();
+                }
+            }
             if let Some(model) = &llm_model {
                 for rec in &mut rr.records {
                     rec["metadata"]["llm_endpoint"] = json!(flags.llm_endpoint);
@@ -542,6 +557,7 @@ fn run_experiment_ray(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &
                 attempts: v["attempts"].as_u64().unwrap_or(0) as u32,
                 failed: v["failed"].as_bool().unwrap_or(true),
                 digest: v["digest"].as_u64().unwrap_or(0),
+                ..Default::default()
             })
             .collect();
         let mut node_tasks: Vec<(String, u64)> = res["node_tasks"].as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0))).collect()).unwrap_or_default();
@@ -584,8 +600,10 @@ pub fn dispatch_benchmark(backend: Backend, tasks: u64) -> anyhow::Result<Durati
         workers_per_node: 2,
         policy: Policy::LoadAwareSpread,
         pipelines: vec![vec![ops::OpKind::Noop]],
-        submissions: (0..tasks).map(|item| Submission { item, pipeline: 0, priority: 0, job: 0, arrival: Duration::ZERO }).collect(),
+        submissions: (0..tasks).map(|item| Submission { item, pipeline: 0, priority: 0, job: 0, batch: 0, arrival: Duration::ZERO }).collect(),
         max_in_flight: 4096,
+        closed_loop: true,
+        batch_size: usize::MAX,
         faults: Default::default(),
         reconfig: None,
         ops,

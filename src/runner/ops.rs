@@ -7,21 +7,29 @@
 //! - **retrieve**: exact top-k cosine similarity over a generated corpus;
 //! - **context**: the retrieved documents concatenated into a prompt, up to
 //!   a token budget;
-//! - **generate**: a CPU-bound token generator standing in for an LLM: each
-//!   output token costs a fixed number of hash rounds over the context, so
-//!   its cost grows linearly with output tokens, as decoding does.
-//!
-//! With `--llm-endpoint URL`, generation calls a real OpenAI-compatible
-//! server (`POST /v1/completions`) with the constructed context as the
-//! prompt instead of the stand-in.
+//! - **rerank**: the retrieved documents re-ordered by exact token overlap
+//!   with the query (the fifth stage of the deep pipeline variant);
+//! - **generate**: a call to the run's one shared inference service. By
+//!   default that is [`LlmService`], an emulated remote GPU endpoint with
+//!   `K` concurrent sequences and a per-token service-time model: a request
+//!   waits for a free sequence slot (first come, first served) and then
+//!   holds it for its service time, *waiting* (not computing) as a client
+//!   of a remote GPU does. With `--llm-endpoint URL`, it is a real
+//!   OpenAI-compatible server (`POST /v1/completions`) with the constructed
+//!   context as the prompt;
+//! - **compute** / **compute_heavy**: CPU-bound hash rounds (light: the
+//!   run's complexity; heavy: always the heavy complexity's amount).
 //!
 //! Task complexity (light/medium/heavy) scales the corpus, the prompt and
-//! the output length. A node's speed factor scales the work a task does on
-//! it (a node of speed 0.5 does each task's work twice), which is how
-//! heterogeneous clusters are modelled on one machine.
+//! the output length. A node's speed factor scales the local work a task
+//! does on it (a node of speed 0.5 does each task's work twice), which is
+//! how heterogeneous clusters are modelled on one machine; the remote
+//! inference service's time does not depend on the calling node.
 
+use super::engine::slots::Slots;
 use serde::Serialize;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 /// Embedding dimensions.
@@ -80,6 +88,11 @@ pub struct Payload {
     pub context_tokens: u32,
     /// The prompt built by the context step (token ids).
     pub prompt: Vec<u32>,
+    /// Time the generate step waited for a free sequence slot of the
+    /// inference service, and the time it was served (both inside the
+    /// task's execution time).
+    pub llm_wait: Duration,
+    pub llm_service: Duration,
     /// Set when the attempt failed (e.g. the LLM endpoint answered an error);
     /// the engines count it as a failed attempt and retry per the fault policy.
     pub error: Option<String>,
@@ -96,8 +109,12 @@ pub enum OpKind {
     Retrieve,
     Context,
     Generate,
+    /// Re-order the retrieved documents by token overlap with the query.
+    Rerank,
     /// A CPU-bound step of `compute` pipelines (hash rounds, no data).
     Compute,
+    /// A compute step of the heavy complexity, whatever the run's (Q3's aggressor).
+    HeavyCompute,
     /// Does nothing: for measuring engine dispatch.
     Noop,
 }
@@ -109,7 +126,9 @@ impl OpKind {
             OpKind::Retrieve => "retrieve",
             OpKind::Context => "context",
             OpKind::Generate => "generate",
+            OpKind::Rerank => "rerank",
             OpKind::Compute => "compute",
+            OpKind::HeavyCompute => "compute_heavy",
             OpKind::Noop => "noop",
         }
     }
@@ -177,8 +196,60 @@ fn burn(mut state: u64, rounds: u32) -> u64 {
     state
 }
 
-/// Hash rounds per generated token.
+/// Hash rounds per unit of compute (× the complexity's output tokens).
 const ROUNDS_PER_TOKEN: u32 = 4000;
+
+/// The service-time model of the embedded inference endpoint: a request
+/// holds one of `slots` concurrent sequences for
+/// `overhead + prompt tokens × prefill + output tokens × decode`.
+/// The constants are a time-compressed GPU (so the quick suite runs in
+/// seconds); what matters for the experiments is that the cost is per
+/// token and that the endpoint saturates at `slots` concurrent requests.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct ServiceModel {
+    /// Concurrent sequences (K).
+    pub slots: usize,
+    pub overhead_ms: f64,
+    pub prefill_ms_per_token: f64,
+    pub decode_ms_per_token: f64,
+}
+
+impl Default for ServiceModel {
+    fn default() -> Self {
+        ServiceModel { slots: 24, overhead_ms: 0.5, prefill_ms_per_token: 0.005, decode_ms_per_token: 0.3 }
+    }
+}
+
+impl ServiceModel {
+    pub fn service_time(&self, prompt_tokens: u32, output_tokens: u32) -> Duration {
+        Duration::from_secs_f64((self.overhead_ms + prompt_tokens as f64 * self.prefill_ms_per_token + output_tokens as f64 * self.decode_ms_per_token) / 1000.0)
+    }
+}
+
+/// The embedded inference endpoint: one per run, shared by every node and
+/// job; emulates a remote GPU (it waits, it does not compute).
+pub struct LlmService {
+    pub model: ServiceModel,
+    slots: Slots,
+}
+
+impl LlmService {
+    pub fn new(model: ServiceModel) -> LlmService {
+        LlmService { slots: Slots::new(model.slots.max(1)), model }
+    }
+
+    /// One request: wait for a sequence slot, hold it for the service
+    /// time. Returns (time waited for the slot, time served).
+    pub fn call(&self, prompt_tokens: u32, output_tokens: u32) -> (Duration, Duration) {
+        let asked = Instant::now();
+        self.slots.acquire(false);
+        let served = Instant::now();
+        std::thread::sleep(self.model.service_time(prompt_tokens, output_tokens));
+        let done = Instant::now();
+        self.slots.release();
+        (served - asked, done - served)
+    }
+}
 
 /// Everything the operators need; shared by the workers of a run.
 pub struct Operators {
@@ -187,16 +258,35 @@ pub struct Operators {
     pub corpus: Arc<Corpus>,
     /// A real LLM for the generate step, when asked.
     pub llm: Option<LlmEndpoint>,
+    /// The embedded inference endpoint otherwise.
+    pub service: LlmService,
 }
 
 impl Operators {
     pub fn new(seed: u64, complexity: Complexity) -> Operators {
-        Operators { seed, complexity, corpus: Arc::new(Corpus::generate(seed, complexity)), llm: None }
+        Operators { seed, complexity, corpus: Arc::new(Corpus::generate(seed, complexity)), llm: None, service: LlmService::new(ServiceModel::default()) }
     }
 
-    /// Run `op` for `item` on a node of speed `speed` (work × 1/speed).
+    /// What the generate step calls, for the records' metadata.
+    pub fn llm_service_description(&self) -> serde_json::Value {
+        match &self.llm {
+            Some(l) => serde_json::json!({"kind": "openai_compatible", "endpoint": l.url, "model": l.model}),
+            None => serde_json::json!({
+                "kind": "embedded",
+                "slots": self.service.model.slots,
+                "overhead_ms": self.service.model.overhead_ms,
+                "prefill_ms_per_token": self.service.model.prefill_ms_per_token,
+                "decode_ms_per_token": self.service.model.decode_ms_per_token,
+                "output_tokens": self.complexity.output_tokens(),
+                "emulates": "a remote GPU inference endpoint: waits for a sequence slot, then for the per-token service time",
+            }),
+        }
+    }
+
+    /// Run `op` for `item` on a node of speed `speed` (local work × 1/speed;
+    /// the remote inference call is made once, whatever the node).
     pub fn run(&self, op: OpKind, item: u64, input: Payload, speed: f64) -> Payload {
-        let repeat = (1.0 / speed.max(0.05)).round().max(1.0) as u32;
+        let repeat = if op == OpKind::Generate { 1 } else { (1.0 / speed.max(0.05)).round().max(1.0) as u32 };
         // A slow node does the same work again; the result is the same.
         for _ in 1..repeat {
             std::hint::black_box(self.run_once(op, item, input.clone()));
@@ -217,6 +307,15 @@ impl Operators {
                 p.doc_ids = top_k(&self.corpus, &q, self.complexity.top_k());
                 p.digest = p.doc_ids.iter().fold(p.digest, |d, id| d.rotate_left(7) ^ *id as u64);
             }
+            OpKind::Rerank => {
+                let query = query_tokens(self.seed, item);
+                let overlap = |id: u32| self.corpus.docs[id as usize].iter().filter(|t| query.contains(t)).count();
+                let mut scored: Vec<(usize, u32)> = p.doc_ids.iter().map(|&id| (overlap(id), id)).collect();
+                // Most overlap first; ties keep the retrieval order (stable sort).
+                scored.sort_by(|a, b| b.0.cmp(&a.0));
+                p.doc_ids = scored.into_iter().map(|(_, id)| id).collect();
+                p.digest = p.doc_ids.iter().fold(p.digest.rotate_left(3), |d, id| d.rotate_left(5) ^ *id as u64);
+            }
             OpKind::Context => {
                 let budget = 64 * self.complexity.top_k();
                 let mut tokens: Vec<u32> = query_tokens(self.seed, item);
@@ -235,21 +334,28 @@ impl Operators {
             }
             OpKind::Generate if self.llm.is_some() => {
                 let llm = self.llm.as_ref().expect("checked");
-                let prompt: Vec<String> = p.prompt.iter().map(|t| format!("w{t}")).collect();
+                let tokens = if p.prompt.is_empty() { query_tokens(self.seed, item) } else { std::mem::take(&mut p.prompt) };
+                let prompt: Vec<String> = tokens.iter().map(|t| format!("w{t}")).collect();
+                let asked = Instant::now();
                 match llm.complete(&prompt.join(" "), self.complexity.output_tokens(), self.seed ^ item) {
                     Ok(text) => p.digest ^= xxh3_64_with_seed(text.as_bytes(), item),
                     Err(e) => p.error = Some(e),
                 }
+                p.llm_service += asked.elapsed();
             }
             OpKind::Generate => {
-                let mut state = p.digest ^ item;
-                for _ in 0..self.complexity.output_tokens() {
-                    state = burn(state, ROUNDS_PER_TOKEN + p.context_tokens);
-                }
-                p.digest = state;
+                // Without a context step, the prompt is the query itself.
+                let prompt = if p.context_tokens > 0 { p.context_tokens } else { query_tokens(self.seed, item).len() as u32 };
+                let (wait, served) = self.service.call(prompt, self.complexity.output_tokens());
+                p.llm_wait += wait;
+                p.llm_service += served;
+                p.digest = xxh3_64_with_seed(&(p.digest ^ item).to_le_bytes(), prompt as u64 ^ 0x6E);
             }
             OpKind::Compute => {
                 p.digest = burn(p.digest ^ item, ROUNDS_PER_TOKEN * self.complexity.output_tokens());
+            }
+            OpKind::HeavyCompute => {
+                p.digest = burn(p.digest ^ item, ROUNDS_PER_TOKEN * Complexity::Heavy.output_tokens());
             }
         }
         p
@@ -258,7 +364,7 @@ impl Operators {
 
 /// An OpenAI-compatible server (vLLM, llama.cpp server, Ollama's /v1, …).
 pub struct LlmEndpoint {
-    url: String,
+    pub url: String,
     pub model: String,
     client: reqwest::Client,
     rt: tokio::runtime::Runtime,

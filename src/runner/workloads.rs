@@ -12,6 +12,18 @@ pub const EXPERIMENTS: [&str; 12] = ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "
 pub const RAG: &[OpKind] = &[OpKind::Embed, OpKind::Retrieve, OpKind::Context, OpKind::Generate];
 pub const EMBED_ONLY: &[OpKind] = &[OpKind::Embed];
 pub const COMPUTE: &[OpKind] = &[OpKind::Compute, OpKind::Compute];
+/// Q3's aggressor: two compute steps of the heavy complexity.
+pub const HEAVY_COMPUTE: &[OpKind] = &[OpKind::HeavyCompute, OpKind::HeavyCompute];
+
+/// The pipeline-depth variants of exp2b (2, 3 and 5 stages).
+pub fn rag_of_depth(stages: usize) -> Vec<OpKind> {
+    match stages {
+        2 => vec![OpKind::Retrieve, OpKind::Generate],
+        3 => vec![OpKind::Embed, OpKind::Retrieve, OpKind::Generate],
+        5 => vec![OpKind::Embed, OpKind::Retrieve, OpKind::Rerank, OpKind::Context, OpKind::Generate],
+        _ => RAG.to_vec(),
+    }
+}
 
 /// How items arrive.
 #[derive(Clone, Debug)]
@@ -22,8 +34,17 @@ pub enum Arrivals {
     Poisson { rate: f64 },
     /// `size` items every `every_ms` (open loop).
     Bursts { size: usize, every_ms: u64 },
-    /// Job `j` starts `j × delay_ms` after the first (closed loop per run).
+    /// Job `j` starts `j × delay_ms` after the first (closed loop per job).
     Staggered { delay_ms: u64, in_flight: usize },
+}
+
+impl Arrivals {
+    /// Closed loop: a job driver issues an item when its window has room
+    /// (latency from issue); open loop: items arrive on a schedule
+    /// (latency from the scheduled arrival).
+    pub fn closed_loop(&self) -> bool {
+        matches!(self, Arrivals::Closed { .. } | Arrivals::Staggered { .. })
+    }
 }
 
 /// How a run's items become records.
@@ -55,6 +76,10 @@ pub struct Spec {
     /// Items per job.
     pub num_tasks: u64,
     pub jobs: u16,
+    /// Job `j` runs its items `job_repeats[j]` times over (default once).
+    pub job_repeats: Vec<u32>,
+    /// The parity batch size (`--parity-batch-size`).
+    pub batch_size: usize,
     pub arrivals: Arrivals,
     /// Share of items in the high priority class.
     pub high_priority_share: f64,
@@ -81,6 +106,8 @@ impl Spec {
             pipeline_by_job: false,
             num_tasks: flags.num_tasks.unwrap_or(if flags.quick { 48 } else { 400 }),
             jobs: 1,
+            job_repeats: Vec::new(),
+            batch_size: flags.parity_batch_size.clamp(1, usize::MAX as u64) as usize,
             arrivals: Arrivals::Closed { in_flight: 0 },
             high_priority_share: 0.0,
             faults: Faults::default(),
@@ -96,9 +123,14 @@ impl Spec {
         (self.parallelism as usize).div_ceil(self.nodes as usize).max(1)
     }
 
+    /// Items of a run, over all jobs.
+    pub fn total_items(&self) -> u64 {
+        (0..self.jobs as usize).map(|j| self.num_tasks * self.job_repeats.get(j).copied().unwrap_or(1).max(1) as u64).sum()
+    }
+
     /// Total tasks of a run (items × stages of pipeline 0), for fault/reconfig triggers.
     pub fn expected_tasks(&self) -> u64 {
-        self.num_tasks * self.jobs as u64 * self.pipelines[0].len() as u64
+        self.total_items() * self.pipelines[0].len() as u64
     }
 
     pub fn reconfig(&self) -> Option<Reconfig> {
@@ -142,11 +174,13 @@ pub fn plan(experiment: &str, flags: &RunFlags) -> anyhow::Result<Vec<Spec>> {
             vec![s.with("llm_ratio", json!(flags.llm_ratio)).with("request_rate", json!(flags.request_rate)).with("entry", json!("control_plane"))]
         }
         "Q3" => {
-            // The victim alone, then beside an aggressive tenant (heavy compute, 4× the items).
+            // The victim alone, then beside an aggressive tenant running at the
+            // same time: heavy compute, 4× the items, its own in-flight window.
             let alone = q("Q3", "Q3_victim_alone").closed();
             let mut shared = q("Q3", "Q3");
             shared.jobs = 2;
-            shared.pipelines = vec![RAG.to_vec(), COMPUTE.to_vec()];
+            shared.job_repeats = vec![1, 4];
+            shared.pipelines = vec![RAG.to_vec(), HEAVY_COMPUTE.to_vec()];
             shared.pipeline_by_job = true;
             shared.groups = Groups::Jobs(vec!["Q3_victim".into(), "Q3_aggressor".into()]);
             vec![alone.with("tenant", json!("victim")), shared.closed().with("entry", json!("isolation"))]
@@ -170,7 +204,7 @@ pub fn plan(experiment: &str, flags: &RunFlags) -> anyhow::Result<Vec<Spec>> {
             s.parallelism = s.nodes * flags.parallelism.max(1);
             s.node_speeds = (0..s.nodes).map(|i| [1.0, 1.0, 0.5, 0.25][i as usize % 4]).collect();
             let total = s.expected_tasks();
-            s.faults = Faults { fail_rate: 0.0, max_retries: 3, outage: Some((0, total * 3 / 10, total * 6 / 10)) };
+            s.faults = Faults { fail_rate: 0.0, max_retries: 3, outage: Some((0, total * 3 / 10, total * 6 / 10)), ..Default::default() };
             let speeds = json!(s.node_speeds.clone());
             vec![s.closed().with("node_speeds", speeds).with("outage", json!({"node": 0, "from_share": 0.3, "to_share": 0.6})).with("entry", json!("heterogeneity"))]
         }
@@ -191,22 +225,21 @@ pub fn plan(experiment: &str, flags: &RunFlags) -> anyhow::Result<Vec<Spec>> {
         "Q8" => {
             let mut s = q("Q8", "Q8");
             s.num_tasks = tasks(1000, 96);
-            s.faults = Faults { fail_rate: 0.05, max_retries: 5, outage: None };
+            s.faults = Faults { fail_rate: 0.05, max_retries: 5, outage: None, ..Default::default() };
             vec![s.closed().with("fail_rate", json!(0.05)).with("entry", json!("recovery"))]
         }
         "exp1" => {
+            // Strong scaling (the plan): the same RAG task count on 1, 4, 8 and
+            // 16 nodes; every node's generate step calls the one shared endpoint.
+            let n_tasks = tasks(2000, 240);
             let mut out = Vec::new();
-            for pipeline in ["compute", "rag", "mixed"] {
-                for nodes in quick(flags, &[1u32, 2, 4, 8, 16], &[1, 2, 4]) {
-                    let mut s = Spec::base("exp1", format!("node_scaling_{pipeline}_{nodes}n"), flags);
-                    s.nodes = nodes;
-                    s.parallelism = nodes * 2;
-                    s.node_speeds = vec![1.0; nodes as usize];
-                    s.pipelines = pipeline_ops(pipeline);
-                    s.second_pipeline_share = if pipeline == "mixed" { 0.5 } else { 0.0 };
-                    s.num_tasks = tasks(400, 32) * nodes as u64;
-                    out.push(s.closed().with("pipeline", json!(pipeline)));
-                }
+            for nodes in [1u32, 4, 8, 16] {
+                let mut s = Spec::base("exp1", format!("node_scaling_rag_{nodes}n"), flags);
+                s.nodes = nodes;
+                s.parallelism = nodes * flags.parallelism.max(1);
+                s.node_speeds = vec![1.0; nodes as usize];
+                s.num_tasks = n_tasks;
+                out.push(s.closed().with("pipeline", json!("rag")));
             }
             out
         }
@@ -233,6 +266,17 @@ pub fn plan(experiment: &str, flags: &RunFlags) -> anyhow::Result<Vec<Spec>> {
                 s.arrivals = Arrivals::Closed { in_flight: 8 };
                 out.push(s.with("pipeline", json!("rag")).with("load_level", json!("medium")).with("node_speeds", json!([1.0, 1.0, 0.5, 0.5])));
             }
+            // Pipeline depth (shallow 2, middle 3, deep 5 stages) at medium load.
+            for stages in [2usize, 3, 5] {
+                let mut s = Spec::base("exp2b", format!("pipeline_depth_{stages}"), flags);
+                s.nodes = 4;
+                s.parallelism = 16;
+                s.node_speeds = vec![1.0; 4];
+                s.pipelines = vec![rag_of_depth(stages)];
+                s.num_tasks = tasks(200, 40);
+                s.arrivals = Arrivals::Closed { in_flight: 16 };
+                out.push(s.with("pipeline", json!("rag")).with("load_level", json!("medium")).with("pipeline_stages", json!(stages)));
+            }
             out
         }
         "exp3" => {
@@ -252,6 +296,9 @@ pub fn plan(experiment: &str, flags: &RunFlags) -> anyhow::Result<Vec<Spec>> {
             out
         }
         "exp4" => {
+            // Every job is its own driver with its own in-flight window; the
+            // jobs start together and share the 4-node cluster.
+            let per_job = tasks(1000, 160);
             let mut out = Vec::new();
             for jobs in [1u16, 2, 4, 8] {
                 let mut s = Spec::base("exp4", format!("jobs_{jobs}"), flags);
@@ -259,21 +306,23 @@ pub fn plan(experiment: &str, flags: &RunFlags) -> anyhow::Result<Vec<Spec>> {
                 s.parallelism = 8;
                 s.node_speeds = vec![1.0; 4];
                 s.jobs = jobs;
-                s.num_tasks = tasks(200, 16);
+                s.num_tasks = per_job;
                 s.groups = Groups::Jobs((0..jobs).map(|j| format!("job{j}_rag")).collect());
                 out.push(s.closed().with("pipeline", json!("rag")).with("concurrent_jobs", json!(jobs)));
             }
-            // Staggered starts (admission control); quick runs scale the delays by 1/10
-            // and record the delay actually used.
+            // Staggered starts (admission control): job j starts j × delay after
+            // the first. The emulated endpoint is time-compressed, so the delays
+            // are the plan's ÷ 10 (0.1, 0.2, 0.5 s; quick runs ÷ 100), small
+            // beside a job's length as in the plan; records carry the delay used.
             for delay in [0.0f64, 1.0, 2.0, 5.0] {
-                let delay = if flags.quick { delay / 10.0 } else { delay };
+                let delay = if flags.quick { delay / 100.0 } else { delay / 10.0 };
                 let mut s = Spec::base("exp4", format!("staggered_{delay}s"), flags);
                 s.nodes = 4;
                 s.parallelism = 8;
                 s.node_speeds = vec![1.0; 4];
                 s.jobs = 3;
-                s.num_tasks = tasks(200, 16);
-                s.arrivals = Arrivals::Staggered { delay_ms: (delay * 1000.0) as u64, in_flight: 16 };
+                s.num_tasks = per_job;
+                s.arrivals = Arrivals::Staggered { delay_ms: (delay * 1000.0).round() as u64, in_flight: 16 };
                 s.groups = Groups::Jobs((0..3).map(|j| format!("staggered_job{j}_rag")).collect());
                 out.push(s.with("pipeline", json!("rag")).with("start_delay_s", json!(delay)));
             }
@@ -282,4 +331,49 @@ pub fn plan(experiment: &str, flags: &RunFlags) -> anyhow::Result<Vec<Spec>> {
         other => anyhow::bail!("unknown experiment {other:?}: use one of {} or all", EXPERIMENTS.join(", ")),
     };
     Ok(specs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp1_is_strong_scaling_on_the_plans_node_counts() {
+        for quick in [false, true] {
+            let flags = RunFlags { quick, ..RunFlags::default() };
+            let specs = plan("exp1", &flags).unwrap();
+            assert_eq!(specs.iter().map(|s| s.nodes).collect::<Vec<_>>(), [1, 4, 8, 16]);
+            let counts: Vec<u64> = specs.iter().map(|s| s.total_items()).collect();
+            assert!(counts.iter().all(|&c| c == counts[0]), "quick {quick}: the task count is fixed: {counts:?}");
+            assert_eq!(counts[0], if quick { 240 } else { 2000 });
+        }
+        let flags = RunFlags { num_tasks: Some(100), ..RunFlags::default() };
+        assert!(plan("exp1", &flags).unwrap().iter().all(|s| s.total_items() == 100));
+    }
+
+    #[test]
+    fn exp2b_has_pipeline_depth_variants_of_2_3_and_5_stages() {
+        let specs = plan("exp2", &RunFlags::default()).unwrap();
+        let depth: Vec<(String, usize)> =
+            specs.iter().filter(|s| s.workload.starts_with("pipeline_depth_")).map(|s| (s.workload.clone(), s.pipelines[0].len())).collect();
+        assert_eq!(depth, [("pipeline_depth_2".to_string(), 2), ("pipeline_depth_3".to_string(), 3), ("pipeline_depth_5".to_string(), 5)]);
+        for s in specs.iter().filter(|s| s.workload.starts_with("pipeline_depth_")) {
+            assert_eq!(s.experiment, "exp2b");
+            assert_eq!(s.pipelines[0].last(), Some(&OpKind::Generate), "every variant ends at the shared endpoint");
+            assert_eq!(s.meta["pipeline_stages"], json!(s.pipelines[0].len()));
+        }
+    }
+
+    #[test]
+    fn q3_aggressor_is_heavy_with_four_times_the_items() {
+        let specs = plan("Q3", &RunFlags::default()).unwrap();
+        let shared = &specs[1];
+        assert_eq!(shared.jobs, 2);
+        assert_eq!(shared.pipelines[1], HEAVY_COMPUTE);
+        assert_eq!(shared.total_items(), 5 * shared.num_tasks);
+        let (subs, window) = crate::runner::submissions(shared, &(0..10).collect::<Vec<_>>(), 1);
+        assert_eq!(subs.iter().filter(|s| s.job == 1).count(), 40);
+        assert!(subs.iter().all(|s| s.arrival.is_zero()), "both tenants start at once");
+        assert_eq!(window, 2 * shared.parallelism as usize, "each job's own window");
+    }
 }

@@ -1,15 +1,20 @@
 //! `local-dataflow`: the dataflow model. Every operator position of the
 //! pipeline is a set of long-lived workers on every node; stages are joined
 //! by bounded channels, so a slow stage pushes back on the ones before it.
-//! The placement policy routes each item to a node's input channel of the
-//! next stage (FIFO and Priority share one channel per stage, from which any
-//! free worker pulls — Priority with a second, preferred channel for the
-//! high class). The driver feeds the first stage and collects the last.
+//! A worker holds one of its node's execution slots while it executes, so
+//! a node runs at most `workers_per_node` tasks at once, as in the task
+//! model. The placement policy routes each item to a node's input channel
+//! of the next stage; under FIFO and Priority there is one shared channel
+//! per stage instead (Priority with a second, preferred channel for the
+//! high class), taken by the first worker whose node has a free slot. The
+//! job drivers feed the first stage; the last stage's workers stamp
+//! completion and hand the items to the driver.
 
-use super::{injected_failure, place, stop_requested, ItemResult, Job, NodeLoad, Policy, RunOutcome};
+use super::slots::Slots;
+use super::{injected_failure, place, stop_requested, Clock, Drivers, ItemResult, Job, NodeLoad, Phase, Policy, RunOutcome};
 use crate::runner::ops::Payload;
-use crossbeam_channel::{bounded, select, unbounded, Receiver, Sender};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use crossbeam_channel::{bounded, unbounded, Receiver, Select, Sender};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,11 +22,10 @@ struct Item {
     slot: usize,
     stage: usize,
     payload: Payload,
-    sent: Instant,
-    scheduling: Duration,
-    queueing: Duration,
-    execution: Duration,
+    clock: Clock,
     attempts: u32,
+    /// When its last stage finished executing.
+    ended: Option<Instant>,
 }
 
 enum Msg {
@@ -34,17 +38,18 @@ enum Msg {
 struct Stage {
     lanes: Vec<(Sender<Msg>, Receiver<Msg>)>,
     high: Option<(Sender<Msg>, Receiver<Msg>)>,
-    busy: Vec<AtomicUsize>,
-    placed: Vec<AtomicU64>,
 }
 
 struct Shared {
     job: Job,
     stages: Vec<Stage>,
-    workers: Vec<AtomicUsize>,
+    /// Each node's execution slots.
+    slots: Vec<Slots>,
     up: Vec<AtomicBool>,
+    placed: Vec<AtomicU64>,
     turn: Mutex<usize>,
     sink: Sender<Item>,
+    submitted_tasks: AtomicU64,
     completed_tasks: AtomicU64,
     failed_tasks: AtomicU64,
     retries: AtomicU64,
@@ -57,27 +62,32 @@ impl Shared {
         self.job.policy.holds_until_free()
     }
 
-    /// Route `item` to its stage's input; blocks while that input is full.
+    /// Submit `item`'s current stage: route it to that stage's input;
+    /// blocks while that input is full. Its clock's mark is when it became
+    /// ready for placement.
     fn route(&self, mut item: Item) {
-        let decided = Instant::now();
+        self.submitted_tasks.fetch_add(1, Ordering::Relaxed);
         let stage = &self.stages[item.stage];
         let lane = if self.shared_lane() {
             0
         } else {
             let loads: Vec<NodeLoad> = (0..self.up.len())
                 .map(|n| NodeLoad {
-                    outstanding: stage.lanes[n].0.len() + stage.busy[n].load(Ordering::Relaxed),
-                    workers: self.workers[n].load(Ordering::Relaxed),
-                    placed: stage.placed[n].load(Ordering::Relaxed),
+                    // Tasks queued at the node (any stage), waiting for a slot or running.
+                    outstanding: self.stages.iter().map(|s| s.lanes[n].0.len()).sum::<usize>() + self.slots[n].demand(),
+                    workers: self.slots[n].limit(),
+                    placed: self.placed[n].load(Ordering::Relaxed),
                     up: self.up[n].load(Ordering::Relaxed),
                 })
                 .collect();
             let mut turn = self.turn.lock().unwrap();
-            place(self.job.policy, &loads, &mut turn).unwrap_or(0)
+            let node = place(self.job.policy, &loads, &mut turn).unwrap_or(0);
+            drop(turn);
+            self.placed[node].fetch_add(1, Ordering::Relaxed);
+            // Placed: from here it queues at the node.
+            item.clock.to(Phase::Scheduling, Instant::now());
+            node
         };
-        stage.placed[lane].fetch_add(1, Ordering::Relaxed);
-        item.scheduling += decided.elapsed();
-        item.sent = Instant::now();
         let high = self.job.policy == Policy::Priority && self.job.submissions[item.slot].priority > 0;
         let tx = match (&stage.high, high) {
             (Some((tx, _)), true) => tx,
@@ -92,68 +102,103 @@ fn worker(shared: Arc<Shared>, stage_index: usize, node: usize, lane: usize) {
     let rx = &stage.lanes[lane].1;
     let job = &shared.job;
     let speed = job.node_speeds[node];
+    let slots = &shared.slots[node];
+    let shared_lane = shared.shared_lane();
     loop {
-        // A lost node's workers of a shared lane stop pulling until it is back.
+        // A lost node's workers of a shared lane stop taking work until it is back.
         // (Retire messages meanwhile go to live workers; at shutdown every node is up.)
-        if shared.shared_lane() && !shared.up[node].load(Ordering::Relaxed) {
+        if shared_lane && !shared.up[node].load(Ordering::Relaxed) {
             std::thread::sleep(Duration::from_millis(1));
             continue;
         }
-        let msg = match &stage.high {
-            Some((_, high)) => match high.try_recv() {
-                Ok(m) => m,
-                Err(_) => select! {
-                    recv(high) -> m => match m { Ok(m) => m, Err(_) => return },
-                    recv(rx) -> m => match m { Ok(m) => m, Err(_) => return },
-                },
-            },
-            None => match rx.recv() {
-                Ok(m) => m,
-                Err(_) => return,
-            },
+        let msg = if shared_lane {
+            // The shared channel is the central queue: wait until it holds a
+            // message, without taking it; then wait for an execution slot of
+            // this node, then take the message (another node's worker may
+            // have taken it meanwhile: then give the slot back).
+            let high_ready = {
+                let mut sel = Select::new();
+                let high = stage.high.as_ref().map(|(_, h)| sel.recv(h));
+                sel.recv(rx);
+                let ready = sel.ready();
+                Some(ready) == high
+            };
+            slots.acquire(high_ready);
+            let msg = match stage.high.as_ref().and_then(|(_, h)| h.try_recv().ok()) {
+                Some(m) => Some(m),
+                None => rx.try_recv().ok(),
+            };
+            let Some(msg) = msg else {
+                slots.release();
+                continue;
+            };
+            msg
+        } else {
+            // The node's own channel: take the next item, then wait for a slot.
+            let Ok(msg) = rx.recv() else { return };
+            if matches!(msg, Msg::Item(_)) {
+                slots.acquire(false);
+            }
+            msg
         };
-        let Msg::Item(mut item) = msg else { return };
+        let Msg::Item(mut item) = msg else {
+            if shared_lane {
+                slots.release();
+            }
+            return;
+        };
         let started = Instant::now();
-        item.queueing += started.saturating_duration_since(item.sent);
+        // Under FIFO/Priority the shared channel is the central queue: a worker
+        // with a free slot taking the item is the placement decision.
+        item.clock.to(if shared_lane { Phase::Scheduling } else { Phase::Queueing }, started);
         if !shared.up[node].load(Ordering::Relaxed) {
             // Lost node: hand the item back for re-placement on a live node.
+            slots.release();
             shared.failed_tasks.fetch_add(1, Ordering::Relaxed);
             shared.retries.fetch_add(1, Ordering::Relaxed);
             item.attempts += 1;
             shared.route(item);
             continue;
         }
-        stage.busy[node].fetch_add(1, Ordering::Relaxed);
         let sub = job.submissions[item.slot];
         let pipeline = &job.pipelines[sub.pipeline as usize];
         let op = pipeline[item.stage];
         let mut attempt = 0u32;
         let input = std::mem::take(&mut item.payload);
-        let (payload, ok) = loop {
+        let outcome = loop {
             let out = job.ops.run(op, sub.item, input.clone(), speed);
             item.attempts += 1;
             shared.node_tasks[node].fetch_add(1, Ordering::Relaxed);
+            if attempt == 0 && job.faults.loses(sub.item, item.stage) {
+                break None; // the task neither completes nor fails
+            }
             if out.error.is_none() && !injected_failure(job.seed, sub.item, item.stage, attempt, job.faults.fail_rate) {
                 shared.completed_tasks.fetch_add(1, Ordering::Relaxed);
-                break (out, true);
+                break Some((out, true));
             }
             shared.failed_tasks.fetch_add(1, Ordering::Relaxed);
             if attempt >= job.faults.max_retries {
-                break (out, false);
+                break Some((out, false));
             }
+            // Retry on the same worker: a new attempt submitted.
             attempt += 1;
             shared.retries.fetch_add(1, Ordering::Relaxed);
+            shared.submitted_tasks.fetch_add(1, Ordering::Relaxed);
         };
+        let ended = Instant::now();
+        slots.release();
+        let Some((payload, ok)) = outcome else { continue };
         item.payload = payload;
-        item.execution += started.elapsed();
-        stage.busy[node].fetch_sub(1, Ordering::Relaxed);
+        item.clock.to(Phase::Execution, ended);
         if ok && item.stage + 1 < pipeline.len() {
             item.stage += 1;
+            item.clock.to(Phase::Transfer, Instant::now());
             shared.route(item);
         } else {
             if !ok {
                 item.payload.digest = u64::MAX;
             }
+            item.ended = Some(ended);
             let _ = shared.sink.send(item);
         }
     }
@@ -175,22 +220,19 @@ pub fn run(job: &Job) -> RunOutcome {
     let stages: Vec<Stage> = (0..depth)
         .map(|_| {
             let lanes = (0..if shared_lane { 1 } else { n_nodes }).map(|_| bounded(capacity * if shared_lane { n_nodes } else { 1 })).collect();
-            Stage {
-                lanes,
-                high: (job.policy == Policy::Priority).then(|| bounded(capacity * n_nodes)),
-                busy: (0..n_nodes).map(|_| AtomicUsize::new(0)).collect(),
-                placed: (0..n_nodes).map(|_| AtomicU64::new(0)).collect(),
-            }
+            Stage { lanes, high: (job.policy == Policy::Priority).then(|| bounded(capacity * n_nodes)) }
         })
         .collect();
     let (sink_tx, sink_rx) = unbounded::<Item>();
     let shared = Arc::new(Shared {
         job: job.clone(),
         stages,
-        workers: (0..n_nodes).map(|_| AtomicUsize::new(job.workers_per_node)).collect(),
+        slots: (0..n_nodes).map(|_| Slots::new(job.workers_per_node)).collect(),
         up: (0..n_nodes).map(|_| AtomicBool::new(true)).collect(),
+        placed: (0..n_nodes).map(|_| AtomicU64::new(0)).collect(),
         turn: Mutex::new(0),
         sink: sink_tx,
+        submitted_tasks: AtomicU64::new(0),
         completed_tasks: AtomicU64::new(0),
         failed_tasks: AtomicU64::new(0),
         retries: AtomicU64::new(0),
@@ -211,58 +253,66 @@ pub fn run(job: &Job) -> RunOutcome {
     let start = shared.start;
     let mut results: Vec<ItemResult> = subs
         .iter()
-        .map(|s| ItemResult { item: s.item, job: s.job, priority: s.priority, arrival: s.arrival, ..Default::default() })
+        .map(|s| ItemResult { item: s.item, job: s.job, batch: s.batch, priority: s.priority, arrival: s.arrival, ..Default::default() })
         .collect();
-    let (mut next_admit, mut in_flight, mut finished) = (0usize, 0usize, 0usize);
-    let mut submitted_tasks = 0u64;
+    let mut drivers = Drivers::new(job);
+    let mut finished = 0usize;
+    let mut ended = vec![false; subs.len()];
     let mut reconfigured = false;
     let mut interrupted = false;
-    let mut ready: std::collections::BinaryHeap<(u8, std::cmp::Reverse<usize>)> = std::collections::BinaryHeap::new();
-    while finished < next_admit || next_admit < subs.len() {
-        if stop_requested() && in_flight == 0 {
-            interrupted = next_admit < subs.len();
+    let mut seq = 0usize;
+    let (mut last_progress, mut last_count) = (Instant::now(), 0u64);
+    let mut ready: std::collections::BinaryHeap<(u8, std::cmp::Reverse<usize>, usize, Instant)> = std::collections::BinaryHeap::new();
+    while finished < subs.len() {
+        if stop_requested() && drivers.in_flight() == 0 {
+            interrupted = true;
             break;
         }
-        // Arrived items wait at the source ordered by priority (FIFO within a
+        // Issued items wait at the source ordered by priority (FIFO within a
         // class), then enter the first stage as backpressure allows.
-        while next_admit < subs.len() && in_flight + ready.len() < job.max_in_flight && subs[next_admit].arrival <= start.elapsed() && !stop_requested() {
-            let class = if job.policy == Policy::Priority { subs[next_admit].priority } else { 0 };
-            ready.push((class, std::cmp::Reverse(next_admit)));
-            next_admit += 1;
+        while !stop_requested() {
+            let now = Instant::now();
+            let Some(slot) = drivers.issue(subs, now.saturating_duration_since(start)) else { break };
+            // Closed loop: the clock starts now; open loop: at the scheduled arrival.
+            let began = if job.closed_loop { now } else { start + subs[slot].arrival };
+            results[slot].arrival = began.saturating_duration_since(start);
+            let class = if job.policy == Policy::Priority { subs[slot].priority } else { 0 };
+            ready.push((class, std::cmp::Reverse(seq), slot, began));
+            seq += 1;
         }
-        while let Some((_, std::cmp::Reverse(slot))) = ready.pop() {
-            let queued = Instant::now();
-            let item = Item {
-                slot,
-                stage: 0,
-                payload: Payload::default(),
-                sent: queued,
-                scheduling: Duration::ZERO,
-                queueing: Duration::ZERO,
-                execution: Duration::ZERO,
-                attempts: 0,
-            };
-            shared.route(item);
-            submitted_tasks += 1;
-            in_flight += 1;
+        while let Some((_, _, slot, began)) = ready.pop() {
+            shared.route(Item { slot, stage: 0, payload: Payload::default(), clock: Clock::new(began), attempts: 0, ended: None });
         }
-        let wait = if next_admit < subs.len() && in_flight < job.max_in_flight {
-            subs[next_admit].arrival.saturating_sub(start.elapsed()).max(Duration::from_micros(50))
-        } else {
-            Duration::from_millis(50)
+        let wait = match drivers.next_arrival(subs) {
+            Some(at) => at.saturating_sub(start.elapsed()).max(Duration::from_micros(50)),
+            None => Duration::from_millis(50),
         };
-        if let Ok(first) = sink_rx.recv_timeout(wait) {
-            for item in std::iter::once(first).chain(sink_rx.try_iter()) {
-                let r = &mut results[item.slot];
-                r.scheduling = item.scheduling;
-                r.queueing = item.queueing;
-                r.execution = item.execution;
-                r.attempts = item.attempts;
-                r.failed = item.payload.digest == u64::MAX;
-                r.digest = item.payload.digest;
-                r.done = start.elapsed();
-                finished += 1;
-                in_flight -= 1;
+        match sink_rx.recv_timeout(wait) {
+            Ok(first) => {
+                for item in std::iter::once(first).chain(sink_rx.try_iter()) {
+                    let r = &mut results[item.slot];
+                    item.clock.fill(r);
+                    r.attempts = item.attempts;
+                    r.failed = item.payload.digest == u64::MAX;
+                    r.digest = item.payload.digest;
+                    r.llm_wait = item.payload.llm_wait;
+                    r.llm_service = item.payload.llm_service;
+                    // Completion: when the last stage finished executing.
+                    r.done = item.ended.unwrap_or_else(Instant::now).saturating_duration_since(start);
+                    finished += 1;
+                    ended[item.slot] = true;
+                    drivers.done(&subs[item.slot]);
+                }
+            }
+            Err(_) => {
+                let count = shared.completed_tasks.load(Ordering::Relaxed) + shared.failed_tasks.load(Ordering::Relaxed);
+                if count != last_count {
+                    (last_progress, last_count) = (Instant::now(), count);
+                } else if drivers.in_flight() > 0 && last_progress.elapsed() > job.faults.stall_limit() {
+                    // No task ended for too long: the missing ones are lost.
+                    interrupted = true;
+                    break;
+                }
             }
         }
         let completed = shared.completed_tasks.load(Ordering::Relaxed);
@@ -289,7 +339,7 @@ pub fn run(job: &Job) -> RunOutcome {
                         }
                     }
                     *count = rc.workers_per_node;
-                    shared.workers[n].store(rc.workers_per_node, Ordering::Relaxed);
+                    shared.slots[n].set_limit(rc.workers_per_node);
                 }
             }
         }
@@ -309,18 +359,19 @@ pub fn run(job: &Job) -> RunOutcome {
     for h in handles {
         let _ = h.join();
     }
-    let completed = shared.completed_tasks.load(Ordering::Relaxed);
-    let failed = shared.failed_tasks.load(Ordering::Relaxed);
-    results.truncate(next_admit);
+    if finished < subs.len() {
+        interrupted = true;
+        results = drivers.unfinished(results, &ended);
+    }
     RunOutcome {
         items: results,
         node_tasks: shared.node_tasks.iter().map(|c| c.load(Ordering::Relaxed)).collect(),
-        // Every executed attempt (stage runs, retries and re-placements).
-        tasks_submitted: completed + failed,
-        tasks_completed: completed,
-        tasks_failed: failed,
+        // Counted where each task (attempt) is submitted, independently of how it ended.
+        tasks_submitted: shared.submitted_tasks.load(Ordering::Relaxed),
+        tasks_completed: shared.completed_tasks.load(Ordering::Relaxed),
+        tasks_failed: shared.failed_tasks.load(Ordering::Relaxed),
         retries: shared.retries.load(Ordering::Relaxed),
         wall: start.elapsed(),
-        interrupted: interrupted || submitted_tasks < subs.len() as u64,
+        interrupted,
     }
 }

@@ -9,8 +9,36 @@
 //! - [`tasks`] (`local-tasks`): every item × stage is an independent task
 //!   submitted to a central scheduler and returned to the driver between
 //!   stages — the task model Ray uses.
+//!
+//! Common to both (so their numbers mean the same):
+//!
+//! - **Thread budget.** A node has `workers_per_node` execution slots
+//!   ([`slots::Slots`]); at most that many tasks run on it at once. Tasks
+//!   has that many worker threads per node; dataflow has that many workers
+//!   per operator and node, but a worker holds one of the node's slots
+//!   while it executes.
+//! - **Job drivers.** Each job (tenant) is its own driver ([`Drivers`]):
+//!   its items in order, its own in-flight window, its own start time, its
+//!   timed items in batches of the parity batch size (a closed-loop driver
+//!   keeps at most ⌈window / batch⌉ batches open: batch *b + k* is issued
+//!   only after batch *b* completed). The jobs of a run start together (or
+//!   at their stagger delays) and share the cluster.
+//! - **Clocks.** An item's clock starts when it is issued: closed loop,
+//!   when its driver issues it (a window slot freed); open loop, at its
+//!   scheduled arrival. Every instant of its life goes to exactly one of
+//!   scheduling (waiting for a placement decision: the central queue, or
+//!   a shared FIFO/Priority channel, up to the moment a worker with a free
+//!   slot takes it), queueing (placed on a node, waiting for a worker and a
+//!   slot), execution (running, retries included) and transfer (a stage's
+//!   result handed to the next stage); completion is stamped when the last
+//!   stage finishes executing. So scheduling + queueing + execution +
+//!   transfer = end-to-end latency, on both models.
+//! - **Task accounting.** `tasks_submitted` is counted where a task
+//!   (attempt) is submitted, `tasks_completed`/`tasks_failed` where it
+//!   ends; a task that never ends shows as `submitted > completed + failed`.
 
 pub mod dataflow;
+pub mod slots;
 pub mod tasks;
 
 use super::ops::{OpKind, Operators};
@@ -18,7 +46,11 @@ use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Placement policies.
+/// Placement policies. FIFO and Priority hold a task centrally until a
+/// node has a free execution slot (tasks: the central queue, to the
+/// lowest-numbered such node; dataflow: one shared channel per operator,
+/// taken by the first worker whose node has a free slot), the other
+/// policies place it on a node's queue at once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Policy {
@@ -108,7 +140,10 @@ pub struct Submission {
     pub priority: u8,
     /// The job (tenant) the item belongs to.
     pub job: u16,
-    /// When the item arrives, from the start of the run.
+    /// Its parity batch within the job (position in the job ÷ batch size).
+    pub batch: u32,
+    /// Closed loop: the earliest time the item may be issued (its job's
+    /// start delay); open loop: its scheduled arrival. From the start of the run.
     pub arrival: Duration,
 }
 
@@ -123,6 +158,32 @@ pub struct Faults {
     /// `(node, from, to)`: the node is lost when `from` tasks have completed
     /// and recovered at `to`; its queued and running tasks are re-placed.
     pub outage: Option<(usize, u64, u64)>,
+    /// Test only: the first task of this item is lost (it runs, but neither
+    /// completes nor fails), as when a worker dies holding it.
+    #[cfg(test)]
+    pub lose_task: Option<u64>,
+}
+
+impl Faults {
+    /// How long a run waits without any task ending, while items are in
+    /// flight, before it gives the missing tasks up as lost.
+    pub fn stall_limit(&self) -> Duration {
+        #[cfg(test)]
+        if self.lose_task.is_some() {
+            return Duration::from_millis(300);
+        }
+        Duration::from_secs(600)
+    }
+
+    #[cfg(test)]
+    fn loses(&self, item: u64, stage: usize) -> bool {
+        self.lose_task == Some(item) && stage == 0
+    }
+
+    #[cfg(not(test))]
+    fn loses(&self, _item: u64, _stage: usize) -> bool {
+        false
+    }
 }
 
 /// Change the workers per node online once `at` tasks have completed.
@@ -140,10 +201,15 @@ pub struct Job {
     pub workers_per_node: usize,
     pub policy: Policy,
     pub pipelines: Vec<Vec<OpKind>>,
-    /// In submission order (the deterministic shuffle's order).
+    /// In submission order (the deterministic shuffle's order within a job).
     pub submissions: Vec<Submission>,
-    /// Closed loop: at most this many items in flight.
+    /// Each job's in-flight window (usize::MAX: open loop).
     pub max_in_flight: usize,
+    /// Closed loop: an item's clock starts when it is issued; open loop: at
+    /// its scheduled arrival.
+    pub closed_loop: bool,
+    /// The parity batch size (see [`Submission::batch`]).
+    pub batch_size: usize,
     pub faults: Faults,
     pub reconfig: Option<Reconfig>,
     pub ops: Arc<Operators>,
@@ -155,15 +221,24 @@ pub struct Job {
 pub struct ItemResult {
     pub item: u64,
     pub job: u16,
+    pub batch: u32,
     pub priority: u8,
-    /// From the start of the run.
+    /// When the item's clock started (issue or scheduled arrival), from the
+    /// start of the run.
     pub arrival: Duration,
+    /// When its last stage finished executing.
     pub done: Duration,
-    /// Time spent waiting for a placement decision (central queue + decision).
+    /// Waiting for a placement decision (central queue or shared channel, and the decision).
     pub scheduling: Duration,
-    /// Time queued at a node / in a channel before a worker took it.
+    /// Placed on a node, waiting for a worker and an execution slot.
     pub queueing: Duration,
+    /// Running (every attempt).
     pub execution: Duration,
+    /// A stage's result handed to the next stage (back through the driver, or worker to worker).
+    pub transfer: Duration,
+    /// Inside execution: waiting for, and served by, the inference service.
+    pub llm_wait: Duration,
+    pub llm_service: Duration,
     /// Task attempts (stages + retries).
     pub attempts: u32,
     pub failed: bool,
@@ -173,6 +248,192 @@ pub struct ItemResult {
 impl ItemResult {
     pub fn latency(&self) -> Duration {
         self.done.saturating_sub(self.arrival)
+    }
+
+    /// The header of the per-item trace (`task_latencies/*.csv`).
+    pub const TRACE_HEADER: &'static str = "task_index,item,job,batch,priority,arrival_ms,done_ms,total_latency_ms,scheduling_latency_ms,queue_latency_ms,execution_latency_ms,transfer_latency_ms,llm_wait_ms,attempts,failed";
+
+    /// One trace row (no newline).
+    pub fn trace_row(&self, index: usize) -> String {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        format!(
+            "{index},{},{},{},{},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{},{}",
+            self.item,
+            self.job,
+            self.batch,
+            self.priority,
+            ms(self.arrival),
+            ms(self.done),
+            ms(self.latency()),
+            ms(self.scheduling),
+            ms(self.queueing),
+            ms(self.execution),
+            ms(self.transfer),
+            ms(self.llm_wait),
+            self.attempts,
+            self.failed
+        )
+    }
+}
+
+/// An item's clock: every instant from its start to its completion goes
+/// to exactly one component, so the components sum to the latency.
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    /// Up to where time has been accounted.
+    pub mark: std::time::Instant,
+    pub scheduling: Duration,
+    pub queueing: Duration,
+    pub execution: Duration,
+    pub transfer: Duration,
+}
+
+/// A component of an item's latency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Scheduling,
+    Queueing,
+    Execution,
+    Transfer,
+}
+
+impl Clock {
+    pub fn new(start: std::time::Instant) -> Clock {
+        Clock { mark: start, scheduling: Duration::ZERO, queueing: Duration::ZERO, execution: Duration::ZERO, transfer: Duration::ZERO }
+    }
+
+    /// Account the time up to `to` to `phase`.
+    pub fn to(&mut self, phase: Phase, to: std::time::Instant) {
+        let d = to.saturating_duration_since(self.mark);
+        self.mark = self.mark.max(to);
+        match phase {
+            Phase::Scheduling => self.scheduling += d,
+            Phase::Queueing => self.queueing += d,
+            Phase::Execution => self.execution += d,
+            Phase::Transfer => self.transfer += d,
+        }
+    }
+
+    /// Copy the components into `r`.
+    pub fn fill(&self, r: &mut ItemResult) {
+        r.scheduling = self.scheduling;
+        r.queueing = self.queueing;
+        r.execution = self.execution;
+        r.transfer = self.transfer;
+    }
+}
+
+/// The job drivers of a run: per job its items in order, its own in-flight
+/// window and its open parity batches; the drivers take turns issuing.
+pub struct Drivers {
+    jobs: Vec<Driver>,
+    turn: usize,
+    issued: usize,
+}
+
+struct Driver {
+    /// Submission indices in issue order.
+    order: Vec<usize>,
+    next: usize,
+    in_flight: usize,
+    window: usize,
+    /// Batches open at once (closed loop: ⌈window / batch size⌉).
+    max_open: usize,
+    /// Items of each batch not yet done.
+    left: Vec<usize>,
+    /// The lowest batch with items not done.
+    first_open: usize,
+}
+
+impl Drivers {
+    pub fn new(job: &Job) -> Drivers {
+        let n_jobs = job.submissions.iter().map(|s| s.job as usize + 1).max().unwrap_or(0);
+        let window = job.max_in_flight.max(1);
+        let max_open = if window == usize::MAX { usize::MAX } else { window.div_ceil(job.batch_size.max(1)) };
+        let mut jobs: Vec<Driver> = (0..n_jobs).map(|_| Driver { order: Vec::new(), next: 0, in_flight: 0, window, max_open, left: Vec::new(), first_open: 0 }).collect();
+        for (slot, s) in job.submissions.iter().enumerate() {
+            let d = &mut jobs[s.job as usize];
+            d.order.push(slot);
+            let b = s.batch as usize;
+            if d.left.len() <= b {
+                d.left.resize(b + 1, 0);
+            }
+            d.left[b] += 1;
+        }
+        Drivers { jobs, turn: 0, issued: 0 }
+    }
+
+    /// The next item a driver may issue at `now` (its arrival time has
+    /// come, its window and batches allow it), the drivers taking turns.
+    pub fn issue(&mut self, subs: &[Submission], now: Duration) -> Option<usize> {
+        let n = self.jobs.len();
+        for k in 0..n {
+            let j = (self.turn + k) % n;
+            let d = &mut self.jobs[j];
+            let Some(&slot) = d.order.get(d.next) else { continue };
+            let s = &subs[slot];
+            if s.arrival <= now && d.in_flight < d.window && (s.batch as usize) < d.first_open.saturating_add(d.max_open) {
+                d.next += 1;
+                d.in_flight += 1;
+                self.turn = j + 1;
+                self.issued += 1;
+                return Some(slot);
+            }
+        }
+        None
+    }
+
+    /// The earliest future arrival a driver waits for (only its time missing).
+    pub fn next_arrival(&self, subs: &[Submission]) -> Option<Duration> {
+        self.jobs
+            .iter()
+            .filter_map(|d| {
+                let s = &subs[*d.order.get(d.next)?];
+                (d.in_flight < d.window && (s.batch as usize) < d.first_open.saturating_add(d.max_open)).then_some(s.arrival)
+            })
+            .min()
+    }
+
+    /// An issued item is done: its window slot frees, its batch may close.
+    pub fn done(&mut self, sub: &Submission) {
+        let d = &mut self.jobs[sub.job as usize];
+        d.in_flight -= 1;
+        d.left[sub.batch as usize] -= 1;
+        while d.first_open < d.left.len() && d.left[d.first_open] == 0 {
+            d.first_open += 1;
+        }
+    }
+
+    pub fn issued(&self) -> usize {
+        self.issued
+    }
+
+    /// The results of a run that did not finish: items never issued are
+    /// dropped; issued items that never finished stay, failed.
+    pub fn unfinished(&self, results: Vec<ItemResult>, finished: &[bool]) -> Vec<ItemResult> {
+        let mut issued = vec![false; results.len()];
+        for d in &self.jobs {
+            for &slot in &d.order[..d.next] {
+                issued[slot] = true;
+            }
+        }
+        results
+            .into_iter()
+            .enumerate()
+            .filter(|(slot, _)| issued[*slot])
+            .map(|(slot, mut r)| {
+                r.failed |= !finished[slot];
+                r
+            })
+            .collect()
+    }
+
+    pub fn all_issued(&self) -> bool {
+        self.jobs.iter().all(|d| d.next == d.order.len())
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.jobs.iter().map(|d| d.in_flight).sum()
     }
 }
 
@@ -188,8 +449,16 @@ pub struct RunOutcome {
     pub tasks_failed: u64,
     pub retries: u64,
     pub wall: Duration,
-    /// The run was stopped (Ctrl-C) before every item finished.
+    /// The run was stopped (Ctrl-C) before every item finished, or gave
+    /// up lost tasks.
     pub interrupted: bool,
+}
+
+impl RunOutcome {
+    /// Tasks submitted that neither completed nor failed.
+    pub fn tasks_lost(&self) -> u64 {
+        self.tasks_submitted.saturating_sub(self.tasks_completed + self.tasks_failed)
+    }
 }
 
 /// Whether attempt `attempt` of `item` at `stage` fails (seeded, stateless).
@@ -255,9 +524,11 @@ mod policy_behaviour {
             policy,
             pipelines: vec![vec![OpKind::Compute]],
             submissions: (0..items)
-                .map(|item| Submission { item, pipeline: 0, priority: u8::from(high_share && item % 4 == 3), job: 0, arrival: Duration::ZERO })
+                .map(|item| Submission { item, pipeline: 0, priority: u8::from(high_share && item % 4 == 3), job: 0, batch: (item / 16) as u32, arrival: Duration::ZERO })
                 .collect(),
             max_in_flight: in_flight,
+            closed_loop: true,
+            batch_size: 16,
             faults: Faults::default(),
             reconfig: None,
             ops: Arc::new(Operators::new(1, Complexity::Light)),
@@ -301,7 +572,7 @@ mod policy_behaviour {
         for (model, run) in models() {
             let mut j = job(Policy::LoadAwareSpread, &[1.0, 1.0, 0.5], 60, 6, false);
             j.pipelines = vec![vec![OpKind::Embed, OpKind::Retrieve, OpKind::Compute]];
-            j.faults = Faults { fail_rate: 0.1, max_retries: 10, outage: Some((0, 30, 90)) };
+            j.faults = Faults { fail_rate: 0.1, max_retries: 10, outage: Some((0, 30, 90)), ..Default::default() };
             j.reconfig = Some(Reconfig { at: 60, workers_per_node: 3 });
             let o = run(&j);
             assert_eq!(o.items.len(), 60, "{model}");
@@ -309,6 +580,69 @@ mod policy_behaviour {
             assert_eq!(o.tasks_submitted, o.tasks_completed + o.tasks_failed, "{model}: submitted = completed + failed");
             assert_eq!(o.tasks_completed, 60 * 3, "{model}: every stage of every item completed exactly once");
             assert!(o.tasks_failed > 0, "{model}: faults were injected");
+        }
+    }
+
+    #[test]
+    fn a_lost_task_is_reported_as_lost() {
+        // tasks_submitted is counted where tasks are submitted: a task that
+        // runs but never reports back shows as submitted − completed − failed.
+        for (model, run) in models() {
+            let mut j = job(Policy::LoadAwareSpread, &[1.0, 1.0], 12, 4, false);
+            j.pipelines = vec![vec![OpKind::Embed, OpKind::Retrieve]];
+            j.faults.lose_task = Some(5);
+            let o = run(&j);
+            assert_eq!(o.tasks_lost(), 1, "{model}: submitted {} completed {} failed {}", o.tasks_submitted, o.tasks_completed, o.tasks_failed);
+            assert!(o.interrupted, "{model}: a run that lost a task is incomplete");
+            let lost: Vec<_> = o.items.iter().filter(|i| i.failed).map(|i| i.item).collect();
+            assert_eq!(lost, [5], "{model}");
+            assert_eq!(o.tasks_completed, 11 * 2, "{model}");
+        }
+    }
+
+    #[test]
+    fn latency_parts_sum_to_the_latency_and_batches_gate_a_closed_loop() {
+        for (model, run) in models() {
+            for policy in [Policy::Fifo, Policy::LoadAwareSpread, Policy::Priority] {
+                let mut j = job(policy, &[1.0, 0.5], 40, 3, true);
+                j.pipelines = vec![vec![OpKind::Embed, OpKind::Retrieve, OpKind::Compute]];
+                j.batch_size = 8;
+                for s in &mut j.submissions {
+                    s.batch = (s.item / 8) as u32;
+                }
+                let o = run(&j);
+                assert_eq!(o.items.len(), 40);
+                for i in &o.items {
+                    let parts = i.scheduling + i.queueing + i.execution + i.transfer;
+                    let diff = (parts.as_secs_f64() - i.latency().as_secs_f64()).abs();
+                    assert!(diff < 1e-6, "{model} {policy:?}: {parts:?} vs {:?}", i.latency());
+                }
+                // Window 3 ≤ batch 8: one batch open at a time.
+                for b in 1..5u32 {
+                    let prev_done = o.items.iter().filter(|i| i.batch == b - 1).map(|i| i.done).max().unwrap();
+                    let first = o.items.iter().filter(|i| i.batch == b).map(|i| i.arrival).min().unwrap();
+                    assert!(first >= prev_done, "{model} {policy:?}: batch {b} issued at {first:?} before batch {} ended at {prev_done:?}", b - 1);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn jobs_are_drivers_with_their_own_windows_that_run_together() {
+        for (model, run) in models() {
+            let mut j = job(Policy::LoadAwareSpread, &[1.0, 1.0], 0, 2, false);
+            j.submissions = (0..3u16).flat_map(|job| (0..24u64).map(move |k| Submission { item: k + job as u64 * 1000, pipeline: 0, priority: 0, job, batch: (k / 16) as u32, arrival: Duration::ZERO })).collect();
+            let o = run(&j);
+            let span = |job: u16| {
+                let it = o.items.iter().filter(|i| i.job == job);
+                (it.clone().map(|i| i.arrival).min().unwrap(), it.map(|i| i.done).max().unwrap())
+            };
+            for a in 0..3 {
+                for b in a + 1..3 {
+                    let ((s1, e1), (s2, e2)) = (span(a), span(b));
+                    assert!(s1 < e2 && s2 < e1, "{model}: job {a} {s1:?}–{e1:?} and job {b} {s2:?}–{e2:?} do not overlap");
+                }
+            }
         }
     }
 }

@@ -1,10 +1,11 @@
 //! `local-tasks`: the task model. The driver thread is the central
-//! scheduler: it admits items, turns each item × stage into a task, places
-//! tasks on nodes by policy, and gets every result back before submitting
-//! the item's next stage. Each node is a pool of worker threads reading its
+//! scheduler: its job drivers issue items, it turns each item × stage into
+//! a task, places tasks on nodes by policy, and gets every result back
+//! before submitting the item's next stage. Each node is a pool of
+//! `workers_per_node` worker threads (its execution slots) reading its
 //! task queue.
 
-use super::{injected_failure, place, stop_requested, ItemResult, Job, NodeLoad, Policy, RunOutcome};
+use super::{injected_failure, place, stop_requested, Clock, Drivers, ItemResult, Job, NodeLoad, Phase, Policy, RunOutcome};
 use crate::runner::ops::Payload;
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use std::collections::{BinaryHeap, VecDeque};
@@ -17,8 +18,8 @@ struct Task {
     stage: usize,
     attempt: u32,
     payload: Payload,
-    /// When the task entered the central queue.
-    queued: Instant,
+    /// The item's clock (its mark: when the task entered the central queue).
+    clock: Clock,
 }
 
 enum Msg {
@@ -113,6 +114,7 @@ fn spawn_worker(job: &Job, view: &Arc<WorkerView>, node: usize, rx: Receiver<Msg
     let view = view.clone();
     let speed = job.node_speeds[node];
     let (seed, rate) = (job.seed, job.faults.fail_rate);
+    let faults = job.faults;
     std::thread::spawn(move || {
         for msg in rx {
             let Msg::Run(mut task, dispatched) = msg else { return };
@@ -130,6 +132,9 @@ fn spawn_worker(job: &Job, view: &Arc<WorkerView>, node: usize, rx: Receiver<Msg
                 ok
             };
             let ended = Instant::now();
+            if faults.loses(sub.item, task.stage) && task.attempt == 0 {
+                continue; // the result never comes back
+            }
             if done.send(Done { task, node, ok, dispatched, started, ended }).is_err() {
                 return;
             }
@@ -158,27 +163,31 @@ pub fn run(job: &Job) -> RunOutcome {
     let subs = &job.submissions;
     let mut results: Vec<ItemResult> = subs
         .iter()
-        .map(|s| ItemResult { item: s.item, job: s.job, priority: s.priority, arrival: s.arrival, ..Default::default() })
+        .map(|s| ItemResult { item: s.item, job: s.job, batch: s.batch, priority: s.priority, arrival: s.arrival, ..Default::default() })
         .collect();
     let mut out = RunOutcome { node_tasks: vec![0; n_nodes], ..Default::default() };
     let mut queue = CentralQueue::new(job.policy);
-    let mut next_admit = 0usize;
-    let mut in_flight = 0usize;
+    let mut drivers = Drivers::new(job);
     let mut finished = 0usize;
     let mut turn = 0usize;
     let mut completed_tasks = 0u64;
     let mut reconfigured = false;
+    let mut last_progress = Instant::now();
+    let mut finished_slots = vec![false; subs.len()];
 
     while finished < subs.len() {
-        // Admit arrived items (closed loop: up to max_in_flight).
-        let now = start.elapsed();
-        while next_admit < subs.len() && in_flight < job.max_in_flight && subs[next_admit].arrival <= now && !stop_requested() {
-            let task = Task { slot: next_admit, stage: 0, attempt: 0, payload: Payload::default(), queued: Instant::now() };
-            queue.push(task, subs[next_admit].priority);
+        // The job drivers issue what their windows, batches and arrival times allow.
+        while !stop_requested() {
+            let now = Instant::now();
+            let Some(slot) = drivers.issue(subs, now.saturating_duration_since(start)) else { break };
+            // Closed loop: the clock starts now; open loop: at the scheduled arrival.
+            let began = if job.closed_loop { now } else { start + subs[slot].arrival };
+            results[slot].arrival = began.saturating_duration_since(start);
+            let task = Task { slot, stage: 0, attempt: 0, payload: Payload::default(), clock: Clock::new(began) };
+            queue.push(task, subs[slot].priority);
             out.tasks_submitted += 1;
-            next_admit += 1;
-            in_flight += 1;
         }
+        let in_flight = drivers.in_flight();
         if stop_requested() && in_flight == 0 {
             out.interrupted = true;
             break;
@@ -196,26 +205,33 @@ pub fn run(job: &Job) -> RunOutcome {
             }
         }
         // Wait for a result, or for the next arrival.
-        let wait = if next_admit < subs.len() && in_flight < job.max_in_flight {
-            subs[next_admit].arrival.saturating_sub(start.elapsed()).max(Duration::from_micros(50))
-        } else {
-            Duration::from_millis(100)
+        let wait = match drivers.next_arrival(subs) {
+            Some(at) => at.saturating_sub(start.elapsed()).max(Duration::from_micros(50)),
+            None => Duration::from_millis(100),
         };
         let done = match done_rx.recv_timeout(wait) {
             Ok(d) => d,
-            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Timeout) => {
+                if in_flight > 0 && last_progress.elapsed() > job.faults.stall_limit() {
+                    // No task ended for too long: the missing ones are lost.
+                    out.interrupted = true;
+                    break;
+                }
+                continue;
+            }
             Err(RecvTimeoutError::Disconnected) => break,
         };
+        last_progress = Instant::now();
         let mut batch = vec![done];
         batch.extend(done_rx.try_iter());
         for d in batch {
             let Done { mut task, node, ok, dispatched, started, ended } = d;
             nodes[node].load.outstanding -= 1;
+            task.clock.to(Phase::Scheduling, dispatched);
+            task.clock.to(Phase::Queueing, started);
+            task.clock.to(Phase::Execution, ended);
             let r = &mut results[task.slot];
             r.attempts += 1;
-            r.scheduling += dispatched.saturating_duration_since(task.queued);
-            r.queueing += started.saturating_duration_since(dispatched);
-            r.execution += ended.saturating_duration_since(started);
             let lost_node = nodes[node].down.load(Ordering::Relaxed);
             if !lost_node {
                 out.node_tasks[node] += 1;
@@ -227,27 +243,31 @@ pub fn run(job: &Job) -> RunOutcome {
                 out.tasks_failed += 1;
             }
             let stages = job.pipelines[subs[task.slot].pipeline as usize].len();
+            let priority = subs[task.slot].priority;
             if !ok && (lost_node || task.attempt < job.faults.max_retries) {
                 // Retry: the same stage again, placed anew.
                 out.retries += 1;
                 out.tasks_submitted += 1;
                 task.attempt += if lost_node { 0 } else { 1 };
-                task.queued = Instant::now();
-                let priority = subs[task.slot].priority;
+                task.clock.to(Phase::Transfer, Instant::now());
                 queue.push(task, priority);
             } else if ok && task.stage + 1 < stages {
                 task.stage += 1;
                 task.attempt = 0;
-                task.queued = Instant::now();
+                task.clock.to(Phase::Transfer, Instant::now());
                 out.tasks_submitted += 1;
-                let priority = subs[task.slot].priority;
                 queue.push(task, priority);
             } else {
                 r.failed = !ok;
                 r.digest = task.payload.digest;
+                r.llm_wait = task.payload.llm_wait;
+                r.llm_service = task.payload.llm_service;
+                task.clock.fill(r);
+                // Completion: when the last stage finished executing.
                 r.done = ended.saturating_duration_since(start);
                 finished += 1;
-                in_flight -= 1;
+                finished_slots[task.slot] = true;
+                drivers.done(&subs[task.slot]);
             }
         }
         // Outage and recovery of a node, by completed tasks.
@@ -287,7 +307,8 @@ pub fn run(job: &Job) -> RunOutcome {
     }
     if finished < subs.len() {
         out.interrupted = true;
-        results.truncate(next_admit);
+        // Items never issued are dropped; issued ones that never finished stay, failed.
+        results = drivers.unfinished(results, &finished_slots);
     }
     out.items = results;
     out.wall = start.elapsed();
