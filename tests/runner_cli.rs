@@ -378,3 +378,106 @@ fn exp1_scales_on_a_fixed_task_count_until_the_shared_endpoint_saturates() {
     let thr = |i: usize| recs[i]["throughput"].as_f64().unwrap();
     assert!(thr(1) > 2.0 * thr(0), "4 nodes: {} vs 1 node: {}", thr(1), thr(0));
 }
+
+/// Issue 16 §7: every invocation gets its own run id (time + random
+/// suffix), `--run-id` sets it, and records and manifests carry it with the
+/// host they ran on.
+#[test]
+fn run_ids_are_unique_per_invocation_settable_and_records_carry_the_host() {
+    let tmp = tempfile::tempdir().unwrap();
+    for out in ["a", "b"] {
+        let (code, _, err) = sagereport(&["run", "-e", "Q1", "--quick", "-o", out, "-q"], tmp.path());
+        assert_eq!(code, 0, "{err}");
+    }
+    let manifest = |out: &str| json(&tmp.path().join(out).join("Q1/local-dataflow/repro_manifest.json"));
+    let (a, b) = (manifest("a"), manifest("b"));
+    let (ida, idb) = (a["run_id"].as_str().unwrap(), b["run_id"].as_str().unwrap());
+    assert_ne!(ida, idb, "two invocations, two run ids");
+    let rec = &records(&tmp.path().join("a/Q1/local-dataflow/unified_results.jsonl"))[0];
+    assert_eq!(rec["run_id"], format!("{ida}-Q1-s42-r1"));
+    assert_eq!(rec["metadata"]["invocation_id"], ida);
+    for host in [&a["host"], &rec["metadata"]["host"]] {
+        assert!(host["hostname"].as_str().is_some_and(|h| !h.is_empty()), "{host}");
+        assert!(host["logical_cores"].as_u64().unwrap() >= 1, "{host}");
+        assert!(host["memory_bytes"].as_u64().unwrap() > 0, "{host}");
+        assert!(host["os"].as_str().is_some() && host["tool"].as_str().unwrap().starts_with("sagereport "), "{host}");
+        assert!(host.get("cpu_model").is_some(), "{host}");
+    }
+    // --run-id is honoured, on run and on paired (both sides, and the folder).
+    let (code, _, err) = sagereport(&["run", "-e", "Q1", "--quick", "--run-id", "nightly-7", "-o", "c", "-q"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(manifest("c")["run_id"], "nightly-7");
+    assert_eq!(records(&tmp.path().join("c/Q1/local-dataflow/unified_results.jsonl"))[0]["run_id"], "nightly-7-Q1-s42-r1");
+    let (code, _, err) = sagereport(&["paired", "--backends", "local-dataflow,local-tasks", "-e", "Q1", "--quick", "--run-id", "pair-1", "-o", "p", "-q"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    let root = tmp.path().join("p/paired_backend_runs/run_id=pair-1");
+    let hash_dir = std::fs::read_dir(&root).unwrap().next().unwrap().unwrap().path();
+    for side in ["local-dataflow", "local-tasks"] {
+        assert_eq!(json(&hash_dir.join("backends").join(side).join("manifest.json"))["run_id"], "pair-1");
+        assert_eq!(records(&hash_dir.join("backends").join(side).join("Q1/unified_results.jsonl"))[0]["run_id"], "pair-1-Q1-s42-r1");
+    }
+    // A run id names a folder: one that cannot is refused before any work.
+    let (code, _, err) = sagereport(&["run", "-e", "Q1", "--quick", "--run-id", "../x", "-o", "d"], tmp.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("--run-id"), "{err}");
+    assert!(!tmp.path().join("d").exists());
+}
+
+/// Issue 16 §7: exp4 reuses job names across its variants; its traces are
+/// named by variant, workload and repeat, so none is overwritten.
+#[test]
+fn exp4_writes_one_distinct_trace_file_per_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, _, err) = sagereport(&["run", "-e", "exp4,Q4", "--quick", "-o", "res", "-q"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    for (exp, expected) in [("exp4", 27), ("Q4", 4)] {
+        let dir = tmp.path().join("res").join(exp).join("local-dataflow");
+        let recs = records(&dir.join("unified_results.jsonl"));
+        assert_eq!(recs.len(), expected, "{exp}");
+        let files: std::collections::BTreeSet<String> =
+            std::fs::read_dir(dir.join("task_latencies")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        assert_eq!(files.len(), expected, "{exp}: {files:?}");
+        let traces: std::collections::BTreeSet<&str> = recs.iter().map(|r| r["metadata"]["trace"].as_str().unwrap()).collect();
+        assert_eq!(traces.len(), expected, "{exp}: each record names its own trace");
+        for r in &recs {
+            let trace = dir.join(r["metadata"]["trace"].as_str().unwrap());
+            let rows = std::fs::read_to_string(&trace).unwrap_or_else(|e| panic!("{}: {e}", trace.display())).lines().count() - 1;
+            assert_eq!(rows as u64, r["metadata"]["items"].as_u64().unwrap(), "{}: the trace holds the record's items", trace.display());
+        }
+    }
+}
+
+/// Issue 16 §6: every knob that changes the work is part of the identity,
+/// and `compare` names the one that differs.
+#[test]
+fn runs_that_differ_in_a_work_knob_are_a_mismatch_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["run", "--quick", "-q"];
+        all.extend_from_slice(args);
+        let (code, _, err) = sagereport(&all, tmp.path());
+        assert_eq!(code, 0, "{all:?}: {err}");
+    };
+    // Light against heavy.
+    run(&["-e", "Q1", "--backend", "local-dataflow", "-o", "cx"]);
+    run(&["-e", "Q1", "--backend", "local-tasks", "--task-complexity", "heavy", "-o", "cx"]);
+    // Another arrival rate, another LLM ratio.
+    run(&["-e", "Q2", "--backend", "local-dataflow", "-o", "rate"]);
+    run(&["-e", "Q2", "--backend", "local-tasks", "--request-rate", "50", "--llm-ratio", "0.6", "-o", "rate"]);
+    let a = records(&tmp.path().join("cx/Q1/local-dataflow/unified_results.jsonl"));
+    let b = records(&tmp.path().join("cx/Q1/local-tasks/unified_results.jsonl"));
+    assert_ne!(a[0]["config_hash"], b[0]["config_hash"], "the shape hash covers task complexity");
+    for (dir, fields) in [("cx", &["task_complexity", "work_hash"][..]), ("rate", &["arrival", "llm_ratio", "work_hash"][..])] {
+        let (code, _, err) = sagereport(&["compare", dir, "--baseline", "local-dataflow", "-o", &format!("{dir}-cmp"), "-q"], tmp.path());
+        assert_eq!(code, 0, "{err}");
+        let summary = json(&tmp.path().join(format!("{dir}-cmp/summary.json")));
+        let mismatches = summary["mismatches"].as_array().unwrap();
+        assert_eq!(mismatches.len(), 1, "{dir}: {mismatches:#?}");
+        let named: Vec<&str> = mismatches[0]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+        assert_eq!(named, fields, "{dir}");
+    }
+    let summary = json(&tmp.path().join("rate-cmp/summary.json"));
+    let arrival = summary["mismatches"][0]["fields"].as_array().unwrap().iter().find(|f| f["field"] == "arrival").unwrap().clone();
+    assert_eq!(arrival["values"]["local-dataflow"], "poisson(rate=200/s)");
+    assert_eq!(arrival["values"]["local-tasks"], "poisson(rate=50/s)");
+}

@@ -313,7 +313,7 @@ pub const POWER_EFFECT: f64 = 0.05;
 pub const POWER: f64 = 0.80;
 
 /// Shape dimensions that may split a workload into variants, in order.
-const VARIANT_DIMS: [&str; 10] = [
+const VARIANT_DIMS: [&str; 14] = [
     "nodes",
     "parallelism",
     "pipeline",
@@ -324,11 +324,34 @@ const VARIANT_DIMS: [&str; 10] = [
     "start_delay",
     "task_complexity",
     "num_tasks",
+    "pipeline_stages",
+    "arrival",
+    "llm_ratio",
+    "generator",
 ];
 
-/// Fields that must agree across sides for a fair comparison (SPEC §3).
-const SHAPE_FIELDS: [&str; 8] =
-    ["seed", "nodes", "parallelism", "num_tasks", "warmup_items", "parity_batch_size", "scheduler", "shuffle_version"];
+/// Fields that must agree across sides for a fair comparison (SPEC §3),
+/// then every knob that changes the work (issue 16): task complexity,
+/// pipeline depth, arrivals (model, rate, burst shape), LLM ratio, the
+/// generator (stand-in, service or endpoint and model), and `work_hash`,
+/// the runner's digest of all of them and the rest of the workload
+/// definition (a difference there alone means a knob without a field).
+const SHAPE_FIELDS: [&str; 14] = [
+    "seed",
+    "nodes",
+    "parallelism",
+    "num_tasks",
+    "warmup_items",
+    "parity_batch_size",
+    "scheduler",
+    "shuffle_version",
+    "task_complexity",
+    "pipeline_stages",
+    "arrival",
+    "llm_ratio",
+    "generator",
+    "work_hash",
+];
 
 /// How a shape field that a record does not carry is shown.
 const UNKNOWN: &str = "—";
@@ -352,6 +375,11 @@ fn dim_value(name: &str, r: &UnifiedRecord, d: &Dimensions) -> String {
         "warmup_items" => opt(d.warmup_items),
         "parity_batch_size" => opt(d.parity_batch_size),
         "shuffle_version" => opt(d.shuffle_version),
+        "pipeline_stages" => opt(d.pipeline_stages),
+        "arrival" => opt(d.arrival),
+        "llm_ratio" => opt(d.llm_ratio),
+        "generator" => opt(d.generator),
+        "work_hash" => opt(d.work_hash),
         _ => String::new(),
     }
 }

@@ -81,6 +81,9 @@ pub struct RunnerArgs {
     /// Model for --llm-endpoint [default: the first of GET URL/v1/models]
     #[arg(long, value_name = "NAME")]
     pub llm_model: Option<String>,
+    /// Id of this invocation [default: UTC time + random suffix, new every time]; records get <ID>-<experiment>-s<seed>-r<k>
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -111,7 +114,14 @@ impl RunnerArgs {
             ray_timeout: std::time::Duration::from_secs(self.ray_timeout.max(1)),
             llm_endpoint: self.llm_endpoint.clone(),
             llm_model: self.llm_model.clone(),
+            // One id for the whole invocation (every experiment and backend).
+            run_id: Some(self.run_id.clone().unwrap_or_else(crate::runner::provenance::new_run_id)),
         }
+    }
+
+    /// `--run-id`, when given, names a folder: refuse what cannot.
+    pub fn check_run_id(&self) -> Result<(), String> {
+        self.run_id.as_deref().map_or(Ok(()), crate::runner::provenance::check_run_id)
     }
 
     /// The experiments asked for, validated.
@@ -261,7 +271,7 @@ fn run_into(experiments: &[String], flags: &RunFlags, backends: &[Backend], layo
 }
 
 pub fn run(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
-    let experiments = match args.runner.experiments() {
+    let experiments = match args.runner.check_run_id().and_then(|_| args.runner.experiments()) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("sagereport: error: {e}");
@@ -275,7 +285,7 @@ pub fn run(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     }
     let (ok, summaries) = run_all(&experiments, &flags, &[args.backend], &args.runner.output_dir, global)?;
     if global.json {
-        print_json(&serde_json::json!({"schema_version": 1, "config_hashes": experiments.iter().map(|e| (e.clone(), serde_json::Value::String(config_hash(e, &flags)))).collect::<serde_json::Map<_, _>>(), "runs": summaries}))?;
+        print_json(&serde_json::json!({"schema_version": 1, "run_id": flags.run_id, "config_hashes": experiments.iter().map(|e| (e.clone(), serde_json::Value::String(config_hash(e, &flags)))).collect::<serde_json::Map<_, _>>(), "runs": summaries}))?;
     }
     Ok(if ok { EXIT_OK } else { super::EXIT_FINDINGS })
 }
@@ -286,6 +296,7 @@ pub const PAIRED_EXAMPLES: &str = "Examples:
 
 Runs both sides on the same config into
 OUT/paired_backend_runs/run_id=<id>/config_hash=<hash>/backends/<backend>/<experiment>/
+(<id>: --run-id, or UTC time + a random suffix, new every time)
 with manifest.json per side (failure_report.json when a side fails), then
 writes the compare bundle to OUT/comparison/ (or --report-dir).
 Exit codes: 0 ok; 1 a side failed, lost tasks, or the sides mismatch; 2 usage error.";
@@ -303,7 +314,7 @@ pub struct PairedArgs {
 }
 
 pub fn paired(args: &PairedArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
-    let experiments = match args.runner.experiments() {
+    let experiments = match args.runner.check_run_id().and_then(|_| args.runner.experiments()) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("sagereport: error: {e}");
@@ -317,7 +328,8 @@ pub fn paired(args: &PairedArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     let flags = args.runner.flags();
     let joined = experiments.join("+");
     let hash = config_hash(&joined, &flags);
-    let run_id = format!("{}-s{}", joined.to_lowercase(), flags.seed);
+    // Both sides share the invocation's run id (records pair up by it).
+    let run_id = flags.run_id.clone().expect("flags() sets one");
     if args.runner.dry_run {
         if !global.json {
             outln!("run_id {run_id}, config hash {hash}");
@@ -420,7 +432,7 @@ pub struct DemoArgs {
 pub fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     let out = &args.output_dir;
     let results = out.join("results");
-    let flags = RunFlags { quick: true, seed: args.seed, repeat: args.repeat, ..RunFlags::default() };
+    let flags = RunFlags { quick: true, seed: args.seed, repeat: args.repeat, run_id: Some(crate::runner::provenance::new_run_id()), ..RunFlags::default() };
     let experiments: Vec<String> = EXPERIMENTS.iter().map(|s| s.to_string()).collect();
     let started = std::time::Instant::now();
     // Every output is checked before any work; results/ keeps files that are

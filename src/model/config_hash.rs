@@ -2,10 +2,12 @@
 //!
 //! Two runs are comparable when their workload shape matches (SPEC §3):
 //! workload, seed, nodes, parallelism, task count, warmup, parity batch size
-//! and scheduler. Upstream hashes its whole run config *including the
-//! backend name*, so a sage and a ray run of the same workload never share a
-//! hash; ours covers the shape fields only, never the backend, output paths
-//! or verbosity.
+//! and scheduler — and, for records that carry one, the `work_hash` of
+//! everything else that changes the work (the built-in runner writes it:
+//! task complexity, arrivals, LLM ratio, bursts, generator, pipelines…).
+//! Upstream hashes its whole run config *including the backend name*, so a
+//! sage and a ray run of the same workload never share a hash; ours covers
+//! the shape fields only, never the backend, output paths or verbosity.
 
 use super::dimensions::Scheduler;
 use super::intern::{FastHash, Sym};
@@ -26,6 +28,10 @@ pub struct WorkloadShape {
     pub warmup_items: Option<u64>,
     pub parity_batch_size: Option<u64>,
     pub scheduler: Option<Scheduler>,
+    /// The record's `work_hash`, when it has one. Unlike the other fields
+    /// it is left out of the hashed document when absent, so records
+    /// without it (upstream, legacy) hash exactly as before.
+    pub work: Option<Sym>,
 }
 
 /// Field names of the hashed document, in canonical (sorted) order.
@@ -53,6 +59,9 @@ impl WorkloadShape {
         doc.insert("scheduler".into(), self.scheduler.map(|s| s.label()).into());
         doc.insert("seed".into(), self.seed.into());
         doc.insert("warmup_items".into(), self.warmup_items.into());
+        if let Some(work) = self.work {
+            doc.insert("work".into(), work.as_str().into());
+        }
         doc.insert("workload".into(), self.workload.as_str().into());
         // serde_json's Map is a BTreeMap without the preserve_order feature,
         // so keys serialize sorted.
@@ -92,6 +101,7 @@ mod tests {
             warmup_items: Some(0),
             parity_batch_size: Some(16),
             scheduler: Some(Scheduler::Fifo),
+            work: None,
         }
     }
 
@@ -116,6 +126,15 @@ mod tests {
             shape().hash().as_str(),
             "dfaec393944ac4d166a265592db367bb24f28331947092593cbd9ad7aedb6221"
         );
+    }
+
+    #[test]
+    fn a_work_hash_is_hashed_only_when_present() {
+        let mut with = shape();
+        with.work = Some(Sym::new("abc"));
+        assert!(with.canonical_json().contains(r#""warmup_items":0,"work":"abc","workload":"Q1""#), "{}", with.canonical_json());
+        assert_ne!(with.hash(), shape().hash());
+        assert!(!shape().canonical_json().contains("work\""));
     }
 
     #[test]

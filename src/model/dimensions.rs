@@ -209,6 +209,14 @@ pub struct Dimensions {
     pub parity_batch_size: Option<u64>,
     pub shuffle_version: Option<Sym>,
     pub pipeline_stages: Option<u32>,
+    /// How items arrive (`closed`, `poisson(rate=200/s)`, `bursts(size=32,every=20ms)`, …).
+    pub arrival: Option<Sym>,
+    /// Share of LLM requests (Q2), as written.
+    pub llm_ratio: Option<Sym>,
+    /// What the generate step ran: the stand-in, a shared service or an endpoint and model.
+    pub generator: Option<Sym>,
+    /// Digest of every knob that changes the work (the built-in runner's).
+    pub work_hash: Option<Sym>,
 }
 
 #[cfg(test)]

@@ -639,6 +639,7 @@ pub fn normalize(
         warmup_items: dims.warmup_items,
         parity_batch_size: dims.parity_batch_size,
         scheduler: dims.scheduler,
+        work: dims.work_hash,
     };
     let record = UnifiedRecord {
         backend,
@@ -808,6 +809,13 @@ fn dimensions(
         parity_batch_size: dim_count("parity_batch_size", &f.parity_batch_size, u64::MAX, out),
         shuffle_version: dim_text(&f.shuffle_version).map(|s| Sym::new(&s)),
         pipeline_stages: dim_count("pipeline_stages", &f.pipeline_stages, U32, out).map(|c| c as u32),
+        arrival: dim_text(&f.arrival).map(|s| Sym::new(&s)),
+        llm_ratio: dim_text(&f.llm_ratio).or_else(|| match &f.llm_ratio {
+            Some(Val::Float(x)) if x.is_finite() => Some(x.to_string()),
+            _ => None,
+        }).map(|s| Sym::new(&s)),
+        generator: dim_text(&f.generator).map(|s| Sym::new(&s)),
+        work_hash: dim_text(&f.work_hash).map(|s| Sym::new(&s)),
     };
 
     if let Some(repro) = ctx.repro {

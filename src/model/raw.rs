@@ -140,6 +140,10 @@ pub struct DimFields<'a> {
     pub parity_batch_size: Option<Val<'a>>,
     pub shuffle_version: Option<Val<'a>>,
     pub pipeline_stages: Option<Val<'a>>,
+    pub arrival: Option<Val<'a>>,
+    pub llm_ratio: Option<Val<'a>>,
+    pub generator: Option<Val<'a>>,
+    pub work_hash: Option<Val<'a>>,
     pub avg_latency_ms: Option<Val<'a>>,
     pub scheduling_ms: Option<Val<'a>>,
     pub queue_ms: Option<Val<'a>>,
@@ -320,6 +324,10 @@ impl<'a> DimFields<'a> {
                 &mut self.shuffle_version
             }
             "pipeline_stages" => &mut self.pipeline_stages,
+            "arrival" => &mut self.arrival,
+            "llm_ratio" => &mut self.llm_ratio,
+            "generator" => &mut self.generator,
+            "work_hash" => &mut self.work_hash,
             "avg_latency_ms" | "avg_latency" => &mut self.avg_latency_ms,
             "scheduling_ms" | "avg_scheduling_latency_ms" | "scheduling_latency_ms" => {
                 &mut self.scheduling_ms
@@ -340,7 +348,7 @@ impl<'a> DimFields<'a> {
             experiment, pipeline, pipeline_type, scheduler, scheduler_name, scheduler_type,
             scheduler_strategy, load_level, concurrency, concurrent_jobs, start_delay,
             task_complexity, num_tasks, total_tasks, successful_tasks, failed_tasks, warmup_items,
-            parity_batch_size, shuffle_version, pipeline_stages, avg_latency_ms, scheduling_ms,
+            parity_batch_size, shuffle_version, pipeline_stages, arrival, llm_ratio, generator, work_hash, avg_latency_ms, scheduling_ms,
             queue_ms, execution_ms, node_distribution, balance_score
         )
     }
@@ -354,7 +362,7 @@ impl<'a> DimFields<'a> {
             experiment, pipeline, pipeline_type, scheduler, scheduler_name, scheduler_type,
             scheduler_strategy, load_level, concurrency, concurrent_jobs, start_delay,
             task_complexity, num_tasks, total_tasks, successful_tasks, failed_tasks, warmup_items,
-            parity_batch_size, shuffle_version, pipeline_stages, avg_latency_ms, scheduling_ms,
+            parity_batch_size, shuffle_version, pipeline_stages, arrival, llm_ratio, generator, work_hash, avg_latency_ms, scheduling_ms,
             queue_ms, execution_ms, node_distribution, balance_score
         );
     }

@@ -113,6 +113,7 @@ impl UnifiedRecord {
             warmup_items: dims.warmup_items,
             parity_batch_size: dims.parity_batch_size,
             scheduler: dims.scheduler,
+            work: dims.work_hash,
         }
     }
 }

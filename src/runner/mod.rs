@@ -7,11 +7,13 @@
 //! `unified_results.jsonl` and its `unified_results.csv` twin (one record
 //! per workload × repeat), `repro_manifest.json` (seed, backend-neutral
 //! config hash, warmup split, parity batch size, shuffle version, status)
-//! and `task_latencies/<workload>_r<k>.csv` (per item: total, scheduling,
-//! queueing and execution ms).
+//! and `task_latencies/<variant>[__<workload>]_r<k>.csv` (per item: total,
+//! scheduling, queueing and execution ms). Run ids, host metadata and the
+//! work identity come from [`provenance`].
 
 pub mod engine;
 pub mod ops;
+pub mod provenance;
 pub mod ray;
 pub mod split;
 pub mod workloads;
@@ -72,6 +74,8 @@ pub struct RunFlags {
     /// An OpenAI-compatible server for the generate step, and its model.
     pub llm_endpoint: Option<String>,
     pub llm_model: Option<String>,
+    /// The invocation's run id (`--run-id`); None = a fresh one per experiment run.
+    pub run_id: Option<String>,
 }
 
 impl Default for RunFlags {
@@ -93,12 +97,14 @@ impl Default for RunFlags {
             ray_timeout: Duration::from_secs(1800),
             llm_endpoint: None,
             llm_model: None,
+            run_id: None,
         }
     }
 }
 
 /// The backend-neutral shape hash of one spec (the same function the
-/// ingest uses, so `compare` sees exactly this hash).
+/// ingest uses, so `compare` sees exactly this hash): the shape fields and
+/// the spec's `work_hash` (every other knob that changes the work).
 pub fn shape_hash(spec: &Spec, workload: &str, flags: &RunFlags) -> String {
     WorkloadShape {
         workload: Sym::new(workload),
@@ -109,6 +115,7 @@ pub fn shape_hash(spec: &Spec, workload: &str, flags: &RunFlags) -> String {
         warmup_items: Some(flags.warmup_items),
         parity_batch_size: Some(flags.parity_batch_size),
         scheduler: Scheduler::parse(spec.policy.label(), None),
+        work: Some(Sym::new(&provenance::work_hash(spec, flags))),
     }
     .hash()
     .as_str()
@@ -132,6 +139,10 @@ pub fn config_hash(experiment: &str, flags: &RunFlags) -> String {
         "task_complexity": flags.complexity.label(),
         "llm_ratio": flags.llm_ratio,
         "request_rate": flags.request_rate,
+        "llm_endpoint": flags.llm_endpoint,
+        "llm_model": flags.llm_model,
+        // Each spec's work identity (arrivals, bursts, pipelines, …).
+        "work": experiment.split('+').map(|e| workloads::plan(e, flags).map(|specs| specs.iter().map(|s| provenance::work_hash(s, flags)).collect::<Vec<_>>()).unwrap_or_default()).collect::<Vec<_>>(),
         "shuffle": SHUFFLE_VERSION,
     });
     crate::model::config_hash::sha256_hex(&serde_json::to_string(&doc).expect("plain JSON"))
@@ -352,7 +363,7 @@ pub fn records(spec: &Spec, flags: &RunFlags, backend: Backend, repeat: u32, out
 /// Write one experiment × backend folder atomically.
 /// `splits` holds each workload's name and [`Split::digest`], in run order.
 #[allow(clippy::too_many_arguments)]
-pub fn write_results(dir: &Path, experiment: &str, flags: &RunFlags, backend: Backend, records: &[Value], latencies: &[(String, Vec<ItemResult>)], splits: &[(String, String)], complete: bool) -> anyhow::Result<Vec<PathBuf>> {
+pub fn write_results(dir: &Path, experiment: &str, flags: &RunFlags, backend: Backend, records: &[Value], latencies: &[(String, Vec<ItemResult>)], splits: &[(String, String)], complete: bool, prov: &provenance::Provenance) -> anyhow::Result<Vec<PathBuf>> {
     use std::fmt::Write as _;
     // The folder is this experiment's own: replaced only when absent, empty or
     // written by sagereport (the command checked it before running, too).
@@ -375,7 +386,8 @@ pub fn write_results(dir: &Path, experiment: &str, flags: &RunFlags, backend: Ba
         }
         std::fs::write(tmp.join("unified_results.jsonl"), jsonl)?;
         std::fs::write(tmp.join("unified_results.csv"), csv)?;
-        let manifest = json!({
+        let mut manifest = json!({
+            "run_id": prov.run_id,
             "seed": flags.seed,
             "config_hash": config_hash(experiment, flags),
             "warmup_items": flags.warmup_items,
@@ -387,15 +399,24 @@ pub fn write_results(dir: &Path, experiment: &str, flags: &RunFlags, backend: Ba
             "splits": splits.iter().map(|(w, d)| json!({"workload": w, "split_sha256": d})).collect::<Vec<_>>(),
             "status": if complete { "complete" } else { "incomplete" },
             "tool": format!("sagereport {}", env!("CARGO_PKG_VERSION")),
+            "host": prov.host,
         });
+        for (k, v) in &prov.manifest {
+            manifest[k] = v.clone();
+        }
         std::fs::write(tmp.join("repro_manifest.json"), serde_json::to_string_pretty(&manifest)? + "\n")?;
         std::fs::create_dir_all(tmp.join("task_latencies"))?;
+        let mut used = std::collections::HashSet::new();
         for (name, items) in latencies {
             let mut t = format!("{}\n", ItemResult::TRACE_HEADER);
             for (i, it) in items.iter().enumerate() {
                 let _ = writeln!(t, "{}", it.trace_row(i));
             }
-            std::fs::write(tmp.join("task_latencies").join(format!("{}.csv", crate::analysis::history::slug(name))), t)?;
+            // Names are unique by construction (provenance::trace_name); a slug
+            // collision still never overwrites a trace.
+            let slug = crate::analysis::history::slug(name);
+            let file = (1..).map(|k| if k == 1 { slug.clone() } else { format!("{slug}-{k}") }).find(|f| used.insert(f.clone())).expect("unbounded");
+            std::fs::write(tmp.join("task_latencies").join(format!("{file}.csv")), t)?;
         }
         Ok(vec![dir.join("unified_results.jsonl"), dir.join("unified_results.csv"), dir.join("repro_manifest.json")])
     })
@@ -434,8 +455,10 @@ pub struct ExperimentResult {
 /// Run one experiment on one backend and write its results into `dir`.
 pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, dir: &Path, progress: &dyn Fn(&str)) -> anyhow::Result<ExperimentResult> {
     let specs = workloads::plan(experiment, flags)?;
+    let mut prov = provenance::Provenance::new(flags);
+    let variants = provenance::variant_labels(&specs);
     if backend == Backend::Ray {
-        return run_experiment_ray(experiment, &specs, flags, dir, progress);
+        return run_experiment_ray(experiment, &specs, flags, dir, progress, prov, &variants);
     }
     let mut operators = Operators::new(flags.seed, flags.complexity);
     if let Some(url) = &flags.llm_endpoint {
@@ -443,13 +466,15 @@ pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, dir:
     }
     let llm_model = operators.llm.as_ref().map(|l| l.model.clone());
     let llm_service = operators.llm_service_description();
+    prov.generator = provenance::generator_label(flags, llm_model.as_deref());
+    prov.metadata.insert("op_cost_us".into(), provenance::op_costs(&operators));
     let ops = Arc::new(operators);
     let mut all = Vec::new();
     let mut lat = Vec::new();
     let mut complete = true;
     let (mut submitted, mut completed, mut failed) = (0, 0, 0);
     let mut splits = Vec::new();
-    for spec in &specs {
+    for (v, spec) in specs.iter().enumerate() {
         let split = Split::new(flags.seed, flags.warmup_items, spec.num_tasks, flags.parity_batch_size as usize);
         splits.push((spec.workload.clone(), split.digest()));
         for r in 1..=flags.repeat.max(1) {
@@ -470,6 +495,7 @@ pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, dir:
                     rec["metadata"]["llm_service"] = llm_service.clone();
                 }
             }
+            provenance::stamp(&mut rr, spec, &variants[v], flags, r, &prov);
             if let Some(model) = &llm_model {
                 for rec in &mut rr.records {
                     rec["metadata"]["llm_endpoint"] = json!(flags.llm_endpoint);
@@ -482,7 +508,7 @@ pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, dir:
     }
     annotate(&mut all);
     let dir = dir.to_path_buf();
-    write_results(&dir, experiment, flags, backend, &all, &lat, &splits, complete)?;
+    write_results(&dir, experiment, flags, backend, &all, &lat, &splits, complete, &prov)?;
     Ok(ExperimentResult { experiment: experiment.to_string(), dir, records: all.len(), complete, tasks_submitted: submitted, tasks_completed: completed, tasks_failed: failed })
 }
 
@@ -493,10 +519,36 @@ fn ray_items(subs: &[Submission]) -> Vec<Value> {
         .collect()
 }
 
+/// What the Ray side emulates of the embedded engine, written into every
+/// Ray record so none claims a condition that did not run.
+fn ray_emulation(generator: &Value) -> Value {
+    json!({
+        "nodes": "emulated: one driver-side queue per configured node, tasks placed by the embedded engine's policy code; node i pinned to Ray node i mod M (soft affinity) — the real cluster is ray_cluster",
+        "parallelism": "enforced: at most workers_per_node tasks of a node submitted to Ray at a time (window nodes x workers_per_node), each asking for CPUs/window of a CPU",
+        "node_speeds": "emulated: a task on a node of speed s does its work round(1/s) times, as the embedded engine",
+        "outage": "emulated: the node takes no placement between the completed-task marks; its queued tasks are re-placed; running ones finish",
+        "reconfiguration": "emulated: workers per node change at the completed-task mark",
+        "generator": if generator["kind"] == "endpoint" { "the LLM endpoint, called from the Ray workers" } else { "the embedded engine's stand-in (hash rounds per output token)" },
+        "parity_batches": "not emulated: items are admitted one at a time, as on the embedded engine",
+        "clock": "one clock: the driver's; execution measured inside the task",
+    })
+}
+
 /// One experiment on Ray: every spec × repeat in one job (one driver start).
-fn run_experiment_ray(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &Path, progress: &dyn Fn(&str)) -> anyhow::Result<ExperimentResult> {
+#[allow(clippy::too_many_arguments)]
+fn run_experiment_ray(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &Path, progress: &dyn Fn(&str), mut prov: provenance::Provenance, variants: &[String]) -> anyhow::Result<ExperimentResult> {
     let address = flags.ray_address.clone().ok_or_else(|| anyhow::anyhow!("--backend ray needs --ray-address http://HOST:8265 (or RAY_ADDRESS); {}", ray::START_HINT))?;
     let client = ray::RayClient::connect(&address)?;
+    // The generate step: the endpoint (its model resolved here, so a wrong
+    // address fails before the job), else the embedded engine's stand-in.
+    let generator = match &flags.llm_endpoint {
+        Some(url) => {
+            let llm = ops::LlmEndpoint::connect(url, flags.llm_model.as_deref())?;
+            prov.generator = provenance::generator_label(flags, Some(&llm.model));
+            json!({"kind": "endpoint", "url": url.trim_end_matches('/').trim_end_matches("/v1"), "model": llm.model})
+        }
+        None => json!({"kind": "hash_rounds", "rounds_per_token": 4000}),
+    };
     let mut runs = Vec::new();
     let mut keys = Vec::new();
     let splits: Vec<Split> = specs.iter().map(|s| Split::new(flags.seed, flags.warmup_items, s.num_tasks, flags.parity_batch_size as usize)).collect();
@@ -509,26 +561,39 @@ fn run_experiment_ray(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &
                 "key": key,
                 "workload": spec.workload,
                 "policy": spec.policy.label(),
-                "workers": spec.parallelism,
+                "node_speeds": spec.node_speeds,
+                "workers_per_node": spec.workers_per_node(),
+                "closed": matches!(spec.arrivals, Arrivals::Closed { .. } | Arrivals::Staggered { .. }),
                 "max_in_flight": in_flight.min(1 << 30),
                 "pipelines": spec.pipelines.iter().map(|p| p.iter().map(|o| o.label()).collect::<Vec<_>>()).collect::<Vec<_>>(),
                 "fail_rate": spec.faults.fail_rate,
                 "max_retries": spec.faults.max_retries,
-                "reconfig": spec.reconfig().map(|rc| json!({"at": rc.at, "workers": rc.workers_per_node * spec.nodes as usize})),
+                "outage": spec.faults.outage.map(|(node, from, to)| json!({"node": node, "from": from, "to": to})),
+                "reconfig": spec.reconfig().map(|rc| json!({"at": rc.at, "workers_per_node": rc.workers_per_node})),
                 "warmup": ray_items(&warm),
                 "items": ray_items(&subs),
             }));
             keys.push((i, r, key));
         }
     }
-    let doc = json!({"seed": flags.seed, "complexity": flags.complexity.label(), "experiment": experiment, "runs": runs});
+    let doc = json!({"seed": flags.seed, "complexity": flags.complexity.label(), "experiment": experiment, "generator": generator, "runs": runs});
     let spec_json = serde_json::to_vec(&doc)?;
     progress(&format!("{experiment}: uploading the driver to {}", client.address()));
     let uri = client.upload_package(&[("driver.py", ray::DRIVER.as_bytes()), ("spec.json", &spec_json)])?;
     let id = format!("sagereport-{}-{}-{}", experiment.to_lowercase(), &config_hash(experiment, flags)[..8], chrono::Utc::now().timestamp_millis());
-    let id = client.submit("python driver.py spec.json", &uri, &id)?;
+    let id = client.submit(ray::ENTRYPOINT, &uri, &id)?;
     let job = client.wait(&id, flags.ray_timeout, progress)?;
     let results = ray::results_of(&job.logs);
+    // The real cluster, as the driver saw it.
+    let mut cluster = ray::cluster_of(&job.logs).unwrap_or_else(|| json!({"ray_version": client.ray_version, "unknown": "the driver printed no cluster line"}));
+    let op_costs = cluster.as_object_mut().and_then(|m| m.remove("op_cost_us")).unwrap_or(Value::Null);
+    prov.metadata.insert("ray_version".into(), json!(client.ray_version));
+    prov.metadata.insert("ray_job_id".into(), json!(job.id));
+    prov.metadata.insert("ray_cluster".into(), cluster.clone());
+    prov.metadata.insert("op_cost_us".into(), op_costs);
+    prov.metadata.insert("emulation".into(), ray_emulation(&generator));
+    prov.manifest.insert("ray_cluster".into(), cluster);
+    prov.manifest.insert("ray_job_id".into(), json!(job.id));
     let mut all = Vec::new();
     let mut lat = Vec::new();
     let (mut submitted, mut completed, mut failed) = (0, 0, 0);
@@ -560,12 +625,11 @@ fn run_experiment_ray(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &
                 ..Default::default()
             })
             .collect();
-        let mut node_tasks: Vec<(String, u64)> = res["node_tasks"].as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0))).collect()).unwrap_or_default();
-        node_tasks.sort();
         let outcome = RunOutcome {
             interrupted: items.len() < specs[*i].num_tasks as usize * specs[*i].jobs as usize,
             items,
-            node_tasks: node_tasks.into_iter().map(|(_, c)| c).collect(),
+            // Every emulated node, idle ones included.
+            node_tasks: res["node_tasks"].as_array().map(|a| a.iter().map(|c| c.as_u64().unwrap_or(0)).collect()).unwrap_or_default(),
             tasks_submitted: res["tasks_submitted"].as_u64().unwrap_or(0),
             tasks_completed: res["tasks_completed"].as_u64().unwrap_or(0),
             tasks_failed: res["tasks_failed"].as_u64().unwrap_or(0),
@@ -578,16 +642,19 @@ fn run_experiment_ray(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &
         failed += outcome.tasks_failed;
         let ts = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let mut rr = records(&specs[*i], flags, Backend::Ray, *r, outcome, &splits[*i], &ts);
+        provenance::stamp(&mut rr, &specs[*i], &variants[*i], flags, *r, &prov);
+        let run_facts = ray::run_facts(res);
         for rec in &mut rr.records {
-            rec["metadata"]["ray_version"] = json!(client.ray_version);
-            rec["metadata"]["ray_job_id"] = json!(job.id);
+            if let Some(meta) = rec["metadata"].as_object_mut() {
+                meta.extend(run_facts.clone());
+            }
         }
         all.extend(rr.records);
         lat.extend(rr.latencies);
     }
     annotate(&mut all);
     let digests: Vec<(String, String)> = specs.iter().zip(&splits).map(|(spec, split)| (spec.workload.clone(), split.digest())).collect();
-    write_results(dir, experiment, flags, Backend::Ray, &all, &lat, &digests, complete)?;
+    write_results(dir, experiment, flags, Backend::Ray, &all, &lat, &digests, complete, &prov)?;
     Ok(ExperimentResult { experiment: experiment.to_string(), dir: dir.to_path_buf(), records: all.len(), complete, tasks_submitted: submitted, tasks_completed: completed, tasks_failed: failed })
 }
 

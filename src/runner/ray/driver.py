@@ -2,45 +2,96 @@
 
 sagereport uploads this file with a spec.json beside it as the job's working
 directory (the Jobs API package endpoint, as `ray job submit --working-dir`
-does) and starts `python driver.py spec.json`. The spec carries everything:
-the items in the deterministic-shuffle order and batches sagereport computed,
-their pipelines, priorities, jobs and arrival times, and the run's placement
-policy, concurrency, faults and reconfiguration. Each run prints one line
+does) and starts `python3 driver.py spec.json` (`python` where there is no
+`python3`). The spec carries everything: the items in the
+deterministic-shuffle order sagereport computed, their pipelines,
+priorities, jobs and arrival times, and each run's emulated cluster (nodes,
+their speeds and workers), placement policy, item window, faults, outage
+and reconfiguration. The driver prints one header line
 
-    SAGEREPORT_RESULT {json}
+    SAGEREPORT_RAY {json}        the real cluster: Ray version, nodes, CPUs, hosts
 
-with per-item timings, which sagereport reads back from the job logs and
-writes into the usual result files.
+and one line per run
 
-The operators are the embedded engine's (src/runner/ops.rs), in Python:
-feature-hashed query embedding, exact top-k cosine retrieval over a seeded
-corpus, context construction up to a token budget, and a CPU-bound token
-generator whose cost grows with output tokens. Hashes differ from the Rust
-ones (blake2b instead of xxh3), so digests are not comparable across
-backends; the work per task is the same in kind and amount.
+    SAGEREPORT_RESULT {json}     per-item timings and the run's counters
+
+which sagereport reads back from the job logs.
+
+Like for like with the embedded engine (src/runner/engine/tasks.rs):
+
+- **Nodes and parallelism.** The run's nodes are emulated here, as the
+  embedded engine emulates them: one queue per node, at most
+  `workers_per_node` of its tasks submitted to Ray at a time, so at most
+  nodes x workers_per_node tasks are in flight (the window; each task asks
+  Ray for a CPU share of cluster CPUs / window). Tasks are placed on nodes
+  by the same policy code (`place`, a port of engine::place). On a
+  multi-node Ray cluster emulated node i is pinned (soft node affinity) to
+  Ray node i mod M.
+- **Node speeds** as the engine does: a task on a node of speed s does its
+  work round(1/s) times.
+- **Outage** (Q5) as the task engine does: between two completed-task
+  marks the node takes no placement; its queued tasks are re-placed.
+- **Reconfiguration** (Q7): the workers per node change at a
+  completed-task mark, so the window changes.
+- **One clock.** Every timestamp is the driver's (time.perf_counter):
+  scheduling = waiting in the central queue until placed; queueing =
+  waiting in the node's queue + Ray's own dispatch and return (the task's
+  round trip minus its execution); execution = the op's duration measured
+  inside the task. Their sum over an item's stages is its latency.
+- **Arrivals.** Closed loop: an item's clock starts when it is admitted
+  (a slot of the item window frees). Open loop: at its scheduled arrival;
+  the driver sleeps until the next arrival instead of polling.
+- **Corpus** built once by the driver and put in the object store before
+  any timing; workers are started (and fetch it) before each run's timing.
+- **Same work per item.** The operators are the engine's
+  (src/runner/ops.rs); retrieval is vectorised with numpy when the cluster
+  has it (exact top-k, ties by lower index), else the same dense algorithm
+  in pure Python (much slower per item; the records say which). Hashes are
+  blake2b instead of xxh3, so digests do not match across backends.
+- **Generate** calls the LLM endpoint when the spec names one, else the
+  engine's stand-in (hash rounds per output token).
 """
 
 import hashlib
+import heapq
 import json
 import math
+import os
+import platform
+import socket
+import struct
 import sys
 import time
+import urllib.request
+from collections import deque
+from fractions import Fraction
+from operator import mul
 
-import ray
+try:
+    import numpy as np
+except ImportError:  # the same algorithm in pure Python
+    np = None
 
 DIM = 64
 VOCABULARY = 5000
-ROUNDS_PER_TOKEN = 4000
 COMPLEXITY = {
     "light": {"docs": 256, "tokens": 16, "top_k": 3},
     "medium": {"docs": 1024, "tokens": 48, "top_k": 5},
     "heavy": {"docs": 4096, "tokens": 128, "top_k": 8},
 }
+MASK = 0xFFFFFFFFFFFFFFFF
+
+
+_PACK2 = struct.Struct("<QQ").pack
+_BLAKE2B = hashlib.blake2b
 
 
 def h64(*parts):
-    data = b"".join(int(p & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little") for p in parts)
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+    if len(parts) == 2:  # the hot case (query tokens, embeddings)
+        data = _PACK2(int(parts[0]) & MASK, int(parts[1]) & MASK)
+    else:
+        data = struct.pack("<%dQ" % len(parts), *[int(p) & MASK for p in parts])
+    return int.from_bytes(_BLAKE2B(data, digest_size=8).digest(), "little")
 
 
 def query_tokens(seed, item):
@@ -57,32 +108,54 @@ def embed_tokens(tokens):
     return [x / norm for x in v] if norm > 0 else v
 
 
-class Corpus:
-    def __init__(self, seed, complexity):
-        n = COMPLEXITY[complexity]["docs"]
-        self.docs = [[h64(d * 64 + t, seed) % VOCABULARY for t in range(32)] for d in range(n)]
-        self.vectors = [embed_tokens(doc) for doc in self.docs]
+def build_corpus(seed, complexity):
+    """Documents (token ids) and their embeddings: numpy arrays when numpy is
+    there (shared zero-copy from the object store), lists otherwise. A plain
+    dict, so the object store needs no class of this file to read it."""
+    n = COMPLEXITY[complexity]["docs"]
+    docs = [[h64(d * 64 + t, seed) % VOCABULARY for t in range(32)] for d in range(n)]
+    vectors = [embed_tokens(doc) for doc in docs]
+    if np is not None:
+        return {"docs": np.asarray(docs, dtype=np.int64), "vectors": np.asarray(vectors, dtype=np.float32)}
+    return {"docs": docs, "vectors": vectors}
+
+
+def top_k(corpus, q, k):
+    """Indices of the k most similar documents, best first, ties by lower index
+    (ops::top_k): dense dot products, then a partial selection."""
+    if np is not None and not isinstance(corpus["vectors"], list):
+        scores = corpus["vectors"] @ np.asarray(q, dtype=np.float32)
+        n = scores.shape[0]
+        k = min(k, n)
+        if k == 0:
+            return []
+        kth = np.partition(scores, n - k)[n - k]
+        cand = np.flatnonzero(scores >= kth)
+        order = cand[np.lexsort((cand, -scores[cand]))]
+        return [int(i) for i in order[:k]]
+    scores = [sum(map(mul, v, q)) for v in corpus["vectors"]]
+    return heapq.nsmallest(k, range(len(scores)), key=lambda i: (-scores[i], i))
 
 
 def burn(state, rounds):
     # The unit of CPU work of generation and compute steps: hashing 8 bytes per
     # round, done by hashlib in C so the cost per round is close to the Rust
-    # engine's (a pure-Python loop would measure the interpreter, not the engine).
-    block = (state & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little")
-    return int.from_bytes(hashlib.blake2b(block * max(1, rounds), digest_size=8).digest(), "little")
+    # engine's xxh3 rounds (a pure-Python loop would measure the interpreter,
+    # not the engine; sha1 is hashlib's fastest, about the engine's speed).
+    block = (state & MASK).to_bytes(8, "little")
+    return int.from_bytes(hashlib.sha1(block * max(1, rounds)).digest()[:8], "little")
 
 
-_CORPUS = {}
+def complete(generator, prompt, max_tokens, seed):
+    body = json.dumps({"model": generator["model"], "prompt": prompt, "max_tokens": max_tokens, "temperature": 0, "seed": seed % (1 << 31)}).encode()
+    url = generator["url"].rstrip("/") + "/v1/completions"
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=300) as resp:
+        doc = json.loads(resp.read())
+    return doc["choices"][0]["text"]
 
 
-def corpus(seed, complexity):
-    key = (seed, complexity)
-    if key not in _CORPUS:
-        _CORPUS[key] = Corpus(seed, complexity)
-    return _CORPUS[key]
-
-
-def run_op(op, item, payload, seed, complexity):
+def run_op(op, item, payload, seed, complexity, corpus, generator):
     c = COMPLEXITY[complexity]
     if op == "noop":
         return payload
@@ -91,135 +164,445 @@ def run_op(op, item, payload, seed, complexity):
         payload["digest"] ^= h64(item, int(sum(payload["embedding"]) * 1e6))
     elif op == "retrieve":
         q = payload.get("embedding") or embed_tokens(query_tokens(seed, item))
-        corp = corpus(seed, complexity)
-        scored = sorted(((-sum(a * b for a, b in zip(v, q)), i) for i, v in enumerate(corp.vectors)))
-        payload["doc_ids"] = [i for _, i in scored[: c["top_k"]]]
+        payload["doc_ids"] = top_k(corpus, q, c["top_k"])
         for i in payload["doc_ids"]:
             payload["digest"] = h64(payload["digest"], i)
     elif op == "context":
         budget = 64 * c["top_k"]
         tokens = query_tokens(seed, item)
-        corp = corpus(seed, complexity)
         for i in payload.get("doc_ids", []):
-            tokens.extend(corp.docs[i])
+            doc = corpus["docs"][i]
+            tokens.extend(doc if isinstance(doc, list) else doc.tolist())
             if len(tokens) >= budget:
                 break
-        payload["context_tokens"] = min(len(tokens), budget)
+        tokens = tokens[:budget]
+        payload["context_tokens"] = len(tokens)
+        if generator.get("kind") == "endpoint":
+            payload["prompt"] = tokens
         payload["digest"] = h64(payload["digest"], payload["context_tokens"])
     elif op == "generate":
-        state = payload["digest"] ^ item
-        for _ in range(c["tokens"]):
-            state = burn(state, ROUNDS_PER_TOKEN + payload.get("context_tokens", 0))
-        payload["digest"] = state
+        if generator.get("kind") == "endpoint":
+            try:
+                text = complete(generator, " ".join("w%d" % t for t in payload.get("prompt", [])), c["tokens"], seed ^ item)
+                payload["digest"] ^= h64(item, int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little"))
+            except Exception as e:  # a failed attempt, retried per the fault policy
+                payload["error"] = str(e)[:300]
+        else:
+            rounds = int(generator.get("rounds_per_token", 4000))
+            state = payload["digest"] ^ item
+            for _ in range(c["tokens"]):
+                state = burn(state, rounds + payload.get("context_tokens", 0))
+            payload["digest"] = state
     elif op == "compute":
-        payload["digest"] = burn(payload["digest"] ^ item, ROUNDS_PER_TOKEN * c["tokens"])
+        payload["digest"] = burn(payload["digest"] ^ item, int(generator.get("rounds_per_token", 4000)) * c["tokens"])
     return payload
+
+
+def repeats(speed):
+    # ops::Operators::run: (1/speed).round() with halves away from zero, at least 1.
+    return max(1, int(math.floor(1.0 / max(speed, 0.05) + 0.5)))
 
 
 def injected_failure(seed, item, stage, attempt, rate):
     return rate > 0 and (h64(item, stage, attempt, seed ^ 0xFA17) / 2.0**64) < rate
 
 
-@ray.remote
-def stage_task(op, item, stage, payload, seed, complexity, fail_rate, max_retries, submitted):
-    started = time.time()
-    attempts, ok = 0, False
-    while True:
-        out = run_op(op, item, dict(payload), seed, complexity)
-        attempts += 1
-        if not injected_failure(seed, item, stage, attempts - 1, fail_rate):
-            ok = True
-            break
-        if attempts > max_retries:
-            break
-    ended = time.time()
-    node = ray.get_runtime_context().get_node_id()[:12]
-    return out, {"submitted": submitted, "started": started, "ended": ended, "attempts": attempts, "ok": ok, "node": node}
+_CORPUS = {}
 
 
-def run(spec, r):
-    cpus = max(1.0, ray.cluster_resources().get("CPU", 1.0))
-    strategy = "SPREAD" if r["policy"] == "load_aware_spread" else "DEFAULT"
-    workers = max(1, r["workers"])
+def corpus_of(box):
+    # box = [ObjectRef]: fetched from the object store once per worker process.
+    import ray
+
+    key = box[0].hex()
+    if key not in _CORPUS:
+        _CORPUS[key] = ray.get(box[0])
+    return _CORPUS[key]
+
+
+def stage_task(box, op, item, stage, payload, seed, complexity, speed, generator, fail_rate, attempt):
+    import ray
+
+    corpus = corpus_of(box)
+    wall_start = time.time()
+    t0 = time.perf_counter()
+    out = payload
+    for _ in range(repeats(speed)):
+        out = run_op(op, item, dict(payload), seed, complexity, corpus, generator)
+    execution = time.perf_counter() - t0
+    ok = "error" not in out and not injected_failure(seed, item, stage, attempt, fail_rate)
+    info = {"execution": execution, "ok": ok, "ray_node": ray.get_runtime_context().get_node_id()[:12], "wall": (wall_start, time.time())}
+    if "error" in out:
+        info["error"] = out["error"]
+    return (out if ok else None), info
+
+
+def prepare_task(box, hold):
+    # Starts a worker and loads the corpus into it, before timing.
+    corpus_of(box)
+    time.sleep(hold)
+    return os.getpid()
+
+
+def op_costs(seed, complexity, generator, corpus, items=48):
+    """Microseconds per item of each operator on this worker (the first items
+    warm up and are not counted), for comparison with the embedded engine."""
+    out = {}
+    payloads = {}
+    for op in ["embed", "retrieve", "context", "generate", "compute"]:
+        if op == "generate" and generator.get("kind") == "endpoint":
+            out[op] = None
+            continue
+        total = 0.0
+        for n in range(items + 8):
+            p = dict(payloads.get(n, {"digest": 0}))
+            t0 = time.perf_counter()
+            p = run_op(op, n, p, seed, complexity, corpus, generator)
+            if n >= 8:
+                total += time.perf_counter() - t0
+            if op in ("embed", "retrieve", "context"):
+                payloads[n] = p
+        out[op] = round(total / items * 1e6, 2)
+    return out
+
+
+def calibrate_task(box, seed, complexity, generator):
+    return op_costs(seed, complexity, generator, corpus_of(box))
+
+
+def place(policy, nodes, turn):
+    """engine::place: the node for the next task, or None to hold it."""
+    up = [i for i, n in enumerate(nodes) if n["up"]]
+
+    def outstanding(n):
+        return len(n["queue"]) + n["running"]
+
+    def free(n):
+        return outstanding(n) < n["workers"]
+
+    def least_loaded():
+        if not up:
+            return None
+        return min(up, key=lambda i: (Fraction(outstanding(nodes[i]), max(1, nodes[i]["workers"])), nodes[i]["placed"], i))
+
+    if policy == "fifo":
+        return next((i for i in up if free(nodes[i])), None)
+    if policy == "priority":
+        cands = [i for i in up if free(nodes[i])]
+        return min(cands, key=lambda i: (outstanding(nodes[i]) * 1000 // max(1, nodes[i]["workers"]), nodes[i]["placed"], i)) if cands else None
+    if policy == "load_aware_pack":
+        first = next((i for i in up if free(nodes[i])), None)
+        return first if first is not None else least_loaded()
+    if policy == "round_robin":
+        for _ in range(len(nodes)):
+            i = turn[0] % len(nodes)
+            turn[0] += 1
+            if nodes[i]["up"]:
+                return i
+        return None
+    return least_loaded()
+
+
+class CentralQueue:
+    """FIFO; under the priority policy highest class first, FIFO within a class."""
+
+    def __init__(self, by_priority):
+        self.by_priority = by_priority
+        self.heap = []
+        self.fifo = deque()
+        self.seq = 0
+
+    def push(self, task, priority):
+        self.seq += 1
+        if self.by_priority:
+            heapq.heappush(self.heap, (-priority, self.seq, task))
+        else:
+            self.fifo.append(task)
+
+    def pop(self):
+        return heapq.heappop(self.heap)[2] if self.by_priority else self.fifo.popleft()
+
+    def __len__(self):
+        return len(self.heap) + len(self.fifo)
+
+
+def max_overlap(intervals):
+    events = sorted([(a, 1) for a, _ in intervals] + [(b, -1) for _, b in intervals], key=lambda e: (e[0], e[1]))
+    best = cur = 0
+    for _, d in events:
+        cur += d
+        best = max(best, cur)
+    return best
+
+
+class Cluster:
+    """The real Ray cluster, read once."""
+
+    def __init__(self, ray):
+        self.ray = ray
+        alive = [n for n in ray.nodes() if n.get("Alive")]
+        self.node_ids = sorted(n["NodeID"] for n in alive)
+        self.cpus = float(ray.cluster_resources().get("CPU", 1.0))
+        self.nodes = [
+            {
+                "node_id": n["NodeID"][:12],
+                "address": n.get("NodeManagerAddress"),
+                "hostname": n.get("NodeManagerHostname"),
+                "cpus": n.get("Resources", {}).get("CPU", 0.0),
+                "memory_bytes": int(n.get("Resources", {}).get("memory", 0)),
+            }
+            for n in sorted(alive, key=lambda n: n["NodeID"])
+        ]
+
+    def strategy(self, emulated_node):
+        if len(self.node_ids) <= 1:
+            return "DEFAULT"
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        return NodeAffinitySchedulingStrategy(node_id=self.node_ids[emulated_node % len(self.node_ids)], soft=True)
+
+
+def run(spec, r, cluster, box, remote):
+    ray = cluster.ray
+    seed, complexity, generator = spec["seed"], spec["complexity"], spec["generator"]
     pipelines = r["pipelines"]
-    seed, complexity = spec["seed"], spec["complexity"]
     items = r["items"]
-    start = time.time()
-    results = [None] * len(items)
-    state = {}  # ref -> (slot, stage, payload_timing_accumulator)
-    pending = []  # arrived, not yet started: (priority, slot)
-    next_admit, in_flight, finished = 0, 0, 0
-    completed_tasks = failed_tasks = submitted_tasks = retries = 0
-    node_tasks = {}
+    policy = r["policy"]
+    closed = r["closed"]
+    max_items = r["max_in_flight"]
+    speeds = r["node_speeds"]
+    nodes = [{"speed": s, "workers": max(1, r["workers_per_node"]), "queue": deque(), "running": 0, "placed": 0, "up": True, "tasks": 0} for s in speeds]
+    outage = r.get("outage")
     reconfig = r.get("reconfig")
+    fail_rate, max_retries = r["fail_rate"], r["max_retries"]
 
-    def submit(slot, stage, payload, acc):
-        nonlocal submitted_tasks
-        it = items[slot]
-        op = pipelines[it["pipeline"]][stage]
-        share = min(1.0, max(0.001, cpus / workers))
-        ref = stage_task.options(num_cpus=share, scheduling_strategy=strategy).remote(
-            op, it["item"], stage, payload, seed, complexity, r["fail_rate"], r["max_retries"], time.time())
-        state[ref] = (slot, stage, acc)
-        submitted_tasks += 1
+    def window():
+        return sum(n["workers"] for n in nodes)
+
+    def share():
+        return min(1.0, max(0.0001, cluster.cpus / max(1, window())))
+
+    strategies = [cluster.strategy(i) for i in range(len(nodes))]
+    options = {}
+
+    # Workers up and holding the corpus before the clock starts.
+    hold = 0.05
+    ray.get([remote["prepare"].options(num_cpus=share(), scheduling_strategy=strategies[i % len(nodes)]).remote(box, hold) for i in range(window())])
+
+    central = CentralQueue(policy == "priority")
+    turn = [0]
+    results = [None] * len(items)
+    acc = [None] * len(items)
+    refs = {}  # ref -> task
+    next_admit = 0
+    items_in_flight = 0
+    finished = 0
+    submitted = completed = failed = retries = replaced = 0
+    completed_marks = 0  # completed tasks, for the outage and reconfiguration marks
+    ray_node_tasks = {}
+    intervals = []
+    running_total = max_running = 0
+    arrival_lags = []
+    outage_seen = {}
+    reconfigured_at = None
+    start = time.perf_counter()
+
+    def now():
+        return time.perf_counter() - start
+
+    def enqueue(task, t):
+        task["enq"] = t
+        central.push(task, items[task["slot"]]["priority"] if policy == "priority" else 0)
 
     while finished < len(items):
-        now = time.time() - start
-        while next_admit < len(items) and items[next_admit]["arrival_ms"] / 1000.0 <= now:
-            pending.append((-(items[next_admit]["priority"] if r["policy"] == "priority" else 0), next_admit))
+        t = now()
+        # Admit arrived items (closed loop: up to the item window).
+        while next_admit < len(items) and items_in_flight < max_items and items[next_admit]["arrival_ms"] / 1000.0 <= t:
+            it = items[next_admit]
+            scheduled = it["arrival_ms"] / 1000.0
+            # Closed loop: the clock starts at admission; open loop: at the scheduled arrival.
+            arrival = t if closed else scheduled
+            if not closed:
+                arrival_lags.append(t - scheduled)
+            acc[next_admit] = {"arrival": arrival, "scheduling": t - arrival, "queueing": 0.0, "execution": 0.0, "attempts": 0}
+            enqueue({"slot": next_admit, "stage": 0, "attempt": 0, "payload": {"digest": 0}}, t)
             next_admit += 1
-        pending.sort()
-        while pending and in_flight < r["max_in_flight"]:
-            _, slot = pending.pop(0)
-            submit(slot, 0, {"digest": 0}, {"scheduling": 0.0, "execution": 0.0, "attempts": 0, "failed": False, "arrival": now})
-            in_flight += 1
-        if not state:
-            time.sleep(0.0005)
+            items_in_flight += 1
+        # Place queued tasks on nodes.
+        while len(central):
+            i = place(policy, nodes, turn)
+            if i is None:
+                break
+            task = central.pop()
+            task["node"], task["placed"] = i, t
+            acc[task["slot"]]["scheduling"] += t - task["enq"]
+            nodes[i]["queue"].append(task)
+            nodes[i]["placed"] += 1
+        # Submit to Ray what each node's free workers can take.
+        for i, n in enumerate(nodes):
+            while n["up"] and n["queue"] and n["running"] < n["workers"]:
+                task = n["queue"].popleft()
+                it = items[task["slot"]]
+                op = pipelines[it["pipeline"]][task["stage"]]
+                key = (i, share())
+                if key not in options:
+                    options[key] = remote["stage"].options(num_cpus=key[1], scheduling_strategy=strategies[i])
+                task["dispatched"] = now()
+                ref = options[key].remote(
+                    box, op, it["item"], task["stage"], task["payload"], seed, complexity, n["speed"], generator, fail_rate, task["attempt"])
+                refs[ref] = task
+                n["running"] += 1
+                running_total += 1
+                max_running = max(max_running, running_total)
+                submitted += 1
+        # Wait for a result, or until the next arrival.
+        t = now()
+        timeout = None
+        if next_admit < len(items) and items_in_flight < max_items:
+            timeout = max(0.0, items[next_admit]["arrival_ms"] / 1000.0 - t)
+        if not refs:
+            if timeout is None:
+                raise RuntimeError("nothing in flight and nothing to admit: the driver would wait forever")
+            time.sleep(timeout)
             continue
-        ready, _ = ray.wait(list(state.keys()), num_returns=1, timeout=0.05)
+        pending = list(refs)
+        ready, rest = ray.wait(pending, num_returns=1, timeout=timeout)
+        if ready and rest:
+            more, _ = ray.wait(rest, num_returns=len(rest), timeout=0)
+            ready += more
+        received = now()
         for ref in ready:
-            slot, stage, acc = state.pop(ref)
-            payload, t = ray.get(ref)
-            acc["scheduling"] += max(0.0, t["started"] - t["submitted"])
-            acc["execution"] += t["ended"] - t["started"]
-            acc["attempts"] += t["attempts"]
-            node_tasks[t["node"]] = node_tasks.get(t["node"], 0) + t["attempts"]
-            completed_tasks += 1 if t["ok"] else 0
-            failed_tasks += t["attempts"] - (1 if t["ok"] else 0)
-            retries += t["attempts"] - 1
-            it = items[slot]
-            if t["ok"] and stage + 1 < len(pipelines[it["pipeline"]]):
-                submit(slot, stage + 1, payload, acc)
-                continue
-            acc["failed"] = not t["ok"]
-            results[slot] = {
+            task = refs.pop(ref)
+            out, info = ray.get(ref)
+            n = nodes[task["node"]]
+            n["running"] -= 1
+            running_total -= 1
+            a = acc[task["slot"]]
+            a["attempts"] += 1
+            a["execution"] += info["execution"]
+            a["queueing"] += (task["dispatched"] - task["placed"]) + max(0.0, received - task["dispatched"] - info["execution"])
+            intervals.append(info["wall"])
+            ray_node_tasks[info["ray_node"]] = ray_node_tasks.get(info["ray_node"], 0) + 1
+            if n["up"]:
+                n["tasks"] += 1
+            it = items[task["slot"]]
+            stages = len(pipelines[it["pipeline"]])
+            if info["ok"]:
+                completed += 1
+                completed_marks += 1
+                if task["stage"] + 1 < stages:
+                    enqueue({"slot": task["slot"], "stage": task["stage"] + 1, "attempt": 0, "payload": out}, received)
+                    continue
+                done_ok = True
+            else:
+                failed += 1
+                if task["attempt"] < max_retries:
+                    retries += 1
+                    enqueue(dict(task, attempt=task["attempt"] + 1), received)
+                    continue
+                done_ok = False
+            results[task["slot"]] = {
                 "item": it["item"], "job": it["job"], "priority": it["priority"],
-                "arrival_s": it["arrival_ms"] / 1000.0, "done_s": time.time() - start,
-                "scheduling_s": acc["scheduling"], "queueing_s": 0.0, "execution_s": acc["execution"],
-                "attempts": acc["attempts"], "failed": acc["failed"], "digest": payload.get("digest", 0) & 0x7FFFFFFFFFFFFFFF,
+                "arrival_s": a["arrival"], "done_s": received,
+                "scheduling_s": a["scheduling"], "queueing_s": a["queueing"], "execution_s": a["execution"],
+                "attempts": a["attempts"], "failed": not done_ok,
+                "digest": ((out or task["payload"]).get("digest", 0)) & 0x7FFFFFFFFFFFFFFF,
             }
             finished += 1
-            in_flight -= 1
-        if reconfig and completed_tasks >= reconfig["at"]:
-            workers = max(1, reconfig["workers"])
-            reconfig = None
-    # Every attempt inside a task was either completed or failed-and-retried.
+            items_in_flight -= 1
+        # Outage and recovery of a node, by completed tasks (engine::tasks).
+        if outage and outage["node"] < len(nodes):
+            n = nodes[outage["node"]]
+            lost = outage["from"] <= completed_marks < outage["to"]
+            if n["up"] == lost:
+                n["up"] = not lost
+                outage_seen["down_at_s" if lost else "up_at_s"] = round(now(), 6)
+                if lost:
+                    # Its queued tasks go back to the central queue and are placed anew.
+                    while n["queue"]:
+                        task = n["queue"].popleft()
+                        acc[task["slot"]]["queueing"] += now() - task["placed"]
+                        enqueue(task, now())
+                        replaced += 1
+        # Online reconfiguration of the workers per node.
+        if reconfig and reconfigured_at is None and completed_marks >= reconfig["at"]:
+            for n in nodes:
+                n["workers"] = max(1, reconfig["workers_per_node"])
+            reconfigured_at = round(now(), 6)
+    wall = now()
+    lags = sorted(arrival_lags)
     return {
-        "key": r["key"], "wall_s": time.time() - start, "items": results, "node_tasks": node_tasks,
-        "tasks_submitted": completed_tasks + failed_tasks, "tasks_completed": completed_tasks,
-        "tasks_failed": failed_tasks, "retries": retries,
+        "key": r["key"], "wall_s": wall, "items": results,
+        "node_tasks": [n["tasks"] for n in nodes], "ray_node_tasks": ray_node_tasks,
+        "tasks_submitted": submitted, "tasks_completed": completed, "tasks_failed": failed,
+        "retries": retries, "replaced": replaced,
+        "task_window": r["workers_per_node"] * len(nodes),
+        "task_window_after": window(),
+        "max_tasks_in_flight": max_running,
+        "observed_max_concurrency": max_overlap(intervals),
+        "cpu_share": round(min(1.0, cluster.cpus / max(1, r["workers_per_node"] * len(nodes))), 6),
+        "arrival_lag_ms": {"max": round(lags[-1] * 1000, 4), "p99": round(lags[min(len(lags) - 1, int(0.99 * len(lags)))] * 1000, 4)} if lags else None,
+        "outage": outage_seen if outage else None,
+        "reconfigured_at_s": reconfigured_at,
     }
 
 
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def host():
+    mem = None
+    try:
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        pass
+    return {"hostname": socket.gethostname(), "logical_cores": os.cpu_count(), "cpu_model": cpu_model(), "memory_bytes": mem, "os": platform.platform()}
+
+
 def main():
+    if len(sys.argv) >= 3 and sys.argv[1] == "--op-costs":
+        # Local per-item operator costs, without Ray: driver.py --op-costs light
+        complexity = sys.argv[2]
+        print(json.dumps(op_costs(42, complexity, {"kind": "hash_rounds", "rounds_per_token": 4000}, build_corpus(42, complexity))))
+        return
+    import ray
+
     with open(sys.argv[1]) as f:
         spec = json.load(f)
     ray.init()
-    print("SAGEREPORT_RAY " + json.dumps({"ray_version": ray.__version__, "resources": ray.cluster_resources()}), flush=True)
+    cluster = Cluster(ray)
+    # The task functions by reference to this file as a module (the working
+    # dir is on the workers' PYTHONPATH), not by value from __main__.
+    import driver as module
+
+    remote = {"stage": ray.remote(module.stage_task), "prepare": ray.remote(module.prepare_task), "calibrate": ray.remote(module.calibrate_task)}
+    box = [ray.put(module.build_corpus(spec["seed"], spec["complexity"]))]
+    costs = ray.get(remote["calibrate"].options(num_cpus=min(1.0, cluster.cpus)).remote(box, spec["seed"], spec["complexity"], spec["generator"]))
+    header = {
+        "ray_version": ray.__version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__ if np is not None else None,
+        "retrieval": "numpy" if np is not None else "python",
+        "nodes": len(cluster.nodes),
+        "cpus": cluster.cpus,
+        "node_list": cluster.nodes,
+        "resources": {k: v for k, v in ray.cluster_resources().items() if not k.startswith("node:")},
+        "driver_host": host(),
+        "op_cost_us": costs,
+    }
+    print("SAGEREPORT_RAY " + json.dumps(header), flush=True)
     for r in spec["runs"]:
         if r.get("warmup"):
-            run(spec, dict(r, items=r["warmup"], fail_rate=0.0, reconfig=None, key=r["key"] + "-warmup"))
-        print("SAGEREPORT_RESULT " + json.dumps(run(spec, r)), flush=True)
+            run(spec, dict(r, items=r["warmup"], fail_rate=0.0, reconfig=None, outage=None, key=r["key"] + "-warmup"), cluster, box, remote)
+        print("SAGEREPORT_RESULT " + json.dumps(run(spec, r, cluster, box, remote)), flush=True)
 
 
 if __name__ == "__main__":

@@ -2,12 +2,14 @@
 //! through the Ray Jobs REST API (reqwest on a small tokio runtime).
 //!
 //! A run uploads `driver.py` (kept in this folder, embedded in the binary)
-//! and a `spec.json` with the items, batches and settings as the job's
-//! working-dir package (`PUT /api/packages/gcs/_ray_pkg_<hash>.zip`, what
-//! `ray job submit --working-dir` does), submits `python driver.py
-//! spec.json` (`POST /api/jobs/`), polls `GET /api/jobs/{id}` and reads the
-//! results from `GET /api/jobs/{id}/logs`; Ctrl-C stops the job
-//! (`POST /api/jobs/{id}/stop`).
+//! and a `spec.json` with the items, emulated cluster and settings as the
+//! job's working-dir package (`PUT /api/packages/gcs/_ray_pkg_<hash>.zip`,
+//! what `ray job submit --working-dir` does), submits `python3 driver.py
+//! spec.json` (`python` where there is no `python3`; `POST /api/jobs/`),
+//! polls `GET /api/jobs/{id}` and reads the real cluster and the results
+//! from `GET /api/jobs/{id}/logs`; Ctrl-C stops the job
+//! (`POST /api/jobs/{id}/stop`). What the driver emulates of the embedded
+//! engine is documented at the top of `driver.py` and in README.
 
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
@@ -16,6 +18,10 @@ use std::time::{Duration, Instant};
 
 /// The driver program shipped with every job.
 pub const DRIVER: &str = include_str!("driver.py");
+
+/// The job's entrypoint (run by a shell on the head): `python3`, or
+/// `python` where only that exists.
+pub const ENTRYPOINT: &str = "if command -v python3 >/dev/null 2>&1; then exec python3 driver.py spec.json; else exec python driver.py spec.json; fi";
 
 /// How to start a local head, for error messages.
 pub const START_HINT: &str = "start a local head with `scripts/ray-local.sh up` (creates a virtualenv with ray[default] and runs `ray start --head --node-ip-address 127.0.0.1 --dashboard-host 127.0.0.1 --num-cpus 2`), then pass --ray-address http://127.0.0.1:8265 or set RAY_ADDRESS";
@@ -184,6 +190,38 @@ pub fn results_of(logs: &str) -> Vec<Value> {
     logs.lines().filter_map(|l| l.strip_prefix("SAGEREPORT_RESULT ")).filter_map(|j| serde_json::from_str(j).ok()).collect()
 }
 
+/// The real cluster the driver saw (its `SAGEREPORT_RAY` line): Ray and
+/// Python versions, numpy, alive nodes, CPUs, resources, the driver's host
+/// and the per-item operator costs it measured.
+pub fn cluster_of(logs: &str) -> Option<Value> {
+    logs.lines().filter_map(|l| l.strip_prefix("SAGEREPORT_RAY ")).find_map(|j| serde_json::from_str(j).ok())
+}
+
+/// The facts of one run a Ray record adds to its metadata: the task window
+/// and the most tasks ever in flight (driver-side and as seen by the
+/// workers), the CPU share per task, open-loop arrival lag, the outage and
+/// reconfiguration as they happened, tasks per Ray node and re-placements.
+pub fn run_facts(res: &Value) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    for (from, to) in [
+        ("task_window", "task_window"),
+        ("task_window_after", "task_window_after"),
+        ("max_tasks_in_flight", "max_tasks_in_flight"),
+        ("observed_max_concurrency", "observed_max_concurrency"),
+        ("cpu_share", "ray_cpu_share_per_task"),
+        ("arrival_lag_ms", "arrival_lag_ms"),
+        ("outage", "outage_observed"),
+        ("reconfigured_at_s", "reconfigured_at_s"),
+        ("ray_node_tasks", "ray_node_tasks"),
+        ("replaced", "tasks_replaced"),
+    ] {
+        if !res[from].is_null() {
+            m.insert(to.into(), res[from].clone());
+        }
+    }
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +232,35 @@ mod tests {
         let r = results_of(logs);
         assert_eq!(r.len(), 2);
         assert_eq!(r[1]["key"], "1-r1");
+    }
+
+    #[test]
+    fn the_cluster_line_and_run_facts_are_read() {
+        let logs = "x\nSAGEREPORT_RAY {\"nodes\": 1, \"cpus\": 2.0}\n";
+        assert_eq!(cluster_of(logs).unwrap()["cpus"], 2.0);
+        assert!(cluster_of("nothing").is_none());
+        let facts = run_facts(&json!({"task_window": 4, "max_tasks_in_flight": 4, "outage": null, "replaced": 0}));
+        assert_eq!(facts["task_window"], 4);
+        assert!(!facts.contains_key("outage_observed"));
+        assert_eq!(facts["tasks_replaced"], 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_entrypoint_prefers_python3_and_falls_back_to_python() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("driver.py"), "").unwrap();
+        for (have, expect) in [(&["python3", "python"][..], "python3"), (&["python"][..], "python")] {
+            let bin = dir.path().join(format!("bin-{}", have.len()));
+            std::fs::create_dir_all(&bin).unwrap();
+            for exe in have {
+                let path = bin.join(exe);
+                std::fs::write(&path, format!("#!/bin/sh\necho {exe}\n")).unwrap();
+                std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+            }
+            let out = std::process::Command::new("/bin/sh").arg("-c").arg(ENTRYPOINT).current_dir(dir.path()).env("PATH", &bin).output().unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), expect, "{}", String::from_utf8_lossy(&out.stderr));
+        }
     }
 
     #[test]
