@@ -13,6 +13,7 @@
 pub mod engine;
 pub mod ops;
 pub mod ray;
+pub mod sage;
 pub mod split;
 pub mod workloads;
 
@@ -38,6 +39,8 @@ pub enum Backend {
     LocalTasks,
     /// An existing Ray cluster through its Jobs REST API
     Ray,
+    /// SAGE itself (isage-kernel) in a local virtualenv: scripts/sage-local.sh up
+    Sage,
 }
 
 impl Backend {
@@ -46,6 +49,7 @@ impl Backend {
             Backend::LocalDataflow => "local-dataflow",
             Backend::LocalTasks => "local-tasks",
             Backend::Ray => "ray",
+            Backend::Sage => "sage",
         }
     }
 }
@@ -72,6 +76,10 @@ pub struct RunFlags {
     /// An OpenAI-compatible server for the generate step, and its model.
     pub llm_endpoint: Option<String>,
     pub llm_model: Option<String>,
+    /// The SAGE runtime for `--backend sage`.
+    pub sage_runtime: sage::Runtime,
+    /// How long the SAGE driver may run before it stops (and, a minute later, is killed).
+    pub sage_timeout: Duration,
 }
 
 impl Default for RunFlags {
@@ -93,6 +101,8 @@ impl Default for RunFlags {
             ray_timeout: Duration::from_secs(1800),
             llm_endpoint: None,
             llm_model: None,
+            sage_runtime: sage::Runtime::Local,
+            sage_timeout: Duration::from_secs(1800),
         }
     }
 }
@@ -200,7 +210,7 @@ pub fn execute(spec: &Spec, flags: &RunFlags, backend: Backend, ops: Arc<Operato
     let engine: fn(&Job) -> RunOutcome = match backend {
         Backend::LocalDataflow => engine::dataflow::run,
         Backend::LocalTasks => engine::tasks::run,
-        Backend::Ray => anyhow::bail!("the ray backend runs whole experiments (run_experiment), not single specs"),
+        Backend::Ray | Backend::Sage => anyhow::bail!("the {} backend runs whole experiments (run_experiment), not single specs", backend.label()),
     };
     if !split.warmup.is_empty() {
         let mut warm = job_for(&split.warmup);
@@ -428,6 +438,9 @@ pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, dir:
     if backend == Backend::Ray {
         return run_experiment_ray(experiment, &specs, flags, dir, progress);
     }
+    if backend == Backend::Sage {
+        return sage::run_experiment_sage(experiment, &specs, flags, dir, progress);
+    }
     let mut operators = Operators::new(flags.seed, flags.complexity);
     if let Some(url) = &flags.llm_endpoint {
         operators.llm = Some(ops::LlmEndpoint::connect(url, flags.llm_model.as_deref())?);
@@ -594,7 +607,7 @@ pub fn dispatch_benchmark(backend: Backend, tasks: u64) -> anyhow::Result<Durati
     let outcome = match backend {
         Backend::LocalDataflow => engine::dataflow::run(&job),
         Backend::LocalTasks => engine::tasks::run(&job),
-        Backend::Ray => anyhow::bail!("dispatch benchmark: the embedded models only"),
+        Backend::Ray | Backend::Sage => anyhow::bail!("dispatch benchmark: the embedded models only"),
     };
     anyhow::ensure!(outcome.tasks_completed == tasks, "dispatch benchmark lost tasks");
     Ok(outcome.wall)
