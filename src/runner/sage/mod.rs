@@ -216,8 +216,10 @@ pub(super) fn run_experiment_sage(experiment: &str, specs: &[Spec], flags: &RunF
             .spawn()
             .with_context(|| format!("cannot start {}", sage.python.display()))?
     };
-    // The driver stops itself at the timeout; a minute later it is killed.
-    let hard = timeout + Duration::from_secs(60);
+    // The driver stops itself at the timeout; a minute later (or
+    // SAGEREPORT_SAGE_KILL_GRACE seconds: tests) it is killed.
+    let grace = std::env::var("SAGEREPORT_SAGE_KILL_GRACE").ok().and_then(|v| v.parse().ok()).unwrap_or(60u64);
+    let hard = timeout + Duration::from_secs(grace);
     let started = Instant::now();
     let mut interrupted = false;
     let mut shown = usize::MAX;
@@ -234,7 +236,7 @@ pub(super) fn run_experiment_sage(experiment: &str, specs: &[Spec], flags: &RunF
             kill_group(&mut child);
             let logs = std::fs::read_to_string(&log_path).unwrap_or_default();
             bail!(
-                "the SAGE driver did not finish within {} s (--sage-timeout {} + 60 s); it was killed (work folder kept: {})\n--- last lines of its log ---\n{}",
+                "the SAGE driver did not finish within {} s (--sage-timeout {} + {grace} s); it was killed (work folder kept: {})\n--- last lines of its log ---\n{}",
                 hard.as_secs(),
                 timeout.as_secs(),
                 work.display(),
