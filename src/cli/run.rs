@@ -75,6 +75,12 @@ pub struct RunnerArgs {
     /// Seconds a Ray job may run before it is stopped
     #[arg(long, default_value_t = 1800)]
     pub ray_timeout: u64,
+    /// SAGE runtime for --backend sage (flutty: distributed, needs the flutty package; untested)
+    #[arg(long, value_enum, default_value_t = crate::runner::sage::Runtime::Local)]
+    pub sage_runtime: crate::runner::sage::Runtime,
+    /// Seconds the SAGE driver may run before it stops (killed 60 s later if it hangs)
+    #[arg(long, default_value_t = 1800)]
+    pub sage_timeout: u64,
     /// Generate with a real OpenAI-compatible server (POST URL/v1/completions) instead of the stand-in
     #[arg(long, value_name = "URL")]
     pub llm_endpoint: Option<String>,
@@ -116,6 +122,8 @@ impl RunnerArgs {
             llm_model: self.llm_model.clone(),
             // One id for the whole invocation (every experiment and backend).
             run_id: Some(self.run_id.clone().unwrap_or_else(crate::runner::provenance::new_run_id)),
+            sage_runtime: self.sage_runtime,
+            sage_timeout: std::time::Duration::from_secs(self.sage_timeout.max(1)),
         }
     }
 
@@ -213,6 +221,7 @@ fn run_into(experiments: &[String], flags: &RunFlags, backends: &[Backend], layo
         }
     }
     let mut ok = true;
+    crate::runner::sage::preflight(backends, flags)?;
     for backend in backends {
         if *backend == Backend::Ray {
             // Fail at once, before any work, when the cluster is not there.
@@ -349,6 +358,7 @@ pub fn paired(args: &PairedArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         }
     }
     check_dir(&report_dir, &[root.clone()])?;
+    crate::runner::sage::preflight(&args.backends, &flags)?;
     let mut ok = true;
     for backend in &args.backends {
         let side = root.join("backends").join(backend.label());

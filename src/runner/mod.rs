@@ -15,6 +15,7 @@ pub mod engine;
 pub mod ops;
 pub mod provenance;
 pub mod ray;
+pub mod sage;
 pub mod split;
 pub mod workloads;
 
@@ -40,6 +41,8 @@ pub enum Backend {
     LocalTasks,
     /// An existing Ray cluster through its Jobs REST API
     Ray,
+    /// SAGE itself (isage-kernel) in a local virtualenv: scripts/sage-local.sh up
+    Sage,
 }
 
 impl Backend {
@@ -48,6 +51,7 @@ impl Backend {
             Backend::LocalDataflow => "local-dataflow",
             Backend::LocalTasks => "local-tasks",
             Backend::Ray => "ray",
+            Backend::Sage => "sage",
         }
     }
 }
@@ -76,6 +80,10 @@ pub struct RunFlags {
     pub llm_model: Option<String>,
     /// The invocation's run id (`--run-id`); None = a fresh one per experiment run.
     pub run_id: Option<String>,
+    /// The SAGE runtime for `--backend sage`.
+    pub sage_runtime: sage::Runtime,
+    /// How long the SAGE driver may run before it stops (and, a minute later, is killed).
+    pub sage_timeout: Duration,
 }
 
 impl Default for RunFlags {
@@ -98,6 +106,8 @@ impl Default for RunFlags {
             llm_endpoint: None,
             llm_model: None,
             run_id: None,
+            sage_runtime: sage::Runtime::Local,
+            sage_timeout: Duration::from_secs(1800),
         }
     }
 }
@@ -219,7 +229,7 @@ pub fn execute(spec: &Spec, flags: &RunFlags, backend: Backend, ops: Arc<Operato
     let engine: fn(&Job) -> RunOutcome = match backend {
         Backend::LocalDataflow => engine::dataflow::run,
         Backend::LocalTasks => engine::tasks::run,
-        Backend::Ray => anyhow::bail!("the ray backend runs whole experiments (run_experiment), not single specs"),
+        Backend::Ray | Backend::Sage => anyhow::bail!("the {} backend runs whole experiments (run_experiment), not single specs", backend.label()),
     };
     if !split.warmup.is_empty() {
         let mut warm = job_for(&split.warmup);
@@ -460,6 +470,9 @@ pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, dir:
     if backend == Backend::Ray {
         return run_experiment_ray(experiment, &specs, flags, dir, progress, prov, &variants);
     }
+    if backend == Backend::Sage {
+        return sage::run_experiment_sage(experiment, &specs, flags, dir, progress, prov, &variants);
+    }
     let mut operators = Operators::new(flags.seed, flags.complexity);
     if let Some(url) = &flags.llm_endpoint {
         operators.llm = Some(ops::LlmEndpoint::connect(url, flags.llm_model.as_deref())?);
@@ -679,7 +692,7 @@ pub fn dispatch_benchmark(backend: Backend, tasks: u64) -> anyhow::Result<Durati
     let outcome = match backend {
         Backend::LocalDataflow => engine::dataflow::run(&job),
         Backend::LocalTasks => engine::tasks::run(&job),
-        Backend::Ray => anyhow::bail!("dispatch benchmark: the embedded models only"),
+        Backend::Ray | Backend::Sage => anyhow::bail!("dispatch benchmark: the embedded models only"),
     };
     anyhow::ensure!(outcome.tasks_completed == tasks, "dispatch benchmark lost tasks");
     Ok(outcome.wall)
