@@ -177,3 +177,73 @@ fn ray_emulates_the_engine_measures_on_one_clock_and_records_the_real_cluster() 
         assert_eq!(cluster["retrieval"], "python");
     }
 }
+
+/// A minimal OpenAI-compatible server (`/v1/models`, `/v1/completions`);
+/// counts the completions it served.
+fn fake_llm_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let served = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = served.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let counter = counter.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                reader.read_line(&mut request_line).unwrap_or(0);
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap_or(());
+                let answer = if request_line.contains("/v1/models") {
+                    r#"{"object":"list","data":[{"id":"tiny-test-model","object":"model"}]}"#.to_string()
+                } else {
+                    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    if request["model"] == "tiny-test-model" && request["prompt"].as_str().unwrap_or("").starts_with('w') {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                    }
+                    r#"{"choices":[{"text":" a generated answer","index":0}]}"#.to_string()
+                };
+                let mut out = stream;
+                let _ = write!(out, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}", answer.len(), answer);
+            });
+        }
+    });
+    (address, served)
+}
+
+/// `--llm-endpoint` reaches the Ray workers too: the generate step calls it,
+/// both sides name the same generator, and nothing mismatches.
+#[test]
+fn ray_generates_with_the_llm_endpoint_when_given() {
+    let Some(address) = ray_address() else { return };
+    let (llm, served) = fake_llm_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, out, err) = sagereport(
+        &["paired", "--backends", "local-dataflow,ray", "-e", "Q1", "--quick", "--llm-endpoint", &llm, "--ray-address", &address, "-o", "runs"],
+        tmp.path(),
+    );
+    assert_eq!(code, 0, "paired failed:\n{out}\n{err}");
+    assert_eq!(served.load(std::sync::atomic::Ordering::SeqCst), 2 * 48, "one completion per item on each side");
+    let root = std::fs::read_dir(tmp.path().join("runs/paired_backend_runs")).unwrap().next().unwrap().unwrap().path();
+    let hash_dir = std::fs::read_dir(&root).unwrap().next().unwrap().unwrap().path();
+    let ray = &records(&hash_dir.join("backends/ray/Q1/unified_results.jsonl"))[0];
+    let local = &records(&hash_dir.join("backends/local-dataflow/Q1/unified_results.jsonl"))[0];
+    assert_eq!(ray["metadata"]["generator"], format!("endpoint:{llm} model=tiny-test-model"));
+    assert_eq!(ray["metadata"]["generator"], local["metadata"]["generator"]);
+    assert_eq!(ray["metadata"]["items_failed"], 0);
+    assert!(ray["metadata"]["op_cost_us"]["generate"].is_null(), "an endpoint's cost is not measured per item");
+    let summary: Value = serde_json::from_str(&std::fs::read_to_string(tmp.path().join("runs/comparison/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["mismatches"].as_array().unwrap().len(), 0, "{}", summary["mismatches"]);
+}
