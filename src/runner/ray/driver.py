@@ -476,7 +476,10 @@ def run(spec, r, cluster, box, remote):
         received = now()
         for ref in ready:
             task = refs.pop(ref)
-            out, info = ray.get(ref)
+            try:
+                out, info = ray.get(ref)
+            except Exception as e:  # a worker that died or raised: a failed attempt, retried
+                out, info = None, {"execution": 0.0, "ok": False, "ray_node": "lost", "wall": None, "error": str(e)[:300]}
             n = nodes[task["node"]]
             n["running"] -= 1
             running_total -= 1
@@ -484,7 +487,8 @@ def run(spec, r, cluster, box, remote):
             a["attempts"] += 1
             a["execution"] += info["execution"]
             a["queueing"] += (task["dispatched"] - task["placed"]) + max(0.0, received - task["dispatched"] - info["execution"])
-            intervals.append(info["wall"])
+            if info["wall"]:
+                intervals.append(info["wall"])
             ray_node_tasks[info["ray_node"]] = ray_node_tasks.get(info["ray_node"], 0) + 1
             if n["up"]:
                 n["tasks"] += 1
