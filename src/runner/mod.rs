@@ -560,7 +560,11 @@ fn run_experiment_ray(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &
             prov.generator = provenance::generator_label(flags, Some(&llm.model));
             json!({"kind": "endpoint", "url": url.trim_end_matches('/').trim_end_matches("/v1"), "model": llm.model})
         }
-        None => json!({"kind": "hash_rounds", "rounds_per_token": 4000}),
+        None => {
+            // What the driver runs, whatever the embedded engine's generator is.
+            prov.generator = provenance::STAND_IN.into();
+            json!({"kind": "hash_rounds", "rounds_per_token": 4000})
+        }
     };
     let mut runs = Vec::new();
     let mut keys = Vec::new();

@@ -403,6 +403,7 @@ def run(spec, r, cluster, box, remote):
     intervals = []
     running_total = max_running = 0
     arrival_lags = []
+    freed = deque()  # when slots of the item window freed, for the closed loop's clocks
     outage_seen = {}
     reconfigured_at = None
     start = time.perf_counter()
@@ -420,8 +421,10 @@ def run(spec, r, cluster, box, remote):
         while next_admit < len(items) and items_in_flight < max_items and items[next_admit]["arrival_ms"] / 1000.0 <= t:
             it = items[next_admit]
             scheduled = it["arrival_ms"] / 1000.0
-            # Closed loop: the clock starts at admission; open loop: at the scheduled arrival.
-            arrival = t if closed else scheduled
+            # Closed loop: the clock starts when the item is issued — when a
+            # slot of the window freed (not before its job starts); open
+            # loop: at the scheduled arrival.
+            arrival = max(freed.popleft() if freed else t, scheduled) if closed else scheduled
             if not closed:
                 arrival_lags.append(t - scheduled)
             acc[next_admit] = {"arrival": arrival, "scheduling": t - arrival, "queueing": 0.0, "execution": 0.0, "attempts": 0}
@@ -473,7 +476,10 @@ def run(spec, r, cluster, box, remote):
         received = now()
         for ref in ready:
             task = refs.pop(ref)
-            out, info = ray.get(ref)
+            try:
+                out, info = ray.get(ref)
+            except Exception as e:  # a worker that died or raised: a failed attempt, retried
+                out, info = None, {"execution": 0.0, "ok": False, "ray_node": "lost", "wall": None, "error": str(e)[:300]}
             n = nodes[task["node"]]
             n["running"] -= 1
             running_total -= 1
@@ -481,7 +487,8 @@ def run(spec, r, cluster, box, remote):
             a["attempts"] += 1
             a["execution"] += info["execution"]
             a["queueing"] += (task["dispatched"] - task["placed"]) + max(0.0, received - task["dispatched"] - info["execution"])
-            intervals.append(info["wall"])
+            if info["wall"]:
+                intervals.append(info["wall"])
             ray_node_tasks[info["ray_node"]] = ray_node_tasks.get(info["ray_node"], 0) + 1
             if n["up"]:
                 n["tasks"] += 1
@@ -510,6 +517,7 @@ def run(spec, r, cluster, box, remote):
             }
             finished += 1
             items_in_flight -= 1
+            freed.append(received)
         # Outage and recovery of a node, by completed tasks (engine::tasks).
         if outage and outage["node"] < len(nodes):
             n = nodes[outage["node"]]
@@ -541,7 +549,12 @@ def run(spec, r, cluster, box, remote):
         "max_tasks_in_flight": max_running,
         "observed_max_concurrency": max_overlap(intervals),
         "cpu_share": round(min(1.0, cluster.cpus / max(1, r["workers_per_node"] * len(nodes))), 6),
-        "arrival_lag_ms": {"max": round(lags[-1] * 1000, 4), "p99": round(lags[min(len(lags) - 1, int(0.99 * len(lags)))] * 1000, 4)} if lags else None,
+        "arrival_lag_ms": {
+            "mean": round(sum(lags) / len(lags) * 1000, 4),
+            "p50": round(lags[len(lags) // 2] * 1000, 4),
+            "p99": round(lags[min(len(lags) - 1, int(0.99 * len(lags)))] * 1000, 4),
+            "max": round(lags[-1] * 1000, 4),
+        } if lags else None,
         "outage": outage_seen if outage else None,
         "reconfigured_at_s": reconfigured_at,
     }
