@@ -57,6 +57,9 @@ import time
 import types
 
 
+# The corpus, built once before any clock starts (ray_ops.build_corpus).
+CORPUS = []
+
 def _ray_stub():
     """A stand-in `ray` module so that ray_ops.py (the Ray driver) imports
     without Ray: its operators are plain functions; only `@ray.remote`
@@ -263,7 +266,7 @@ class Work(MapFunction):
                 s0 = run.clock() - run.t0
                 tries = 0
                 while True:
-                    out = ray_ops.run_op(op, it["item"], dict(payload), spec["seed"], spec["complexity"])
+                    out = ray_ops.run_op(op, it["item"], dict(payload), spec["seed"], spec["complexity"], CORPUS[0], spec["generator"])
                     tries += 1
                     if not ray_ops.injected_failure(spec["seed"], it["item"], stage, tries - 1, r["fail_rate"]):
                         break
@@ -398,7 +401,7 @@ def main():
         JobManager(enable_daemon=False)
     deadline = time.time() + float(spec.get("timeout_s", 1800))
     # The corpus is built before the clock starts, as the embedded engine does.
-    ray_ops.corpus(spec["seed"], spec["complexity"])
+    CORPUS.append(ray_ops.build_corpus(spec["seed"], spec["complexity"]))
     doc = {"sage_version": sage_version(), "runtime": runtime, "python": sys.version.split()[0], "runs": [], "complete": False}
     write_json(result_path, doc)
     for r in spec["runs"]:

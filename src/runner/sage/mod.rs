@@ -192,6 +192,8 @@ pub(super) fn run_experiment_sage(experiment: &str, specs: &[Spec], flags: &RunF
     let timeout = flags.sage_timeout;
     let doc = json!({
         "seed": flags.seed, "complexity": flags.complexity.label(), "experiment": experiment,
+        // The generate step's stand-in, as the Ray driver runs it.
+        "generator": {"kind": "hash_rounds", "rounds_per_token": 4000},
         "runtime": flags.sage_runtime.label(), "timeout_s": timeout.as_secs_f64(), "runs": runs,
     });
     let work = std::env::temp_dir().join(format!("sagereport-sage-{}-{}-{}", experiment.to_lowercase(), std::process::id(), chrono::Utc::now().timestamp_millis()));
