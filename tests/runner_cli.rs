@@ -376,7 +376,7 @@ fn exp1_scales_on_a_fixed_task_count_until_the_shared_endpoint_saturates() {
     let wait = |i: usize| recs[i]["metadata"]["llm_wait_ms"].as_f64().unwrap();
     assert!(wait(0) < 0.05 && wait(3) > wait(0), "waits at the endpoint: 1 node {} ms, 16 nodes {} ms (K = {slots})", wait(0), wait(3));
     let thr = |i: usize| recs[i]["throughput"].as_f64().unwrap();
-    assert!(thr(1) > 2.0 * thr(0), "4 nodes: {} vs 1 node: {}", thr(1), thr(0));
+    assert!(thr(1) > 1.5 * thr(0), "4 nodes: {} vs 1 node: {}", thr(1), thr(0));
 }
 
 /// Issue 16 §7: every invocation gets its own run id (time + random

@@ -231,7 +231,7 @@ pub fn plan(experiment: &str, flags: &RunFlags) -> anyhow::Result<Vec<Spec>> {
         "exp1" => {
             // Strong scaling (the plan): the same RAG task count on 1, 4, 8 and
             // 16 nodes; every node's generate step calls the one shared endpoint.
-            let n_tasks = tasks(2000, 240);
+            let n_tasks = tasks(2000, 200);
             let mut out = Vec::new();
             for nodes in [1u32, 4, 8, 16] {
                 let mut s = Spec::base("exp1", format!("node_scaling_rag_{nodes}n"), flags);
@@ -298,7 +298,7 @@ pub fn plan(experiment: &str, flags: &RunFlags) -> anyhow::Result<Vec<Spec>> {
         "exp4" => {
             // Every job is its own driver with its own in-flight window; the
             // jobs start together and share the 4-node cluster.
-            let per_job = tasks(1000, 160);
+            let per_job = tasks(1000, 64);
             let mut out = Vec::new();
             for jobs in [1u16, 2, 4, 8] {
                 let mut s = Spec::base("exp4", format!("jobs_{jobs}"), flags);
@@ -312,10 +312,10 @@ pub fn plan(experiment: &str, flags: &RunFlags) -> anyhow::Result<Vec<Spec>> {
             }
             // Staggered starts (admission control): job j starts j × delay after
             // the first. The emulated endpoint is time-compressed, so the delays
-            // are the plan's ÷ 10 (0.1, 0.2, 0.5 s; quick runs ÷ 100), small
+            // are the plan's ÷ 20 (0.05, 0.1, 0.25 s; quick runs ÷ 200), small
             // beside a job's length as in the plan; records carry the delay used.
             for delay in [0.0f64, 1.0, 2.0, 5.0] {
-                let delay = if flags.quick { delay / 100.0 } else { delay / 10.0 };
+                let delay = if flags.quick { delay / 200.0 } else { delay / 20.0 };
                 let mut s = Spec::base("exp4", format!("staggered_{delay}s"), flags);
                 s.nodes = 4;
                 s.parallelism = 8;
@@ -345,7 +345,7 @@ mod tests {
             assert_eq!(specs.iter().map(|s| s.nodes).collect::<Vec<_>>(), [1, 4, 8, 16]);
             let counts: Vec<u64> = specs.iter().map(|s| s.total_items()).collect();
             assert!(counts.iter().all(|&c| c == counts[0]), "quick {quick}: the task count is fixed: {counts:?}");
-            assert_eq!(counts[0], if quick { 240 } else { 2000 });
+            assert_eq!(counts[0], if quick { 200 } else { 2000 });
         }
         let flags = RunFlags { num_tasks: Some(100), ..RunFlags::default() };
         assert!(plan("exp1", &flags).unwrap().iter().all(|s| s.total_items() == 100));

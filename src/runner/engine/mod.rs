@@ -170,7 +170,7 @@ impl Faults {
     pub fn stall_limit(&self) -> Duration {
         #[cfg(test)]
         if self.lose_task.is_some() {
-            return Duration::from_millis(300);
+            return Duration::from_millis(1500);
         }
         Duration::from_secs(600)
     }
