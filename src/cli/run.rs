@@ -31,7 +31,7 @@ pub struct RunnerArgs {
     /// Nodes (worker pools) of the embedded cluster
     #[arg(long, default_value_t = 1)]
     pub nodes: u32,
-    /// Workers per node and operator
+    /// Execution slots per node (the same on every model)
     #[arg(long, default_value_t = 2)]
     pub parallelism: u32,
     /// Runs per configuration (repeats give confidence intervals)
@@ -81,7 +81,7 @@ pub struct RunnerArgs {
     /// Seconds the SAGE driver may run before it stops (killed 60 s later if it hangs)
     #[arg(long, default_value_t = 1800)]
     pub sage_timeout: u64,
-    /// Generate with a real OpenAI-compatible server (POST URL/v1/completions) instead of the stand-in
+    /// Generate with a real OpenAI-compatible server (POST URL/v1/completions) instead of the embedded K-slot LLM service
     #[arg(long, value_name = "URL")]
     pub llm_endpoint: Option<String>,
     /// Model for --llm-endpoint [default: the first of GET URL/v1/models]

@@ -193,8 +193,23 @@ def run_op(op, item, payload, seed, complexity, corpus, generator):
             for _ in range(c["tokens"]):
                 state = burn(state, rounds + payload.get("context_tokens", 0))
             payload["digest"] = state
+    elif op == "rerank":
+        # The retrieved documents by exact token overlap with the query, most
+        # first, ties in retrieval order (ops::Rerank).
+        query = set(query_tokens(seed, item))
+        def overlap(i):
+            doc = corpus["docs"][i]
+            return sum(1 for t in (doc if isinstance(doc, list) else doc.tolist()) if t in query)
+        payload["doc_ids"] = sorted(payload.get("doc_ids", []), key=lambda i: -overlap(i))
+        for i in payload["doc_ids"]:
+            payload["digest"] = h64(payload["digest"], int(i), 5)
     elif op == "compute":
         payload["digest"] = burn(payload["digest"] ^ item, int(generator.get("rounds_per_token", 4000)) * c["tokens"])
+    elif op == "compute_heavy":
+        # Always the heavy complexity's amount (ops::HeavyCompute).
+        payload["digest"] = burn(payload["digest"] ^ item, int(generator.get("rounds_per_token", 4000)) * COMPLEXITY["heavy"]["tokens"])
+    else:
+        raise ValueError("unknown operator %r: this driver is older than the runner" % op)
     return payload
 
 

@@ -303,6 +303,15 @@ pub(super) fn run_experiment_sage(experiment: &str, specs: &[Spec], flags: &RunF
             m["sage_parallelism"] = res["sage_parallelism"].clone();
             m["sage_deploy_seconds"] = res["deploy_s"].clone();
             m["sage_env_stopped"] = res["env_stopped"].clone();
+            // What ran on SAGE and what did not: a record never claims a condition that did not run.
+            m["emulation"] = json!({
+                "generator": "the embedded engine's stand-in as the Ray driver runs it (hash rounds per output token), not the embedded K-slot LLM service",
+                "outage": "not emulated",
+                "llm_endpoint": "not used (--llm-endpoint is not sent to SAGE)",
+                "reconfiguration": "approximated: the larger worker count is deployed and its use limited until the mark",
+                "parity_batches": "not emulated: items are admitted as the source hands them over",
+                "clock": "one clock: the driver's, stamped inside the pipeline",
+            });
             m["python_version"] = result["python"].clone();
         }
         all.extend(rr.records);
