@@ -547,6 +547,32 @@ fn ray_emulation(generator: &Value) -> Value {
     })
 }
 
+/// A Python driver's per-item results (Ray's, SAGE's) as the engine's.
+pub(crate) fn driver_items(res: &Value) -> Vec<ItemResult> {
+    let secs = |v: &Value| Duration::from_secs_f64(v.as_f64().unwrap_or(0.0).max(0.0));
+    res["items"]
+        .as_array()
+        .map(|a| a.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter(|v| !v.is_null())
+        .map(|v| ItemResult {
+            item: v["item"].as_u64().unwrap_or(0),
+            job: v["job"].as_u64().unwrap_or(0) as u16,
+            priority: v["priority"].as_u64().unwrap_or(0) as u8,
+            arrival: secs(&v["arrival_s"]),
+            done: secs(&v["done_s"]),
+            scheduling: secs(&v["scheduling_s"]),
+            queueing: secs(&v["queueing_s"]),
+            execution: secs(&v["execution_s"]),
+            attempts: v["attempts"].as_u64().unwrap_or(0) as u32,
+            failed: v["failed"].as_bool().unwrap_or(true),
+            digest: v["digest"].as_u64().unwrap_or(0),
+            ..Default::default()
+        })
+        .collect()
+}
+
 /// One experiment on Ray: every spec × repeat in one job (one driver start).
 #[allow(clippy::too_many_arguments)]
 fn run_experiment_ray(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &Path, progress: &dyn Fn(&str), mut prov: provenance::Provenance, variants: &[String]) -> anyhow::Result<ExperimentResult> {
@@ -621,27 +647,7 @@ fn run_experiment_ray(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &
             continue;
         };
         let secs = |v: &Value| Duration::from_secs_f64(v.as_f64().unwrap_or(0.0).max(0.0));
-        let items: Vec<ItemResult> = res["items"]
-            .as_array()
-            .map(|a| a.as_slice())
-            .unwrap_or_default()
-            .iter()
-            .filter(|v| !v.is_null())
-            .map(|v| ItemResult {
-                item: v["item"].as_u64().unwrap_or(0),
-                job: v["job"].as_u64().unwrap_or(0) as u16,
-                priority: v["priority"].as_u64().unwrap_or(0) as u8,
-                arrival: secs(&v["arrival_s"]),
-                done: secs(&v["done_s"]),
-                scheduling: secs(&v["scheduling_s"]),
-                queueing: secs(&v["queueing_s"]),
-                execution: secs(&v["execution_s"]),
-                attempts: v["attempts"].as_u64().unwrap_or(0) as u32,
-                failed: v["failed"].as_bool().unwrap_or(true),
-                digest: v["digest"].as_u64().unwrap_or(0),
-                ..Default::default()
-            })
-            .collect();
+        let items = driver_items(res);
         let outcome = RunOutcome {
             interrupted: items.len() < specs[*i].num_tasks as usize * specs[*i].jobs as usize,
             items,

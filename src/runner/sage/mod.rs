@@ -13,7 +13,7 @@
 //! reported with the last lines of its log and nothing is written as
 //! complete.
 
-use super::engine::{ItemResult, RunOutcome};
+use super::engine::RunOutcome;
 use super::split::Split;
 use super::workloads::Spec;
 use super::{annotate, ray_items, records, submissions, write_results, Backend, ExperimentResult, RunFlags};
@@ -115,27 +115,7 @@ fn tail(text: &str, n: usize) -> String {
 /// A run's per-item results as the engine's.
 fn outcome_of(res: &Value, expected: usize) -> RunOutcome {
     let secs = |v: &Value| Duration::from_secs_f64(v.as_f64().unwrap_or(0.0).max(0.0));
-    let items: Vec<ItemResult> = res["items"]
-        .as_array()
-        .map(|a| a.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .filter(|v| !v.is_null())
-        .map(|v| ItemResult {
-            item: v["item"].as_u64().unwrap_or(0),
-            job: v["job"].as_u64().unwrap_or(0) as u16,
-            priority: v["priority"].as_u64().unwrap_or(0) as u8,
-            arrival: secs(&v["arrival_s"]),
-            done: secs(&v["done_s"]),
-            scheduling: secs(&v["scheduling_s"]),
-            queueing: secs(&v["queueing_s"]),
-            execution: secs(&v["execution_s"]),
-            attempts: v["attempts"].as_u64().unwrap_or(0) as u32,
-            failed: v["failed"].as_bool().unwrap_or(true),
-            digest: v["digest"].as_u64().unwrap_or(0),
-            ..Default::default()
-        })
-        .collect();
+    let items = super::driver_items(res);
     let mut node_tasks: Vec<(String, u64)> = res["node_tasks"].as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0))).collect()).unwrap_or_default();
     node_tasks.sort();
     RunOutcome {
