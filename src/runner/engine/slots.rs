@@ -5,98 +5,112 @@
 //! sequences of the emulated LLM endpoint.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::thread::Thread;
 
-/// A parked waiter: set when a released slot is handed to it.
+/// A parked waiter: set when a slot is handed to it.
 type Waiter = (Thread, Arc<AtomicBool>);
 
-struct State {
-    limit: usize,
-    used: usize,
+#[derive(Default)]
+struct Queues {
     high: VecDeque<Waiter>,
     low: VecDeque<Waiter>,
 }
 
-impl State {
-    fn next_waiter(&mut self) -> Option<Waiter> {
-        self.high.pop_front().or_else(|| self.low.pop_front())
-    }
-}
-
-/// A released slot goes straight to the first waiter (no thundering herd).
+/// A free slot is taken without a lock while nobody waits; otherwise
+/// waiters queue and a released slot goes straight to the first of them
+/// (no thundering herd).
 pub struct Slots {
-    state: Mutex<State>,
+    limit: AtomicUsize,
+    used: AtomicUsize,
+    /// Threads queued or about to queue.
+    waiting: AtomicUsize,
+    queues: Mutex<Queues>,
 }
 
 impl Slots {
     pub fn new(limit: usize) -> Slots {
-        Slots { state: Mutex::new(State { limit, used: 0, high: VecDeque::new(), low: VecDeque::new() }) }
+        Slots { limit: AtomicUsize::new(limit.max(1)), used: AtomicUsize::new(0), waiting: AtomicUsize::new(0), queues: Mutex::new(Queues::default()) }
+    }
+
+    fn try_take(&self) -> bool {
+        let mut used = self.used.load(SeqCst);
+        loop {
+            if used >= self.limit.load(SeqCst) {
+                return false;
+            }
+            match self.used.compare_exchange_weak(used, used + 1, SeqCst, SeqCst) {
+                Ok(_) => return true,
+                Err(now) => used = now,
+            }
+        }
     }
 
     /// Wait for a slot: first come, first served within a class, the high
     /// class first.
     pub fn acquire(&self, high: bool) {
+        if self.waiting.load(SeqCst) == 0 && self.try_take() {
+            return;
+        }
         let granted = Arc::new(AtomicBool::new(false));
         {
-            let mut s = self.state.lock().unwrap();
-            if s.used < s.limit && s.high.is_empty() && (high || s.low.is_empty()) {
-                s.used += 1;
+            let mut q = self.queues.lock().unwrap();
+            self.waiting.fetch_add(1, SeqCst);
+            // Nobody ahead of us (in our class or above) and a slot free: take it.
+            if q.high.is_empty() && (high || q.low.is_empty()) && self.try_take() {
+                self.waiting.fetch_sub(1, SeqCst);
                 return;
             }
             let waiter = (std::thread::current(), granted.clone());
             if high {
-                s.high.push_back(waiter);
+                q.high.push_back(waiter);
             } else {
-                s.low.push_back(waiter);
+                q.low.push_back(waiter);
             }
         }
-        while !granted.load(Ordering::Acquire) {
+        while !granted.load(SeqCst) {
             std::thread::park();
         }
     }
 
     pub fn release(&self) {
-        let mut s = self.state.lock().unwrap();
-        if s.used > s.limit {
-            // The limit was lowered: this slot goes away.
-            s.used -= 1;
-        } else if let Some((thread, granted)) = s.next_waiter() {
-            // The slot passes to the first waiter (`used` is unchanged).
-            granted.store(true, Ordering::Release);
+        self.used.fetch_sub(1, SeqCst);
+        if self.waiting.load(SeqCst) > 0 {
+            self.grant();
+        }
+    }
+
+    /// Hand free slots to the first waiters.
+    fn grant(&self) {
+        let mut q = self.queues.lock().unwrap();
+        while !(q.high.is_empty() && q.low.is_empty()) && self.try_take() {
+            let (thread, granted) = q.high.pop_front().or_else(|| q.low.pop_front()).expect("not empty");
+            self.waiting.fetch_sub(1, SeqCst);
+            granted.store(true, SeqCst);
             thread.unpark();
-        } else {
-            s.used -= 1;
         }
     }
 
     /// Change the number of slots (online reconfiguration); holders keep
     /// theirs, new acquisitions see the new limit.
     pub fn set_limit(&self, limit: usize) {
-        let mut s = self.state.lock().unwrap();
-        s.limit = limit.max(1);
-        while s.used < s.limit {
-            let Some((thread, granted)) = s.next_waiter() else { break };
-            s.used += 1;
-            granted.store(true, Ordering::Release);
-            thread.unpark();
-        }
+        self.limit.store(limit.max(1), SeqCst);
+        self.grant();
     }
 
     pub fn limit(&self) -> usize {
-        self.state.lock().unwrap().limit
+        self.limit.load(SeqCst)
     }
 
     /// Slots held.
     pub fn used(&self) -> usize {
-        self.state.lock().unwrap().used
+        self.used.load(SeqCst)
     }
 
     /// Slots held plus waiters: the node's outstanding work.
     pub fn demand(&self) -> usize {
-        let s = self.state.lock().unwrap();
-        s.used + s.high.len() + s.low.len()
+        self.used.load(SeqCst) + self.waiting.load(SeqCst)
     }
 }
 
