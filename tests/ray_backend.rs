@@ -9,6 +9,10 @@ use common::sagereport;
 use serde_json::Value;
 use std::path::Path;
 
+/// The tests share one Ray head (on CI, two CPUs): one at a time, so that
+/// timings (arrival lags, queueing) measure Ray, not the other tests.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn ray_address() -> Option<String> {
     if std::env::var("SAGEREPORT_SKIP_RAY").as_deref() == Ok("1") {
         eprintln!("!!! SKIPPED: SAGEREPORT_SKIP_RAY=1 — the Ray backend was NOT tested !!!");
@@ -57,6 +61,7 @@ fn honest_ray_record(r: &Value) {
 #[test]
 fn paired_local_dataflow_and_ray_share_the_config_and_do_not_mismatch() {
     let Some(address) = ray_address() else { return };
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = tempfile::tempdir().unwrap();
     let (code, out, err) = sagereport(
         &["paired", "--backends", "local-dataflow,ray", "-e", "Q1,exp2", "--quick", "--ray-address", &address, "-o", "runs"],
@@ -85,7 +90,11 @@ fn paired_local_dataflow_and_ray_share_the_config_and_do_not_mismatch() {
             assert!(m["ray_version"].as_str().is_some());
             assert_eq!(l["run_id"], r["run_id"], "{exp}: both sides of a paired run share its run id");
             assert_eq!(l["metadata"]["work_hash"], m["work_hash"]);
-            assert_eq!(l["metadata"]["generator"], m["generator"], "{exp}: Ray runs the embedded stand-in");
+            assert_eq!(l["metadata"]["generator"], m["generator"], "{exp}: Ray calls the embedded endpoint's model");
+            if !m["generator"].is_null() {
+                common::assert_generates_on_the_shared_endpoint(r);
+                assert_eq!(m["llm_service"]["runs_as"], "one Ray actor shared by every task of the job");
+            }
             honest_ray_record(r);
         }
         let lm: Value = serde_json::from_str(&std::fs::read_to_string(hash_dir.join("backends/local-dataflow").join(exp).join("repro_manifest.json")).unwrap()).unwrap();
@@ -114,6 +123,7 @@ fn an_unreachable_cluster_fails_at_once_with_the_command_that_starts_one() {
 #[test]
 fn ray_emulates_the_engine_measures_on_one_clock_and_records_the_real_cluster() {
     let Some(address) = ray_address() else { return };
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = tempfile::tempdir().unwrap();
     let (code, out, err) = sagereport(&["run", "-e", "Q1,Q2,Q5,Q7", "--quick", "--backend", "ray", "--ray-address", &address, "-o", "res"], tmp.path());
     assert_eq!(code, 0, "run failed:\n{out}\n{err}");
@@ -235,6 +245,7 @@ fn fake_llm_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>)
 #[test]
 fn ray_generates_with_the_llm_endpoint_when_given() {
     let Some(address) = ray_address() else { return };
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let (llm, served) = fake_llm_server();
     let tmp = tempfile::tempdir().unwrap();
     let (code, out, err) = sagereport(
@@ -253,4 +264,21 @@ fn ray_generates_with_the_llm_endpoint_when_given() {
     assert!(ray["metadata"]["op_cost_us"]["generate"].is_null(), "an endpoint's cost is not measured per item");
     let summary: Value = serde_json::from_str(&std::fs::read_to_string(tmp.path().join("runs/comparison/summary.json")).unwrap()).unwrap();
     assert_eq!(summary["mismatches"].as_array().unwrap().len(), 0, "{}", summary["mismatches"]);
+}
+
+/// Issue 16 §2/§4 on Ray: timed items in parity batches (batch b + 1 only
+/// after batch b completed, in a closed loop whose window is within a
+/// batch), and Q3's two tenants as two job drivers running at once, the
+/// victim slowed by the aggressor.
+#[test]
+fn ray_runs_parity_batches_and_concurrent_tenants() {
+    let Some(address) = ray_address() else { return };
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, out, err) = sagereport(&["run", "-e", "Q1", "--quick", "--parity-batch-size", "5", "--backend", "ray", "--ray-address", &address, "-o", "res"], tmp.path());
+    assert_eq!(code, 0, "run failed:\n{out}\n{err}");
+    common::assert_q1_runs_in_batches_of_5(&tmp.path().join("res/Q1/ray"));
+    let (code, out, err) = sagereport(&["run", "-e", "Q3", "--quick", "--repeat", "2", "--backend", "ray", "--ray-address", &address, "-o", "res3"], tmp.path());
+    assert_eq!(code, 0, "run failed:\n{out}\n{err}");
+    common::assert_q3_runs_its_tenants_together(&records(&tmp.path().join("res3/Q3/ray/unified_results.jsonl")), "ray");
 }

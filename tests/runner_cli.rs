@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::sagereport;
+use common::{num, sagereport, traces};
 use serde_json::Value;
 use std::path::Path;
 
@@ -66,23 +66,6 @@ fn both_models_share_the_split_and_config_hash_and_compare_without_mismatch() {
 }
 
 /// The per-item trace rows of a result folder, as header → value maps.
-fn traces(dir: &Path) -> Vec<(String, Vec<std::collections::HashMap<String, String>>)> {
-    let mut out = Vec::new();
-    for f in std::fs::read_dir(dir.join("task_latencies")).unwrap() {
-        let path = f.unwrap().path();
-        let text = std::fs::read_to_string(&path).unwrap();
-        let mut lines = text.lines();
-        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-        let rows = lines.map(|l| header.iter().map(|h| h.to_string()).zip(l.split(',').map(str::to_string)).collect()).collect();
-        out.push((path.display().to_string(), rows));
-    }
-    out
-}
-
-fn num(row: &std::collections::HashMap<String, String>, key: &str) -> f64 {
-    row[key].parse().unwrap_or_else(|_| panic!("{key}: {:?}", row[key]))
-}
-
 /// Scheduling + queueing + execution + transfer = end-to-end, per item (in
 /// every trace) and per record (the means), within the files' rounding.
 fn assert_latency_decomposes(root: &Path, backend: &str) {
@@ -319,14 +302,12 @@ fn q3_victim_is_slower_beside_the_aggressor_than_alone() {
         let (code, _, err) = sagereport(&["run", "-e", "Q3", "--quick", "--repeat", "2", "--backend", backend, "-o", "res", "-q"], tmp.path());
         assert_eq!(code, 0, "{err}");
         let recs = records(&tmp.path().join(format!("res/Q3/{backend}/unified_results.jsonl")));
-        let victims: Vec<&Value> = recs.iter().filter(|r| r["workload"] == "Q3_victim").collect();
-        assert_eq!(victims.len(), 2);
-        for v in victims {
+        common::assert_q3_runs_its_tenants_together(&recs, backend);
+        for v in recs.iter().filter(|r| r["workload"] == "Q3_victim") {
             let inflation = v["metadata"]["latency_inflation"].as_f64().unwrap();
             assert!(inflation > 1.0, "{backend}: p99 inflation {inflation}");
         }
         let aggressor = recs.iter().find(|r| r["workload"] == "Q3_aggressor").unwrap();
-        assert_eq!(aggressor["metadata"]["items"], 4 * 48, "{backend}: the aggressor runs 4× the items");
         let victim = recs.iter().find(|r| r["workload"] == "Q3_victim").unwrap();
         assert!(aggressor["metadata"]["last_done_s"].as_f64().unwrap() > victim["metadata"]["last_done_s"].as_f64().unwrap(), "{backend}: the aggressor outlasts the victim");
     }
@@ -338,19 +319,7 @@ fn timed_items_run_in_parity_batches_visible_in_the_trace() {
     for backend in ["local-dataflow", "local-tasks"] {
         let (code, _, err) = sagereport(&["run", "-e", "Q1", "--quick", "--parity-batch-size", "5", "--backend", backend, "-o", "res", "-q"], tmp.path());
         assert_eq!(code, 0, "{err}");
-        let (file, rows) = traces(&tmp.path().join(format!("res/Q1/{backend}"))).remove(0);
-        let mut batches: std::collections::BTreeMap<u64, Vec<(f64, f64)>> = std::collections::BTreeMap::new();
-        for row in &rows {
-            batches.entry(num(row, "batch") as u64).or_default().push((num(row, "arrival_ms"), num(row, "done_ms")));
-        }
-        assert_eq!(batches.len(), 10, "{file}: 48 items in batches of 5");
-        assert!(batches.values().take(9).all(|b| b.len() == 5) && batches[&9].len() == 3, "{file}");
-        // In-flight window 4 ≤ 5: a batch starts when the one before it has completed.
-        for b in 1..10u64 {
-            let prev_end = batches[&(b - 1)].iter().map(|x| x.1).fold(0.0, f64::max);
-            let start = batches[&b].iter().map(|x| x.0).fold(f64::INFINITY, f64::min);
-            assert!(start >= prev_end - 1e-3, "{file}: batch {b} starts at {start} ms before batch {} ended at {prev_end} ms", b - 1);
-        }
+        common::assert_q1_runs_in_batches_of_5(&tmp.path().join(format!("res/Q1/{backend}")));
     }
 }
 

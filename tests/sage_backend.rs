@@ -88,6 +88,10 @@ fn check_paired(root: &Path, other: &str) {
             assert_eq!(m["items"], o["metadata"]["items"], "{exp}: item counts differ");
             assert_eq!(m["tasks_submitted"].as_u64().unwrap(), m["tasks_completed"].as_u64().unwrap() + m["tasks_failed"].as_u64().unwrap());
             assert!(s["throughput"].as_f64().unwrap() > 0.0);
+            assert_eq!(m["generator"], o["metadata"]["generator"], "{exp}: one generator on both sides");
+            if !m["generator"].is_null() {
+                common::assert_generates_on_the_shared_endpoint(s);
+            }
             assert_eq!(m["sage_runtime"], "local");
             assert_eq!(m["execution_model"], "sage");
             assert!(m["sage_version"].as_str().is_some_and(|v| !v.is_empty()), "{m}");
@@ -210,4 +214,28 @@ fn the_sage_driver_stops_itself_at_the_timeout_and_nothing_is_written_as_complet
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("at --sage-timeout 1 s before every item reached the sink"), "{err}");
     assert!(!tmp.path().join("r/Q1/sage/unified_results.jsonl").exists());
+}
+
+/// Issue 16 §1/§2/§4 on SAGE: closed-loop latency per request (the parts
+/// add up to it), timed items in parity batches, tasks counted where they
+/// are submitted, and Q3's tenants running at once.
+#[test]
+fn sage_runs_parity_batches_and_concurrent_tenants() {
+    let Some(venv) = sage_venv() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let v = venv.display().to_string();
+    let (code, out, err) = sagereport_env(&["run", "-e", "Q1", "--quick", "--parity-batch-size", "5", "--backend", "sage", "-o", "res"], tmp.path(), &[("SAGEREPORT_SAGE_VENV", &v)]);
+    assert_eq!(code, 0, "run failed:\n{out}\n{err}");
+    let dir = tmp.path().join("res/Q1/sage");
+    common::assert_q1_runs_in_batches_of_5(&dir);
+    for (file, rows) in common::traces(&dir) {
+        for row in rows {
+            let parts: f64 = ["scheduling_latency_ms", "queue_latency_ms", "execution_latency_ms", "transfer_latency_ms"].iter().map(|k| common::num(&row, k)).sum();
+            let total = common::num(&row, "total_latency_ms");
+            assert!((parts - total).abs() < 0.01, "{file}: parts {parts} ms vs latency {total} ms");
+        }
+    }
+    let (code, out, err) = sagereport_env(&["run", "-e", "Q3", "--quick", "--repeat", "2", "--backend", "sage", "-o", "res3"], tmp.path(), &[("SAGEREPORT_SAGE_VENV", &v)]);
+    assert_eq!(code, 0, "run failed:\n{out}\n{err}");
+    common::assert_q3_runs_its_tenants_together(&records(&tmp.path().join("res3/Q3/sage/unified_results.jsonl")), "sage");
 }

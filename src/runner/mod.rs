@@ -528,7 +528,7 @@ pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, dir:
 /// The submissions of a run as the Ray driver reads them.
 fn ray_items(subs: &[Submission]) -> Vec<Value> {
     subs.iter()
-        .map(|s| json!({"item": s.item, "pipeline": s.pipeline, "priority": s.priority, "job": s.job, "arrival_ms": s.arrival.as_secs_f64() * 1000.0}))
+        .map(|s| json!({"item": s.item, "pipeline": s.pipeline, "priority": s.priority, "job": s.job, "batch": s.batch, "arrival_ms": s.arrival.as_secs_f64() * 1000.0}))
         .collect()
 }
 
@@ -541,10 +541,65 @@ fn ray_emulation(generator: &Value) -> Value {
         "node_speeds": "emulated: a task on a node of speed s does its work round(1/s) times, as the embedded engine",
         "outage": "emulated: the node takes no placement between the completed-task marks; its queued tasks are re-placed; running ones finish",
         "reconfiguration": "emulated: workers per node change at the completed-task mark",
-        "generator": if generator["kind"] == "endpoint" { "the LLM endpoint, called from the Ray workers" } else { "the embedded engine's stand-in (hash rounds per output token)" },
-        "parity_batches": "not emulated: items are admitted one at a time, as on the embedded engine",
+        "generator": if generator["kind"] == "endpoint" { "the LLM endpoint, called from the Ray workers" } else { "the embedded inference endpoint's model (K sequence slots, per-token service time), as one Ray actor shared by every task; the call's round trip counts as waiting" },
+        "jobs": "emulated: one driver per job with its own window, started together or at its stagger delay",
+        "parity_batches": "emulated: each job issues its timed items in batches of the parity batch size, as the embedded engine",
         "clock": "one clock: the driver's; execution measured inside the task",
     })
+}
+
+/// The generate step as a Python driver (Ray's, SAGE's) runs it: the LLM
+/// endpoint (its model resolved here, so a wrong address fails before the
+/// job), else the embedded endpoint's service model. Sets the generator
+/// dimension to what the embedded engine would name for the same flags.
+pub(crate) fn driver_generator(flags: &RunFlags, prov: &mut provenance::Provenance) -> anyhow::Result<Value> {
+    Ok(match &flags.llm_endpoint {
+        Some(url) => {
+            let llm = ops::LlmEndpoint::connect(url, flags.llm_model.as_deref())?;
+            prov.generator = provenance::generator_label(flags, Some(&llm.model));
+            prov.metadata.insert("llm_endpoint".into(), json!(url));
+            prov.metadata.insert("llm_model".into(), json!(llm.model));
+            json!({"kind": "endpoint", "url": url.trim_end_matches('/').trim_end_matches("/v1"), "model": llm.model})
+        }
+        None => {
+            prov.generator = provenance::generator_label(flags, None);
+            let m = ops::ServiceModel::default();
+            json!({"kind": "service", "slots": m.slots, "overhead_ms": m.overhead_ms, "prefill_ms_per_token": m.prefill_ms_per_token, "decode_ms_per_token": m.decode_ms_per_token})
+        }
+    })
+}
+
+/// The `llm_service` metadata of a Python driver's records (as the embedded
+/// engine's, [`Operators::llm_service_description`]), for workloads that
+/// generate; `Null` otherwise.
+pub(crate) fn driver_llm_service(spec: &Spec, generator: &Value, complexity: Complexity, runs_as: &str) -> Value {
+    if !spec.pipelines.iter().any(|p| p.contains(&ops::OpKind::Generate)) {
+        return Value::Null;
+    }
+    let mut doc = match generator["kind"].as_str() {
+        Some("endpoint") => json!({"kind": "openai_compatible", "endpoint": generator["url"], "model": generator["model"]}),
+        _ => ops::ServiceModel::default().description(complexity),
+    };
+    doc["runs_as"] = json!(runs_as);
+    doc
+}
+
+/// A Python driver's run (Ray's, SAGE's) as the engine's outcome; it is
+/// interrupted when fewer than `expected` items came back or it timed out.
+pub(crate) fn driver_outcome(res: &Value, expected: usize) -> RunOutcome {
+    let secs = |v: &Value| Duration::from_secs_f64(v.as_f64().unwrap_or(0.0).max(0.0));
+    let items = driver_items(res);
+    RunOutcome {
+        interrupted: items.len() < expected || res["timed_out"].as_bool().unwrap_or(false),
+        items,
+        // Every emulated node, idle ones included.
+        node_tasks: res["node_tasks"].as_array().map(|a| a.iter().map(|c| c.as_u64().unwrap_or(0)).collect()).unwrap_or_default(),
+        tasks_submitted: res["tasks_submitted"].as_u64().unwrap_or(0),
+        tasks_completed: res["tasks_completed"].as_u64().unwrap_or(0),
+        tasks_failed: res["tasks_failed"].as_u64().unwrap_or(0),
+        retries: res["retries"].as_u64().unwrap_or(0),
+        wall: secs(&res["wall_s"]),
+    }
 }
 
 /// A Python driver's per-item results (Ray's, SAGE's) as the engine's.
@@ -562,9 +617,13 @@ pub(crate) fn driver_items(res: &Value) -> Vec<ItemResult> {
             priority: v["priority"].as_u64().unwrap_or(0) as u8,
             arrival: secs(&v["arrival_s"]),
             done: secs(&v["done_s"]),
+            batch: v["batch"].as_u64().unwrap_or(0) as u32,
+            llm_wait: secs(&v["llm_wait_s"]),
+            llm_service: secs(&v["llm_service_s"]),
             scheduling: secs(&v["scheduling_s"]),
             queueing: secs(&v["queueing_s"]),
             execution: secs(&v["execution_s"]),
+            transfer: secs(&v["transfer_s"]),
             attempts: v["attempts"].as_u64().unwrap_or(0) as u32,
             failed: v["failed"].as_bool().unwrap_or(true),
             digest: v["digest"].as_u64().unwrap_or(0),
@@ -578,20 +637,7 @@ pub(crate) fn driver_items(res: &Value) -> Vec<ItemResult> {
 fn run_experiment_ray(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &Path, progress: &dyn Fn(&str), mut prov: provenance::Provenance, variants: &[String]) -> anyhow::Result<ExperimentResult> {
     let address = flags.ray_address.clone().ok_or_else(|| anyhow::anyhow!("--backend ray needs --ray-address http://HOST:8265 (or RAY_ADDRESS); {}", ray::START_HINT))?;
     let client = ray::RayClient::connect(&address)?;
-    // The generate step: the endpoint (its model resolved here, so a wrong
-    // address fails before the job), else the embedded engine's stand-in.
-    let generator = match &flags.llm_endpoint {
-        Some(url) => {
-            let llm = ops::LlmEndpoint::connect(url, flags.llm_model.as_deref())?;
-            prov.generator = provenance::generator_label(flags, Some(&llm.model));
-            json!({"kind": "endpoint", "url": url.trim_end_matches('/').trim_end_matches("/v1"), "model": llm.model})
-        }
-        None => {
-            // What the driver runs, whatever the embedded engine's generator is.
-            prov.generator = provenance::STAND_IN.into();
-            json!({"kind": "hash_rounds", "rounds_per_token": 4000})
-        }
-    };
+    let generator = driver_generator(flags, &mut prov)?;
     let mut runs = Vec::new();
     let mut keys = Vec::new();
     let splits: Vec<Split> = specs.iter().map(|s| Split::new(flags.seed, flags.warmup_items, s.num_tasks, flags.parity_batch_size as usize)).collect();
@@ -608,6 +654,7 @@ fn run_experiment_ray(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &
                 "workers_per_node": spec.workers_per_node(),
                 "closed": matches!(spec.arrivals, Arrivals::Closed { .. } | Arrivals::Staggered { .. }),
                 "max_in_flight": in_flight.min(1 << 30),
+                "batch_size": spec.batch_size,
                 "pipelines": spec.pipelines.iter().map(|p| p.iter().map(|o| o.label()).collect::<Vec<_>>()).collect::<Vec<_>>(),
                 "fail_rate": spec.faults.fail_rate,
                 "max_retries": spec.faults.max_retries,
@@ -646,19 +693,7 @@ fn run_experiment_ray(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &
             complete = false;
             continue;
         };
-        let secs = |v: &Value| Duration::from_secs_f64(v.as_f64().unwrap_or(0.0).max(0.0));
-        let items = driver_items(res);
-        let outcome = RunOutcome {
-            interrupted: items.len() < specs[*i].num_tasks as usize * specs[*i].jobs as usize,
-            items,
-            // Every emulated node, idle ones included.
-            node_tasks: res["node_tasks"].as_array().map(|a| a.iter().map(|c| c.as_u64().unwrap_or(0)).collect()).unwrap_or_default(),
-            tasks_submitted: res["tasks_submitted"].as_u64().unwrap_or(0),
-            tasks_completed: res["tasks_completed"].as_u64().unwrap_or(0),
-            tasks_failed: res["tasks_failed"].as_u64().unwrap_or(0),
-            retries: res["retries"].as_u64().unwrap_or(0),
-            wall: secs(&res["wall_s"]),
-        };
+        let outcome = driver_outcome(res, specs[*i].num_tasks as usize * specs[*i].jobs as usize);
         complete &= !outcome.interrupted;
         submitted += outcome.tasks_submitted;
         completed += outcome.tasks_completed;
@@ -667,9 +702,13 @@ fn run_experiment_ray(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &
         let mut rr = records(&specs[*i], flags, Backend::Ray, *r, outcome, &splits[*i], &ts);
         provenance::stamp(&mut rr, &specs[*i], &variants[*i], flags, *r, &prov);
         let run_facts = ray::run_facts(res);
+        let service = driver_llm_service(&specs[*i], &generator, flags.complexity, "one Ray actor shared by every task of the job");
         for rec in &mut rr.records {
             if let Some(meta) = rec["metadata"].as_object_mut() {
                 meta.extend(run_facts.clone());
+                if !service.is_null() {
+                    meta.insert("llm_service".into(), service.clone());
+                }
             }
         }
         all.extend(rr.records);

@@ -221,6 +221,28 @@ impl Default for ServiceModel {
 }
 
 impl ServiceModel {
+    /// The model as the records' `llm_service` metadata.
+    pub fn description(&self, complexity: Complexity) -> serde_json::Value {
+        serde_json::json!({
+            "kind": "embedded",
+            "slots": self.slots,
+            "overhead_ms": self.overhead_ms,
+            "prefill_ms_per_token": self.prefill_ms_per_token,
+            "decode_ms_per_token": self.decode_ms_per_token,
+            "output_tokens": complexity.output_tokens(),
+            "emulates": "a remote GPU inference endpoint: waits for a sequence slot, then for the per-token service time",
+        })
+    }
+
+    /// The generator dimension: what every backend's generate step calls
+    /// when no `--llm-endpoint` is given.
+    pub fn label(&self) -> String {
+        format!(
+            "embedded-endpoint(K={},overhead={}ms,prefill={}ms/token,decode={}ms/token)",
+            self.slots, self.overhead_ms, self.prefill_ms_per_token, self.decode_ms_per_token
+        )
+    }
+
     pub fn service_time(&self, prompt_tokens: u32, output_tokens: u32) -> Duration {
         Duration::from_secs_f64((self.overhead_ms + prompt_tokens as f64 * self.prefill_ms_per_token + output_tokens as f64 * self.decode_ms_per_token) / 1000.0)
     }
@@ -271,15 +293,7 @@ impl Operators {
     pub fn llm_service_description(&self) -> serde_json::Value {
         match &self.llm {
             Some(l) => serde_json::json!({"kind": "openai_compatible", "endpoint": l.url, "model": l.model}),
-            None => serde_json::json!({
-                "kind": "embedded",
-                "slots": self.service.model.slots,
-                "overhead_ms": self.service.model.overhead_ms,
-                "prefill_ms_per_token": self.service.model.prefill_ms_per_token,
-                "decode_ms_per_token": self.service.model.decode_ms_per_token,
-                "output_tokens": self.complexity.output_tokens(),
-                "emulates": "a remote GPU inference endpoint: waits for a sequence slot, then for the per-token service time",
-            }),
+            None => self.service.model.description(self.complexity),
         }
     }
 

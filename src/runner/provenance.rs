@@ -150,15 +150,13 @@ fn arrival_doc(arrivals: &Arrivals) -> Value {
     }
 }
 
-/// Hash rounds per generated token of the stand-in generator.
-pub const STAND_IN: &str = "stand-in:hash-rounds(4000/token)";
-
-/// What the generate step runs, as a dimension: the stand-in, or the
-/// endpoint and the model it served (`model` once resolved).
+/// What the generate step calls, as a dimension: the embedded inference
+/// endpoint's service model (the same on every backend), or the endpoint
+/// and the model it served (`model` once resolved).
 pub fn generator_label(flags: &RunFlags, model: Option<&str>) -> String {
     match &flags.llm_endpoint {
         Some(url) => format!("endpoint:{} model={}", url.trim_end_matches('/'), model.or(flags.llm_model.as_deref()).unwrap_or("default")),
-        None => STAND_IN.into(),
+        None => crate::runner::ops::ServiceModel::default().label(),
     }
 }
 
@@ -173,7 +171,7 @@ fn has_generate(spec: &Spec) -> bool {
 pub fn work_doc(spec: &Spec, flags: &RunFlags) -> Value {
     let generator = match &flags.llm_endpoint {
         Some(url) => json!({"endpoint": url.trim_end_matches('/'), "model": flags.llm_model}),
-        None => json!(STAND_IN),
+        None => json!(crate::runner::ops::ServiceModel::default().label()),
     };
     json!({
         "arrival": arrival_doc(&spec.arrivals),

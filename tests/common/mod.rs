@@ -109,3 +109,72 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// The rows of every task-latency trace under `dir/task_latencies`: (file, rows by column).
+pub fn traces(dir: &Path) -> Vec<(String, Vec<std::collections::HashMap<String, String>>)> {
+    let mut out = Vec::new();
+    for f in std::fs::read_dir(dir.join("task_latencies")).unwrap() {
+        let path = f.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let rows = lines.map(|l| header.iter().map(|h| h.to_string()).zip(l.split(',').map(str::to_string)).collect()).collect();
+        out.push((path.display().to_string(), rows));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+pub fn num(row: &std::collections::HashMap<String, String>, key: &str) -> f64 {
+    row[key].parse().unwrap_or_else(|_| panic!("{key}: {:?}", row[key]))
+}
+
+/// `run -e Q1 --quick --parity-batch-size 5` into `dir` (48 timed items, a
+/// closed loop with an in-flight window of 4 ≤ 5): the trace shows ten
+/// batches, and each starts only once the one before it has completed.
+pub fn assert_q1_runs_in_batches_of_5(dir: &Path) {
+    let (file, rows) = traces(dir).remove(0);
+    let mut batches: std::collections::BTreeMap<u64, Vec<(f64, f64)>> = std::collections::BTreeMap::new();
+    for row in &rows {
+        batches.entry(num(row, "batch") as u64).or_default().push((num(row, "arrival_ms"), num(row, "done_ms")));
+    }
+    assert_eq!(batches.len(), 10, "{file}: 48 items in batches of 5");
+    assert!(batches.values().take(9).all(|b| b.len() == 5) && batches[&9].len() == 3, "{file}");
+    for b in 1..10u64 {
+        let prev_end = batches[&(b - 1)].iter().map(|x| x.1).fold(0.0, f64::max);
+        let start = batches[&b].iter().map(|x| x.0).fold(f64::INFINITY, f64::min);
+        assert!(start >= prev_end - 1e-3, "{file}: batch {b} starts at {start} ms before batch {} ended at {prev_end} ms", b - 1);
+    }
+}
+
+/// Q3's records (a run with `--repeat 2`): the victim and the aggressor ran
+/// at the same time, the aggressor 4× the items, and the victim's median
+/// latency was higher beside it than alone (the median: a p99 of 48 items
+/// on a busy 2-core host is one or two items).
+pub fn assert_q3_runs_its_tenants_together(recs: &[serde_json::Value], backend: &str) {
+    let victims: Vec<&serde_json::Value> = recs.iter().filter(|r| r["workload"] == "Q3_victim").collect();
+    assert_eq!(victims.len(), 2, "{backend}");
+    for v in &victims {
+        let alone = recs.iter().find(|r| r["workload"] == "Q3_victim_alone" && r["run_id"] == v["run_id"]).unwrap();
+        let (beside, by_itself) = (v["latency_p50"].as_f64().unwrap(), alone["latency_p50"].as_f64().unwrap());
+        assert!(beside > by_itself, "{backend}: the victim's median latency {beside} ms beside the aggressor, {by_itself} ms alone");
+        assert!(v["metadata"]["latency_inflation"].as_f64().is_some(), "{backend}: no p99 inflation recorded");
+        let aggressor = recs.iter().find(|r| r["workload"] == "Q3_aggressor" && r["run_id"] == v["run_id"]).unwrap();
+        assert_eq!(aggressor["metadata"]["items"], 4 * 48, "{backend}: the aggressor runs 4× the items");
+        let span = |r: &serde_json::Value| (r["metadata"]["first_issue_s"].as_f64().unwrap(), r["metadata"]["last_done_s"].as_f64().unwrap());
+        let ((s1, e1), (s2, e2)) = (span(v), span(aggressor));
+        assert!(s1 < e2 && s2 < e1, "{backend}: victim [{s1}, {e1}] and aggressor [{s2}, {e2}] do not overlap");
+    }
+}
+
+/// A record of a workload that generates calls the shared inference
+/// endpoint the embedded engine models, and says so.
+pub fn assert_generates_on_the_shared_endpoint(r: &serde_json::Value) {
+    let m = &r["metadata"];
+    let what = format!("{} {} {}", r["backend"], m["experiment"], r["workload"]);
+    assert!(m["generator"].as_str().unwrap().starts_with("embedded-endpoint(K=24"), "{what}: {}", m["generator"]);
+    assert_eq!(m["llm_service"]["slots"], 24, "{what}: {}", m["llm_service"]);
+    let served = m["llm_service_ms"].as_f64().unwrap();
+    assert!(served > 0.5, "{what}: the endpoint served each item for {served} ms (at least its 0.5 ms overhead)");
+    assert!(m["llm_wait_ms"].as_f64().unwrap() >= 0.0, "{what}");
+}

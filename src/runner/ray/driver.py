@@ -48,8 +48,15 @@ Like for like with the embedded engine (src/runner/engine/tasks.rs):
   has it (exact top-k, ties by lower index), else the same dense algorithm
   in pure Python (much slower per item; the records say which). Hashes are
   blake2b instead of xxh3, so digests do not match across backends.
+- **Job drivers and batches** as the engine's (engine::Drivers): each job
+  (tenant) issues its own items under its own window, in parity batches
+  (batch b + k only after batch b completed); jobs start together or at
+  their stagger delays and overlap.
 - **Generate** calls the LLM endpoint when the spec names one, else the
-  engine's stand-in (hash rounds per output token).
+  embedded engine's inference endpoint (ops::LlmService): K sequence slots
+  and the same per-token service-time model, as one actor shared by every
+  task of the job (SlotService; the actor call's round trip counts as
+  waiting, as a remote endpoint's network would).
 """
 
 import hashlib
@@ -80,6 +87,8 @@ COMPLEXITY = {
     "heavy": {"docs": 4096, "tokens": 128, "top_k": 8},
 }
 MASK = 0xFFFFFFFFFFFFFFFF
+# Hash rounds per output token of the compute steps (ops::ROUNDS_PER_TOKEN).
+ROUNDS_PER_TOKEN = 4000
 
 
 _PACK2 = struct.Struct("<QQ").pack
@@ -146,6 +155,83 @@ def burn(state, rounds):
     return int.from_bytes(hashlib.sha1(block * max(1, rounds)).digest()[:8], "little")
 
 
+class SlotService:
+    """The embedded inference endpoint (ops::LlmService): K concurrent
+    sequence slots, first come first served; a request holds a slot for
+    overhead + prompt tokens x prefill + output tokens x decode, *waiting*
+    (a client of a remote GPU), not computing. Thread-safe."""
+
+    def __init__(self, model):
+        import threading
+
+        self.model = model
+        self.free = max(1, int(model["slots"]))
+        self.waiting = deque()
+        self.cv = threading.Condition()
+
+    def service_time(self, prompt_tokens, output_tokens):
+        m = self.model
+        return (m["overhead_ms"] + prompt_tokens * m["prefill_ms_per_token"] + output_tokens * m["decode_ms_per_token"]) / 1000.0
+
+    def call(self, prompt_tokens, output_tokens):
+        """One request: (seconds waited for a slot, seconds served)."""
+        asked = time.perf_counter()
+        ticket = object()
+        with self.cv:
+            self.waiting.append(ticket)
+            while self.waiting[0] is not ticket or self.free == 0:
+                self.cv.wait()
+            self.waiting.popleft()
+            self.free -= 1
+            self.cv.notify_all()
+        served = time.perf_counter()
+        time.sleep(self.service_time(prompt_tokens, output_tokens))
+        done = time.perf_counter()
+        with self.cv:
+            self.free += 1
+            self.cv.notify_all()
+        return served - asked, done - served
+
+
+class ServiceActor:
+    """The endpoint as one Ray actor shared by every task of the job (a
+    threaded actor: each call holds one of its threads, the SlotService
+    bounds the concurrent sequences to K)."""
+
+    def __init__(self, model):
+        self.service = SlotService(model)
+
+    def call(self, prompt_tokens, output_tokens):
+        return self.service.call(prompt_tokens, output_tokens)
+
+
+class RemoteService:
+    """A task's view of the ServiceActor: what the round trip cost beyond
+    the service time (the slot wait and the call itself) counts as waiting."""
+
+    def __init__(self, actor):
+        self.actor = actor
+
+    def call(self, prompt_tokens, output_tokens):
+        import ray
+
+        asked = time.perf_counter()
+        _, served = ray.get(self.actor.call.remote(prompt_tokens, output_tokens))
+        return max(0.0, time.perf_counter() - asked - served), served
+
+
+# The generate step's service in this process: set by the host (the Ray
+# task from its actor, the SAGE driver in-process); else a private one
+# (calibration).
+SERVICE = [None]
+
+
+def service_for(generator):
+    if SERVICE[0] is None:
+        SERVICE[0] = SlotService(generator)
+    return SERVICE[0]
+
+
 def complete(generator, prompt, max_tokens, seed):
     body = json.dumps({"model": generator["model"], "prompt": prompt, "max_tokens": max_tokens, "temperature": 0, "seed": seed % (1 << 31)}).encode()
     url = generator["url"].rstrip("/") + "/v1/completions"
@@ -188,11 +274,12 @@ def run_op(op, item, payload, seed, complexity, corpus, generator):
             except Exception as e:  # a failed attempt, retried per the fault policy
                 payload["error"] = str(e)[:300]
         else:
-            rounds = int(generator.get("rounds_per_token", 4000))
-            state = payload["digest"] ^ item
-            for _ in range(c["tokens"]):
-                state = burn(state, rounds + payload.get("context_tokens", 0))
-            payload["digest"] = state
+            # Without a context step, the prompt is the query itself (ops::Generate).
+            prompt = payload.get("context_tokens") or len(query_tokens(seed, item))
+            wait, served = service_for(generator).call(prompt, c["tokens"])
+            payload["llm_wait"] = payload.get("llm_wait", 0.0) + wait
+            payload["llm_service"] = payload.get("llm_service", 0.0) + served
+            payload["digest"] = h64(payload["digest"] ^ item, prompt, 0x6E)
     elif op == "rerank":
         # The retrieved documents by exact token overlap with the query, most
         # first, ties in retrieval order (ops::Rerank).
@@ -204,10 +291,10 @@ def run_op(op, item, payload, seed, complexity, corpus, generator):
         for i in payload["doc_ids"]:
             payload["digest"] = h64(payload["digest"], int(i), 5)
     elif op == "compute":
-        payload["digest"] = burn(payload["digest"] ^ item, int(generator.get("rounds_per_token", 4000)) * c["tokens"])
+        payload["digest"] = burn(payload["digest"] ^ item, ROUNDS_PER_TOKEN * c["tokens"])
     elif op == "compute_heavy":
         # Always the heavy complexity's amount (ops::HeavyCompute).
-        payload["digest"] = burn(payload["digest"] ^ item, int(generator.get("rounds_per_token", 4000)) * COMPLEXITY["heavy"]["tokens"])
+        payload["digest"] = burn(payload["digest"] ^ item, ROUNDS_PER_TOKEN * COMPLEXITY["heavy"]["tokens"])
     else:
         raise ValueError("unknown operator %r: this driver is older than the runner" % op)
     return payload
@@ -226,12 +313,16 @@ _CORPUS = {}
 
 
 def corpus_of(box):
-    # box = [ObjectRef]: fetched from the object store once per worker process.
+    # box = [corpus ObjectRef, ServiceActor handle or None]: the corpus is
+    # fetched from the object store once per worker process; the generate
+    # step calls the job's one shared endpoint actor.
     import ray
 
     key = box[0].hex()
     if key not in _CORPUS:
         _CORPUS[key] = ray.get(box[0])
+    if len(box) > 1 and box[1] is not None and not isinstance(SERVICE[0], RemoteService):
+        SERVICE[0] = RemoteService(box[1])
     return _CORPUS[key]
 
 
@@ -242,7 +333,8 @@ def stage_task(box, op, item, stage, payload, seed, complexity, speed, generator
     wall_start = time.time()
     t0 = time.perf_counter()
     out = payload
-    for _ in range(repeats(speed)):
+    # A slow node does its local work again; the remote endpoint is called once.
+    for _ in range(1 if op == "generate" else repeats(speed)):
         out = run_op(op, item, dict(payload), seed, complexity, corpus, generator)
     execution = time.perf_counter() - t0
     ok = "error" not in out and not injected_failure(seed, item, stage, attempt, fail_rate)
@@ -253,8 +345,11 @@ def stage_task(box, op, item, stage, payload, seed, complexity, speed, generator
 
 
 def prepare_task(box, hold):
-    # Starts a worker and loads the corpus into it, before timing.
+    # Starts a worker, loads the corpus into it and connects it to the
+    # endpoint actor, before timing.
     corpus_of(box)
+    if isinstance(SERVICE[0], RemoteService):
+        SERVICE[0].call(0, 0)
     time.sleep(hold)
     return os.getpid()
 
@@ -282,7 +377,8 @@ def op_costs(seed, complexity, generator, corpus, items=48):
 
 
 def calibrate_task(box, seed, complexity, generator):
-    return op_costs(seed, complexity, generator, corpus_of(box))
+    # Uncontended costs: a private endpoint, not the job's shared one.
+    return op_costs(seed, complexity, generator, corpus_of(box[:1]))
 
 
 def place(policy, nodes, turn):
@@ -339,6 +435,62 @@ class CentralQueue:
 
     def __len__(self):
         return len(self.heap) + len(self.fifo)
+
+
+class Drivers:
+    """engine::Drivers: one driver per job (tenant), each with its items in
+    order, its own in-flight window and its open parity batches (a closed
+    loop keeps at most ceil(window / batch size) batches open: batch b + k is
+    issued only after batch b completed); the drivers take turns issuing."""
+
+    def __init__(self, items, window, batch_size):
+        self.items = items
+        n_jobs = max((it["job"] for it in items), default=-1) + 1
+        unbounded = window >= (1 << 30)
+        max_open = (1 << 62) if unbounded else -(-window // max(1, batch_size))
+        self.jobs = [{"order": [], "next": 0, "in_flight": 0, "window": max(1, window), "max_open": max_open, "left": [], "first_open": 0} for _ in range(n_jobs)]
+        for slot, it in enumerate(items):
+            d = self.jobs[it["job"]]
+            d["order"].append(slot)
+            b = it["batch"]
+            if len(d["left"]) <= b:
+                d["left"].extend([0] * (b + 1 - len(d["left"])))
+            d["left"][b] += 1
+        self.turn = 0
+
+    def _ready(self, d):
+        if d["next"] >= len(d["order"]):
+            return None
+        slot = d["order"][d["next"]]
+        if d["in_flight"] < d["window"] and self.items[slot]["batch"] < d["first_open"] + d["max_open"]:
+            return slot
+        return None
+
+    def issue(self, now):
+        """The next slot a driver may issue at `now` (seconds), or None."""
+        n = len(self.jobs)
+        for k in range(n):
+            j = (self.turn + k) % n
+            d = self.jobs[j]
+            slot = self._ready(d)
+            if slot is not None and self.items[slot]["arrival_ms"] / 1000.0 <= now:
+                d["next"] += 1
+                d["in_flight"] += 1
+                self.turn = j + 1
+                return slot
+        return None
+
+    def next_arrival(self):
+        """The earliest future arrival a driver waits for (seconds), or None."""
+        times = [self.items[slot]["arrival_ms"] / 1000.0 for slot in (self._ready(d) for d in self.jobs) if slot is not None]
+        return min(times) if times else None
+
+    def done(self, slot):
+        d = self.jobs[self.items[slot]["job"]]
+        d["in_flight"] -= 1
+        d["left"][self.items[slot]["batch"]] -= 1
+        while d["first_open"] < len(d["left"]) and d["left"][d["first_open"]] == 0:
+            d["first_open"] += 1
 
 
 def max_overlap(intervals):
@@ -409,8 +561,8 @@ def run(spec, r, cluster, box, remote):
     results = [None] * len(items)
     acc = [None] * len(items)
     refs = {}  # ref -> task
-    next_admit = 0
-    items_in_flight = 0
+    drivers = Drivers(items, max_items, r["batch_size"])
+    issued = 0
     finished = 0
     submitted = completed = failed = retries = replaced = 0
     completed_marks = 0  # completed tasks, for the outage and reconfiguration marks
@@ -418,7 +570,6 @@ def run(spec, r, cluster, box, remote):
     intervals = []
     running_total = max_running = 0
     arrival_lags = []
-    freed = deque()  # when slots of the item window freed, for the closed loop's clocks
     outage_seen = {}
     reconfigured_at = None
     start = time.perf_counter()
@@ -432,20 +583,21 @@ def run(spec, r, cluster, box, remote):
 
     while finished < len(items):
         t = now()
-        # Admit arrived items (closed loop: up to the item window).
-        while next_admit < len(items) and items_in_flight < max_items and items[next_admit]["arrival_ms"] / 1000.0 <= t:
-            it = items[next_admit]
-            scheduled = it["arrival_ms"] / 1000.0
-            # Closed loop: the clock starts when the item is issued — when a
-            # slot of the window freed (not before its job starts); open
-            # loop: at the scheduled arrival.
-            arrival = max(freed.popleft() if freed else t, scheduled) if closed else scheduled
+        # The job drivers issue what their windows, batches and arrival
+        # times allow. Closed loop: the clock starts when the item is issued
+        # (a window slot freed, or its batch opened); open loop: at the
+        # scheduled arrival.
+        while True:
+            slot = drivers.issue(t)
+            if slot is None:
+                break
+            scheduled = items[slot]["arrival_ms"] / 1000.0
+            arrival = t if closed else scheduled
             if not closed:
                 arrival_lags.append(t - scheduled)
-            acc[next_admit] = {"arrival": arrival, "scheduling": t - arrival, "queueing": 0.0, "execution": 0.0, "attempts": 0}
-            enqueue({"slot": next_admit, "stage": 0, "attempt": 0, "payload": {"digest": 0}}, t)
-            next_admit += 1
-            items_in_flight += 1
+            acc[slot] = {"arrival": arrival, "scheduling": t - arrival, "queueing": 0.0, "execution": 0.0, "attempts": 0}
+            enqueue({"slot": slot, "stage": 0, "attempt": 0, "payload": {"digest": 0}}, t)
+            issued += 1
         # Place queued tasks on nodes.
         while len(central):
             i = place(policy, nodes, turn)
@@ -476,8 +628,9 @@ def run(spec, r, cluster, box, remote):
         # Wait for a result, or until the next arrival.
         t = now()
         timeout = None
-        if next_admit < len(items) and items_in_flight < max_items:
-            timeout = max(0.0, items[next_admit]["arrival_ms"] / 1000.0 - t)
+        upcoming = drivers.next_arrival()
+        if upcoming is not None:
+            timeout = max(0.0, upcoming - t)
         if not refs:
             if timeout is None:
                 raise RuntimeError("nothing in flight and nothing to admit: the driver would wait forever")
@@ -529,10 +682,12 @@ def run(spec, r, cluster, box, remote):
                 "scheduling_s": a["scheduling"], "queueing_s": a["queueing"], "execution_s": a["execution"],
                 "attempts": a["attempts"], "failed": not done_ok,
                 "digest": ((out or task["payload"]).get("digest", 0)) & 0x7FFFFFFFFFFFFFFF,
+                "llm_wait_s": (out or task["payload"]).get("llm_wait", 0.0),
+                "llm_service_s": (out or task["payload"]).get("llm_service", 0.0),
+                "batch": it["batch"],
             }
             finished += 1
-            items_in_flight -= 1
-            freed.append(received)
+            drivers.done(task["slot"])
         # Outage and recovery of a node, by completed tasks (engine::tasks).
         if outage and outage["node"] < len(nodes):
             n = nodes[outage["node"]]
@@ -596,10 +751,11 @@ def host():
 
 
 def main():
-    if len(sys.argv) >= 3 and sys.argv[1] == "--op-costs":
-        # Local per-item operator costs, without Ray: driver.py --op-costs light
+    if len(sys.argv) >= 4 and sys.argv[1] == "--op-costs":
+        # Local per-item operator costs, without Ray:
+        # driver.py --op-costs light '{"kind": "service", "slots": 24, ...}'
         complexity = sys.argv[2]
-        print(json.dumps(op_costs(42, complexity, {"kind": "hash_rounds", "rounds_per_token": 4000}, build_corpus(42, complexity))))
+        print(json.dumps(op_costs(42, complexity, json.loads(sys.argv[3]), build_corpus(42, complexity))))
         return
     import ray
 
@@ -612,7 +768,16 @@ def main():
     import driver as module
 
     remote = {"stage": ray.remote(module.stage_task), "prepare": ray.remote(module.prepare_task), "calibrate": ray.remote(module.calibrate_task)}
-    box = [ray.put(module.build_corpus(spec["seed"], spec["complexity"]))]
+    service = None
+    if spec["generator"].get("kind") == "service":
+        # One endpoint for the whole job, shared by every node and run: a
+        # threaded actor with a thread per task that can be in flight at once.
+        calls = max([r["workers_per_node"] * len(r["node_speeds"]) for r in spec["runs"]]
+                    + [r["reconfig"]["workers_per_node"] * len(r["node_speeds"]) for r in spec["runs"] if r.get("reconfig")])
+        actor = ray.remote(num_cpus=0, max_concurrency=min(1024, calls + int(spec["generator"]["slots"])))(module.ServiceActor)
+        service = actor.remote(spec["generator"])
+        ray.get(service.call.remote(0, 0))  # started before any clock
+    box = [ray.put(module.build_corpus(spec["seed"], spec["complexity"])), service]
     costs = ray.get(remote["calibrate"].options(num_cpus=min(1.0, cluster.cpus)).remote(box, spec["seed"], spec["complexity"], spec["generator"]))
     header = {
         "ray_version": ray.__version__,

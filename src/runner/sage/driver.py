@@ -37,9 +37,13 @@ Each run is one SAGE pipeline (published `isage-kernel` API only):
 Per item, one clock (time.perf_counter locally; time.time on flutty, whose
 operators live in other processes): arrival (scheduled), issue (Admit),
 route (Route), start and end of each stage (Work), done (Collect).
-scheduling = route - issue (waiting for SAGE to route it), queueing = start
-of Work - route (in the chosen instance's queue), execution = the stages'
-time, latency = done - arrival: the meanings of the embedded engine and Ray.
+scheduling = route - arrival (waiting to be issued and for SAGE to route
+it), queueing = start of Work - route (in the chosen instance's queue and
+for a free worker), execution = end - start of Work (every stage, retries
+included), transfer = done - end (the hand-over to the sink); they add up to
+latency = done - arrival, where arrival is the issue time in a closed loop
+and the scheduled arrival in an open one: the meanings of the embedded
+engine and Ray.
 
 Completion: `env.submit(autostop=True)` may never return after every item
 reached the sink, so the driver submits with autostop=False, waits until
@@ -50,7 +54,6 @@ written, so that no lingering SAGE thread can keep the process alive.
 
 import json
 import os
-import socket
 import sys
 import threading
 import time
@@ -166,13 +169,19 @@ class Run:
         self.done = 0
         self.results = [None] * len(self.items)
         self.all_done = threading.Event()
-        self.counts = {"completed": 0, "failed": 0, "retries": 0}
-        self.node_tasks = {}
+        self.counts = {"submitted": 0, "completed": 0, "failed": 0, "retries": 0}
+        # The job drivers (engine::Drivers): per job its window and parity batches.
+        self.drivers = ray_ops.Drivers(self.items, r["max_in_flight"], r["batch_size"])
+        self.instances = 0  # Work instances created, each pinned to an emulated node
+        self.node_tasks = [0] * len(r["node_speeds"])  # every emulated node, idle ones included
         workers = max(1, r["workers"])
         rc = r.get("reconfig")
         self.deployed = max(workers, rc["workers"]) if rc else workers
         self.gate = Gate(workers)
         self.reconfig = rc
+        self.workers = workers
+        self.outage = r.get("outage")
+        self.outage_seen = {}
         self.channel_path = channel_path
         self._channel_seen = 0
         self._channel_pos = 0
@@ -192,11 +201,35 @@ class Run:
             rec = json.loads(line)
             self.results[rec["slot"]] = rec["result"]
             self._channel_seen += 1
+            with self.lock:
+                self.drivers.done(rec["slot"])
         self._channel_pos += complete
         self.done = self._channel_seen
         if self.done >= len(self.items):
             self.all_done.set()
         return self.done
+
+
+    def marks(self):
+        """At the completed-task marks (as the engine): the online
+        reconfiguration sets the workers; an outage removes its node's share
+        of them between its two marks. Called with the lock held."""
+        done = self.counts["completed"]
+        rc = self.reconfig
+        if rc and done >= rc["at"]:
+            self.workers = max(1, rc["workers"])
+            self.reconfig = None
+        limit = self.workers
+        o = self.outage
+        if o and o["node"] < len(self.r["node_speeds"]):
+            down = o["from"] <= done < o["to"]
+            if down:
+                limit -= self.workers // len(self.r["node_speeds"])
+            key = "down_at_s" if down else ("up_at_s" if "down_at_s" in self.outage_seen else None)
+            if key and key not in self.outage_seen:
+                self.outage_seen[key] = round(self.clock() - self.t0, 6)
+        if limit != self.gate.limit:
+            self.gate.set(limit)
 
 
 RUN = None  # the run in progress (one at a time)
@@ -218,28 +251,31 @@ class Admit(SourceFunction):
         if run.t0 is None:
             run.t0 = run.clock()
         items, r = run.items, run.r
-        limit = r["max_in_flight"]
         deadline = run.clock() + 0.02
         while True:
+            if run.channel_path is not None:
+                run.finished()
             now = run.clock() - run.t0
-            while self.next < len(items) and items[self.next]["arrival_ms"] / 1000.0 <= now:
-                key = -items[self.next]["priority"] if r["policy"] == "priority" else 0
-                self.pending.append((key, self.next))
-                self.next += 1
-            self.pending.sort()
-            room = limit - (self.issued() - run.finished())
-            if self.pending and room > 0:
-                batch, self.pending = self.pending[:room], self.pending[room:]
+            # What the job drivers allow now (windows, batches, arrivals);
+            # under the priority policy the high class is handed over first.
+            issued = []
+            with run.lock:
+                while True:
+                    slot = run.drivers.issue(now)
+                    if slot is None:
+                        break
+                    issued.append(slot)
+            if issued:
+                self.next += len(issued)
+                if r["policy"] == "priority":
+                    issued.sort(key=lambda slot: -items[slot]["priority"])
                 t = run.clock() - run.t0
-                return [{"slot": slot, "issue": t} for _, slot in batch]
-            if self.next >= len(items) and not self.pending:
+                return [{"slot": slot, "issue": t} for slot in issued]
+            if self.next >= len(items):
                 return None
             if run.clock() >= deadline:
                 return None
             time.sleep(0.0002)
-
-    def issued(self):
-        return self.next - len(self.pending)
 
 
 class Route(FlatMapFunction):
@@ -252,6 +288,18 @@ class Route(FlatMapFunction):
 
 
 class Work(MapFunction):
+    """One instance per unit of parallelism, each pinned to an emulated node
+    (instance i on node i mod nodes), whose speed it applies as the engine
+    does: a node of speed s does an item's local work round(1/s) times (the
+    endpoint is called once)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        run = RUN
+        with run.lock:
+            self.node = run.instances % len(run.r["node_speeds"])
+            run.instances += 1
+
     def execute(self, data):
         run = RUN
         spec, r = run.spec, run.r
@@ -259,14 +307,18 @@ class Work(MapFunction):
         ops = r["pipelines"][it["pipeline"]]
         payload = {"digest": 0}
         attempts, ok, stages = 0, True, []
-        node = socket.gethostname()
+        node = self.node
+        speed = r["node_speeds"][node]
         with run.gate:
             data["start"] = run.clock() - run.t0
             for stage, op in enumerate(ops):
                 s0 = run.clock() - run.t0
                 tries = 0
                 while True:
-                    out = ray_ops.run_op(op, it["item"], dict(payload), spec["seed"], spec["complexity"], CORPUS[0], spec["generator"])
+                    with run.lock:
+                        run.counts["submitted"] += 1
+                    for _ in range(1 if op == "generate" else ray_ops.repeats(speed)):
+                        out = ray_ops.run_op(op, it["item"], dict(payload), spec["seed"], spec["complexity"], CORPUS[0], spec["generator"])
                     tries += 1
                     if not ray_ops.injected_failure(spec["seed"], it["item"], stage, tries - 1, r["fail_rate"]):
                         break
@@ -279,16 +331,14 @@ class Work(MapFunction):
                     run.counts["completed"] += 1 if ok else 0
                     run.counts["failed"] += tries - (1 if ok else 0)
                     run.counts["retries"] += tries - 1
-                    run.node_tasks[node] = run.node_tasks.get(node, 0) + tries
-                    rc = run.reconfig
-                    if rc and run.counts["completed"] >= rc["at"]:
-                        run.gate.set(rc["workers"])
-                        run.reconfig = None
+                    run.node_tasks[node] += tries
+                    run.marks()
                 if not ok:
                     break
                 payload = out
             data["end"] = run.clock() - run.t0
-        data.update(attempts=attempts, ok=ok, stages=stages, digest=payload.get("digest", 0) & 0x7FFFFFFFFFFFFFFF)
+        data.update(attempts=attempts, ok=ok, stages=stages, digest=payload.get("digest", 0) & 0x7FFFFFFFFFFFFFFF,
+                    llm_wait=payload.get("llm_wait", 0.0), llm_service=payload.get("llm_service", 0.0))
         return data
 
 
@@ -297,13 +347,19 @@ class Collect(SinkFunction):
         run = RUN
         done = run.clock() - run.t0
         it = run.items[data["slot"]]
+        # Closed loop: the clock starts when the item is issued; open loop:
+        # at its scheduled arrival.
+        arrival = data["issue"] if run.r["closed"] else it["arrival_ms"] / 1000.0
         result = {
-            "item": it["item"], "job": it["job"], "priority": it["priority"],
-            "arrival_s": it["arrival_ms"] / 1000.0, "done_s": done,
-            "scheduling_s": max(0.0, data["route"] - data["issue"]),
+            "item": it["item"], "job": it["job"], "priority": it["priority"], "batch": it["batch"],
+            "arrival_s": arrival, "done_s": done,
+            # Every instant from arrival to done in exactly one part.
+            "scheduling_s": max(0.0, data["route"] - arrival),
             "queueing_s": max(0.0, data["start"] - data["route"]),
-            "execution_s": sum(b - a for a, b in data["stages"]),
+            "execution_s": max(0.0, data["end"] - data["start"]),
+            "transfer_s": max(0.0, done - data["end"]),
             "attempts": data["attempts"], "failed": not data["ok"], "digest": data["digest"],
+            "llm_wait_s": data["llm_wait"], "llm_service_s": data["llm_service"],
             "issue_s": data["issue"], "stages_s": data["stages"],
         }
         if run.channel_path is not None:
@@ -314,6 +370,7 @@ class Collect(SinkFunction):
             if run.results[data["slot"]] is None:
                 run.results[data["slot"]] = result
                 run.done += 1
+                run.drivers.done(data["slot"])
             if run.done >= len(run.items):
                 run.all_done.set()
         return None
@@ -368,12 +425,13 @@ def run_one(spec, r, workdir, deadline):
         pass
     return {
         "key": r["key"], "wall_s": wall, "items": run.results, "node_tasks": run.node_tasks,
-        "tasks_submitted": run.counts["completed"] + run.counts["failed"],
+        "tasks_submitted": run.counts["submitted"],
         "tasks_completed": run.counts["completed"], "tasks_failed": run.counts["failed"],
         "retries": run.counts["retries"], "timed_out": timed_out, "env_stopped": stopped,
         "deploy_s": max(0.0, (time.time() - started) - wall) if run.t0 is not None else None,
         "sage_scheduler": f"{sched.__module__}.{sched.__name__}", "sage_scheduler_params": params,
         "sage_scheduler_metrics": metrics, "sage_parallelism": run.deployed, "runtime": runtime,
+        "outage": run.outage_seen if run.outage else None,
     }
 
 
@@ -402,11 +460,15 @@ def main():
     deadline = time.time() + float(spec.get("timeout_s", 1800))
     # The corpus is built before the clock starts, as the embedded engine does.
     CORPUS.append(ray_ops.build_corpus(spec["seed"], spec["complexity"]))
+    if spec["generator"].get("kind") == "service":
+        # The embedded endpoint's model, in this process: one endpoint for
+        # every run of the experiment (on flutty, one per operator process).
+        ray_ops.SERVICE[0] = ray_ops.SlotService(spec["generator"])
     doc = {"sage_version": sage_version(), "runtime": runtime, "python": sys.version.split()[0], "runs": [], "complete": False}
     write_json(result_path, doc)
     for r in spec["runs"]:
         if r.get("warmup"):
-            run_one(spec, dict(r, items=r["warmup"], fail_rate=0.0, reconfig=None, key=r["key"] + "-warmup"), workdir, deadline)
+            run_one(spec, dict(r, items=r["warmup"], fail_rate=0.0, reconfig=None, outage=None, key=r["key"] + "-warmup"), workdir, deadline)
         res = run_one(spec, r, workdir, deadline)
         doc["runs"].append(res)
         write_json(result_path, doc)

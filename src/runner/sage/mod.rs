@@ -13,7 +13,6 @@
 //! reported with the last lines of its log and nothing is written as
 //! complete.
 
-use super::engine::RunOutcome;
 use super::split::Split;
 use super::workloads::Spec;
 use super::{annotate, ray_items, records, submissions, write_results, Backend, ExperimentResult, RunFlags};
@@ -112,24 +111,6 @@ fn tail(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-/// A run's per-item results as the engine's.
-fn outcome_of(res: &Value, expected: usize) -> RunOutcome {
-    let secs = |v: &Value| Duration::from_secs_f64(v.as_f64().unwrap_or(0.0).max(0.0));
-    let items = super::driver_items(res);
-    let mut node_tasks: Vec<(String, u64)> = res["node_tasks"].as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0))).collect()).unwrap_or_default();
-    node_tasks.sort();
-    RunOutcome {
-        interrupted: items.len() < expected || res["timed_out"].as_bool().unwrap_or(false),
-        items,
-        node_tasks: node_tasks.into_iter().map(|(_, c)| c).collect(),
-        tasks_submitted: res["tasks_submitted"].as_u64().unwrap_or(0),
-        tasks_completed: res["tasks_completed"].as_u64().unwrap_or(0),
-        tasks_failed: res["tasks_failed"].as_u64().unwrap_or(0),
-        retries: res["retries"].as_u64().unwrap_or(0),
-        wall: secs(&res["wall_s"]),
-    }
-}
-
 /// Kill the driver's whole process group (it runs in its own).
 fn kill_group(child: &mut std::process::Child) {
     // SAFETY: kill(2) on the process group this function's caller created
@@ -142,8 +123,9 @@ fn kill_group(child: &mut std::process::Child) {
 }
 
 /// One experiment on SAGE: every spec × repeat in one driver process.
-pub(super) fn run_experiment_sage(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &Path, progress: &dyn Fn(&str), prov: super::provenance::Provenance, variants: &[String]) -> anyhow::Result<ExperimentResult> {
+pub(super) fn run_experiment_sage(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &Path, progress: &dyn Fn(&str), mut prov: super::provenance::Provenance, variants: &[String]) -> anyhow::Result<ExperimentResult> {
     let sage = locate(flags.sage_runtime)?;
+    let generator = super::driver_generator(flags, &mut prov)?;
     let splits: Vec<Split> = specs.iter().map(|s| Split::new(flags.seed, flags.warmup_items, s.num_tasks, flags.parity_batch_size as usize)).collect();
     let mut runs = Vec::new();
     let mut keys = Vec::new();
@@ -157,12 +139,15 @@ pub(super) fn run_experiment_sage(experiment: &str, specs: &[Spec], flags: &RunF
                 "workload": spec.workload,
                 "policy": spec.policy.label(),
                 "workers": spec.parallelism,
+                "node_speeds": spec.node_speeds,
+                "closed": spec.arrivals.closed_loop(),
                 "max_in_flight": in_flight.min(1 << 30),
+                "batch_size": spec.batch_size,
                 "pipelines": spec.pipelines.iter().map(|p| p.iter().map(|o| o.label()).collect::<Vec<_>>()).collect::<Vec<_>>(),
                 "fail_rate": spec.faults.fail_rate,
                 "max_retries": spec.faults.max_retries,
                 "reconfig": spec.reconfig().map(|rc| json!({"at": rc.at, "workers": rc.workers_per_node * spec.nodes as usize})),
-                "parity_batch_size": flags.parity_batch_size,
+                "outage": spec.faults.outage.map(|(node, from, to)| json!({"node": node, "from": from, "to": to})),
                 "warmup": ray_items(&warm),
                 "items": ray_items(&subs),
             }));
@@ -172,8 +157,7 @@ pub(super) fn run_experiment_sage(experiment: &str, specs: &[Spec], flags: &RunF
     let timeout = flags.sage_timeout;
     let doc = json!({
         "seed": flags.seed, "complexity": flags.complexity.label(), "experiment": experiment,
-        // The generate step's stand-in, as the Ray driver runs it.
-        "generator": {"kind": "hash_rounds", "rounds_per_token": 4000},
+        "generator": generator,
         "runtime": flags.sage_runtime.label(), "timeout_s": timeout.as_secs_f64(), "runs": runs,
     });
     let work = std::env::temp_dir().join(format!("sagereport-sage-{}-{}-{}", experiment.to_lowercase(), std::process::id(), chrono::Utc::now().timestamp_millis()));
@@ -266,7 +250,7 @@ pub(super) fn run_experiment_sage(experiment: &str, specs: &[Spec], flags: &RunF
             complete = false;
             continue;
         };
-        let outcome = outcome_of(res, specs[*i].num_tasks as usize * specs[*i].jobs as usize);
+        let outcome = super::driver_outcome(res, specs[*i].num_tasks as usize * specs[*i].jobs as usize);
         complete &= !outcome.interrupted;
         submitted += outcome.tasks_submitted;
         completed += outcome.tasks_completed;
@@ -274,6 +258,7 @@ pub(super) fn run_experiment_sage(experiment: &str, specs: &[Spec], flags: &RunF
         let ts = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let mut rr = records(&specs[*i], flags, Backend::Sage, *r, outcome, &splits[*i], &ts);
         super::provenance::stamp(&mut rr, &specs[*i], &variants[*i], flags, *r, &prov);
+        let service = super::driver_llm_service(&specs[*i], &generator, flags.complexity, "in the SAGE driver process, shared by every operator instance");
         for rec in &mut rr.records {
             let m = &mut rec["metadata"];
             m["sage_version"] = result["sage_version"].clone();
@@ -285,13 +270,21 @@ pub(super) fn run_experiment_sage(experiment: &str, specs: &[Spec], flags: &RunF
             m["sage_env_stopped"] = res["env_stopped"].clone();
             // What ran on SAGE and what did not: a record never claims a condition that did not run.
             m["emulation"] = json!({
-                "generator": "the embedded engine's stand-in as the Ray driver runs it (hash rounds per output token), not the embedded K-slot LLM service",
-                "outage": "not emulated",
-                "llm_endpoint": "not used (--llm-endpoint is not sent to SAGE)",
+                "nodes": "emulated: operator instance i is pinned to node i mod nodes; one SAGE LocalEnvironment runs them all (the host is in `host`)",
+                "node_speeds": "emulated: an instance on a node of speed s does an item's local work round(1/s) times, as the embedded engine",
+                "generator": if generator["kind"] == "endpoint" { "the LLM endpoint, called from the operators" } else { "the embedded inference endpoint's model (K sequence slots, per-token service time), in the driver process, shared by every instance" },
+                "outage": "approximated: between the completed-task marks the node's share of the workers is removed; SAGE's router still hands items to its instances, which wait for a free worker instead of being re-placed",
                 "reconfiguration": "approximated: the larger worker count is deployed and its use limited until the mark",
-                "parity_batches": "not emulated: items are admitted as the source hands them over",
+                "jobs": "emulated: one driver per job with its own window, started together or at its stagger delay, in the source",
+                "parity_batches": "emulated: each job issues its timed items in batches of the parity batch size, as the embedded engine",
                 "clock": "one clock: the driver's, stamped inside the pipeline",
             });
+            if !res["outage"].is_null() {
+                m["outage_observed"] = res["outage"].clone();
+            }
+            if !service.is_null() {
+                m["llm_service"] = service.clone();
+            }
             m["python_version"] = result["python"].clone();
         }
         all.extend(rr.records);
@@ -326,11 +319,11 @@ mod tests {
     #[test]
     fn outcome_reads_the_driver_items_and_flags_missing_ones() {
         let res = json!({"items": [{"item": 3, "job": 0, "priority": 1, "arrival_s": 0.0, "done_s": 0.5, "scheduling_s": 0.01, "queueing_s": 0.02, "execution_s": 0.1, "attempts": 4, "failed": false, "digest": 9}, null],
-            "node_tasks": {"vm": 4}, "tasks_submitted": 4, "tasks_completed": 4, "tasks_failed": 0, "retries": 0, "wall_s": 0.5, "timed_out": false});
-        let o = outcome_of(&res, 2);
+            "node_tasks": [4, 0], "tasks_submitted": 4, "tasks_completed": 4, "tasks_failed": 0, "retries": 0, "wall_s": 0.5, "timed_out": false});
+        let o = super::super::driver_outcome(&res, 2);
         assert_eq!(o.items.len(), 1);
         assert!(o.interrupted, "one item never reached the sink");
         assert_eq!(o.items[0].latency(), Duration::from_millis(500));
-        assert_eq!(o.node_tasks, vec![4]);
+        assert_eq!(o.node_tasks, vec![4, 0], "idle nodes count");
     }
 }
