@@ -67,7 +67,12 @@ case "${1:-}" in
     fi
     ;;
   status)
-    answering && echo "ray-local: up at $ADDRESS" || { echo "ray-local: not answering at $ADDRESS" >&2; exit 1; }
+    if answering; then
+      echo "ray-local: up at $ADDRESS"
+    else
+      echo "ray-local: not answering at $ADDRESS" >&2
+      exit 1
+    fi
     ;;
   *)
     echo "usage: scripts/ray-local.sh up|down|status" >&2

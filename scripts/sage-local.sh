@@ -49,7 +49,12 @@ case "${1:-}" in
     echo "sage-local: nothing to stop (no SAGE server; each run's driver exits with it). Remove $VENV to uninstall." >&2
     ;;
   status)
-    usable && echo "sage-local: $VENV has isage-kernel $SAGE_VERSION" || { echo "sage-local: $VENV is missing or has no isage-kernel $SAGE_VERSION (run scripts/sage-local.sh up)" >&2; exit 1; }
+    if usable; then
+      echo "sage-local: $VENV has isage-kernel $SAGE_VERSION"
+    else
+      echo "sage-local: $VENV is missing or has no isage-kernel $SAGE_VERSION (run scripts/sage-local.sh up)" >&2
+      exit 1
+    fi
     ;;
   *)
     echo "usage: scripts/sage-local.sh up|down|status" >&2

@@ -80,7 +80,9 @@ fn workflow_runs_compare_on_pull_requests_and_deploys_pages_on_the_default_branc
     // The comment is posted from the file compare wrote, and the gate runs last.
     let pr_scripts: Vec<&str> = steps(pr).iter().filter_map(|s| s["run"].as_str()).collect();
     assert!(pr_scripts.iter().any(|s| s.contains("--pr-comment comment.md")));
-    assert!(pr_scripts.iter().any(|s| s.contains("gh pr comment") && s.contains("comment.md")));
+    // Posted by finding our marked comment (tests/sticky_comment.rs runs that step).
+    assert!(pr_scripts.iter().any(|s| s.contains("gh api") && s.contains("issues/comments/$id") && s.contains("body=@$body") && s.contains("body=comment.md")));
+    assert!(!WORKFLOW.contains("--edit-last"), "--edit-last edits the token user's last comment, maybe another workflow's");
     assert!(pr_scripts.last().unwrap().contains("exit \"$code\""), "the gate must be the last step");
     let site_scripts: Vec<&str> = steps(&doc["jobs"]["site"]).iter().filter_map(|s| s["run"].as_str()).collect();
     assert!(site_scripts.iter().any(|s| s.contains("sagereport site") && s.contains("--history")));
@@ -115,5 +117,50 @@ fn workflow_env_names_every_variable_its_scripts_use() {
     for var in ["BENCH_COMMAND", "SAGEREPORT_GIT", "SAGEREPORT_REF", "REGRESSION_THRESHOLD", "HISTORY_BRANCH"] {
         assert!(env.contains(var), "{var} not in the workflow's env");
         assert!(WORKFLOW.matches(&format!("${var}")).count() + WORKFLOW.matches(&format!("env.{var}")).count() > 0, "{var} unused");
+    }
+}
+
+/// Each action the workflow may use, with the first major version whose
+/// runtime is node24 (node20 leaves GitHub's runners on 2026-09-23), read
+/// from `runs.using` in the action.yml of each major tag:
+/// checkout v4 node20, v5–v7 node24; cache v4 node20, v5 node24;
+/// upload-artifact v4–v5 node20, v6–v7 node24; deploy-pages v4 node20, v5
+/// node24; upload-pages-artifact is composite and v3/v4 call
+/// upload-artifact v4 (node20), v5 calls upload-artifact v7.
+/// An action not listed here fails the test: find its runtime, then add it.
+const NODE24_SINCE: [(&str, u32); 5] = [
+    ("actions/checkout", 5),
+    ("actions/cache", 5),
+    ("actions/upload-artifact", 6),
+    ("actions/upload-pages-artifact", 5),
+    ("actions/deploy-pages", 5),
+];
+
+#[test]
+fn every_action_is_a_major_version_that_runs_on_node24() {
+    let doc = workflow();
+    let mut seen = BTreeSet::new();
+    for (name, job) in doc["jobs"].as_hash().unwrap() {
+        let name = name.as_str().unwrap();
+        for step in steps(job) {
+            let Some(uses) = step["uses"].as_str() else { continue };
+            let (action, version) = uses.split_once('@').unwrap_or_else(|| panic!("{uses}: no version"));
+            let major: u32 = version
+                .strip_prefix('v')
+                .filter(|v| !v.contains('.'))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{uses} (job {name:?}): pin a major tag like @v5"));
+            let since = NODE24_SINCE
+                .iter()
+                .find(|(a, _)| *a == action)
+                .unwrap_or_else(|| panic!("{action}: unknown runtime; check its action.yml runs.using and add it to NODE24_SINCE"))
+                .1;
+            assert!(major >= since, "{uses} (job {name:?}) runs on node20 or older; node24 since v{since}");
+            seen.insert(action);
+        }
+    }
+    // The table is not stale: every action in it is used (so the check covers them all).
+    for (action, _) in NODE24_SINCE {
+        assert!(seen.contains(action), "{action} no longer used: drop it from NODE24_SINCE");
     }
 }

@@ -22,6 +22,7 @@ mod bench;
 mod compare;
 mod pdf;
 mod run;
+mod shell;
 mod site;
 mod synth;
 mod tables;
@@ -159,6 +160,12 @@ pub enum Command {
     /// Measure ingest speed and peak memory on a generated tree
     #[command(after_help = bench::EXAMPLES)]
     Bench(bench::BenchArgs),
+    /// Print the shell completion script (bash, zsh, fish, powershell, elvish)
+    #[command(after_help = shell::COMPLETIONS_EXAMPLES)]
+    Completions(shell::CompletionsArgs),
+    /// Print the roff man page: sagereport(1), or one command's page
+    #[command(after_help = shell::MAN_EXAMPLES)]
+    Man(shell::ManArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -180,6 +187,8 @@ pub fn main() -> ExitCode {
         Command::Site(args) => site::run(args, &cli.global),
         Command::Synth(args) => synth::run(args, &cli.global),
         Command::Bench(args) => bench::run(args, &cli.global),
+        Command::Completions(args) => shell::completions(args),
+        Command::Man(args) => shell::man(args),
     };
     // Measurement hook for tests and benchmarks: this process's own peak RSS
     // (VmHWM of its address space; a parent's memory never counts, unlike
