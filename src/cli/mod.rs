@@ -21,6 +21,8 @@ macro_rules! out {
 mod bench;
 mod compare;
 mod pdf;
+mod demo;
+mod paired;
 mod run;
 mod shell;
 mod site;
@@ -146,11 +148,11 @@ pub enum Command {
     #[command(after_help = run::EXAMPLES)]
     Run(run::RunArgs),
     /// Run two backends on the same config, archive both, compare them
-    #[command(after_help = run::PAIRED_EXAMPLES)]
-    Paired(run::PairedArgs),
+    #[command(after_help = paired::PAIRED_EXAMPLES)]
+    Paired(paired::PairedArgs),
     /// Fresh data from the embedded engine, then compare, tables, site and PDF in one folder
-    #[command(after_help = run::DEMO_EXAMPLES)]
-    Demo(run::DemoArgs),
+    #[command(after_help = demo::DEMO_EXAMPLES)]
+    Demo(demo::DemoArgs),
     /// Static HTML site (GitHub Pages ready): reports, workloads, history and trends
     #[command(after_help = site::EXAMPLES)]
     Site(site::SiteArgs),
@@ -182,8 +184,8 @@ pub fn main() -> ExitCode {
         Command::Tables(args) => tables::run(args, &cli.global),
         Command::Pdf(args) => pdf::run(args, &cli.global),
         Command::Run(args) => run::run(args, &cli.global),
-        Command::Paired(args) => run::paired(args, &cli.global),
-        Command::Demo(args) => run::demo(args, &cli.global),
+        Command::Paired(args) => paired::paired(args, &cli.global),
+        Command::Demo(args) => demo::demo(args, &cli.global),
         Command::Site(args) => site::run(args, &cli.global),
         Command::Synth(args) => synth::run(args, &cli.global),
         Command::Bench(args) => bench::run(args, &cli.global),

@@ -1,12 +1,12 @@
-//! `sagereport run`, `paired` and `demo`: the built-in runner.
+//! `sagereport run`: the built-in runner, and the runner flags `paired` and
+//! `demo` share.
 
 use super::{GlobalArgs, EXIT_OK, EXIT_USAGE, print_json};
 use crate::runner::engine::Policy;
 use crate::runner::ops::Complexity;
 use crate::runner::workloads::{plan, EXPERIMENTS};
 use crate::runner::{config_hash, run_experiment, shape_hash, Backend, RunFlags};
-use crate::util::output::{check_dir, check_file, claim_dir, FileKind};
-use clap::Parser;
+use crate::util::output::check_dir;
 use clap::Args;
 use std::path::{Path, PathBuf};
 
@@ -205,7 +205,7 @@ pub fn run_all(experiments: &[String], flags: &RunFlags, backends: &[Backend], o
 
 /// Like [`run_all`] with a folder per (experiment, backend) from `layout`;
 /// also returns one JSON summary per experiment run (for `--json`).
-fn run_into(experiments: &[String], flags: &RunFlags, backends: &[Backend], layout: &dyn Fn(&str, Backend) -> PathBuf, global: &GlobalArgs) -> anyhow::Result<(bool, Vec<serde_json::Value>)> {
+pub(super) fn run_into(experiments: &[String], flags: &RunFlags, backends: &[Backend], layout: &dyn Fn(&str, Backend) -> PathBuf, global: &GlobalArgs) -> anyhow::Result<(bool, Vec<serde_json::Value>)> {
     install_ctrlc();
     let text = global.text();
     let mut summaries = Vec::new();
@@ -299,214 +299,4 @@ pub fn run(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     Ok(if ok { EXIT_OK } else { super::EXIT_FINDINGS })
 }
 
-pub const PAIRED_EXAMPLES: &str = "Examples:
-  sagereport paired --backends local-dataflow,local-tasks --experiment Q1 --quick
-  sagereport paired --backends local-dataflow,local-tasks -e exp2 --repeat 3 -o runs/
 
-Runs both sides on the same config into
-OUT/paired_backend_runs/run_id=<id>/config_hash=<hash>/backends/<backend>/<experiment>/
-(<id>: --run-id, or UTC time + a random suffix, new every time)
-with manifest.json per side (failure_report.json when a side fails), then
-writes the compare bundle to OUT/comparison/ (or --report-dir).
-Exit codes: 0 ok; 1 a side failed, lost tasks, or the sides mismatch; 2 usage error.";
-
-#[derive(Args, Debug)]
-pub struct PairedArgs {
-    #[command(flatten)]
-    pub runner: RunnerArgs,
-    /// The two sides, e.g. local-dataflow,local-tasks (the first is the baseline)
-    #[arg(long, value_enum, value_delimiter = ',', num_args = 1.., required = true)]
-    pub backends: Vec<Backend>,
-    /// Where the compare bundle goes [default: OUTPUT_DIR/comparison]
-    #[arg(long, value_name = "DIR")]
-    pub report_dir: Option<PathBuf>,
-}
-
-pub fn paired(args: &PairedArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
-    let experiments = match args.runner.check_run_id().and_then(|_| args.runner.experiments()) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("sagereport: error: {e}");
-            return Ok(EXIT_USAGE);
-        }
-    };
-    if args.backends.len() != 2 || args.backends[0] == args.backends[1] {
-        eprintln!("sagereport: error: --backends takes two different backends, e.g. --backends local-dataflow,local-tasks");
-        return Ok(EXIT_USAGE);
-    }
-    let flags = args.runner.flags();
-    let joined = experiments.join("+");
-    let hash = config_hash(&joined, &flags);
-    // Both sides share the invocation's run id (records pair up by it).
-    let run_id = flags.run_id.clone().expect("flags() sets one");
-    if args.runner.dry_run {
-        if !global.json {
-            outln!("run_id {run_id}, config hash {hash}");
-        }
-        print_plan(&experiments, &flags, &args.backends, global.json)?;
-        return Ok(EXIT_OK);
-    }
-    let root = args.runner.output_dir.join("paired_backend_runs").join(format!("run_id={run_id}")).join(format!("config_hash={}", &hash[..16]));
-    let report_dir = args.report_dir.clone().unwrap_or_else(|| args.runner.output_dir.join("comparison"));
-    // Every folder this command writes is checked before any work: an
-    // occupied one is refused (exit 2); everything else under -o is kept.
-    for backend in &args.backends {
-        let side = root.join("backends").join(backend.label());
-        check_dir(&side, &[])?;
-        for e in &experiments {
-            check_dir(&side.join(e), &[])?;
-        }
-    }
-    check_dir(&report_dir, &[root.clone()])?;
-    crate::runner::sage::preflight(&args.backends, &flags)?;
-    let mut ok = true;
-    for backend in &args.backends {
-        let side = root.join("backends").join(backend.label());
-        let side_claim = claim_dir(&side, "paired", &[])?;
-        side_claim.create_in_place()?;
-        let started = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let result = run_into(&experiments, &flags, &[*backend], &|e, _| side.join(e), global).map(|(ok, _)| ok);
-        let mut config = serde_json::json!({"seed": flags.seed, "nodes": flags.nodes, "parallelism": flags.parallelism});
-        if let Some(s) = flags.scheduler {
-            config["scheduler"] = serde_json::json!(s.label());
-        }
-        if let Some(n) = flags.num_tasks {
-            config["items"] = serde_json::json!(n);
-        }
-        let mut doc = serde_json::json!({
-            "run_id": run_id, "config_hash": hash, "backend": backend.label(), "config": config,
-            "experiments": experiments, "started_at": started, "paths": {"results": side.display().to_string()},
-        });
-        let file = match &result {
-            Ok(true) => {
-                doc["status"] = serde_json::json!("success");
-                "manifest.json"
-            }
-            Ok(false) => {
-                doc["status"] = serde_json::json!("incomplete");
-                ok = false;
-                "manifest.json"
-            }
-            Err(e) => {
-                doc["status"] = serde_json::json!("failed");
-                doc["error"] = serde_json::json!(format!("{e:#}"));
-                ok = false;
-                eprintln!("sagereport: error: side {}: {e:#}", backend.label());
-                "failure_report.json"
-            }
-        };
-        // A side has one status file: drop the other one left by an earlier run.
-        let other = if file == "manifest.json" { "failure_report.json" } else { "manifest.json" };
-        let _ = std::fs::remove_file(side.join(other));
-        std::fs::write(side.join(file), serde_json::to_string_pretty(&doc)? + "\n")
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", side.join(file).display()))?;
-        side_claim.seal()?;
-    }
-    let cli = super::Cli::try_parse_from([
-        "sagereport".to_string(),
-        "compare".into(),
-        root.display().to_string(),
-        "--baseline".into(),
-        args.backends[0].label().into(),
-        "--output-dir".into(),
-        report_dir.display().to_string(),
-        "--fail-on".into(),
-        "mismatch".into(),
-    ])?;
-    let super::Command::Compare(compare_args) = &cli.command else { unreachable!() };
-    let code = super::compare::run(compare_args, global)?;
-    Ok(if !ok || code != EXIT_OK { super::EXIT_FINDINGS.max(code) } else { EXIT_OK })
-}
-
-pub const DEMO_EXAMPLES: &str = "Examples:
-  sagereport demo                       # into demo/
-  sagereport demo --output-dir /tmp/demo
-
-Runs the quick suite (Q1–Q8, exp1–exp4) on both embedded models, then
-compare (both models), tables (Tables 1–6 of the local-dataflow runs), site
-and PDF, all into one folder; prints where index.html and summary.md are.
-Under a minute on 2 cores.";
-
-#[derive(Args, Debug)]
-pub struct DemoArgs {
-    /// The folder everything goes into (results/, comparison/, tables/, site/, report.pdf)
-    #[arg(long, short = 'o', value_name = "DIR", default_value = "demo")]
-    pub output_dir: PathBuf,
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Runs per configuration (3 gives intervals and verdicts)
-    #[arg(long, default_value_t = 3)]
-    pub repeat: u32,
-}
-
-pub fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
-    let out = &args.output_dir;
-    let results = out.join("results");
-    let flags = RunFlags { quick: true, seed: args.seed, repeat: args.repeat, run_id: Some(crate::runner::provenance::new_run_id()), ..RunFlags::default() };
-    let experiments: Vec<String> = EXPERIMENTS.iter().map(|s| s.to_string()).collect();
-    let started = std::time::Instant::now();
-    // Every output is checked before any work; results/ keeps files that are
-    // not the runner's (each experiment's folder is replaced on its own).
-    for e in &experiments {
-        for b in [Backend::LocalDataflow, Backend::LocalTasks] {
-            check_dir(&results.join(e).join(b.label()), &[])?;
-        }
-    }
-    for dir in ["comparison", "tables", "site"] {
-        check_dir(&out.join(dir), std::slice::from_ref(&results))?;
-    }
-    check_file(&out.join("report.pdf"), FileKind::Pdf, std::slice::from_ref(&results))?;
-    let quiet = GlobalArgs { quiet: true, json: false, verbose: false, ..global.clone() };
-    if global.text() {
-        eprintln!("sagereport demo: running the quick suite on local-dataflow and local-tasks …");
-    }
-    let (ok, _) = run_all(&experiments, &flags, &[Backend::LocalDataflow, Backend::LocalTasks], &results, &quiet)?;
-    let r = results.display().to_string();
-    let steps: Vec<Vec<String>> = vec![
-        vec!["compare".into(), r.clone(), "--baseline".into(), "local-dataflow".into(), "--output-dir".into(), out.join("comparison").display().to_string()],
-        // The paper's tables describe one system: the dataflow model's runs.
-        ["tables".to_string()]
-            .into_iter()
-            .chain(["exp1", "exp2", "exp3", "exp4"].iter().map(|e| results.join(e).join(Backend::LocalDataflow.label()).display().to_string()))
-            .chain(["--output-dir".to_string(), out.join("tables").display().to_string()])
-            .collect(),
-        vec!["site".into(), "--report".into(), format!("demo={r}"), "--baseline".into(), "local-dataflow".into(), "--output-dir".into(), out.join("site").display().to_string()],
-        vec!["pdf".into(), r.clone(), "--baseline".into(), "local-dataflow".into(), "--output".into(), out.join("report.pdf").display().to_string()],
-    ];
-    for step in &steps {
-        if global.text() {
-            eprintln!("sagereport demo: sagereport {}", step.join(" "));
-        }
-        let cli = super::Cli::try_parse_from(std::iter::once("sagereport".to_string()).chain(step.iter().cloned()))?;
-        let code = match &cli.command {
-            super::Command::Compare(a) => super::compare::run(a, &quiet)?,
-            super::Command::Tables(a) => super::tables::run(a, &quiet)?,
-            super::Command::Site(a) => super::site::run(a, &quiet)?,
-            super::Command::Pdf(a) => super::pdf::run(a, &quiet)?,
-            _ => unreachable!(),
-        };
-        if code == EXIT_USAGE {
-            anyhow::bail!("demo step `sagereport {}` failed", step.join(" "));
-        }
-    }
-    if global.json {
-        print_json(&serde_json::json!({
-            "schema_version": 1,
-            "seconds": started.elapsed().as_secs_f64(),
-            "site": out.join("site/index.html").display().to_string(),
-            "summary": out.join("comparison/summary.md").display().to_string(),
-            "tables": out.join("tables/tables.md").display().to_string(),
-            "pdf": out.join("report.pdf").display().to_string(),
-            "results": results.display().to_string(),
-            "complete": ok,
-        }))?;
-    } else if !global.quiet {
-        outln!("demo done in {:.1} s (fresh data from the embedded engine, both execution models):", started.elapsed().as_secs_f64());
-        outln!("  site      {}", out.join("site/index.html").display());
-        outln!("  summary   {}", out.join("comparison/summary.md").display());
-        outln!("  tables    {}", out.join("tables/tables.md").display());
-        outln!("  pdf       {}", out.join("report.pdf").display());
-        outln!("  results   {}", results.display());
-    }
-    Ok(if ok { EXIT_OK } else { super::EXIT_FINDINGS })
-}
