@@ -7,6 +7,7 @@ use super::stats::{self, Estimate};
 use crate::ingest::IngestReport;
 use crate::model::intern::FastHash;
 use crate::model::{Dimensions, Sym, UnifiedRecord};
+use crate::model::config_hash::SHAPE_FIELDS;
 use crate::analysis::estimand::{self, Correction, RatioTest};
 use serde::Serialize;
 use rayon::prelude::*;
@@ -22,6 +23,17 @@ pub enum Axis {
     Input,
     /// One side per scheduler policy.
     Scheduler,
+}
+
+impl Axis {
+    /// The axis as written on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Axis::Backend => "backend",
+            Axis::Input => "input",
+            Axis::Scheduler => "scheduler",
+        }
+    }
 }
 
 /// The axis when the user gives none: backends when the inputs hold several,
@@ -330,28 +342,19 @@ const VARIANT_DIMS: [&str; 14] = [
     "generator",
 ];
 
-/// Fields that must agree across sides for a fair comparison (SPEC §3),
-/// then every knob that changes the work (issue 16): task complexity,
-/// pipeline depth, arrivals (model, rate, burst shape), LLM ratio, the
-/// generator (stand-in, service or endpoint and model), and `work_hash`,
+/// Every knob that changes the work (issue 16): task complexity, pipeline
+/// depth, arrivals (model, rate, burst shape), LLM ratio, the generator
+/// (the embedded endpoint's model, or endpoint and model), and `work_hash`,
 /// the runner's digest of all of them and the rest of the workload
 /// definition (a difference there alone means a knob without a field).
-const SHAPE_FIELDS: [&str; 14] = [
-    "seed",
-    "nodes",
-    "parallelism",
-    "num_tasks",
-    "warmup_items",
-    "parity_batch_size",
-    "scheduler",
-    "shuffle_version",
-    "task_complexity",
-    "pipeline_stages",
-    "arrival",
-    "llm_ratio",
-    "generator",
-    "work_hash",
-];
+const WORK_FIELDS: [&str; 6] = ["task_complexity", "pipeline_stages", "arrival", "llm_ratio", "generator", "work_hash"];
+
+/// Fields that must agree across sides for a fair comparison: the shape
+/// fields (SPEC §3; the workload is the group's key), the shuffle version,
+/// then the work knobs.
+fn checked_fields() -> impl Iterator<Item = &'static str> {
+    SHAPE_FIELDS.into_iter().filter(|f| *f != "workload").chain(["shuffle_version"]).chain(WORK_FIELDS)
+}
 
 /// How a shape field that a record does not carry is shown.
 const UNKNOWN: &str = "—";
@@ -920,7 +923,7 @@ fn mismatch(
     const EVIDENCE: usize = 3;
     let mut fields = Vec::new();
     let mut unverified = Vec::new();
-    for field in SHAPE_FIELDS {
+    for field in checked_fields() {
         if options.axis == Axis::Scheduler && field == "scheduler" {
             continue;
         }

@@ -125,7 +125,7 @@ impl HistoryEntry {
             commit: run.commit.clone(),
             time: run.time.clone(),
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
-            axis: format!("{:?}", c.axis).to_lowercase(),
+            axis: c.axis.name().to_string(),
             baseline: c.baseline.clone(),
             confidence: c.confidence,
             records_accepted: accepted,

@@ -68,6 +68,16 @@ pub enum Stage {
     Dispatch,
 }
 
+impl Stage {
+    fn name(self) -> &'static str {
+        match self {
+            Stage::Ingest => "ingest",
+            Stage::Compare => "compare",
+            Stage::Dispatch => "dispatch",
+        }
+    }
+}
+
 /// One `compare` pass as the command runs it, bundle included.
 fn compare_pass(report: &crate::ingest::IngestReport, out: &std::path::Path) -> anyhow::Result<()> {
     use crate::analysis::compare::{compare, Axis, CompareOptions};
@@ -144,7 +154,7 @@ pub fn run(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     if global.json {
         print_json(&serde_json::json!({
             "dir": dir.display().to_string(), "bytes": bytes, "threads": threads,
-            "stage": format!("{:?}", args.stage).to_lowercase(),
+            "stage": args.stage.name(),
             "records": t.read, "rows": rows, "seconds": best,
             "rows_per_second": rows as f64 / best, "records_per_second": t.read as f64 / best,
             "mb_per_second": bytes as f64 / 1e6 / best, "peak_rss_bytes": rss,
@@ -152,7 +162,7 @@ pub fn run(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     } else {
         outln!(
             "{} {}: {:.1} MB, {} rows ({} distinct records) in {:.2} s on {} threads: {:.2} M rows/s, {:.0} MB/s, peak RSS {:.0} MiB",
-            format!("{:?}", args.stage).to_lowercase(),
+            args.stage.name(),
             dir.display(),
             bytes as f64 / 1e6,
             rows,

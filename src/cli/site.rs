@@ -171,7 +171,7 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         let command = format!(
             "sagereport compare {} --by {} --confidence {}{}",
             join(paths),
-            format!("{:?}", comparison.axis).to_lowercase(),
+            comparison.axis.name().to_string(),
             args.sides.confidence,
             args.sides.baseline.as_ref().map(|b| format!(" --baseline {b}")).unwrap_or_default()
         );

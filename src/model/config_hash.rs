@@ -34,17 +34,10 @@ pub struct WorkloadShape {
     pub work: Option<Sym>,
 }
 
-/// Field names of the hashed document, in canonical (sorted) order.
-pub const SHAPE_FIELDS: [&str; 8] = [
-    "nodes",
-    "num_tasks",
-    "parallelism",
-    "parity_batch_size",
-    "scheduler",
-    "seed",
-    "warmup_items",
-    "workload",
-];
+/// The workload-shape fields (SPEC §3), in the order reports list them;
+/// the hashed document holds them with its keys sorted. `compare` checks
+/// the same list (all but the workload, its group key) across sides.
+pub const SHAPE_FIELDS: [&str; 8] = ["workload", "seed", "nodes", "parallelism", "num_tasks", "warmup_items", "parity_batch_size", "scheduler"];
 
 impl WorkloadShape {
     /// Canonical JSON: keys sorted, separators `,` and `:`, no whitespace,
@@ -111,10 +104,11 @@ mod tests {
             shape().canonical_json(),
             r#"{"nodes":1,"num_tasks":100,"parallelism":2,"parity_batch_size":16,"scheduler":"fifo","seed":42,"warmup_items":0,"workload":"Q1"}"#
         );
-        let keys: Vec<&str> = SHAPE_FIELDS.to_vec();
-        let mut sorted = keys.clone();
-        sorted.sort();
-        assert_eq!(keys, sorted);
+        let doc: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&shape().canonical_json()).unwrap();
+        let keys: Vec<&str> = doc.keys().map(String::as_str).collect();
+        let mut fields = SHAPE_FIELDS.to_vec();
+        fields.sort();
+        assert_eq!(keys, fields, "the hashed document holds exactly the shape fields");
     }
 
     #[test]

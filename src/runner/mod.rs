@@ -379,7 +379,7 @@ pub fn write_results(dir: &Path, experiment: &str, flags: &RunFlags, backend: Ba
     // written by sagereport (the command checked it before running, too).
     crate::util::output::claim_dir(dir, "run", &[])?.replace(|tmp| {
         let mut jsonl = String::new();
-        let mut csv = String::from("backend,workload,run_id,seed,nodes,parallelism,throughput,latency_p50,latency_p95,latency_p99,success_rate,duration_seconds,timestamp,config_hash,backend_hash\n");
+        let mut csv = crate::model::raw::CSV_COLUMNS.join(",") + "\n";
         for r in records {
             jsonl.push_str(&serde_json::to_string(r)?);
             jsonl.push('\n');
@@ -388,10 +388,7 @@ pub fn write_results(dir: &Path, experiment: &str, flags: &RunFlags, backend: Ba
                 Value::String(s) => crate::render::escape::csv_cell(s).into_owned(),
                 v => v.to_string(),
             };
-            let cells: Vec<String> = ["backend", "workload", "run_id", "seed", "nodes", "parallelism", "throughput", "latency_p50", "latency_p95", "latency_p99", "success_rate", "duration_seconds", "timestamp", "config_hash", "backend_hash"]
-                .iter()
-                .map(|k| cell(k))
-                .collect();
+            let cells: Vec<String> = crate::model::raw::CSV_COLUMNS.iter().map(|k| cell(k)).collect();
             let _ = writeln!(csv, "{}", cells.join(","));
         }
         std::fs::write(tmp.join("unified_results.jsonl"), jsonl)?;

@@ -287,7 +287,7 @@ pub fn write_faults(root: &Path, rng: &mut StdRng, stats: &mut Stats) -> anyhow:
         let path = "faulty/malformed_csv/unified_results.csv";
         let mut m = Maker::new(rng, "mc", 13);
         let mut f = FilePlan::new(path);
-        f.line(CSV_HEADER, "\r\n");
+        f.line(&CSV_HEADER, "\r\n");
         for line in 2..=5u32 {
             let row = m.row();
             if line == 4 {
@@ -313,7 +313,7 @@ pub fn write_faults(root: &Path, rng: &mut StdRng, stats: &mut Stats) -> anyhow:
         let without = |line: &str| -> String {
             line.trim_end().split(',').enumerate().filter(|(i, _)| *i != drop_col).map(|(_, c)| c).collect::<Vec<_>>().join(",")
         };
-        f.line(&without(CSV_HEADER), "\r\n");
+        f.line(&without(&CSV_HEADER), "\r\n");
         for _ in 0..3 {
             let row = m.row();
             f.line(&without(&row), "\r\n");
@@ -332,7 +332,7 @@ pub fn write_faults(root: &Path, rng: &mut StdRng, stats: &mut Stats) -> anyhow:
         if bom {
             f.text.extend_from_slice(b"\xEF\xBB\xBF");
         }
-        f.line(CSV_HEADER, "\r\n");
+        f.line(&CSV_HEADER, "\r\n");
         for _ in 0..3 {
             let row = m.row();
             f.line(&row, "");

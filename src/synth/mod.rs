@@ -422,7 +422,7 @@ mod tests {
             let csv_path = path.replace(".jsonl", ".csv");
             let csv = std::str::from_utf8(&files[&csv_path]).unwrap();
             let mut rows = csv.split("\r\n");
-            assert_eq!(rows.next().unwrap(), unified::CSV_HEADER);
+            assert_eq!(rows.next().unwrap(), unified::CSV_HEADER.as_str());
             let mut distinct = std::collections::HashSet::new();
             let in_backends = path.contains("/backends/");
             for line in body.lines() {

@@ -13,8 +13,9 @@ use rand::{Rng, SeedableRng};
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// The unified CSV header (upstream `result_writer.CSV_FIELD_ORDER`).
-pub const CSV_HEADER: &str = "backend,workload,run_id,seed,nodes,parallelism,throughput,latency_p50,latency_p95,latency_p99,success_rate,duration_seconds,timestamp,config_hash,backend_hash";
+/// The unified CSV header (upstream `result_writer.CSV_FIELD_ORDER`):
+/// [`crate::model::raw::CSV_COLUMNS`], comma-separated.
+pub static CSV_HEADER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| crate::model::raw::CSV_COLUMNS.join(","));
 
 /// One unified record. `backend: None` omits the key (the backend is only
 /// in the `backends/<name>/` folder).
