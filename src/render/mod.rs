@@ -4,7 +4,7 @@
 
 pub mod charts;
 pub mod csv;
-pub mod escape;
+pub use crate::util::escape;
 pub mod figures;
 pub mod json;
 pub mod latex;

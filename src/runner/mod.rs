@@ -385,7 +385,7 @@ pub fn write_results(dir: &Path, experiment: &str, flags: &RunFlags, backend: Ba
             jsonl.push('\n');
             let cell = |k: &str| match &r[k] {
                 Value::Null => String::new(),
-                Value::String(s) => crate::render::escape::csv_cell(s).into_owned(),
+                Value::String(s) => crate::util::escape::csv_cell(s).into_owned(),
                 v => v.to_string(),
             };
             let cells: Vec<String> = crate::model::raw::CSV_COLUMNS.iter().map(|k| cell(k)).collect();
@@ -421,7 +421,7 @@ pub fn write_results(dir: &Path, experiment: &str, flags: &RunFlags, backend: Ba
             }
             // Names are unique by construction (provenance::trace_name); a slug
             // collision still never overwrites a trace.
-            let slug = crate::analysis::history::slug(name);
+            let slug = crate::util::text::slug(name);
             let file = (1..).map(|k| if k == 1 { slug.clone() } else { format!("{slug}-{k}") }).find(|f| used.insert(f.clone())).expect("unbounded");
             std::fs::write(tmp.join("task_latencies").join(format!("{file}.csv")), t)?;
         }

@@ -331,7 +331,7 @@ pub fn stamp(rr: &mut RunRecords, spec: &Spec, variant: &str, flags: &RunFlags, 
         meta.insert("invocation_id".into(), json!(prov.run_id));
         meta.insert("repeat".into(), json!(repeat));
         meta.insert("variant".into(), json!(variant));
-        meta.insert("trace".into(), json!(format!("task_latencies/{}.csv", crate::analysis::history::slug(&trace_name(variant, &workload, repeat)))));
+        meta.insert("trace".into(), json!(format!("task_latencies/{}.csv", crate::util::text::slug(&trace_name(variant, &workload, repeat)))));
         meta.insert("host".into(), prov.host.clone());
         for (k, v) in &prov.metadata {
             meta.insert(k.clone(), v.clone());

@@ -9,7 +9,7 @@
 //! with `seed`; the first `warmup` items of the result are the warmup, the
 //! rest the timed items, in batches of `parity_batch_size`.
 
-use crate::analysis::stats::SplitMix64;
+use crate::util::rng::SplitMix64;
 use sha2::{Digest, Sha256};
 
 pub const SHUFFLE_VERSION: &str = "deterministic_shuffle_v1";

@@ -1,4 +1,8 @@
 //! Low-level helpers every stage may use (no dependency on the pipeline):
-//! output ownership and atomic replacement.
+//! output ownership and atomic replacement, escaping for every output
+//! format, file-safe names, seeded random generators.
 
+pub mod escape;
 pub mod output;
+pub mod rng;
+pub mod text;
