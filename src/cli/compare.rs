@@ -171,8 +171,8 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     if args.pdf {
         extra.push(Box::new(crate::render::pdf::report::ComparisonPdf));
     }
-    let (comparison, written) = write_compare_bundle(&report, || compare(&report, &options), command.clone(), extra, &out)?;
-    let ctx = ReportContext { ingest: &report, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command };
+    let (comparison, written) = write_compare_bundle(&report, || compare(&report, &options), command.clone(), args.threshold, extra, &out)?;
+    let ctx = ReportContext { ingest: &report, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command, threshold: args.threshold };
     if global.verbose {
         let mut line = format!(
             "timings: ingest {:.2} s, then in {:.2} s: analysis {:.2} s beside comparison.csv, bundle (",
