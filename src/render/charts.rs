@@ -1258,6 +1258,72 @@ pub fn comparison_figures(ctx: &ReportContext<'_>) -> Vec<Figure> {
     out
 }
 
+/// The `## Charts` section of summary.md: every chart file of the bundle
+/// and what it shows, so that a reader finds where each comparison and
+/// each group is drawn (the faceted figures list their groups).
+pub fn charts_markdown(ctx: &ReportContext<'_>) -> String {
+    use std::fmt::Write;
+    let esc = super::escape::markdown;
+    let mut s = String::new();
+    let _ = writeln!(s, "## Charts\n");
+    let pages = super::forest::forest_pages(ctx.comparison, ctx.threshold);
+    let total: usize = pages.iter().map(|p| p.rows.len()).sum();
+    if pages.len() == 1 {
+        let _ = writeln!(
+            s,
+            "- `{}.png` (`.svg`): ratio forest plot, all {total} comparison{} (ratio candidate / baseline with its interval, by verdict)",
+            pages[0].stem,
+            if total == 1 { "" } else { "s" }
+        );
+    } else {
+        let mut first = 1;
+        for p in &pages {
+            let metrics: Vec<&str> =
+                Metric::ALL.iter().filter(|m| p.rows.iter().any(|r| r.metric == **m)).map(|m| m.name()).collect();
+            let _ = writeln!(
+                s,
+                "- `{}.png` (`.svg`): ratio forest plot, comparisons {first}–{} of {total} ({})",
+                p.stem,
+                first + p.rows.len() - 1,
+                esc(&metrics.join(", "))
+            );
+            first += p.rows.len();
+        }
+    }
+    let figures = comparison_figures(ctx);
+    for f in &figures {
+        let what = if f.stem.starts_with(THROUGHPUT_STEM) { "throughput" } else { "latency p95 / p99" };
+        let n = f.chart.groups.len();
+        let faceted = f.stem != THROUGHPUT_STEM && f.stem != LATENCY_STEM;
+        if faceted {
+            let names: Vec<String> = f.chart.groups.iter().map(|g| esc(&g.label)).collect();
+            let _ = writeln!(s, "- `{}.png` (`.svg`): {what}, {n} group{}: {}", f.stem, if n == 1 { "" } else { "s" }, names.join(", "));
+        } else {
+            let _ = writeln!(s, "- `{}.png` (`.svg`): {what}, all {n} group{}", f.stem, if n == 1 { "" } else { "s" });
+        }
+    }
+    let charted = figures.iter().filter(|f| f.stem.starts_with(THROUGHPUT_STEM)).map(|f| f.chart.groups.len()).sum::<usize>();
+    let all: std::collections::BTreeSet<(&str, &str)> =
+        ctx.comparison.groups.iter().map(|g| (g.workload.as_str(), g.variant.as_str())).collect();
+    if all.len() > charted {
+        let k = all.len() - charted;
+        let _ = writeln!(
+            s,
+            "\n{k} group{} ran on one side only and {} not charted (they are in the Results table).",
+            if k == 1 { "" } else { "s" },
+            if k == 1 { "is" } else { "are" }
+        );
+    }
+    if figures.len() > 2 {
+        let _ = writeln!(
+            s,
+            "\nThe grouped bars are split by workload family (the name up to its first `_` or digit) so that no figure is wider than {MAX_FIGURE_W} px; families of one group are in the `-other` figure."
+        );
+    }
+    let _ = writeln!(s);
+    s
+}
+
 impl Renderer for ComparisonCharts {
     /// The names when the charts are not faceted; [`Renderer::outputs`] has the real ones.
     fn files(&self) -> Vec<&'static str> {

@@ -230,6 +230,15 @@ pub fn ratio_forest_svgs(c: &Comparison, threshold: f64) -> Result<Vec<(String, 
     forest_pages(c, threshold).iter().map(|p| Ok((format!("{}.svg", p.stem), page_svg(p)?))).collect()
 }
 
+/// A page's canvas size in pixels (width, height), as drawn.
+pub fn page_size(page: &ForestPage) -> (u32, u32) {
+    if ensure_font().is_err() {
+        return (MIN_W as u32, 600);
+    }
+    let l = layout(page);
+    (l.width, l.height)
+}
+
 /// One page as PNG bytes.
 pub fn page_png(page: &ForestPage) -> Result<Vec<u8>> {
     ensure_font()?;
