@@ -1041,6 +1041,73 @@ mod tests {
     }
 
     #[test]
+    fn families_are_the_name_up_to_the_first_underscore_or_digit() {
+        assert_eq!(workload_family("Q3_victim"), "Q");
+        assert_eq!(workload_family("Q12"), "Q");
+        assert_eq!(workload_family("concurrency_rag_4"), "concurrency");
+        assert_eq!(workload_family("job0_rag"), "job");
+        assert_eq!(workload_family("node_scaling_rag_16n"), "node");
+        assert_eq!(workload_family("wordcount"), "wordcount");
+        assert_eq!(workload_family("7up"), "");
+        assert_eq!(family_slug("Q"), "q");
+        assert_eq!(family_slug("a <&> b"), "a-b");
+        assert_eq!(family_slug("<>"), "other");
+    }
+
+    #[test]
+    fn facets_fit_the_width_and_hold_every_group_once() {
+        assert_eq!(groups_per_figure(2), 14);
+        assert_eq!(groups_per_figure(4), 7);
+        let names: Vec<String> = (1..=20)
+            .map(|i| format!("Q{i}"))
+            .chain((1..=3).map(|i| format!("concurrency_{i}")))
+            .chain(["wordcount".to_string(), "join".to_string()])
+            .chain(["q_lower".to_string(), "q_lower2".to_string()])
+            .collect();
+        let groups: Vec<BarGroup> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| BarGroup {
+                label: n.clone(),
+                bars: vec![bar("a", 1.0 + i as f64, None, 3), bar("b", 2.0, Some((1.5, 2.5)), 3)],
+            })
+            .collect();
+        let full = BarChart { title: "T".into(), y_label: "y".into(), groups, series: vec!["b".into(), "a".into()] };
+        let figures = facet("tp", full.clone(), &names);
+        let stems: Vec<&str> = figures.iter().map(|f| f.stem.as_str()).collect();
+        assert_eq!(stems, ["tp-q-1", "tp-q-2", "tp-concurrency", "tp-q_2", "tp-other"]);
+        assert_eq!(figures[0].chart.title, "T — Q* workloads, part 1 of 2");
+        assert_eq!(figures[4].chart.title, "T — other workloads");
+        let mut seen: Vec<&str> = figures.iter().flat_map(|f| f.chart.groups.iter().map(|g| g.label.as_str())).collect();
+        seen.sort();
+        let mut all: Vec<&str> = names.iter().map(String::as_str).collect();
+        all.sort();
+        assert_eq!(seen, all, "every group exactly once");
+        let dir = tempfile::tempdir().unwrap();
+        for f in &figures {
+            assert_eq!(f.chart.series, ["b", "a"], "the same legend order in every facet");
+            let path = dir.path().join(format!("{}.png", f.stem));
+            render_png(&f.chart, &path).unwrap();
+            assert!(decode(&path).w <= MAX_FIGURE_W);
+            let svg = svg_string(&f.chart).unwrap();
+            assert_eq!(svg.matches("<title>").count(), f.chart.groups.len() * 2, "a title per bar");
+        }
+        // Few groups: one figure under the plain name.
+        let small = BarChart { groups: full.groups[..5].to_vec(), ..full };
+        let figures = facet("tp", small, &names[..5]);
+        assert_eq!(figures.len(), 1);
+        assert_eq!(figures[0].stem, "tp");
+    }
+
+    #[test]
+    fn bar_titles_default_to_the_numbers() {
+        let svg = svg_string(&two_backends()).unwrap();
+        assert_eq!(svg.matches("<title>").count(), 6);
+        assert!(svg.contains("<title>wordcount/1GB · sage: 182000, interval [169260, 196560], n=10</title>"), "{svg}");
+        assert_well_formed_xml(&svg);
+    }
+
+    #[test]
     fn tick_labels_are_compact() {
         assert_eq!(fmt_tick(0.0, 0.0, 300_000.0), "0");
         assert_eq!(fmt_tick(50_000.0, 0.0, 300_000.0), "50k");
