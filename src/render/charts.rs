@@ -1338,9 +1338,9 @@ pub fn charts_markdown(ctx: &ReportContext<'_>) -> String {
     if pages.len() == 1 {
         let _ = writeln!(
             s,
-            "- `{}.png` (`.svg`): ratio forest plot, all {total} comparison{} (ratio candidate / baseline with its interval, by verdict)",
+            "- `{}.png` (`.svg`): ratio forest plot, {} (ratio candidate / baseline with its interval, by verdict)",
             pages[0].stem,
-            if total == 1 { "" } else { "s" }
+            if total == 1 { "1 comparison".to_string() } else { format!("all {total} comparisons") }
         );
     } else {
         let mut first = 1;
@@ -1366,7 +1366,8 @@ pub fn charts_markdown(ctx: &ReportContext<'_>) -> String {
             let names: Vec<String> = f.chart.groups.iter().map(|g| esc(&g.label)).collect();
             let _ = writeln!(s, "- `{}.png` (`.svg`): {what}, {n} group{}: {}", f.stem, if n == 1 { "" } else { "s" }, names.join(", "));
         } else {
-            let _ = writeln!(s, "- `{}.png` (`.svg`): {what}, all {n} group{}", f.stem, if n == 1 { "" } else { "s" });
+            let groups = if n == 1 { "1 group".to_string() } else { format!("all {n} groups") };
+            let _ = writeln!(s, "- `{}.png` (`.svg`): {what}, {groups}", f.stem);
         }
     }
     let charted = figures.iter().filter(|f| f.stem.starts_with(THROUGHPUT_STEM)).map(|f| f.chart.groups.len()).sum::<usize>();

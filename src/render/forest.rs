@@ -184,7 +184,7 @@ pub fn forest_pages(c: &Comparison, threshold: f64) -> Vec<ForestPage> {
             let subtitle = if total == 0 {
                 "no comparison: no group has both the baseline and another side".to_string()
             } else if pages == 1 {
-                format!("{sides}: all {total} comparison{}", if total == 1 { "" } else { "s" })
+                if total == 1 { format!("{sides}: 1 comparison") } else { format!("{sides}: all {total} comparisons") }
             } else {
                 let others: Vec<&str> = stems.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, s)| s.as_str()).collect();
                 format!(
