@@ -54,6 +54,8 @@ fn bundle_has_every_artifact_and_reference_statistics() {
         "summary.md",
         "comparison.csv",
         "summary.json",
+        "ratio_forest.png",
+        "ratio_forest.svg",
         "throughput_comparison.png",
         "throughput_comparison.svg",
         "latency_p95_p99_comparison.png",

@@ -96,6 +96,8 @@ fn site_opens_in_headless_chromium_from_file_urls() {
     assert!(report.contains("16.50 ± 2.94"), "sage's throughput with its interval is not in the DOM");
     assert!(report.contains("<span class=\"verdict\">worse</span>"));
     assert!(report.contains("src=\"throughput_comparison.png\""));
+    // The ratio forest plot opens the report, as its SVG (hover titles) in an <object>.
+    assert!(report.contains("<object data=\"ratio_forest.svg\" type=\"image/svg+xml\""), "forest plot missing from the report DOM");
     let png = screenshot(&bin, &profile, &report_page, &shots.join("report.png"), "1280,2400");
     assert!(png_has_content(&png), "report screenshot is blank");
     // A phone-sized window renders too.

@@ -880,6 +880,40 @@ fn compare_metric(
     }
 }
 
+/// A bare comparison (no ratio, no test) for the renderers' unit tests.
+#[cfg(test)]
+pub(crate) fn test_comparison(workload: &str, metric: Metric) -> MetricComparison {
+    MetricComparison {
+        workload: workload.to_string(),
+        variant: String::new(),
+        metric,
+        baseline: "base".into(),
+        candidate: "cand".into(),
+        n_baseline: 0,
+        n_candidate: 0,
+        baseline_mean: None,
+        candidate_mean: None,
+        ratio: None,
+        ci_low: None,
+        ci_high: None,
+        ci_level: None,
+        ci_unadjusted: None,
+        ratio_method: None,
+        p_value: None,
+        test: None,
+        p_adjusted: None,
+        mann_whitney_p: None,
+        significant: false,
+        verdict: "n/a",
+        note: None,
+        runs_needed: None,
+        equivalence_p: None,
+        mw_direction: 0,
+        sds: None,
+        test_state: None,
+    }
+}
+
 /// The primary test's method string.
 pub const METHOD_TEST: &str = "welch t-test of ratio = 1 (welch-satterthwaite df)";
 /// The ratio interval's method string.

@@ -84,7 +84,7 @@ fn compare_pass(report: &crate::ingest::IngestReport, out: &std::path::Path) -> 
     use crate::render::write_compare_bundle;
     let options = CompareOptions { axis: Axis::Backend, baseline: None, confidence: 0.95, equivalence: None, input_labels: Vec::new(), correction: Default::default(), include_failed: false };
     let out = crate::util::output::claim_dir(out, "bench", &[])?;
-    write_compare_bundle(report, || compare(report, &options), String::new(), Vec::new(), &out)?;
+    write_compare_bundle(report, || compare(report, &options), String::new(), crate::render::DEFAULT_THRESHOLD, Vec::new(), &out)?;
     Ok(())
 }
 

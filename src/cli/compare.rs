@@ -17,8 +17,10 @@ pub const EXAMPLES: &str = "Examples:
   sagereport compare --label before=main/ --label after=pr/ --by input --json > summary.json
   sagereport compare results/ --by scheduler --baseline fifo
 
-Writes summary.md, comparison.csv, summary.json, throughput_comparison.{png,svg}
-and latency_p95_p99_comparison.{png,svg} into --output-dir (replaced atomically).
+Writes summary.md, comparison.csv, summary.json, ratio_forest.{png,svg} (every
+comparison's ratio and interval; -2, -3, … beyond 64), throughput_comparison.{png,svg}
+and latency_p95_p99_comparison.{png,svg} (per workload family, -<family>, when
+wider than 2,000 px) into --output-dir (replaced atomically).
 Exit codes: 0 ok; 1 a --fail-on gate tripped; 2 usage or input error (also:
 no record could be accepted).";
 
@@ -77,7 +79,7 @@ pub struct CompareArgs {
     /// Also write report.pdf (summary, mismatches, statistics, charts) into the bundle
     #[arg(long)]
     pub pdf: bool,
-    /// Regression threshold for --fail-on regression, e.g. 5% or 0.05
+    /// Regression threshold for --fail-on regression (and the band shaded in ratio_forest.png), e.g. 5% or 0.05
     #[arg(long, default_value = "5%", value_parser = parse_percent)]
     pub threshold: f64,
 }
@@ -171,8 +173,8 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     if args.pdf {
         extra.push(Box::new(crate::render::pdf::report::ComparisonPdf));
     }
-    let (comparison, written) = write_compare_bundle(&report, || compare(&report, &options), command.clone(), extra, &out)?;
-    let ctx = ReportContext { ingest: &report, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command };
+    let (comparison, written) = write_compare_bundle(&report, || compare(&report, &options), command.clone(), args.threshold, extra, &out)?;
+    let ctx = ReportContext { ingest: &report, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command, threshold: args.threshold };
     if global.verbose {
         let mut line = format!(
             "timings: ingest {:.2} s, then in {:.2} s: analysis {:.2} s beside comparison.csv, bundle (",

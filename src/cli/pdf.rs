@@ -46,7 +46,7 @@ pub fn run(args: &PdfArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         command.push_str(&format!(" {}", p.display()));
     }
     command.push_str(&format!(" --by {}", format!("{axis:?}").to_lowercase()));
-    let ctx = ReportContext { ingest: &report, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command };
+    let ctx = ReportContext { ingest: &report, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command, threshold: crate::render::DEFAULT_THRESHOLD };
 
     let pdf = full_report_pdf(&ctx, &tables, args.sides.confidence)?;
 

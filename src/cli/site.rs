@@ -178,7 +178,7 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         let entry = HistoryEntry::from_comparison(name, &run, comparison, report.totals.accepted, report.totals.rejected);
         reports.push(SiteReport {
             name: name.clone(),
-            ctx: ReportContext { ingest: report, comparison, version: env!("CARGO_PKG_VERSION"), command },
+            ctx: ReportContext { ingest: report, comparison, version: env!("CARGO_PKG_VERSION"), command, threshold: crate::render::DEFAULT_THRESHOLD },
             tables: build_tables(report, args.sides.confidence, args.sides.include_failed),
             entry,
         });

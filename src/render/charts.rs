@@ -42,6 +42,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontDesc, FontFamily, FontStyle, FontTransform};
 
+use super::svg_hover::{hover_num, Hotspot};
+
 /// One bar: the value of one series in one group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bar {
@@ -53,6 +55,9 @@ pub struct Bar {
     pub ci: Option<(f64, f64)>,
     /// Number of samples behind the value, printed above the bar.
     pub n: usize,
+    /// Hover text of the bar in the SVG (a `<title>`); `None`: built from
+    /// the group label, series, value, interval and n.
+    pub hover: Option<String>,
 }
 
 /// One group of bars along the x axis (one workload).
@@ -69,10 +74,20 @@ pub struct BarChart {
     /// Y axis description, with its unit, e.g. `"p95 latency (ms)"`.
     pub y_label: String,
     pub groups: Vec<BarGroup>,
+    /// Series (legend) order, so that facets of one chart give each series
+    /// the same colour; series not named here follow in order of first
+    /// appearance. Empty: order of first appearance.
+    pub series: Vec<String>,
 }
 
 /// Render `chart` as an RGB PNG at `path` (the extension is not looked at).
 pub fn render_png(chart: &BarChart, path: &Path) -> Result<()> {
+    let bytes = png_bytes(chart)?;
+    std::fs::write(path, bytes).with_context(|| format!("writing chart PNG {}", path.display()))
+}
+
+/// `chart` as the bytes of an RGB PNG.
+pub fn png_bytes(chart: &BarChart) -> Result<Vec<u8>> {
     ensure_font()?;
     let prepared = prepare(chart);
     let layout = layout(chart, &prepared);
@@ -83,45 +98,53 @@ pub fn render_png(chart: &BarChart, path: &Path) -> Result<()> {
         draw(&root, &prepared, &layout)?;
         root.present().map_err(plot_err)?;
     }
-    encode_png(&buf, w, h, path)
+    encode_png_bytes(&buf, w, h)
 }
 
 /// Write an RGB8 pixel buffer (`w`×`h`, row-major) as a PNG at `path`;
 /// deterministic (no timestamps or other metadata).
 pub(crate) fn encode_png(buf: &[u8], w: u32, h: u32, path: &Path) -> Result<()> {
-    let file = std::fs::File::create(path)
-        .with_context(|| format!("creating chart PNG {}", path.display()))?;
-    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), w, h);
+    let bytes = encode_png_bytes(buf, w, h)?;
+    std::fs::write(path, bytes).with_context(|| format!("writing chart PNG {}", path.display()))
+}
+
+/// An RGB8 pixel buffer (`w`×`h`, row-major) as PNG bytes; deterministic
+/// (no timestamps or other metadata).
+pub(crate) fn encode_png_bytes(buf: &[u8], w: u32, h: u32) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, w, h);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     // Flat-colour charts compress well even at the fast level; deterministic either way.
     encoder.set_compression(png::Compression::Fast);
-    let mut writer = encoder
-        .write_header()
-        .with_context(|| format!("writing chart PNG {}", path.display()))?;
-    writer
-        .write_image_data(buf)
-        .with_context(|| format!("writing chart PNG {}", path.display()))?;
-    writer
-        .finish()
-        .with_context(|| format!("writing chart PNG {}", path.display()))?;
-    Ok(())
+    let mut writer = encoder.write_header().context("encoding chart PNG")?;
+    writer.write_image_data(buf).context("encoding chart PNG")?;
+    writer.finish().context("encoding chart PNG")?;
+    Ok(out)
 }
 
 /// Render `chart` as an SVG document at `path`. Text stays text (escaped by
-/// plotters' SVG backend) in the generic `sans-serif` family.
+/// plotters' SVG backend) in the generic `sans-serif` family; every bar
+/// carries a `<title>` (hover text, see [`super::svg_hover`]).
 pub fn render_svg(chart: &BarChart, path: &Path) -> Result<()> {
+    let svg = svg_string(chart)?;
+    std::fs::write(path, svg).with_context(|| format!("writing chart SVG {}", path.display()))
+}
+
+/// `chart` as an SVG document (see [`render_svg`]).
+pub fn svg_string(chart: &BarChart) -> Result<String> {
     ensure_font()?;
     let prepared = prepare(chart);
     let layout = layout(chart, &prepared);
     let mut svg = String::new();
+    let spots;
     {
         let root = SVGBackend::with_string(&mut svg, (layout.width, layout.height))
             .into_drawing_area();
-        draw(&root, &prepared, &layout)?;
+        spots = draw(&root, &prepared, &layout)?;
         root.present().map_err(plot_err)?;
     }
-    std::fs::write(path, svg).with_context(|| format!("writing chart SVG {}", path.display()))
+    Ok(super::svg_hover::with_titles(svg, &spots))
 }
 
 // ---------------------------------------------------------------------------
@@ -250,6 +273,7 @@ struct PBar {
     value: f64,
     ci: Option<(f64, f64)>,
     n: usize,
+    hover: String,
 }
 
 struct Prepared {
@@ -268,6 +292,12 @@ struct Prepared {
 fn prepare(chart: &BarChart) -> Prepared {
     let mut series: Vec<String> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
+    for name in &chart.series {
+        if !index.contains_key(name.as_str()) {
+            index.insert(name.as_str(), series.len());
+            series.push(clean(name));
+        }
+    }
     for g in &chart.groups {
         for b in &g.bars {
             if !index.contains_key(b.series.as_str()) {
@@ -302,7 +332,17 @@ fn prepare(chart: &BarChart) -> Prepared {
             }
             has_data = true;
             max_n = max_n.max(b.n);
-            bars.push(PBar { slot, value, ci, n: b.n });
+            let hover = match &b.hover {
+                Some(text) => clean(text),
+                None => {
+                    let interval = match ci {
+                        Some((l, h)) => format!(", interval [{}, {}]", hover_num(l), hover_num(h)),
+                        None => String::new(),
+                    };
+                    format!("{} · {}: {}{interval}, n={}", clean(&g.label), series[slot], hover_num(value), b.n)
+                }
+            };
+            bars.push(PBar { slot, value, ci, n: b.n, hover });
         }
         has_gap |= bars.len() < series.len();
         groups.push((clean(&g.label), bars));
@@ -578,8 +618,10 @@ fn fit_horizontal(label: &str, avail: i32) -> Option<Vec<String>> {
 // ---------------------------------------------------------------------------
 // Drawing (generic over the PNG and SVG backends)
 
-fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, p: &Prepared, l: &Layout) -> Result<()> {
+/// Draws the chart; returns the bars' hover boxes (for the SVG's `<title>`s).
+fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, p: &Prepared, l: &Layout) -> Result<Vec<Hotspot>> {
     root.fill(&WHITE).map_err(plot_err)?;
+    let mut spots = Vec::new();
     let width = l.width as i32;
 
     // Title.
@@ -678,6 +720,12 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, p: &Prepared, l: &Lay
                     .map_err(plot_err)?;
                 top = top.max(hi);
             }
+            let bottom = b.value.min(0.0).min(b.ci.map_or(0.0, |c| c.0));
+            spots.push(Hotspot::spanning(
+                chart.backend_coord(&(x0, top)),
+                chart.backend_coord(&(x1, bottom)),
+                b.hover.clone(),
+            ));
             let text = match l.n_style {
                 NStyle::Full => format!("n={}", b.n),
                 NStyle::Bare => b.n.to_string(),
@@ -741,7 +789,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, p: &Prepared, l: &Lay
         )
         .map_err(plot_err)?;
     }
-    Ok(())
+    Ok(spots)
 }
 
 // ---------------------------------------------------------------------------
@@ -753,7 +801,7 @@ mod tests {
     use std::collections::HashSet;
 
     fn bar(series: &str, value: f64, ci: Option<(f64, f64)>, n: usize) -> Bar {
-        Bar { series: series.to_string(), value, ci, n }
+        Bar { series: series.to_string(), value, ci, n, hover: None }
     }
 
     fn two_backends() -> BarChart {
@@ -765,6 +813,7 @@ mod tests {
             ],
         };
         BarChart {
+            series: vec![],
             title: "Throughput by workload (higher is better)".to_string(),
             y_label: "throughput (records/s)".to_string(),
             groups: vec![
@@ -788,6 +837,7 @@ mod tests {
             BarGroup { label: label.to_string(), bars }
         };
         BarChart {
+            series: vec![],
             title: "Tail latency".to_string(),
             y_label: "latency (ms)".to_string(),
             groups: vec![
@@ -857,6 +907,7 @@ mod tests {
     fn svg_escapes_hostile_title_and_series() {
         let dir = tempfile::tempdir().unwrap();
         let chart = BarChart {
+            series: vec![],
             title: "<script>&\"".to_string(),
             y_label: "ms & <b>".to_string(),
             groups: vec![BarGroup {
@@ -893,7 +944,7 @@ mod tests {
     #[test]
     fn empty_chart_says_no_data() {
         let dir = tempfile::tempdir().unwrap();
-        let chart = BarChart { title: "Nothing yet".into(), y_label: "ms".into(), groups: vec![] };
+        let chart = BarChart { title: "Nothing yet".into(), y_label: "ms".into(), groups: vec![], series: vec![] };
         let png_path = dir.path().join("e.png");
         render_png(&chart, &png_path).unwrap();
         let png = decode(&png_path);
@@ -913,6 +964,7 @@ mod tests {
         let charts = vec![
             // Only non-finite values: "no data" with group labels.
             BarChart {
+                series: vec![],
                 title: "nan".into(),
                 y_label: "x".into(),
                 groups: vec![BarGroup {
@@ -922,6 +974,7 @@ mod tests {
             },
             // Negative, huge, zero, reversed and half-infinite CIs, duplicates, empty groups.
             BarChart {
+                series: vec![],
                 title: String::new(),
                 y_label: String::new(),
                 groups: vec![
@@ -943,6 +996,7 @@ mod tests {
                 title: "zeros".into(),
                 y_label: "ms".into(),
                 groups: vec![BarGroup { label: "z".into(), bars: vec![bar("a", 0.0, Some((0.0, 0.0)), 5)] }],
+                series: vec![],
             },
         ];
         for (i, chart) in charts.iter().enumerate() {
@@ -969,7 +1023,7 @@ mod tests {
                     .collect(),
             })
             .collect();
-        let chart = BarChart { title: "wide".into(), y_label: "s".into(), groups };
+        let chart = BarChart { title: "wide".into(), y_label: "s".into(), groups, series: vec![] };
         let path = dir.path().join("w.png");
         render_png(&chart, &path).unwrap();
         let png = decode(&path);
@@ -987,6 +1041,73 @@ mod tests {
     }
 
     #[test]
+    fn families_are_the_name_up_to_the_first_underscore_or_digit() {
+        assert_eq!(workload_family("Q3_victim"), "Q");
+        assert_eq!(workload_family("Q12"), "Q");
+        assert_eq!(workload_family("concurrency_rag_4"), "concurrency");
+        assert_eq!(workload_family("job0_rag"), "job");
+        assert_eq!(workload_family("node_scaling_rag_16n"), "node");
+        assert_eq!(workload_family("wordcount"), "wordcount");
+        assert_eq!(workload_family("7up"), "");
+        assert_eq!(family_slug("Q"), "q");
+        assert_eq!(family_slug("a <&> b"), "a-b");
+        assert_eq!(family_slug("<>"), "other");
+    }
+
+    #[test]
+    fn facets_fit_the_width_and_hold_every_group_once() {
+        assert_eq!(groups_per_figure(2), 14);
+        assert_eq!(groups_per_figure(4), 7);
+        let names: Vec<String> = (1..=20)
+            .map(|i| format!("Q{i}"))
+            .chain((1..=3).map(|i| format!("concurrency_{i}")))
+            .chain(["wordcount".to_string(), "join".to_string()])
+            .chain(["q_lower".to_string(), "q_lower2".to_string()])
+            .collect();
+        let groups: Vec<BarGroup> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| BarGroup {
+                label: n.clone(),
+                bars: vec![bar("a", 1.0 + i as f64, None, 3), bar("b", 2.0, Some((1.5, 2.5)), 3)],
+            })
+            .collect();
+        let full = BarChart { title: "T".into(), y_label: "y".into(), groups, series: vec!["b".into(), "a".into()] };
+        let figures = facet("tp", full.clone(), &names);
+        let stems: Vec<&str> = figures.iter().map(|f| f.stem.as_str()).collect();
+        assert_eq!(stems, ["tp-q-1", "tp-q-2", "tp-concurrency", "tp-q_2", "tp-other"]);
+        assert_eq!(figures[0].chart.title, "T — Q* workloads, part 1 of 2");
+        assert_eq!(figures[4].chart.title, "T — other workloads");
+        let mut seen: Vec<&str> = figures.iter().flat_map(|f| f.chart.groups.iter().map(|g| g.label.as_str())).collect();
+        seen.sort();
+        let mut all: Vec<&str> = names.iter().map(String::as_str).collect();
+        all.sort();
+        assert_eq!(seen, all, "every group exactly once");
+        let dir = tempfile::tempdir().unwrap();
+        for f in &figures {
+            assert_eq!(f.chart.series, ["b", "a"], "the same legend order in every facet");
+            let path = dir.path().join(format!("{}.png", f.stem));
+            render_png(&f.chart, &path).unwrap();
+            assert!(decode(&path).w <= MAX_FIGURE_W);
+            let svg = svg_string(&f.chart).unwrap();
+            assert_eq!(svg.matches("<title>").count(), f.chart.groups.len() * 2, "a title per bar");
+        }
+        // Few groups: one figure under the plain name.
+        let small = BarChart { groups: full.groups[..5].to_vec(), ..full };
+        let figures = facet("tp", small, &names[..5]);
+        assert_eq!(figures.len(), 1);
+        assert_eq!(figures[0].stem, "tp");
+    }
+
+    #[test]
+    fn bar_titles_default_to_the_numbers() {
+        let svg = svg_string(&two_backends()).unwrap();
+        assert_eq!(svg.matches("<title>").count(), 6);
+        assert!(svg.contains("<title>wordcount/1GB · sage: 182000, interval [169260, 196560], n=10</title>"), "{svg}");
+        assert_well_formed_xml(&svg);
+    }
+
+    #[test]
     fn tick_labels_are_compact() {
         assert_eq!(fmt_tick(0.0, 0.0, 300_000.0), "0");
         assert_eq!(fmt_tick(50_000.0, 0.0, 300_000.0), "50k");
@@ -997,12 +1118,12 @@ mod tests {
 }
 
 // ---------------------------------------------------------------------------
-// The compare bundle's two figures.
+// The compare bundle's grouped-bar figures.
 
 use super::{ReportContext, Renderer};
 use crate::analysis::compare::{GroupStats, Metric};
 
-/// `throughput_comparison.{png,svg}` and `latency_p95_p99_comparison.{png,svg}`:
+/// `throughput_comparison*.{png,svg}` and `latency_p95_p99_comparison*.{png,svg}`:
 /// grouped bars per workload and side, whiskers = the mean's interval.
 pub struct ComparisonCharts;
 
@@ -1018,55 +1139,261 @@ fn group_label(g: &GroupStats) -> String {
 
 fn bar(series: String, g: &GroupStats, m: Metric) -> Option<Bar> {
     let s = g.metric(m);
-    Some(Bar { series, value: s.mean?, ci: s.ci_low.zip(s.ci_high), n: s.n })
+    Some(Bar { series, value: s.mean?, ci: s.ci_low.zip(s.ci_high), n: s.n, hover: None })
 }
 
 /// Groups in report order, one bar per (side[, metric]).
-fn chart(ctx: &ReportContext<'_>, title: &str, y_label: &str, metrics: &[Metric]) -> BarChart {
+fn chart(ctx: &ReportContext<'_>, title: &str, y_label: &str, metrics: &[Metric]) -> (BarChart, Vec<String>) {
     // When some workloads ran on several sides, chart only those: the figure
     // is about the comparison, and single-side groups are in summary.md.
     let all = &ctx.comparison.groups;
+    let conf = super::markdown::conf_pct(ctx.comparison.confidence);
     let mut side_counts: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
     for g in all {
         *side_counts.entry((g.workload.as_str(), g.variant.as_str())).or_default() += 1;
     }
     let sides_per_group = |g: &GroupStats| side_counts[&(g.workload.as_str(), g.variant.as_str())];
     let compared_only = all.iter().any(|g| sides_per_group(g) > 1);
+    let series_name = |side: &str, m: Metric| {
+        if metrics.len() > 1 {
+            format!("{side} {}", if m == Metric::LatencyP95 { "p95" } else { "p99" })
+        } else {
+            side.to_string()
+        }
+    };
     let mut groups: Vec<BarGroup> = Vec::new();
+    let mut workloads: Vec<String> = Vec::new();
     for g in all.iter().filter(|g| !compared_only || sides_per_group(g) > 1) {
         let label = group_label(g);
         let bars: Vec<Bar> = metrics
             .iter()
             .filter_map(|&m| {
-                let series = if metrics.len() > 1 {
-                    format!("{} {}", g.side, if m == Metric::LatencyP95 { "p95" } else { "p99" })
-                } else {
-                    g.side.clone()
+                let mut b = bar(series_name(&g.side, m), g, m)?;
+                let s = g.metric(m);
+                let interval = match (s.ci_low, s.ci_high) {
+                    (Some(l), Some(h)) => format!(", {conf} CI [{}, {}]", hover_num(l), hover_num(h)),
+                    _ => ", no interval".to_string(),
                 };
-                bar(series, g, m)
+                b.hover = Some(format!(
+                    "{label} · {} · {}: mean {} {}{interval}, n={}",
+                    g.side,
+                    m.name().replace('_', " "),
+                    hover_num(b.value),
+                    m.unit(),
+                    s.n
+                ));
+                Some(b)
             })
             .collect();
         match groups.iter_mut().find(|x| x.label == label) {
             Some(existing) => existing.bars.extend(bars),
-            None => groups.push(BarGroup { label, bars }),
+            None => {
+                groups.push(BarGroup { label, bars });
+                workloads.push(g.workload.clone());
+            }
         }
     }
-    // Hundreds of groups make an unreadable strip: chart the first ones in
-    // report order and say so; summary.md and comparison.csv hold them all.
-    let total = groups.len();
-    groups.truncate(MAX_CHART_GROUPS);
-    let title = if total > MAX_CHART_GROUPS {
-        format!("{title} — first {MAX_CHART_GROUPS} of {total} groups (all in summary.md)")
-    } else {
-        title.to_string()
-    };
-    BarChart { title, y_label: y_label.to_string(), groups }
+    // Legend order: the baseline first, then the other sides; the same in every facet.
+    let series = ctx
+        .comparison
+        .sides_baseline_first()
+        .iter()
+        .flat_map(|side| metrics.iter().map(move |&m| series_name(side, m)))
+        .collect();
+    (BarChart { title: title.to_string(), y_label: y_label.to_string(), groups, series }, workloads)
 }
 
-/// Most groups one figure shows.
-const MAX_CHART_GROUPS: usize = 30;
+/// Widest figure the compare bundle draws, in pixels.
+pub const MAX_FIGURE_W: u32 = 2000;
+
+/// Most groups of `series` bars each that fit in [`MAX_FIGURE_W`] with the
+/// widest y axis [`layout`] makes.
+pub fn groups_per_figure(series: usize) -> usize {
+    let group_px = (series.max(1) as f64 * 40.0 / BAR_SPAN).max(110.0);
+    let y_area_max = 260 + 18 + 36;
+    let plot = (MAX_FIGURE_W as i32 - MARGIN_L - MARGIN_R - y_area_max) as f64;
+    ((plot / group_px).floor() as usize).max(1)
+}
+
+/// A workload's family: its name up to the first `_` or digit
+/// (`Q3_victim` → `Q`, `concurrency_rag_4` → `concurrency`, `job0_rag` → `job`).
+pub fn workload_family(workload: &str) -> &str {
+    let end = workload.find(|c: char| c == '_' || c.is_ascii_digit()).unwrap_or(workload.len());
+    &workload[..end]
+}
+
+/// A family as a file-name part: lower-case ASCII letters, digits and `-`.
+fn family_slug(family: &str) -> String {
+    let mut slug = String::new();
+    for c in family.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_matches('-');
+    if slug.is_empty() { "other".to_string() } else { slug.to_string() }
+}
+
+/// One figure of the compare bundle: `stem.png` and `stem.svg`.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// File name without extension, e.g. `throughput_comparison-q`.
+    pub stem: String,
+    pub chart: BarChart,
+}
+
+/// `full` as one figure named `base` when it fits in [`MAX_FIGURE_W`], else
+/// one figure per workload family (`base-<family>`; families of a single
+/// group are pooled in `base-other`), a family too large for one figure
+/// split evenly into `base-<family>-1`, `-2`, …. Every group is in exactly
+/// one figure; figures follow the report order of their first group.
+fn facet(base: &str, full: BarChart, workloads: &[String]) -> Vec<Figure> {
+    let cap = groups_per_figure(full.series.len().max(1));
+    if full.groups.len() <= cap {
+        return vec![Figure { stem: base.to_string(), chart: full }];
+    }
+    // Families in order of first appearance.
+    let mut families: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, w) in workloads.iter().enumerate() {
+        let f = workload_family(w);
+        match families.iter_mut().find(|(name, _)| name == f) {
+            Some((_, members)) => members.push(i),
+            None => families.push((f.to_string(), vec![i])),
+        }
+    }
+    let mut facets: Vec<(String, String, Vec<usize>)> = Vec::new(); // (slug, shown name, groups)
+    let mut singles: Vec<usize> = Vec::new();
+    for (name, members) in families {
+        if members.len() == 1 || family_slug(&name) == "other" {
+            singles.extend(members);
+        } else {
+            facets.push((family_slug(&name), format!("{name}* workloads"), members));
+        }
+    }
+    if !singles.is_empty() {
+        facets.push(("other".to_string(), "other workloads".to_string(), singles));
+    }
+    // Distinct slugs even where families differ only in case or punctuation.
+    let mut used: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for (slug, shown, members) in facets {
+        let mut unique = slug.clone();
+        let mut k = 2;
+        while !used.insert(unique.clone()) {
+            unique = format!("{slug}_{k}");
+            k += 1;
+        }
+        let parts = members.len().div_ceil(cap);
+        let per = members.len().div_ceil(parts);
+        for (pi, chunk) in members.chunks(per).enumerate() {
+            let (stem, title) = if parts == 1 {
+                (format!("{base}-{unique}"), format!("{} — {shown}", full.title))
+            } else {
+                (format!("{base}-{unique}-{}", pi + 1), format!("{} — {shown}, part {} of {parts}", full.title, pi + 1))
+            };
+            let chart = BarChart {
+                title,
+                y_label: full.y_label.clone(),
+                groups: chunk.iter().map(|&i| full.groups[i].clone()).collect(),
+                series: full.series.clone(),
+            };
+            out.push(Figure { stem, chart });
+        }
+    }
+    out
+}
+
+/// Stems of the two charts when not faceted.
+pub const THROUGHPUT_STEM: &str = "throughput_comparison";
+pub const LATENCY_STEM: &str = "latency_p95_p99_comparison";
+
+/// The compare bundle's grouped-bar figures: throughput, then latency
+/// p95/p99, each one figure or faceted by workload family (see [`facet`]).
+pub fn comparison_figures(ctx: &ReportContext<'_>) -> Vec<Figure> {
+    let conf = super::markdown::conf_pct(ctx.comparison.confidence);
+    let (tp, tp_w) = chart(ctx, &format!("Throughput by workload (mean, {conf} CI)"), "throughput (items/s)", &[Metric::Throughput]);
+    let (lat, lat_w) = chart(
+        ctx,
+        &format!("Latency p95 / p99 by workload (mean over runs, {conf} CI)"),
+        "latency (ms)",
+        &[Metric::LatencyP95, Metric::LatencyP99],
+    );
+    let mut out = facet(THROUGHPUT_STEM, tp, &tp_w);
+    out.extend(facet(LATENCY_STEM, lat, &lat_w));
+    out
+}
+
+/// The `## Charts` section of summary.md: every chart file of the bundle
+/// and what it shows, so that a reader finds where each comparison and
+/// each group is drawn (the faceted figures list their groups).
+pub fn charts_markdown(ctx: &ReportContext<'_>) -> String {
+    use std::fmt::Write;
+    let esc = super::escape::markdown;
+    let mut s = String::new();
+    let _ = writeln!(s, "## Charts\n");
+    let pages = super::forest::forest_pages(ctx.comparison, ctx.threshold);
+    let total: usize = pages.iter().map(|p| p.rows.len()).sum();
+    if pages.len() == 1 {
+        let _ = writeln!(
+            s,
+            "- `{}.png` (`.svg`): ratio forest plot, {} (ratio candidate / baseline with its interval, by verdict)",
+            pages[0].stem,
+            if total == 1 { "1 comparison".to_string() } else { format!("all {total} comparisons") }
+        );
+    } else {
+        let mut first = 1;
+        for p in &pages {
+            let metrics: Vec<&str> =
+                Metric::ALL.iter().filter(|m| p.rows.iter().any(|r| r.metric == **m)).map(|m| m.name()).collect();
+            let _ = writeln!(
+                s,
+                "- `{}.png` (`.svg`): ratio forest plot, comparisons {first}–{} of {total} ({})",
+                p.stem,
+                first + p.rows.len() - 1,
+                esc(&metrics.join(", "))
+            );
+            first += p.rows.len();
+        }
+    }
+    let figures = comparison_figures(ctx);
+    for f in &figures {
+        let what = if f.stem.starts_with(THROUGHPUT_STEM) { "throughput" } else { "latency p95 / p99" };
+        let n = f.chart.groups.len();
+        let faceted = f.stem != THROUGHPUT_STEM && f.stem != LATENCY_STEM;
+        if faceted {
+            let names: Vec<String> = f.chart.groups.iter().map(|g| esc(&g.label)).collect();
+            let _ = writeln!(s, "- `{}.png` (`.svg`): {what}, {n} group{}: {}", f.stem, if n == 1 { "" } else { "s" }, names.join(", "));
+        } else {
+            let groups = if n == 1 { "1 group".to_string() } else { format!("all {n} groups") };
+            let _ = writeln!(s, "- `{}.png` (`.svg`): {what}, {groups}", f.stem);
+        }
+    }
+    let charted = figures.iter().filter(|f| f.stem.starts_with(THROUGHPUT_STEM)).map(|f| f.chart.groups.len()).sum::<usize>();
+    let all: std::collections::BTreeSet<(&str, &str)> =
+        ctx.comparison.groups.iter().map(|g| (g.workload.as_str(), g.variant.as_str())).collect();
+    if all.len() > charted {
+        let k = all.len() - charted;
+        let _ = writeln!(
+            s,
+            "\n{k} group{} ran on one side only and {} not charted (they are in the Results table).",
+            if k == 1 { "" } else { "s" },
+            if k == 1 { "is" } else { "are" }
+        );
+    }
+    if figures.len() > 2 {
+        let _ = writeln!(
+            s,
+            "\nThe grouped bars are split by workload family (the name up to its first `_` or digit) so that no figure is wider than {MAX_FIGURE_W} px; families of one group are in the `-other` figure."
+        );
+    }
+    let _ = writeln!(s);
+    s
+}
 
 impl Renderer for ComparisonCharts {
+    /// The names when the charts are not faceted; [`Renderer::outputs`] has the real ones.
     fn files(&self) -> Vec<&'static str> {
         vec![
             "throughput_comparison.png",
@@ -1076,19 +1403,15 @@ impl Renderer for ComparisonCharts {
         ]
     }
 
+    fn outputs(&self, ctx: &ReportContext<'_>) -> Vec<String> {
+        comparison_figures(ctx).iter().flat_map(|f| [format!("{}.png", f.stem), format!("{}.svg", f.stem)]).collect()
+    }
+
     fn render(&self, ctx: &ReportContext<'_>, dir: &std::path::Path) -> anyhow::Result<()> {
-        let conf = super::markdown::conf_pct(ctx.comparison.confidence);
-        let tp = chart(ctx, &format!("Throughput by workload (mean, {conf} CI)"), "throughput (items/s)", &[Metric::Throughput]);
-        render_png(&tp, &dir.join("throughput_comparison.png"))?;
-        render_svg(&tp, &dir.join("throughput_comparison.svg"))?;
-        let lat = chart(
-            ctx,
-            &format!("Latency p95 / p99 by workload (mean over runs, {conf} CI)"),
-            "latency (ms)",
-            &[Metric::LatencyP95, Metric::LatencyP99],
-        );
-        render_png(&lat, &dir.join("latency_p95_p99_comparison.png"))?;
-        render_svg(&lat, &dir.join("latency_p95_p99_comparison.svg"))?;
-        Ok(())
+        use rayon::prelude::*;
+        comparison_figures(ctx).par_iter().try_for_each(|f| {
+            render_png(&f.chart, &dir.join(format!("{}.png", f.stem)))?;
+            render_svg(&f.chart, &dir.join(format!("{}.svg", f.stem)))
+        })
     }
 }

@@ -315,6 +315,9 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
     }
     let _ = writeln!(s);
 
+    // Where every comparison and group is drawn.
+    s.push_str(&super::charts::charts_markdown(ctx));
+
     // Accounting.
     let _ = writeln!(s, "## Records");
     let _ = writeln!(s);

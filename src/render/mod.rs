@@ -6,6 +6,7 @@ pub mod charts;
 pub mod csv;
 pub use crate::util::escape;
 pub mod figures;
+pub mod forest;
 pub mod json;
 pub mod latex;
 pub mod markdown;
@@ -13,6 +14,7 @@ pub mod paper_figures;
 pub mod pdf;
 pub mod pr_comment;
 pub mod site;
+pub mod svg_hover;
 #[cfg(test)]
 pub(crate) mod test_support;
 
@@ -29,12 +31,24 @@ pub struct ReportContext<'a> {
     pub version: &'static str,
     /// The command line that produced the report, for provenance.
     pub command: String,
+    /// The regression threshold (`compare --threshold`, relative: 0.05 =
+    /// 5 %), shaded around 1 in the ratio forest plot.
+    pub threshold: f64,
 }
+
+/// `--threshold` when a command has none (the `compare` default).
+pub const DEFAULT_THRESHOLD: f64 = 0.05;
 
 /// One output of the bundle. Renderers of one bundle run in parallel.
 pub trait Renderer: Sync {
-    /// File names this renderer writes, relative to the bundle folder.
+    /// File names this renderer writes, relative to the bundle folder (for
+    /// a renderer whose names depend on the data: the names it writes for a
+    /// small report; [`Renderer::outputs`] has the real ones).
     fn files(&self) -> Vec<&'static str>;
+    /// The files `render` writes for `ctx`, relative to the bundle folder.
+    fn outputs(&self, _ctx: &ReportContext<'_>) -> Vec<String> {
+        self.files().into_iter().map(str::to_string).collect()
+    }
     /// Write the files into `dir`.
     fn render(&self, ctx: &ReportContext<'_>, dir: &Path) -> anyhow::Result<()>;
 }
@@ -57,7 +71,12 @@ pub fn bundle_renderers() -> Vec<Box<dyn Renderer>> {
 /// The bundle's renderers that present the analysis (all but `comparison.csv`,
 /// which needs only the records).
 pub fn analysis_renderers() -> Vec<Box<dyn Renderer>> {
-    vec![Box::new(markdown::SummaryMarkdown), Box::new(json::SummaryJson), Box::new(charts::ComparisonCharts)]
+    vec![
+        Box::new(markdown::SummaryMarkdown),
+        Box::new(json::SummaryJson),
+        Box::new(forest::RatioForest),
+        Box::new(charts::ComparisonCharts),
+    ]
 }
 
 /// The `compare` bundle, written atomically into `out` (see
@@ -69,6 +88,7 @@ pub fn write_compare_bundle(
     ingest: &IngestReport,
     analyse: impl FnOnce() -> Comparison + Send,
     command: String,
+    threshold: f64,
     extra: Vec<Box<dyn Renderer>>,
     out: &OutputDir,
 ) -> anyhow::Result<(Comparison, Written)> {
@@ -82,7 +102,7 @@ pub fn write_compare_bundle(
             csv::write_csv(ingest, &tmp.join(csv::FILE)).map(|()| start.elapsed())
         });
         let csv_elapsed = csv_written?;
-        let ctx = ReportContext { ingest, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command };
+        let ctx = ReportContext { ingest, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command, threshold };
         let mut renderers = analysis_renderers();
         renderers.extend(extra);
         let mut written = render_into(&ctx, &renderers, tmp)?;
@@ -110,9 +130,8 @@ pub fn render_into(ctx: &ReportContext<'_>, renderers: &[Box<dyn Renderer>], dir
     let mut written = Written { files: Vec::new(), timings: Vec::new(), analysis: None };
     for (r, result) in renderers.iter().zip(results) {
         let elapsed = result?;
-        let files = r.files();
-        written.timings.push((files[0], elapsed));
-        written.files.extend(files.into_iter().map(PathBuf::from));
+        written.timings.push((r.files()[0], elapsed));
+        written.files.extend(r.outputs(ctx).into_iter().map(PathBuf::from));
     }
     Ok(written)
 }

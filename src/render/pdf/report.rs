@@ -203,7 +203,7 @@ pub fn full_report_pdf(ctx: &ReportContext<'_>, tables: &[PaperTable], confidenc
         let charts = ComparisonCharts;
         for (path, bytes) in collect_pngs(|dir| {
             charts.render(ctx, dir)?;
-            Ok(charts.files().into_iter().map(str::to_string).collect())
+            Ok(charts.outputs(ctx))
         })? {
             let caption = if path.contains("throughput") { "Throughput by workload and side (mean, CI whiskers)." } else { "Latency p95 / p99 by workload and side (mean, CI whiskers)." };
             images.push((path, bytes, caption.to_string()));

@@ -459,10 +459,10 @@ pub fn broken_links(dir: &Path) -> anyhow::Result<Vec<String>> {
     Ok(broken)
 }
 
-/// The values of `href="…"` and `src="…"` attributes.
+/// The values of `href="…"`, `src="…"` and `data="…"` (`<object>`) attributes.
 fn links_of(html: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for attr in ["href=\"", "src=\""] {
+    for attr in ["href=\"", "src=\"", "data=\""] {
         let mut rest = html;
         while let Some(i) = rest.find(attr) {
             let after = &rest[i + attr.len()..];

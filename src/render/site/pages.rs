@@ -75,6 +75,17 @@ pub struct ChartView {
     pub caption: String,
 }
 
+/// One page of the ratio forest plot, embedded as its SVG (hover text)
+/// with the PNG as fallback; `width`/`height` keep its aspect ratio.
+pub struct ForestView {
+    pub png: String,
+    pub svg: String,
+    pub alt: String,
+    pub caption: String,
+    pub width: u32,
+    pub height: u32,
+}
+
 pub struct HtmlRow {
     pub label: String,
     pub cells: Vec<String>,
@@ -120,6 +131,8 @@ pub struct ReportView {
     pub comparisons: Vec<CompRow>,
     pub comparisons_method: String,
     pub charts: Vec<ChartView>,
+    /// The ratio forest plot's pages, shown first.
+    pub forest: Vec<ForestView>,
     pub tables: Vec<HtmlTable>,
     pub tables_note: String,
     pub rejected_lines: Vec<String>,
@@ -414,21 +427,37 @@ pub fn report_view(name: &str, ctx: &ReportContext<'_>, tables: &[PaperTable], e
         .collect();
     let has = |f: &str| files.iter().any(|x| x == f);
     let mut charts = Vec::new();
-    for (stem, alt, caption) in [
-        (
-            "throughput_comparison",
-            format!("Bar chart: mean throughput (items/s) per workload for each side, with {conf} confidence-interval whiskers and n per bar; the same numbers are in the Results table."),
-            format!("Throughput by workload and side (mean, {conf} CI)."),
-        ),
-        (
-            "latency_p95_p99_comparison",
-            format!("Bar chart: mean p95 and p99 latency (ms) per workload for each side, with {conf} confidence-interval whiskers and n per bar; the same numbers are in the Results table."),
-            format!("Latency p95 / p99 by workload and side (mean, {conf} CI)."),
-        ),
-    ] {
-        if has(&format!("{stem}.png")) {
-            charts.push(ChartView { png: format!("{stem}.png"), svg: format!("{stem}.svg"), alt, caption });
+    for f in crate::render::charts::comparison_figures(ctx) {
+        if !has(&format!("{}.png", f.stem)) {
+            continue;
         }
+        let alt = if f.stem.starts_with(crate::render::charts::THROUGHPUT_STEM) {
+            format!("Bar chart: mean throughput (items/s) per workload for each side, with {conf} confidence-interval whiskers and n per bar; the same numbers are in the Results table.")
+        } else {
+            format!("Bar chart: mean p95 and p99 latency (ms) per workload for each side, with {conf} confidence-interval whiskers and n per bar; the same numbers are in the Results table.")
+        };
+        let groups = f.chart.groups.len();
+        let caption = format!("{} ({groups} group{}).", f.chart.title, if groups == 1 { "" } else { "s" });
+        charts.push(ChartView { png: format!("{}.png", f.stem), svg: format!("{}.svg", f.stem), alt, caption });
+    }
+    let mut forest = Vec::new();
+    for p in crate::render::forest::forest_pages(c, ctx.threshold) {
+        let (png, svg) = (format!("{}.png", p.stem), format!("{}.svg", p.stem));
+        if !has(&png) || !has(&svg) {
+            continue;
+        }
+        let (width, height) = crate::render::forest::page_size(&p);
+        forest.push(ForestView {
+            alt: format!(
+                "Forest plot: for each comparison ({}), the ratio candidate / baseline on a log axis with its {} interval, coloured and shaped by verdict; the same numbers are in the Comparisons table.",
+                p.subtitle, p.level
+            ),
+            caption: format!("{}: {}.", p.title, p.subtitle),
+            png,
+            svg,
+            width,
+            height,
+        });
     }
     let shown: Vec<&PaperTable> = tables.iter().filter(|t| t.has_data()).collect();
     let mut downloads: Vec<Link> = [
@@ -475,6 +504,7 @@ pub fn report_view(name: &str, ctx: &ReportContext<'_>, tables: &[PaperTable], e
         comparisons: c.comparisons.iter().map(comp_row).collect(),
         comparisons_method: crate::render::markdown::verdict_rule(c),
         charts,
+        forest,
         tables: shown.iter().map(|t| html_table(t)).collect(),
         tables_note: "No record of these inputs carries the experiment dimensions of Tables 1–6 (exp1–exp4 results or unified records with nodes, scheduler, concurrency or job dimensions).".into(),
         rejected_total: errors.len(),
