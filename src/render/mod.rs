@@ -12,6 +12,7 @@ pub mod markdown;
 pub mod paper_figures;
 pub mod pdf;
 pub mod pr_comment;
+pub mod verdicts;
 pub mod site;
 #[cfg(test)]
 pub(crate) mod test_support;
