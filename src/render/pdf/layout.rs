@@ -23,8 +23,9 @@ use std::fmt::Write as _;
 const FONT_PT: f64 = 9.0;
 /// Horizontal cell inset, both sides (`inset: (x: 6pt)` in data-table).
 const INSET_PT: f64 = 12.0;
-/// Per-column allowance for rounding, kerning and the bold header stroke.
-const SLACK_PT: f64 = 3.0;
+/// Per-column allowance for rounding (kerning only narrows text, and the
+/// bold header stroke does not widen the advance).
+const SLACK_PT: f64 = 1.0;
 /// Text width of an A4 page with the template's 2 cm side margins.
 pub const PORTRAIT_PT: f64 = 595.276 - 2.0 * 56.693;
 /// The same on a landscape A4 page.
@@ -158,9 +159,10 @@ fn words(text: &str, max_piece: f64, separators: bool) -> Cell {
 /// first page) and squeezes it instead.
 pub fn lay_out(columns: &[Column], rows: &[Vec<String>], allow_landscape: bool) -> Laid {
     let n = columns.len();
-    // Pieces are cut to a third of the narrower page: three such columns
-    // plus their insets still fit.
-    let max_piece = (PORTRAIT_PT / n.max(3) as f64 - INSET_PT - SLACK_PT).max(40.0);
+    // No column needs more than a quarter of a portrait page for its
+    // widest unbreakable piece (longer runs are cut), so any table of text
+    // and ordinary number columns fits.
+    let max_piece = PORTRAIT_PT / 4.0 - INSET_PT - SLACK_PT;
     let cell = |text: &str, wrap: Wrap| match wrap {
         Wrap::Never => one_line(text),
         Wrap::Words => words(text, max_piece, true),
