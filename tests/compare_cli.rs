@@ -211,7 +211,7 @@ fn summary_markdown_snapshot() {
 }
 
 #[test]
-fn pr_comment_puts_regressions_first_and_stays_under_the_limit() {
+fn pr_comment_puts_the_verdict_and_changes_first_and_stays_under_the_limit() {
     let tmp = tempfile::tempdir().unwrap();
     let before: Vec<String> = (0..6).map(|i| record("sage", "Q1", i, 100.0 + i as f64, 2)).collect();
     let after: Vec<String> = (0..6).map(|i| record("sage", "Q1", i, 80.0 + i as f64, 2)).collect();
@@ -219,9 +219,14 @@ fn pr_comment_puts_regressions_first_and_stays_under_the_limit() {
     write_side(tmp.path(), "pr", &after);
     let (code, stdout, err) = compare(&["main", "pr", "-o", "out", "--pr-comment", "-"], tmp.path());
     assert_eq!(code, 0, "{err}");
-    let regression = stdout.find("**Regressions**").expect("regressions section");
-    assert!(regression < stdout.find("<details>").unwrap(), "{stdout}");
-    assert!(stdout.contains("| Q1 | throughput | main → pr | 6/6 |"), "{stdout}");
+    // The counts line right under the title, then the changes, open; the rest collapsed.
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[3], "**1 worse, 0 better, 2 ~, 0 unstable; 0 mismatches**", "{stdout}");
+    let changes = stdout.find("**Significant changes**").expect("changes section");
+    let worse = stdout.find("| Q1 | throughput | main → pr | 6/6 |").expect("the worse row");
+    let details = stdout.find("<details><summary>All other 2 comparisons: 2 ~</summary>").expect("the rest, collapsed");
+    assert!(changes < worse && worse < details, "{stdout}");
+    assert!(stdout.contains("❌ **1 significant regression(s) beyond 5.0%**"), "{stdout}");
     assert!(stdout.len() < 65_536);
 
     // Thousands of workloads: still under GitHub's limit, with a note of what was cut.

@@ -161,8 +161,8 @@ fn hostile_names_cannot_break_out_of_summary_md_or_the_pr_comment() {
 
     let md = std::fs::read_to_string(tmp.path().join("out/summary.md")).unwrap();
     let md_headings =
-        ["# Comparison: ", "## Configuration mismatches", "## Results", "## Comparisons", "## Charts", "## Records", "## Provenance", "### "];
-    assert_contained("summary.md", &md, &md_headings, &[]);
+        ["# Comparison: ", "## Verdict", "## Configuration mismatches", "## Results", "## Charts", "## Records", "## Provenance", "### "];
+    assert_contained("summary.md", &md, &md_headings, &["<details><summary>All ", "</details>"]);
     // The hostile values are there, escaped, not dropped.
     assert!(md.contains("\\# heading"), "workload shown escaped");
     assert!(md.contains("\\<img src=x onerror=alert\\(1\\)\\>"), "workload shown escaped");
@@ -212,8 +212,8 @@ fn hostile_labels_and_a_huge_tree_keep_the_comment_within_the_limit() {
     assert_eq!(code, 0, "{err}");
     let md = std::fs::read_to_string(tmp.path().join("out/summary.md")).unwrap();
     let md_headings =
-        ["# Comparison: ", "## Configuration mismatches", "## Results", "## Comparisons", "## Charts", "## Records", "## Provenance", "### "];
-    assert_contained("summary.md", &md, &md_headings, &[]);
+        ["# Comparison: ", "## Verdict", "## Configuration mismatches", "## Results", "## Charts", "## Records", "## Provenance", "### "];
+    assert_contained("summary.md", &md, &md_headings, &["<details><summary>All ", "</details>"]);
     let comment = std::fs::read_to_string(tmp.path().join("comment.md")).unwrap();
     assert_eq!(comment.lines().next(), Some(MARKER));
     let own_html = [MARKER, "<details><summary>", "</details>", "<sub>sagereport "];

@@ -36,6 +36,14 @@ fn several_reports_and_three_runs_make_a_linked_site_with_trends() {
     let report = read(&public.join("reports/nightly/index.html"));
     assert!(report.contains("16.50 ± 2.94"), "sage's mean ± t half-width at scale 1.5");
     assert!(report.contains("<span class=\"verdict\">worse</span>"), "ray vs sage throughput is significantly worse");
+    // Issue 19: the verdict opens the page (before the statistics), the
+    // worse comparison open, the rest collapsed; the index names the largest change.
+    let verdict = report.find("<h2>Verdict</h2>").expect("verdict section");
+    assert!(verdict < report.find("<h2>Results</h2>").unwrap() && verdict < report.find("<h2>Configuration mismatches</h2>").unwrap());
+    assert!(report.contains("<strong>1 worse, 0 better, "), "counts line");
+    assert!(report.contains("<details class=\"rest\">\n<summary>All other "), "the rest collapsed");
+    assert!(index.contains("<th scope=\"col\">largest significant change</th>"));
+    assert!(index.contains("Q1 throughput: "), "the largest change on the index");
     for link in ["summary.md", "comparison.csv", "summary.json", "throughput_comparison.png"] {
         assert!(report.contains(&format!("href=\"{link}\"")) || report.contains(&format!("src=\"{link}\"")), "{link}");
     }

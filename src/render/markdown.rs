@@ -1,11 +1,13 @@
-//! `summary.md`: mismatches first and loud, then per side × workload
-//! statistics with intervals, the comparisons with ratio, interval and
-//! verdict (`~` = no significant difference), record accounting and
+//! `summary.md`: the verdict first (outcome counts, the significant
+//! changes by effect size with ratio, interval and verdict, everything else
+//! collapsed; `~` = no significant difference), then mismatches, loud, per
+//! side × workload statistics with intervals, record accounting and
 //! provenance.
 
 use super::escape::{code, markdown as esc, markdown_line_start};
 use super::{ReportContext, Renderer};
-use crate::analysis::compare::{Comparison, GroupStats, Metric, MetricStats};
+use crate::analysis::compare::{Comparison, GroupStats, Metric, MetricComparison, MetricStats};
+use super::verdicts::VerdictDigest;
 use crate::model::Severity;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -165,7 +167,47 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
     );
     let _ = writeln!(s);
 
-    // Mismatches first, and loud.
+    // The verdict first: counts, the significant changes by effect size,
+    // everything else collapsed, then the rule they follow.
+    let _ = writeln!(s, "## Verdict");
+    let _ = writeln!(s);
+    if c.comparisons.is_empty() {
+        let _ = writeln!(s, "No group has both the baseline and another side: nothing to compare.");
+        let _ = writeln!(s);
+    } else {
+        let d = VerdictDigest::of(c);
+        let _ = writeln!(s, "**{}** ({} comparison{}).", d.counts_line(), c.comparisons.len(), if c.comparisons.len() == 1 { "" } else { "s" });
+        let _ = writeln!(s);
+        if d.mismatches > 0 {
+            let _ = writeln!(
+                s,
+                "> **⚠ {} configuration mismatch{}**: some ratios compare unlike runs; see Configuration mismatches below.",
+                d.mismatches,
+                if d.mismatches == 1 { "" } else { "es" }
+            );
+            let _ = writeln!(s);
+        }
+        if d.changes.is_empty() {
+            let _ = writeln!(s, "No significant change.");
+        } else {
+            let _ = writeln!(s, "Significant changes, worse first, then better; each largest effect (absolute log ratio) first:");
+            let _ = writeln!(s);
+            comparison_table(&mut s, &d.changes);
+        }
+        let _ = writeln!(s);
+        if !d.rest.is_empty() {
+            let _ = writeln!(s, "<details><summary>{}</summary>", d.rest_title());
+            let _ = writeln!(s);
+            comparison_table(&mut s, &d.rest);
+            let _ = writeln!(s);
+            let _ = writeln!(s, "</details>");
+            let _ = writeln!(s);
+        }
+        let _ = writeln!(s, "{}", verdict_rule(c));
+        let _ = writeln!(s);
+    }
+
+    // Mismatches next, and loud (counted in the verdict line above).
     let _ = writeln!(s, "## Configuration mismatches");
     let _ = writeln!(s);
     if c.mismatches.is_empty() {
@@ -278,43 +320,6 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
     }
     let _ = writeln!(s);
 
-    // Comparisons.
-    let _ = writeln!(s, "## Comparisons");
-    let _ = writeln!(s);
-    if c.comparisons.is_empty() {
-        let _ = writeln!(s, "No group has both the baseline and another side: nothing to compare.");
-    } else {
-        let _ = writeln!(s, "{}", verdict_rule(c));
-        let _ = writeln!(s);
-        let _ = writeln!(s, "| workload | metric | baseline → candidate | n | ratio [adj. CI] | change | p | p (adj.) | MW p | verdict |");
-        let _ = writeln!(s, "|---|---|---|---:|---:|---:|---:|---:|---:|---|");
-        for m in &c.comparisons {
-            let ratio = match (m.ratio, m.ci_low, m.ci_high) {
-                (Some(r), Some(lo), Some(hi)) => format!("{:.3} [{:.3}, {:.3}]", r, lo, hi),
-                (Some(r), _, _) => format!("{r:.3}"),
-                _ => "—".into(),
-            };
-            let verdict = verdict_cell(m);
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} → {} | {}/{} | {} | {} | {} | {} | {} | {} |",
-                label(&m.workload, &m.variant),
-                esc(m.metric.name()),
-                esc(&m.baseline),
-                esc(&m.candidate),
-                m.n_baseline,
-                m.n_candidate,
-                ratio,
-                m.change_pct().map(pct).unwrap_or_else(|| "—".into()),
-                pval(m.p_value),
-                pval(m.p_adjusted),
-                pval(m.mann_whitney_p),
-                verdict
-            );
-        }
-    }
-    let _ = writeln!(s);
-
     // Where every comparison and group is drawn.
     s.push_str(&super::charts::charts_markdown(ctx));
 
@@ -366,6 +371,35 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
     let _ = writeln!(s, "- workload-shape hashes ({}): {}", hashes.len(), list(&hashes));
     let _ = writeln!(s, "- upstream config hashes ({}): {}", upstream.len(), list(&upstream));
     s
+}
+
+/// The comparisons table of summary.md (header and rows).
+fn comparison_table(s: &mut String, rows: &[&MetricComparison]) {
+    let _ = writeln!(s, "| workload | metric | baseline → candidate | n | ratio [adj. CI] | change | p | p (adj.) | MW p | verdict |");
+    let _ = writeln!(s, "|---|---|---|---:|---:|---:|---:|---:|---:|---|");
+    for m in rows {
+        let ratio = match (m.ratio, m.ci_low, m.ci_high) {
+            (Some(r), Some(lo), Some(hi)) => format!("{:.3} [{:.3}, {:.3}]", r, lo, hi),
+            (Some(r), _, _) => format!("{r:.3}"),
+            _ => "—".into(),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} → {} | {}/{} | {} | {} | {} | {} | {} | {} |",
+            label(&m.workload, &m.variant),
+            esc(m.metric.name()),
+            esc(&m.baseline),
+            esc(&m.candidate),
+            m.n_baseline,
+            m.n_candidate,
+            ratio,
+            m.change_pct().map(pct).unwrap_or_else(|| "—".into()),
+            pval(m.p_value),
+            pval(m.p_adjusted),
+            pval(m.mann_whitney_p),
+            verdict_cell(m)
+        );
+    }
 }
 
 fn latency_cell(g: &GroupStats, m: Metric) -> String {

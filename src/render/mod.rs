@@ -13,6 +13,7 @@ pub mod markdown;
 pub mod paper_figures;
 pub mod pdf;
 pub mod pr_comment;
+pub mod verdicts;
 pub mod site;
 pub mod svg_hover;
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! A compact Markdown pull-request comment: regressions and mismatches
-//! first, details collapsed, always under GitHub's 65,536-character limit.
+//! A compact Markdown pull-request comment: the verdict counts, mismatches
+//! and the significant changes (worse, then better, largest effect first)
+//! open, everything else collapsed, always under GitHub's 65,536-character limit.
 //!
 //! Every embedded name or value is capped at [`MAX_EMBEDDED`] characters,
 //! Markdown-escaped and cannot mention anyone ([`esc`]); the whole body is
@@ -8,6 +9,7 @@
 use super::escape::{cap, code, markdown, no_mentions};
 use super::markdown::num;
 use super::ReportContext;
+use super::verdicts::VerdictDigest;
 use crate::analysis::compare::MetricComparison;
 use std::fmt::Write as _;
 
@@ -80,17 +82,19 @@ pub fn pr_comment(ctx: &ReportContext<'_>, threshold: f64) -> String {
     }
     let _ = writeln!(s, "{MARKER}");
     let _ = writeln!(s, "### Benchmark comparison: {}\n", sides.join(" vs "));
-    let regressions: Vec<&MetricComparison> = c.comparisons.iter().filter(|x| x.is_regression(threshold)).collect();
-    let mut improvements: Vec<&MetricComparison> = c.comparisons.iter().filter(|x| x.verdict == "better").collect();
-    improvements.sort_by(|a, b| b.change_pct().unwrap_or(0.0).abs().total_cmp(&a.change_pct().unwrap_or(0.0).abs()));
+    let d = VerdictDigest::of(c);
+    let regressions = c.comparisons.iter().filter(|x| x.is_regression(threshold)).count();
+    if !c.comparisons.is_empty() {
+        let _ = writeln!(s, "**{}**\n", d.counts_line());
+    }
     let mut status = Vec::new();
     if !c.mismatches.is_empty() {
         status.push(format!("⚠️ **{} configuration mismatch(es)** — the sides did not run the same workload shape", c.mismatches.len()));
     }
-    if regressions.is_empty() {
+    if regressions == 0 {
         status.push(format!("✅ no significant regression beyond {:.1}%", threshold * 100.0));
     } else {
-        status.push(format!("❌ **{} significant regression(s) beyond {:.1}%**", regressions.len(), threshold * 100.0));
+        status.push(format!("❌ **{} significant regression(s) beyond {:.1}%**", regressions, threshold * 100.0));
     }
     status.push(format!(
         "{} comparisons · verdicts from the ratio of means (Welch t, {}, α* = {:.2e}: intervals at {}) · `~` = no significant difference · {} records accepted, {} rejected",
@@ -101,9 +105,8 @@ pub fn pr_comment(ctx: &ReportContext<'_>, threshold: f64) -> String {
         t.accepted,
         t.rejected
     ));
-    let unstable = c.comparisons.iter().filter(|x| x.verdict == "unstable").count();
-    if unstable > 0 {
-        status.push(format!("⚠️ {unstable} comparison(s) `unstable`: ranks and means disagree (an outlier run?); see summary.md"));
+    if d.unstable > 0 {
+        status.push(format!("⚠️ {} comparison(s) `unstable`: ranks and means disagree (an outlier run?); see summary.md", d.unstable));
     }
     for line in status {
         let _ = writeln!(s, "- {line}");
@@ -129,23 +132,22 @@ pub fn pr_comment(ctx: &ReportContext<'_>, threshold: f64) -> String {
     if !c.mismatches.is_empty() {
         let _ = writeln!(s);
     }
-    if !regressions.is_empty() {
-        let _ = writeln!(s, "**Regressions**\n");
+    // The significant changes, open: worse first, then better, each
+    // largest effect first; everything else collapsed.
+    if !d.changes.is_empty() {
+        let _ = writeln!(s, "**Significant changes** (worse first, then better; largest effect first)\n");
         s.push_str(HEADER);
-        rows_within(&mut s, &regressions, MAX_CHARS / 2);
+        rows_within(&mut s, &d.changes, MAX_CHARS * 2 / 3);
         let _ = writeln!(s);
+    } else if !c.comparisons.is_empty() {
+        let _ = writeln!(s, "No significant change.\n");
     }
-    if !improvements.is_empty() {
-        let _ = writeln!(s, "<details><summary>Significant improvements ({})</summary>\n", improvements.len());
+    if !d.rest.is_empty() {
+        let _ = writeln!(s, "<details><summary>{}</summary>\n", d.rest_title());
         s.push_str(HEADER);
-        rows_within(&mut s, &improvements, MAX_CHARS * 2 / 3);
+        rows_within(&mut s, &d.rest, MAX_CHARS - 1_000);
         let _ = writeln!(s, "\n</details>\n");
     }
-    let _ = writeln!(s, "<details><summary>All {} comparisons</summary>\n", c.comparisons.len());
-    s.push_str(HEADER);
-    let all: Vec<&MetricComparison> = c.comparisons.iter().collect();
-    rows_within(&mut s, &all, MAX_CHARS - 1_000);
-    let _ = writeln!(s, "\n</details>\n");
     let _ = writeln!(s, "<sub>sagereport {} · {}</sub>", ctx.version, code(&cap(&ctx.command, 300)));
     within_limit(s)
 }

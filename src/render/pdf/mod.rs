@@ -11,6 +11,7 @@
 //! inside `[...]`) or [`string_literal`] (code mode, e.g. a function argument),
 //! so a workload called `*_#x` can neither break the build nor inject code.
 
+pub mod layout;
 pub mod report;
 pub mod world;
 

@@ -1,9 +1,13 @@
-//! The PDF report's typst body: summary, mismatches, the statistics table,
-//! the charts and Tables 1–6 — the same numbers as summary.md and the .tex
+//! The PDF report's typst body: the verdict first (outcome counts, the
+//! significant changes by effect size, the lead figure's place, then every
+//! other comparison), mismatches, the statistics table, the charts and
+//! Tables 1–6 — the same numbers as summary.md and the .tex
 //! files, laid out by [`super::TEMPLATE`].
 
 use super::{compile_pdf, escape_markup as m, string_literal as lit, TEMPLATE};
-use crate::analysis::compare::{Comparison, Metric};
+use super::layout::{self, Column};
+use crate::analysis::compare::{Comparison, MetricComparison};
+use crate::render::verdicts::VerdictDigest;
 use crate::analysis::tables::PaperTable;
 use crate::render::latex::{cell_plain, header_text, row_n};
 use crate::render::markdown::{conf_pct, mean_ci, num};
@@ -16,10 +20,86 @@ fn c(text: &str) -> String {
     format!("[{}]", m(text))
 }
 
-fn comparison_body(out: &mut String, ctx: &ReportContext<'_>) {
+/// Where the lead figure (the ratio forest plot) goes: a chart whose path
+/// contains this is placed on the first page, right after the verdict
+/// summary, instead of among the other figures.
+pub const LEAD_FIGURE: &str = "ratio_forest";
+
+fn workload_label(workload: &str, variant: &str) -> String {
+    if variant.is_empty() {
+        workload.to_string()
+    } else {
+        format!("{workload} ({variant})")
+    }
+}
+
+fn ratio_text(x: &MetricComparison) -> String {
+    match (x.ratio, x.ci_low, x.ci_high) {
+        (Some(r), Some(lo), Some(hi)) => format!("{} [{}, {}]", num(r), num(lo), num(hi)),
+        (Some(r), _, _) => num(r),
+        _ => "—".into(),
+    }
+}
+
+fn p_text(p: Option<f64>) -> String {
+    p.map(|p| if p < 0.001 { "<0.001".to_string() } else { format!("{p:.3}") }).unwrap_or_else(|| "—".into())
+}
+
+/// The verdict cell of the PDF: like summary.md's, but a long note (why
+/// there is no interval, why `unstable`) is a numbered reference into a
+/// key under the table, so the column stays narrow.
+fn verdict_text(x: &MetricComparison, notes: &mut Vec<String>) -> String {
+    let mut key = |why: &str| {
+        let i = notes.iter().position(|n| n == why).unwrap_or_else(|| {
+            notes.push(why.to_string());
+            notes.len() - 1
+        });
+        i + 1
+    };
+    match (x.verdict, x.runs_needed, &x.note) {
+        ("~", Some(n), _) => format!("~ (≈{n} runs/side to detect 5%)"),
+        (v, _, Some(why)) => format!("{v} [{}]", key(why)),
+        (v, _, None) => v.to_string(),
+    }
+}
+
+/// A comparisons table (workload, metric, [baseline → candidate,] n,
+/// ratio [CI], change, p (adj.), verdict) and the key of its notes.
+fn comparisons_table(rows: &[&MetricComparison], same_pair: bool, allow_landscape: bool) -> layout::Laid {
+    let mut columns = vec![Column::text("workload"), Column::text("metric")];
+    if !same_pair {
+        columns.push(Column::text("baseline → candidate"));
+    }
+    columns.extend([Column::num("n"), Column::num("ratio [adj. CI]"), Column::num("change"), Column::num("p (adj.)"), Column::text("verdict")]);
+    let mut notes = Vec::new();
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|x| {
+            let mut r = vec![workload_label(&x.workload, &x.variant), x.metric.name().to_string()];
+            if !same_pair {
+                r.push(format!("{} → {}", x.baseline, x.candidate));
+            }
+            r.push(format!("{}/{}", x.n_baseline, x.n_candidate));
+            r.push(ratio_text(x));
+            r.push(x.change_pct().map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "—".into()));
+            r.push(p_text(x.p_adjusted));
+            r.push(verdict_text(x, &mut notes));
+            r
+        })
+        .collect();
+    let mut laid = layout::lay_out(&columns, &cells, allow_landscape);
+    for (i, note) in notes.iter().enumerate() {
+        let _ = writeln!(laid.source, "\n#text(size: 8pt)[\\[{}\\] {}]", i + 1, m(note));
+    }
+    laid
+}
+
+fn comparison_body(out: &mut String, ctx: &ReportContext<'_>, lead_figure: Option<&str>) {
     let cmp: &Comparison = ctx.comparison;
     let t = &ctx.ingest.totals;
-    let _ = writeln!(out, "= Summary\n");
+    // Page 1: the verdict — outcome counts, the significant changes by
+    // effect size, the lead figure; everything else follows.
+    let _ = writeln!(out, "= Verdict\n");
     let _ = writeln!(
         out,
         "{}\n",
@@ -35,12 +115,50 @@ fn comparison_body(out: &mut String, ctx: &ReportContext<'_>) {
             t.duplicates
         ))
     );
+    let digest = VerdictDigest::of(cmp);
+    // One baseline → candidate pair for every row: said once, not per row.
+    let pairs: std::collections::BTreeSet<(&str, &str)> = cmp.comparisons.iter().map(|x| (x.baseline.as_str(), x.candidate.as_str())).collect();
+    let same_pair = pairs.len() == 1;
+    if cmp.comparisons.is_empty() {
+        let _ = writeln!(out, "{}\n", m("No group has both the baseline and another side: nothing to compare."));
+    } else {
+        let _ = writeln!(
+            out,
+            "#text(size: 12pt)[*{}*] {}\n",
+            m(&digest.counts_line()),
+            m(&format!("({} comparison{}{})", cmp.comparisons.len(), if cmp.comparisons.len() == 1 { "" } else { "s" }, match pairs.iter().next() {
+                Some((b, c)) if same_pair => format!(", {c} against baseline {b}"),
+                _ => String::new(),
+            }))
+        );
+        if digest.mismatches > 0 {
+            let _ = writeln!(
+                out,
+                "#warning-box(title: \"Configuration mismatch\")[{}]\n",
+                m(&format!("{} group(s) compared different workload shapes: their ratios compare unlike runs (see Configuration mismatches).", digest.mismatches))
+            );
+        }
+        if digest.changes.is_empty() {
+            let _ = writeln!(out, "{}\n", m("No significant change."));
+        } else {
+            let _ = writeln!(out, "{}\n", m("Significant changes, worse first, then better; each largest effect (absolute log ratio) first:"));
+            let _ = writeln!(out, "{}", comparisons_table(&digest.changes, same_pair, false).source);
+        }
+    }
+    // The lead figure's place (the ratio forest plot, when the charts
+    // provide one).
+    if let Some(path) = lead_figure {
+        let _ = writeln!(out, "#figure-image({}, [{}], alt: {})\n", lit(path), m(LEAD_CAPTION), lit(LEAD_CAPTION));
+    }
+    if !cmp.comparisons.is_empty() {
+        let _ = writeln!(out, "#text(size: 9pt)[{}]\n", m(&crate::render::markdown::verdict_rule(cmp)));
+    }
     let _ = writeln!(out, "= Configuration mismatches\n");
     if cmp.mismatches.is_empty() {
         let _ = writeln!(out, "{}\n", m("None: every comparable group ran the same workload shape on every side."));
     }
     for mm in &cmp.mismatches {
-        let mut body = format!("{}: {}", mm.workload, mm.explanation);
+        let mut body = format!("{}: {}", workload_label(&mm.workload, &mm.variant), mm.explanation);
         for f in &mm.fields {
             let vals: Vec<String> = f.values.iter().map(|(s, v)| format!("{s} = {v}")).collect();
             let _ = write!(body, "; {}: {}", f.field, vals.join(", "));
@@ -58,88 +176,83 @@ fn comparison_body(out: &mut String, ctx: &ReportContext<'_>) {
         );
     }
 
-    let _ = writeln!(out, "= Results\n");
-    let _ = writeln!(out, "{}\n", m(&format!("Mean ± half-width of the {} Student-t interval over runs; a bare value means n = 1.", conf_pct(cmp.confidence))));
-    let mut cells = Vec::new();
-    for g in &cmp.groups {
-        let label = if g.variant.is_empty() { g.workload.clone() } else { format!("{} ({})", g.workload, g.variant) };
-        cells.push(c(&label));
-        cells.push(c(&g.side));
-        cells.push(c(&g.n.to_string()));
-        cells.push(c(&mean_ci(&g.throughput)));
-        cells.push(c(&mean_ci(&g.latency_p95)));
-        cells.push(c(&mean_ci(&g.latency_p99)));
-        cells.push(c(&g.success_rate.value.map(|v| format!("{v:.3}")).unwrap_or_else(|| "—".into())));
+    if !digest.rest.is_empty() {
+        let laid = comparisons_table(&digest.rest, same_pair, true);
+        // After the mismatches (short), so no page is left nearly empty
+        // between two landscape tables.
+        let heading = if digest.changes.is_empty() { "Comparisons" } else { "Other comparisons" };
+        let mut section = format!("= {heading}\n\n{}\n\n", m(&format!("{}.", digest.rest_title())));
+        section.push_str(&laid.source);
+        out.push_str(&layout::on_page(laid.landscape, &section));
     }
-    let _ = writeln!(
-        out,
-        "#data-table(columns: 7, header: ([workload], [side], [n], [throughput (items/s)], [p95 (ms)], [p99 (ms)], [success]), align: (left, left, right, right, right, right, right), {})\n",
-        cells.join(", ")
-    );
-    if !cmp.comparisons.is_empty() {
-        let _ = writeln!(out, "= Comparisons\n");
-        let _ = writeln!(
-            out,
-            "{}\n",
-            m(&crate::render::markdown::verdict_rule(cmp))
-        );
-        let mut cells = Vec::new();
-        for x in &cmp.comparisons {
-            cells.push(c(&x.workload));
-            cells.push(c(x.metric.name()));
-            cells.push(c(&format!("{} → {}", x.baseline, x.candidate)));
-            cells.push(c(&format!("{}/{}", x.n_baseline, x.n_candidate)));
-            let ratio = match (x.ratio, x.ci_low, x.ci_high) {
-                (Some(r), Some(lo), Some(hi)) => format!("{} [{}, {}]", num(r), num(lo), num(hi)),
-                (Some(r), _, _) => num(r),
-                _ => "—".into(),
-            };
-            cells.push(c(&ratio));
-            cells.push(c(&x.p_adjusted.map(|p| if p < 0.001 { "<0.001".to_string() } else { format!("{p:.3}") }).unwrap_or_else(|| "—".into())));
-            cells.push(c(&crate::render::markdown::verdict_cell(x)));
-        }
-        let _ = writeln!(
-            out,
-            "#data-table(columns: 7, header: ([workload], [metric], [baseline → candidate], [n], [ratio \\[adj. CI\\]], [p (adj.)], [verdict]), align: (left, left, left, right, right, right, left), {})\n",
-            cells.join(", ")
-        );
-    }
-    let _ = Metric::ALL;
+
+    let columns = [
+        Column::text("workload"),
+        Column::text("side"),
+        Column::num("n"),
+        Column::num("throughput (items/s)"),
+        Column::num("p95 (ms)"),
+        Column::num("p99 (ms)"),
+        Column::num("success"),
+    ];
+    let rows: Vec<Vec<String>> = cmp
+        .groups
+        .iter()
+        .map(|g| {
+            vec![
+                workload_label(&g.workload, &g.variant),
+                g.side.clone(),
+                g.n.to_string(),
+                mean_ci(&g.throughput),
+                mean_ci(&g.latency_p95),
+                mean_ci(&g.latency_p99),
+                g.success_rate.value.map(|v| format!("{v:.3}")).unwrap_or_else(|| "—".into()),
+            ]
+        })
+        .collect();
+    let laid = layout::lay_out(&columns, &rows, true);
+    let mut section = String::from("= Results\n\n");
+    let _ = writeln!(section, "{}\n", m(&format!("Mean ± half-width of the {} Student-t interval over runs; a bare value means n = 1.", conf_pct(cmp.confidence))));
+    section.push_str(&laid.source);
+    out.push_str(&layout::on_page(laid.landscape, &section));
 }
 
+const LEAD_CAPTION: &str = "Ratio candidate / baseline per comparison with its adjusted interval.";
+
 fn tables_body(out: &mut String, tables: &[PaperTable], ci: bool) {
-    let _ = writeln!(out, "= Tables 1–6\n");
-    for t in tables {
-        let _ = writeln!(out, "== Table {}: {}\n", t.number, m(t.title));
-        let _ = writeln!(out, "{}\n", m(&t.caption));
+    for (i, t) in tables.iter().enumerate() {
+        // The part heading travels with the first table: on its landscape
+        // page when that one goes landscape, never orphaned before it.
+        let mut section = if i == 0 { "= Tables 1–6\n\n".to_string() } else { String::new() };
+        let _ = writeln!(section, "== Table {}: {}\n", t.number, m(t.title));
+        let _ = writeln!(section, "{}\n", m(&t.caption));
+        let mut landscape = false;
         for part in &t.parts {
             if let Some(title) = &part.title {
-                let _ = writeln!(out, "_{}_\n", m(title));
+                let _ = writeln!(section, "_{}_\n", m(title));
             }
-            let n = part.columns.len() + 2;
-            let mut header = vec![c(&part.row_header)];
-            header.extend(part.columns.iter().map(|col| c(&header_text(col))));
-            header.push("[n]".into());
-            let mut cells = Vec::new();
-            for row in &part.rows {
-                cells.push(c(&row.label));
-                for (cell, col) in row.cells.iter().zip(&part.columns) {
-                    cells.push(c(&cell_plain(cell, col, ci)));
-                }
-                cells.push(c(&row_n(&row.cells)));
-            }
-            let align: Vec<&str> = std::iter::once("left").chain(std::iter::repeat_n("right", n - 1)).collect();
-            let _ = writeln!(
-                out,
-                "#data-table(columns: {n}, header: ({},), align: ({},), {})\n",
-                header.join(", "),
-                align.join(", "),
-                cells.join(", ")
-            );
+            let mut columns = vec![Column::text(&part.row_header)];
+            columns.extend(part.columns.iter().map(|col| Column::num(&header_text(col))));
+            columns.push(Column::num("n"));
+            let rows: Vec<Vec<String>> = part
+                .rows
+                .iter()
+                .map(|row| {
+                    let mut r = vec![row.label.clone()];
+                    r.extend(row.cells.iter().zip(&part.columns).map(|(cell, col)| cell_plain(cell, col, ci)));
+                    r.push(row_n(&row.cells));
+                    r
+                })
+                .collect();
+            // Numbers keep to one line; headers wrap at their words.
+            let laid = layout::lay_out(&columns, &rows, true);
+            landscape |= laid.landscape;
+            let _ = writeln!(section, "{}", laid.source);
         }
         for note in std::iter::once(format!("Cells: {}.", t.method)).chain(t.footnotes.iter().cloned()) {
-            let _ = writeln!(out, "#text(size: 8pt)[{}]\n", m(&note));
+            let _ = writeln!(section, "#text(size: 8pt)[{}]\n", m(&note));
         }
+        out.push_str(&layout::on_page(landscape, &section));
     }
 }
 
@@ -153,10 +266,18 @@ pub fn report_pdf(
 ) -> anyhow::Result<Vec<u8>> {
     let mut body = String::from(TEMPLATE);
     let _ = writeln!(body, "\n#report-title({}, {})\n", lit(title), lit(&format!("sagereport {}", env!("CARGO_PKG_VERSION"))));
-    if let Some(ctx) = ctx {
-        comparison_body(&mut body, ctx);
-    }
     let mut files = Vec::new();
+    // The lead figure (the forest plot) goes on page 1 after the verdict.
+    let mut images = images;
+    let lead = match images.iter().position(|(path, _, _)| ctx.is_some() && path.contains(LEAD_FIGURE)) {
+        Some(i) => Some(images.remove(i)),
+        None => None,
+    };
+    let lead_path = lead.as_ref().map(|(path, _, _)| path.clone());
+    files.extend(lead.into_iter().map(|(path, bytes, _)| (path, bytes)));
+    if let Some(ctx) = ctx {
+        comparison_body(&mut body, ctx, lead_path.as_deref());
+    }
     if !images.is_empty() {
         let _ = writeln!(body, "= Figures\n");
     }
@@ -199,6 +320,15 @@ pub fn full_report_pdf(ctx: &ReportContext<'_>, tables: &[PaperTable], confidenc
     use crate::render::{charts::ComparisonCharts, paper_figures::write_figures, Renderer};
     let has_tables = tables.iter().any(|t| t.has_data());
     let mut images: Vec<(String, Vec<u8>, String)> = Vec::new();
+    if !ctx.comparison.comparisons.is_empty() {
+        // The forest plot: its first page leads page 1, the others are figures.
+        let pages = crate::render::forest::ratio_forest_pngs(ctx.comparison, ctx.threshold)?;
+        let total = pages.len();
+        for (k, (name, bytes)) in pages.into_iter().enumerate() {
+            let caption = format!("Ratio candidate / baseline per comparison with its adjusted interval (page {} of {total}).", k + 1);
+            images.push((format!("charts/{name}"), bytes, caption));
+        }
+    }
     if !ctx.comparison.groups.is_empty() {
         let charts = ComparisonCharts;
         for (path, bytes) in collect_pngs(|dir| {

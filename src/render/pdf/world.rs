@@ -51,6 +51,26 @@ fn fonts() -> &'static Fonts {
     })
 }
 
+/// Width of `text` set in the report's face (DejaVu Sans Regular) at
+/// `size` points, from the font's advance widths (no kerning, which only
+/// narrows DejaVu text). A character the face lacks counts 1 em (the
+/// fallback faces are no wider); zero-width characters count 0. For the
+/// table layout in [`super::layout`].
+pub fn text_width_pt(text: &str, size: f64) -> f64 {
+    static SANS: OnceLock<typst::text::FontInstance> = OnceLock::new();
+    let font = SANS.get_or_init(|| {
+        fonts().fonts[0].clone().instantiate(typst::text::FontVariant::default(), typst::layout::Abs::pt(size), &typst::text::FontVariations::default())
+    });
+    let em: f64 = text
+        .chars()
+        .map(|c| match c {
+            '\u{200B}' | '\u{2060}' | '\u{200D}' => 0.0,
+            c => font.ttf().glyph_index(c).and_then(|g| font.x_advance(g.0)).map(|e| e.get()).unwrap_or(1.0),
+        })
+        .sum();
+    em * size
+}
+
 /// The standard library, built once (it is immutable and hashed lazily).
 fn library() -> &'static LazyHash<Library> {
     static LIBRARY: OnceLock<LazyHash<Library>> = OnceLock::new();

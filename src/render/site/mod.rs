@@ -174,7 +174,9 @@ pub fn write_site(site: &Site<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
             .history
             .iter()
             .enumerate()
-            .map(|(i, e)| ReportRow {
+            .map(|(i, e)| {
+                let (largest, largest_class) = largest_change_text(e);
+                ReportRow {
                 href: entry_href(i, ""),
                 name: e.report.clone(),
                 time: e.time.clone(),
@@ -185,7 +187,10 @@ pub fn write_site(site: &Site<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
                 mismatches: e.mismatches.len(),
                 worse: e.comparisons.iter().filter(|c| c.verdict == "worse").count(),
                 better: e.comparisons.iter().filter(|c| c.verdict == "better").count(),
+                largest,
+                largest_class,
                 current: current.contains_key(&i),
+                }
             })
             .collect();
         rows.reverse();

@@ -8,6 +8,7 @@ use crate::analysis::history::{HistoryEntry, HistoryPoint};
 use crate::analysis::tables::PaperTable;
 use crate::render::latex::{cell_plain, header_text, row_n};
 use crate::render::markdown::{conf_pct, mean_ci, num};
+use crate::render::verdicts::{largest_change, VerdictDigest};
 use crate::render::ReportContext;
 use askama::Template;
 
@@ -129,6 +130,13 @@ pub struct ReportView {
     pub hash_note: String,
     pub stats: Vec<StatRow>,
     pub comparisons: Vec<CompRow>,
+    /// The verdict digest: `3 worse, 5 better, 57 ~, 1 unstable; 0 mismatches`.
+    pub verdict_line: String,
+    /// Worse, then better, each largest effect first.
+    pub changes: Vec<CompRow>,
+    /// Everything else, collapsed under `rest_title`.
+    pub rest: Vec<CompRow>,
+    pub rest_title: String,
     pub comparisons_method: String,
     pub charts: Vec<ChartView>,
     /// The ratio forest plot's pages, shown first.
@@ -163,6 +171,11 @@ pub struct ReportRow {
     pub mismatches: usize,
     pub worse: usize,
     pub better: usize,
+    /// The largest significant change (workload, metric, ratio [CI]), or
+    /// `no significant change`.
+    pub largest: String,
+    /// CSS class of `largest`'s verdict (`worse`, `better`, `same`).
+    pub largest_class: &'static str,
     pub current: bool,
 }
 
@@ -426,6 +439,7 @@ pub fn report_view(name: &str, ctx: &ReportContext<'_>, tables: &[PaperTable], e
         .map(|p| p.to_string())
         .collect();
     let has = |f: &str| files.iter().any(|x| x == f);
+    let digest = VerdictDigest::of(c);
     let mut charts = Vec::new();
     for f in crate::render::charts::comparison_figures(ctx) {
         if !has(&format!("{}.png", f.stem)) {
@@ -502,6 +516,10 @@ pub fn report_view(name: &str, ctx: &ReportContext<'_>, tables: &[PaperTable], e
         },
         stats: c.groups.iter().map(|g| stat_row(g, c.baseline.as_deref())).collect(),
         comparisons: c.comparisons.iter().map(comp_row).collect(),
+        verdict_line: digest.counts_line(),
+        changes: digest.changes.iter().map(|m| comp_row(m)).collect(),
+        rest: digest.rest.iter().map(|m| comp_row(m)).collect(),
+        rest_title: digest.rest_title(),
         comparisons_method: crate::render::markdown::verdict_rule(c),
         charts,
         forest,
@@ -515,6 +533,25 @@ pub fn report_view(name: &str, ctx: &ReportContext<'_>, tables: &[PaperTable], e
         shape_hashes: listing(c.groups.iter().flat_map(|g| g.shape_hashes.iter().map(String::as_str)).collect()),
         config_hashes: listing(c.groups.iter().flat_map(|g| g.config_hashes.iter().map(String::as_str)).collect()),
         downloads,
+    }
+}
+
+/// An index row's largest significant change: `workload metric: ratio [CI]
+/// (verdict)` with the verdict's CSS class, or `no significant change`.
+pub fn largest_change_text(e: &HistoryEntry) -> (String, &'static str) {
+    let items = e.comparisons.iter().map(|m| (m.verdict.as_str(), m.ratio, m));
+    match largest_change(items) {
+        Some(m) => (
+            format!(
+                "{} {}: {} ({})",
+                workload_label(&m.workload, &m.variant),
+                m.metric,
+                ratio_text(m.ratio, m.ci_low, m.ci_high),
+                m.verdict
+            ),
+            verdict_class(&m.verdict),
+        ),
+        None => ("no significant change".into(), "same"),
     }
 }
 
