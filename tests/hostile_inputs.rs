@@ -125,6 +125,8 @@ fn run(inputs: &Path, args: &[&OsStr]) -> Outcome {
 fn run_measured(inputs: &Path, args: &[&OsStr]) -> Outcome {
     let before = tree_state(inputs);
     let started = Instant::now();
+    // Reaped below with wait4 (for its rusage), not Child::wait.
+    #[allow(clippy::zombie_processes)]
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sagereport"))
         .args(args)
         .env("SAGEREPORT_PEAK_RSS", "1")

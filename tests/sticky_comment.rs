@@ -185,7 +185,7 @@ fn the_author_is_configurable_and_the_bot_login_alone_does_not_match() {
     }
     // With a personal token the comments are the person's: COMMENT_AUTHOR says whose.
     let page = serde_json::json!([comment(300, BOT, Some(&ours_body())), comment(301, "bench-bot", Some(&ours_body()))]);
-    let r = run_step(&ours_body(), &[page.clone()], &[("COMMENT_AUTHOR", "bench-bot")]);
+    let r = run_step(&ours_body(), std::slice::from_ref(&page), &[("COMMENT_AUTHOR", "bench-bot")]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.calls[1..], ["api --method PATCH repos/octo/bench/issues/comments/301 -F body=@comment.md".to_string()]);
     let r = run_step(&ours_body(), &[page], &[("COMMENT_AUTHOR", "someone-else")]);

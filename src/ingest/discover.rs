@@ -181,14 +181,17 @@ fn symlink_to(path: &Path) -> String {
     format!("a symbolic link to {target}")
 }
 
+/// Paths that could not be read while walking, with the reason.
+pub type Unreadable = Vec<(String, String)>;
+
 /// Walk the inputs: files as given, directories recursively in name order
 /// (deterministic), hidden folders (`.git`, `.venv` …) skipped. Symbolic
 /// links below an argument are listed as skipped unless `follow_symlinks`
 /// (an argument that is a link is followed: the user named it); FIFOs,
 /// devices and sockets are listed as skipped and never opened. Problems
-/// reaching a path are returned beside the entries. A folder argument with
+/// reaching a path are returned beside the entries (see [`Unreadable`]). A folder argument with
 /// no result file below it is an error.
-pub fn walk(inputs: &[PathBuf], follow_symlinks: bool) -> Result<(Vec<Entry>, Vec<(String, String)>), InputError> {
+pub fn walk(inputs: &[PathBuf], follow_symlinks: bool) -> Result<(Vec<Entry>, Unreadable), InputError> {
     let mut entries = Vec::new();
     let mut unreadable = Vec::new();
     for (input_index, input) in inputs.iter().enumerate() {

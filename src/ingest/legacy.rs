@@ -291,6 +291,8 @@ fn scaled(v: Option<Val<'_>>, factor: f64) -> Option<Val<'static>> {
 }
 
 /// Read one `<name>_metrics.json` into one unified record.
+// The record is filled field by field, each from its legacy source.
+#[allow(clippy::field_reassign_with_default)]
 pub fn read_metrics(
     bytes: &[u8],
     path: &Path,

@@ -65,7 +65,7 @@ impl WorkloadShape {
     /// per thread (a tree of a million records holds a few hundred shapes).
     pub fn hash(&self) -> Sym {
         thread_local! {
-            static CACHE: RefCell<HashMap<WorkloadShape, Sym, FastHash>> = RefCell::new(HashMap::with_hasher(FastHash::new()));
+            static CACHE: RefCell<HashMap<WorkloadShape, Sym, FastHash>> = const { RefCell::new(HashMap::with_hasher(FastHash::new())) };
         }
         CACHE.with(|cache| {
             *cache.borrow_mut().entry(*self).or_insert_with(|| {

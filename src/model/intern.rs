@@ -29,9 +29,10 @@ impl Sym {
         // A small per-thread direct-mapped cache in front of the shared
         // table: consecutive records repeat backend, workload and hashes,
         // and this skips the shared table's lock for them.
+        type Slot = Option<(Box<str>, Sym)>;
         const SLOTS: usize = 256;
         thread_local! {
-            static CACHE: std::cell::RefCell<Vec<Option<(Box<str>, Sym)>>> =
+            static CACHE: std::cell::RefCell<Vec<Slot>> =
                 std::cell::RefCell::new(vec![None; SLOTS]);
         }
         if text.len() > 128 {

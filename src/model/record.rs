@@ -150,7 +150,7 @@ impl DimsId {
 
     pub fn intern(dims: Dimensions) -> DimsId {
         thread_local! {
-            static CACHE: RefCell<HashMap<Dimensions, DimsId, FastHash>> = RefCell::new(HashMap::with_hasher(FastHash::new()));
+            static CACHE: RefCell<HashMap<Dimensions, DimsId, FastHash>> = const { RefCell::new(HashMap::with_hasher(FastHash::new())) };
         }
         if let Some(id) = CACHE.with(|c| c.borrow().get(&dims).copied()) {
             return id;

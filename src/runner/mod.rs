@@ -624,7 +624,6 @@ pub(crate) fn driver_items(res: &Value) -> Vec<ItemResult> {
             attempts: v["attempts"].as_u64().unwrap_or(0) as u32,
             failed: v["failed"].as_bool().unwrap_or(true),
             digest: v["digest"].as_u64().unwrap_or(0),
-            ..Default::default()
         })
         .collect()
 }

@@ -326,7 +326,7 @@ impl Operators {
                 let overlap = |id: u32| self.corpus.docs[id as usize].iter().filter(|t| query.contains(t)).count();
                 let mut scored: Vec<(usize, u32)> = p.doc_ids.iter().map(|&id| (overlap(id), id)).collect();
                 // Most overlap first; ties keep the retrieval order (stable sort).
-                scored.sort_by(|a, b| b.0.cmp(&a.0));
+                scored.sort_by_key(|s| std::cmp::Reverse(s.0));
                 p.doc_ids = scored.into_iter().map(|(_, id)| id).collect();
                 p.digest = p.doc_ids.iter().fold(p.digest.rotate_left(3), |d, id| d.rotate_left(5) ^ *id as u64);
             }

@@ -243,7 +243,8 @@ pub fn trace_name(variant: &str, workload: &str, repeat: u32) -> String {
 pub fn op_costs(ops: &Operators) -> Value {
     use std::collections::HashMap;
     use std::sync::Mutex;
-    static CACHE: Mutex<Option<HashMap<(u64, &'static str, bool), Value>>> = Mutex::new(None);
+    type Key = (u64, &'static str, bool);
+    static CACHE: Mutex<Option<HashMap<Key, Value>>> = Mutex::new(None);
     let key = (ops.seed, ops.complexity.label(), ops.llm.is_some());
     if let Some(v) = CACHE.lock().ok().and_then(|c| c.as_ref().and_then(|m| m.get(&key).cloned())) {
         return v;

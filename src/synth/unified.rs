@@ -525,7 +525,7 @@ pub fn write_single(root: &Path, spec: &TreeSpec, index: usize, sides: usize, rn
     let ray_factor = rng.gen_range(0.7..0.9);
     // A ray result in a folder whose name says "sage": nobody may infer the
     // backend from a substring.
-    let misleading = index % 3 == 0;
+    let misleading = index.is_multiple_of(3);
     let mut t0 = shape.t0;
     for (i, backend) in ["sage", "ray"].into_iter().take(sides).enumerate() {
         let folder = match (backend, misleading) {

@@ -28,6 +28,9 @@ struct Item {
     ended: Option<Instant>,
 }
 
+// Messages move, never sit in a collection: boxing the item would cost an
+// allocation per item and stage.
+#[allow(clippy::large_enum_variant)]
 enum Msg {
     Item(Item),
     Retire,

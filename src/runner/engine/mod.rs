@@ -536,7 +536,9 @@ mod policy_behaviour {
         }
     }
 
-    fn models() -> [(&'static str, fn(&Job) -> RunOutcome); 2] {
+    type Model = fn(&Job) -> RunOutcome;
+
+    fn models() -> [(&'static str, Model); 2] {
         [("dataflow", dataflow::run), ("tasks", tasks::run)]
     }
 
