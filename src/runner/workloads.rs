@@ -204,7 +204,8 @@ pub fn plan(experiment: &str, flags: &RunFlags) -> anyhow::Result<Vec<Spec>> {
             s.parallelism = s.nodes * flags.parallelism.max(1);
             s.node_speeds = (0..s.nodes).map(|i| [1.0, 1.0, 0.5, 0.25][i as usize % 4]).collect();
             let total = s.expected_tasks();
-            s.faults = Faults { fail_rate: 0.0, max_retries: 3, outage: Some((0, total * 3 / 10, total * 6 / 10)) };
+            s.faults = Faults::default();
+            (s.faults.max_retries, s.faults.outage) = (3, Some((0, total * 3 / 10, total * 6 / 10)));
             let speeds = json!(s.node_speeds.clone());
             vec![s.closed().with("node_speeds", speeds).with("outage", json!({"node": 0, "from_share": 0.3, "to_share": 0.6})).with("entry", json!("heterogeneity"))]
         }
@@ -225,7 +226,8 @@ pub fn plan(experiment: &str, flags: &RunFlags) -> anyhow::Result<Vec<Spec>> {
         "Q8" => {
             let mut s = q("Q8", "Q8");
             s.num_tasks = tasks(1000, 96);
-            s.faults = Faults { fail_rate: 0.05, max_retries: 5, outage: None };
+            s.faults = Faults::default();
+            (s.faults.fail_rate, s.faults.max_retries) = (0.05, 5);
             vec![s.closed().with("fail_rate", json!(0.05)).with("entry", json!("recovery"))]
         }
         "exp1" => {
