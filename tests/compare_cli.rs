@@ -64,7 +64,13 @@ fn bundle_has_every_artifact_and_reference_statistics() {
         assert!(out.join(f).is_file(), "{f} missing");
     }
     let doc = summary(&out);
-    assert_eq!(doc["schema_version"], 2);
+    assert_eq!(doc["schema_version"], 3);
+    // Run ids: a count and a bounded sample per group (the full list is in comparison.csv).
+    for g in doc["groups"].as_array().unwrap() {
+        let sample = g["run_ids_sample"].as_array().unwrap();
+        assert!(g.get("run_ids").is_none());
+        assert_eq!(sample.len(), g["run_count"].as_u64().unwrap().min(10) as usize, "{g}");
+    }
     assert_eq!(doc["baseline"], "sage");
     assert_eq!(doc["records"]["accepted"], 10);
     // [10, 12, 11, 13, 9]: mean 11, 95 % Student-t interval [9.036757, 12.963243] (R: t.test).

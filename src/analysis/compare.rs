@@ -175,9 +175,22 @@ pub struct GroupStats {
     pub latency_p95: MetricStats,
     pub latency_p99: MetricStats,
     pub success_rate: SuccessStats,
+    /// Distinct run ids of the group (`run_count` of them).
+    pub run_count: usize,
+    /// Every distinct run id, sorted; summary.json holds only the first
+    /// [`RUN_IDS_SAMPLE`] (the full list is in comparison.csv), so its size
+    /// grows with groups, not with records.
+    #[serde(rename = "run_ids_sample", serialize_with = "first_run_ids")]
     pub run_ids: Vec<String>,
     pub config_hashes: Vec<String>,
     pub shape_hashes: Vec<String>,
+}
+
+/// Run ids per group in summary.json.
+pub const RUN_IDS_SAMPLE: usize = 10;
+
+fn first_run_ids<S: serde::Serializer>(ids: &[String], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(ids.iter().take(RUN_IDS_SAMPLE))
 }
 
 impl GroupStats {
@@ -761,6 +774,7 @@ fn group_stats(
         let set: BTreeSet<&str> = idxs.iter().filter_map(|&i| f(&records[i])).map(|s| s.as_str()).collect();
         set.into_iter().map(str::to_string).collect()
     };
+    let run_ids = distinct(&|r| Some(r.run_id));
     GroupStats {
         side: side.to_string(),
         workload: workload.to_string(),
@@ -770,7 +784,8 @@ fn group_stats(
         latency_p95,
         latency_p99,
         success_rate,
-        run_ids: distinct(&|r| Some(r.run_id)),
+        run_count: run_ids.len(),
+        run_ids,
         config_hashes: distinct(&|r| r.config_hash),
         shape_hashes: distinct(&|r| Some(r.shape_hash)),
     }

@@ -1,4 +1,4 @@
-//! `summary.json` (schema version 2): everything in summary.md, for bots.
+//! `summary.json` (schema version 3): everything in summary.md, for bots.
 //! The schema is documented in README.md.
 
 use super::{ReportContext, Renderer};
@@ -14,7 +14,10 @@ pub struct SummaryJson;
 /// 2: `p_value` is the Welch test of the ratio (was Mann–Whitney, now
 /// `mann_whitney_p`), `ci_low..ci_high` are at the adjusted level
 /// `ci_level`, verdict `unstable`, and the correction/failed-run/unverified fields.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: a group's `run_ids` became `run_count` and `run_ids_sample` (the
+/// first [`crate::analysis::compare::RUN_IDS_SAMPLE`]; all of them are in
+/// comparison.csv), so the file grows with groups, not records.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Rejected-record problems included in the JSON before the rest are counted.
 const REJECTED_LISTED: usize = 1000;

@@ -379,7 +379,7 @@ fn listing(mut values: Vec<&str>) -> String {
     }
     let shown = values.iter().take(10).copied().collect::<Vec<_>>().join(", ");
     if values.len() > 10 {
-        format!("{shown} … ({} in all; see summary.json)", values.len())
+        format!("{shown} … ({} in all; see comparison.csv)", values.len())
     } else {
         shown
     }
@@ -477,7 +477,7 @@ pub fn report_view(name: &str, ctx: &ReportContext<'_>, tables: &[PaperTable], e
     let mut downloads: Vec<Link> = [
         ("summary.md", "summary.md — the report in Markdown"),
         ("comparison.csv", "comparison.csv — every accepted record, normalized"),
-        ("summary.json", "summary.json — machine-readable (schema v1)"),
+        ("summary.json", "summary.json — machine-readable (schema v3)"),
         ("report.pdf", "report.pdf — the whole report as a PDF"),
         ("tables/tables.tex", "tables/tables.tex — Tables 1–6, standalone LaTeX"),
         ("tables/tables.md", "tables/tables.md — Tables 1–6 in Markdown"),
