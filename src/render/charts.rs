@@ -33,7 +33,6 @@
 //! leaves enough slack for that.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::OnceLock;
 
 use anyhow::{anyhow, Context, Result};
@@ -80,32 +79,12 @@ pub struct BarChart {
     pub series: Vec<String>,
 }
 
-/// Render `chart` as an RGB PNG at `path` (the extension is not looked at).
-pub fn render_png(chart: &BarChart, path: &Path) -> Result<()> {
-    let bytes = png_bytes(chart)?;
-    std::fs::write(path, bytes).with_context(|| format!("writing chart PNG {}", path.display()))
-}
-
 /// `chart` as the bytes of an RGB PNG.
 pub fn png_bytes(chart: &BarChart) -> Result<Vec<u8>> {
     ensure_font()?;
     let prepared = prepare(chart);
     let layout = layout(chart, &prepared);
-    let (w, h) = (layout.width, layout.height);
-    let mut buf = vec![0u8; w as usize * h as usize * 3];
-    {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        draw(&root, &prepared, &layout)?;
-        root.present().map_err(plot_err)?;
-    }
-    encode_png_bytes(&buf, w, h)
-}
-
-/// Write an RGB8 pixel buffer (`w`×`h`, row-major) as a PNG at `path`;
-/// deterministic (no timestamps or other metadata).
-pub(crate) fn encode_png(buf: &[u8], w: u32, h: u32, path: &Path) -> Result<()> {
-    let bytes = encode_png_bytes(buf, w, h)?;
-    std::fs::write(path, bytes).with_context(|| format!("writing chart PNG {}", path.display()))
+    super::chart::png_canvas(layout.width, layout.height, |root| draw(root, &prepared, &layout).map(|_| ()))
 }
 
 /// An RGB8 pixel buffer (`w`×`h`, row-major) as PNG bytes; deterministic
@@ -123,28 +102,28 @@ pub(crate) fn encode_png_bytes(buf: &[u8], w: u32, h: u32) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Render `chart` as an SVG document at `path`. Text stays text (escaped by
-/// plotters' SVG backend) in the generic `sans-serif` family; every bar
-/// carries a `<title>` (hover text, see [`super::svg_hover`]).
-pub fn render_svg(chart: &BarChart, path: &Path) -> Result<()> {
-    let svg = svg_string(chart)?;
-    std::fs::write(path, svg).with_context(|| format!("writing chart SVG {}", path.display()))
-}
-
-/// `chart` as an SVG document (see [`render_svg`]).
+/// `chart` as an SVG document. Text stays text (escaped by plotters' SVG
+/// backend) in the generic `sans-serif` family; every bar carries a
+/// `<title>` (hover text, see [`super::svg_hover`]).
 pub fn svg_string(chart: &BarChart) -> Result<String> {
     ensure_font()?;
     let prepared = prepare(chart);
     let layout = layout(chart, &prepared);
-    let mut svg = String::new();
-    let spots;
-    {
-        let root = SVGBackend::with_string(&mut svg, (layout.width, layout.height))
-            .into_drawing_area();
-        spots = draw(&root, &prepared, &layout)?;
-        root.present().map_err(plot_err)?;
-    }
+    let mut spots = Vec::new();
+    let svg = super::chart::svg_canvas(layout.width, layout.height, |root| {
+        spots = draw(root, &prepared, &layout)?;
+        Ok(())
+    })?;
     Ok(super::svg_hover::with_titles(svg, &spots))
+}
+
+impl super::chart::Drawing for BarChart {
+    fn draw(&self, format: super::chart::Format) -> Result<Vec<u8>> {
+        match format {
+            super::chart::Format::Png => png_bytes(self),
+            super::chart::Format::Svg => svg_string(self).map(String::into_bytes),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -797,6 +776,15 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, p: &Prepared, l: &Lay
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
+
+    fn test_png(chart: &BarChart, path: &Path) -> Result<()> {
+        Ok(std::fs::write(path, png_bytes(chart)?)?)
+    }
+
+    fn test_svg(chart: &BarChart, path: &Path) -> Result<()> {
+        Ok(std::fs::write(path, svg_string(chart)?)?)
+    }
     use crate::render::test_support::{assert_well_formed_xml, decode, has_colour, pixels, Png};
     use std::collections::HashSet;
 
@@ -861,7 +849,7 @@ mod tests {
     fn realistic_two_backend_png() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.png");
-        render_png(&two_backends(), &path).unwrap();
+        test_png(&two_backends(), &path).unwrap();
         let png = decode(&path);
         assert_eq!((png.w, png.h), (1200, 700));
         assert_not_blank(&png);
@@ -874,7 +862,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let chart = four_series();
         let png_path = dir.path().join("c.png");
-        render_png(&chart, &png_path).unwrap();
+        test_png(&chart, &png_path).unwrap();
         let png = decode(&png_path);
         assert!(png.w >= 1200 && png.h >= 700);
         assert_not_blank(&png);
@@ -886,7 +874,7 @@ mod tests {
         }
 
         let svg_path = dir.path().join("c.svg");
-        render_svg(&chart, &svg_path).unwrap();
+        test_svg(&chart, &svg_path).unwrap();
         let svg = std::fs::read_to_string(&svg_path).unwrap();
         if let Ok(dest) = std::env::var("SAGEREPORT_CHART_SAMPLE") {
             std::fs::write(format!("{dest}.svg"), &svg).unwrap();
@@ -916,14 +904,14 @@ mod tests {
             }],
         };
         let path = dir.path().join("c.svg");
-        render_svg(&chart, &path).unwrap();
+        test_svg(&chart, &path).unwrap();
         let svg = std::fs::read_to_string(&path).unwrap();
         assert!(svg.contains("&lt;script&gt;&amp;&quot;"));
         assert!(svg.contains("&lt;/text&gt;&lt;script&gt;"));
         assert!(!svg.contains('\u{1}'));
         assert!(!svg.contains("<script") && !svg.contains("<b>"));
         assert_well_formed_xml(&svg);
-        render_png(&chart, &dir.path().join("c.png")).unwrap();
+        test_png(&chart, &dir.path().join("c.png")).unwrap();
     }
 
     #[test]
@@ -931,12 +919,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for (i, chart) in [two_backends(), four_series()].iter().enumerate() {
             let (a, b) = (dir.path().join(format!("a{i}.png")), dir.path().join(format!("b{i}.png")));
-            render_png(chart, &a).unwrap();
-            render_png(chart, &b).unwrap();
+            test_png(chart, &a).unwrap();
+            test_png(chart, &b).unwrap();
             assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
             let (a, b) = (dir.path().join(format!("a{i}.svg")), dir.path().join(format!("b{i}.svg")));
-            render_svg(chart, &a).unwrap();
-            render_svg(chart, &b).unwrap();
+            test_svg(chart, &a).unwrap();
+            test_svg(chart, &b).unwrap();
             assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
         }
     }
@@ -946,13 +934,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let chart = BarChart { title: "Nothing yet".into(), y_label: "ms".into(), groups: vec![], series: vec![] };
         let png_path = dir.path().join("e.png");
-        render_png(&chart, &png_path).unwrap();
+        test_png(&chart, &png_path).unwrap();
         let png = decode(&png_path);
         assert_eq!((png.w, png.h), (1200, 700));
         let colours: HashSet<[u8; 3]> = pixels(&png).collect();
         assert!(colours.len() >= 3);
         let svg_path = dir.path().join("e.svg");
-        render_svg(&chart, &svg_path).unwrap();
+        test_svg(&chart, &svg_path).unwrap();
         let svg = std::fs::read_to_string(&svg_path).unwrap();
         assert!(svg.contains("no data") && svg.contains("Nothing yet"));
         assert_well_formed_xml(&svg);
@@ -1000,9 +988,9 @@ mod tests {
             },
         ];
         for (i, chart) in charts.iter().enumerate() {
-            render_png(chart, &dir.path().join(format!("{i}.png"))).unwrap();
+            test_png(chart, &dir.path().join(format!("{i}.png"))).unwrap();
             let svg_path = dir.path().join(format!("{i}.svg"));
-            render_svg(chart, &svg_path).unwrap();
+            test_svg(chart, &svg_path).unwrap();
             assert_well_formed_xml(&std::fs::read_to_string(&svg_path).unwrap());
         }
         let svg = std::fs::read_to_string(dir.path().join("0.svg")).unwrap();
@@ -1025,7 +1013,7 @@ mod tests {
             .collect();
         let chart = BarChart { title: "wide".into(), y_label: "s".into(), groups, series: vec![] };
         let path = dir.path().join("w.png");
-        render_png(&chart, &path).unwrap();
+        test_png(&chart, &path).unwrap();
         let png = decode(&path);
         assert_eq!(png.w, MAX_W);
         assert!(png.h >= 700);
@@ -1036,8 +1024,8 @@ mod tests {
     fn unwritable_path_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("no/such/dir/c.png");
-        assert!(render_png(&two_backends(), &missing).is_err());
-        assert!(render_svg(&two_backends(), &missing.with_extension("svg")).is_err());
+        assert!(test_png(&two_backends(), &missing).is_err());
+        assert!(test_svg(&two_backends(), &missing.with_extension("svg")).is_err());
     }
 
     #[test]
@@ -1087,7 +1075,7 @@ mod tests {
         for f in &figures {
             assert_eq!(f.chart.series, ["b", "a"], "the same legend order in every facet");
             let path = dir.path().join(format!("{}.png", f.stem));
-            render_png(&f.chart, &path).unwrap();
+            test_png(&f.chart, &path).unwrap();
             assert!(decode(&path).w <= MAX_FIGURE_W);
             let svg = svg_string(&f.chart).unwrap();
             assert_eq!(svg.matches("<title>").count(), f.chart.groups.len() * 2, "a title per bar");
@@ -1237,22 +1225,17 @@ fn family_slug(family: &str) -> String {
 }
 
 /// One figure of the compare bundle: `stem.png` and `stem.svg`.
-#[derive(Debug, Clone)]
-pub struct Figure {
-    /// File name without extension, e.g. `throughput_comparison-q`.
-    pub stem: String,
-    pub chart: BarChart,
-}
+pub type Figure = super::chart::Figure<BarChart>;
 
 /// `full` as one figure named `base` when it fits in [`MAX_FIGURE_W`], else
 /// one figure per workload family (`base-<family>`; families of a single
 /// group are pooled in `base-other`), a family too large for one figure
 /// split evenly into `base-<family>-1`, `-2`, …. Every group is in exactly
 /// one figure; figures follow the report order of their first group.
-fn facet(base: &str, full: BarChart, workloads: &[String]) -> Vec<Figure> {
+fn facet(base: &str, caption: &str, full: BarChart, workloads: &[String]) -> Vec<Figure> {
     let cap = groups_per_figure(full.series.len().max(1));
     if full.groups.len() <= cap {
-        return vec![Figure { stem: base.to_string(), chart: full }];
+        return vec![Figure { stem: base.to_string(), caption: caption.to_string(), chart: full }];
     }
     // Families in order of first appearance.
     let mut families: Vec<(String, Vec<usize>)> = Vec::new();
@@ -1299,7 +1282,7 @@ fn facet(base: &str, full: BarChart, workloads: &[String]) -> Vec<Figure> {
                 groups: chunk.iter().map(|&i| full.groups[i].clone()).collect(),
                 series: full.series.clone(),
             };
-            out.push(Figure { stem, chart });
+            out.push(Figure { stem, caption: caption.to_string(), chart });
         }
     }
     out
@@ -1308,6 +1291,9 @@ fn facet(base: &str, full: BarChart, workloads: &[String]) -> Vec<Figure> {
 /// Stems of the two charts when not faceted.
 pub const THROUGHPUT_STEM: &str = "throughput_comparison";
 pub const LATENCY_STEM: &str = "latency_p95_p99_comparison";
+/// The PDF captions of the throughput and the latency figures.
+const THROUGHPUT_CAPTION: &str = "Throughput by workload and side (mean, CI whiskers).";
+const LATENCY_CAPTION: &str = "Latency p95 / p99 by workload and side (mean, CI whiskers).";
 
 /// The compare bundle's grouped-bar figures: throughput, then latency
 /// p95/p99, each one figure or faceted by workload family (see [`facet`]).
@@ -1320,8 +1306,8 @@ pub fn comparison_figures(ctx: &ReportContext<'_>) -> Vec<Figure> {
         "latency (ms)",
         &[Metric::LatencyP95, Metric::LatencyP99],
     );
-    let mut out = facet(THROUGHPUT_STEM, tp, &tp_w);
-    out.extend(facet(LATENCY_STEM, lat, &lat_w));
+    let mut out = facet(THROUGHPUT_STEM, THROUGHPUT_CAPTION, tp, &tp_w);
+    out.extend(facet(LATENCY_STEM, LATENCY_CAPTION, lat, &lat_w));
     out
 }
 
@@ -1393,25 +1379,11 @@ pub fn charts_markdown(ctx: &ReportContext<'_>) -> String {
 }
 
 impl Renderer for ComparisonCharts {
-    /// The names when the charts are not faceted; [`Renderer::outputs`] has the real ones.
-    fn files(&self) -> Vec<&'static str> {
-        vec![
-            "throughput_comparison.png",
-            "throughput_comparison.svg",
-            "latency_p95_p99_comparison.png",
-            "latency_p95_p99_comparison.svg",
-        ]
+    fn name(&self) -> &'static str {
+        "throughput_comparison.png"
     }
 
-    fn outputs(&self, ctx: &ReportContext<'_>) -> Vec<String> {
-        comparison_figures(ctx).iter().flat_map(|f| [format!("{}.png", f.stem), format!("{}.svg", f.stem)]).collect()
-    }
-
-    fn render(&self, ctx: &ReportContext<'_>, dir: &std::path::Path) -> anyhow::Result<()> {
-        use rayon::prelude::*;
-        comparison_figures(ctx).par_iter().try_for_each(|f| {
-            render_png(&f.chart, &dir.join(format!("{}.png", f.stem)))?;
-            render_svg(&f.chart, &dir.join(format!("{}.svg", f.stem)))
-        })
+    fn render(&self, ctx: &ReportContext<'_>) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+        super::chart::figure_files(&comparison_figures(ctx))
     }
 }

@@ -39,16 +39,15 @@
 //!   escaped by plotters' SVG backend.
 
 use std::collections::HashMap;
-use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 use plotters::style::FontTransform;
 
 use super::charts::{
-    clean, darker, encode_png, ensure_font, fmt_tick, plot_err, series_color, style, text_width, truncate_to,
+    clean, darker, ensure_font, fmt_tick, plot_err, series_color, style, text_width, truncate_to,
     AXIS_DESC_PX, GRID, GROUP_PX, INK, LEGEND_PX, NOTE_PX, NO_DATA_PX, N_PX, SOFT_INK, TICK_PX, TITLE_PX, WHISKER,
 };
 
@@ -117,51 +116,26 @@ pub struct Panels {
     pub note: Option<String>,
 }
 
-/// Render `chart` as an RGB PNG at `path`.
-pub fn render_line_png(chart: &LineChart, path: &Path) -> Result<()> {
-    ensure_font()?;
-    png_out(&prepare_line(chart), path)
-}
-
-/// Render `chart` as an SVG document at `path`.
-pub fn render_line_svg(chart: &LineChart, path: &Path) -> Result<()> {
-    ensure_font()?;
-    svg_out(&prepare_line(chart), path)
-}
-
-/// Render the panels as an RGB PNG at `path`.
-pub fn render_panels_png(p: &Panels, path: &Path) -> Result<()> {
-    ensure_font()?;
-    png_out(&prepare_panels(p), path)
-}
-
-/// Render the panels as an SVG document at `path`.
-pub fn render_panels_svg(p: &Panels, path: &Path) -> Result<()> {
-    ensure_font()?;
-    svg_out(&prepare_panels(p), path)
-}
-
-fn png_out(p: &Prepared, path: &Path) -> Result<()> {
-    let l = layout(p);
-    let (w, h) = (l.width, l.height);
-    let mut buf = vec![0u8; w as usize * h as usize * 3];
-    {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        draw(&root, p, &l)?;
-        root.present().map_err(plot_err)?;
+impl super::chart::Drawing for LineChart {
+    fn draw(&self, format: super::chart::Format) -> Result<Vec<u8>> {
+        ensure_font()?;
+        prepared_bytes(&prepare_line(self), format)
     }
-    encode_png(&buf, w, h, path)
 }
 
-fn svg_out(p: &Prepared, path: &Path) -> Result<()> {
-    let l = layout(p);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (l.width, l.height)).into_drawing_area();
-        draw(&root, p, &l)?;
-        root.present().map_err(plot_err)?;
+impl super::chart::Drawing for Panels {
+    fn draw(&self, format: super::chart::Format) -> Result<Vec<u8>> {
+        ensure_font()?;
+        prepared_bytes(&prepare_panels(self), format)
     }
-    std::fs::write(path, svg).with_context(|| format!("writing figure SVG {}", path.display()))
+}
+
+fn prepared_bytes(p: &Prepared, format: super::chart::Format) -> Result<Vec<u8>> {
+    let l = layout(p);
+    match format {
+        super::chart::Format::Png => super::chart::png_canvas(l.width, l.height, |root| draw(root, p, &l)),
+        super::chart::Format::Svg => super::chart::svg_canvas(l.width, l.height, |root| draw(root, p, &l)).map(String::into_bytes),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1592,6 +1566,15 @@ fn draw_marker<DB: DrawingBackend>(root: &Area<DB>, m: Marker, col: RGBColor, x:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
+
+    fn test_png(chart: &impl crate::render::chart::Drawing, path: &Path) -> Result<()> {
+        Ok(std::fs::write(path, chart.draw(crate::render::chart::Format::Png)?)?)
+    }
+
+    fn test_svg(chart: &impl crate::render::chart::Drawing, path: &Path) -> Result<()> {
+        Ok(std::fs::write(path, chart.draw(crate::render::chart::Format::Svg)?)?)
+    }
     use crate::render::test_support::{assert_well_formed_xml, decode, has_colour, Png};
 
     fn pt(x: f64, y: f64, ci: Option<(f64, f64)>, n: usize) -> LinePoint {
@@ -1753,15 +1736,15 @@ mod tests {
     /// Render both formats into `dir` as `name.png` / `name.svg`; return the PNG and SVG text.
     fn render_line(c: &LineChart, dir: &Path, name: &str) -> (Png, String) {
         let (png_path, svg_path) = (dir.join(format!("{name}.png")), dir.join(format!("{name}.svg")));
-        render_line_png(c, &png_path).unwrap();
-        render_line_svg(c, &svg_path).unwrap();
+        test_png(c, &png_path).unwrap();
+        test_svg(c, &svg_path).unwrap();
         (decode(&png_path), std::fs::read_to_string(&svg_path).unwrap())
     }
 
     fn render_panels(p: &Panels, dir: &Path, name: &str) -> (Png, String) {
         let (png_path, svg_path) = (dir.join(format!("{name}.png")), dir.join(format!("{name}.svg")));
-        render_panels_png(p, &png_path).unwrap();
-        render_panels_svg(p, &svg_path).unwrap();
+        test_png(p, &png_path).unwrap();
+        test_svg(p, &svg_path).unwrap();
         (decode(&png_path), std::fs::read_to_string(&svg_path).unwrap())
     }
 
@@ -1848,12 +1831,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         for round in ["a", "b"] {
-            render_line_png(&node_scaling(), &d.join(format!("l{round}.png"))).unwrap();
-            render_line_svg(&node_scaling(), &d.join(format!("l{round}.svg"))).unwrap();
-            render_panels_png(&schedulers(), &d.join(format!("s{round}.png"))).unwrap();
-            render_panels_svg(&schedulers(), &d.join(format!("s{round}.svg"))).unwrap();
-            render_panels_png(&tput_latency(), &d.join(format!("t{round}.png"))).unwrap();
-            render_panels_svg(&tput_latency(), &d.join(format!("t{round}.svg"))).unwrap();
+            test_png(&node_scaling(), &d.join(format!("l{round}.png"))).unwrap();
+            test_svg(&node_scaling(), &d.join(format!("l{round}.svg"))).unwrap();
+            test_png(&schedulers(), &d.join(format!("s{round}.png"))).unwrap();
+            test_svg(&schedulers(), &d.join(format!("s{round}.svg"))).unwrap();
+            test_png(&tput_latency(), &d.join(format!("t{round}.png"))).unwrap();
+            test_svg(&tput_latency(), &d.join(format!("t{round}.svg"))).unwrap();
         }
         for f in ["l", "s", "t"] {
             for ext in ["png", "svg"] {
@@ -2121,10 +2104,10 @@ mod tests {
     fn unwritable_path_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("no/such/dir/f");
-        assert!(render_line_png(&node_scaling(), &missing.with_extension("png")).is_err());
-        assert!(render_line_svg(&node_scaling(), &missing.with_extension("svg")).is_err());
-        assert!(render_panels_png(&schedulers(), &missing.with_extension("png")).is_err());
-        assert!(render_panels_svg(&schedulers(), &missing.with_extension("svg")).is_err());
+        assert!(test_png(&node_scaling(), &missing.with_extension("png")).is_err());
+        assert!(test_svg(&node_scaling(), &missing.with_extension("svg")).is_err());
+        assert!(test_png(&schedulers(), &missing.with_extension("png")).is_err());
+        assert!(test_svg(&schedulers(), &missing.with_extension("svg")).is_err());
     }
 
     #[test]
@@ -2157,14 +2140,14 @@ mod tests {
         };
         let dir = Path::new(&dir);
         std::fs::create_dir_all(dir).unwrap();
-        render_line_png(&node_scaling(), &dir.join("node_scaling.png")).unwrap();
-        render_line_svg(&node_scaling(), &dir.join("node_scaling.svg")).unwrap();
-        render_panels_png(&schedulers(), &dir.join("scheduler_panels.png")).unwrap();
-        render_panels_svg(&schedulers(), &dir.join("scheduler_panels.svg")).unwrap();
-        render_panels_png(&tput_latency(), &dir.join("throughput_p99_concurrency.png")).unwrap();
-        render_panels_svg(&tput_latency(), &dir.join("throughput_p99_concurrency.svg")).unwrap();
-        render_line_png(&job_scaling(), &dir.join("job_scaling.png")).unwrap();
-        render_line_svg(&job_scaling(), &dir.join("job_scaling.svg")).unwrap();
+        test_png(&node_scaling(), &dir.join("node_scaling.png")).unwrap();
+        test_svg(&node_scaling(), &dir.join("node_scaling.svg")).unwrap();
+        test_png(&schedulers(), &dir.join("scheduler_panels.png")).unwrap();
+        test_svg(&schedulers(), &dir.join("scheduler_panels.svg")).unwrap();
+        test_png(&tput_latency(), &dir.join("throughput_p99_concurrency.png")).unwrap();
+        test_svg(&tput_latency(), &dir.join("throughput_p99_concurrency.svg")).unwrap();
+        test_png(&job_scaling(), &dir.join("job_scaling.png")).unwrap();
+        test_svg(&job_scaling(), &dir.join("job_scaling.svg")).unwrap();
     }
 
     #[test]
