@@ -19,18 +19,18 @@
 //! (from the widest interval, at most 1/[`MAX_FOLD`]…[`MAX_FOLD`]); a
 //! bound beyond it ends in an arrow at the edge, its number is in the
 //! ratio column. In the SVG each row carries a `<title>` with the exact
-//! numbers (see [`super::svg_hover`]). Same input, byte-identical output.
+//! numbers (see [`super::chart::hover`]). Same input, byte-identical output.
 
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::charts::{
+use super::chart::style::{
     clean, darker, ensure_font, plot_err, style, text_width, truncate_to, GRID, INK, LEGEND_PX,
     NOTE_PX, NO_DATA_PX, SOFT_INK, TICK_PX, TITLE_PX,
 };
-use super::svg_hover::{with_titles, Hotspot};
+use super::chart::hover::{with_titles, Hotspot};
 use super::{ReportContext, Renderer};
 use crate::analysis::compare::{Comparison, Metric, MetricComparison};
 

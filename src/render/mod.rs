@@ -6,7 +6,6 @@ pub mod chart;
 pub mod charts;
 pub mod csv;
 pub use crate::util::escape;
-pub mod figures;
 pub mod forest;
 pub mod json;
 pub mod latex;
@@ -16,7 +15,6 @@ pub mod pdf;
 pub mod pr_comment;
 pub mod verdicts;
 pub mod site;
-pub mod svg_hover;
 #[cfg(test)]
 pub(crate) mod test_support;
 

@@ -4,7 +4,7 @@
 //! admission control. Each figure carries its caption for the PDF.
 
 use super::chart::{Drawing, Figure};
-use super::figures::{LineChart, LinePoint, LineSeries, Panel, Panels};
+use super::chart::lines::{LineChart, LinePoint, LineSeries, Panel, Panels};
 use crate::analysis::tables::{PaperTable, TableCell, TablePart};
 
 fn point(x: f64, c: &TableCell) -> Option<LinePoint> {

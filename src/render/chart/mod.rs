@@ -3,6 +3,15 @@
 //! drawn on. Chart engines return bytes; only the output writer
 //! ([`crate::util::output::write_files`]) touches paths, so the PDF embeds
 //! the very bytes the bundle writes, with the caption the chart carries.
+//!
+//! The toolkit: [`style`] (font, colours, text fitting, ticks, legends),
+//! [`bars`] (grouped bars with whiskers and `n=` labels), [`lines`] (line
+//! charts and small-multiple panels), [`hover`] (SVG hover titles).
+
+pub mod bars;
+pub mod hover;
+pub mod lines;
+pub mod style;
 
 use anyhow::Result;
 use plotters::coord::Shift;
@@ -76,9 +85,9 @@ pub fn png_canvas(w: u32, h: u32, draw: impl FnOnce(&DrawingArea<BitMapBackend<'
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
         draw(&root)?;
-        root.present().map_err(super::charts::plot_err)?;
+        root.present().map_err(style::plot_err)?;
     }
-    super::charts::encode_png_bytes(&buf, w, h)
+    style::encode_png_bytes(&buf, w, h)
 }
 
 /// A `w`×`h` SVG document drawn by `draw`.
@@ -87,7 +96,7 @@ pub fn svg_canvas(w: u32, h: u32, draw: impl FnOnce(&DrawingArea<SVGBackend<'_>,
     {
         let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
         draw(&root)?;
-        root.present().map_err(super::charts::plot_err)?;
+        root.present().map_err(style::plot_err)?;
     }
     Ok(svg)
 }

@@ -20,7 +20,7 @@ pub mod pages;
 
 use crate::analysis::history::{slug, trends, ChangeOptions, HistoryEntry, Step, Trend, TrendMetric, MIN_POINTS, PERMUTATIONS, RUNS_FOR_A_STEP, SIGNIFICANCE};
 use crate::analysis::tables::PaperTable;
-use crate::render::figures::{LineChart, LinePoint, LineSeries};
+use crate::render::chart::lines::{LineChart, LinePoint, LineSeries};
 use crate::render::latex::{standalone_tex, table_tex, TablesContext};
 use crate::render::markdown::{conf_pct, num, tables_markdown};
 use crate::render::{bundle_renderers, render_into, ReportContext};

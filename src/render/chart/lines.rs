@@ -1,6 +1,6 @@
 //! Line charts and small-multiple panels for the figures a systems paper
 //! shows beside its scalability, scheduler and latency tables, written as
-//! PNG and SVG with the look of [`super::charts`] (embedded DejaVu Sans,
+//! PNG and SVG with the look of [`super::bars`] (embedded DejaVu Sans,
 //! Okabe–Ito colours, CI whiskers, footnote).
 //!
 //! - [`LineChart`]: one line per series over a numeric x axis (nodes,
@@ -46,9 +46,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 use plotters::style::FontTransform;
 
-use super::charts::{
+use super::style::{
     clean, darker, ensure_font, fmt_tick, plot_err, series_color, style, text_width, truncate_to,
-    AXIS_DESC_PX, GRID, GROUP_PX, INK, LEGEND_PX, NOTE_PX, NO_DATA_PX, N_PX, SOFT_INK, TICK_PX, TITLE_PX, WHISKER,
+    AXIS_DESC_PX, fit_horizontal, legend_item_width, LegendItem, NStyle, GRID, LEGEND_GLYPH, MAX_ABS, SWATCH, GROUP_PX, INK, LEGEND_PX, NOTE_PX, NO_DATA_PX, N_PX, SOFT_INK, TICK_PX, TITLE_PX, WHISKER,
 };
 
 // ---------------------------------------------------------------------------
@@ -116,33 +116,31 @@ pub struct Panels {
     pub note: Option<String>,
 }
 
-impl super::chart::Drawing for LineChart {
-    fn draw(&self, format: super::chart::Format) -> Result<Vec<u8>> {
+impl super::Drawing for LineChart {
+    fn draw(&self, format: super::Format) -> Result<Vec<u8>> {
         ensure_font()?;
         prepared_bytes(&prepare_line(self), format)
     }
 }
 
-impl super::chart::Drawing for Panels {
-    fn draw(&self, format: super::chart::Format) -> Result<Vec<u8>> {
+impl super::Drawing for Panels {
+    fn draw(&self, format: super::Format) -> Result<Vec<u8>> {
         ensure_font()?;
         prepared_bytes(&prepare_panels(self), format)
     }
 }
 
-fn prepared_bytes(p: &Prepared, format: super::chart::Format) -> Result<Vec<u8>> {
+fn prepared_bytes(p: &Prepared, format: super::Format) -> Result<Vec<u8>> {
     let l = layout(p);
     match format {
-        super::chart::Format::Png => super::chart::png_canvas(l.width, l.height, |root| draw(root, p, &l)),
-        super::chart::Format::Svg => super::chart::svg_canvas(l.width, l.height, |root| draw(root, p, &l)).map(String::into_bytes),
+        super::Format::Png => super::png_canvas(l.width, l.height, |root| draw(root, p, &l)),
+        super::Format::Svg => super::svg_canvas(l.width, l.height, |root| draw(root, p, &l)).map(String::into_bytes),
     }
 }
 
 // ---------------------------------------------------------------------------
 // Data preparation
 
-/// Values beyond this are clamped so spans never overflow to infinity.
-const MAX_ABS: f64 = 1e300;
 /// Most panels one figure draws (the footnote counts the rest).
 const MAX_PANELS: usize = 48;
 
@@ -623,8 +621,6 @@ const TOP_PAD: i32 = 16;
 const TITLE_H: i32 = 40;
 const LEGEND_ROW_H: i32 = 30;
 const LEGEND_GAP: i32 = 30;
-const LEGEND_GLYPH: i32 = 34;
-const SWATCH: i32 = 16;
 const COL_GAP: i32 = 36;
 const ROW_GAP: i32 = 24;
 const PANEL_TITLE_PX: f64 = 19.0;
@@ -644,20 +640,6 @@ const SINGLE_PLOT_H: i32 = 460;
 const PANEL_PLOT_H: i32 = 300;
 const MAX_H: i32 = 12000;
 const MIN_CELL_W: i32 = 200;
-
-#[derive(Clone, Copy, PartialEq)]
-enum NStyle {
-    Full,
-    Bare,
-    Hidden,
-}
-
-struct LegendItem {
-    text: String,
-    slot: usize,
-    line: bool,
-    x: i32,
-}
 
 /// Pixel rectangle `[l, r] × [t, b]`.
 #[derive(Clone, Copy)]
@@ -698,37 +680,6 @@ struct Layout {
     label_line_n: bool,
     note_lines: Vec<String>,
     note_top: i32,
-}
-
-fn legend_item_width(text: &str, line: bool) -> i32 {
-    (if line { LEGEND_GLYPH } else { SWATCH }) + 8 + text_width(LEGEND_PX, text)
-}
-
-/// The label on one line, or split in two at a separator, if that fits.
-fn fit_horizontal(label: &str, avail: i32) -> Option<Vec<String>> {
-    if text_width(GROUP_PX, label) <= avail {
-        return Some(vec![label.to_string()]);
-    }
-    let mut best: Option<(i32, String, String)> = None;
-    for (i, c) in label.char_indices() {
-        if !matches!(c, ' ' | '/' | '-' | '_' | ':' | ',' | '.' | '=' | '+' | '|') {
-            continue;
-        }
-        let cut = i + c.len_utf8();
-        let (a, b) = if c == ' ' {
-            (label[..i].trim_end(), label[cut..].trim_start())
-        } else {
-            (&label[..cut], label[cut..].trim_start())
-        };
-        if a.is_empty() || b.is_empty() {
-            continue;
-        }
-        let worst = text_width(GROUP_PX, a).max(text_width(GROUP_PX, b));
-        if worst <= avail && best.as_ref().map_or(true, |(w, _, _)| worst < *w) {
-            best = Some((worst, a.to_string(), b.to_string()));
-        }
-    }
-    best.map(|(_, a, b)| vec![a, b])
 }
 
 /// Lay `parts` out on lines of at most `max_px`: parts joined by ` · `,
@@ -1754,7 +1705,7 @@ mod tests {
         let (png, svg) = render_line(&node_scaling(), dir.path(), "n");
         assert!(png.w >= MIN_W && png.h as i32 >= MIN_H);
         assert_not_blank(&png);
-        for c in &super::super::charts::PALETTE[..3] {
+        for c in &super::super::style::PALETTE[..3] {
             assert!(has_colour(&png, *c), "series colour {c:?} missing");
         }
         for s in [
@@ -1779,7 +1730,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (png, svg) = render_panels(&schedulers(), dir.path(), "s");
         assert_not_blank(&png);
-        for c in &super::super::charts::PALETTE[..5] {
+        for c in &super::super::style::PALETTE[..5] {
             assert!(has_colour(&png, *c), "label colour {c:?} missing");
         }
         for s in [
@@ -2131,7 +2082,7 @@ mod tests {
         assert!(lo.is_finite() && hi.is_finite() && !ticks.is_empty());
     }
 
-    /// `SAGEREPORT_FIG_SAMPLES=/tmp/figs cargo test --lib render::figures`
+    /// `SAGEREPORT_FIG_SAMPLES=/tmp/figs cargo test --lib render::chart::lines`
     /// writes the example figures for a visual check.
     #[test]
     fn sample_figures() {
