@@ -142,7 +142,6 @@ fn prepare(chart: &BarChart) -> Prepared {
             }
         }
     }
-    let clamp = |v: f64| v.clamp(-MAX_ABS, MAX_ABS);
     let (mut lo, mut hi) = (0.0f64, 0.0f64);
     let (mut has_data, mut has_ci, mut has_gap, mut max_n) = (false, false, false, 0usize);
     let mut groups = Vec::with_capacity(chart.groups.len());
@@ -211,9 +210,7 @@ const MAX_W: u32 = 8000;
 const MIN_H: u32 = 700;
 pub(crate) const MARGIN_L: i32 = 20;
 pub(crate) const MARGIN_R: i32 = 30;
-const TOP_PAD: i32 = 16;
 const TITLE_H: i32 = 40;
-const LEGEND_ROW_H: i32 = 30;
 const CHART_TOP_PAD: i32 = 12;
 const NOTE_H: i32 = 34;
 const MIN_PLOT_H: i32 = 420;
@@ -377,37 +374,9 @@ const LEGEND_GAP: i32 = 28;
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, p: &Prepared, l: &Layout) -> Result<Vec<Hotspot>> {
     root.fill(&WHITE).map_err(plot_err)?;
     let mut spots = Vec::new();
-    let width = l.width as i32;
 
-    // Title.
-    root.draw_text(
-        &l.title,
-        &style(TITLE_PX, INK, HPos::Center, VPos::Top),
-        (width / 2, TOP_PAD),
-    )
-    .map_err(plot_err)?;
-
-    // Legend.
-    for (r, row) in l.legend_rows.iter().enumerate() {
-        let cy = l.legend_top + r as i32 * LEGEND_ROW_H + LEGEND_ROW_H / 2;
-        for item in row {
-            let c = series_color(item.slot);
-            let (x0, y0) = (item.x, cy - SWATCH / 2);
-            root.draw(&Rectangle::new([(x0, y0), (x0 + SWATCH, y0 + SWATCH)], c.filled()))
-                .map_err(plot_err)?;
-            root.draw(&Rectangle::new(
-                [(x0, y0), (x0 + SWATCH, y0 + SWATCH)],
-                darker(c).stroke_width(1),
-            ))
-            .map_err(plot_err)?;
-            root.draw_text(
-                &item.text,
-                &style(LEGEND_PX, INK, HPos::Left, VPos::Center),
-                (x0 + SWATCH + 8, cy),
-            )
-            .map_err(plot_err)?;
-        }
-    }
+    // Title and legend.
+    draw_title_and_legend(root, &l.title, l.width, &l.legend_rows, l.legend_top, |_, _, _, _, _| Ok(()))?;
 
     // Axes and grid.
     let area = root.clone().shrink(
@@ -481,11 +450,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, p: &Prepared, l: &Lay
                 chart.backend_coord(&(x1, bottom)),
                 b.hover.clone(),
             ));
-            let text = match l.n_style {
-                NStyle::Full => format!("n={}", b.n),
-                NStyle::Bare => b.n.to_string(),
-                NStyle::Hidden => continue,
-            };
+            let Some(text) = l.n_style.label(b.n) else { continue };
             let (px, py) = chart.backend_coord(&(xc, top));
             root.draw_text(
                 &text,

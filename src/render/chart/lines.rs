@@ -47,8 +47,9 @@ use plotters::style::text_anchor::{HPos, VPos};
 use plotters::style::FontTransform;
 
 use super::style::{
-    clean, darker, ensure_font, fmt_tick, plot_err, series_color, style, text_width, truncate_to,
-    AXIS_DESC_PX, fit_horizontal, legend_item_width, LegendItem, NStyle, GRID, LEGEND_GLYPH, MAX_ABS, SWATCH, GROUP_PX, INK, LEGEND_PX, NOTE_PX, NO_DATA_PX, N_PX, SOFT_INK, TICK_PX, TITLE_PX, WHISKER,
+    clamp, clean, darker, draw_title_and_legend, ensure_font, fit_horizontal, fmt_tick, legend_item_width, plot_err,
+    series_color, style, text_width, truncate_to, LegendItem, NStyle, AXIS_DESC_PX, GRID, GROUP_PX, INK,
+    LEGEND_PX, LEGEND_ROW_H, NOTE_PX, NO_DATA_PX, N_PX, SOFT_INK, TICK_PX, TITLE_PX, TOP_PAD, WHISKER,
 };
 
 // ---------------------------------------------------------------------------
@@ -143,10 +144,6 @@ fn prepared_bytes(p: &Prepared, format: super::Format) -> Result<Vec<u8>> {
 
 /// Most panels one figure draws (the footnote counts the rest).
 const MAX_PANELS: usize = 48;
-
-fn clamp(v: f64) -> f64 {
-    v.clamp(-MAX_ABS, MAX_ABS)
-}
 
 /// A finite CI, ordered low ≤ high, or none.
 fn clean_ci(ci: Option<(f64, f64)>) -> Option<(f64, f64)> {
@@ -617,9 +614,7 @@ const MIN_W: u32 = 1200;
 const MAX_W: u32 = 8000;
 const MIN_H: i32 = 700;
 const MARGIN: i32 = 20;
-const TOP_PAD: i32 = 16;
 const TITLE_H: i32 = 40;
-const LEGEND_ROW_H: i32 = 30;
 const LEGEND_GAP: i32 = 30;
 const COL_GAP: i32 = 36;
 const ROW_GAP: i32 = 24;
@@ -1047,45 +1042,9 @@ fn to_px(v: f64, lo: f64, hi: f64, p0: i32, p1: i32) -> i32 {
 
 fn draw<DB: DrawingBackend>(root: &Area<DB>, p: &Prepared, l: &Layout) -> Result<()> {
     root.fill(&WHITE).map_err(plot_err)?;
-    let width = l.width as i32;
-    root.draw_text(
-        &l.title,
-        &style(TITLE_PX, INK, HPos::Center, VPos::Top),
-        (width / 2, TOP_PAD),
-    )
-    .map_err(plot_err)?;
-
-    for (r, row) in l.legend_rows.iter().enumerate() {
-        let cy = l.legend_top + r as i32 * LEGEND_ROW_H + LEGEND_ROW_H / 2;
-        for item in row {
-            let c = series_color(item.slot);
-            let text_x = if item.line {
-                root.draw(&PathElement::new(
-                    vec![(item.x, cy), (item.x + LEGEND_GLYPH, cy)],
-                    c.stroke_width(2),
-                ))
-                .map_err(plot_err)?;
-                draw_marker(root, marker_for(item.slot), c, item.x + LEGEND_GLYPH / 2, cy)?;
-                item.x + LEGEND_GLYPH + 8
-            } else {
-                let (x0, y0) = (item.x, cy - SWATCH / 2);
-                root.draw(&Rectangle::new([(x0, y0), (x0 + SWATCH, y0 + SWATCH)], c.filled()))
-                    .map_err(plot_err)?;
-                root.draw(&Rectangle::new(
-                    [(x0, y0), (x0 + SWATCH, y0 + SWATCH)],
-                    darker(c).stroke_width(1),
-                ))
-                .map_err(plot_err)?;
-                x0 + SWATCH + 8
-            };
-            root.draw_text(
-                &item.text,
-                &style(LEGEND_PX, INK, HPos::Left, VPos::Center),
-                (text_x, cy),
-            )
-            .map_err(plot_err)?;
-        }
-    }
+    draw_title_and_legend(root, &l.title, l.width, &l.legend_rows, l.legend_top, |root, slot, c, x, y| {
+        draw_marker(root, marker_for(slot), c, x, y)
+    })?;
 
     for (i, (pp, cell)) in p.panels.iter().zip(&l.cells).enumerate() {
         draw_frame(root, pp, cell, &l.y_tick_labels[i])?;
@@ -1234,11 +1193,7 @@ fn draw_bars<DB: DrawingBackend>(root: &Area<DB>, pp: &PPanel, cell: &Cell, bars
                 .map_err(plot_err)?;
             label_y = label_y.min(yh);
         }
-        let text = match cell.n_style {
-            NStyle::Full => format!("n={}", b.n),
-            NStyle::Bare => b.n.to_string(),
-            NStyle::Hidden => continue,
-        };
+        let Some(text) = cell.n_style.label(b.n) else { continue };
         root.draw_text(
             &text,
             &style(N_PX, SOFT_INK, HPos::Center, VPos::Bottom),

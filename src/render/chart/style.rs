@@ -19,6 +19,7 @@
 use std::sync::OnceLock;
 
 use anyhow::{anyhow, Context, Result};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontDesc, FontFamily, FontStyle};
@@ -144,6 +145,11 @@ pub(crate) const WHISKER: RGBColor = RGBColor(0x1A, 0x1A, 0x1A);
 /// Values beyond this are clamped so spans never overflow to infinity.
 pub(crate) const MAX_ABS: f64 = 1e300;
 
+/// `v` clamped to ±[`MAX_ABS`].
+pub(crate) fn clamp(v: f64) -> f64 {
+    v.clamp(-MAX_ABS, MAX_ABS)
+}
+
 /// Tick label: plain decimals, or k/M/G for large magnitudes (one suffix for
 /// the whole axis), scientific beyond that.
 pub(crate) fn fmt_tick(v: f64, lo: f64, hi: f64) -> String {
@@ -191,6 +197,17 @@ pub(crate) enum NStyle {
     Hidden,
 }
 
+impl NStyle {
+    /// The label of a bar or point with `n` samples, if labels are shown.
+    pub(crate) fn label(self, n: usize) -> Option<String> {
+        match self {
+            NStyle::Full => Some(format!("n={n}")),
+            NStyle::Bare => Some(n.to_string()),
+            NStyle::Hidden => None,
+        }
+    }
+}
+
 /// One legend entry: its text, its colour slot, whether its glyph is a line
 /// (with a marker) or a swatch, and its x in the legend row.
 pub(crate) struct LegendItem {
@@ -206,6 +223,44 @@ pub(crate) const LEGEND_GLYPH: i32 = 34;
 
 pub(crate) fn legend_item_width(text: &str, line: bool) -> i32 {
     (if line { LEGEND_GLYPH } else { SWATCH }) + 8 + text_width(LEGEND_PX, text)
+}
+
+/// Space above the title, and the height of one legend row.
+pub(crate) const TOP_PAD: i32 = 16;
+pub(crate) const LEGEND_ROW_H: i32 = 30;
+
+/// Draw the title (centred, at the top) and the legend rows under it: a
+/// swatch, or for a line item a line through its marker (`marker` draws the
+/// series' marker at a point), then the item's text.
+pub(crate) fn draw_title_and_legend<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    width: u32,
+    rows: &[Vec<LegendItem>],
+    legend_top: i32,
+    marker: impl Fn(&DrawingArea<DB, Shift>, usize, RGBColor, i32, i32) -> Result<()>,
+) -> Result<()> {
+    root.draw_text(title, &style(TITLE_PX, INK, HPos::Center, VPos::Top), (width as i32 / 2, TOP_PAD)).map_err(plot_err)?;
+    for (r, row) in rows.iter().enumerate() {
+        let cy = legend_top + r as i32 * LEGEND_ROW_H + LEGEND_ROW_H / 2;
+        for item in row {
+            let c = series_color(item.slot);
+            let text_x = if item.line {
+                root.draw(&PathElement::new(vec![(item.x, cy), (item.x + LEGEND_GLYPH, cy)], c.stroke_width(2)))
+                    .map_err(plot_err)?;
+                marker(root, item.slot, c, item.x + LEGEND_GLYPH / 2, cy)?;
+                item.x + LEGEND_GLYPH + 8
+            } else {
+                let (x0, y0) = (item.x, cy - SWATCH / 2);
+                root.draw(&Rectangle::new([(x0, y0), (x0 + SWATCH, y0 + SWATCH)], c.filled())).map_err(plot_err)?;
+                root.draw(&Rectangle::new([(x0, y0), (x0 + SWATCH, y0 + SWATCH)], darker(c).stroke_width(1)))
+                    .map_err(plot_err)?;
+                x0 + SWATCH + 8
+            };
+            root.draw_text(&item.text, &style(LEGEND_PX, INK, HPos::Left, VPos::Center), (text_x, cy)).map_err(plot_err)?;
+        }
+    }
+    Ok(())
 }
 
 /// The label on one line, or split in two at a separator, if that fits.
