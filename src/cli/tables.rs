@@ -117,7 +117,9 @@ pub fn run(args: &TablesArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         std::fs::write(dir.join("tables.tex"), standalone_tex(&ctx))?;
         std::fs::write(dir.join("tables.md"), tables_markdown(&ctx))?;
         files.extend(["tables.tex".to_string(), "tables.md".to_string()]);
-        files.extend(crate::render::paper_figures::write_figures(&tables, args.confidence, dir)?);
+        let figures = crate::render::chart::figure_files(&crate::render::paper_figures::paper_figures(&tables, args.confidence))?;
+        crate::util::output::write_files(dir, &figures)?;
+        files.extend(figures.into_iter().map(|(name, _)| name));
         Ok(files)
     })?;
     if global.json {

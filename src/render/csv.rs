@@ -30,27 +30,35 @@ pub const COLUMNS: [&str; 40] = [
 const CHUNK: usize = 8_192;
 
 impl Renderer for ComparisonCsv {
-    fn files(&self) -> Vec<&'static str> {
-        vec![FILE]
+    fn name(&self) -> &'static str {
+        FILE
     }
 
-    fn render(&self, ctx: &ReportContext<'_>, dir: &Path) -> anyhow::Result<()> {
-        write_csv(ctx.ingest, &dir.join(FILE))
+    fn render(&self, ctx: &ReportContext<'_>) -> anyhow::Result<Vec<super::OutFile>> {
+        let bytes = stream_csv(ctx.ingest, Vec::new(), FILE)?;
+        Ok(vec![(FILE.to_string(), bytes)])
     }
 }
 
-/// Write `comparison.csv` of `ingest` to `path`.
+/// Write `comparison.csv` of `ingest` to `path` (streamed: the bundle
+/// writes it while the analysis runs).
 pub fn write_csv(ingest: &crate::ingest::IngestReport, path: &Path) -> anyhow::Result<()> {
+    let file = std::fs::File::create(path).map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", path.display()))?;
+    stream_csv(ingest, file, &path.display().to_string()).map(drop)
+}
+
+/// `comparison.csv` of `ingest` written to `out` (`shown` names it in
+/// errors); returns `out`.
+fn stream_csv<W: Write + Send>(ingest: &crate::ingest::IngestReport, file: W, shown: &str) -> anyhow::Result<W> {
     use rayon::prelude::*;
     use std::sync::mpsc::sync_channel;
-    let file = std::fs::File::create(path).map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", path.display()))?;
     let records = &ingest.records;
     let chunks_per_window = rayon::current_num_threads().max(1) * 2;
     // Full windows go to the writer; emptied buffers come back for reuse.
     let (full_tx, full_rx) = sync_channel::<Vec<Vec<u8>>>(1);
     let (empty_tx, empty_rx) = sync_channel::<Vec<Vec<u8>>>(2);
-    std::thread::scope(|scope| -> anyhow::Result<()> {
-        let writer = scope.spawn(move || -> std::io::Result<()> {
+    std::thread::scope(|scope| -> anyhow::Result<W> {
+        let writer = scope.spawn(move || -> std::io::Result<W> {
             let mut out = file;
             for window in full_rx {
                 for block in &window {
@@ -60,7 +68,8 @@ pub fn write_csv(ingest: &crate::ingest::IngestReport, path: &Path) -> anyhow::R
                 // done) the buffers are simply freed.
                 let _ = empty_tx.try_send(window);
             }
-            out.flush()
+            out.flush()?;
+            Ok(out)
         });
         let mut header = Vec::with_capacity(512);
         for (i, column) in COLUMNS.iter().enumerate() {
@@ -87,10 +96,10 @@ pub fn write_csv(ingest: &crate::ingest::IngestReport, path: &Path) -> anyhow::R
             sent = full_tx.send(window).is_ok();
         }
         drop(full_tx);
-        writer.join().map_err(|_| anyhow::anyhow!("{}: the writer thread panicked", path.display()))??;
-        Ok(())
+        let out = writer.join().map_err(|_| anyhow::anyhow!("{shown}: the writer thread panicked"))??;
+        Ok(out)
     })
-    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    .map_err(|e| anyhow::anyhow!("{shown}: {e}"))
 }
 
 /// Formats rows straight into bytes. Byte-identical to the `csv` crate's

@@ -19,18 +19,18 @@
 //! (from the widest interval, at most 1/[`MAX_FOLD`]…[`MAX_FOLD`]); a
 //! bound beyond it ends in an arrow at the edge, its number is in the
 //! ratio column. In the SVG each row carries a `<title>` with the exact
-//! numbers (see [`super::svg_hover`]). Same input, byte-identical output.
+//! numbers (see [`super::chart::hover`]). Same input, byte-identical output.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::charts::{
-    clean, darker, encode_png_bytes, ensure_font, plot_err, style, text_width, truncate_to, GRID, INK, LEGEND_PX,
+use super::chart::style::{
+    clean, darker, ensure_font, plot_err, style, text_width, truncate_to, GRID, INK, LEGEND_PX,
     NOTE_PX, NO_DATA_PX, SOFT_INK, TICK_PX, TITLE_PX,
 };
-use super::svg_hover::{with_titles, Hotspot};
+use super::chart::hover::{with_titles, Hotspot};
 use super::{ReportContext, Renderer};
 use crate::analysis::compare::{Comparison, Metric, MetricComparison};
 
@@ -243,54 +243,56 @@ pub fn page_size(page: &ForestPage) -> (u32, u32) {
 pub fn page_png(page: &ForestPage) -> Result<Vec<u8>> {
     ensure_font()?;
     let l = layout(page);
-    let (w, h) = (l.width, l.height);
-    let mut buf = vec![0u8; w as usize * h as usize * 3];
-    {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        draw(&root, page, &l)?;
-        root.present().map_err(plot_err)?;
-    }
-    encode_png_bytes(&buf, w, h)
+    super::chart::png_canvas(l.width, l.height, |root| draw(root, page, &l).map(|_| ()))
 }
 
 /// One page as an SVG document, a `<title>` per comparison row.
 pub fn page_svg(page: &ForestPage) -> Result<String> {
     ensure_font()?;
     let l = layout(page);
-    let mut svg = String::new();
-    let spots;
-    {
-        let root = SVGBackend::with_string(&mut svg, (l.width, l.height)).into_drawing_area();
-        spots = draw(&root, page, &l)?;
-        root.present().map_err(plot_err)?;
-    }
+    let mut spots = Vec::new();
+    let svg = super::chart::svg_canvas(l.width, l.height, |root| {
+        spots = draw(root, page, &l)?;
+        Ok(())
+    })?;
     Ok(with_titles(svg, &spots))
+}
+
+impl super::chart::Drawing for ForestPage {
+    fn draw(&self, format: super::chart::Format) -> Result<Vec<u8>> {
+        match format {
+            super::chart::Format::Png => page_png(self),
+            super::chart::Format::Svg => page_svg(self).map(String::into_bytes),
+        }
+    }
+}
+
+/// Every page of the forest plot of `c` as a figure, captioned with its
+/// page number.
+pub fn forest_figures(c: &Comparison, threshold: f64) -> Vec<super::chart::Figure<ForestPage>> {
+    let pages = forest_pages(c, threshold);
+    let total = pages.len();
+    pages
+        .into_iter()
+        .enumerate()
+        .map(|(k, page)| super::chart::Figure {
+            stem: page.stem.clone(),
+            caption: format!("Ratio candidate / baseline per comparison with its adjusted interval (page {} of {total}).", k + 1),
+            chart: page,
+        })
+        .collect()
 }
 
 /// `ratio_forest*.{png,svg}` in the compare bundle.
 pub struct RatioForest;
 
 impl Renderer for RatioForest {
-    /// The names of a one-page plot; [`Renderer::outputs`] has every page.
-    fn files(&self) -> Vec<&'static str> {
-        vec!["ratio_forest.png", "ratio_forest.svg"]
+    fn name(&self) -> &'static str {
+        "ratio_forest.png"
     }
 
-    fn outputs(&self, ctx: &ReportContext<'_>) -> Vec<String> {
-        forest_pages(ctx.comparison, ctx.threshold)
-            .iter()
-            .flat_map(|p| [format!("{}.png", p.stem), format!("{}.svg", p.stem)])
-            .collect()
-    }
-
-    fn render(&self, ctx: &ReportContext<'_>, dir: &std::path::Path) -> Result<()> {
-        use rayon::prelude::*;
-        forest_pages(ctx.comparison, ctx.threshold).par_iter().try_for_each(|p| {
-            let png = dir.join(format!("{}.png", p.stem));
-            std::fs::write(&png, page_png(p)?).with_context(|| format!("writing {}", png.display()))?;
-            let svg = dir.join(format!("{}.svg", p.stem));
-            std::fs::write(&svg, page_svg(p)?).with_context(|| format!("writing {}", svg.display()))
-        })
+    fn render(&self, ctx: &ReportContext<'_>) -> Result<Vec<(String, Vec<u8>)>> {
+        super::chart::figure_files(&forest_figures(ctx.comparison, ctx.threshold))
     }
 }
 

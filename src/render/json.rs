@@ -7,7 +7,6 @@ use crate::analysis::estimand::Correction;
 use crate::ingest::Totals;
 use crate::model::{Problem, Severity};
 use serde::Serialize;
-use std::path::Path;
 
 pub struct SummaryJson;
 
@@ -83,14 +82,13 @@ pub fn summary_doc<'a>(ctx: &'a ReportContext<'a>) -> SummaryDoc<'a> {
 }
 
 impl Renderer for SummaryJson {
-    fn files(&self) -> Vec<&'static str> {
-        vec!["summary.json"]
+    fn name(&self) -> &'static str {
+        "summary.json"
     }
 
-    fn render(&self, ctx: &ReportContext<'_>, dir: &Path) -> anyhow::Result<()> {
+    fn render(&self, ctx: &ReportContext<'_>) -> anyhow::Result<Vec<super::OutFile>> {
         let mut text = serde_json::to_string_pretty(&summary_doc(ctx))?;
         text.push('\n');
-        std::fs::write(dir.join("summary.json"), text)?;
-        Ok(())
+        Ok(vec![("summary.json".into(), text.into_bytes())])
     }
 }

@@ -10,7 +10,6 @@ use crate::analysis::compare::{Comparison, GroupStats, Metric, MetricComparison,
 use super::verdicts::VerdictDigest;
 use crate::model::Severity;
 use std::fmt::Write as _;
-use std::path::Path;
 
 pub struct SummaryMarkdown;
 
@@ -18,13 +17,12 @@ pub struct SummaryMarkdown;
 const REJECTED_SHOWN: usize = 20;
 
 impl Renderer for SummaryMarkdown {
-    fn files(&self) -> Vec<&'static str> {
-        vec!["summary.md"]
+    fn name(&self) -> &'static str {
+        "summary.md"
     }
 
-    fn render(&self, ctx: &ReportContext<'_>, dir: &Path) -> anyhow::Result<()> {
-        std::fs::write(dir.join("summary.md"), summary_markdown(ctx))?;
-        Ok(())
+    fn render(&self, ctx: &ReportContext<'_>) -> anyhow::Result<Vec<super::OutFile>> {
+        Ok(vec![("summary.md".into(), summary_markdown(ctx).into_bytes())])
     }
 }
 

@@ -2,10 +2,10 @@
 //! adding a format touches one file. Statistics are computed in
 //! [`crate::analysis`]; renderers only present them.
 
+pub mod chart;
 pub mod charts;
 pub mod csv;
 pub use crate::util::escape;
-pub mod figures;
 pub mod forest;
 pub mod json;
 pub mod latex;
@@ -15,7 +15,6 @@ pub mod pdf;
 pub mod pr_comment;
 pub mod verdicts;
 pub mod site;
-pub mod svg_hover;
 #[cfg(test)]
 pub(crate) mod test_support;
 
@@ -40,18 +39,18 @@ pub struct ReportContext<'a> {
 /// `--threshold` when a command has none (the `compare` default).
 pub const DEFAULT_THRESHOLD: f64 = 0.05;
 
-/// One output of the bundle. Renderers of one bundle run in parallel.
+/// One output file: its path relative to the output folder (`/`-separated)
+/// and its bytes.
+pub type OutFile = (String, Vec<u8>);
+
+/// One output of the bundle. Renderers of one bundle run in parallel and
+/// return bytes; [`render_into`] is the one place their files are written.
 pub trait Renderer: Sync {
-    /// File names this renderer writes, relative to the bundle folder (for
-    /// a renderer whose names depend on the data: the names it writes for a
-    /// small report; [`Renderer::outputs`] has the real ones).
-    fn files(&self) -> Vec<&'static str>;
-    /// The files `render` writes for `ctx`, relative to the bundle folder.
-    fn outputs(&self, _ctx: &ReportContext<'_>) -> Vec<String> {
-        self.files().into_iter().map(str::to_string).collect()
-    }
-    /// Write the files into `dir`.
-    fn render(&self, ctx: &ReportContext<'_>, dir: &Path) -> anyhow::Result<()>;
+    /// The name shown with the renderer's timing (`-v`): its first file
+    /// for a small report.
+    fn name(&self) -> &'static str;
+    /// The files for `ctx`, in writing order.
+    fn render(&self, ctx: &ReportContext<'_>) -> anyhow::Result<Vec<OutFile>>;
 }
 
 /// What [`write_compare_bundle`] wrote, and how long each renderer took (for `-v`).
@@ -116,23 +115,27 @@ pub fn write_compare_bundle(
     Ok((comparison, written))
 }
 
-/// Run `renderers` in parallel into the existing folder `dir`; the files
-/// in the result are relative to `dir`.
+/// Run `renderers` in parallel and write their files into the existing
+/// folder `dir` (each renderer's as soon as it is done, see
+/// [`crate::util::output::write_files`]); the files in the result are
+/// relative to `dir`.
 pub fn render_into(ctx: &ReportContext<'_>, renderers: &[Box<dyn Renderer>], dir: &Path) -> anyhow::Result<Written> {
     use rayon::prelude::*;
     // Independent outputs: the large CSV streams to disk while charts render.
-    let results: Vec<anyhow::Result<std::time::Duration>> = renderers
+    let results: Vec<anyhow::Result<(Vec<String>, std::time::Duration)>> = renderers
         .par_iter()
         .map(|r| {
             let start = std::time::Instant::now();
-            r.render(ctx, dir).map(|()| start.elapsed())
+            let files = r.render(ctx)?;
+            crate::util::output::write_files(dir, &files)?;
+            Ok((files.into_iter().map(|(name, _)| name).collect(), start.elapsed()))
         })
         .collect();
     let mut written = Written { files: Vec::new(), timings: Vec::new(), analysis: None };
     for (r, result) in renderers.iter().zip(results) {
-        let elapsed = result?;
-        written.timings.push((r.files()[0], elapsed));
-        written.files.extend(r.outputs(ctx).into_iter().map(PathBuf::from));
+        let (names, elapsed) = result?;
+        written.timings.push((r.name(), elapsed));
+        written.files.extend(names.into_iter().map(PathBuf::from));
     }
     Ok(written)
 }

@@ -1,13 +1,11 @@
 //! The figures a paper shows beside Tables 1–6, drawn from the same cells
 //! (so a figure and its table can never disagree): node scalability,
 //! scheduler trade-offs, the throughput–latency curve, job scaling and
-//! admission control. PNG and SVG each.
+//! admission control. Each figure carries its caption for the PDF.
 
-use super::figures::{
-    render_line_png, render_line_svg, render_panels_png, render_panels_svg, LineChart, LinePoint, LineSeries, Panel, Panels,
-};
+use super::chart::{Drawing, Figure};
+use super::chart::lines::{LineChart, LinePoint, LineSeries, Panel, Panels};
 use crate::analysis::tables::{PaperTable, TableCell, TablePart};
-use std::path::Path;
 
 fn point(x: f64, c: &TableCell) -> Option<LinePoint> {
     Some(LinePoint { x, y: c.value?, ci: c.ci_low.zip(c.ci_high), n: c.n })
@@ -32,15 +30,16 @@ fn series_by_rows(part: &TablePart, cols: &[(usize, String)]) -> Vec<LineSeries>
         .collect()
 }
 
-/// Write every figure whose table has data; returns the file names.
-pub fn write_figures(tables: &[PaperTable], confidence: f64, dir: &Path) -> anyhow::Result<Vec<String>> {
+/// A paper figure: a line chart or panels.
+pub type PaperFigure = Figure<Box<dyn Drawing + Send>>;
+
+fn figure(stem: &str, what: &str, chart: impl Drawing + Send + 'static) -> PaperFigure {
+    Figure { stem: stem.to_string(), caption: format!("{what} (from the same cells as Tables 1–6)."), chart: Box::new(chart) }
+}
+
+/// Every figure whose table has data, in the order of the tables.
+pub fn paper_figures(tables: &[PaperTable], confidence: f64) -> Vec<PaperFigure> {
     let mut files = Vec::new();
-    let line = |name: &str, chart: &LineChart, files: &mut Vec<String>| -> anyhow::Result<()> {
-        render_line_png(chart, &dir.join(format!("{name}.png")))?;
-        render_line_svg(chart, &dir.join(format!("{name}.svg")))?;
-        files.extend([format!("{name}.png"), format!("{name}.svg")]);
-        Ok(())
-    };
 
     // Figure for Table 1: throughput vs nodes, one line per pipeline.
     if let Some(t) = table(tables, 1) {
@@ -62,7 +61,7 @@ pub fn write_figures(tables: &[PaperTable], confidence: f64, dir: &Path) -> anyh
             series,
             note: note(confidence),
         };
-        line("fig_node_scalability", &chart, &mut files)?;
+        files.push(figure("fig_node_scalability", "Node scalability per pipeline", chart));
     }
 
     // Figure for Table 3: one panel per metric, bars per scheduler.
@@ -86,9 +85,7 @@ pub fn write_figures(tables: &[PaperTable], confidence: f64, dir: &Path) -> anyh
             })
             .collect();
         let p = Panels { title: "Scheduler trade-offs (Table 3)".into(), panels, columns: 3, note: note(confidence) };
-        render_panels_png(&p, &dir.join("fig_scheduler_tradeoffs.png"))?;
-        render_panels_svg(&p, &dir.join("fig_scheduler_tradeoffs.svg"))?;
-        files.extend(["fig_scheduler_tradeoffs.png".to_string(), "fig_scheduler_tradeoffs.svg".to_string()]);
+        files.push(figure("fig_scheduler_tradeoffs", "Scheduler trade-offs", p));
     }
 
     // Figure for Table 4: throughput and P99 over concurrency, per pipeline.
@@ -114,9 +111,7 @@ pub fn write_figures(tables: &[PaperTable], confidence: f64, dir: &Path) -> anyh
             columns: 2,
             note: note(confidence),
         };
-        render_panels_png(&p, &dir.join("fig_throughput_latency.png"))?;
-        render_panels_svg(&p, &dir.join("fig_throughput_latency.svg"))?;
-        files.extend(["fig_throughput_latency.png".to_string(), "fig_throughput_latency.svg".to_string()]);
+        files.push(figure("fig_throughput_latency", "Throughput and P99 latency over concurrency", p));
     }
 
     // Figure for Table 6: job scaling and admission control.
@@ -149,9 +144,7 @@ pub fn write_figures(tables: &[PaperTable], confidence: f64, dir: &Path) -> anyh
             columns: 2,
             note: note(confidence),
         };
-        render_panels_png(&p, &dir.join("fig_parallel_jobs.png"))?;
-        render_panels_svg(&p, &dir.join("fig_parallel_jobs.svg"))?;
-        files.extend(["fig_parallel_jobs.png".to_string(), "fig_parallel_jobs.svg".to_string()]);
+        files.push(figure("fig_parallel_jobs", "Job scaling and admission control", p));
     }
-    Ok(files)
+    files
 }

@@ -645,6 +645,25 @@ impl OutputFile {
     }
 }
 
+/// Write `files` (paths relative to `dir`, `/`-separated; parent folders
+/// created) into `dir`, a folder this command owns — the temporary sibling
+/// of [`OutputDir::replace`] or a folder inside it. The one place rendered
+/// bytes become files.
+pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> anyhow::Result<()> {
+    for (name, bytes) in files {
+        let rel = Path::new(name);
+        if name.is_empty() || !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+            return Err(anyhow!("{name:?} is not a file name inside the output folder"));
+        }
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent().filter(|p| *p != dir) {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

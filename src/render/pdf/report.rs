@@ -13,7 +13,6 @@ use crate::render::latex::{cell_plain, header_text, row_n};
 use crate::render::markdown::{conf_pct, mean_ci, num};
 use crate::render::ReportContext;
 use std::fmt::Write as _;
-use std::path::Path;
 
 /// `[escaped text]` content block.
 fn c(text: &str) -> String {
@@ -295,83 +294,47 @@ pub fn report_pdf(
     compile_pdf(&body, files)
 }
 
-/// Render PNG charts into a private scratch folder and read them back.
-pub fn collect_pngs(render: impl FnOnce(&Path) -> anyhow::Result<Vec<String>>) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    let scratch = std::env::temp_dir().join(format!("sagereport-pdf-{}-{:?}", std::process::id(), std::thread::current().id()));
-    if scratch.exists() {
-        std::fs::remove_dir_all(&scratch)?;
-    }
-    std::fs::create_dir_all(&scratch)?;
-    let result = render(&scratch).and_then(|names| {
-        names
-            .into_iter()
-            .filter(|n| n.ends_with(".png"))
-            .map(|n| Ok((format!("charts/{n}"), std::fs::read(scratch.join(&n))?)))
-            .collect::<anyhow::Result<Vec<_>>>()
-    });
-    let _ = std::fs::remove_dir_all(&scratch);
-    result
+/// The PDF's images of `figures`: path under `charts/`, PNG bytes (the
+/// bytes the bundle writes) and the figure's own caption; drawn in parallel.
+fn figure_images<C: crate::render::chart::Drawing>(
+    figures: Vec<crate::render::chart::Figure<C>>,
+) -> anyhow::Result<Vec<(String, Vec<u8>, String)>> {
+    use rayon::prelude::*;
+    let pngs: Vec<anyhow::Result<Vec<u8>>> = figures.par_iter().map(|f| f.png()).collect();
+    figures.into_iter().zip(pngs).map(|(f, png)| Ok((format!("charts/{}.png", f.stem), png?, f.caption))).collect()
 }
 
 /// The whole PDF: the comparison with its charts, then (when `tables` has
 /// data) the paper figures and Tables 1–6. Used by `pdf`, `compare --pdf`
 /// and the site.
 pub fn full_report_pdf(ctx: &ReportContext<'_>, tables: &[PaperTable], confidence: f64) -> anyhow::Result<Vec<u8>> {
-    use crate::render::{charts::ComparisonCharts, paper_figures::write_figures, Renderer};
+    use crate::render::{charts::comparison_figures, forest::forest_figures, paper_figures::paper_figures};
     let has_tables = tables.iter().any(|t| t.has_data());
     let mut images: Vec<(String, Vec<u8>, String)> = Vec::new();
     if !ctx.comparison.comparisons.is_empty() {
         // The forest plot: its first page leads page 1, the others are figures.
-        let pages = crate::render::forest::ratio_forest_pngs(ctx.comparison, ctx.threshold)?;
-        let total = pages.len();
-        for (k, (name, bytes)) in pages.into_iter().enumerate() {
-            let caption = format!("Ratio candidate / baseline per comparison with its adjusted interval (page {} of {total}).", k + 1);
-            images.push((format!("charts/{name}"), bytes, caption));
-        }
+        images.extend(figure_images(forest_figures(ctx.comparison, ctx.threshold))?);
     }
     if !ctx.comparison.groups.is_empty() {
-        let charts = ComparisonCharts;
-        for (path, bytes) in collect_pngs(|dir| {
-            charts.render(ctx, dir)?;
-            Ok(charts.outputs(ctx))
-        })? {
-            let caption = if path.contains("throughput") { "Throughput by workload and side (mean, CI whiskers)." } else { "Latency p95 / p99 by workload and side (mean, CI whiskers)." };
-            images.push((path, bytes, caption.to_string()));
-        }
+        images.extend(figure_images(comparison_figures(ctx))?);
     }
     if has_tables {
-        for (path, bytes) in collect_pngs(|dir| write_figures(tables, confidence, dir))? {
-            let caption = format!("{} (from the same cells as Tables 1–6).", figure_caption(&path));
-            images.push((path, bytes, caption));
-        }
+        images.extend(figure_images(paper_figures(tables, confidence))?);
     }
     let title = format!("Benchmark report: {}", ctx.comparison.sides_baseline_first().join(" vs "));
     report_pdf(Some(ctx), has_tables.then_some(tables), images, &title, &provenance(ctx))
-}
-
-fn figure_caption(path: &str) -> &'static str {
-    if path.contains("node_scalability") {
-        "Node scalability per pipeline"
-    } else if path.contains("scheduler") {
-        "Scheduler trade-offs"
-    } else if path.contains("throughput_latency") {
-        "Throughput and P99 latency over concurrency"
-    } else {
-        "Job scaling and admission control"
-    }
 }
 
 /// `report.pdf` in the compare bundle (`compare --pdf`).
 pub struct ComparisonPdf;
 
 impl crate::render::Renderer for ComparisonPdf {
-    fn files(&self) -> Vec<&'static str> {
-        vec!["report.pdf"]
+    fn name(&self) -> &'static str {
+        "report.pdf"
     }
 
-    fn render(&self, ctx: &ReportContext<'_>, dir: &Path) -> anyhow::Result<()> {
-        std::fs::write(dir.join("report.pdf"), full_report_pdf(ctx, &[], ctx.comparison.confidence)?)?;
-        Ok(())
+    fn render(&self, ctx: &ReportContext<'_>) -> anyhow::Result<Vec<crate::render::OutFile>> {
+        Ok(vec![("report.pdf".into(), full_report_pdf(ctx, &[], ctx.comparison.confidence)?)])
     }
 }
 

@@ -20,14 +20,13 @@ pub mod pages;
 
 use crate::analysis::history::{slug, trends, ChangeOptions, HistoryEntry, Step, Trend, TrendMetric, MIN_POINTS, PERMUTATIONS, RUNS_FOR_A_STEP, SIGNIFICANCE};
 use crate::analysis::tables::PaperTable;
-use crate::render::figures::{render_line_png, render_line_svg, LineChart, LinePoint, LineSeries};
+use crate::render::chart::lines::{LineChart, LinePoint, LineSeries};
 use crate::render::latex::{standalone_tex, table_tex, TablesContext};
 use crate::render::markdown::{conf_pct, num, tables_markdown};
 use crate::render::{bundle_renderers, render_into, ReportContext};
 use anyhow::Context;
 use askama::Template;
 use pages::*;
-use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -145,14 +144,9 @@ pub fn write_site(site: &Site<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
             std::fs::create_dir_all(dir.join(&rel_dir))?;
             let mine: Vec<&Trend> = all_trends.iter().filter(|t| t.workload == *name).collect();
             let (view, charts) = workload_view(site, name, &mine, &|i| entry_href(i, "../../"));
-            charts.par_iter().try_for_each(|(file, chart)| -> anyhow::Result<()> {
-                render_line_png(chart, &dir.join(&rel_dir).join(format!("{file}.png")))?;
-                render_line_svg(chart, &dir.join(&rel_dir).join(format!("{file}.svg")))
-            })?;
-            for (file, _) in &charts {
-                files.push(format!("{rel_dir}/{file}.png"));
-                files.push(format!("{rel_dir}/{file}.svg"));
-            }
+            let drawn = crate::render::chart::figure_files(&charts)?;
+            crate::util::output::write_files(&dir.join(&rel_dir), &drawn)?;
+            files.extend(drawn.into_iter().map(|(file, _)| format!("{rel_dir}/{file}")));
             render_page(&WorkloadPage { page: meta("../../", format!("Workload {name}"), site), w: &view }, &dir.join(&rel_dir).join("index.html"))?;
             files.push(format!("{rel_dir}/index.html"));
             // Runs, not entries: one run may hold several reports with this workload.
@@ -251,7 +245,7 @@ fn write_report(site: &Site<'_>, r: &SiteReport<'_>, dir: &Path) -> anyhow::Resu
 /// A workload's page: one section per (report, variant), with a table of
 /// runs × (metric, side) and a trend chart per metric once there are two
 /// runs. Returns the view and the charts to draw (file stem, chart).
-fn workload_view(site: &Site<'_>, name: &str, trends: &[&Trend], href: &dyn Fn(usize) -> String) -> (WorkloadView, Vec<(String, LineChart)>) {
+fn workload_view(site: &Site<'_>, name: &str, trends: &[&Trend], href: &dyn Fn(usize) -> String) -> (WorkloadView, Vec<crate::render::chart::Figure<LineChart>>) {
     let conf = conf_pct(site.confidence);
     let mut by_section: BTreeMap<(&str, &str), Vec<&Trend>> = BTreeMap::new();
     for t in trends {
@@ -388,7 +382,8 @@ fn workload_view(site: &Site<'_>, name: &str, trends: &[&Trend], href: &dyn Fn(u
                     ),
                     caption: format!("{} over runs.", metric.title()),
                 });
-                charts.push((file, chart));
+                let caption = format!("{} over runs.", metric.title());
+                charts.push(crate::render::chart::Figure { stem: file, caption, chart });
             }
         }
         sections.push(section);

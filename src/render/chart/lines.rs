@@ -1,6 +1,6 @@
 //! Line charts and small-multiple panels for the figures a systems paper
 //! shows beside its scalability, scheduler and latency tables, written as
-//! PNG and SVG with the look of [`super::charts`] (embedded DejaVu Sans,
+//! PNG and SVG with the look of [`super::bars`] (embedded DejaVu Sans,
 //! Okabe–Ito colours, CI whiskers, footnote).
 //!
 //! - [`LineChart`]: one line per series over a numeric x axis (nodes,
@@ -39,17 +39,17 @@
 //!   escaped by plotters' SVG backend.
 
 use std::collections::HashMap;
-use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 use plotters::style::FontTransform;
 
-use super::charts::{
-    clean, darker, encode_png, ensure_font, fmt_tick, plot_err, series_color, style, text_width, truncate_to,
-    AXIS_DESC_PX, GRID, GROUP_PX, INK, LEGEND_PX, NOTE_PX, NO_DATA_PX, N_PX, SOFT_INK, TICK_PX, TITLE_PX, WHISKER,
+use super::style::{
+    clamp, clean, darker, draw_title_and_legend, ensure_font, fit_horizontal, fmt_tick, legend_item_width, plot_err,
+    series_color, style, text_width, truncate_to, LegendItem, NStyle, AXIS_DESC_PX, GRID, GROUP_PX, INK,
+    LEGEND_PX, LEGEND_ROW_H, NOTE_PX, NO_DATA_PX, N_PX, SOFT_INK, TICK_PX, TITLE_PX, TOP_PAD, WHISKER,
 };
 
 // ---------------------------------------------------------------------------
@@ -117,64 +117,33 @@ pub struct Panels {
     pub note: Option<String>,
 }
 
-/// Render `chart` as an RGB PNG at `path`.
-pub fn render_line_png(chart: &LineChart, path: &Path) -> Result<()> {
-    ensure_font()?;
-    png_out(&prepare_line(chart), path)
-}
-
-/// Render `chart` as an SVG document at `path`.
-pub fn render_line_svg(chart: &LineChart, path: &Path) -> Result<()> {
-    ensure_font()?;
-    svg_out(&prepare_line(chart), path)
-}
-
-/// Render the panels as an RGB PNG at `path`.
-pub fn render_panels_png(p: &Panels, path: &Path) -> Result<()> {
-    ensure_font()?;
-    png_out(&prepare_panels(p), path)
-}
-
-/// Render the panels as an SVG document at `path`.
-pub fn render_panels_svg(p: &Panels, path: &Path) -> Result<()> {
-    ensure_font()?;
-    svg_out(&prepare_panels(p), path)
-}
-
-fn png_out(p: &Prepared, path: &Path) -> Result<()> {
-    let l = layout(p);
-    let (w, h) = (l.width, l.height);
-    let mut buf = vec![0u8; w as usize * h as usize * 3];
-    {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        draw(&root, p, &l)?;
-        root.present().map_err(plot_err)?;
+impl super::Drawing for LineChart {
+    fn draw(&self, format: super::Format) -> Result<Vec<u8>> {
+        ensure_font()?;
+        prepared_bytes(&prepare_line(self), format)
     }
-    encode_png(&buf, w, h, path)
 }
 
-fn svg_out(p: &Prepared, path: &Path) -> Result<()> {
-    let l = layout(p);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (l.width, l.height)).into_drawing_area();
-        draw(&root, p, &l)?;
-        root.present().map_err(plot_err)?;
+impl super::Drawing for Panels {
+    fn draw(&self, format: super::Format) -> Result<Vec<u8>> {
+        ensure_font()?;
+        prepared_bytes(&prepare_panels(self), format)
     }
-    std::fs::write(path, svg).with_context(|| format!("writing figure SVG {}", path.display()))
+}
+
+fn prepared_bytes(p: &Prepared, format: super::Format) -> Result<Vec<u8>> {
+    let l = layout(p);
+    match format {
+        super::Format::Png => super::png_canvas(l.width, l.height, |root| draw(root, p, &l)),
+        super::Format::Svg => super::svg_canvas(l.width, l.height, |root| draw(root, p, &l)).map(String::into_bytes),
+    }
 }
 
 // ---------------------------------------------------------------------------
 // Data preparation
 
-/// Values beyond this are clamped so spans never overflow to infinity.
-const MAX_ABS: f64 = 1e300;
 /// Most panels one figure draws (the footnote counts the rest).
 const MAX_PANELS: usize = 48;
-
-fn clamp(v: f64) -> f64 {
-    v.clamp(-MAX_ABS, MAX_ABS)
-}
 
 /// A finite CI, ordered low ≤ high, or none.
 fn clean_ci(ci: Option<(f64, f64)>) -> Option<(f64, f64)> {
@@ -645,12 +614,8 @@ const MIN_W: u32 = 1200;
 const MAX_W: u32 = 8000;
 const MIN_H: i32 = 700;
 const MARGIN: i32 = 20;
-const TOP_PAD: i32 = 16;
 const TITLE_H: i32 = 40;
-const LEGEND_ROW_H: i32 = 30;
 const LEGEND_GAP: i32 = 30;
-const LEGEND_GLYPH: i32 = 34;
-const SWATCH: i32 = 16;
 const COL_GAP: i32 = 36;
 const ROW_GAP: i32 = 24;
 const PANEL_TITLE_PX: f64 = 19.0;
@@ -670,20 +635,6 @@ const SINGLE_PLOT_H: i32 = 460;
 const PANEL_PLOT_H: i32 = 300;
 const MAX_H: i32 = 12000;
 const MIN_CELL_W: i32 = 200;
-
-#[derive(Clone, Copy, PartialEq)]
-enum NStyle {
-    Full,
-    Bare,
-    Hidden,
-}
-
-struct LegendItem {
-    text: String,
-    slot: usize,
-    line: bool,
-    x: i32,
-}
 
 /// Pixel rectangle `[l, r] × [t, b]`.
 #[derive(Clone, Copy)]
@@ -724,37 +675,6 @@ struct Layout {
     label_line_n: bool,
     note_lines: Vec<String>,
     note_top: i32,
-}
-
-fn legend_item_width(text: &str, line: bool) -> i32 {
-    (if line { LEGEND_GLYPH } else { SWATCH }) + 8 + text_width(LEGEND_PX, text)
-}
-
-/// The label on one line, or split in two at a separator, if that fits.
-fn fit_horizontal(label: &str, avail: i32) -> Option<Vec<String>> {
-    if text_width(GROUP_PX, label) <= avail {
-        return Some(vec![label.to_string()]);
-    }
-    let mut best: Option<(i32, String, String)> = None;
-    for (i, c) in label.char_indices() {
-        if !matches!(c, ' ' | '/' | '-' | '_' | ':' | ',' | '.' | '=' | '+' | '|') {
-            continue;
-        }
-        let cut = i + c.len_utf8();
-        let (a, b) = if c == ' ' {
-            (label[..i].trim_end(), label[cut..].trim_start())
-        } else {
-            (&label[..cut], label[cut..].trim_start())
-        };
-        if a.is_empty() || b.is_empty() {
-            continue;
-        }
-        let worst = text_width(GROUP_PX, a).max(text_width(GROUP_PX, b));
-        if worst <= avail && best.as_ref().map_or(true, |(w, _, _)| worst < *w) {
-            best = Some((worst, a.to_string(), b.to_string()));
-        }
-    }
-    best.map(|(_, a, b)| vec![a, b])
 }
 
 /// Lay `parts` out on lines of at most `max_px`: parts joined by ` · `,
@@ -1122,45 +1042,9 @@ fn to_px(v: f64, lo: f64, hi: f64, p0: i32, p1: i32) -> i32 {
 
 fn draw<DB: DrawingBackend>(root: &Area<DB>, p: &Prepared, l: &Layout) -> Result<()> {
     root.fill(&WHITE).map_err(plot_err)?;
-    let width = l.width as i32;
-    root.draw_text(
-        &l.title,
-        &style(TITLE_PX, INK, HPos::Center, VPos::Top),
-        (width / 2, TOP_PAD),
-    )
-    .map_err(plot_err)?;
-
-    for (r, row) in l.legend_rows.iter().enumerate() {
-        let cy = l.legend_top + r as i32 * LEGEND_ROW_H + LEGEND_ROW_H / 2;
-        for item in row {
-            let c = series_color(item.slot);
-            let text_x = if item.line {
-                root.draw(&PathElement::new(
-                    vec![(item.x, cy), (item.x + LEGEND_GLYPH, cy)],
-                    c.stroke_width(2),
-                ))
-                .map_err(plot_err)?;
-                draw_marker(root, marker_for(item.slot), c, item.x + LEGEND_GLYPH / 2, cy)?;
-                item.x + LEGEND_GLYPH + 8
-            } else {
-                let (x0, y0) = (item.x, cy - SWATCH / 2);
-                root.draw(&Rectangle::new([(x0, y0), (x0 + SWATCH, y0 + SWATCH)], c.filled()))
-                    .map_err(plot_err)?;
-                root.draw(&Rectangle::new(
-                    [(x0, y0), (x0 + SWATCH, y0 + SWATCH)],
-                    darker(c).stroke_width(1),
-                ))
-                .map_err(plot_err)?;
-                x0 + SWATCH + 8
-            };
-            root.draw_text(
-                &item.text,
-                &style(LEGEND_PX, INK, HPos::Left, VPos::Center),
-                (text_x, cy),
-            )
-            .map_err(plot_err)?;
-        }
-    }
+    draw_title_and_legend(root, &l.title, l.width, &l.legend_rows, l.legend_top, |root, slot, c, x, y| {
+        draw_marker(root, marker_for(slot), c, x, y)
+    })?;
 
     for (i, (pp, cell)) in p.panels.iter().zip(&l.cells).enumerate() {
         draw_frame(root, pp, cell, &l.y_tick_labels[i])?;
@@ -1309,11 +1193,7 @@ fn draw_bars<DB: DrawingBackend>(root: &Area<DB>, pp: &PPanel, cell: &Cell, bars
                 .map_err(plot_err)?;
             label_y = label_y.min(yh);
         }
-        let text = match cell.n_style {
-            NStyle::Full => format!("n={}", b.n),
-            NStyle::Bare => b.n.to_string(),
-            NStyle::Hidden => continue,
-        };
+        let Some(text) = cell.n_style.label(b.n) else { continue };
         root.draw_text(
             &text,
             &style(N_PX, SOFT_INK, HPos::Center, VPos::Bottom),
@@ -1592,6 +1472,15 @@ fn draw_marker<DB: DrawingBackend>(root: &Area<DB>, m: Marker, col: RGBColor, x:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
+
+    fn test_png(chart: &impl crate::render::chart::Drawing, path: &Path) -> Result<()> {
+        Ok(std::fs::write(path, chart.draw(crate::render::chart::Format::Png)?)?)
+    }
+
+    fn test_svg(chart: &impl crate::render::chart::Drawing, path: &Path) -> Result<()> {
+        Ok(std::fs::write(path, chart.draw(crate::render::chart::Format::Svg)?)?)
+    }
     use crate::render::test_support::{assert_well_formed_xml, decode, has_colour, Png};
 
     fn pt(x: f64, y: f64, ci: Option<(f64, f64)>, n: usize) -> LinePoint {
@@ -1753,15 +1642,15 @@ mod tests {
     /// Render both formats into `dir` as `name.png` / `name.svg`; return the PNG and SVG text.
     fn render_line(c: &LineChart, dir: &Path, name: &str) -> (Png, String) {
         let (png_path, svg_path) = (dir.join(format!("{name}.png")), dir.join(format!("{name}.svg")));
-        render_line_png(c, &png_path).unwrap();
-        render_line_svg(c, &svg_path).unwrap();
+        test_png(c, &png_path).unwrap();
+        test_svg(c, &svg_path).unwrap();
         (decode(&png_path), std::fs::read_to_string(&svg_path).unwrap())
     }
 
     fn render_panels(p: &Panels, dir: &Path, name: &str) -> (Png, String) {
         let (png_path, svg_path) = (dir.join(format!("{name}.png")), dir.join(format!("{name}.svg")));
-        render_panels_png(p, &png_path).unwrap();
-        render_panels_svg(p, &svg_path).unwrap();
+        test_png(p, &png_path).unwrap();
+        test_svg(p, &svg_path).unwrap();
         (decode(&png_path), std::fs::read_to_string(&svg_path).unwrap())
     }
 
@@ -1771,7 +1660,7 @@ mod tests {
         let (png, svg) = render_line(&node_scaling(), dir.path(), "n");
         assert!(png.w >= MIN_W && png.h as i32 >= MIN_H);
         assert_not_blank(&png);
-        for c in &super::super::charts::PALETTE[..3] {
+        for c in &super::super::style::PALETTE[..3] {
             assert!(has_colour(&png, *c), "series colour {c:?} missing");
         }
         for s in [
@@ -1796,7 +1685,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (png, svg) = render_panels(&schedulers(), dir.path(), "s");
         assert_not_blank(&png);
-        for c in &super::super::charts::PALETTE[..5] {
+        for c in &super::super::style::PALETTE[..5] {
             assert!(has_colour(&png, *c), "label colour {c:?} missing");
         }
         for s in [
@@ -1848,12 +1737,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         for round in ["a", "b"] {
-            render_line_png(&node_scaling(), &d.join(format!("l{round}.png"))).unwrap();
-            render_line_svg(&node_scaling(), &d.join(format!("l{round}.svg"))).unwrap();
-            render_panels_png(&schedulers(), &d.join(format!("s{round}.png"))).unwrap();
-            render_panels_svg(&schedulers(), &d.join(format!("s{round}.svg"))).unwrap();
-            render_panels_png(&tput_latency(), &d.join(format!("t{round}.png"))).unwrap();
-            render_panels_svg(&tput_latency(), &d.join(format!("t{round}.svg"))).unwrap();
+            test_png(&node_scaling(), &d.join(format!("l{round}.png"))).unwrap();
+            test_svg(&node_scaling(), &d.join(format!("l{round}.svg"))).unwrap();
+            test_png(&schedulers(), &d.join(format!("s{round}.png"))).unwrap();
+            test_svg(&schedulers(), &d.join(format!("s{round}.svg"))).unwrap();
+            test_png(&tput_latency(), &d.join(format!("t{round}.png"))).unwrap();
+            test_svg(&tput_latency(), &d.join(format!("t{round}.svg"))).unwrap();
         }
         for f in ["l", "s", "t"] {
             for ext in ["png", "svg"] {
@@ -2121,10 +2010,10 @@ mod tests {
     fn unwritable_path_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("no/such/dir/f");
-        assert!(render_line_png(&node_scaling(), &missing.with_extension("png")).is_err());
-        assert!(render_line_svg(&node_scaling(), &missing.with_extension("svg")).is_err());
-        assert!(render_panels_png(&schedulers(), &missing.with_extension("png")).is_err());
-        assert!(render_panels_svg(&schedulers(), &missing.with_extension("svg")).is_err());
+        assert!(test_png(&node_scaling(), &missing.with_extension("png")).is_err());
+        assert!(test_svg(&node_scaling(), &missing.with_extension("svg")).is_err());
+        assert!(test_png(&schedulers(), &missing.with_extension("png")).is_err());
+        assert!(test_svg(&schedulers(), &missing.with_extension("svg")).is_err());
     }
 
     #[test]
@@ -2148,7 +2037,7 @@ mod tests {
         assert!(lo.is_finite() && hi.is_finite() && !ticks.is_empty());
     }
 
-    /// `SAGEREPORT_FIG_SAMPLES=/tmp/figs cargo test --lib render::figures`
+    /// `SAGEREPORT_FIG_SAMPLES=/tmp/figs cargo test --lib render::chart::lines`
     /// writes the example figures for a visual check.
     #[test]
     fn sample_figures() {
@@ -2157,14 +2046,14 @@ mod tests {
         };
         let dir = Path::new(&dir);
         std::fs::create_dir_all(dir).unwrap();
-        render_line_png(&node_scaling(), &dir.join("node_scaling.png")).unwrap();
-        render_line_svg(&node_scaling(), &dir.join("node_scaling.svg")).unwrap();
-        render_panels_png(&schedulers(), &dir.join("scheduler_panels.png")).unwrap();
-        render_panels_svg(&schedulers(), &dir.join("scheduler_panels.svg")).unwrap();
-        render_panels_png(&tput_latency(), &dir.join("throughput_p99_concurrency.png")).unwrap();
-        render_panels_svg(&tput_latency(), &dir.join("throughput_p99_concurrency.svg")).unwrap();
-        render_line_png(&job_scaling(), &dir.join("job_scaling.png")).unwrap();
-        render_line_svg(&job_scaling(), &dir.join("job_scaling.svg")).unwrap();
+        test_png(&node_scaling(), &dir.join("node_scaling.png")).unwrap();
+        test_svg(&node_scaling(), &dir.join("node_scaling.svg")).unwrap();
+        test_png(&schedulers(), &dir.join("scheduler_panels.png")).unwrap();
+        test_svg(&schedulers(), &dir.join("scheduler_panels.svg")).unwrap();
+        test_png(&tput_latency(), &dir.join("throughput_p99_concurrency.png")).unwrap();
+        test_svg(&tput_latency(), &dir.join("throughput_p99_concurrency.svg")).unwrap();
+        test_png(&job_scaling(), &dir.join("job_scaling.png")).unwrap();
+        test_svg(&job_scaling(), &dir.join("job_scaling.svg")).unwrap();
     }
 
     #[test]

@@ -1,0 +1,102 @@
+//! The chart toolkit's common ground: a [`Figure`] (file stem, caption and
+//! something [`Drawing`] PNG or SVG bytes) and the canvases every chart is
+//! drawn on. Chart engines return bytes; only the output writer
+//! ([`crate::util::output::write_files`]) touches paths, so the PDF embeds
+//! the very bytes the bundle writes, with the caption the chart carries.
+//!
+//! The toolkit: [`style`] (font, colours, text fitting, ticks, legends),
+//! [`bars`] (grouped bars with whiskers and `n=` labels), [`lines`] (line
+//! charts and small-multiple panels), [`hover`] (SVG hover titles).
+
+pub mod bars;
+pub mod hover;
+pub mod lines;
+pub mod style;
+
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// The two encodings every chart is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Png,
+    Svg,
+}
+
+impl Format {
+    /// The file extension, without the dot.
+    pub fn ext(self) -> &'static str {
+        match self {
+            Format::Png => "png",
+            Format::Svg => "svg",
+        }
+    }
+}
+
+/// Anything drawn as a chart: the bytes of its PNG or SVG file.
+pub trait Drawing: Sync {
+    fn draw(&self, format: Format) -> Result<Vec<u8>>;
+}
+
+impl<T: Drawing + ?Sized> Drawing for Box<T> {
+    fn draw(&self, format: Format) -> Result<Vec<u8>> {
+        (**self).draw(format)
+    }
+}
+
+/// One figure: `stem.png` and `stem.svg`, and the caption it carries into
+/// the PDF.
+#[derive(Debug, Clone)]
+pub struct Figure<C> {
+    /// File name without extension, e.g. `throughput_comparison-q`.
+    pub stem: String,
+    /// What the figure shows, one sentence (the PDF's caption).
+    pub caption: String,
+    pub chart: C,
+}
+
+impl<C: Drawing> Figure<C> {
+    /// The PNG bytes (what the PDF embeds).
+    pub fn png(&self) -> Result<Vec<u8>> {
+        self.chart.draw(Format::Png)
+    }
+
+    /// `stem.png` then `stem.svg`, as output files.
+    pub fn files(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        [Format::Png, Format::Svg].into_iter().map(|f| Ok((format!("{}.{}", self.stem, f.ext()), self.chart.draw(f)?))).collect()
+    }
+}
+
+/// Every figure's files (PNG, then SVG, figure by figure), drawn in parallel.
+pub fn figure_files<C: Drawing>(figures: &[Figure<C>]) -> Result<Vec<(String, Vec<u8>)>> {
+    use rayon::prelude::*;
+    let drawn: Vec<Result<Vec<(String, Vec<u8>)>>> = figures.par_iter().map(Figure::files).collect();
+    let mut out = Vec::with_capacity(figures.len() * 2);
+    for files in drawn {
+        out.extend(files?);
+    }
+    Ok(out)
+}
+
+/// A `w`×`h` RGB bitmap drawn by `draw`, as PNG bytes.
+pub fn png_canvas(w: u32, h: u32, draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<()>) -> Result<Vec<u8>> {
+    let mut buf = vec![0u8; w as usize * h as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        draw(&root)?;
+        root.present().map_err(style::plot_err)?;
+    }
+    style::encode_png_bytes(&buf, w, h)
+}
+
+/// A `w`×`h` SVG document drawn by `draw`.
+pub fn svg_canvas(w: u32, h: u32, draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<()>) -> Result<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        draw(&root)?;
+        root.present().map_err(style::plot_err)?;
+    }
+    Ok(svg)
+}
