@@ -6,6 +6,7 @@ pub mod charts;
 pub mod csv;
 pub use crate::util::escape;
 pub mod figures;
+pub mod format;
 pub mod forest;
 pub mod json;
 pub mod latex;

@@ -14,7 +14,7 @@ fn point(x: f64, c: &TableCell) -> Option<LinePoint> {
 }
 
 fn note(confidence: f64) -> Option<String> {
-    Some(format!("whiskers: {} CI · computed from the same cells as the tables", super::markdown::conf_pct(confidence)))
+    Some(format!("whiskers: {} CI · computed from the same cells as the tables", super::format::conf_pct(confidence)))
 }
 
 fn table(tables: &[PaperTable], number: u8) -> Option<&PaperTable> {

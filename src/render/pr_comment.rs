@@ -7,7 +7,7 @@
 //! cut to [`MAX_CHARS`] bytes as a last guarantee ([`within_limit`]).
 
 use super::escape::{cap, code, markdown, no_mentions};
-use super::markdown::num;
+use super::format::num;
 use super::ReportContext;
 use super::verdicts::VerdictDigest;
 use crate::analysis::compare::MetricComparison;
@@ -101,7 +101,7 @@ pub fn pr_comment(ctx: &ReportContext<'_>, threshold: f64) -> String {
         c.comparisons.len(),
         c.correction.label(),
         c.adjusted_alpha,
-        super::markdown::pct_level(1.0 - c.adjusted_alpha),
+        super::format::pct_level(1.0 - c.adjusted_alpha),
         t.accepted,
         t.rejected
     ));

@@ -10,7 +10,7 @@ use crate::analysis::compare::{Comparison, MetricComparison};
 use crate::render::verdicts::VerdictDigest;
 use crate::analysis::tables::PaperTable;
 use crate::render::latex::{cell_plain, header_text, row_n};
-use crate::render::markdown::{conf_pct, mean_ci, num};
+use crate::render::format::{conf_pct, mean_ci, num};
 use crate::render::ReportContext;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -151,7 +151,7 @@ fn comparison_body(out: &mut String, ctx: &ReportContext<'_>, lead_figure: Optio
         let _ = writeln!(out, "#figure-image({}, [{}], alt: {})\n", lit(path), m(LEAD_CAPTION), lit(LEAD_CAPTION));
     }
     if !cmp.comparisons.is_empty() {
-        let _ = writeln!(out, "#text(size: 9pt)[{}]\n", m(&crate::render::markdown::verdict_rule(cmp)));
+        let _ = writeln!(out, "#text(size: 9pt)[{}]\n", m(&crate::render::verdicts::verdict_rule(cmp)));
     }
     let _ = writeln!(out, "= Configuration mismatches\n");
     if cmp.mismatches.is_empty() {

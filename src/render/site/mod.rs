@@ -22,7 +22,8 @@ use crate::analysis::history::{slug, trends, ChangeOptions, HistoryEntry, Step, 
 use crate::analysis::tables::PaperTable;
 use crate::render::figures::{render_line_png, render_line_svg, LineChart, LinePoint, LineSeries};
 use crate::render::latex::{standalone_tex, table_tex, TablesContext};
-use crate::render::markdown::{conf_pct, num, tables_markdown};
+use crate::render::format::{conf_pct, num};
+use crate::render::markdown::tables_markdown;
 use crate::render::{bundle_renderers, render_into, ReportContext};
 use anyhow::Context;
 use askama::Template;

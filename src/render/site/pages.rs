@@ -7,7 +7,7 @@ use crate::analysis::compare::{GroupStats, Metric, MetricComparison, MetricStats
 use crate::analysis::history::{HistoryEntry, HistoryPoint};
 use crate::analysis::tables::PaperTable;
 use crate::render::latex::{cell_plain, header_text, row_n};
-use crate::render::markdown::{conf_pct, mean_ci, num};
+use crate::render::format::{conf_pct, mean_ci, num};
 use crate::render::verdicts::{largest_change, VerdictDigest};
 use crate::render::ReportContext;
 use askama::Template;
@@ -520,7 +520,7 @@ pub fn report_view(name: &str, ctx: &ReportContext<'_>, tables: &[PaperTable], e
         changes: digest.changes.iter().map(|m| comp_row(m)).collect(),
         rest: digest.rest.iter().map(|m| comp_row(m)).collect(),
         rest_title: digest.rest_title(),
-        comparisons_method: crate::render::markdown::verdict_rule(c),
+        comparisons_method: crate::render::verdicts::verdict_rule(c),
         charts,
         forest,
         tables: shown.iter().map(|t| html_table(t)).collect(),
