@@ -9,7 +9,6 @@ pub mod figures;
 pub mod format;
 pub mod forest;
 pub mod json;
-pub mod latex;
 pub mod markdown;
 pub mod paper_figures;
 pub mod pdf;
@@ -17,6 +16,7 @@ pub mod pr_comment;
 pub mod verdicts;
 pub mod site;
 pub mod svg_hover;
+pub mod tables;
 #[cfg(test)]
 pub(crate) mod test_support;
 

@@ -74,7 +74,7 @@ pub fn write_figures(tables: &[PaperTable], confidence: f64, dir: &Path) -> anyh
             .enumerate()
             .map(|(c, col)| Panel::Bars {
                 title: col.header.clone(),
-                y_label: super::latex::header_text(col),
+                y_label: super::tables::header_text(col),
                 bars: part
                     .rows
                     .iter()

@@ -9,7 +9,7 @@ use super::layout::{self, Column};
 use crate::analysis::compare::{Comparison, MetricComparison};
 use crate::render::verdicts::VerdictDigest;
 use crate::analysis::tables::PaperTable;
-use crate::render::latex::{cell_plain, header_text, row_n};
+use crate::render::tables::typst::tables_body;
 use crate::render::format::{conf_pct, mean_ci, num};
 use crate::render::ReportContext;
 use std::fmt::Write as _;
@@ -218,43 +218,6 @@ fn comparison_body(out: &mut String, ctx: &ReportContext<'_>, lead_figure: Optio
 }
 
 const LEAD_CAPTION: &str = "Ratio candidate / baseline per comparison with its adjusted interval.";
-
-fn tables_body(out: &mut String, tables: &[PaperTable], ci: bool) {
-    for (i, t) in tables.iter().enumerate() {
-        // The part heading travels with the first table: on its landscape
-        // page when that one goes landscape, never orphaned before it.
-        let mut section = if i == 0 { "= Tables 1–6\n\n".to_string() } else { String::new() };
-        let _ = writeln!(section, "== Table {}: {}\n", t.number, m(t.title));
-        let _ = writeln!(section, "{}\n", m(&t.caption));
-        let mut landscape = false;
-        for part in &t.parts {
-            if let Some(title) = &part.title {
-                let _ = writeln!(section, "_{}_\n", m(title));
-            }
-            let mut columns = vec![Column::text(&part.row_header)];
-            columns.extend(part.columns.iter().map(|col| Column::num(&header_text(col))));
-            columns.push(Column::num("n"));
-            let rows: Vec<Vec<String>> = part
-                .rows
-                .iter()
-                .map(|row| {
-                    let mut r = vec![row.label.clone()];
-                    r.extend(row.cells.iter().zip(&part.columns).map(|(cell, col)| cell_plain(cell, col, ci)));
-                    r.push(row_n(&row.cells));
-                    r
-                })
-                .collect();
-            // Numbers keep to one line; headers wrap at their words.
-            let laid = layout::lay_out(&columns, &rows, true);
-            landscape |= laid.landscape;
-            let _ = writeln!(section, "{}", laid.source);
-        }
-        for note in std::iter::once(format!("Cells: {}.", t.method)).chain(t.footnotes.iter().cloned()) {
-            let _ = writeln!(section, "#text(size: 8pt)[{}]\n", m(&note));
-        }
-        out.push_str(&layout::on_page(landscape, &section));
-    }
-}
 
 /// Compile the whole report. `images` are `(path, PNG bytes, caption)`.
 pub fn report_pdf(

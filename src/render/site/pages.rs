@@ -6,7 +6,7 @@
 use crate::analysis::compare::{GroupStats, Metric, MetricComparison, MetricStats, Mismatch};
 use crate::analysis::history::{HistoryEntry, HistoryPoint};
 use crate::analysis::tables::PaperTable;
-use crate::render::latex::{cell_plain, header_text, row_n};
+use crate::render::tables::html::{html_table, HtmlTable};
 use crate::render::format::{conf_pct, mean_ci, num};
 use crate::render::verdicts::{largest_change, VerdictDigest};
 use crate::render::ReportContext;
@@ -85,32 +85,6 @@ pub struct ForestView {
     pub caption: String,
     pub width: u32,
     pub height: u32,
-}
-
-pub struct HtmlRow {
-    pub label: String,
-    pub cells: Vec<String>,
-    pub n: String,
-}
-
-pub struct HtmlPart {
-    pub title: Option<String>,
-    pub row_header: String,
-    /// Column groups `(title, span)`, when the part has more than one.
-    pub groups: Vec<(String, usize)>,
-    pub headers: Vec<String>,
-    pub rows: Vec<HtmlRow>,
-}
-
-pub struct HtmlTable {
-    pub number: u8,
-    pub title: &'static str,
-    pub experiment: &'static str,
-    pub caption: String,
-    pub tex: String,
-    pub parts: Vec<HtmlPart>,
-    pub method: String,
-    pub footnotes: Vec<String>,
 }
 
 pub struct ReportView {
@@ -382,43 +356,6 @@ fn listing(mut values: Vec<&str>) -> String {
         format!("{shown} … ({} in all; see summary.json)", values.len())
     } else {
         shown
-    }
-}
-
-fn html_table(t: &PaperTable) -> HtmlTable {
-    let parts = t
-        .parts
-        .iter()
-        .map(|p| HtmlPart {
-            title: p.title.clone(),
-            row_header: p.row_header.clone(),
-            groups: if p.groups.len() > 1 { p.groups.iter().map(|g| (g.title.clone(), g.len)).collect() } else { Vec::new() },
-            headers: p.columns.iter().map(header_text).collect(),
-            rows: p
-                .rows
-                .iter()
-                .map(|row| HtmlRow {
-                    label: row.label.clone(),
-                    cells: row
-                        .cells
-                        .iter()
-                        .zip(&p.columns)
-                        .map(|(c, col)| cell_plain(c, col, true))
-                        .collect(),
-                    n: row_n(&row.cells),
-                })
-                .collect(),
-        })
-        .collect();
-    HtmlTable {
-        number: t.number,
-        title: t.title,
-        experiment: t.experiment,
-        caption: t.caption.clone(),
-        tex: format!("tables/{}.tex", t.stem),
-        parts,
-        method: t.method.clone(),
-        footnotes: t.footnotes.clone(),
     }
 }
 
