@@ -67,6 +67,52 @@ pub fn fmt_alpha(a: f64) -> String {
     }
 }
 
+/// `value [low, high]` to 3 decimals (ratios, success rates), the bare
+/// value without an interval, `—` without a value.
+pub fn interval3(value: Option<f64>, low: Option<f64>, high: Option<f64>) -> String {
+    match (value, low, high) {
+        (Some(v), Some(lo), Some(hi)) => format!("{v:.3} [{lo:.3}, {hi:.3}]"),
+        (Some(v), _, _) => format!("{v:.3}"),
+        _ => "—".into(),
+    }
+}
+
+/// `value [low, high]` with [`num`]'s precision, the bare value without an
+/// interval, `—` without a value.
+pub fn interval_num(value: Option<f64>, low: Option<f64>, high: Option<f64>) -> String {
+    match (value, low, high) {
+        (Some(v), Some(lo), Some(hi)) => format!("{} [{}, {}]", num(v), num(lo), num(hi)),
+        (Some(v), _, _) => num(v),
+        _ => "—".into(),
+    }
+}
+
+/// A latency cell: [`mean_ci`] over runs, then the pooled per-task
+/// percentile with its interval when there is one.
+pub fn latency_cell(st: &MetricStats) -> String {
+    let mut cell = mean_ci(st);
+    if let Some(p) = &st.pooled {
+        if let (Some(lo), Some(hi)) = (p.ci_low, p.ci_high) {
+            cell.push_str(&format!(" (tasks: {} [{}, {}], n={})", num(p.value), num(lo), num(hi), p.n));
+        }
+    }
+    cell
+}
+
+/// A relative change in percent, signed, one decimal: `+12.3%`; `—` without one.
+pub fn change(pct: Option<f64>) -> String {
+    pct.map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "—".into())
+}
+
+/// A p-value: three decimals, `<0.001` below that, `—` without one.
+pub fn p_value(p: Option<f64>) -> String {
+    match p {
+        Some(p) if p < 0.001 => "<0.001".into(),
+        Some(p) => format!("{p:.3}"),
+        None => "—".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -6,8 +6,8 @@
 
 use super::escape::{code, markdown as esc, markdown_line_start};
 use super::{ReportContext, Renderer};
-use crate::analysis::compare::{GroupStats, Metric, MetricComparison};
-use super::format::{conf_pct, mean_ci, num};
+use crate::analysis::compare::{Metric, MetricComparison};
+use super::format::{change, conf_pct, interval3, latency_cell, mean_ci, p_value};
 use super::verdicts::{verdict_rule, VerdictDigest};
 use crate::model::Severity;
 use std::fmt::Write as _;
@@ -41,18 +41,6 @@ pub fn verdict_cell(m: &crate::analysis::compare::MetricComparison) -> String {
         ("n/a", _, Some(why)) => format!("n/a ({})", esc(why)),
         ("unstable", _, _) => "unstable (MW and means disagree)".into(),
         (v, _, _) => v.to_string(),
-    }
-}
-
-fn pct(x: f64) -> String {
-    format!("{:+.1}%", x)
-}
-
-fn pval(p: Option<f64>) -> String {
-    match p {
-        Some(p) if p < 0.001 => "<0.001".into(),
-        Some(p) => format!("{p:.3}"),
-        None => "—".into(),
     }
 }
 
@@ -231,9 +219,9 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
             esc(&g.side),
             g.n,
             mean_ci(&g.throughput),
-            latency_cell(g, Metric::LatencyP95),
-            latency_cell(g, Metric::LatencyP99),
-            success_cell(g)
+            latency_cell(g.metric(Metric::LatencyP95)),
+            latency_cell(g.metric(Metric::LatencyP99)),
+            interval3(g.success_rate.value, g.success_rate.ci_low, g.success_rate.ci_high)
         );
     }
     let _ = writeln!(s);
@@ -296,11 +284,6 @@ fn comparison_table(s: &mut String, rows: &[&MetricComparison]) {
     let _ = writeln!(s, "| workload | metric | baseline → candidate | n | ratio [adj. CI] | change | p | p (adj.) | MW p | verdict |");
     let _ = writeln!(s, "|---|---|---|---:|---:|---:|---:|---:|---:|---|");
     for m in rows {
-        let ratio = match (m.ratio, m.ci_low, m.ci_high) {
-            (Some(r), Some(lo), Some(hi)) => format!("{:.3} [{:.3}, {:.3}]", r, lo, hi),
-            (Some(r), _, _) => format!("{r:.3}"),
-            _ => "—".into(),
-        };
         let _ = writeln!(
             s,
             "| {} | {} | {} → {} | {}/{} | {} | {} | {} | {} | {} | {} |",
@@ -310,32 +293,12 @@ fn comparison_table(s: &mut String, rows: &[&MetricComparison]) {
             esc(&m.candidate),
             m.n_baseline,
             m.n_candidate,
-            ratio,
-            m.change_pct().map(pct).unwrap_or_else(|| "—".into()),
-            pval(m.p_value),
-            pval(m.p_adjusted),
-            pval(m.mann_whitney_p),
+            interval3(m.ratio, m.ci_low, m.ci_high),
+            change(m.change_pct()),
+            p_value(m.p_value),
+            p_value(m.p_adjusted),
+            p_value(m.mann_whitney_p),
             verdict_cell(m)
         );
-    }
-}
-
-fn latency_cell(g: &GroupStats, m: Metric) -> String {
-    let st = g.metric(m);
-    let mut cell = mean_ci(st);
-    if let Some(p) = &st.pooled {
-        if let (Some(lo), Some(hi)) = (p.ci_low, p.ci_high) {
-            let _ = write!(cell, " (tasks: {} [{}, {}], n={})", num(p.value), num(lo), num(hi), p.n);
-        }
-    }
-    cell
-}
-
-fn success_cell(g: &GroupStats) -> String {
-    let s = &g.success_rate;
-    match (s.value, s.ci_low, s.ci_high) {
-        (Some(v), Some(lo), Some(hi)) => format!("{:.3} [{:.3}, {:.3}]", v, lo, hi),
-        (Some(v), _, _) => format!("{v:.3}"),
-        _ => "—".into(),
     }
 }

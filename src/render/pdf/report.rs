@@ -10,7 +10,7 @@ use crate::analysis::compare::{Comparison, MetricComparison};
 use crate::render::verdicts::VerdictDigest;
 use crate::analysis::tables::PaperTable;
 use crate::render::tables::typst::tables_body;
-use crate::render::format::{conf_pct, mean_ci, num};
+use crate::render::format::{change, conf_pct, interval_num, mean_ci, p_value};
 use crate::render::ReportContext;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -31,18 +31,6 @@ fn workload_label(workload: &str, variant: &str) -> String {
     } else {
         format!("{workload} ({variant})")
     }
-}
-
-fn ratio_text(x: &MetricComparison) -> String {
-    match (x.ratio, x.ci_low, x.ci_high) {
-        (Some(r), Some(lo), Some(hi)) => format!("{} [{}, {}]", num(r), num(lo), num(hi)),
-        (Some(r), _, _) => num(r),
-        _ => "—".into(),
-    }
-}
-
-fn p_text(p: Option<f64>) -> String {
-    p.map(|p| if p < 0.001 { "<0.001".to_string() } else { format!("{p:.3}") }).unwrap_or_else(|| "—".into())
 }
 
 /// The verdict cell of the PDF: like summary.md's, but a long note (why
@@ -80,9 +68,9 @@ fn comparisons_table(rows: &[&MetricComparison], same_pair: bool, allow_landscap
                 r.push(format!("{} → {}", x.baseline, x.candidate));
             }
             r.push(format!("{}/{}", x.n_baseline, x.n_candidate));
-            r.push(ratio_text(x));
-            r.push(x.change_pct().map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "—".into()));
-            r.push(p_text(x.p_adjusted));
+            r.push(interval_num(x.ratio, x.ci_low, x.ci_high));
+            r.push(change(x.change_pct()));
+            r.push(p_value(x.p_adjusted));
             r.push(verdict_text(x, &mut notes));
             r
         })
