@@ -5,8 +5,9 @@ use super::{GlobalArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, print_json};
 use crate::analysis::check::check;
 use crate::analysis::tables::{build_tables, PaperTable};
 use crate::ingest::{ingest, IngestOptions, IngestReport};
-use crate::render::latex::{standalone_tex, table_tex, TablesContext};
-use crate::render::markdown::tables_markdown;
+use crate::render::tables::latex::{standalone_tex, table_tex};
+use crate::render::tables::markdown::tables_markdown;
+use crate::render::tables::TablesContext;
 use crate::util::output::claim_dir;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -109,9 +110,9 @@ pub fn run(args: &TablesArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     };
     let files = out.replace(|dir| {
         let mut files = Vec::new();
-        for t in &tables {
+        for t in ctx.models() {
             let name = format!("{}.tex", t.stem);
-            std::fs::write(dir.join(&name), table_tex(t, &ctx))?;
+            std::fs::write(dir.join(&name), table_tex(&t, &ctx))?;
             files.push(name);
         }
         std::fs::write(dir.join("tables.tex"), standalone_tex(&ctx))?;

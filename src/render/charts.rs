@@ -32,7 +32,7 @@ fn chart(ctx: &ReportContext<'_>, title: &str, y_label: &str, metrics: &[Metric]
     // When some workloads ran on several sides, chart only those: the figure
     // is about the comparison, and single-side groups are in summary.md.
     let all = &ctx.comparison.groups;
-    let conf = super::markdown::conf_pct(ctx.comparison.confidence);
+    let conf = super::format::conf_pct(ctx.comparison.confidence);
     let mut side_counts: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
     for g in all {
         *side_counts.entry((g.workload.as_str(), g.variant.as_str())).or_default() += 1;
@@ -195,7 +195,7 @@ const LATENCY_CAPTION: &str = "Latency p95 / p99 by workload and side (mean, CI 
 /// The compare bundle's grouped-bar figures: throughput, then latency
 /// p95/p99, each one figure or faceted by workload family (see [`facet`]).
 pub fn comparison_figures(ctx: &ReportContext<'_>) -> Vec<Figure> {
-    let conf = super::markdown::conf_pct(ctx.comparison.confidence);
+    let conf = super::format::conf_pct(ctx.comparison.confidence);
     let (tp, tp_w) = chart(ctx, &format!("Throughput by workload (mean, {conf} CI)"), "throughput (items/s)", &[Metric::Throughput]);
     let (lat, lat_w) = chart(
         ctx,

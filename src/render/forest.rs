@@ -162,7 +162,7 @@ pub fn forest_pages(c: &Comparison, threshold: f64) -> Vec<ForestPage> {
         (Some(b), _) => format!("candidates / {b}"),
         (None, _) => "candidate / baseline".to_string(),
     };
-    let level = super::markdown::pct_level(1.0 - c.adjusted_alpha);
+    let level = super::format::pct_level(1.0 - c.adjusted_alpha);
     let footnote = format!(
         "Point: ratio of means; line: its {level} interval (Fieller; {} over {} comparison{}), excluding 1 exactly when the verdict is better or worse. \
          Shaded: 1 ± {} (--threshold). Arrow: beyond the axis (the number is in the ratio column). n = runs baseline/candidate.",

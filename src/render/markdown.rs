@@ -6,8 +6,9 @@
 
 use super::escape::{code, markdown as esc, markdown_line_start};
 use super::{ReportContext, Renderer};
-use crate::analysis::compare::{Comparison, GroupStats, Metric, MetricComparison, MetricStats};
-use super::verdicts::VerdictDigest;
+use crate::analysis::compare::{Metric, MetricComparison};
+use super::format::{change, conf_pct, interval3, latency_cell, mean_ci, p_value};
+use super::verdicts::{verdict_rule, VerdictDigest};
 use crate::model::Severity;
 use std::fmt::Write as _;
 
@@ -26,85 +27,8 @@ impl Renderer for SummaryMarkdown {
     }
 }
 
-/// A number with precision fixed by magnitude (4 significant digits, at
-/// most 3 decimals), so tables stay aligned and nothing over-reads noise.
-pub fn num(x: f64) -> String {
-    let a = x.abs();
-    let decimals = if a >= 1000.0 {
-        0
-    } else if a >= 100.0 {
-        1
-    } else if a >= 10.0 {
-        2
-    } else {
-        3
-    };
-    format!("{x:.decimals$}")
-}
-
-/// Decimals that show `half_width` to 3 significant digits (0..=4): the
-/// mean is printed to the same place, so no digit below the noise is shown.
-fn ci_decimals(half_width: f64) -> usize {
-    if !(half_width.is_finite() && half_width > 0.0) {
-        return 3;
-    }
-    (2 - half_width.log10().floor() as i64).clamp(0, 4) as usize
-}
-
-/// `mean ± half-width` or the bare value when there is no interval.
-pub fn mean_ci(s: &MetricStats) -> String {
-    match (s.mean, s.ci_low, s.ci_high) {
-        (Some(m), Some(lo), Some(hi)) => {
-            let hw = (hi - lo) / 2.0;
-            let d = ci_decimals(hw);
-            format!("{m:.d$} ± {hw:.d$}")
-        }
-        (Some(m), _, _) => num(m),
-        _ => "—".into(),
-    }
-}
-
 /// Unverified notes listed in full before the rest is counted.
 const UNVERIFIED_SHOWN: usize = 20;
-
-/// The rule every verdict follows, with this report's family size and
-/// adjusted level: one line for summary.md, the PDF and the site.
-pub fn verdict_rule(c: &Comparison) -> String {
-    let level = 1.0 - c.adjusted_alpha;
-    format!(
-        "Ratio = candidate mean / baseline mean over runs (n = runs per side). A comparison is significant when \
-         its interval excludes 1; interval and p come from the same test (Welch's t of ratio = 1, inverted by \
-         Fieller), so they always agree. Multiple comparisons: {} over {} comparison{}, adjusted level α* = {} — \
-         the intervals shown are {} intervals (unadjusted {} in summary.json). ~ = no significant difference \
-         (with the runs per side the test would need to detect 5 %); unstable = the exact Mann–Whitney test \
-         (MW p) and the means disagree, e.g. one outlier run; n/a = no ratio (fewer than 2 runs on a side, or a \
-         zero baseline).",
-        c.correction.label(),
-        c.family_size,
-        if c.family_size == 1 { "" } else { "s" },
-        fmt_alpha(c.adjusted_alpha),
-        pct_level(level),
-        conf_pct(c.confidence)
-    )
-}
-
-fn fmt_alpha(a: f64) -> String {
-    if a >= 0.001 {
-        format!("{a:.4}")
-    } else {
-        format!("{a:.2e}")
-    }
-}
-
-/// A confidence level like `99.97 %`: enough decimals to show α with two
-/// significant digits, trailing zeros dropped.
-pub fn pct_level(level: f64) -> String {
-    let alpha_pct = ((1.0 - level) * 100.0).max(1e-12);
-    let decimals = (1 - alpha_pct.log10().floor() as i32).clamp(0, 8) as usize;
-    let text = format!("{:.*}", decimals, level * 100.0);
-    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text };
-    format!("{text} %")
-}
 
 /// The verdict cell: the verdict, and for `~` the runs needed, for `n/a`
 /// and `unstable` the reason.
@@ -115,24 +39,6 @@ pub fn verdict_cell(m: &crate::analysis::compare::MetricComparison) -> String {
         ("n/a", _, Some(why)) => format!("n/a ({})", esc(why)),
         ("unstable", _, _) => "unstable (MW and means disagree)".into(),
         (v, _, _) => v.to_string(),
-    }
-}
-
-/// A confidence level as a percentage without trailing zeros: 0.95 → `95%`.
-pub fn conf_pct(confidence: f64) -> String {
-    let p = format!("{:.2}", confidence * 100.0);
-    format!("{}%", p.trim_end_matches('0').trim_end_matches('.'))
-}
-
-fn pct(x: f64) -> String {
-    format!("{:+.1}%", x)
-}
-
-fn pval(p: Option<f64>) -> String {
-    match p {
-        Some(p) if p < 0.001 => "<0.001".into(),
-        Some(p) => format!("{p:.3}"),
-        None => "—".into(),
     }
 }
 
@@ -311,9 +217,9 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
             esc(&g.side),
             g.n,
             mean_ci(&g.throughput),
-            latency_cell(g, Metric::LatencyP95),
-            latency_cell(g, Metric::LatencyP99),
-            success_cell(g)
+            latency_cell(g.metric(Metric::LatencyP95)),
+            latency_cell(g.metric(Metric::LatencyP99)),
+            interval3(g.success_rate.value, g.success_rate.ci_low, g.success_rate.ci_high)
         );
     }
     let _ = writeln!(s);
@@ -376,11 +282,6 @@ fn comparison_table(s: &mut String, rows: &[&MetricComparison]) {
     let _ = writeln!(s, "| workload | metric | baseline → candidate | n | ratio [adj. CI] | change | p | p (adj.) | MW p | verdict |");
     let _ = writeln!(s, "|---|---|---|---:|---:|---:|---:|---:|---:|---|");
     for m in rows {
-        let ratio = match (m.ratio, m.ci_low, m.ci_high) {
-            (Some(r), Some(lo), Some(hi)) => format!("{:.3} [{:.3}, {:.3}]", r, lo, hi),
-            (Some(r), _, _) => format!("{r:.3}"),
-            _ => "—".into(),
-        };
         let _ = writeln!(
             s,
             "| {} | {} | {} → {} | {}/{} | {} | {} | {} | {} | {} | {} |",
@@ -390,92 +291,12 @@ fn comparison_table(s: &mut String, rows: &[&MetricComparison]) {
             esc(&m.candidate),
             m.n_baseline,
             m.n_candidate,
-            ratio,
-            m.change_pct().map(pct).unwrap_or_else(|| "—".into()),
-            pval(m.p_value),
-            pval(m.p_adjusted),
-            pval(m.mann_whitney_p),
+            interval3(m.ratio, m.ci_low, m.ci_high),
+            change(m.change_pct()),
+            p_value(m.p_value),
+            p_value(m.p_adjusted),
+            p_value(m.mann_whitney_p),
             verdict_cell(m)
         );
-    }
-}
-
-fn latency_cell(g: &GroupStats, m: Metric) -> String {
-    let st = g.metric(m);
-    let mut cell = mean_ci(st);
-    if let Some(p) = &st.pooled {
-        if let (Some(lo), Some(hi)) = (p.ci_low, p.ci_high) {
-            let _ = write!(cell, " (tasks: {} [{}, {}], n={})", num(p.value), num(lo), num(hi), p.n);
-        }
-    }
-    cell
-}
-
-fn success_cell(g: &GroupStats) -> String {
-    let s = &g.success_rate;
-    match (s.value, s.ci_low, s.ci_high) {
-        (Some(v), Some(lo), Some(hi)) => format!("{:.3} [{:.3}, {:.3}]", v, lo, hi),
-        (Some(v), _, _) => format!("{v:.3}"),
-        _ => "—".into(),
-    }
-}
-
-/// `tables.md`: a Markdown preview of Tables 1–6 with the same numbers as
-/// the `.tex` files.
-pub fn tables_markdown(ctx: &super::latex::TablesContext<'_>) -> String {
-    use super::latex::{cell_plain, header_text, row_n};
-    let mut s = String::new();
-    let _ = writeln!(s, "# Tables 1–6\n");
-    let _ = writeln!(s, "Generated by sagereport {}; regenerate with {}.\n", ctx.version, code(&ctx.command));
-    for t in ctx.tables {
-        let _ = writeln!(s, "## Table {}: {} ({})\n", t.number, esc(t.title), t.experiment);
-        let _ = writeln!(s, "{}\n", esc(&t.caption));
-        for part in &t.parts {
-            if let Some(title) = &part.title {
-                let _ = writeln!(s, "**{}**\n", esc(title));
-            }
-            let headers: Vec<String> = part
-                .columns
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    let group = part.groups.iter().find(|g| i >= g.start && i < g.start + g.len);
-                    match group {
-                        Some(g) if part.groups.len() > 1 => format!("{}: {}", esc(&g.title), esc(&header_text(c))),
-                        _ => esc(&header_text(c)),
-                    }
-                })
-                .collect();
-            let _ = writeln!(s, "| {} | {} | n |", esc(&part.row_header), headers.join(" | "));
-            let _ = writeln!(s, "|---|{}---:|", "---:|".repeat(part.columns.len()));
-            for row in &part.rows {
-                let cells: Vec<String> = row
-                    .cells
-                    .iter()
-                    .zip(&part.columns)
-                    .map(|(c, col)| cell_plain(c, col, ctx.ci))
-                    .collect();
-                let _ = writeln!(s, "| {} | {} | {} |", esc(&row.label), cells.join(" | "), row_n(&row.cells));
-            }
-            let _ = writeln!(s);
-        }
-        let _ = writeln!(s, "Cells: {}.\n", esc(&t.method));
-        for n in &t.footnotes {
-            let _ = writeln!(s, "- {}", esc(n));
-        }
-        if !t.footnotes.is_empty() {
-            let _ = writeln!(s);
-        }
-    }
-    s
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn levels_show_alpha_to_two_digits() {
-        assert_eq!(super::pct_level(0.95), "95 %");
-        assert_eq!(super::pct_level(1.0 - 0.05 / 3.0), "98.3 %");
-        assert_eq!(super::pct_level(1.0 - 0.000256), "99.974 %");
     }
 }

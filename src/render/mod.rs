@@ -6,15 +6,16 @@ pub mod chart;
 pub mod charts;
 pub mod csv;
 pub use crate::util::escape;
+pub mod format;
 pub mod forest;
 pub mod json;
-pub mod latex;
 pub mod markdown;
 pub mod paper_figures;
 pub mod pdf;
 pub mod pr_comment;
 pub mod verdicts;
 pub mod site;
+pub mod tables;
 #[cfg(test)]
 pub(crate) mod test_support;
 

@@ -12,7 +12,7 @@ fn point(x: f64, c: &TableCell) -> Option<LinePoint> {
 }
 
 fn note(confidence: f64) -> Option<String> {
-    Some(format!("whiskers: {} CI · computed from the same cells as the tables", super::markdown::conf_pct(confidence)))
+    Some(format!("whiskers: {} CI · computed from the same cells as the tables", super::format::conf_pct(confidence)))
 }
 
 fn table(tables: &[PaperTable], number: u8) -> Option<&PaperTable> {
@@ -73,7 +73,7 @@ pub fn paper_figures(tables: &[PaperTable], confidence: f64) -> Vec<PaperFigure>
             .enumerate()
             .map(|(c, col)| Panel::Bars {
                 title: col.header.clone(),
-                y_label: super::latex::header_text(col),
+                y_label: super::tables::header_text(col),
                 bars: part
                     .rows
                     .iter()

@@ -7,7 +7,7 @@
 //! cut to [`MAX_CHARS`] bytes as a last guarantee ([`within_limit`]).
 
 use super::escape::{cap, code, markdown, no_mentions};
-use super::markdown::num;
+use super::format::{change, interval_num, p_value};
 use super::ReportContext;
 use super::verdicts::VerdictDigest;
 use crate::analysis::compare::MetricComparison;
@@ -34,13 +34,9 @@ fn esc(text: &str) -> String {
 
 fn row(c: &MetricComparison) -> String {
     let label = if c.variant.is_empty() { esc(&c.workload) } else { format!("{} ({})", esc(&c.workload), esc(&c.variant)) };
-    let ratio = match (c.ratio, c.ci_low, c.ci_high) {
-        (Some(r), Some(lo), Some(hi)) => format!("{} [{}, {}]", num(r), num(lo), num(hi)),
-        (Some(r), _, _) => num(r),
-        _ => "—".into(),
-    };
-    let change = c.change_pct().map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "—".into());
-    let p = c.p_adjusted.map(|p| if p < 0.001 { "<0.001".into() } else { format!("{p:.3}") }).unwrap_or_else(|| "—".into());
+    let ratio = interval_num(c.ratio, c.ci_low, c.ci_high);
+    let change = change(c.change_pct());
+    let p = p_value(c.p_adjusted);
     format!(
         "| {label} | {} | {} → {} | {}/{} | {change} | {ratio} | {p} | {} |\n",
         esc(c.metric.name()),
@@ -101,7 +97,7 @@ pub fn pr_comment(ctx: &ReportContext<'_>, threshold: f64) -> String {
         c.comparisons.len(),
         c.correction.label(),
         c.adjusted_alpha,
-        super::markdown::pct_level(1.0 - c.adjusted_alpha),
+        super::format::pct_level(1.0 - c.adjusted_alpha),
         t.accepted,
         t.rejected
     ));

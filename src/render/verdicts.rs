@@ -101,6 +101,27 @@ pub fn largest_change<'v, T>(items: impl IntoIterator<Item = (&'v str, Option<f6
     best.map(|(_, t)| t)
 }
 
+/// The rule every verdict follows, with this report's family size and
+/// adjusted level: one line for summary.md, the PDF and the site.
+pub fn verdict_rule(c: &Comparison) -> String {
+    let level = 1.0 - c.adjusted_alpha;
+    format!(
+        "Ratio = candidate mean / baseline mean over runs (n = runs per side). A comparison is significant when \
+         its interval excludes 1; interval and p come from the same test (Welch's t of ratio = 1, inverted by \
+         Fieller), so they always agree. Multiple comparisons: {} over {} comparison{}, adjusted level α* = {} — \
+         the intervals shown are {} intervals (unadjusted {} in summary.json). ~ = no significant difference \
+         (with the runs per side the test would need to detect 5 %); unstable = the exact Mann–Whitney test \
+         (MW p) and the means disagree, e.g. one outlier run; n/a = no ratio (fewer than 2 runs on a side, or a \
+         zero baseline).",
+        c.correction.label(),
+        c.family_size,
+        if c.family_size == 1 { "" } else { "s" },
+        super::format::fmt_alpha(c.adjusted_alpha),
+        super::format::pct_level(level),
+        super::format::conf_pct(c.confidence)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,8 +9,8 @@ use super::layout::{self, Column};
 use crate::analysis::compare::{Comparison, MetricComparison};
 use crate::render::verdicts::VerdictDigest;
 use crate::analysis::tables::PaperTable;
-use crate::render::latex::{cell_plain, header_text, row_n};
-use crate::render::markdown::{conf_pct, mean_ci, num};
+use crate::render::tables::typst::tables_body;
+use crate::render::format::{change, conf_pct, interval_num, mean_ci, p_value};
 use crate::render::ReportContext;
 use std::fmt::Write as _;
 
@@ -30,18 +30,6 @@ fn workload_label(workload: &str, variant: &str) -> String {
     } else {
         format!("{workload} ({variant})")
     }
-}
-
-fn ratio_text(x: &MetricComparison) -> String {
-    match (x.ratio, x.ci_low, x.ci_high) {
-        (Some(r), Some(lo), Some(hi)) => format!("{} [{}, {}]", num(r), num(lo), num(hi)),
-        (Some(r), _, _) => num(r),
-        _ => "—".into(),
-    }
-}
-
-fn p_text(p: Option<f64>) -> String {
-    p.map(|p| if p < 0.001 { "<0.001".to_string() } else { format!("{p:.3}") }).unwrap_or_else(|| "—".into())
 }
 
 /// The verdict cell of the PDF: like summary.md's, but a long note (why
@@ -79,9 +67,9 @@ fn comparisons_table(rows: &[&MetricComparison], same_pair: bool, allow_landscap
                 r.push(format!("{} → {}", x.baseline, x.candidate));
             }
             r.push(format!("{}/{}", x.n_baseline, x.n_candidate));
-            r.push(ratio_text(x));
-            r.push(x.change_pct().map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "—".into()));
-            r.push(p_text(x.p_adjusted));
+            r.push(interval_num(x.ratio, x.ci_low, x.ci_high));
+            r.push(change(x.change_pct()));
+            r.push(p_value(x.p_adjusted));
             r.push(verdict_text(x, &mut notes));
             r
         })
@@ -150,7 +138,7 @@ fn comparison_body(out: &mut String, ctx: &ReportContext<'_>, lead_figure: Optio
         let _ = writeln!(out, "#figure-image({}, [{}], alt: {})\n", lit(path), m(LEAD_CAPTION), lit(LEAD_CAPTION));
     }
     if !cmp.comparisons.is_empty() {
-        let _ = writeln!(out, "#text(size: 9pt)[{}]\n", m(&crate::render::markdown::verdict_rule(cmp)));
+        let _ = writeln!(out, "#text(size: 9pt)[{}]\n", m(&crate::render::verdicts::verdict_rule(cmp)));
     }
     let _ = writeln!(out, "= Configuration mismatches\n");
     if cmp.mismatches.is_empty() {
@@ -217,43 +205,6 @@ fn comparison_body(out: &mut String, ctx: &ReportContext<'_>, lead_figure: Optio
 }
 
 const LEAD_CAPTION: &str = "Ratio candidate / baseline per comparison with its adjusted interval.";
-
-fn tables_body(out: &mut String, tables: &[PaperTable], ci: bool) {
-    for (i, t) in tables.iter().enumerate() {
-        // The part heading travels with the first table: on its landscape
-        // page when that one goes landscape, never orphaned before it.
-        let mut section = if i == 0 { "= Tables 1–6\n\n".to_string() } else { String::new() };
-        let _ = writeln!(section, "== Table {}: {}\n", t.number, m(t.title));
-        let _ = writeln!(section, "{}\n", m(&t.caption));
-        let mut landscape = false;
-        for part in &t.parts {
-            if let Some(title) = &part.title {
-                let _ = writeln!(section, "_{}_\n", m(title));
-            }
-            let mut columns = vec![Column::text(&part.row_header)];
-            columns.extend(part.columns.iter().map(|col| Column::num(&header_text(col))));
-            columns.push(Column::num("n"));
-            let rows: Vec<Vec<String>> = part
-                .rows
-                .iter()
-                .map(|row| {
-                    let mut r = vec![row.label.clone()];
-                    r.extend(row.cells.iter().zip(&part.columns).map(|(cell, col)| cell_plain(cell, col, ci)));
-                    r.push(row_n(&row.cells));
-                    r
-                })
-                .collect();
-            // Numbers keep to one line; headers wrap at their words.
-            let laid = layout::lay_out(&columns, &rows, true);
-            landscape |= laid.landscape;
-            let _ = writeln!(section, "{}", laid.source);
-        }
-        for note in std::iter::once(format!("Cells: {}.", t.method)).chain(t.footnotes.iter().cloned()) {
-            let _ = writeln!(section, "#text(size: 8pt)[{}]\n", m(&note));
-        }
-        out.push_str(&layout::on_page(landscape, &section));
-    }
-}
 
 /// Compile the whole report. `images` are `(path, PNG bytes, caption)`.
 pub fn report_pdf(

@@ -21,8 +21,10 @@ pub mod pages;
 use crate::analysis::history::{slug, trends, ChangeOptions, HistoryEntry, Step, Trend, TrendMetric, MIN_POINTS, PERMUTATIONS, RUNS_FOR_A_STEP, SIGNIFICANCE};
 use crate::analysis::tables::PaperTable;
 use crate::render::chart::lines::{LineChart, LinePoint, LineSeries};
-use crate::render::latex::{standalone_tex, table_tex, TablesContext};
-use crate::render::markdown::{conf_pct, num, tables_markdown};
+use crate::render::tables::latex::{standalone_tex, table_tex};
+use crate::render::tables::markdown::tables_markdown;
+use crate::render::tables::TablesContext;
+use crate::render::format::{conf_pct, num};
 use crate::render::{bundle_renderers, render_into, ReportContext};
 use anyhow::Context;
 use askama::Template;
@@ -223,8 +225,8 @@ fn write_report(site: &Site<'_>, r: &SiteReport<'_>, dir: &Path) -> anyhow::Resu
             ci: true,
             confidence: site.confidence,
         };
-        for t in &r.tables {
-            std::fs::write(tdir.join(format!("{}.tex", t.stem)), table_tex(t, &tctx))?;
+        for t in tctx.models() {
+            std::fs::write(tdir.join(format!("{}.tex", t.stem)), table_tex(&t, &tctx))?;
             files.push(format!("tables/{}.tex", t.stem));
         }
         std::fs::write(tdir.join("tables.tex"), standalone_tex(&tctx))?;

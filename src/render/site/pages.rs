@@ -6,8 +6,8 @@
 use crate::analysis::compare::{GroupStats, Metric, MetricComparison, MetricStats, Mismatch};
 use crate::analysis::history::{HistoryEntry, HistoryPoint};
 use crate::analysis::tables::PaperTable;
-use crate::render::latex::{cell_plain, header_text, row_n};
-use crate::render::markdown::{conf_pct, mean_ci, num};
+use crate::render::tables::html::{html_table, HtmlTable};
+use crate::render::format::{conf_pct, interval3, latency_cell, mean_ci, p_value};
 use crate::render::verdicts::{largest_change, VerdictDigest};
 use crate::render::ReportContext;
 use askama::Template;
@@ -85,32 +85,6 @@ pub struct ForestView {
     pub caption: String,
     pub width: u32,
     pub height: u32,
-}
-
-pub struct HtmlRow {
-    pub label: String,
-    pub cells: Vec<String>,
-    pub n: String,
-}
-
-pub struct HtmlPart {
-    pub title: Option<String>,
-    pub row_header: String,
-    /// Column groups `(title, span)`, when the part has more than one.
-    pub groups: Vec<(String, usize)>,
-    pub headers: Vec<String>,
-    pub rows: Vec<HtmlRow>,
-}
-
-pub struct HtmlTable {
-    pub number: u8,
-    pub title: &'static str,
-    pub experiment: &'static str,
-    pub caption: String,
-    pub tex: String,
-    pub parts: Vec<HtmlPart>,
-    pub method: String,
-    pub footnotes: Vec<String>,
 }
 
 pub struct ReportView {
@@ -276,30 +250,13 @@ pub fn workload_label(workload: &str, variant: &str) -> String {
     }
 }
 
-fn pval(p: Option<f64>) -> String {
-    match p {
-        Some(p) if p < 0.001 => "<0.001".into(),
-        Some(p) => format!("{p:.3}"),
-        None => "—".into(),
-    }
-}
-
 /// A history point as `mean ± half-width`, like every other cell.
 pub fn point_text(p: &HistoryPoint) -> String {
     mean_ci(&MetricStats { n: p.n, mean: p.mean, ci_low: p.ci_low, ci_high: p.ci_high, ..Default::default() })
 }
 
 fn stat_row(g: &GroupStats, baseline: Option<&str>) -> StatRow {
-    let latency = |m: Metric| {
-        let st = g.metric(m);
-        let mut cell = mean_ci(st);
-        if let Some(p) = &st.pooled {
-            if let (Some(lo), Some(hi)) = (p.ci_low, p.ci_high) {
-                cell.push_str(&format!(" (tasks: {} [{}, {}], n={})", num(p.value), num(lo), num(hi), p.n));
-            }
-        }
-        cell
-    };
+    let latency = |m: Metric| latency_cell(g.metric(m));
     let s = &g.success_rate;
     StatRow {
         workload: workload_label(&g.workload, &g.variant),
@@ -309,11 +266,7 @@ fn stat_row(g: &GroupStats, baseline: Option<&str>) -> StatRow {
         throughput_sort: g.throughput.mean.map(|m| m.to_string()).unwrap_or_default(),
         p95: latency(Metric::LatencyP95),
         p99: latency(Metric::LatencyP99),
-        success: match (s.value, s.ci_low, s.ci_high) {
-            (Some(v), Some(lo), Some(hi)) => format!("{v:.3} [{lo:.3}, {hi:.3}]"),
-            (Some(v), _, _) => format!("{v:.3}"),
-            _ => "—".into(),
-        },
+        success: interval3(s.value, s.ci_low, s.ci_high),
         baseline: baseline == Some(g.side.as_str()),
     }
 }
@@ -328,14 +281,6 @@ fn verdict_class(verdict: &str) -> &'static str {
     }
 }
 
-fn ratio_text(ratio: Option<f64>, lo: Option<f64>, hi: Option<f64>) -> String {
-    match (ratio, lo, hi) {
-        (Some(r), Some(lo), Some(hi)) => format!("{r:.3} [{lo:.3}, {hi:.3}]"),
-        (Some(r), _, _) => format!("{r:.3}"),
-        _ => "—".into(),
-    }
-}
-
 fn comp_row(m: &MetricComparison) -> CompRow {
     let change = m.change_pct();
     CompRow {
@@ -344,10 +289,10 @@ fn comp_row(m: &MetricComparison) -> CompRow {
         baseline: m.baseline.clone(),
         candidate: m.candidate.clone(),
         n: format!("{}/{}", m.n_baseline, m.n_candidate),
-        ratio: ratio_text(m.ratio, m.ci_low, m.ci_high),
-        change: change.map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "—".into()),
+        ratio: interval3(m.ratio, m.ci_low, m.ci_high),
+        change: crate::render::format::change(change),
         change_sort: change.map(|p| p.to_string()).unwrap_or_default(),
-        p_adjusted: pval(m.p_adjusted),
+        p_adjusted: p_value(m.p_adjusted),
         verdict: crate::render::markdown::verdict_cell(m),
         class: verdict_class(m.verdict),
     }
@@ -382,43 +327,6 @@ fn listing(mut values: Vec<&str>) -> String {
         format!("{shown} … ({} in all; see comparison.csv)", values.len())
     } else {
         shown
-    }
-}
-
-fn html_table(t: &PaperTable) -> HtmlTable {
-    let parts = t
-        .parts
-        .iter()
-        .map(|p| HtmlPart {
-            title: p.title.clone(),
-            row_header: p.row_header.clone(),
-            groups: if p.groups.len() > 1 { p.groups.iter().map(|g| (g.title.clone(), g.len)).collect() } else { Vec::new() },
-            headers: p.columns.iter().map(header_text).collect(),
-            rows: p
-                .rows
-                .iter()
-                .map(|row| HtmlRow {
-                    label: row.label.clone(),
-                    cells: row
-                        .cells
-                        .iter()
-                        .zip(&p.columns)
-                        .map(|(c, col)| cell_plain(c, col, true))
-                        .collect(),
-                    n: row_n(&row.cells),
-                })
-                .collect(),
-        })
-        .collect();
-    HtmlTable {
-        number: t.number,
-        title: t.title,
-        experiment: t.experiment,
-        caption: t.caption.clone(),
-        tex: format!("tables/{}.tex", t.stem),
-        parts,
-        method: t.method.clone(),
-        footnotes: t.footnotes.clone(),
     }
 }
 
@@ -520,7 +428,7 @@ pub fn report_view(name: &str, ctx: &ReportContext<'_>, tables: &[PaperTable], e
         changes: digest.changes.iter().map(|m| comp_row(m)).collect(),
         rest: digest.rest.iter().map(|m| comp_row(m)).collect(),
         rest_title: digest.rest_title(),
-        comparisons_method: crate::render::markdown::verdict_rule(c),
+        comparisons_method: crate::render::verdicts::verdict_rule(c),
         charts,
         forest,
         tables: shown.iter().map(|t| html_table(t)).collect(),
@@ -546,7 +454,7 @@ pub fn largest_change_text(e: &HistoryEntry) -> (String, &'static str) {
                 "{} {}: {} ({})",
                 workload_label(&m.workload, &m.variant),
                 m.metric,
-                ratio_text(m.ratio, m.ci_low, m.ci_high),
+                interval3(m.ratio, m.ci_low, m.ci_high),
                 m.verdict
             ),
             verdict_class(&m.verdict),
@@ -612,10 +520,10 @@ pub fn run_view(e: &HistoryEntry) -> RunView {
                     baseline: m.baseline.clone(),
                     candidate: m.candidate.clone(),
                     n: "—".into(),
-                    ratio: ratio_text(m.ratio, m.ci_low, m.ci_high),
+                    ratio: interval3(m.ratio, m.ci_low, m.ci_high),
                     change: change.map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "—".into()),
                     change_sort: change.map(|p| p.to_string()).unwrap_or_default(),
-                    p_adjusted: pval(m.p_adjusted),
+                    p_adjusted: p_value(m.p_adjusted),
                     verdict: m.verdict.clone(),
                     class: verdict_class(&m.verdict),
                 }
