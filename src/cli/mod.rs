@@ -213,3 +213,19 @@ pub fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The argument structs `paired` and `demo` build by hand start from
+    /// `Default`, which must be what clap fills in for no flags.
+    #[test]
+    fn argument_defaults_match_clap() {
+        let parsed = |argv: &[&str]| format!("{:?}", Cli::try_parse_from(argv).unwrap().command);
+        assert_eq!(parsed(&["sagereport", "compare"]), format!("{:?}", Command::Compare(compare::CompareArgs::default())));
+        assert_eq!(parsed(&["sagereport", "tables"]), format!("{:?}", Command::Tables(tables::TablesArgs::default())));
+        assert_eq!(parsed(&["sagereport", "site"]), format!("{:?}", Command::Site(site::SiteArgs::default())));
+        assert_eq!(parsed(&["sagereport", "pdf"]), format!("{:?}", Command::Pdf(pdf::PdfArgs::default())));
+    }
+}

@@ -21,7 +21,6 @@ pub(crate) mod test_support;
 
 use crate::analysis::compare::Comparison;
 use crate::ingest::IngestReport;
-use crate::util::output::OutputDir;
 use std::path::{Path, PathBuf};
 
 /// What every renderer sees.
@@ -54,12 +53,10 @@ pub trait Renderer: Sync {
     fn render(&self, ctx: &ReportContext<'_>, dir: &Path) -> anyhow::Result<()>;
 }
 
-/// What [`write_compare_bundle`] wrote, and how long each renderer took (for `-v`).
+/// What a bundle render wrote, and how long each renderer took (for `-v`).
 pub struct Written {
     pub files: Vec<PathBuf>,
     pub timings: Vec<(&'static str, std::time::Duration)>,
-    /// How long the analysis took beside `comparison.csv` ([`write_compare_bundle`]).
-    pub analysis: Option<std::time::Duration>,
 }
 
 /// The renderers of the `compare` bundle, in writing order.
@@ -80,40 +77,34 @@ pub fn analysis_renderers() -> Vec<Box<dyn Renderer>> {
     ]
 }
 
-/// The `compare` bundle, written atomically into `out` (see
-/// [`OutputDir::replace`]) with the analysis overlapped:
-/// `comparison.csv` (the bulk of the bytes, and needing only the records)
-/// streams to disk while `analyse` runs; then the analysis renderers and
-/// `extra` run in parallel. Returns the analysis and what was written.
-pub fn write_compare_bundle(
-    ingest: &IngestReport,
-    analyse: impl FnOnce() -> Comparison + Send,
-    command: String,
-    threshold: f64,
+/// The `compare` bundle into `dir` once `comparison.csv` is there (it
+/// streams beside the analysis in [`crate::pipeline::run`], taking
+/// `csv_elapsed`): the other renderers and `extra` run in parallel. Files
+/// and timings come in bundle order ([`bundle_renderers`], then `extra`).
+pub fn render_bundle(
+    ctx: &ReportContext<'_>,
     extra: Vec<Box<dyn Renderer>>,
-    out: &OutputDir,
-) -> anyhow::Result<(Comparison, Written)> {
-    let (comparison, mut written) = out.replace(|tmp| {
-        let timed_analysis = || {
-            let start = std::time::Instant::now();
-            (analyse(), start.elapsed())
+    dir: &Path,
+    csv_elapsed: std::time::Duration,
+) -> anyhow::Result<Written> {
+    let mut rest = analysis_renderers();
+    let analysis = rest.len();
+    rest.extend(extra);
+    let done = render_into(ctx, &rest, dir)?;
+    let bundle = bundle_renderers();
+    let order = bundle.iter().chain(&rest[analysis..]);
+    let mut written = Written { files: Vec::new(), timings: Vec::new() };
+    for r in order {
+        let name = r.files()[0];
+        let elapsed = if name == csv::FILE {
+            csv_elapsed
+        } else {
+            done.timings.iter().find(|(f, _)| *f == name).map(|(_, d)| *d).unwrap_or_default()
         };
-        let ((comparison, analysis_elapsed), csv_written) = rayon::join(timed_analysis, || {
-            let start = std::time::Instant::now();
-            csv::write_csv(ingest, &tmp.join(csv::FILE)).map(|()| start.elapsed())
-        });
-        let csv_elapsed = csv_written?;
-        let ctx = ReportContext { ingest, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command, threshold };
-        let mut renderers = analysis_renderers();
-        renderers.extend(extra);
-        let mut written = render_into(&ctx, &renderers, tmp)?;
-        written.files.insert(1, PathBuf::from(csv::FILE));
-        written.timings.insert(1, (csv::FILE, csv_elapsed));
-        written.analysis = Some(analysis_elapsed);
-        Ok((comparison, written))
-    })?;
-    written.files = written.files.iter().map(|f| out.path().join(f)).collect();
-    Ok((comparison, written))
+        written.timings.push((name, elapsed));
+        written.files.extend(r.outputs(ctx).into_iter().map(PathBuf::from));
+    }
+    Ok(written)
 }
 
 /// Run `renderers` in parallel into the existing folder `dir`; the files
@@ -128,7 +119,7 @@ pub fn render_into(ctx: &ReportContext<'_>, renderers: &[Box<dyn Renderer>], dir
             r.render(ctx, dir).map(|()| start.elapsed())
         })
         .collect();
-    let mut written = Written { files: Vec::new(), timings: Vec::new(), analysis: None };
+    let mut written = Written { files: Vec::new(), timings: Vec::new() };
     for (r, result) in renderers.iter().zip(results) {
         let elapsed = result?;
         written.timings.push((r.files()[0], elapsed));
