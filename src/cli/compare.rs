@@ -5,7 +5,7 @@ use super::{GlobalArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, print_json};
 use crate::analysis::compare::Axis;
 use crate::analysis::estimand::Correction;
 use crate::ingest::IngestOptions;
-use crate::pipeline::{CompareJob, Failure, Outputs};
+use crate::pipeline::{CompareJob, Outputs};
 pub use crate::pipeline::Gate;
 use crate::render::{json::summary_doc, ReportContext};
 use crate::util::output::{claim_dir, claim_file, FileKind};
@@ -180,14 +180,8 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     if args.pdf {
         extra.push(Box::new(crate::render::pdf::report::ComparisonPdf));
     }
-    let outcome = match crate::pipeline::run(&job, &IngestOptions::from(global), Outputs::Bundle { out: &out, extra }) {
-        Ok(outcome) => outcome,
-        Err(Failure::Ingest(e)) => {
-            eprintln!("sagereport: error: {e}");
-            return Ok(EXIT_USAGE);
-        }
-        Err(Failure::Write(e)) => return Err(e),
-    };
+    let run = crate::pipeline::run(&job, &IngestOptions::from(global), Outputs::Bundle { out: &out, extra });
+    let Some(outcome) = super::compared(run, "")? else { return Ok(EXIT_USAGE) };
     let (report, comparison, written) = (&outcome.ingest, &outcome.comparison, &outcome.written);
     let ctx = job.context(report, comparison);
     if global.verbose {

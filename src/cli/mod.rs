@@ -123,6 +123,23 @@ pub(crate) fn stdout_error(e: std::io::Error) -> anyhow::Error {
     anyhow::anyhow!("cannot write to standard output: {e}")
 }
 
+/// The outcome of [`crate::pipeline::run`], or `None` after printing why
+/// the inputs could not be read (`prefix` names the report, if any); the
+/// command then exits 2.
+pub(crate) fn compared(
+    result: Result<crate::pipeline::Outcome, crate::pipeline::Failure>,
+    prefix: &str,
+) -> anyhow::Result<Option<crate::pipeline::Outcome>> {
+    match result {
+        Ok(outcome) => Ok(Some(outcome)),
+        Err(crate::pipeline::Failure::Ingest(e)) => {
+            eprintln!("sagereport: error: {prefix}{e}");
+            Ok(None)
+        }
+        Err(crate::pipeline::Failure::Write(e)) => Err(e),
+    }
+}
+
 /// Print `doc` as the one JSON document a `--json` command writes to stdout.
 pub fn print_json(doc: &impl serde::Serialize) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(doc)?;

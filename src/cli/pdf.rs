@@ -5,7 +5,7 @@
 use super::{GlobalArgs, EXIT_OK, EXIT_USAGE};
 use crate::analysis::tables::build_tables;
 use crate::ingest::IngestOptions;
-use crate::pipeline::{Failure, Outputs};
+use crate::pipeline::Outputs;
 use crate::render::pdf::report::full_report_pdf;
 use super::compare::SideArgs;
 use crate::util::output::{claim_file, FileKind};
@@ -49,14 +49,8 @@ pub fn run(args: &PdfArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         return Ok(EXIT_USAGE);
     }
     let job = args.sides.job(args.paths.clone());
-    let outcome = match crate::pipeline::run(&job, &IngestOptions::from(global), Outputs::None) {
-        Ok(outcome) => outcome,
-        Err(Failure::Ingest(e)) => {
-            eprintln!("sagereport: error: {e}");
-            return Ok(EXIT_USAGE);
-        }
-        Err(Failure::Write(e)) => return Err(e),
-    };
+    let run = crate::pipeline::run(&job, &IngestOptions::from(global), Outputs::None);
+    let Some(outcome) = super::compared(run, "")? else { return Ok(EXIT_USAGE) };
     let tables = build_tables(&outcome.ingest, args.sides.confidence, args.sides.include_failed);
     let ctx = job.context(&outcome.ingest, &outcome.comparison);
 

@@ -5,7 +5,7 @@ use super::{GlobalArgs, EXIT_OK, EXIT_USAGE, print_json};
 use crate::analysis::history::{self, HistoryEntry, RunInfo};
 use crate::analysis::tables::build_tables;
 use crate::ingest::IngestOptions;
-use crate::pipeline::{CompareJob, Failure, Outcome, Outputs};
+use crate::pipeline::{CompareJob, Outcome, Outputs};
 use crate::render::site::{write_site, Site, SiteReport};
 use crate::util::output::{claim_dir, resolve};
 use super::compare::SideArgs;
@@ -156,19 +156,12 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     let mut compared: Vec<(String, CompareJob, Outcome)> = Vec::new();
     for (name, paths) in inputs {
         let job = args.sides.job(paths);
-        match crate::pipeline::run(&job, &IngestOptions::from(global), Outputs::None) {
-            Ok(outcome) => {
-                if outcome.ingest.totals.accepted == 0 && !global.quiet {
-                    eprintln!("sagereport: warning: report {name:?}: no record could be accepted from {} (its page lists the rejected lines)", join(&job.paths));
-                }
-                compared.push((name, job, outcome));
-            }
-            Err(Failure::Ingest(e)) => {
-                eprintln!("sagereport: error: report {name:?}: {e}");
-                return Ok(EXIT_USAGE);
-            }
-            Err(Failure::Write(e)) => return Err(e),
+        let run = crate::pipeline::run(&job, &IngestOptions::from(global), Outputs::None);
+        let Some(outcome) = super::compared(run, &format!("report {name:?}: "))? else { return Ok(EXIT_USAGE) };
+        if outcome.ingest.totals.accepted == 0 && !global.quiet {
+            eprintln!("sagereport: warning: report {name:?}: no record could be accepted from {} (its page lists the rejected lines)", join(&job.paths));
         }
+        compared.push((name, job, outcome));
     }
     let mut reports = Vec::new();
     for (name, job, Outcome { ingest: report, comparison, .. }) in &compared {
