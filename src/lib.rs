@@ -11,6 +11,7 @@ pub mod analysis;
 pub mod cli;
 pub mod ingest;
 pub mod model;
+pub mod pipeline;
 pub mod render;
 pub mod runner;
 pub mod synth;

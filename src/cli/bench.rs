@@ -78,14 +78,15 @@ impl Stage {
     }
 }
 
-/// One `compare` pass as the command runs it, bundle included.
-fn compare_pass(report: &crate::ingest::IngestReport, out: &std::path::Path) -> anyhow::Result<()> {
-    use crate::analysis::compare::{compare, Axis, CompareOptions};
-    use crate::render::write_compare_bundle;
-    let options = CompareOptions { axis: Axis::Backend, baseline: None, confidence: 0.95, equivalence: None, input_labels: Vec::new(), correction: Default::default(), include_failed: false };
+/// One `compare` pass over `dir` as the command runs it, bundle (into
+/// `out`) included; returns the ingested records.
+fn compare_pass(dir: &std::path::Path, out: &std::path::Path) -> anyhow::Result<crate::ingest::IngestReport> {
+    use crate::pipeline::{CompareJob, Outputs};
+    let job = CompareJob { by: Some(crate::analysis::compare::Axis::Backend), ..CompareJob::new(vec![dir.to_path_buf()]) };
     let out = crate::util::output::claim_dir(out, "bench", &[])?;
-    write_compare_bundle(report, || compare(report, &options), String::new(), crate::render::DEFAULT_THRESHOLD, Vec::new(), &out)?;
-    Ok(())
+    let outcome = crate::pipeline::run(&job, &IngestOptions::default(), Outputs::Bundle { out: &out, extra: Vec::new() })
+        .map_err(crate::pipeline::Failure::into_anyhow)?;
+    Ok(outcome.ingest)
 }
 
 /// Peak resident set size of this process in bytes (Linux `VmHWM`).
@@ -136,12 +137,14 @@ pub fn run(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     let mut totals = Default::default();
     for _ in 0..args.iterations.max(1) {
         let start = Instant::now();
-        let report = ingest(std::slice::from_ref(&dir), &IngestOptions::default())?;
-        if args.stage == Stage::Compare {
+        let report = if args.stage == Stage::Compare {
             let out = tempfile_dir()?;
-            compare_pass(&report, &out.join("bundle"))?;
+            let report = compare_pass(&dir, &out.join("bundle"))?;
             std::fs::remove_dir_all(&out)?;
-        }
+            report
+        } else {
+            ingest(std::slice::from_ref(&dir), &IngestOptions::default())?
+        };
         let secs = start.elapsed().as_secs_f64();
         best = best.min(secs);
         totals = report.totals;

@@ -2,12 +2,14 @@
 //! the report bundle.
 
 use super::{GlobalArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, print_json};
-use crate::analysis::compare::{compare, default_axis, Axis, CompareOptions};
+use crate::analysis::compare::Axis;
 use crate::analysis::estimand::Correction;
-use crate::ingest::{ingest, IngestOptions};
-use crate::render::{json::summary_doc, write_compare_bundle, ReportContext};
+use crate::ingest::IngestOptions;
+use crate::pipeline::{CompareJob, Outputs};
+pub use crate::pipeline::Gate;
+use crate::render::{json::summary_doc, ReportContext};
 use crate::util::output::{claim_dir, claim_file, FileKind};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use std::path::PathBuf;
 
 pub const EXAMPLES: &str = "Examples:
@@ -23,15 +25,6 @@ and latency_p95_p99_comparison.{png,svg} (per workload family, -<family>, when
 wider than 2,000 px) into --output-dir (replaced atomically).
 Exit codes: 0 ok; 1 a --fail-on gate tripped; 2 usage or input error (also:
 no record could be accepted).";
-
-/// What `--fail-on` gates on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Gate {
-    /// A comparable group whose sides ran different workload shapes.
-    Mismatch,
-    /// A significant change in the worse direction beyond --threshold.
-    Regression,
-}
 
 /// How sides are formed and judged; shared by `compare`, `pdf` and `site`.
 #[derive(Args, Debug, Clone)]
@@ -51,6 +44,27 @@ pub struct SideArgs {
     /// Keep failed runs (success rate 0, nothing measured) in the statistics
     #[arg(long)]
     pub include_failed: bool,
+}
+
+impl Default for SideArgs {
+    /// The flags' defaults (as clap fills them).
+    fn default() -> Self {
+        SideArgs { by: None, baseline: None, confidence: 0.95, correction: Correction::Bh, include_failed: false }
+    }
+}
+
+impl SideArgs {
+    /// The comparison of `paths` these flags ask for (other settings at their default).
+    pub fn job(&self, paths: Vec<PathBuf>) -> CompareJob {
+        CompareJob {
+            by: self.by,
+            baseline: self.baseline.clone(),
+            confidence: self.confidence,
+            correction: self.correction,
+            include_failed: self.include_failed,
+            ..CompareJob::new(paths)
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -84,6 +98,43 @@ pub struct CompareArgs {
     pub threshold: f64,
 }
 
+impl Default for CompareArgs {
+    /// The flags' defaults (as clap fills them), no input.
+    fn default() -> Self {
+        CompareArgs {
+            paths: Vec::new(),
+            output_dir: PathBuf::from("artifacts/backend_comparison"),
+            sides: SideArgs::default(),
+            label: Vec::new(),
+            equivalence: None,
+            fail_on: Vec::new(),
+            pr_comment: None,
+            pdf: false,
+            threshold: crate::render::DEFAULT_THRESHOLD,
+        }
+    }
+}
+
+impl CompareArgs {
+    /// The job these arguments ask for; `Err`: a malformed `--label`.
+    pub fn job(&self) -> Result<CompareJob, String> {
+        let mut named = Vec::new();
+        for l in &self.label {
+            let Some((name, path)) = l.split_once('=') else {
+                return Err(format!("--label {l:?}: expected NAME=PATH, e.g. --label before=results/main"));
+            };
+            named.push((name.to_string(), PathBuf::from(path)));
+        }
+        Ok(CompareJob {
+            named,
+            equivalence: self.equivalence,
+            threshold: self.threshold,
+            fail_on: self.fail_on.clone(),
+            ..self.sides.job(self.paths.clone())
+        })
+    }
+}
+
 pub(super) fn parse_confidence(s: &str) -> Result<f64, String> {
     let x: f64 = s.trim().trim_end_matches('%').parse().map_err(|_| format!("{s:?} is not a number"))?;
     let x = if s.trim().ends_with('%') || x > 1.0 { x / 100.0 } else { x };
@@ -107,16 +158,14 @@ pub(super) fn parse_percent(s: &str) -> Result<f64, String> {
 }
 
 pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
-    let mut paths = args.paths.clone();
-    let mut labels: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    for l in &args.label {
-        let Some((name, path)) = l.split_once('=') else {
-            eprintln!("sagereport: error: --label {l:?}: expected NAME=PATH, e.g. --label before=results/main");
+    let job = match args.job() {
+        Ok(job) => job,
+        Err(e) => {
+            eprintln!("sagereport: error: {e}");
             return Ok(EXIT_USAGE);
-        };
-        paths.push(PathBuf::from(path));
-        labels.push(name.to_string());
-    }
+        }
+    };
+    let paths = job.inputs();
     if paths.is_empty() {
         eprintln!("sagereport: error: no input: give result files or directories (see sagereport compare --help)");
         return Ok(EXIT_USAGE);
@@ -127,66 +176,27 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         Some(path) => Some(claim_file(path, FileKind::PrComment, &paths)?),
         None => None,
     };
-    let started = std::time::Instant::now();
-    let report = match ingest(&paths, &IngestOptions::from(global)) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("sagereport: error: {e}");
-            return Ok(EXIT_USAGE);
-        }
-    };
-    let axis = args.sides.by.unwrap_or_else(|| default_axis(&report, paths.len()));
-    let options = CompareOptions {
-        axis,
-        baseline: args.sides.baseline.clone(),
-        confidence: args.sides.confidence,
-        equivalence: args.equivalence,
-        input_labels: labels,
-        correction: args.sides.correction,
-        include_failed: args.sides.include_failed,
-    };
-    let ingested = started.elapsed();
-    // The command that regenerates this report (without --output-dir, so the
-    // bundle is byte-identical wherever it is written).
-    let mut command = String::from("sagereport compare");
-    for p in &args.paths {
-        command.push_str(&format!(" {}", p.display()));
-    }
-    for l in &args.label {
-        command.push_str(&format!(" --label {l}"));
-    }
-    command.push_str(&format!(" --by {}", format!("{axis:?}").to_lowercase()));
-    if let Some(b) = &args.sides.baseline {
-        command.push_str(&format!(" --baseline {b}"));
-    }
-    command.push_str(&format!(" --confidence {}", args.sides.confidence));
-    if args.sides.correction != Correction::Bh {
-        command.push_str(&format!(" --correction {}", args.sides.correction.name()));
-    }
-    if args.sides.include_failed {
-        command.push_str(" --include-failed");
-    }
-    if let Some(e) = args.equivalence {
-        command.push_str(&format!(" --equivalence {}%", e * 100.0));
-    }
     let mut extra: Vec<Box<dyn crate::render::Renderer>> = Vec::new();
     if args.pdf {
         extra.push(Box::new(crate::render::pdf::report::ComparisonPdf));
     }
-    let (comparison, written) = write_compare_bundle(&report, || compare(&report, &options), command.clone(), args.threshold, extra, &out)?;
-    let ctx = ReportContext { ingest: &report, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command, threshold: args.threshold };
+    let run = crate::pipeline::run(&job, &IngestOptions::from(global), Outputs::Bundle { out: &out, extra });
+    let Some(outcome) = super::compared(run, "")? else { return Ok(EXIT_USAGE) };
+    let (report, comparison, written) = (&outcome.ingest, &outcome.comparison, &outcome.written);
+    let ctx = job.context(report, comparison);
     if global.verbose {
+        let t = &outcome.timings;
         let mut line = format!(
             "timings: ingest {:.2} s, then in {:.2} s: analysis {:.2} s beside comparison.csv, bundle (",
-            ingested.as_secs_f64(),
-            (started.elapsed() - ingested).as_secs_f64(),
-            written.analysis.unwrap_or_default().as_secs_f64(),
+            t.ingest.as_secs_f64(),
+            t.after_ingest.as_secs_f64(),
+            t.analysis.as_secs_f64(),
         );
         let parts: Vec<String> = written.timings.iter().map(|(f, d)| format!("{f} {:.2} s", d.as_secs_f64())).collect();
         line.push_str(&parts.join(", "));
         eprintln!("{line})");
     }
-    let written = written.files;
+    let written = &written.files;
 
     if args.pr_comment.is_some() {
         let body = crate::render::pr_comment::pr_comment(&ctx, args.threshold);
@@ -198,7 +208,7 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     if global.json {
         print_json(&summary_doc(&ctx))?;
     } else if !global.quiet && args.pr_comment.as_deref() != Some(std::path::Path::new("-")) {
-        print_text(&ctx, &written, args)?;
+        print_text(&ctx, written, args)?;
     }
     for m in &comparison.mismatches {
         if global.quiet {
@@ -214,27 +224,18 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_USAGE);
     }
-    let mut tripped = Vec::new();
-    if args.fail_on.contains(&Gate::Mismatch) && !comparison.mismatches.is_empty() {
-        tripped.push(format!("{} configuration mismatch(es)", comparison.mismatches.len()));
+    for r in job.regressions(comparison) {
+        eprintln!(
+            "sagereport: regression: {} {} {} → {}: {:+.1}% (p_adj {:.3})",
+            r.workload.escape_debug(),
+            r.metric.name(),
+            r.baseline.escape_debug(),
+            r.candidate.escape_debug(),
+            r.change_pct().unwrap_or(0.0),
+            r.p_adjusted.unwrap_or(1.0)
+        );
     }
-    if args.fail_on.contains(&Gate::Regression) {
-        let regressions: Vec<_> = comparison.comparisons.iter().filter(|c| c.is_regression(args.threshold)).collect();
-        for r in &regressions {
-            eprintln!(
-                "sagereport: regression: {} {} {} → {}: {:+.1}% (p_adj {:.3})",
-                r.workload.escape_debug(),
-                r.metric.name(),
-                r.baseline.escape_debug(),
-                r.candidate.escape_debug(),
-                r.change_pct().unwrap_or(0.0),
-                r.p_adjusted.unwrap_or(1.0)
-            );
-        }
-        if !regressions.is_empty() {
-            tripped.push(format!("{} regression(s) beyond {:.1}%", regressions.len(), args.threshold * 100.0));
-        }
-    }
+    let tripped = job.tripped(comparison);
     if tripped.is_empty() {
         Ok(EXIT_OK)
     } else {

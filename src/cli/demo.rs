@@ -6,7 +6,7 @@ use super::{print_json, GlobalArgs, EXIT_OK, EXIT_USAGE};
 use crate::runner::workloads::EXPERIMENTS;
 use crate::runner::{Backend, RunFlags};
 use crate::util::output::{check_dir, check_file, FileKind};
-use clap::{Args, Parser};
+use clap::Args;
 use std::path::PathBuf;
 
 pub const DEMO_EXAMPLES: &str = "Examples:
@@ -28,6 +28,14 @@ pub struct DemoArgs {
     /// Runs per configuration (3 gives intervals and verdicts)
     #[arg(long, default_value_t = 3)]
     pub repeat: u32,
+}
+
+/// One command the demo runs after the suite.
+enum Step {
+    Compare(super::compare::CompareArgs),
+    Tables(super::tables::TablesArgs),
+    Site(super::site::SiteArgs),
+    Pdf(super::pdf::PdfArgs),
 }
 
 pub fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
@@ -52,32 +60,42 @@ pub fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         eprintln!("sagereport demo: running the quick suite on local-dataflow and local-tasks …");
     }
     let (ok, _) = run_all(&experiments, &flags, &[Backend::LocalDataflow, Backend::LocalTasks], &results, &quiet)?;
+    // Each step as its command line says it (for the progress lines), run
+    // by calling the command with its arguments built here.
+    let baseline = || super::compare::SideArgs { baseline: Some(Backend::LocalDataflow.label().to_string()), ..Default::default() };
     let r = results.display().to_string();
-    let steps: Vec<Vec<String>> = vec![
-        vec!["compare".into(), r.clone(), "--baseline".into(), "local-dataflow".into(), "--output-dir".into(), out.join("comparison").display().to_string()],
-        // The paper's tables describe one system: the dataflow model's runs.
-        ["tables".to_string()]
-            .into_iter()
-            .chain(["exp1", "exp2", "exp3", "exp4"].iter().map(|e| results.join(e).join(Backend::LocalDataflow.label()).display().to_string()))
-            .chain(["--output-dir".to_string(), out.join("tables").display().to_string()])
-            .collect(),
-        vec!["site".into(), "--report".into(), format!("demo={r}"), "--baseline".into(), "local-dataflow".into(), "--output-dir".into(), out.join("site").display().to_string()],
-        vec!["pdf".into(), r.clone(), "--baseline".into(), "local-dataflow".into(), "--output".into(), out.join("report.pdf").display().to_string()],
+    // The paper's tables describe one system: the dataflow model's runs.
+    let tables: Vec<PathBuf> = ["exp1", "exp2", "exp3", "exp4"].iter().map(|e| results.join(e).join(Backend::LocalDataflow.label())).collect();
+    let steps: Vec<(String, Step)> = vec![
+        (
+            format!("compare {r} --baseline local-dataflow --output-dir {}", out.join("comparison").display()),
+            Step::Compare(super::compare::CompareArgs { paths: vec![results.clone()], output_dir: out.join("comparison"), sides: baseline(), ..Default::default() }),
+        ),
+        (
+            format!("tables {} --output-dir {}", tables.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "), out.join("tables").display()),
+            Step::Tables(super::tables::TablesArgs { paths: tables.clone(), output_dir: out.join("tables"), ..Default::default() }),
+        ),
+        (
+            format!("site --report demo={r} --baseline local-dataflow --output-dir {}", out.join("site").display()),
+            Step::Site(super::site::SiteArgs { report: vec![format!("demo={r}")], output_dir: out.join("site"), sides: baseline(), ..Default::default() }),
+        ),
+        (
+            format!("pdf {r} --baseline local-dataflow --output {}", out.join("report.pdf").display()),
+            Step::Pdf(super::pdf::PdfArgs { paths: vec![results.clone()], output: out.join("report.pdf"), sides: baseline() }),
+        ),
     ];
-    for step in &steps {
+    for (line, step) in &steps {
         if global.text() {
-            eprintln!("sagereport demo: sagereport {}", step.join(" "));
+            eprintln!("sagereport demo: sagereport {line}");
         }
-        let cli = super::Cli::try_parse_from(std::iter::once("sagereport".to_string()).chain(step.iter().cloned()))?;
-        let code = match &cli.command {
-            super::Command::Compare(a) => super::compare::run(a, &quiet)?,
-            super::Command::Tables(a) => super::tables::run(a, &quiet)?,
-            super::Command::Site(a) => super::site::run(a, &quiet)?,
-            super::Command::Pdf(a) => super::pdf::run(a, &quiet)?,
-            _ => unreachable!(),
+        let code = match step {
+            Step::Compare(a) => super::compare::run(a, &quiet)?,
+            Step::Tables(a) => super::tables::run(a, &quiet)?,
+            Step::Site(a) => super::site::run(a, &quiet)?,
+            Step::Pdf(a) => super::pdf::run(a, &quiet)?,
         };
         if code == EXIT_USAGE {
-            anyhow::bail!("demo step `sagereport {}` failed", step.join(" "));
+            anyhow::bail!("demo step `sagereport {line}` failed");
         }
     }
     if global.json {

@@ -123,6 +123,23 @@ pub(crate) fn stdout_error(e: std::io::Error) -> anyhow::Error {
     anyhow::anyhow!("cannot write to standard output: {e}")
 }
 
+/// The outcome of [`crate::pipeline::run`], or `None` after printing why
+/// the inputs could not be read (`prefix` names the report, if any); the
+/// command then exits 2.
+pub(crate) fn compared(
+    result: Result<crate::pipeline::Outcome, crate::pipeline::Failure>,
+    prefix: &str,
+) -> anyhow::Result<Option<crate::pipeline::Outcome>> {
+    match result {
+        Ok(outcome) => Ok(Some(outcome)),
+        Err(crate::pipeline::Failure::Ingest(e)) => {
+            eprintln!("sagereport: error: {prefix}{e}");
+            Ok(None)
+        }
+        Err(crate::pipeline::Failure::Write(e)) => Err(e),
+    }
+}
+
 /// Print `doc` as the one JSON document a `--json` command writes to stdout.
 pub fn print_json(doc: &impl serde::Serialize) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(doc)?;
@@ -211,5 +228,21 @@ pub fn main() -> ExitCode {
             eprintln!("sagereport: error: {e:#}");
             ExitCode::from(EXIT_USAGE)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The argument structs `paired` and `demo` build by hand start from
+    /// `Default`, which must be what clap fills in for no flags.
+    #[test]
+    fn argument_defaults_match_clap() {
+        let parsed = |argv: &[&str]| format!("{:?}", Cli::try_parse_from(argv).unwrap().command);
+        assert_eq!(parsed(&["sagereport", "compare"]), format!("{:?}", Command::Compare(compare::CompareArgs::default())));
+        assert_eq!(parsed(&["sagereport", "tables"]), format!("{:?}", Command::Tables(tables::TablesArgs::default())));
+        assert_eq!(parsed(&["sagereport", "site"]), format!("{:?}", Command::Site(site::SiteArgs::default())));
+        assert_eq!(parsed(&["sagereport", "pdf"]), format!("{:?}", Command::Pdf(pdf::PdfArgs::default())));
     }
 }

@@ -5,7 +5,7 @@ use super::run::{print_plan, run_into, RunnerArgs};
 use super::{GlobalArgs, EXIT_OK, EXIT_USAGE};
 use crate::runner::{config_hash, Backend};
 use crate::util::output::{check_dir, claim_dir};
-use clap::{Args, Parser};
+use clap::Args;
 use std::path::PathBuf;
 
 pub const PAIRED_EXAMPLES: &str = "Examples:
@@ -111,19 +111,14 @@ pub fn paired(args: &PairedArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", side.join(file).display()))?;
         side_claim.seal()?;
     }
-    let cli = super::Cli::try_parse_from([
-        "sagereport".to_string(),
-        "compare".into(),
-        root.display().to_string(),
-        "--baseline".into(),
-        args.backends[0].label().into(),
-        "--output-dir".into(),
-        report_dir.display().to_string(),
-        "--fail-on".into(),
-        "mismatch".into(),
-    ])?;
-    let super::Command::Compare(compare_args) = &cli.command else { unreachable!() };
-    let code = super::compare::run(compare_args, global)?;
+    let compare_args = super::compare::CompareArgs {
+        paths: vec![root],
+        output_dir: report_dir,
+        sides: super::compare::SideArgs { baseline: Some(args.backends[0].label().to_string()), ..Default::default() },
+        fail_on: vec![super::compare::Gate::Mismatch],
+        ..Default::default()
+    };
+    let code = super::compare::run(&compare_args, global)?;
     Ok(if !ok || code != EXIT_OK { super::EXIT_FINDINGS.max(code) } else { EXIT_OK })
 }
 

@@ -3,9 +3,10 @@
 //! 1–6, compiled in-process with typst.
 
 use super::{GlobalArgs, EXIT_OK, EXIT_USAGE};
-use crate::analysis::compare::{compare, default_axis, CompareOptions};
+use crate::analysis::tables::build_tables;
+use crate::ingest::IngestOptions;
+use crate::pipeline::Outputs;
 use crate::render::pdf::report::full_report_pdf;
-use crate::render::ReportContext;
 use super::compare::SideArgs;
 use crate::util::output::{claim_file, FileKind};
 use clap::Args;
@@ -32,21 +33,26 @@ pub struct PdfArgs {
     pub sides: SideArgs,
 }
 
+impl Default for PdfArgs {
+    /// The flags' defaults (as clap fills them), no input.
+    fn default() -> Self {
+        PdfArgs { paths: Vec::new(), output: PathBuf::from("artifacts/report.pdf"), sides: SideArgs::default() }
+    }
+}
+
 pub fn run(args: &PdfArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     // Checked (and locked) before any work: only an absent file or a PDF
     // sagereport wrote is replaced, never a device, FIFO or someone's file.
     let out = claim_file(&args.output, FileKind::Pdf, &args.paths)?;
-    let Some((report, tables)) = super::tables::load(&args.paths, global, args.sides.confidence, args.sides.include_failed) else { return Ok(EXIT_USAGE) };
-    let axis = args.sides.by.unwrap_or_else(|| default_axis(&report, args.paths.len()));
-    let labels = args.paths.iter().map(|p| p.display().to_string()).collect();
-    let options = CompareOptions { axis, baseline: args.sides.baseline.clone(), confidence: args.sides.confidence, equivalence: None, input_labels: labels, correction: args.sides.correction, include_failed: args.sides.include_failed };
-    let comparison = compare(&report, &options);
-    let mut command = String::from("sagereport pdf");
-    for p in &args.paths {
-        command.push_str(&format!(" {}", p.display()));
+    if args.paths.is_empty() {
+        eprintln!("sagereport: error: no input: give result files or directories (see --help)");
+        return Ok(EXIT_USAGE);
     }
-    command.push_str(&format!(" --by {}", format!("{axis:?}").to_lowercase()));
-    let ctx = ReportContext { ingest: &report, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command, threshold: crate::render::DEFAULT_THRESHOLD };
+    let job = args.sides.job(args.paths.clone());
+    let run = crate::pipeline::run(&job, &IngestOptions::from(global), Outputs::None);
+    let Some(outcome) = super::compared(run, "")? else { return Ok(EXIT_USAGE) };
+    let tables = build_tables(&outcome.ingest, args.sides.confidence, args.sides.include_failed);
+    let ctx = job.context(&outcome.ingest, &outcome.comparison);
 
     let pdf = full_report_pdf(&ctx, &tables, args.sides.confidence)?;
 

@@ -2,13 +2,12 @@
 //! history of past runs when `--history DIR` is given.
 
 use super::{GlobalArgs, EXIT_OK, EXIT_USAGE, print_json};
-use crate::analysis::compare::{compare, default_axis, CompareOptions};
 use crate::analysis::history::{self, HistoryEntry, RunInfo};
 use crate::analysis::tables::build_tables;
-use crate::ingest::{ingest, IngestOptions, IngestReport};
+use crate::ingest::IngestOptions;
+use crate::pipeline::{CompareJob, Outcome, Outputs};
 use crate::render::site::{write_site, Site, SiteReport};
 use crate::util::output::{claim_dir, resolve};
-use crate::render::ReportContext;
 use super::compare::SideArgs;
 use clap::Args;
 use std::path::PathBuf;
@@ -62,6 +61,25 @@ pub struct SiteArgs {
     /// Smallest step of a series' mean shown as a change point, e.g. 5% or 0.05
     #[arg(long, value_name = "PCT", default_value = "5%", value_parser = super::compare::parse_percent)]
     pub min_change: f64,
+}
+
+impl Default for SiteArgs {
+    /// The flags' defaults (as clap fills them), no input.
+    fn default() -> Self {
+        SiteArgs {
+            paths: Vec::new(),
+            report: Vec::new(),
+            output_dir: PathBuf::from("public"),
+            title: "Benchmark results".to_string(),
+            sides: SideArgs::default(),
+            history: None,
+            label: None,
+            commit: None,
+            time: None,
+            no_pdf: false,
+            min_change: 0.05,
+        }
+    }
 }
 
 fn env_or(name: &str, default: &str) -> String {
@@ -134,51 +152,23 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         time: time.clone(),
     };
 
-    // Ingest every report's inputs first (the contexts borrow them).
-    let mut ingested: Vec<(String, Vec<PathBuf>, IngestReport)> = Vec::new();
+    // Compare every report first (the contexts borrow the outcomes).
+    let mut compared: Vec<(String, CompareJob, Outcome)> = Vec::new();
     for (name, paths) in inputs {
-        match ingest(&paths, &IngestOptions::from(global)) {
-            Ok(report) => {
-                if report.totals.accepted == 0 && !global.quiet {
-                    eprintln!("sagereport: warning: report {name:?}: no record could be accepted from {} (its page lists the rejected lines)", join(&paths));
-                }
-                ingested.push((name, paths, report));
-            }
-            Err(e) => {
-                eprintln!("sagereport: error: report {name:?}: {e}");
-                return Ok(EXIT_USAGE);
-            }
+        let job = args.sides.job(paths);
+        let run = crate::pipeline::run(&job, &IngestOptions::from(global), Outputs::None);
+        let Some(outcome) = super::compared(run, &format!("report {name:?}: "))? else { return Ok(EXIT_USAGE) };
+        if outcome.ingest.totals.accepted == 0 && !global.quiet {
+            eprintln!("sagereport: warning: report {name:?}: no record could be accepted from {} (its page lists the rejected lines)", join(&job.paths));
         }
+        compared.push((name, job, outcome));
     }
-    let comparisons: Vec<_> = ingested
-        .iter()
-        .map(|(_, paths, report)| {
-            let axis = args.sides.by.unwrap_or_else(|| default_axis(report, paths.len()));
-            let options = CompareOptions {
-                axis,
-                baseline: args.sides.baseline.clone(),
-                confidence: args.sides.confidence,
-                equivalence: None,
-                input_labels: paths.iter().map(|p| p.display().to_string()).collect(),
-                correction: args.sides.correction,
-                include_failed: args.sides.include_failed,
-            };
-            compare(report, &options)
-        })
-        .collect();
     let mut reports = Vec::new();
-    for ((name, paths, report), comparison) in ingested.iter().zip(&comparisons) {
-        let command = format!(
-            "sagereport compare {} --by {} --confidence {}{}",
-            join(paths),
-            comparison.axis.name().to_string(),
-            args.sides.confidence,
-            args.sides.baseline.as_ref().map(|b| format!(" --baseline {b}")).unwrap_or_default()
-        );
+    for (name, job, Outcome { ingest: report, comparison, .. }) in &compared {
         let entry = HistoryEntry::from_comparison(name, &run, comparison, report.totals.accepted, report.totals.rejected);
         reports.push(SiteReport {
             name: name.clone(),
-            ctx: ReportContext { ingest: report, comparison, version: env!("CARGO_PKG_VERSION"), command, threshold: crate::render::DEFAULT_THRESHOLD },
+            ctx: job.context(report, comparison),
             tables: build_tables(report, args.sides.confidence, args.sides.include_failed),
             entry,
         });

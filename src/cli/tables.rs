@@ -55,6 +55,20 @@ pub struct TablesArgs {
     pub check: Option<PathBuf>,
 }
 
+impl Default for TablesArgs {
+    /// The flags' defaults (as clap fills them), no input.
+    fn default() -> Self {
+        TablesArgs {
+            paths: Vec::new(),
+            output_dir: PathBuf::from("artifacts/tables"),
+            ci: CiMode::Interval,
+            confidence: 0.95,
+            include_failed: false,
+            check: None,
+        }
+    }
+}
+
 /// Ingest and build the tables; `None` (after printing why) on input error.
 pub fn load(paths: &[PathBuf], global: &GlobalArgs, confidence: f64, include_failed: bool) -> Option<(IngestReport, Vec<PaperTable>)> {
     if paths.is_empty() {

@@ -21,7 +21,6 @@ pub(crate) mod test_support;
 
 use crate::analysis::compare::Comparison;
 use crate::ingest::IngestReport;
-use crate::util::output::OutputDir;
 use std::path::{Path, PathBuf};
 
 /// What every renderer sees.
@@ -54,12 +53,10 @@ pub trait Renderer: Sync {
     fn render(&self, ctx: &ReportContext<'_>) -> anyhow::Result<Vec<OutFile>>;
 }
 
-/// What [`write_compare_bundle`] wrote, and how long each renderer took (for `-v`).
+/// What a bundle render wrote, and how long each renderer took (for `-v`).
 pub struct Written {
     pub files: Vec<PathBuf>,
     pub timings: Vec<(&'static str, std::time::Duration)>,
-    /// How long the analysis took beside `comparison.csv` ([`write_compare_bundle`]).
-    pub analysis: Option<std::time::Duration>,
 }
 
 /// The renderers of the `compare` bundle, in writing order.
@@ -80,50 +77,38 @@ pub fn analysis_renderers() -> Vec<Box<dyn Renderer>> {
     ]
 }
 
-/// The `compare` bundle, written atomically into `out` (see
-/// [`OutputDir::replace`]) with the analysis overlapped:
-/// `comparison.csv` (the bulk of the bytes, and needing only the records)
-/// streams to disk while `analyse` runs; then the analysis renderers and
-/// `extra` run in parallel. Returns the analysis and what was written.
-pub fn write_compare_bundle(
-    ingest: &IngestReport,
-    analyse: impl FnOnce() -> Comparison + Send,
-    command: String,
-    threshold: f64,
+/// The `compare` bundle into `dir` once `comparison.csv` is there (it
+/// streams beside the analysis in [`crate::pipeline::run`], taking
+/// `csv_elapsed`): the other renderers and `extra` run in parallel. Files
+/// and timings come in bundle order ([`bundle_renderers`], then `extra`).
+pub fn render_bundle(
+    ctx: &ReportContext<'_>,
     extra: Vec<Box<dyn Renderer>>,
-    out: &OutputDir,
-) -> anyhow::Result<(Comparison, Written)> {
-    let (comparison, mut written) = out.replace(|tmp| {
-        let timed_analysis = || {
-            let start = std::time::Instant::now();
-            (analyse(), start.elapsed())
-        };
-        let ((comparison, analysis_elapsed), csv_written) = rayon::join(timed_analysis, || {
-            let start = std::time::Instant::now();
-            csv::write_csv(ingest, &tmp.join(csv::FILE)).map(|()| start.elapsed())
-        });
-        let csv_elapsed = csv_written?;
-        let ctx = ReportContext { ingest, comparison: &comparison, version: env!("CARGO_PKG_VERSION"), command, threshold };
-        let mut renderers = analysis_renderers();
-        renderers.extend(extra);
-        let mut written = render_into(&ctx, &renderers, tmp)?;
-        written.files.insert(1, PathBuf::from(csv::FILE));
-        written.timings.insert(1, (csv::FILE, csv_elapsed));
-        written.analysis = Some(analysis_elapsed);
-        Ok((comparison, written))
-    })?;
-    written.files = written.files.iter().map(|f| out.path().join(f)).collect();
-    Ok((comparison, written))
+    dir: &Path,
+    csv_elapsed: std::time::Duration,
+) -> anyhow::Result<Written> {
+    let mut rest = analysis_renderers();
+    rest.extend(extra);
+    let per_renderer = render_each(ctx, &rest, dir)?;
+    let mut written = Written { files: Vec::new(), timings: Vec::new() };
+    for (i, (r, (names, elapsed))) in rest.iter().zip(per_renderer).enumerate() {
+        written.timings.push((r.name(), elapsed));
+        written.files.extend(names.into_iter().map(PathBuf::from));
+        // comparison.csv comes second in the bundle ([`bundle_renderers`]).
+        if i == 0 {
+            written.timings.push((csv::FILE, csv_elapsed));
+            written.files.push(PathBuf::from(csv::FILE));
+        }
+    }
+    Ok(written)
 }
 
-/// Run `renderers` in parallel and write their files into the existing
-/// folder `dir` (each renderer's as soon as it is done, see
-/// [`crate::util::output::write_files`]); the files in the result are
-/// relative to `dir`.
-pub fn render_into(ctx: &ReportContext<'_>, renderers: &[Box<dyn Renderer>], dir: &Path) -> anyhow::Result<Written> {
+/// Run `renderers` in parallel, writing each one's files into `dir` as soon
+/// as it is done; per renderer, the names it wrote and how long it took.
+fn render_each(ctx: &ReportContext<'_>, renderers: &[Box<dyn Renderer>], dir: &Path) -> anyhow::Result<Vec<(Vec<String>, std::time::Duration)>> {
     use rayon::prelude::*;
     // Independent outputs: the large CSV streams to disk while charts render.
-    let results: Vec<anyhow::Result<(Vec<String>, std::time::Duration)>> = renderers
+    renderers
         .par_iter()
         .map(|r| {
             let start = std::time::Instant::now();
@@ -131,10 +116,16 @@ pub fn render_into(ctx: &ReportContext<'_>, renderers: &[Box<dyn Renderer>], dir
             crate::util::output::write_files(dir, &files)?;
             Ok((files.into_iter().map(|(name, _)| name).collect(), start.elapsed()))
         })
-        .collect();
-    let mut written = Written { files: Vec::new(), timings: Vec::new(), analysis: None };
-    for (r, result) in renderers.iter().zip(results) {
-        let (names, elapsed) = result?;
+        .collect()
+}
+
+/// Run `renderers` in parallel and write their files into the existing
+/// folder `dir` (each renderer's as soon as it is done, see
+/// [`crate::util::output::write_files`]); the files in the result are
+/// relative to `dir`.
+pub fn render_into(ctx: &ReportContext<'_>, renderers: &[Box<dyn Renderer>], dir: &Path) -> anyhow::Result<Written> {
+    let mut written = Written { files: Vec::new(), timings: Vec::new() };
+    for (r, (names, elapsed)) in renderers.iter().zip(render_each(ctx, renderers, dir)?) {
         written.timings.push((r.name(), elapsed));
         written.files.extend(names.into_iter().map(PathBuf::from));
     }
