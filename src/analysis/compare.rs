@@ -36,6 +36,58 @@ impl Axis {
     }
 }
 
+/// What a comparison concludes. Serialised (summary.json, history) and
+/// shown as [`Verdict::name`]: `better`, `worse`, `~`, `unstable`, `n/a`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Verdict {
+    /// Significantly better than the baseline.
+    #[serde(rename = "better")]
+    Better,
+    /// Significantly worse than the baseline.
+    #[serde(rename = "worse")]
+    Worse,
+    /// No significant difference.
+    #[serde(rename = "~")]
+    Same,
+    /// The primary test and Mann–Whitney disagree (the note says how).
+    #[serde(rename = "unstable")]
+    Unstable,
+    /// No verdict: no ratio or no interval (the note says why).
+    #[serde(rename = "n/a")]
+    NoVerdict,
+}
+
+impl Verdict {
+    pub const ALL: [Verdict; 5] = [Verdict::Better, Verdict::Worse, Verdict::Same, Verdict::Unstable, Verdict::NoVerdict];
+
+    /// The verdict as written in reports and summary.json.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Better => "better",
+            Verdict::Worse => "worse",
+            Verdict::Same => "~",
+            Verdict::Unstable => "unstable",
+            Verdict::NoVerdict => "n/a",
+        }
+    }
+
+    /// The verdict a [`Verdict::name`] stands for (history entries store names).
+    pub fn from_name(name: &str) -> Option<Verdict> {
+        Verdict::ALL.into_iter().find(|v| v.name() == name)
+    }
+
+    /// `better` or `worse`: a significant change.
+    pub fn is_change(self) -> bool {
+        matches!(self, Verdict::Better | Verdict::Worse)
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
 /// The axis when the user gives none: backends when the inputs hold several,
 /// else one side per input argument (the before/after case).
 pub fn default_axis(report: &IngestReport, inputs: usize) -> Axis {
@@ -257,7 +309,7 @@ pub struct MetricComparison {
     pub significant: bool,
     /// `better`, `worse`, `~` (no significant difference), `unstable` (the
     /// primary test and Mann–Whitney disagree) or `n/a` (no ratio).
-    pub verdict: &'static str,
+    pub verdict: Verdict,
     /// Why there is no verdict (`n/a`), or why it is `unstable`.
     pub note: Option<String>,
     /// For `~`: runs per side the primary test needs, at the adjusted level,
@@ -284,7 +336,7 @@ impl MetricComparison {
     /// more than `threshold` (relative, e.g. 0.05).
     pub fn is_regression(&self, threshold: f64) -> bool {
         self.significant
-            && self.verdict == "worse"
+            && self.verdict == Verdict::Worse
             && self.ratio.is_some_and(|r| (r - 1.0).abs() > threshold)
     }
 }
@@ -648,7 +700,7 @@ fn judge(out: &mut Comparison, options: &CompareOptions) {
             Err(why) => {
                 // An unbounded set that the test does not reject at 1 is
                 // honestly "no significant difference", without an interval.
-                c.verdict = if test.p_value > alpha_star { "~" } else { "n/a" };
+                c.verdict = if test.p_value > alpha_star { Verdict::Same } else { Verdict::NoVerdict };
                 c.note = Some(why.reason().to_string());
                 continue;
             }
@@ -669,15 +721,15 @@ fn judge(out: &mut Comparison, options: &CompareOptions) {
                 fmt_p(test.p_value)
             ));
             c.significant = false;
-            "unstable"
+            Verdict::Unstable
         } else if !c.significant {
-            "~"
+            Verdict::Same
         } else if better {
-            "better"
+            Verdict::Better
         } else {
-            "worse"
+            Verdict::Worse
         };
-        if c.verdict == "~" {
+        if c.verdict == Verdict::Same {
             if let (Some((sb, sc)), Some(bm)) = (c.sds, c.baseline_mean) {
                 c.runs_needed = estimand::runs_needed(sc, sb, bm, POWER_EFFECT, alpha_star, POWER);
             }
@@ -870,7 +922,7 @@ fn compare_metric(
         p_adjusted: None,
         mann_whitney_p: mw.map(|(p, _)| p),
         significant: false,
-        verdict: "n/a",
+        verdict: Verdict::NoVerdict,
         note: test.as_ref().err().map(|why| why.reason().to_string()),
         runs_needed: None,
         equivalence_p,
@@ -904,7 +956,7 @@ pub(crate) fn test_comparison(workload: &str, metric: Metric) -> MetricCompariso
         p_adjusted: None,
         mann_whitney_p: None,
         significant: false,
-        verdict: "n/a",
+        verdict: Verdict::NoVerdict,
         note: None,
         runs_needed: None,
         equivalence_p: None,
@@ -1131,15 +1183,15 @@ mod tests {
             let c = judged(&fams, if holm { Correction::Holm } else { Correction::Bh });
             for m in &c.comparisons {
                 match m.verdict {
-                    "better" | "worse" => {
+                    Verdict::Better | Verdict::Worse => {
                         let (lo, hi) = (m.ci_low.unwrap(), m.ci_high.unwrap());
                         prop_assert!(!(lo <= 1.0 && 1.0 <= hi), "{} with [{lo}, {hi}]", m.verdict);
                         let up = m.ratio.unwrap() > 1.0;
-                        prop_assert_eq!(up, m.verdict == "better", "throughput: higher is better");
+                        prop_assert_eq!(up, m.verdict == Verdict::Better, "throughput: higher is better");
                         let beyond = if up { lo > 1.0 } else { hi < 1.0 };
                         prop_assert!(beyond, "interval on the wrong side");
                     }
-                    "~" => {
+                    Verdict::Same => {
                         // No interval only when it is unbounded (then it holds 1 too).
                         if let (Some(lo), Some(hi)) = (m.ci_low, m.ci_high) {
                             prop_assert!(lo <= 1.0 && 1.0 <= hi, "~ with [{lo}, {hi}]");
@@ -1164,7 +1216,7 @@ mod tests {
         cand.push(1.0);
         let c = judged(&[(base, cand)], Correction::Bh);
         let m = &c.comparisons[0];
-        assert_eq!(m.verdict, "unstable", "{m:?}");
+        assert_eq!(m.verdict, Verdict::Unstable, "{m:?}");
         assert!(!m.is_regression(0.05));
         assert!(m.ci_low.unwrap() < 1.0 && m.ci_high.unwrap() > 1.0);
     }
@@ -1173,7 +1225,7 @@ mod tests {
     #[test]
     fn a_zero_baseline_has_no_verdict() {
         let c = judged(&[(vec![0.0, 0.0, 0.0], vec![1.0, 6.0, 3.0])], Correction::Bh);
-        assert_eq!(c.comparisons[0].verdict, "n/a");
+        assert_eq!(c.comparisons[0].verdict, Verdict::NoVerdict);
         assert_eq!(c.comparisons[0].note.as_deref(), Some("baseline mean is 0"));
     }
 
@@ -1194,11 +1246,11 @@ mod tests {
         let c = judged(&fams, Correction::Bh);
         assert_eq!(c.family_size, 195);
         let last = c.comparisons.last().unwrap();
-        assert_eq!(last.verdict, "worse");
+        assert_eq!(last.verdict, Verdict::Worse);
         assert!(last.is_regression(0.05));
-        assert!(c.comparisons[..194].iter().all(|m| m.verdict == "~"), "A/A comparisons stay ~");
+        assert!(c.comparisons[..194].iter().all(|m| m.verdict == Verdict::Same), "A/A comparisons stay ~");
         let c = judged(&fams, Correction::Holm);
-        assert_eq!(c.comparisons.last().unwrap().verdict, "worse", "Holm reaches it too");
+        assert_eq!(c.comparisons.last().unwrap().verdict, Verdict::Worse, "Holm reaches it too");
     }
 
     #[test]
