@@ -38,23 +38,24 @@ impl Axis {
 
 /// What a comparison concludes. Serialised (summary.json, history) and
 /// shown as [`Verdict::name`]: `better`, `worse`, `~`, `unstable`, `n/a`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Verdict {
     /// Significantly better than the baseline.
-    #[serde(rename = "better")]
     Better,
     /// Significantly worse than the baseline.
-    #[serde(rename = "worse")]
     Worse,
     /// No significant difference.
-    #[serde(rename = "~")]
     Same,
     /// The primary test and Mann–Whitney disagree (the note says how).
-    #[serde(rename = "unstable")]
     Unstable,
     /// No verdict: no ratio or no interval (the note says why).
-    #[serde(rename = "n/a")]
     NoVerdict,
+}
+
+impl Serialize for Verdict {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
 }
 
 impl Verdict {
@@ -1289,6 +1290,17 @@ mod tests {
         assert!(c.comparisons[..194].iter().all(|m| m.verdict == Verdict::Same), "A/A comparisons stay ~");
         let c = judged(&fams, Correction::Holm);
         assert_eq!(c.comparisons.last().unwrap().verdict, Verdict::Worse, "Holm reaches it too");
+    }
+
+    /// summary.json and history keep the verdict names reports print.
+    #[test]
+    fn verdicts_serialise_as_their_names() {
+        for v in Verdict::ALL {
+            assert_eq!(serde_json::to_string(&v).unwrap(), format!("\"{}\"", v.name()));
+            assert_eq!(Verdict::from_name(v.name()), Some(v));
+        }
+        assert_eq!(serde_json::to_string(&Verdict::Same).unwrap(), "\"~\"");
+        assert_eq!(Verdict::from_name("same"), None);
     }
 
     #[test]
