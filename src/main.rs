@@ -1,3 +1,6 @@
+//! The `sagereport` binary: the global allocator and SIGPIPE handling, then
+//! [`sagereport::cli::main`], which owns everything else.
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -36,6 +36,59 @@ impl Axis {
     }
 }
 
+/// What a comparison concludes. Serialised (summary.json, history) and
+/// shown as [`Verdict::name`]: `better`, `worse`, `~`, `unstable`, `n/a`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// Significantly better than the baseline.
+    Better,
+    /// Significantly worse than the baseline.
+    Worse,
+    /// No significant difference.
+    Same,
+    /// The primary test and Mann–Whitney disagree (the note says how).
+    Unstable,
+    /// No verdict: no ratio or no interval (the note says why).
+    NoVerdict,
+}
+
+impl Serialize for Verdict {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl Verdict {
+    pub const ALL: [Verdict; 5] = [Verdict::Better, Verdict::Worse, Verdict::Same, Verdict::Unstable, Verdict::NoVerdict];
+
+    /// The verdict as written in reports and summary.json.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Better => "better",
+            Verdict::Worse => "worse",
+            Verdict::Same => "~",
+            Verdict::Unstable => "unstable",
+            Verdict::NoVerdict => "n/a",
+        }
+    }
+
+    /// The verdict a [`Verdict::name`] stands for (history entries store names).
+    pub fn from_name(name: &str) -> Option<Verdict> {
+        Verdict::ALL.into_iter().find(|v| v.name() == name)
+    }
+
+    /// `better` or `worse`: a significant change.
+    pub fn is_change(self) -> bool {
+        matches!(self, Verdict::Better | Verdict::Worse)
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
 /// The axis when the user gives none: backends when the inputs hold several,
 /// else one side per input argument (the before/after case).
 pub fn default_axis(report: &IngestReport, inputs: usize) -> Axis {
@@ -270,7 +323,7 @@ pub struct MetricComparison {
     pub significant: bool,
     /// `better`, `worse`, `~` (no significant difference), `unstable` (the
     /// primary test and Mann–Whitney disagree) or `n/a` (no ratio).
-    pub verdict: &'static str,
+    pub verdict: Verdict,
     /// Why there is no verdict (`n/a`), or why it is `unstable`.
     pub note: Option<String>,
     /// For `~`: runs per side the primary test needs, at the adjusted level,
@@ -297,7 +350,7 @@ impl MetricComparison {
     /// more than `threshold` (relative, e.g. 0.05).
     pub fn is_regression(&self, threshold: f64) -> bool {
         self.significant
-            && self.verdict == "worse"
+            && self.verdict == Verdict::Worse
             && self.ratio.is_some_and(|r| (r - 1.0).abs() > threshold)
     }
 }
@@ -455,18 +508,63 @@ struct GroupOutcome {
     comparisons: Vec<MetricComparison>,
 }
 
-/// Compare the accepted records of `report`.
+/// Compare the accepted records of `report`, one phase at a time:
+/// [`index_classes`] (sides and classes of records, one O(n) pass),
+/// [`splitting_dimensions`] (what splits a workload into variants),
+/// [`group_classes`] (comparable groups), [`analyse_groups`] (statistics,
+/// mismatch check and per-metric tests of each group, in parallel) and
+/// [`judge`] (the family's adjusted level, intervals and verdicts).
 pub fn compare(report: &IngestReport, options: &CompareOptions) -> Comparison {
-    let records = &report.records;
+    let mut index = index_classes(report, options);
+    let splitting = splitting_dimensions(&report.records, &index.classes, options);
+    let groups = group_classes(&report.records, &index.classes, &splitting);
+    let baseline = pick_baseline(options, &index);
+    let mut sorted_sides = index.side_names.clone();
+    sorted_sides.sort();
+    let mut out = Comparison {
+        axis: options.axis,
+        sides: sorted_sides,
+        baseline: baseline.as_ref().map(|(name, _)| name.clone()),
+        confidence: options.confidence,
+        correction: options.correction,
+        failed_runs: std::mem::take(&mut index.failed_runs),
+        family_size: 0,
+        adjusted_alpha: 1.0 - options.confidence,
+        mismatches: Vec::new(),
+        unverified: Vec::new(),
+        hash_notes: Vec::new(),
+        groups: Vec::new(),
+        comparisons: Vec::new(),
+    };
+    for outcome in analyse_groups(report, options, &index, &groups, baseline.as_ref()) {
+        out.groups.extend(outcome.groups);
+        out.mismatches.extend(outcome.mismatch);
+        out.unverified.extend(outcome.unverified);
+        out.hash_notes.extend(outcome.hash_note);
+        out.comparisons.extend(outcome.comparisons);
+    }
+    judge(&mut out, options);
+    out
+}
 
-    // Sides, in order of first appearance, and classes, in one O(n) pass.
+/// The sides, in order of first appearance, and the classes of records
+/// (see [`ClassKey`]); failed runs are set aside unless `--include-failed`.
+struct ClassIndex {
+    side_names: Vec<String>,
+    side_index: HashMap<String, usize>,
+    classes: Vec<Class>,
+    failed_runs: Vec<FailedRun>,
+}
+
+/// Phase 1: sides and classes, in one O(n) pass over the records.
+fn index_classes(report: &IngestReport, options: &CompareOptions) -> ClassIndex {
     let mut side_names: Vec<String> = Vec::new();
     let mut side_index: HashMap<String, usize> = HashMap::new();
     let mut side_keys: HashMap<SideKey, usize, FastHash> = HashMap::default();
     let mut class_index: HashMap<ClassKey, usize, FastHash> = HashMap::default();
     let mut classes: Vec<Class> = Vec::new();
     let mut failed_runs = Vec::new();
-    for (i, r) in records.iter().enumerate() {
+    for (i, r) in report.records.iter().enumerate() {
         if let (Some(why), false) = (r.failed_run(), options.include_failed) {
             failed_runs.push(FailedRun {
                 workload: r.workload.to_string(),
@@ -497,13 +595,15 @@ pub fn compare(report: &IngestReport, options: &CompareOptions) -> Comparison {
         });
         classes[c].records.push(i);
     }
-    let mut sorted_sides = side_names.clone();
-    sorted_sides.sort();
+    ClassIndex { side_names, side_index, classes, failed_runs }
+}
 
-    // Which variant dimensions vary *within* a side for each workload: only
-    // those split groups; a field that differs only across sides is a mismatch.
+/// Phase 2: which variant dimensions (indices into [`VARIANT_DIMS`]) vary
+/// *within* a side for each workload. Only those split groups; a field that
+/// differs only across sides is a mismatch.
+fn splitting_dimensions(records: &[UnifiedRecord], classes: &[Class], options: &CompareOptions) -> HashMap<Sym, Vec<usize>> {
     let mut values_within: HashMap<(Sym, usize, usize), BTreeSet<String>> = HashMap::new();
-    for class in &classes {
+    for class in classes {
         let r = &records[class.first];
         for (k, name) in VARIANT_DIMS.iter().enumerate() {
             if options.axis == Axis::Scheduler && *name == "scheduler" {
@@ -524,10 +624,16 @@ pub fn compare(report: &IngestReport, options: &CompareOptions) -> Comparison {
     for list in splitting.values_mut() {
         list.sort_unstable();
     }
+    splitting
+}
 
-    // Group classes: (workload, variant) → side → classes. Keyed by natural
-    // order so `concurrency_2` sorts before `concurrency_16`.
-    let mut groups: BTreeMap<(String, String, String, String), BySide> = BTreeMap::new();
+/// Comparable groups keyed by (natural key of workload, of variant,
+/// workload, variant), so `concurrency_2` sorts before `concurrency_16`.
+type Groups = BTreeMap<(String, String, String, String), BySide>;
+
+/// Phase 3: group classes by (workload, variant), then by side.
+fn group_classes(records: &[UnifiedRecord], classes: &[Class], splitting: &HashMap<Sym, Vec<usize>>) -> Groups {
+    let mut groups = Groups::new();
     for (c, class) in classes.iter().enumerate() {
         let r = &records[class.first];
         let variant = splitting
@@ -547,34 +653,38 @@ pub fn compare(report: &IngestReport, options: &CompareOptions) -> Comparison {
             .or_default()
             .push(c);
     }
+    groups
+}
 
-    let baseline = options
+/// The baseline side and its index: `--baseline` when it names a side, else
+/// `sage` when present, else the first side.
+fn pick_baseline(options: &CompareOptions, index: &ClassIndex) -> Option<(String, usize)> {
+    let names = &index.side_names;
+    let name = options
         .baseline
         .clone()
-        .filter(|b| side_names.contains(b))
-        .or_else(|| side_names.iter().find(|s| *s == "sage").cloned())
-        .or_else(|| side_names.first().cloned());
-    let baseline_index = baseline.as_ref().and_then(|b| side_index.get(b)).copied();
+        .filter(|b| names.contains(b))
+        .or_else(|| names.iter().find(|s| *s == "sage").cloned())
+        .or_else(|| names.first().cloned())?;
+    let i = index.side_index[&name];
+    Some((name, i))
+}
 
-    let mut out = Comparison {
-        axis: options.axis,
-        sides: sorted_sides,
-        baseline: baseline.clone(),
-        confidence: options.confidence,
-        correction: options.correction,
-        failed_runs,
-        family_size: 0,
-        adjusted_alpha: 1.0 - options.confidence,
-        mismatches: Vec::new(),
-        unverified: Vec::new(),
-        hash_notes: Vec::new(),
-        groups: Vec::new(),
-        comparisons: Vec::new(),
-    };
-
-    // Groups are independent: analysed in parallel, merged in group order.
+/// Phase 4: each group's statistics per side, its mismatch check and its
+/// per-metric comparisons against the baseline. Groups are independent:
+/// analysed in parallel, returned in group order.
+fn analyse_groups(
+    report: &IngestReport,
+    options: &CompareOptions,
+    index: &ClassIndex,
+    groups: &Groups,
+    baseline: Option<&(String, usize)>,
+) -> Vec<GroupOutcome> {
+    let records = &report.records;
+    let (classes, side_names) = (&index.classes, &index.side_names);
+    let baseline_name = baseline.map(|(name, _)| name);
     let group_list: Vec<(&String, &String, &BySide)> = groups.iter().map(|((_, _, w, v), by)| (w, v, by)).collect();
-    let analysed: Vec<GroupOutcome> = group_list
+    group_list
         .par_iter()
         .map(|&(workload, variant, by_side_classes)| {
             let mut outcome = GroupOutcome::default();
@@ -588,23 +698,23 @@ pub fn compare(report: &IngestReport, options: &CompareOptions) -> Comparison {
                 .collect();
             // Group statistics: the baseline first, then the other sides by name.
             let mut sides: Vec<(&String, &Vec<usize>)> = by_side.iter().map(|(s, v)| (&side_names[*s], v)).collect();
-            sides.sort_by(|a, b| (Some(a.0) != baseline.as_ref(), a.0).cmp(&(Some(b.0) != baseline.as_ref(), b.0)));
+            sides.sort_by(|a, b| (Some(a.0) != baseline_name, a.0).cmp(&(Some(b.0) != baseline_name, b.0)));
             for (side, idxs) in &sides {
                 outcome.groups.push(group_stats(side, workload, variant, idxs, records, options.confidence));
             }
             if by_side.len() >= 2 {
-                let (found, unverified) = mismatch(workload, variant, by_side_classes, &classes, &side_names, records, report, options);
+                let (found, unverified) = mismatch(workload, variant, by_side_classes, classes, side_names, records, report, options);
                 outcome.unverified = unverified;
                 if let Some(m) = found {
                     outcome.mismatch = Some(m);
                 } else {
-                    outcome.hash_note = hash_note(workload, variant, &by_side, &side_names, records);
+                    outcome.hash_note = hash_note(workload, variant, &by_side, side_names, records);
                 }
             }
             // Comparisons against the baseline.
-            let Some(base_idxs) = baseline_index.and_then(|b| by_side.get(&b)) else { return outcome };
+            let Some((base_name, base_idxs)) = baseline.and_then(|(name, b)| Some((name, by_side.get(b)?))) else { return outcome };
             for (side, idxs) in &sides {
-                if Some(*side) == baseline.as_ref() {
+                if *side == base_name {
                     continue;
                 }
                 for metric in Metric::ALL {
@@ -613,34 +723,15 @@ pub fn compare(report: &IngestReport, options: &CompareOptions) -> Comparison {
                     if base.is_empty() || cand.is_empty() {
                         continue;
                     }
-                    outcome.comparisons.push(compare_metric(
-                        workload,
-                        variant,
-                        metric,
-                        baseline.as_deref().unwrap_or(""),
-                        side,
-                        &base,
-                        &cand,
-                        options,
-                    ));
+                    outcome.comparisons.push(compare_metric(workload, variant, metric, base_name, side, &base, &cand, options));
                 }
             }
             outcome
         })
-        .collect();
-    for outcome in analysed {
-        out.groups.extend(outcome.groups);
-        out.mismatches.extend(outcome.mismatch);
-        out.unverified.extend(outcome.unverified);
-        out.hash_notes.extend(outcome.hash_note);
-        out.comparisons.extend(outcome.comparisons);
-    }
-
-    judge(&mut out, options);
-    out
+        .collect()
 }
 
-/// The family step: adjust the p-values of every comparison of the report,
+/// Phase 5, the family step: adjust the p-values of every comparison of the report,
 /// then give each its interval at the adjusted level, its verdict and, for
 /// `~`, the runs its test needs. Verdict and interval come from the same
 /// test inversion, so they cannot disagree.
@@ -661,7 +752,7 @@ fn judge(out: &mut Comparison, options: &CompareOptions) {
             Err(why) => {
                 // An unbounded set that the test does not reject at 1 is
                 // honestly "no significant difference", without an interval.
-                c.verdict = if test.p_value > alpha_star { "~" } else { "n/a" };
+                c.verdict = if test.p_value > alpha_star { Verdict::Same } else { Verdict::NoVerdict };
                 c.note = Some(why.reason().to_string());
                 continue;
             }
@@ -682,15 +773,15 @@ fn judge(out: &mut Comparison, options: &CompareOptions) {
                 fmt_p(test.p_value)
             ));
             c.significant = false;
-            "unstable"
+            Verdict::Unstable
         } else if !c.significant {
-            "~"
+            Verdict::Same
         } else if better {
-            "better"
+            Verdict::Better
         } else {
-            "worse"
+            Verdict::Worse
         };
-        if c.verdict == "~" {
+        if c.verdict == Verdict::Same {
             if let (Some((sb, sc)), Some(bm)) = (c.sds, c.baseline_mean) {
                 c.runs_needed = estimand::runs_needed(sc, sb, bm, POWER_EFFECT, alpha_star, POWER);
             }
@@ -885,7 +976,7 @@ fn compare_metric(
         p_adjusted: None,
         mann_whitney_p: mw.map(|(p, _)| p),
         significant: false,
-        verdict: "n/a",
+        verdict: Verdict::NoVerdict,
         note: test.as_ref().err().map(|why| why.reason().to_string()),
         runs_needed: None,
         equivalence_p,
@@ -919,7 +1010,7 @@ pub(crate) fn test_comparison(workload: &str, metric: Metric) -> MetricCompariso
         p_adjusted: None,
         mann_whitney_p: None,
         significant: false,
-        verdict: "n/a",
+        verdict: Verdict::NoVerdict,
         note: None,
         runs_needed: None,
         equivalence_p: None,
@@ -1146,15 +1237,15 @@ mod tests {
             let c = judged(&fams, if holm { Correction::Holm } else { Correction::Bh });
             for m in &c.comparisons {
                 match m.verdict {
-                    "better" | "worse" => {
+                    Verdict::Better | Verdict::Worse => {
                         let (lo, hi) = (m.ci_low.unwrap(), m.ci_high.unwrap());
                         prop_assert!(!(lo <= 1.0 && 1.0 <= hi), "{} with [{lo}, {hi}]", m.verdict);
                         let up = m.ratio.unwrap() > 1.0;
-                        prop_assert_eq!(up, m.verdict == "better", "throughput: higher is better");
+                        prop_assert_eq!(up, m.verdict == Verdict::Better, "throughput: higher is better");
                         let beyond = if up { lo > 1.0 } else { hi < 1.0 };
                         prop_assert!(beyond, "interval on the wrong side");
                     }
-                    "~" => {
+                    Verdict::Same => {
                         // No interval only when it is unbounded (then it holds 1 too).
                         if let (Some(lo), Some(hi)) = (m.ci_low, m.ci_high) {
                             prop_assert!(lo <= 1.0 && 1.0 <= hi, "~ with [{lo}, {hi}]");
@@ -1179,7 +1270,7 @@ mod tests {
         cand.push(1.0);
         let c = judged(&[(base, cand)], Correction::Bh);
         let m = &c.comparisons[0];
-        assert_eq!(m.verdict, "unstable", "{m:?}");
+        assert_eq!(m.verdict, Verdict::Unstable, "{m:?}");
         assert!(!m.is_regression(0.05));
         assert!(m.ci_low.unwrap() < 1.0 && m.ci_high.unwrap() > 1.0);
     }
@@ -1188,7 +1279,7 @@ mod tests {
     #[test]
     fn a_zero_baseline_has_no_verdict() {
         let c = judged(&[(vec![0.0, 0.0, 0.0], vec![1.0, 6.0, 3.0])], Correction::Bh);
-        assert_eq!(c.comparisons[0].verdict, "n/a");
+        assert_eq!(c.comparisons[0].verdict, Verdict::NoVerdict);
         assert_eq!(c.comparisons[0].note.as_deref(), Some("baseline mean is 0"));
     }
 
@@ -1209,11 +1300,22 @@ mod tests {
         let c = judged(&fams, Correction::Bh);
         assert_eq!(c.family_size, 195);
         let last = c.comparisons.last().unwrap();
-        assert_eq!(last.verdict, "worse");
+        assert_eq!(last.verdict, Verdict::Worse);
         assert!(last.is_regression(0.05));
-        assert!(c.comparisons[..194].iter().all(|m| m.verdict == "~"), "A/A comparisons stay ~");
+        assert!(c.comparisons[..194].iter().all(|m| m.verdict == Verdict::Same), "A/A comparisons stay ~");
         let c = judged(&fams, Correction::Holm);
-        assert_eq!(c.comparisons.last().unwrap().verdict, "worse", "Holm reaches it too");
+        assert_eq!(c.comparisons.last().unwrap().verdict, Verdict::Worse, "Holm reaches it too");
+    }
+
+    /// summary.json and history keep the verdict names reports print.
+    #[test]
+    fn verdicts_serialise_as_their_names() {
+        for v in Verdict::ALL {
+            assert_eq!(serde_json::to_string(&v).unwrap(), format!("\"{}\"", v.name()));
+            assert_eq!(Verdict::from_name(v.name()), Some(v));
+        }
+        assert_eq!(serde_json::to_string(&Verdict::Same).unwrap(), "\"~\"");
+        assert_eq!(Verdict::from_name("same"), None);
     }
 
     #[test]

@@ -180,7 +180,7 @@ fn paper_files(paper: &std::path::Path) -> Result<(Vec<(String, String)>, Vec<St
         std::fs::read(path).map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
     }
     fn visit(walk: &mut Walk<'_>, path: &Path, text: String, depth: usize) {
-        let includes = crate::ingest::tex::included_files(&text);
+        let includes = crate::analysis::check::tex::included_files(&text);
         walk.files.push((path.display().to_string(), text));
         if depth >= MAX_INPUT_DEPTH {
             return;

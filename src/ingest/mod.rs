@@ -16,7 +16,6 @@ pub mod jsonl;
 pub mod legacy;
 pub mod manifest;
 pub mod sink;
-pub mod tex;
 
 use crate::model::normalize::{Context, PairedConfig, ReproManifest};
 use crate::model::{FileId, Problem, ProblemKind, Severity, UnifiedRecord};

@@ -32,7 +32,7 @@ use super::chart::style::{
 };
 use super::chart::hover::{with_titles, Hotspot};
 use super::{ReportContext, Renderer};
-use crate::analysis::compare::{Comparison, Metric, MetricComparison};
+use crate::analysis::compare::{Comparison, Metric, MetricComparison, Verdict};
 
 /// Most comparison rows on one page.
 pub const MAX_ROWS: usize = 64;
@@ -54,8 +54,7 @@ pub struct ForestRow {
     pub ci: Option<(f64, f64)>,
     pub n_baseline: usize,
     pub n_candidate: usize,
-    /// `better`, `worse`, `~`, `unstable` or `n/a`.
-    pub verdict: &'static str,
+    pub verdict: Verdict,
     /// Why there is no verdict or interval, when the analysis says.
     pub note: Option<String>,
 }
@@ -319,13 +318,13 @@ enum Kind {
 impl Kind {
     const ALL: [Kind; 5] = [Kind::Better, Kind::Worse, Kind::Same, Kind::Unstable, Kind::None];
 
-    fn of(verdict: &str) -> Kind {
+    fn of(verdict: Verdict) -> Kind {
         match verdict {
-            "better" => Kind::Better,
-            "worse" => Kind::Worse,
-            "~" => Kind::Same,
-            "unstable" => Kind::Unstable,
-            _ => Kind::None,
+            Verdict::Better => Kind::Better,
+            Verdict::Worse => Kind::Worse,
+            Verdict::Same => Kind::Same,
+            Verdict::Unstable => Kind::Unstable,
+            Verdict::NoVerdict => Kind::None,
         }
     }
 
@@ -766,7 +765,7 @@ mod tests {
                 c.ratio = *r;
                 c.ci_low = ci.map(|c| c.0);
                 c.ci_high = ci.map(|c| c.1);
-                c.verdict = verdict;
+                c.verdict = Verdict::from_name(verdict).expect("a verdict name");
                 c.n_baseline = 5;
                 c.n_candidate = 4;
                 if r.is_none() {

@@ -33,11 +33,12 @@ const UNVERIFIED_SHOWN: usize = 20;
 /// The verdict cell: the verdict, and for `~` the runs needed, for `n/a`
 /// and `unstable` the reason.
 pub fn verdict_cell(m: &crate::analysis::compare::MetricComparison) -> String {
+    use crate::analysis::compare::Verdict;
     match (m.verdict, m.runs_needed, &m.note) {
-        ("~", Some(n), _) => format!("~ (≈{n} runs/side to detect 5%)"),
-        ("~", None, Some(why)) => format!("~ ({})", esc(why)),
-        ("n/a", _, Some(why)) => format!("n/a ({})", esc(why)),
-        ("unstable", _, _) => "unstable (MW and means disagree)".into(),
+        (Verdict::Same, Some(n), _) => format!("~ (≈{n} runs/side to detect 5%)"),
+        (Verdict::Same, None, Some(why)) => format!("~ ({})", esc(why)),
+        (Verdict::NoVerdict, _, Some(why)) => format!("n/a ({})", esc(why)),
+        (Verdict::Unstable, _, _) => "unstable (MW and means disagree)".into(),
         (v, _, _) => v.to_string(),
     }
 }
@@ -63,7 +64,7 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
         s,
         "Compared by **{}**; baseline **{}**; {} confidence intervals; n = runs. \
          Records: {} accepted, {} rejected.",
-        format!("{:?}", c.axis).to_lowercase(),
+        c.axis.name(),
         c.baseline.as_deref().map(esc).unwrap_or_else(|| "—".into()),
         conf_pct(c.confidence),
         t.accepted,

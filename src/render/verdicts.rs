@@ -4,7 +4,7 @@
 //! by effect size — and the rest. Only sorts and counts what
 //! [`crate::analysis::compare`] decided; no number is recomputed here.
 
-use crate::analysis::compare::{Comparison, MetricComparison};
+use crate::analysis::compare::{Comparison, MetricComparison, Verdict};
 
 /// The outcome counts and the comparisons split for the digest.
 pub struct VerdictDigest<'a> {
@@ -36,18 +36,18 @@ fn by_effect<T>(items: &mut [T], ratio: impl Fn(&T) -> Option<f64>) {
 
 impl<'a> VerdictDigest<'a> {
     pub fn of(c: &'a Comparison) -> VerdictDigest<'a> {
-        let count = |v: &str| c.comparisons.iter().filter(|m| m.verdict == v).count();
-        let mut worse: Vec<&MetricComparison> = c.comparisons.iter().filter(|m| m.verdict == "worse").collect();
-        let mut better: Vec<&MetricComparison> = c.comparisons.iter().filter(|m| m.verdict == "better").collect();
+        let count = |v: Verdict| c.comparisons.iter().filter(|m| m.verdict == v).count();
+        let mut worse: Vec<&MetricComparison> = c.comparisons.iter().filter(|m| m.verdict == Verdict::Worse).collect();
+        let mut better: Vec<&MetricComparison> = c.comparisons.iter().filter(|m| m.verdict == Verdict::Better).collect();
         by_effect(&mut worse, |m| m.ratio);
         by_effect(&mut better, |m| m.ratio);
-        let rest = c.comparisons.iter().filter(|m| m.verdict != "worse" && m.verdict != "better").collect();
+        let rest = c.comparisons.iter().filter(|m| !m.verdict.is_change()).collect();
         VerdictDigest {
             worse: worse.len(),
             better: better.len(),
-            same: count("~"),
-            unstable: count("unstable"),
-            na: count("n/a"),
+            same: count(Verdict::Same),
+            unstable: count(Verdict::Unstable),
+            na: count(Verdict::NoVerdict),
             mismatches: c.mismatches.len(),
             changes: worse.into_iter().chain(better).collect(),
             rest,
@@ -68,7 +68,7 @@ impl<'a> VerdictDigest<'a> {
     /// The verdicts of [`Self::rest`], e.g. `57 ~, 1 unstable, 2 n/a`
     /// (only the non-zero ones).
     pub fn rest_counts(&self) -> String {
-        let parts: Vec<String> = [(self.same, "~"), (self.unstable, "unstable"), (self.na, "n/a")]
+        let parts: Vec<String> = [(self.same, Verdict::Same), (self.unstable, Verdict::Unstable), (self.na, Verdict::NoVerdict)]
             .into_iter()
             .filter(|(n, _)| *n > 0)
             .map(|(n, v)| format!("{n} {v}"))
@@ -87,10 +87,10 @@ impl<'a> VerdictDigest<'a> {
 /// A report's largest significant change among `(verdict, ratio, item)`:
 /// the `worse` or `better` one with the largest |ln ratio| (the first on a
 /// tie), or `None` when nothing changed significantly.
-pub fn largest_change<'v, T>(items: impl IntoIterator<Item = (&'v str, Option<f64>, T)>) -> Option<T> {
+pub fn largest_change<T>(items: impl IntoIterator<Item = (Verdict, Option<f64>, T)>) -> Option<T> {
     let mut best: Option<(f64, T)> = None;
     for (verdict, ratio, item) in items {
-        if verdict != "worse" && verdict != "better" {
+        if !verdict.is_change() {
             continue;
         }
         let e = effect_size(ratio);
@@ -138,8 +138,13 @@ mod tests {
 
     #[test]
     fn largest_change_skips_non_significant() {
-        let items = [("~", Some(3.0), 0), ("worse", Some(0.8), 1), ("better", Some(1.5), 2), ("unstable", Some(9.0), 3)];
+        let items = [
+            (Verdict::Same, Some(3.0), 0),
+            (Verdict::Worse, Some(0.8), 1),
+            (Verdict::Better, Some(1.5), 2),
+            (Verdict::Unstable, Some(9.0), 3),
+        ];
         assert_eq!(largest_change(items), Some(2));
-        assert_eq!(largest_change([("~", Some(3.0), 0)]), None);
+        assert_eq!(largest_change([(Verdict::Same, Some(3.0), 0)]), None);
     }
 }

@@ -44,7 +44,7 @@ fn verdict_text(x: &MetricComparison, notes: &mut Vec<String>) -> String {
         i + 1
     };
     match (x.verdict, x.runs_needed, &x.note) {
-        ("~", Some(n), _) => format!("~ (≈{n} runs/side to detect 5%)"),
+        (crate::analysis::compare::Verdict::Same, Some(n), _) => format!("~ (≈{n} runs/side to detect 5%)"),
         (v, _, Some(why)) => format!("{v} [{}]", key(why)),
         (v, _, None) => v.to_string(),
     }
@@ -92,7 +92,7 @@ fn comparison_body(out: &mut String, ctx: &ReportContext<'_>, lead_figure: Optio
         "{}\n",
         m(&format!(
             "Compared by {}; baseline {}; {} confidence intervals; n = runs. Records: {} read, {} accepted, {} rejected, {} CSV twins merged, {} duplicates counted once.",
-            format!("{:?}", cmp.axis).to_lowercase(),
+            cmp.axis.name(),
             cmp.baseline.as_deref().unwrap_or("—"),
             conf_pct(cmp.confidence),
             t.read,

@@ -19,6 +19,7 @@
 pub mod pages;
 
 use crate::analysis::history::{slug, trends, ChangeOptions, HistoryEntry, Step, Trend, TrendMetric, MIN_POINTS, PERMUTATIONS, RUNS_FOR_A_STEP, SIGNIFICANCE};
+use crate::analysis::compare::Verdict;
 use crate::analysis::tables::PaperTable;
 use crate::render::chart::lines::{LineChart, LinePoint, LineSeries};
 use crate::render::tables::latex::{standalone_tex, table_tex};
@@ -181,8 +182,8 @@ pub fn write_site(site: &Site<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
                 sides: entry_sides(e),
                 groups: e.groups.len(),
                 mismatches: e.mismatches.len(),
-                worse: e.comparisons.iter().filter(|c| c.verdict == "worse").count(),
-                better: e.comparisons.iter().filter(|c| c.verdict == "better").count(),
+                worse: e.comparisons.iter().filter(|c| Verdict::from_name(&c.verdict) == Some(Verdict::Worse)).count(),
+                better: e.comparisons.iter().filter(|c| Verdict::from_name(&c.verdict) == Some(Verdict::Better)).count(),
                 largest,
                 largest_class,
                 current: current.contains_key(&i),

@@ -3,7 +3,7 @@
 //! functions as summary.md, so the site and the bundle never disagree;
 //! askama HTML-escapes every string a template prints.
 
-use crate::analysis::compare::{GroupStats, Metric, MetricComparison, MetricStats, Mismatch};
+use crate::analysis::compare::{GroupStats, Metric, MetricComparison, MetricStats, Mismatch, Verdict};
 use crate::analysis::history::{HistoryEntry, HistoryPoint};
 use crate::analysis::tables::PaperTable;
 use crate::render::tables::html::{html_table, HtmlTable};
@@ -271,13 +271,15 @@ fn stat_row(g: &GroupStats, baseline: Option<&str>) -> StatRow {
     }
 }
 
-fn verdict_class(verdict: &str) -> &'static str {
+/// The CSS class of a verdict; a history entry's stored name that is no
+/// verdict gets `na`.
+fn verdict_class(verdict: Option<Verdict>) -> &'static str {
     match verdict {
-        "better" => "better",
-        "worse" => "worse",
-        "~" => "same",
-        "unstable" => "unstable",
-        _ => "na",
+        Some(Verdict::Better) => "better",
+        Some(Verdict::Worse) => "worse",
+        Some(Verdict::Same) => "same",
+        Some(Verdict::Unstable) => "unstable",
+        Some(Verdict::NoVerdict) | None => "na",
     }
 }
 
@@ -294,7 +296,7 @@ fn comp_row(m: &MetricComparison) -> CompRow {
         change_sort: change.map(|p| p.to_string()).unwrap_or_default(),
         p_adjusted: p_value(m.p_adjusted),
         verdict: crate::render::markdown::verdict_cell(m),
-        class: verdict_class(m.verdict),
+        class: verdict_class(Some(m.verdict)),
     }
 }
 
@@ -403,7 +405,7 @@ pub fn report_view(name: &str, ctx: &ReportContext<'_>, tables: &[PaperTable], e
     ReportView {
         name: name.to_string(),
         sides: if c.sides.is_empty() { "no data".into() } else { c.sides_baseline_first().join(" vs ") },
-        axis: format!("{:?}", c.axis).to_lowercase(),
+        axis: c.axis.name().to_string(),
         baseline: c.baseline.clone().unwrap_or_else(|| "—".into()),
         confidence: conf.clone(),
         label: entry.label.clone(),
@@ -447,7 +449,7 @@ pub fn report_view(name: &str, ctx: &ReportContext<'_>, tables: &[PaperTable], e
 /// An index row's largest significant change: `workload metric: ratio [CI]
 /// (verdict)` with the verdict's CSS class, or `no significant change`.
 pub fn largest_change_text(e: &HistoryEntry) -> (String, &'static str) {
-    let items = e.comparisons.iter().map(|m| (m.verdict.as_str(), m.ratio, m));
+    let items = e.comparisons.iter().map(|m| (Verdict::from_name(&m.verdict).unwrap_or(Verdict::NoVerdict), m.ratio, m));
     match largest_change(items) {
         Some(m) => (
             format!(
@@ -457,7 +459,7 @@ pub fn largest_change_text(e: &HistoryEntry) -> (String, &'static str) {
                 interval3(m.ratio, m.ci_low, m.ci_high),
                 m.verdict
             ),
-            verdict_class(&m.verdict),
+            verdict_class(Verdict::from_name(&m.verdict)),
         ),
         None => ("no significant change".into(), "same"),
     }
@@ -525,7 +527,7 @@ pub fn run_view(e: &HistoryEntry) -> RunView {
                     change_sort: change.map(|p| p.to_string()).unwrap_or_default(),
                     p_adjusted: p_value(m.p_adjusted),
                     verdict: m.verdict.clone(),
-                    class: verdict_class(&m.verdict),
+                    class: verdict_class(Verdict::from_name(&m.verdict)),
                 }
             })
             .collect(),

@@ -4,8 +4,10 @@
 //! including a number where the data has none — is listed with the files
 //! behind the computed cell.
 
+pub mod tex;
+
 use super::tables::{norm_key, PaperTable, TableColumn, TablePart, TableRow};
-use crate::ingest::tex::{self, PrintedNumber, TexTable};
+use tex::{PrintedNumber, TexTable};
 use serde::Serialize;
 
 /// One hand-written cell that the data does not support.
