@@ -1,6 +1,7 @@
 //! Number and interval formatting shared by every format: fixed-precision
-//! numbers, `mean ± half-width`, confidence levels as percentages. Markdown,
-//! the site, the PDF and the charts print numbers only through these.
+//! numbers, `mean ± half-width`, `value [low, high]`, changes, p-values and
+//! confidence levels. summary.md, the PR comment, the site and the PDF print
+//! their numbers through these; the charts take their confidence label here.
 
 use crate::analysis::compare::MetricStats;
 

@@ -1,6 +1,7 @@
 //! The site's pages as askama templates (`templates/*.html`) and the view
-//! models they read. Every number is formatted here, with the same
-//! functions as summary.md, so the site and the bundle never disagree;
+//! models they read. Every number is formatted here, with summary.md's
+//! functions (`render::format`, `render::tables`), so the site and the
+//! bundle never disagree;
 //! askama HTML-escapes every string a template prints.
 
 use crate::analysis::compare::{GroupStats, Metric, MetricComparison, MetricStats, Mismatch, Verdict};
