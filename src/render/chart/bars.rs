@@ -27,7 +27,6 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
-use plotters::style::FontTransform;
 
 use super::hover::{hover_num, Hotspot};
 use super::style::*;
@@ -214,7 +213,6 @@ const TITLE_H: i32 = 40;
 const CHART_TOP_PAD: i32 = 12;
 const NOTE_H: i32 = 34;
 const MIN_PLOT_H: i32 = 420;
-const GROUP_LINE_H: i32 = 20;
 const MAX_ROTATED_LABEL: i32 = 420;
 pub(crate) const BAR_SPAN: f64 = 0.72; // share of a group's width taken by its bars
 
@@ -269,7 +267,7 @@ fn layout(_chart: &BarChart, p: &Prepared) -> Layout {
     }
     let (rotated, x_area, label_stride) = if horizontal {
         let lines = labels.iter().map(Vec::len).max().unwrap_or(1) as i32;
-        (false, 14 + lines * GROUP_LINE_H + 6, 1)
+        (false, 14 + lines * CATEGORY_LINE_H + 6, 1)
     } else {
         labels = p
             .groups
@@ -277,7 +275,7 @@ fn layout(_chart: &BarChart, p: &Prepared) -> Layout {
             .map(|(l, _)| vec![truncate_to(GROUP_PX, l, MAX_ROTATED_LABEL)])
             .collect();
         let longest = labels.iter().map(|l| text_width(GROUP_PX, &l[0])).max().unwrap_or(0);
-        let stride = ((GROUP_LINE_H as f64 / slot_px.max(1.0)).ceil() as usize).max(1);
+        let stride = ((CATEGORY_LINE_H as f64 / slot_px.max(1.0)).ceil() as usize).max(1);
         (true, 16 + longest + 8, stride)
     };
 
@@ -470,23 +468,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, p: &Prepared, l: &Lay
         let cx = chart.backend_coord(&(gi as f64 + 0.5, y_lo)).0;
         root.draw(&PathElement::new(vec![(cx, axis_y), (cx, axis_y + 5)], SOFT_INK.stroke_width(1)))
             .map_err(plot_err)?;
-        if l.rotated {
-            root.draw_text(
-                &lines[0],
-                &style(GROUP_PX, INK, HPos::Right, VPos::Center).transform(FontTransform::Rotate270),
-                (cx, axis_y + 14),
-            )
-            .map_err(plot_err)?;
-        } else {
-            for (li, line) in lines.iter().enumerate() {
-                root.draw_text(
-                    line,
-                    &style(GROUP_PX, INK, HPos::Center, VPos::Top),
-                    (cx, axis_y + 14 + li as i32 * GROUP_LINE_H),
-                )
-                .map_err(plot_err)?;
-            }
-        }
+        draw_category_label(root, lines, l.rotated, (cx, axis_y + 14))?;
     }
 
     if !p.has_data {

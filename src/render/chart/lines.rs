@@ -47,8 +47,8 @@ use plotters::style::text_anchor::{HPos, VPos};
 use plotters::style::FontTransform;
 
 use super::style::{
-    clamp, clean, darker, draw_title_and_legend, ensure_font, fit_horizontal, fmt_tick, legend_item_width, plot_err,
-    series_color, style, text_width, truncate_to, LegendItem, NStyle, AXIS_DESC_PX, GRID, GROUP_PX, INK,
+    clamp, clean, darker, draw_category_label, draw_title_and_legend, ensure_font, fit_horizontal, fmt_tick, legend_item_width, plot_err,
+    series_color, style, text_width, truncate_to, LegendItem, NStyle, AXIS_DESC_PX, CATEGORY_LINE_H, GRID, GROUP_PX, INK,
     LEGEND_PX, LEGEND_ROW_H, NOTE_PX, NO_DATA_PX, N_PX, SOFT_INK, TICK_PX, TITLE_PX, TOP_PAD, WHISKER,
 };
 
@@ -628,7 +628,6 @@ const LINE_CELL_W: i32 = 560;
 const BAR_MIN_SLOT: f64 = 56.0;
 const BAR_MAX_SLOT: f64 = 150.0;
 const BAR_SHARE: f64 = 0.7;
-const LABEL_LINE_H: i32 = 20;
 const MAX_ROTATED_LABEL: i32 = 200;
 const MARKER_R: i32 = 6;
 const SINGLE_PLOT_H: i32 = 460;
@@ -861,7 +860,7 @@ fn layout(p: &Prepared) -> Layout {
                     12 + longest + 8
                 } else {
                     let lines = labels.iter().map(Vec::len).max().unwrap_or(1) as i32;
-                    12 + lines * LABEL_LINE_H + 6
+                    12 + lines * CATEGORY_LINE_H + 6
                 };
                 x_area = x_area.max(need);
                 let bar_px = slot_px * BAR_SHARE;
@@ -876,7 +875,7 @@ fn layout(p: &Prepared) -> Layout {
                     NStyle::Hidden
                 };
                 let label_stride = if rotated {
-                    ((f64::from(LABEL_LINE_H) / slot_px.max(1.0)).ceil() as usize).max(1)
+                    ((f64::from(CATEGORY_LINE_H) / slot_px.max(1.0)).ceil() as usize).max(1)
                 } else {
                     1
                 };
@@ -1147,23 +1146,7 @@ fn draw_bars<DB: DrawingBackend>(root: &Area<DB>, pp: &PPanel, cell: &Cell, bars
         ))
         .map_err(plot_err)?;
         if let Some(lines) = cell.bar_labels.get(i).filter(|_| i % cell.label_stride == 0) {
-            if cell.rotated {
-                root.draw_text(
-                    &lines[0],
-                    &style(GROUP_PX, INK, HPos::Right, VPos::Center).transform(FontTransform::Rotate270),
-                    (xc, c.b + 12),
-                )
-                .map_err(plot_err)?;
-            } else {
-                for (li, line) in lines.iter().enumerate() {
-                    root.draw_text(
-                        line,
-                        &style(GROUP_PX, INK, HPos::Center, VPos::Top),
-                        (xc, c.b + 12 + li as i32 * LABEL_LINE_H),
-                    )
-                    .map_err(plot_err)?;
-                }
-            }
+            draw_category_label(root, lines, cell.rotated, (xc, c.b + 12))?;
         }
         let Some(value) = b.value else {
             root.draw_text(

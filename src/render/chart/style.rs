@@ -22,7 +22,7 @@ use anyhow::{anyhow, Context, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters::style::{register_font, FontDesc, FontFamily, FontStyle};
+use plotters::style::{register_font, FontDesc, FontFamily, FontStyle, FontTransform};
 
 // ---------------------------------------------------------------------------
 // Font
@@ -258,6 +258,29 @@ pub(crate) fn draw_title_and_legend<DB: DrawingBackend>(
                 x0 + SWATCH + 8
             };
             root.draw_text(&item.text, &style(LEGEND_PX, INK, HPos::Left, VPos::Center), (text_x, cy)).map_err(plot_err)?;
+        }
+    }
+    Ok(())
+}
+
+/// Height of one line of a category label under the x axis.
+pub(crate) const CATEGORY_LINE_H: i32 = 20;
+
+/// A category's label under the x axis, its top centred at `(x, y)`: the
+/// first line rotated (reading upwards), or the lines one under another.
+pub(crate) fn draw_category_label<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    lines: &[String],
+    rotated: bool,
+    (x, y): (i32, i32),
+) -> Result<()> {
+    if rotated {
+        root.draw_text(&lines[0], &style(GROUP_PX, INK, HPos::Right, VPos::Center).transform(FontTransform::Rotate270), (x, y))
+            .map_err(plot_err)?;
+    } else {
+        for (li, line) in lines.iter().enumerate() {
+            root.draw_text(line, &style(GROUP_PX, INK, HPos::Center, VPos::Top), (x, y + li as i32 * CATEGORY_LINE_H))
+                .map_err(plot_err)?;
         }
     }
     Ok(())
