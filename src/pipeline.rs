@@ -8,7 +8,7 @@
 use crate::analysis::compare::{compare, default_axis, Axis, CompareOptions, Comparison, MetricComparison};
 use crate::analysis::estimand::Correction;
 use crate::ingest::{ingest, IngestOptions, IngestReport, InputError};
-use crate::render::{self, csv, ReportContext, Renderer, Written};
+use crate::render::{self, csv, Renderer, ReportContext, Written};
 use crate::util::output::OutputDir;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -61,17 +61,26 @@ impl CompareJob {
 
     /// Every input read: the plain paths, then the labelled ones.
     pub fn inputs(&self) -> Vec<PathBuf> {
-        self.paths.iter().cloned().chain(self.named.iter().map(|(_, p)| p.clone())).collect()
+        self.paths
+            .iter()
+            .cloned()
+            .chain(self.named.iter().map(|(_, p)| p.clone()))
+            .collect()
     }
 
     /// The side name of each input for `--by input`, in [`CompareJob::inputs`] order.
     pub fn labels(&self) -> Vec<String> {
-        self.paths.iter().map(|p| p.display().to_string()).chain(self.named.iter().map(|(n, _)| n.clone())).collect()
+        self.paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .chain(self.named.iter().map(|(n, _)| n.clone()))
+            .collect()
     }
 
     /// The axis sides are formed along for `report`.
     pub fn axis(&self, report: &IngestReport) -> Axis {
-        self.by.unwrap_or_else(|| default_axis(report, self.paths.len() + self.named.len()))
+        self.by
+            .unwrap_or_else(|| default_axis(report, self.paths.len() + self.named.len()))
     }
 
     /// The analysis options for `report`.
@@ -140,7 +149,11 @@ impl CompareJob {
         if !self.fail_on.contains(&Gate::Regression) {
             return Vec::new();
         }
-        comparison.comparisons.iter().filter(|c| c.is_regression(self.threshold)).collect()
+        comparison
+            .comparisons
+            .iter()
+            .filter(|c| c.is_regression(self.threshold))
+            .collect()
     }
 
     /// The gates `comparison` trips, each as one phrase; empty: exit 0.
@@ -151,7 +164,10 @@ impl CompareJob {
         }
         let regressions = self.regressions(comparison).len();
         if regressions > 0 {
-            tripped.push(format!("{regressions} regression(s) beyond {:.1}%", self.threshold * 100.0));
+            tripped.push(format!(
+                "{regressions} regression(s) beyond {:.1}%",
+                self.threshold * 100.0
+            ));
         }
         tripped
     }
@@ -163,7 +179,10 @@ pub enum Outputs<'o> {
     None,
     /// The `compare` bundle, replacing `out` atomically, with `extra`
     /// renderers (e.g. `report.pdf`) beside it.
-    Bundle { out: &'o OutputDir, extra: Vec<Box<dyn Renderer>> },
+    Bundle {
+        out: &'o OutputDir,
+        extra: Vec<Box<dyn Renderer>>,
+    },
 }
 
 /// What [`run`] did.
@@ -224,7 +243,14 @@ pub fn run(job: &CompareJob, ingest_options: &IngestOptions, outputs: Outputs<'_
     let (comparison, written, analysis) = match outputs {
         Outputs::None => {
             let (comparison, analysis) = timed_analysis();
-            (comparison, Written { files: Vec::new(), timings: Vec::new() }, analysis)
+            (
+                comparison,
+                Written {
+                    files: Vec::new(),
+                    timings: Vec::new(),
+                },
+                analysis,
+            )
         }
         Outputs::Bundle { out, extra } => {
             let (comparison, mut written, analysis) = out.replace(|tmp| {
@@ -239,6 +265,15 @@ pub fn run(job: &CompareJob, ingest_options: &IngestOptions, outputs: Outputs<'_
             (comparison, written, analysis)
         }
     };
-    let timings = Timings { ingest: ingested, analysis, after_ingest: started.elapsed() - ingested };
-    Ok(Outcome { ingest: report, comparison, written, timings })
+    let timings = Timings {
+        ingest: ingested,
+        analysis,
+        after_ingest: started.elapsed() - ingested,
+    };
+    Ok(Outcome {
+        ingest: report,
+        comparison,
+        written,
+        timings,
+    })
 }

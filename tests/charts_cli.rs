@@ -29,7 +29,11 @@ fn many_workloads(dir: &Path) -> Vec<String> {
             let effect = [1.0, 1.3, 0.7][w % 3];
             for run in 0..3 {
                 let base = 100.0 + 3.0 * run as f64;
-                let t = if factor == 1.0 { base } else { base * effect + 1.5 * run as f64 };
+                let t = if factor == 1.0 {
+                    base
+                } else {
+                    base * effect + 1.5 * run as f64
+                };
                 lines.push(record(backend, name, run, t));
             }
         }
@@ -44,7 +48,10 @@ fn png_size(path: &Path) -> (u32, u32) {
     let bytes = std::fs::read(path).unwrap();
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{} is not a PNG", path.display());
     assert_eq!(&bytes[12..16], b"IHDR");
-    (u32::from_be_bytes(bytes[16..20].try_into().unwrap()), u32::from_be_bytes(bytes[20..24].try_into().unwrap()))
+    (
+        u32::from_be_bytes(bytes[16..20].try_into().unwrap()),
+        u32::from_be_bytes(bytes[20..24].try_into().unwrap()),
+    )
 }
 
 /// The text of every `<title>` of an SVG, unescaped.
@@ -54,7 +61,11 @@ fn titles(svg: &str) -> Vec<String> {
         .map(|t| {
             let t = &t[..t.find("</title>").expect("unclosed title")];
             assert!(!t.contains('<'), "markup inside a title: {t}");
-            t.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
+            t.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&")
         })
         .collect()
 }
@@ -73,7 +84,21 @@ fn files(dir: &Path, prefix: &str, ext: &str) -> Vec<String> {
 fn forest_plot_pages_cover_every_comparison_with_escaped_titles() {
     let tmp = tempfile::tempdir().unwrap();
     let workloads = many_workloads(tmp.path());
-    let (code, _, err) = sagereport(&["compare", "sage", "ray", "--by", "backend", "--baseline", "sage", "-o", "out", "-q"], tmp.path());
+    let (code, _, err) = sagereport(
+        &[
+            "compare",
+            "sage",
+            "ray",
+            "--by",
+            "backend",
+            "--baseline",
+            "sage",
+            "-o",
+            "out",
+            "-q",
+        ],
+        tmp.path(),
+    );
     assert_eq!(code, 0, "{err}");
     let out = tmp.path().join("out");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
@@ -89,7 +114,10 @@ fn forest_plot_pages_cover_every_comparison_with_escaped_titles() {
         let png = std::fs::read(out.join(format!("{stem}.png"))).unwrap();
         assert!(png_has_content(&png), "{stem}.png looks blank");
         let svg = std::fs::read_to_string(out.join(format!("{stem}.svg"))).unwrap();
-        assert!(svg.contains(&format!("page {} of 3", k + 1)), "{stem}: no page subtitle");
+        assert!(
+            svg.contains(&format!("page {} of 3", k + 1)),
+            "{stem}: no page subtitle"
+        );
         let t = titles(&svg);
         assert!(t.len() <= 64 && !t.is_empty(), "{stem}: {} rows", t.len());
         for title in t {
@@ -101,7 +129,11 @@ fn forest_plot_pages_cover_every_comparison_with_escaped_titles() {
     // One title per comparison, and every comparison has its title.
     assert_eq!(shown.values().sum::<usize>(), comparisons.len());
     for c in comparisons {
-        let head = format!("{} — {}, ray / sage: ", c["workload"].as_str().unwrap(), c["metric"].as_str().unwrap());
+        let head = format!(
+            "{} — {}, ray / sage: ",
+            c["workload"].as_str().unwrap(),
+            c["metric"].as_str().unwrap()
+        );
         let hits: Vec<&String> = shown.keys().filter(|t| t.starts_with(&head)).collect();
         assert_eq!(hits.len(), 1, "{head}: {hits:?}");
         let verdict = c["verdict"].as_str().unwrap();
@@ -114,7 +146,11 @@ fn forest_plot_pages_cover_every_comparison_with_escaped_titles() {
         assert!(hits[0].contains(&format!("verdict: {word}")), "{}", hits[0]);
         assert!(hits[0].contains("n=3/3"), "{}", hits[0]);
         if let (Some(lo), Some(hi)) = (c["ci_low"].as_f64(), c["ci_high"].as_f64()) {
-            assert!(hits[0].contains(&format!("[{lo:.4}, {hi:.4}]")), "{} lacks its interval", hits[0]);
+            assert!(
+                hits[0].contains(&format!("[{lo:.4}, {hi:.4}]")),
+                "{} lacks its interval",
+                hits[0]
+            );
         }
     }
     // The escaped hostile name is in the SVG as XML text.
@@ -125,19 +161,39 @@ fn forest_plot_pages_cover_every_comparison_with_escaped_titles() {
     assert!(all.contains("evil &lt;&amp;&quot;&apos;&gt; name — throughput"));
     // Some verdicts of each kind the data makes.
     let verdicts: BTreeSet<&str> = comparisons.iter().map(|c| c["verdict"].as_str().unwrap()).collect();
-    assert!(verdicts.contains("better") && verdicts.contains("worse"), "{verdicts:?}");
+    assert!(
+        verdicts.contains("better") && verdicts.contains("worse"),
+        "{verdicts:?}"
+    );
 
     // summary.md says where every comparison and group is drawn.
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(md.contains("## Charts"));
-    assert!(md.contains("`ratio_forest-2.png` (`.svg`): ratio forest plot, comparisons 49–96 of 144 (latency\\_p95)"), "{md}");
+    assert!(
+        md.contains("`ratio_forest-2.png` (`.svg`): ratio forest plot, comparisons 49–96 of 144 (latency\\_p95)"),
+        "{md}"
+    );
 }
 
 #[test]
 fn grouped_bars_are_faceted_narrow_and_draw_every_group_once() {
     let tmp = tempfile::tempdir().unwrap();
     let workloads = many_workloads(tmp.path());
-    let (code, _, err) = sagereport(&["compare", "sage", "ray", "--by", "backend", "--baseline", "sage", "-o", "out", "-q"], tmp.path());
+    let (code, _, err) = sagereport(
+        &[
+            "compare",
+            "sage",
+            "ray",
+            "--by",
+            "backend",
+            "--baseline",
+            "sage",
+            "-o",
+            "out",
+            "-q",
+        ],
+        tmp.path(),
+    );
     assert_eq!(code, 0, "{err}");
     let out = tmp.path().join("out");
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
@@ -151,14 +207,20 @@ fn grouped_bars_are_faceted_narrow_and_draw_every_group_once() {
             assert!(w <= 2000, "{png} is {w} px wide");
             assert!(h >= 700);
             assert!(png_has_content(&std::fs::read(out.join(png)).unwrap()));
-            assert!(md.contains(&format!("`{png}` (`.svg`)")), "summary.md does not list {png}");
+            assert!(
+                md.contains(&format!("`{png}` (`.svg`)")),
+                "summary.md does not list {png}"
+            );
             let svg = std::fs::read_to_string(out.join(png.replace(".png", ".svg"))).unwrap();
             let t = titles(&svg);
             // One title per bar: workload · side · metric: mean, interval, n.
             let groups: BTreeSet<String> = t.iter().map(|t| t.split(" · ").next().unwrap().to_string()).collect();
             assert_eq!(t.len(), groups.len() * bars_per_group, "{png}: {t:?}");
             for title in &t {
-                assert!(title.contains("mean ") && title.contains("95% CI [") && title.ends_with("n=3"), "{title}");
+                assert!(
+                    title.contains("mean ") && title.contains("95% CI [") && title.ends_with("n=3"),
+                    "{title}"
+                );
             }
             for g in groups {
                 *drawn.entry(g).or_default() += 1;
@@ -210,14 +272,23 @@ fn small_reports_keep_the_single_figures_and_everything_is_byte_identical() {
     // Twice the many-workload bundle: identical bytes, file for file.
     many_workloads(&tmp.path().join("big"));
     for o in ["one", "two"] {
-        let (code, _, err) = sagereport(&["compare", "big/sage", "big/ray", "--by", "backend", "-o", o, "-q"], tmp.path());
+        let (code, _, err) = sagereport(
+            &["compare", "big/sage", "big/ray", "--by", "backend", "-o", o, "-q"],
+            tmp.path(),
+        );
         assert_eq!(code, 0, "{err}");
     }
-    let (a, b) = (files_under(&tmp.path().join("one")), files_under(&tmp.path().join("two")));
+    let (a, b) = (
+        files_under(&tmp.path().join("one")),
+        files_under(&tmp.path().join("two")),
+    );
     assert_eq!(a, b, "the same files");
     assert!(a.len() > 20, "{a:?}");
     for f in &a {
-        let (x, y) = (std::fs::read(tmp.path().join("one").join(f)).unwrap(), std::fs::read(tmp.path().join("two").join(f)).unwrap());
+        let (x, y) = (
+            std::fs::read(tmp.path().join("one").join(f)).unwrap(),
+            std::fs::read(tmp.path().join("two").join(f)).unwrap(),
+        );
         assert!(x == y, "{} differs between identical runs", f.display());
     }
 }
@@ -229,13 +300,24 @@ fn site_report_page_opens_with_the_forest_plot() {
     let (code, _, err) = sagereport(&["site", "--report", "big=big", "-o", "public", "-q"], tmp.path());
     assert_eq!(code, 0, "{err}");
     let page = std::fs::read_to_string(tmp.path().join("public/reports/big/index.html")).unwrap();
-    let forest = page.find("<object data=\"ratio_forest.svg\" type=\"image/svg+xml\"").expect("forest plot not embedded");
-    assert!(forest < page.find("id=\"results\"").unwrap(), "the forest plot comes before the results table");
+    let forest = page
+        .find("<object data=\"ratio_forest.svg\" type=\"image/svg+xml\"")
+        .expect("forest plot not embedded");
+    assert!(
+        forest < page.find("id=\"results\"").unwrap(),
+        "the forest plot comes before the results table"
+    );
     assert!(page.contains("src=\"ratio_forest.png\""), "PNG fallback");
     for k in [2, 3] {
-        assert!(page.contains(&format!("data=\"ratio_forest-{k}.svg\"")), "page {k} missing");
+        assert!(
+            page.contains(&format!("data=\"ratio_forest-{k}.svg\"")),
+            "page {k} missing"
+        );
     }
-    assert!(page.contains("src=\"throughput_comparison-q-1.png\""), "faceted bars are on the page");
+    assert!(
+        page.contains("src=\"throughput_comparison-q-1.png\""),
+        "faceted bars are on the page"
+    );
     assert!(!page.contains("src=\"throughput_comparison.png\""));
     let broken = sagereport::render::site::broken_links(&tmp.path().join("public")).unwrap();
     assert!(broken.is_empty(), "{broken:#?}");

@@ -23,7 +23,13 @@ fn write_side(dir: &Path, rel: &str, lines: &[String]) -> PathBuf {
 }
 
 fn compare(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = Command::cargo_bin("sagereport").unwrap().current_dir(cwd).arg("compare").args(args).output().unwrap();
+    let out = Command::cargo_bin("sagereport")
+        .unwrap()
+        .current_dir(cwd)
+        .arg("compare")
+        .args(args)
+        .output()
+        .unwrap();
     (
         out.status.code().unwrap(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -36,9 +42,16 @@ fn summary(dir: &Path) -> Value {
 }
 
 fn sage_and_ray(dir: &Path, ray_parallelism: u32) {
-    let sage: Vec<String> = [10.0, 12.0, 11.0, 13.0, 9.0].iter().enumerate().map(|(i, t)| record("sage", "Q1", i, *t, 2)).collect();
-    let ray: Vec<String> =
-        [7.0, 8.0, 7.5, 8.5, 7.2].iter().enumerate().map(|(i, t)| record("ray", "Q1", i, *t, ray_parallelism)).collect();
+    let sage: Vec<String> = [10.0, 12.0, 11.0, 13.0, 9.0]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| record("sage", "Q1", i, *t, 2))
+        .collect();
+    let ray: Vec<String> = [7.0, 8.0, 7.5, 8.5, 7.2]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| record("ray", "Q1", i, *t, ray_parallelism))
+        .collect();
     write_side(dir, "results/sage", &sage);
     write_side(dir, "results/ray", &ray);
 }
@@ -74,13 +87,23 @@ fn bundle_has_every_artifact_and_reference_statistics() {
     assert_eq!(doc["baseline"], "sage");
     assert_eq!(doc["records"]["accepted"], 10);
     // [10, 12, 11, 13, 9]: mean 11, 95 % Student-t interval [9.036757, 12.963243] (R: t.test).
-    let sage = doc["groups"].as_array().unwrap().iter().find(|g| g["side"] == "sage").unwrap();
+    let sage = doc["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["side"] == "sage")
+        .unwrap();
     let t = &sage["throughput"];
     assert!((t["mean"].as_f64().unwrap() - 11.0).abs() < 1e-9);
     assert!((t["ci_low"].as_f64().unwrap() - 9.036_757).abs() < 1e-6, "{t}");
     assert!((t["ci_high"].as_f64().unwrap() - 12.963_243).abs() < 1e-6, "{t}");
     // ray is clearly slower: significant, worse, ratio < 1 with an interval.
-    let tp = doc["comparisons"].as_array().unwrap().iter().find(|c| c["metric"] == "throughput").unwrap();
+    let tp = doc["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["metric"] == "throughput")
+        .unwrap();
     assert_eq!(tp["candidate"], "ray");
     assert_eq!(tp["verdict"], "worse", "{tp}");
     let ratio = tp["ratio"].as_f64().unwrap();
@@ -118,12 +141,41 @@ fn regression_gate_by_input() {
     let after: Vec<String> = (0..6).map(|i| record("sage", "Q1", i, 80.0 + i as f64, 2)).collect();
     write_side(tmp.path(), "main", &before);
     write_side(tmp.path(), "pr", &after);
-    let (code, _, err) =
-        compare(&["--label", "main=main", "--label", "pr=pr", "--by", "input", "-o", "out", "--fail-on", "regression", "--threshold", "5%"], tmp.path());
+    let (code, _, err) = compare(
+        &[
+            "--label",
+            "main=main",
+            "--label",
+            "pr=pr",
+            "--by",
+            "input",
+            "-o",
+            "out",
+            "--fail-on",
+            "regression",
+            "--threshold",
+            "5%",
+        ],
+        tmp.path(),
+    );
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("regression: Q1 throughput main → pr"), "{err}");
     // Within threshold: a 50 % threshold does not trip.
-    let (code, _, _) = compare(&["--label", "main=main", "--label", "pr=pr", "-o", "out2", "--fail-on", "regression", "--threshold", "50%"], tmp.path());
+    let (code, _, _) = compare(
+        &[
+            "--label",
+            "main=main",
+            "--label",
+            "pr=pr",
+            "-o",
+            "out2",
+            "--fail-on",
+            "regression",
+            "--threshold",
+            "50%",
+        ],
+        tmp.path(),
+    );
     assert_eq!(code, 0);
 }
 
@@ -150,13 +202,22 @@ fn output_is_deterministic_and_escaped() {
     write_side(tmp.path(), "in", &lines);
     assert_eq!(compare(&["in", "-o", "one"], tmp.path()).0, 0);
     assert_eq!(compare(&["in", "-o", "two"], tmp.path()).0, 0);
-    for f in ["summary.md", "comparison.csv", "summary.json", "throughput_comparison.png", "latency_p95_p99_comparison.svg"] {
+    for f in [
+        "summary.md",
+        "comparison.csv",
+        "summary.json",
+        "throughput_comparison.png",
+        "latency_p95_p99_comparison.svg",
+    ] {
         let a = std::fs::read(tmp.path().join("one").join(f)).unwrap();
         let b = std::fs::read(tmp.path().join("two").join(f)).unwrap();
         assert!(a == b, "{f} differs between identical runs");
     }
     let csv = std::fs::read_to_string(tmp.path().join("one/comparison.csv")).unwrap();
-    assert!(csv.lines().skip(1).all(|l| l.contains(",'=cmd|")), "formula not neutralized: {csv}");
+    assert!(
+        csv.lines().skip(1).all(|l| l.contains(",'=cmd|")),
+        "formula not neutralized: {csv}"
+    );
     assert!(!csv.contains(",=cmd"), "{csv}");
     let md = std::fs::read_to_string(tmp.path().join("one/summary.md")).unwrap();
     assert!(md.contains("\\=cmd\\|") || md.contains("=cmd\\|"), "{md}");
@@ -168,7 +229,9 @@ fn charts_are_not_blank() {
     let tmp = tempfile::tempdir().unwrap();
     sage_and_ray(tmp.path(), 2);
     assert_eq!(compare(&["results", "-o", "out"], tmp.path()).0, 0);
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(tmp.path().join("out/throughput_comparison.png")).unwrap()));
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(tmp.path().join("out/throughput_comparison.png")).unwrap(),
+    ));
     let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size().unwrap()];
     let info = reader.next_frame(&mut buf).unwrap();
@@ -184,10 +247,22 @@ fn compare_on_the_fixture_tree_reports_no_mismatch_for_paired_runs() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/trees/clean");
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let (code, _, err) = compare(&[fixtures.join("paired_backend_runs").to_str().unwrap(), "-o", out.to_str().unwrap()], tmp.path());
+    let (code, _, err) = compare(
+        &[
+            fixtures.join("paired_backend_runs").to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
     assert_eq!(code, 0, "{err}");
     let doc = summary(&out);
-    assert_eq!(doc["mismatches"].as_array().unwrap().len(), 0, "{:#}", doc["mismatches"]);
+    assert_eq!(
+        doc["mismatches"].as_array().unwrap().len(),
+        0,
+        "{:#}",
+        doc["mismatches"]
+    );
     assert!(!doc["comparisons"].as_array().unwrap().is_empty());
 }
 
@@ -196,11 +271,28 @@ fn compare_on_the_faulty_fixture_tree_names_the_injected_mismatch() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/trees/faulty");
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let (code, stdout, err) = compare(&[fixtures.to_str().unwrap(), "-o", out.to_str().unwrap(), "--fail-on", "mismatch"], tmp.path());
+    let (code, stdout, err) = compare(
+        &[
+            fixtures.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--fail-on",
+            "mismatch",
+        ],
+        tmp.path(),
+    );
     assert_eq!(code, 1, "{err}");
-    assert!(stdout.contains("MISMATCH mismatch_probe: parallelism [ray: 4; sage: 2]"), "{stdout}");
+    assert!(
+        stdout.contains("MISMATCH mismatch_probe: parallelism [ray: 4; sage: 2]"),
+        "{stdout}"
+    );
     let doc = summary(&out);
-    let probe = doc["mismatches"].as_array().unwrap().iter().find(|m| m["workload"] == "mismatch_probe").unwrap();
+    let probe = doc["mismatches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["workload"] == "mismatch_probe")
+        .unwrap();
     assert_eq!(probe["fields"].as_array().unwrap().len(), 1, "{probe}");
     // Rejected lines are accounted for and listed with file:line.
     assert!(doc["records"]["rejected"].as_u64().unwrap() > 0);
@@ -227,17 +319,31 @@ fn pr_comment_puts_the_verdict_and_changes_first_and_stays_under_the_limit() {
     assert_eq!(code, 0, "{err}");
     // The counts line right under the title, then the changes, open; the rest collapsed.
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines[3], "**1 worse, 0 better, 2 ~, 0 unstable; 0 mismatches**", "{stdout}");
+    assert_eq!(
+        lines[3], "**1 worse, 0 better, 2 ~, 0 unstable; 0 mismatches**",
+        "{stdout}"
+    );
     let changes = stdout.find("**Significant changes**").expect("changes section");
-    let worse = stdout.find("| Q1 | throughput | main → pr | 6/6 |").expect("the worse row");
-    let details = stdout.find("<details><summary>All other 2 comparisons: 2 ~</summary>").expect("the rest, collapsed");
+    let worse = stdout
+        .find("| Q1 | throughput | main → pr | 6/6 |")
+        .expect("the worse row");
+    let details = stdout
+        .find("<details><summary>All other 2 comparisons: 2 ~</summary>")
+        .expect("the rest, collapsed");
     assert!(changes < worse && worse < details, "{stdout}");
-    assert!(stdout.contains("❌ **1 significant regression(s) beyond 5.0%**"), "{stdout}");
+    assert!(
+        stdout.contains("❌ **1 significant regression(s) beyond 5.0%**"),
+        "{stdout}"
+    );
     assert!(stdout.len() < 65_536);
 
     // Thousands of workloads: still under GitHub's limit, with a note of what was cut.
-    let many_a: Vec<String> = (0..3000).flat_map(|w| (0..2).map(move |i| record("sage", &format!("w{w}"), i, 10.0 + i as f64, 2))).collect();
-    let many_b: Vec<String> = (0..3000).flat_map(|w| (0..2).map(move |i| record("ray", &format!("w{w}"), i, 9.0 + i as f64, 2))).collect();
+    let many_a: Vec<String> = (0..3000)
+        .flat_map(|w| (0..2).map(move |i| record("sage", &format!("w{w}"), i, 10.0 + i as f64, 2)))
+        .collect();
+    let many_b: Vec<String> = (0..3000)
+        .flat_map(|w| (0..2).map(move |i| record("ray", &format!("w{w}"), i, 9.0 + i as f64, 2)))
+        .collect();
     write_side(tmp.path(), "big/sage", &many_a);
     write_side(tmp.path(), "big/ray", &many_b);
     std::fs::create_dir_all(tmp.path().join("c")).unwrap();

@@ -106,9 +106,18 @@ impl Outcome {
 fn run(inputs: &Path, args: &[&OsStr]) -> Outcome {
     let before = tree_state(inputs);
     let started = Instant::now();
-    let out = Command::cargo_bin("sagereport").unwrap().args(args).timeout(TIMEOUT).output().unwrap();
+    let out = Command::cargo_bin("sagereport")
+        .unwrap()
+        .args(args)
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
     let elapsed = started.elapsed();
-    assert_eq!(tree_state(inputs), before, "the input tree changed: sagereport {args:?}");
+    assert_eq!(
+        tree_state(inputs),
+        before,
+        "the input tree changed: sagereport {args:?}"
+    );
     let outcome = Outcome {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -116,7 +125,11 @@ fn run(inputs: &Path, args: &[&OsStr]) -> Outcome {
         max_rss_kib: None,
         elapsed,
     };
-    assert_ne!(outcome.code, -1, "killed (timeout?) after {elapsed:?}: sagereport {args:?}\n{}", outcome.stderr);
+    assert_ne!(
+        outcome.code, -1,
+        "killed (timeout?) after {elapsed:?}: sagereport {args:?}\n{}",
+        outcome.stderr
+    );
     outcome
 }
 
@@ -156,9 +169,17 @@ fn run_measured(inputs: &Path, args: &[&OsStr]) -> Outcome {
     assert_eq!(reaped, pid, "wait4 failed");
     let elapsed = started.elapsed();
     let (stdout, stderr) = (out.join().unwrap(), err.join().unwrap());
-    assert_eq!(tree_state(inputs), before, "the input tree changed: sagereport {args:?}");
+    assert_eq!(
+        tree_state(inputs),
+        before,
+        "the input tree changed: sagereport {args:?}"
+    );
     Outcome {
-        code: if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 },
+        code: if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            -1
+        },
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
         // The child's own VmHWM (printed at exit under SAGEREPORT_PEAK_RSS):
@@ -166,7 +187,12 @@ fn run_measured(inputs: &Path, args: &[&OsStr]) -> Outcome {
         // which other tests running in parallel inflate.
         max_rss_kib: String::from_utf8_lossy(&stderr)
             .lines()
-            .find_map(|l| l.strip_prefix("sagereport: peak RSS ")?.strip_suffix(" KiB")?.parse().ok())
+            .find_map(|l| {
+                l.strip_prefix("sagereport: peak RSS ")?
+                    .strip_suffix(" KiB")?
+                    .parse()
+                    .ok()
+            })
             .or(Some(usage.ru_maxrss as u64)),
         elapsed,
     }
@@ -241,20 +267,33 @@ fn a_100_mib_line_is_skipped_at_its_line_with_bounded_memory() {
     // Default limit: the line is an error at file:line; the records around it are read.
     let o = run_measured(&tree, &[os("validate"), tree.as_os_str()]);
     assert_eq!(o.code, 1, "{}{}", o.stdout, o.stderr);
-    let want = format!("{}:2: error: line 2 is longer than 64 MiB (--max-line); skipped", file.display());
+    let want = format!(
+        "{}:2: error: line 2 is longer than 64 MiB (--max-line); skipped",
+        file.display()
+    );
     assert!(o.stdout.contains(&want), "{}", o.stdout);
     assert!(o.stdout.contains("2 accepted + 1 rejected"), "{}", o.stdout);
     let rss = o.max_rss_kib.unwrap();
     eprintln!("peak RSS with the default --max-line: {rss} KiB for a {size_kib} KiB file");
-    assert!(rss < size_kib / 3, "peak RSS {rss} KiB is not well below the {size_kib} KiB file");
+    assert!(
+        rss < size_kib / 3,
+        "peak RSS {rss} KiB is not well below the {size_kib} KiB file"
+    );
 
     // A smaller limit: the same.
     let o = run_measured(&tree, &[os("validate"), os("--max-line"), os("4MiB"), tree.as_os_str()]);
     assert_eq!(o.code, 1);
-    assert!(o.stdout.contains("line 2 is longer than 4 MiB (--max-line); skipped"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("line 2 is longer than 4 MiB (--max-line); skipped"),
+        "{}",
+        o.stdout
+    );
     let rss = o.max_rss_kib.unwrap();
     eprintln!("peak RSS with --max-line 4MiB: {rss} KiB");
-    assert!(rss < size_kib / 3, "peak RSS {rss} KiB is not well below the {size_kib} KiB file");
+    assert!(
+        rss < size_kib / 3,
+        "peak RSS {rss} KiB is not well below the {size_kib} KiB file"
+    );
 
     // compare still works from the records around the line.
     let out = tmp.path().join("out");
@@ -270,13 +309,25 @@ fn a_long_csv_line_stops_that_file_at_its_line() {
     let row = |i: usize| format!("sage,Q1,r{i},42,1,2,1{i}.0,10,20,30,1.0,2.5,2026-02-21T03:58:4{i}+00:00,,");
     let content = format!("{header}\n{}\n{}\n{}\n{}\n", row(0), row(1), "x".repeat(5000), row(2));
     write(&tree.join("unified_results.csv"), content);
-    let o = run(&tree, &[os("validate"), os("--json"), os("--max-line"), os("1KiB"), tree.as_os_str()]);
+    let o = run(
+        &tree,
+        &[
+            os("validate"),
+            os("--json"),
+            os("--max-line"),
+            os("1KiB"),
+            tree.as_os_str(),
+        ],
+    );
     assert_eq!(o.code, 1, "{}", o.stderr);
     let doc = o.json();
     let p = problems(&doc);
     assert_eq!(p.len(), 1, "{p:?}");
     assert_eq!((p[0].1, p[0].2.as_str()), (Some(4), "line_too_long"));
-    assert_eq!(p[0].3, "line 4 is longer than 1 KiB (--max-line); the rest of the file is not read");
+    assert_eq!(
+        p[0].3,
+        "line 4 is longer than 1 KiB (--max-line); the rest of the file is not read"
+    );
     assert_eq!(doc["records"]["accepted"], 2);
 }
 
@@ -290,7 +341,14 @@ fn a_sparse_file_of_nuls_is_rejected_without_being_read() {
     let out = tmp.path().join("out");
     let o = run_measured(&tree, &refs(&with_output("compare", &[&tree], &out.join("c"))));
     assert_eq!(o.code, 2, "{}", o.stderr);
-    assert!(o.stderr.contains(&format!("{}: binary data, not a text result file; not read", file.display())), "{}", o.stderr);
+    assert!(
+        o.stderr.contains(&format!(
+            "{}: binary data, not a text result file; not read",
+            file.display()
+        )),
+        "{}",
+        o.stderr
+    );
     let rss = o.max_rss_kib.unwrap();
     eprintln!("peak RSS on a 200 MiB file of NULs: {rss} KiB");
     assert!(rss < 100 << 10, "peak RSS {rss} KiB");
@@ -313,11 +371,21 @@ fn a_sparse_file_of_nuls_is_rejected_without_being_read() {
 fn a_json_document_over_max_document_is_not_read() {
     let tmp = tempfile::tempdir().unwrap();
     let tree = tmp.path().join("tree");
-    let array = format!("[{}]", (0..20).map(|i| record("sage", i)).collect::<Vec<_>>().join(",\n"));
+    let array = format!(
+        "[{}]",
+        (0..20).map(|i| record("sage", i)).collect::<Vec<_>>().join(",\n")
+    );
     write(&tree.join("benchmark_results.json"), &array);
-    let o = run(&tree, &[os("validate"), os("--max-document"), os("1KiB"), tree.as_os_str()]);
+    let o = run(
+        &tree,
+        &[os("validate"), os("--max-document"), os("1KiB"), tree.as_os_str()],
+    );
     assert_eq!(o.code, 2, "{}{}", o.stdout, o.stderr);
-    let want = format!("file is {} ({} bytes), larger than 1 KiB (--max-document); not read", guard_size(array.len() as u64), array.len());
+    let want = format!(
+        "file is {} ({} bytes), larger than 1 KiB (--max-document); not read",
+        guard_size(array.len() as u64),
+        array.len()
+    );
     assert!(o.stdout.contains(&want), "{}", o.stdout);
     assert!(o.stderr.contains("benchmark_results.json"), "{}", o.stderr);
     // Within the limit it is read.
@@ -345,7 +413,11 @@ fn assert_not_text(content: &[u8], hint: &str) {
     let out = tmp.path().join("out");
     let o = run(&tree, &refs(&with_output("compare", &[&tree], &out.join("c"))));
     assert_eq!(o.code, 2, "{}", o.stderr);
-    assert!(o.stderr.contains(&format!("{}: {hint}", file.display())), "{}", o.stderr);
+    assert!(
+        o.stderr.contains(&format!("{}: {hint}", file.display())),
+        "{}",
+        o.stderr
+    );
 }
 
 #[test]
@@ -357,8 +429,14 @@ fn gzip_input_gets_a_hint() {
 
 #[test]
 fn zstd_and_zip_inputs_get_a_hint() {
-    assert_not_text(b"\x28\xb5\x2f\xfd\x24\x00\x01\x00", "looks like zstd: decompress it first");
-    assert_not_text(b"PK\x03\x04\x14\x00\x00\x00\x08\x00", "looks like a zip archive: extract it first");
+    assert_not_text(
+        b"\x28\xb5\x2f\xfd\x24\x00\x01\x00",
+        "looks like zstd: decompress it first",
+    );
+    assert_not_text(
+        b"PK\x03\x04\x14\x00\x00\x00\x08\x00",
+        "looks like a zip archive: extract it first",
+    );
 }
 
 #[test]
@@ -366,7 +444,10 @@ fn utf16_input_gets_a_hint() {
     let text = records("sage");
     let mut with_bom = vec![0xff, 0xfe];
     with_bom.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
-    assert_not_text(&with_bom, "looks like UTF-16: convert it to UTF-8 (iconv -f UTF-16 -t UTF-8");
+    assert_not_text(
+        &with_bom,
+        "looks like UTF-16: convert it to UTF-8 (iconv -f UTF-16 -t UTF-8",
+    );
     let no_bom: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
     assert_not_text(&no_bom, "looks like UTF-16: convert it to UTF-8");
 }
@@ -400,10 +481,17 @@ fn a_symlink_to_root_is_listed_and_not_followed() {
     let s = skipped(&doc);
     let root = tree.join("root").display().to_string();
     assert!(
-        s.contains(&(root, "a symbolic link to /; not followed (pass --follow-symlinks to read through links)".into())),
+        s.contains(&(
+            root,
+            "a symbolic link to /; not followed (pass --follow-symlinks to read through links)".into()
+        )),
         "{s:?}"
     );
-    assert!(s.iter().any(|(p, r)| p.ends_with("hostname.jsonl") && r.starts_with("a symbolic link to /etc/hostname")), "{s:?}");
+    assert!(
+        s.iter()
+            .any(|(p, r)| p.ends_with("hostname.jsonl") && r.starts_with("a symbolic link to /etc/hostname")),
+        "{s:?}"
+    );
 
     // Text output lists it too; compare works beside it.
     let o = run(&tree, &[os("validate"), os("-v"), tree.as_os_str()]);
@@ -428,13 +516,24 @@ fn links_are_followed_when_asked_and_loops_are_reported() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(o.json()["records"]["accepted"], 5);
 
-    let o = run(tmp.path(), &[os("validate"), os("--json"), os("--follow-symlinks"), tree.as_os_str()]);
+    let o = run(
+        tmp.path(),
+        &[os("validate"), os("--json"), os("--follow-symlinks"), tree.as_os_str()],
+    );
     assert_eq!(o.code, 0, "{}", o.stderr);
     let doc = o.json();
     assert_eq!(doc["records"]["accepted"], 10, "{doc:#}");
     let s = skipped(&doc);
-    assert!(s.iter().any(|(p, r)| p.ends_with("sage/up") && r.contains("(a loop); not followed again")), "{s:?}");
-    assert!(s.iter().any(|(p, r)| p.ends_with("dangling.jsonl") && r == "a symbolic link to nowhere, which does not exist"), "{s:?}");
+    assert!(
+        s.iter()
+            .any(|(p, r)| p.ends_with("sage/up") && r.contains("(a loop); not followed again")),
+        "{s:?}"
+    );
+    assert!(
+        s.iter()
+            .any(|(p, r)| p.ends_with("dangling.jsonl") && r == "a symbolic link to nowhere, which does not exist"),
+        "{s:?}"
+    );
 
     // An argument that is itself a link is followed: the user named it.
     let named = tmp.path().join("named");
@@ -447,7 +546,12 @@ fn links_are_followed_when_asked_and_loops_are_reported() {
 fn mkfifo(path: &Path) {
     let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
     // SAFETY: a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo {}", path.display());
+    assert_eq!(
+        unsafe { libc::mkfifo(c.as_ptr(), 0o644) },
+        0,
+        "mkfifo {}",
+        path.display()
+    );
 }
 
 #[test]
@@ -464,9 +568,18 @@ fn fifos_and_sockets_in_a_tree_are_listed_and_never_opened() {
     assert_eq!(doc["records"]["accepted"], 5);
     let s = skipped(&doc);
     let fifo = "a FIFO (named pipe): not read, reading could block forever".to_string();
-    assert!(s.contains(&(tree.join("sage/pipe.jsonl").display().to_string(), fifo.clone())), "{s:?}");
+    assert!(
+        s.contains(&(tree.join("sage/pipe.jsonl").display().to_string(), fifo.clone())),
+        "{s:?}"
+    );
     assert!(s.contains(&(tree.join("fifo").display().to_string(), fifo)), "{s:?}");
-    assert!(s.contains(&(tree.join("sage/results.sock").display().to_string(), "a socket: not read".into())), "{s:?}");
+    assert!(
+        s.contains(&(
+            tree.join("sage/results.sock").display().to_string(),
+            "a socket: not read".into()
+        )),
+        "{s:?}"
+    );
     let out = tmp.path().join("out");
     for command in ["compare", "tables"] {
         let o = run(&tree, &refs(&with_output(command, &[&tree], &out.join(command))));
@@ -481,7 +594,14 @@ fn a_fifo_or_device_argument_is_an_input_error() {
     mkfifo(&fifo);
     let o = run(tmp.path(), &[os("validate"), fifo.as_os_str()]);
     assert_eq!(o.code, 2);
-    assert!(o.stderr.contains(&format!("{}: a FIFO (named pipe): not read, reading could block forever", fifo.display())), "{}", o.stderr);
+    assert!(
+        o.stderr.contains(&format!(
+            "{}: a FIFO (named pipe): not read, reading could block forever",
+            fifo.display()
+        )),
+        "{}",
+        o.stderr
+    );
     let out = tmp.path().join("out");
     let o = run(tmp.path(), &refs(&with_output("compare", &[&fifo], &out.join("c"))));
     assert_eq!(o.code, 2);
@@ -498,7 +618,9 @@ fn a_file_name_that_is_not_utf8_is_read() {
     std::fs::create_dir_all(tree.join("sage")).unwrap();
     let name = OsStr::from_bytes(b"res\xff.jsonl");
     std::fs::write(tree.join("sage").join(name), records("sage")).unwrap();
-    let legacy = tree.join(OsStr::from_bytes(b"exp1_single_vs_multi/results/run\xfe/single_node_metrics.json"));
+    let legacy = tree.join(OsStr::from_bytes(
+        b"exp1_single_vs_multi/results/run\xfe/single_node_metrics.json",
+    ));
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join(
         "fixtures/trees/clean/exp2_high_load_parallel/results/full_experiment_20260115_130000/scheduler_comparison/scheduler_fifo_medium_metrics.json",
     );
@@ -508,10 +630,18 @@ fn a_file_name_that_is_not_utf8_is_read() {
     assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
     let doc = o.json();
     assert_eq!(doc["records"]["accepted"], 6, "{doc:#}");
-    let files: Vec<&str> = doc["files"].as_array().unwrap().iter().map(|f| f["format"].as_str().unwrap()).collect();
+    let files: Vec<&str> = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["format"].as_str().unwrap())
+        .collect();
     assert_eq!(files, vec!["legacy_metrics", "unified_jsonl"], "{doc:#}");
     let out = tmp.path().join("out");
-    let o = run(&tree, &refs(&with_output("compare", &[&tree.join("sage")], &out.join("c"))));
+    let o = run(
+        &tree,
+        &refs(&with_output("compare", &[&tree.join("sage")], &out.join("c"))),
+    );
     assert_eq!(o.code, 0, "{}", o.stderr);
 }
 
@@ -529,7 +659,10 @@ fn an_empty_folder_is_the_same_input_error_for_every_command() {
     let out = tmp.path().join("out");
     for command in ["compare", "site", "tables", "pdf", "validate"] {
         for (dir, detail) in [
-            (&empty, "(it holds no files; hidden files and folders, such as .git, are not searched)"),
+            (
+                &empty,
+                "(it holds no files; hidden files and folders, such as .git, are not searched)",
+            ),
             (
                 &junk,
                 "(4 files skipped: 2 × a log file; 1 × human-readable text report, not a result format; \
@@ -554,7 +687,12 @@ fn an_empty_folder_is_the_same_input_error_for_every_command() {
     write(&good.join("unified_results.jsonl"), records("sage"));
     let o = run(tmp.path(), &[os("validate"), good.as_os_str(), empty.as_os_str()]);
     assert_eq!(o.code, 2);
-    assert!(o.stderr.contains(&format!("no result files found under {}", empty.display())), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains(&format!("no result files found under {}", empty.display())),
+        "{}",
+        o.stderr
+    );
 }
 
 /// Run as an unprivileged user when this test runs as root (permission bits
@@ -565,7 +703,9 @@ fn unprivileged(tmp: &Path) -> Option<Vec<OsString>> {
     if unsafe { libc::geteuid() } != 0 {
         return Some(vec![assert_cmd::cargo::cargo_bin("sagereport").into_os_string()]);
     }
-    let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].into_iter().find(|p| Path::new(p).exists())?;
+    let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())?;
     let bin = tmp.join("bin/sagereport");
     std::fs::create_dir_all(bin.parent().unwrap()).ok()?;
     std::fs::copy(assert_cmd::cargo::cargo_bin("sagereport"), &bin).ok()?;
@@ -601,7 +741,12 @@ fn unreadable_files_are_input_errors_naming_the_file() {
     let exec = |args: &[&OsStr]| -> Outcome {
         let before = tree_state(&tree);
         let started = Instant::now();
-        let o = Command::new(&prefix[0]).args(&prefix[1..]).args(args).timeout(TIMEOUT).output().unwrap();
+        let o = Command::new(&prefix[0])
+            .args(&prefix[1..])
+            .args(args)
+            .timeout(TIMEOUT)
+            .output()
+            .unwrap();
         assert_eq!(tree_state(&tree), before, "the input tree changed");
         Outcome {
             code: o.status.code().unwrap_or(-1),
@@ -628,12 +773,21 @@ fn unreadable_files_are_input_errors_naming_the_file() {
     let o = exec(&[os("validate"), folder.as_os_str()]);
     chmod(&folder, 0o755);
     assert_eq!(o.code, 2, "{}{}", o.stdout, o.stderr);
-    assert!(o.stderr.contains(&folder.display().to_string()) && o.stderr.contains("Permission denied"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains(&folder.display().to_string()) && o.stderr.contains("Permission denied"),
+        "{}",
+        o.stderr
+    );
     // Beside readable records, it is an error on its file; the rest is read.
     write(&tree.join("ray/unified_results.jsonl"), records("ray"));
     let o = exec(&[os("validate"), tree.as_os_str()]);
     assert_eq!(o.code, 1, "{}{}", o.stdout, o.stderr);
-    assert!(o.stdout.contains(&format!("{}: error: cannot read: Permission denied", locked.display())), "{}", o.stdout);
+    assert!(
+        o.stdout
+            .contains(&format!("{}: error: cannot read: Permission denied", locked.display())),
+        "{}",
+        o.stdout
+    );
     chmod(&locked, 0o644);
 }
 
@@ -659,7 +813,10 @@ fn hostile_entries_beside_real_samples_change_nothing() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     let doc = o.json();
     assert_eq!(doc["records"], clean["records"]);
-    assert_eq!(doc["problems"].as_array().unwrap().len(), clean["problems"].as_array().unwrap().len());
+    assert_eq!(
+        doc["problems"].as_array().unwrap().len(),
+        clean["problems"].as_array().unwrap().len()
+    );
     assert_eq!(skipped(&doc).len(), skipped(&clean).len() + 2);
 }
 

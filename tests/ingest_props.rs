@@ -18,7 +18,11 @@ fn record(i: usize) -> String {
 }
 
 fn csv_row(i: usize) -> String {
-    format!("sage,Q{},r{i},42,1,2,{}.5,1.0,2.0,3.0,0.5,2.0,2026-02-21T03:58:47+00:00,,", i % 3, 10 + i)
+    format!(
+        "sage,Q{},r{i},42,1,2,{}.5,1.0,2.0,3.0,0.5,2.0,2026-02-21T03:58:47+00:00,,",
+        i % 3,
+        10 + i
+    )
 }
 
 #[derive(Debug, Clone)]
@@ -34,7 +38,10 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         any::<usize>().prop_map(Mutation::Truncate),
         (any::<usize>(), proptest::collection::vec(any::<u8>(), 1..12)).prop_map(|(i, b)| Mutation::Insert(i, b)),
-        (any::<usize>(), prop_oneof![Just(b'"'), Just(b','), Just(b'\n'), Just(b'-'), Just(b'N'), any::<u8>()])
+        (
+            any::<usize>(),
+            prop_oneof![Just(b'"'), Just(b','), Just(b'\n'), Just(b'-'), Just(b'N'), any::<u8>()]
+        )
             .prop_map(|(i, c)| Mutation::Replace(i, c)),
         any::<usize>().prop_map(Mutation::DuplicateLine),
         Just(Mutation::DropNewline),
@@ -96,7 +103,12 @@ fn check_accounting(jsonl: &[u8], csv: &[u8], random: &[u8]) -> Result<(), TestC
     prop_assert_eq!(report.records.len() as u64, t.accepted);
     for f in &report.files {
         let x = f.tally;
-        prop_assert_eq!(x.records, x.accepted + x.rejected + x.twins_merged + x.duplicates, "{:?}", f);
+        prop_assert_eq!(
+            x.records,
+            x.accepted + x.rejected + x.twins_merged + x.duplicates,
+            "{:?}",
+            f
+        );
     }
     // Every rejected JSONL line carries an error at its line.
     let jsonl_name = dir.path().join("unified_results.jsonl").display().to_string();

@@ -37,14 +37,21 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, String> {
 /// `after` equals `before` except below the relative paths in `own`.
 fn unchanged_except(before: &BTreeMap<PathBuf, String>, after: &BTreeMap<PathBuf, String>, own: &[&str]) {
     let outside = |m: &BTreeMap<PathBuf, String>| -> BTreeMap<PathBuf, String> {
-        m.iter().filter(|(p, _)| !own.iter().any(|o| p.starts_with(o))).map(|(p, v)| (p.clone(), v.clone())).collect()
+        m.iter()
+            .filter(|(p, _)| !own.iter().any(|o| p.starts_with(o)))
+            .map(|(p, v)| (p.clone(), v.clone()))
+            .collect()
     };
     let (b, a) = (outside(before), outside(after));
     for (p, v) in &b {
         assert_eq!(a.get(p), Some(v), "{} changed or vanished", p.display());
     }
     for p in a.keys() {
-        assert!(b.contains_key(p), "{} appeared outside the command's output", p.display());
+        assert!(
+            b.contains_key(p),
+            "{} appeared outside the command's output",
+            p.display()
+        );
     }
 }
 
@@ -74,7 +81,10 @@ fn scratch() -> tempfile::TempDir {
 fn no_litter(dir: &Path) {
     for e in walkdir::WalkDir::new(dir) {
         let name = e.unwrap().file_name().to_string_lossy().into_owned();
-        assert!(!name.contains(".tmp-") && !name.contains(".old-") && !name.ends_with(".lock"), "left behind: {name}");
+        assert!(
+            !name.contains(".tmp-") && !name.contains(".old-") && !name.ends_with(".lock"),
+            "left behind: {name}"
+        );
     }
 }
 
@@ -91,11 +101,22 @@ fn output_equal_to_inside_or_above_an_input_is_refused_for_every_command() {
         (vec!["compare", "x", "-o", "x/report"], "it is inside the input x"),
         (vec!["compare", "x", "-o", "x/../x"], "it is the input x"),
         (vec!["site", "x", "-o", "x", "--no-pdf"], "it is the input x"),
-        (vec!["site", "--report", "a=data/x", "-o", "data", "--no-pdf"], "it holds the input data/x"),
+        (
+            vec!["site", "--report", "a=data/x", "-o", "data", "--no-pdf"],
+            "it holds the input data/x",
+        ),
         (vec!["tables", "x", "-o", "x"], "it is the input x"),
         (vec!["tables", "data/x", "-o", "data"], "it holds the input data/x"),
         (vec!["pdf", "x", "-o", "x/report.pdf"], "it is inside the input x"),
-        (vec!["pdf", "x/published/benchmark_results.json", "-o", "x/published/benchmark_results.json"], "it is the input"),
+        (
+            vec![
+                "pdf",
+                "x/published/benchmark_results.json",
+                "-o",
+                "x/published/benchmark_results.json",
+            ],
+            "it is the input",
+        ),
     ];
     for (args, why) in cases {
         let (code, _, err) = sagereport(&args, root);
@@ -126,7 +147,10 @@ fn a_folder_holding_foreign_files_is_refused_and_kept() {
         assert_eq!(code, 2, "{args:?}: {err}");
         assert!(err.contains("cannot write home"), "{args:?}: {err}");
         if args[0] != "synth" {
-            assert!(err.contains("holds files sagereport did not write: .ssh, Documents"), "{args:?}: {err}");
+            assert!(
+                err.contains("holds files sagereport did not write: .ssh, Documents"),
+                "{args:?}: {err}"
+            );
         }
     }
     unchanged_except(&before, &snapshot(root), &[]);
@@ -145,7 +169,10 @@ fn own_outputs_are_replaced_and_marked() {
         assert_eq!(code, 0, "{err}");
     }
     let marker = std::fs::read_to_string(root.join("out/cmp/.sagereport-output")).unwrap();
-    assert!(marker.contains("\"tool\": \"sagereport\"") && marker.contains("\"command\": \"compare\""), "{marker}");
+    assert!(
+        marker.contains("\"tool\": \"sagereport\"") && marker.contains("\"command\": \"compare\""),
+        "{marker}"
+    );
     // An empty folder is taken; a marked one of another command too (it is sagereport's).
     std::fs::create_dir(root.join("empty")).unwrap();
     assert_eq!(sagereport(&["compare", "x", "-o", "empty"], root).0, 0);
@@ -166,7 +193,11 @@ fn the_current_folder_is_refused_clearly() {
     let root = dir.path();
     std::fs::create_dir(root.join("work")).unwrap();
     let before = snapshot(root);
-    for args in [vec!["compare", "../x", "-o", "."], vec!["site", "../x", "-o", ".", "--no-pdf"], vec!["tables", "../x", "-o", ".."]] {
+    for args in [
+        vec!["compare", "../x", "-o", "."],
+        vec!["site", "../x", "-o", ".", "--no-pdf"],
+        vec!["tables", "../x", "-o", ".."],
+    ] {
         let (code, _, err) = sagereport(&args, &root.join("work"));
         assert_eq!(code, 2, "{args:?}: {err}");
         assert!(err.contains("the current folder"), "{args:?}: {err}");
@@ -183,13 +214,31 @@ fn paths_that_are_not_folders_are_named_in_the_error() {
     std::os::unix::fs::symlink(root.join("x"), root.join("link")).unwrap();
     let before = snapshot(root);
     for (args, why) in [
-        (vec!["compare", "x", "-o", "notes.txt"], "cannot write notes.txt: it is a file, not a folder"),
-        (vec!["compare", "x", "-o", "notes.txt/sub"], "cannot write notes.txt/sub"),
-        (vec!["tables", "x", "-o", "link"], "cannot write link: it is a symbolic link"),
-        (vec!["pdf", "x", "-o", "notes.txt"], "cannot write notes.txt: the file exists and is not a PDF sagereport wrote"),
+        (
+            vec!["compare", "x", "-o", "notes.txt"],
+            "cannot write notes.txt: it is a file, not a folder",
+        ),
+        (
+            vec!["compare", "x", "-o", "notes.txt/sub"],
+            "cannot write notes.txt/sub",
+        ),
+        (
+            vec!["tables", "x", "-o", "link"],
+            "cannot write link: it is a symbolic link",
+        ),
+        (
+            vec!["pdf", "x", "-o", "notes.txt"],
+            "cannot write notes.txt: the file exists and is not a PDF sagereport wrote",
+        ),
         (vec!["pdf", "x", "-o", "x"], "cannot write x: it is the input x"),
-        (vec!["pdf", "x", "-o", "notes.txt/r.pdf"], "cannot write notes.txt/r.pdf"),
-        (vec!["compare", "x", "-o", "out", "--pr-comment", "notes.txt"], "cannot write notes.txt: the file exists and is not a PR comment"),
+        (
+            vec!["pdf", "x", "-o", "notes.txt/r.pdf"],
+            "cannot write notes.txt/r.pdf",
+        ),
+        (
+            vec!["compare", "x", "-o", "out", "--pr-comment", "notes.txt"],
+            "cannot write notes.txt: the file exists and is not a PR comment",
+        ),
     ] {
         let (code, _, err) = sagereport(&args, root);
         assert_eq!(code, 2, "{args:?}: {err}");
@@ -205,7 +254,11 @@ fn pdf_replaces_only_its_own_pdf_and_never_a_fifo_or_device() {
     let root = dir.path();
     sage_and_ray(&root.join("data"), "Q1", 1.0);
     let fifo = root.join("pipe.pdf");
-    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
     let before = snapshot(root);
     let (code, _, err) = sagereport(&["pdf", "data", "-o", "pipe.pdf"], root);
     assert_eq!(code, 2, "{err}");
@@ -229,7 +282,10 @@ fn pdf_replaces_only_its_own_pdf_and_never_a_fifo_or_device() {
     let (code, _, err) = sagereport(&["pdf", "data", "-o", "/dev/null"], root);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("cannot write /dev/null: it is a device"), "{err}");
-    assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device(), "/dev/null is still a device");
+    assert!(
+        std::fs::metadata("/dev/null").unwrap().file_type().is_char_device(),
+        "/dev/null is still a device"
+    );
 }
 
 #[test]
@@ -240,14 +296,27 @@ fn a_history_inside_the_site_folder_survives_three_runs() {
         let data = sage_and_ray(&root.join(format!("data{i}")), "Q1", 1.0 + i as f64 / 10.0);
         let time = format!("2026-11-2{}T10:00:00Z", i + 1);
         let (code, _, err) = sagereport(
-            &["site", data.to_str().unwrap(), "--history", "pub/hist", "-o", "pub", "--no-pdf", "--commit", &format!("c{i}"), "--time", &time],
+            &[
+                "site",
+                data.to_str().unwrap(),
+                "--history",
+                "pub/hist",
+                "-o",
+                "pub",
+                "--no-pdf",
+                "--commit",
+                &format!("c{i}"),
+                "--time",
+                &time,
+            ],
             root,
         );
         assert_eq!(code, 0, "run {i}: {err}");
         let entries = std::fs::read_dir(root.join("pub/hist/entries")).unwrap().count();
         assert_eq!(entries, i + 1, "run {i}: the history keeps every run");
     }
-    let history: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root.join("pub/history.json")).unwrap()).unwrap();
+    let history: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("pub/history.json")).unwrap()).unwrap();
     assert_eq!(history.as_array().unwrap().len(), 3, "the site shows all three runs");
     no_litter(root);
     // The site inside its history, or equal to it, is refused.
@@ -279,14 +348,22 @@ fn stale_temporaries_of_a_killed_run_are_cleaned_by_the_next_run() {
     gone.wait().unwrap();
     for name in [format!(".out.tmp-{dead}"), format!(".out.old-{dead}")] {
         std::fs::create_dir(root.join(&name)).unwrap();
-        std::fs::write(root.join(&name).join(".sagereport-output"), "{\"tool\": \"sagereport\"}").unwrap();
+        std::fs::write(
+            root.join(&name).join(".sagereport-output"),
+            "{\"tool\": \"sagereport\"}",
+        )
+        .unwrap();
     }
     let before = snapshot(root);
     let (code, _, err) = sagereport(&["compare", "x", "-o", "out"], root);
     assert_eq!(code, 0, "{err}");
     no_litter(root);
     let own = |p: &str| p.starts_with(".out.") || p == "out";
-    let keep: Vec<&str> = before.keys().filter_map(|p| p.to_str()).filter(|p| own(p.split('/').next().unwrap())).collect();
+    let keep: Vec<&str> = before
+        .keys()
+        .filter_map(|p| p.to_str())
+        .filter(|p| own(p.split('/').next().unwrap()))
+        .collect();
     unchanged_except(&before, &snapshot(root), &[&keep[..], &["out"]].concat());
 }
 
@@ -328,7 +405,10 @@ fn runner_outputs_keep_the_users_files() {
     let before = snapshot(root);
     let (code, _, err) = sagereport(&["run", "-e", "Q1", "--quick", "-o", "res"], root);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("holds files sagereport did not write") && err.contains("keep.txt"), "{err}");
+    assert!(
+        err.contains("holds files sagereport did not write") && err.contains("keep.txt"),
+        "{err}"
+    );
     unchanged_except(&before, &snapshot(root), &[]);
     no_litter(root);
 }
@@ -341,7 +421,19 @@ fn paired_keeps_the_users_files() {
     std::fs::write(root.join("p/notes.md"), "my notes").unwrap();
     let before = snapshot(root);
     for _ in 0..2 {
-        let (code, _, err) = sagereport(&["paired", "--backends", "local-dataflow,local-tasks", "-e", "Q1", "--quick", "-o", "p"], root);
+        let (code, _, err) = sagereport(
+            &[
+                "paired",
+                "--backends",
+                "local-dataflow,local-tasks",
+                "-e",
+                "Q1",
+                "--quick",
+                "-o",
+                "p",
+            ],
+            root,
+        );
         assert_eq!(code, 0, "{err}");
     }
     unchanged_except(&before, &snapshot(root), &["p/paired_backend_runs", "p/comparison"]);
@@ -359,7 +451,10 @@ fn demo_keeps_a_users_file_in_results() {
     let (code, _, err) = sagereport(&["demo", "-o", "d", "-q"], root);
     assert_eq!(code, 0, "{err}");
     let after = snapshot(root);
-    let own = ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "Q8", "exp1", "exp2", "exp3", "exp4"].map(|e| format!("d/results/{e}"));
+    let own = [
+        "Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "Q8", "exp1", "exp2", "exp3", "exp4",
+    ]
+    .map(|e| format!("d/results/{e}"));
     let mut own: Vec<&str> = own.iter().map(String::as_str).collect();
     own.extend(["d/comparison", "d/tables", "d/site", "d/report.pdf"]);
     unchanged_except(&before, &after, &own);
@@ -374,7 +469,12 @@ fn a_failed_write_to_stdout_is_an_error_not_a_panic() {
         eprintln!("skipped: no /dev/full");
         return;
     };
-    for args in [vec!["compare", "x", "-o", "out", "--json"], vec!["validate", "x", "--json"], vec!["validate", "x"], vec!["tables", "x", "-o", "t"]] {
+    for args in [
+        vec!["compare", "x", "-o", "out", "--json"],
+        vec!["validate", "x", "--json"],
+        vec!["validate", "x"],
+        vec!["tables", "x", "-o", "t"],
+    ] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_sagereport"))
             .current_dir(dir.path())
             .args(&args)

@@ -5,15 +5,31 @@ use assert_cmd::Command;
 use std::path::Path;
 
 fn sagereport(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = Command::cargo_bin("sagereport").unwrap().current_dir(cwd).args(args).output().unwrap();
-    (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::cargo_bin("sagereport")
+        .unwrap()
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// In CI poppler must be present; elsewhere a missing tool skips that part.
 fn tool(name: &str) -> bool {
-    let found = std::process::Command::new("sh").arg("-c").arg(format!("command -v {name}")).output().is_ok_and(|o| o.status.success());
+    let found = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {name}"))
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !found {
-        assert!(std::env::var_os("CI").is_none(), "{name} is required in CI (.ci/run installs poppler-utils)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{name} is required in CI (.ci/run installs poppler-utils)"
+        );
         eprintln!("skipping the {name} part: install poppler-utils");
     }
     found
@@ -24,13 +40,42 @@ fn pdf_report_has_tables_charts_and_numbers() {
     let tmp = tempfile::tempdir().unwrap();
     assert_eq!(sagereport(&["synth", "--paper", "-o", "tree/paper"], tmp.path()).0, 0);
     let paired = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/trees/clean/paired_backend_runs");
-    let (code, _, err) = sagereport(&["pdf", "tree", paired.to_str().unwrap(), "--by", "backend", "-o", "out/report.pdf"], tmp.path());
+    let (code, _, err) = sagereport(
+        &[
+            "pdf",
+            "tree",
+            paired.to_str().unwrap(),
+            "--by",
+            "backend",
+            "-o",
+            "out/report.pdf",
+        ],
+        tmp.path(),
+    );
     assert_eq!(code, 0, "{err}");
     let pdf = std::fs::read(tmp.path().join("out/report.pdf")).unwrap();
     assert!(pdf.starts_with(b"%PDF"));
     // Deterministic: a second run gives the same bytes.
-    assert_eq!(sagereport(&["pdf", "tree", paired.to_str().unwrap(), "--by", "backend", "-o", "out/again.pdf"], tmp.path()).0, 0);
-    assert!(std::fs::read(tmp.path().join("out/again.pdf")).unwrap() == pdf, "PDF differs between runs");
+    assert_eq!(
+        sagereport(
+            &[
+                "pdf",
+                "tree",
+                paired.to_str().unwrap(),
+                "--by",
+                "backend",
+                "-o",
+                "out/again.pdf"
+            ],
+            tmp.path()
+        )
+        .0,
+        0
+    );
+    assert!(
+        std::fs::read(tmp.path().join("out/again.pdf")).unwrap() == pdf,
+        "PDF differs between runs"
+    );
 
     if tool("pdftoppm") {
         let st = std::process::Command::new("pdftoppm")
@@ -39,7 +84,11 @@ fn pdf_report_has_tables_charts_and_numbers() {
             .status()
             .unwrap();
         assert!(st.success());
-        let page = std::fs::read_dir(tmp.path().join("out")).unwrap().filter_map(Result::ok).find(|e| e.file_name().to_string_lossy().starts_with("page")).unwrap();
+        let page = std::fs::read_dir(tmp.path().join("out"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .find(|e| e.file_name().to_string_lossy().starts_with("page"))
+            .unwrap();
         let pgm = std::fs::read(page.path()).unwrap();
         // P5 header (3 text lines), then one byte per pixel: a blank page is all white.
         let mut newlines = 0;
@@ -49,10 +98,18 @@ fn pdf_report_has_tables_charts_and_numbers() {
         });
         let pixels = &pgm[start.unwrap() + 1..];
         let dark = pixels.iter().filter(|&&p| p < 128).count();
-        assert!(dark * 100 > pixels.len(), "page 1 looks blank ({dark} of {} pixels dark)", pixels.len());
+        assert!(
+            dark * 100 > pixels.len(),
+            "page 1 looks blank ({dark} of {} pixels dark)",
+            pixels.len()
+        );
     }
     if tool("pdftotext") {
-        let out = std::process::Command::new("pdftotext").args(["report.pdf", "-"]).current_dir(tmp.path().join("out")).output().unwrap();
+        let out = std::process::Command::new("pdftotext")
+            .args(["report.pdf", "-"])
+            .current_dir(tmp.path().join("out"))
+            .output()
+            .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains("Table 3: Scheduler Comparison"), "{text}");
         assert!(text.contains("RoundRobin"), "{text}");
@@ -61,7 +118,15 @@ fn pdf_report_has_tables_charts_and_numbers() {
         assert_eq!(sagereport(&["tables", "tree", "-o", "t"], tmp.path()).0, 0);
         let md = std::fs::read_to_string(tmp.path().join("t/tables.md")).unwrap();
         let low = md.lines().find(|l| l.starts_with("| Low |")).unwrap();
-        let cell = low.split('|').nth(2).unwrap().trim().split(' ').next().unwrap().to_string();
+        let cell = low
+            .split('|')
+            .nth(2)
+            .unwrap()
+            .trim()
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_string();
         assert!(text.contains(&cell), "{cell} not in PDF text");
     }
 }
@@ -130,7 +195,12 @@ struct WordBox {
 
 /// Every word box of a PDF, with each page's width.
 fn word_boxes(pdf: &Path) -> (Vec<WordBox>, Vec<f64>) {
-    let out = std::process::Command::new("pdftotext").arg("-bbox-layout").arg(pdf).arg("-").output().unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg("-bbox-layout")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "pdftotext -bbox-layout failed");
     let xml = String::from_utf8_lossy(&out.stdout);
     let attr = |tag: &str, name: &str| -> f64 {
@@ -144,7 +214,14 @@ fn word_boxes(pdf: &Path) -> (Vec<WordBox>, Vec<f64>) {
         for word in page.split("<word ").skip(1) {
             let (tag, rest) = word.split_once('>').unwrap();
             let text = rest.split("</word>").next().unwrap().to_string();
-            boxes.push(WordBox { page: i + 1, x0: attr(tag, "xMin"), y0: attr(tag, "yMin"), x1: attr(tag, "xMax"), y1: attr(tag, "yMax"), text });
+            boxes.push(WordBox {
+                page: i + 1,
+                x0: attr(tag, "xMin"),
+                y0: attr(tag, "yMin"),
+                x1: attr(tag, "xMax"),
+                y1: attr(tag, "yMax"),
+                text,
+            });
         }
     }
     (boxes, widths)
@@ -157,13 +234,19 @@ fn layout_faults(pdf: &Path, tol: f64) -> Vec<String> {
     let mut faults = Vec::new();
     for (i, a) in boxes.iter().enumerate() {
         if a.x0 < 0.0 || a.x1 > widths[a.page - 1] {
-            faults.push(format!("page {}: {:?} runs off the page ({:.1}..{:.1})", a.page, a.text, a.x0, a.x1));
+            faults.push(format!(
+                "page {}: {:?} runs off the page ({:.1}..{:.1})",
+                a.page, a.text, a.x0, a.x1
+            ));
         }
         for b in boxes[i + 1..].iter().take_while(|b| b.page == a.page) {
             let dx = a.x1.min(b.x1) - a.x0.max(b.x0);
             let dy = a.y1.min(b.y1) - a.y0.max(b.y0);
             if dx > tol && dy > tol {
-                faults.push(format!("page {}: {:?} overlaps {:?} by {dx:.1} × {dy:.1} pt", a.page, a.text, b.text));
+                faults.push(format!(
+                    "page {}: {:?} overlaps {:?} by {dx:.1} × {dy:.1} pt",
+                    a.page, a.text, b.text
+                ));
             }
         }
     }
@@ -178,7 +261,19 @@ fn pdf_pages_have_no_overlapping_text() {
     let tmp = tempfile::tempdir().unwrap();
     assert_eq!(sagereport(&["synth", "--paper", "-o", "tree/paper"], tmp.path()).0, 0);
     long_names_tree(&tmp.path().join("tree"));
-    let (code, _, err) = sagereport(&["pdf", "tree", "--by", "backend", "--baseline", "sage", "-o", "out/report.pdf"], tmp.path());
+    let (code, _, err) = sagereport(
+        &[
+            "pdf",
+            "tree",
+            "--by",
+            "backend",
+            "--baseline",
+            "sage",
+            "-o",
+            "out/report.pdf",
+        ],
+        tmp.path(),
+    );
     assert_eq!(code, 0, "{err}");
     let pdf = tmp.path().join("out/report.pdf");
     if !tool("pdftotext") || !tool("pdftoppm") {
@@ -193,12 +288,24 @@ fn pdf_pages_have_no_overlapping_text() {
     let page1: Vec<&str> = boxes.iter().filter(|b| b.page == 1).map(|b| b.text.as_str()).collect();
     let page1 = page1.join(" ");
     assert!(page1.contains(" worse, ") && page1.contains(" mismatches"), "{page1}");
-    assert!(page1.contains("0.603 [0.588, 0.618] -39.7%") && page1.contains("worse"), "the worse change with its interval, on one line: {page1}");
+    assert!(
+        page1.contains("0.603 [0.588, 0.618] -39.7%") && page1.contains("worse"),
+        "the worse change with its interval, on one line: {page1}"
+    );
     let faults = layout_faults(&pdf, 0.5);
-    assert!(faults.is_empty(), "{} layout fault(s):\n{}", faults.len(), faults.join("\n"));
+    assert!(
+        faults.is_empty(),
+        "{} layout fault(s):\n{}",
+        faults.len(),
+        faults.join("\n")
+    );
 
     // Every page renders (and is not blank).
-    let st = std::process::Command::new("pdftoppm").args(["-r", "20", "-gray", "report.pdf", "page"]).current_dir(tmp.path().join("out")).status().unwrap();
+    let st = std::process::Command::new("pdftoppm")
+        .args(["-r", "20", "-gray", "report.pdf", "page"])
+        .current_dir(tmp.path().join("out"))
+        .status()
+        .unwrap();
     assert!(st.success());
     let rendered: Vec<_> = std::fs::read_dir(tmp.path().join("out"))
         .unwrap()

@@ -27,9 +27,15 @@ fn recorded_command_reproduces_the_bundle_and_is_the_same_everywhere() {
     };
 
     run(&with(&["compare", tree, "--threshold", "10%", "-o", "first"]));
-    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(tmp.path().join("first/summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("first/summary.json")).unwrap()).unwrap();
     let command = summary["command"].as_str().unwrap().to_string();
-    for flag in ["--baseline ray", "--confidence 0.9", "--correction holm", "--threshold 0.1"] {
+    for flag in [
+        "--baseline ray",
+        "--confidence 0.9",
+        "--correction holm",
+        "--threshold 0.1",
+    ] {
         assert!(command.contains(flag), "{flag} missing from {command}");
     }
     let markdown = std::fs::read_to_string(tmp.path().join("first/summary.md")).unwrap();
@@ -51,9 +57,16 @@ fn recorded_command_reproduces_the_bundle_and_is_the_same_everywhere() {
             .collect()
     };
     let (first, second) = (bundle("first"), bundle("second"));
-    assert_eq!(first.iter().map(|(f, _)| f).collect::<Vec<_>>(), second.iter().map(|(f, _)| f).collect::<Vec<_>>());
+    assert_eq!(
+        first.iter().map(|(f, _)| f).collect::<Vec<_>>(),
+        second.iter().map(|(f, _)| f).collect::<Vec<_>>()
+    );
     for ((file, a), (_, b)) in first.iter().zip(&second) {
-        assert!(a == b, "{} differs when the recorded command is run again", file.display());
+        assert!(
+            a == b,
+            "{} differs when the recorded command is run again",
+            file.display()
+        );
     }
 
     // `pdf` and `site` with the same flags record the same command (their
@@ -63,14 +76,23 @@ fn recorded_command_reproduces_the_bundle_and_is_the_same_everywhere() {
     let page = std::fs::read_to_string(tmp.path().join("site/reports/clean/index.html")).unwrap();
     assert!(page.contains(&expected), "the site does not record {expected}");
     run(&with(&["pdf", tree, "-o", "report.pdf"]));
-    let text = std::process::Command::new("pdftotext").args(["-raw", "report.pdf", "-"]).current_dir(tmp.path()).output();
+    let text = std::process::Command::new("pdftotext")
+        .args(["-raw", "report.pdf", "-"])
+        .current_dir(tmp.path())
+        .output();
     match text {
         Ok(out) if out.status.success() => {
             let text = squeeze(&String::from_utf8_lossy(&out.stdout));
-            assert!(text.contains(&squeeze(&format!("command: {expected}"))), "the PDF does not record {expected}");
+            assert!(
+                text.contains(&squeeze(&format!("command: {expected}"))),
+                "the PDF does not record {expected}"
+            );
         }
         _ => {
-            assert!(std::env::var_os("CI").is_none(), "pdftotext is required in CI (.ci/run installs poppler-utils)");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "pdftotext is required in CI (.ci/run installs poppler-utils)"
+            );
             eprintln!("skipping the PDF part: install poppler-utils");
         }
     }

@@ -13,21 +13,48 @@ fn json(path: &Path) -> Value {
 }
 
 fn records(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]
 fn both_models_share_the_split_and_config_hash_and_compare_without_mismatch() {
     let tmp = tempfile::tempdir().unwrap();
     for backend in ["local-dataflow", "local-tasks"] {
-        let (code, _, err) = sagereport(&["run", "-e", "Q1,exp2", "--quick", "--repeat", "2", "--warmup-items", "4", "--backend", backend, "-o", "res", "-q"], tmp.path());
+        let (code, _, err) = sagereport(
+            &[
+                "run",
+                "-e",
+                "Q1,exp2",
+                "--quick",
+                "--repeat",
+                "2",
+                "--warmup-items",
+                "4",
+                "--backend",
+                backend,
+                "-o",
+                "res",
+                "-q",
+            ],
+            tmp.path(),
+        );
         assert_eq!(code, 0, "{err}");
     }
     for exp in ["Q1", "exp2"] {
         let a = json(&tmp.path().join(format!("res/{exp}/local-dataflow/repro_manifest.json")));
         let b = json(&tmp.path().join(format!("res/{exp}/local-tasks/repro_manifest.json")));
-        assert_eq!(a["config_hash"], b["config_hash"], "{exp}: config hash differs across backends");
-        assert_eq!(a["split_sha256"], b["split_sha256"], "{exp}: item split differs across backends");
+        assert_eq!(
+            a["config_hash"], b["config_hash"],
+            "{exp}: config hash differs across backends"
+        );
+        assert_eq!(
+            a["split_sha256"], b["split_sha256"],
+            "{exp}: item split differs across backends"
+        );
         assert_eq!(a["deterministic_shuffle_version"], "deterministic_shuffle_v1");
         assert_eq!(a["warmup_items"], 4);
         // The manifest covers every workload's split, and each record carries its own.
@@ -35,29 +62,66 @@ fn both_models_share_the_split_and_config_hash_and_compare_without_mismatch() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|s| (s["workload"].as_str().unwrap().to_string(), s["split_sha256"].as_str().unwrap().to_string()))
+            .map(|s| {
+                (
+                    s["workload"].as_str().unwrap().to_string(),
+                    s["split_sha256"].as_str().unwrap().to_string(),
+                )
+            })
             .collect();
-        let workloads: std::collections::BTreeSet<String> = records(&tmp.path().join(format!("res/{exp}/local-dataflow/unified_results.jsonl")))
-            .iter()
-            .map(|r| r["workload"].as_str().unwrap().to_string())
-            .collect();
-        assert_eq!(splits.keys().cloned().collect::<std::collections::BTreeSet<_>>(), workloads, "{exp}: one split per workload");
-        for r in records(&tmp.path().join(format!("res/{exp}/local-dataflow/unified_results.jsonl"))) {
-            assert_eq!(r["metadata"]["split_sha256"].as_str().unwrap(), splits[r["workload"].as_str().unwrap()]);
+        let workloads: std::collections::BTreeSet<String> = records(
+            &tmp.path()
+                .join(format!("res/{exp}/local-dataflow/unified_results.jsonl")),
+        )
+        .iter()
+        .map(|r| r["workload"].as_str().unwrap().to_string())
+        .collect();
+        assert_eq!(
+            splits.keys().cloned().collect::<std::collections::BTreeSet<_>>(),
+            workloads,
+            "{exp}: one split per workload"
+        );
+        for r in records(
+            &tmp.path()
+                .join(format!("res/{exp}/local-dataflow/unified_results.jsonl")),
+        ) {
+            assert_eq!(
+                r["metadata"]["split_sha256"].as_str().unwrap(),
+                splits[r["workload"].as_str().unwrap()]
+            );
         }
-        let ra = records(&tmp.path().join(format!("res/{exp}/local-dataflow/unified_results.jsonl")));
+        let ra = records(
+            &tmp.path()
+                .join(format!("res/{exp}/local-dataflow/unified_results.jsonl")),
+        );
         let rb = records(&tmp.path().join(format!("res/{exp}/local-tasks/unified_results.jsonl")));
         assert_eq!(ra.len(), rb.len());
         for (x, y) in ra.iter().zip(&rb) {
             assert_eq!(x["workload"], y["workload"]);
             assert_eq!(x["config_hash"], y["config_hash"], "record shape hash differs");
             let m = &x["metadata"];
-            assert_eq!(m["tasks_submitted"].as_u64().unwrap(), m["tasks_completed"].as_u64().unwrap() + m["tasks_failed"].as_u64().unwrap());
+            assert_eq!(
+                m["tasks_submitted"].as_u64().unwrap(),
+                m["tasks_completed"].as_u64().unwrap() + m["tasks_failed"].as_u64().unwrap()
+            );
         }
     }
     let (code, _, err) = sagereport(&["validate", "res", "-q"], tmp.path());
     assert_eq!(code, 0, "runner output must validate cleanly: {err}");
-    let (code, _, err) = sagereport(&["compare", "res", "--baseline", "local-dataflow", "-o", "cmp", "--fail-on", "mismatch", "-q"], tmp.path());
+    let (code, _, err) = sagereport(
+        &[
+            "compare",
+            "res",
+            "--baseline",
+            "local-dataflow",
+            "-o",
+            "cmp",
+            "--fail-on",
+            "mismatch",
+            "-q",
+        ],
+        tmp.path(),
+    );
     assert_eq!(code, 0, "{err}");
     let summary = json(&tmp.path().join("cmp/summary.json"));
     assert_eq!(summary["mismatches"].as_array().unwrap().len(), 0);
@@ -69,21 +133,45 @@ fn both_models_share_the_split_and_config_hash_and_compare_without_mismatch() {
 /// Scheduling + queueing + execution + transfer = end-to-end, per item (in
 /// every trace) and per record (the means), within the files' rounding.
 fn assert_latency_decomposes(root: &Path, backend: &str) {
-    for exp in ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "Q8", "exp1", "exp2", "exp3", "exp4"] {
+    for exp in [
+        "Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "Q8", "exp1", "exp2", "exp3", "exp4",
+    ] {
         let dir = root.join(exp).join(backend);
         for r in records(&dir.join("unified_results.jsonl")) {
             let m = &r["metadata"];
-            let parts: f64 = ["scheduling_ms", "queue_ms", "execution_ms", "transfer_ms"].iter().map(|k| m[k].as_f64().unwrap()).sum();
+            let parts: f64 = ["scheduling_ms", "queue_ms", "execution_ms", "transfer_ms"]
+                .iter()
+                .map(|k| m[k].as_f64().unwrap())
+                .sum();
             let total = m["avg_latency_ms"].as_f64().unwrap();
-            assert!((parts - total).abs() < 1e-3, "{exp} {backend} {}: parts {parts} vs end-to-end {total}", r["workload"]);
+            assert!(
+                (parts - total).abs() < 1e-3,
+                "{exp} {backend} {}: parts {parts} vs end-to-end {total}",
+                r["workload"]
+            );
         }
         for (file, rows) in traces(&dir) {
             assert!(!rows.is_empty(), "{file}");
             for row in rows {
-                let parts: f64 = ["scheduling_latency_ms", "queue_latency_ms", "execution_latency_ms", "transfer_latency_ms"].iter().map(|k| num(&row, k)).sum();
+                let parts: f64 = [
+                    "scheduling_latency_ms",
+                    "queue_latency_ms",
+                    "execution_latency_ms",
+                    "transfer_latency_ms",
+                ]
+                .iter()
+                .map(|k| num(&row, k))
+                .sum();
                 let total = num(&row, "total_latency_ms");
-                assert!((parts - total).abs() < 1e-3, "{file}: item {}: parts {parts} vs end-to-end {total}", row["item"]);
-                assert!((num(&row, "done_ms") - num(&row, "arrival_ms") - total).abs() < 1e-3, "{file}: latency = done − arrival");
+                assert!(
+                    (parts - total).abs() < 1e-3,
+                    "{file}: item {}: parts {parts} vs end-to-end {total}",
+                    row["item"]
+                );
+                assert!(
+                    (num(&row, "done_ms") - num(&row, "arrival_ms") - total).abs() < 1e-3,
+                    "{file}: latency = done − arrival"
+                );
             }
         }
     }
@@ -92,7 +180,20 @@ fn assert_latency_decomposes(root: &Path, backend: &str) {
 #[test]
 fn latency_parts_add_up_on_every_workload_of_the_dataflow_model() {
     let tmp = tempfile::tempdir().unwrap();
-    let (code, _, err) = sagereport(&["run", "-e", "all", "--quick", "--backend", "local-dataflow", "-o", "res", "-q"], tmp.path());
+    let (code, _, err) = sagereport(
+        &[
+            "run",
+            "-e",
+            "all",
+            "--quick",
+            "--backend",
+            "local-dataflow",
+            "-o",
+            "res",
+            "-q",
+        ],
+        tmp.path(),
+    );
     assert_eq!(code, 0, "{err}");
     assert_latency_decomposes(&tmp.path().join("res"), "local-dataflow");
 }
@@ -100,11 +201,19 @@ fn latency_parts_add_up_on_every_workload_of_the_dataflow_model() {
 #[test]
 fn faults_lose_no_task_and_every_experiment_runs() {
     let tmp = tempfile::tempdir().unwrap();
-    let (code, out, err) = sagereport(&["run", "-e", "all", "--quick", "--backend", "local-tasks", "-o", "res"], tmp.path());
+    let (code, out, err) = sagereport(
+        &["run", "-e", "all", "--quick", "--backend", "local-tasks", "-o", "res"],
+        tmp.path(),
+    );
     assert_eq!(code, 0, "{err}");
     assert_latency_decomposes(&tmp.path().join("res"), "local-tasks");
-    for exp in ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "Q8", "exp1", "exp2", "exp3", "exp4"] {
-        assert!(out.contains(&format!("{exp:<5} local-tasks")), "{exp} missing from:\n{out}");
+    for exp in [
+        "Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "Q8", "exp1", "exp2", "exp3", "exp4",
+    ] {
+        assert!(
+            out.contains(&format!("{exp:<5} local-tasks")),
+            "{exp} missing from:\n{out}"
+        );
         let recs = records(&tmp.path().join(format!("res/{exp}/local-tasks/unified_results.jsonl")));
         assert!(!recs.is_empty(), "{exp}: no record");
         for r in &recs {
@@ -126,9 +235,29 @@ fn faults_lose_no_task_and_every_experiment_runs() {
 #[test]
 fn paired_archives_both_sides_and_compares_them() {
     let tmp = tempfile::tempdir().unwrap();
-    let (code, _, err) = sagereport(&["paired", "--backends", "local-dataflow,local-tasks", "-e", "Q1", "--quick", "--repeat", "2", "-o", "runs", "-q"], tmp.path());
+    let (code, _, err) = sagereport(
+        &[
+            "paired",
+            "--backends",
+            "local-dataflow,local-tasks",
+            "-e",
+            "Q1",
+            "--quick",
+            "--repeat",
+            "2",
+            "-o",
+            "runs",
+            "-q",
+        ],
+        tmp.path(),
+    );
     assert_eq!(code, 0, "{err}");
-    let root = std::fs::read_dir(tmp.path().join("runs/paired_backend_runs")).unwrap().next().unwrap().unwrap().path();
+    let root = std::fs::read_dir(tmp.path().join("runs/paired_backend_runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     assert!(root.file_name().unwrap().to_string_lossy().starts_with("run_id="));
     let hash_dir = std::fs::read_dir(&root).unwrap().next().unwrap().unwrap().path();
     for side in ["local-dataflow", "local-tasks"] {
@@ -146,12 +275,19 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let (code, out, _) = sagereport(&["run", "-e", "exp1", "--dry-run", "-o", "res"], tmp.path());
     assert_eq!(code, 0);
-    assert!(out.contains("config hash") && out.contains("node_scaling_rag_16n"), "{out}");
+    assert!(
+        out.contains("config hash") && out.contains("node_scaling_rag_16n"),
+        "{out}"
+    );
     assert!(!tmp.path().join("res").exists());
     let (code, out, _) = sagereport(&["run", "-e", "Q1,exp2", "--dry-run", "--json"], tmp.path());
     assert_eq!(code, 0);
     let plan: Value = serde_json::from_str(&out).expect("--dry-run --json prints one JSON document");
-    assert_eq!(plan["experiments"][1]["runs"].as_array().unwrap().len(), 12, "exp2: four load levels, five schedulers, three pipeline depths");
+    assert_eq!(
+        plan["experiments"][1]["runs"].as_array().unwrap().len(),
+        12,
+        "exp2: four load levels, five schedulers, three pipeline depths"
+    );
     let (code, _, err) = sagereport(&["run", "-e", "Q9"], tmp.path());
     assert_eq!(code, 2);
     assert!(err.contains("Q1, Q2"), "{err}");
@@ -162,16 +298,31 @@ fn demo_builds_comparison_tables_site_and_pdf_from_fresh_data() {
     let tmp = tempfile::tempdir().unwrap();
     let (code, out, err) = sagereport(&["demo", "-o", "demo", "--repeat", "2"], tmp.path());
     assert_eq!(code, 0, "{err}");
-    for f in ["site/index.html", "comparison/summary.md", "comparison/summary.json", "tables/table1_node_scaling.tex", "report.pdf"] {
+    for f in [
+        "site/index.html",
+        "comparison/summary.md",
+        "comparison/summary.json",
+        "tables/table1_node_scaling.tex",
+        "report.pdf",
+    ] {
         assert!(tmp.path().join("demo").join(f).is_file(), "{f} missing");
     }
     assert!(out.contains("site/index.html"));
     let table1 = std::fs::read_to_string(tmp.path().join("demo/tables/table1_node_scaling.tex")).unwrap();
-    assert!(table1.contains("local-dataflow") && !table1.contains("local-tasks"), "Tables 1–6 describe one system");
+    assert!(
+        table1.contains("local-dataflow") && !table1.contains("local-tasks"),
+        "Tables 1–6 describe one system"
+    );
     let summary = json(&tmp.path().join("demo/comparison/summary.json"));
-    assert_eq!(summary["sides"].as_array().unwrap().len(), 2, "a real two-sided comparison");
+    assert_eq!(
+        summary["sides"].as_array().unwrap().len(),
+        2,
+        "a real two-sided comparison"
+    );
     assert_eq!(summary["mismatches"].as_array().unwrap().len(), 0);
-    assert!(sagereport::render::site::broken_links(&tmp.path().join("demo/site")).unwrap().is_empty());
+    assert!(sagereport::render::site::broken_links(&tmp.path().join("demo/site"))
+        .unwrap()
+        .is_empty());
 }
 
 /// A minimal OpenAI-compatible server: `/v1/models` and `/v1/completions`,
@@ -207,7 +358,10 @@ fn fake_llm_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>)
                 } else {
                     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
                     assert_eq!(request["model"], "tiny-test-model");
-                    assert!(request["prompt"].as_str().unwrap_or("").starts_with('w'), "the prompt is the constructed context");
+                    assert!(
+                        request["prompt"].as_str().unwrap_or("").starts_with('w'),
+                        "the prompt is the constructed context"
+                    );
                     counter.fetch_add(1, Ordering::SeqCst);
                     r#"{"choices":[{"text":" a generated answer","index":0}]}"#.to_string()
                 };
@@ -223,14 +377,43 @@ fn fake_llm_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>)
 fn llm_endpoint_replaces_the_stand_in_generator() {
     let (address, served) = fake_llm_server();
     let tmp = tempfile::tempdir().unwrap();
-    let (code, _, err) = sagereport(&["run", "-e", "Q1", "--quick", "--llm-endpoint", &address, "-o", "res", "-q"], tmp.path());
+    let (code, _, err) = sagereport(
+        &[
+            "run",
+            "-e",
+            "Q1",
+            "--quick",
+            "--llm-endpoint",
+            &address,
+            "-o",
+            "res",
+            "-q",
+        ],
+        tmp.path(),
+    );
     assert_eq!(code, 0, "{err}");
     let rec = &records(&tmp.path().join("res/Q1/local-dataflow/unified_results.jsonl"))[0];
     assert_eq!(rec["metadata"]["llm_model"], "tiny-test-model");
     assert_eq!(rec["metadata"]["items_failed"], 0);
-    assert_eq!(served.load(std::sync::atomic::Ordering::SeqCst), 48, "one completion per item");
+    assert_eq!(
+        served.load(std::sync::atomic::Ordering::SeqCst),
+        48,
+        "one completion per item"
+    );
     // An endpoint that is not there fails at once, naming the flag.
-    let (code, _, err) = sagereport(&["run", "-e", "Q1", "--quick", "--llm-endpoint", "http://127.0.0.1:9", "-o", "res2"], tmp.path());
+    let (code, _, err) = sagereport(
+        &[
+            "run",
+            "-e",
+            "Q1",
+            "--quick",
+            "--llm-endpoint",
+            "http://127.0.0.1:9",
+            "-o",
+            "res2",
+        ],
+        tmp.path(),
+    );
     assert_eq!(code, 2);
     assert!(err.contains("--llm-endpoint"), "{err}");
 }
@@ -245,7 +428,10 @@ fn run_json_lists_every_experiment_with_its_task_accounting() {
     assert_eq!(runs.len(), 2);
     for r in runs {
         assert_eq!(r["complete"], true);
-        assert_eq!(r["tasks_submitted"].as_u64().unwrap(), r["tasks_completed"].as_u64().unwrap() + r["tasks_failed"].as_u64().unwrap());
+        assert_eq!(
+            r["tasks_submitted"].as_u64().unwrap(),
+            r["tasks_completed"].as_u64().unwrap() + r["tasks_failed"].as_u64().unwrap()
+        );
     }
     assert!(doc["config_hashes"]["Q1"].as_str().unwrap().len() == 64);
 }
@@ -258,13 +444,32 @@ fn q1_median_latency_does_not_grow_with_the_number_of_tasks() {
         let mut p50 = Vec::new();
         for n in ["40", "400"] {
             let out = format!("res{n}");
-            let (code, _, err) = sagereport(&["run", "-e", "Q1", "--num-tasks", n, "--backend", backend, "-o", &out, "-q"], tmp.path());
+            let (code, _, err) = sagereport(
+                &[
+                    "run",
+                    "-e",
+                    "Q1",
+                    "--num-tasks",
+                    n,
+                    "--backend",
+                    backend,
+                    "-o",
+                    &out,
+                    "-q",
+                ],
+                tmp.path(),
+            );
             assert_eq!(code, 0, "{err}");
             let r = &records(&tmp.path().join(format!("{out}/Q1/{backend}/unified_results.jsonl")))[0];
             assert_eq!(r["metadata"]["load_model"], "closed_loop");
             p50.push(r["latency_p50"].as_f64().unwrap());
         }
-        assert!(p50[1] < 2.0 * p50[0], "{backend}: median latency {} ms with 40 tasks, {} ms with 400", p50[0], p50[1]);
+        assert!(
+            p50[1] < 2.0 * p50[0],
+            "{backend}: median latency {} ms with 40 tasks, {} ms with 400",
+            p50[0],
+            p50[1]
+        );
     }
 }
 
@@ -272,23 +477,44 @@ fn q1_median_latency_does_not_grow_with_the_number_of_tasks() {
 fn exp4_jobs_run_at_the_same_time_each_with_its_own_window() {
     let tmp = tempfile::tempdir().unwrap();
     for backend in ["local-dataflow", "local-tasks"] {
-        let (code, _, err) = sagereport(&["run", "-e", "exp4", "--quick", "--backend", backend, "-o", "res", "-q"], tmp.path());
+        let (code, _, err) = sagereport(
+            &["run", "-e", "exp4", "--quick", "--backend", backend, "-o", "res", "-q"],
+            tmp.path(),
+        );
         assert_eq!(code, 0, "{err}");
         let recs = records(&tmp.path().join(format!("res/exp4/{backend}/unified_results.jsonl")));
         // The jobs of one run: same run id and the same jobs / start delay.
         let mut runs: std::collections::BTreeMap<String, Vec<&Value>> = std::collections::BTreeMap::new();
         for r in &recs {
             let m = &r["metadata"];
-            runs.entry(format!("{} {} {}", r["run_id"], m["concurrent_jobs"], m["start_delay_s"])).or_default().push(r);
+            runs.entry(format!(
+                "{} {} {}",
+                r["run_id"], m["concurrent_jobs"], m["start_delay_s"]
+            ))
+            .or_default()
+            .push(r);
         }
         assert_eq!(runs.len(), 8, "{backend}: 4 job counts and 4 delays");
         for (run, jobs) in &runs {
             for (i, a) in jobs.iter().enumerate() {
-                assert_eq!(a["metadata"]["in_flight_window"], 16, "{backend} {run}: each job's own window");
+                assert_eq!(
+                    a["metadata"]["in_flight_window"], 16,
+                    "{backend} {run}: each job's own window"
+                );
                 for b in &jobs[i + 1..] {
-                    let span = |r: &Value| (r["metadata"]["first_issue_s"].as_f64().unwrap(), r["metadata"]["last_done_s"].as_f64().unwrap());
+                    let span = |r: &Value| {
+                        (
+                            r["metadata"]["first_issue_s"].as_f64().unwrap(),
+                            r["metadata"]["last_done_s"].as_f64().unwrap(),
+                        )
+                    };
                     let ((s1, e1), (s2, e2)) = (span(a), span(b));
-                    assert!(s1 < e2 && s2 < e1, "{backend} {run}: {} [{s1}, {e1}] and {} [{s2}, {e2}] do not overlap", a["workload"], b["workload"]);
+                    assert!(
+                        s1 < e2 && s2 < e1,
+                        "{backend} {run}: {} [{s1}, {e1}] and {} [{s2}, {e2}] do not overlap",
+                        a["workload"],
+                        b["workload"]
+                    );
                 }
             }
         }
@@ -299,7 +525,22 @@ fn exp4_jobs_run_at_the_same_time_each_with_its_own_window() {
 fn q3_victim_is_slower_beside_the_aggressor_than_alone() {
     let tmp = tempfile::tempdir().unwrap();
     for backend in ["local-dataflow", "local-tasks"] {
-        let (code, _, err) = sagereport(&["run", "-e", "Q3", "--quick", "--repeat", "2", "--backend", backend, "-o", "res", "-q"], tmp.path());
+        let (code, _, err) = sagereport(
+            &[
+                "run",
+                "-e",
+                "Q3",
+                "--quick",
+                "--repeat",
+                "2",
+                "--backend",
+                backend,
+                "-o",
+                "res",
+                "-q",
+            ],
+            tmp.path(),
+        );
         assert_eq!(code, 0, "{err}");
         let recs = records(&tmp.path().join(format!("res/Q3/{backend}/unified_results.jsonl")));
         common::assert_q3_runs_its_tenants_together(&recs, backend);
@@ -309,7 +550,11 @@ fn q3_victim_is_slower_beside_the_aggressor_than_alone() {
         }
         let aggressor = recs.iter().find(|r| r["workload"] == "Q3_aggressor").unwrap();
         let victim = recs.iter().find(|r| r["workload"] == "Q3_victim").unwrap();
-        assert!(aggressor["metadata"]["last_done_s"].as_f64().unwrap() > victim["metadata"]["last_done_s"].as_f64().unwrap(), "{backend}: the aggressor outlasts the victim");
+        assert!(
+            aggressor["metadata"]["last_done_s"].as_f64().unwrap()
+                > victim["metadata"]["last_done_s"].as_f64().unwrap(),
+            "{backend}: the aggressor outlasts the victim"
+        );
     }
 }
 
@@ -317,7 +562,22 @@ fn q3_victim_is_slower_beside_the_aggressor_than_alone() {
 fn timed_items_run_in_parity_batches_visible_in_the_trace() {
     let tmp = tempfile::tempdir().unwrap();
     for backend in ["local-dataflow", "local-tasks"] {
-        let (code, _, err) = sagereport(&["run", "-e", "Q1", "--quick", "--parity-batch-size", "5", "--backend", backend, "-o", "res", "-q"], tmp.path());
+        let (code, _, err) = sagereport(
+            &[
+                "run",
+                "-e",
+                "Q1",
+                "--quick",
+                "--parity-batch-size",
+                "5",
+                "--backend",
+                backend,
+                "-o",
+                "res",
+                "-q",
+            ],
+            tmp.path(),
+        );
         assert_eq!(code, 0, "{err}");
         common::assert_q1_runs_in_batches_of_5(&tmp.path().join(format!("res/Q1/{backend}")));
     }
@@ -330,20 +590,34 @@ fn exp1_scales_on_a_fixed_task_count_until_the_shared_endpoint_saturates() {
     assert_eq!(code, 0);
     let plan: Value = serde_json::from_str(&out).unwrap();
     let runs = plan["experiments"][0]["runs"].as_array().unwrap();
-    assert_eq!(runs.iter().map(|r| r["nodes"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 4, 8, 16]);
-    assert!(runs.iter().all(|r| r["num_tasks"] == 2000), "the plan's fixed 2000 tasks");
+    assert_eq!(
+        runs.iter().map(|r| r["nodes"].as_u64().unwrap()).collect::<Vec<_>>(),
+        [1, 4, 8, 16]
+    );
+    assert!(
+        runs.iter().all(|r| r["num_tasks"] == 2000),
+        "the plan's fixed 2000 tasks"
+    );
     let (code, _, err) = sagereport(&["run", "-e", "exp1", "--quick", "-o", "res", "-q"], tmp.path());
     assert_eq!(code, 0, "{err}");
     let recs = records(&tmp.path().join("res/exp1/local-dataflow/unified_results.jsonl"));
     assert_eq!(recs.len(), 4);
     let items: Vec<u64> = recs.iter().map(|r| r["metadata"]["items"].as_u64().unwrap()).collect();
-    assert!(items.iter().all(|&n| n == items[0]), "--quick shrinks the count but keeps it fixed: {items:?}");
+    assert!(
+        items.iter().all(|&n| n == items[0]),
+        "--quick shrinks the count but keeps it fixed: {items:?}"
+    );
     let service = &recs[0]["metadata"]["llm_service"];
     assert_eq!(service["kind"], "embedded");
     let slots = service["slots"].as_u64().unwrap();
     // One node (2 callers) never waits for the endpoint; 16 nodes (32 callers > K) do.
     let wait = |i: usize| recs[i]["metadata"]["llm_wait_ms"].as_f64().unwrap();
-    assert!(wait(0) < 0.05 && wait(3) > wait(0), "waits at the endpoint: 1 node {} ms, 16 nodes {} ms (K = {slots})", wait(0), wait(3));
+    assert!(
+        wait(0) < 0.05 && wait(3) > wait(0),
+        "waits at the endpoint: 1 node {} ms, 16 nodes {} ms (K = {slots})",
+        wait(0),
+        wait(3)
+    );
     let thr = |i: usize| recs[i]["throughput"].as_f64().unwrap();
     assert!(thr(1) > 1.5 * thr(0), "4 nodes: {} vs 1 node: {}", thr(1), thr(0));
 }
@@ -369,24 +643,57 @@ fn run_ids_are_unique_per_invocation_settable_and_records_carry_the_host() {
         assert!(host["hostname"].as_str().is_some_and(|h| !h.is_empty()), "{host}");
         assert!(host["logical_cores"].as_u64().unwrap() >= 1, "{host}");
         assert!(host["memory_bytes"].as_u64().unwrap() > 0, "{host}");
-        assert!(host["os"].as_str().is_some() && host["tool"].as_str().unwrap().starts_with("sagereport "), "{host}");
+        assert!(
+            host["os"].as_str().is_some() && host["tool"].as_str().unwrap().starts_with("sagereport "),
+            "{host}"
+        );
         assert!(host.get("cpu_model").is_some(), "{host}");
     }
     // --run-id is honoured, on run and on paired (both sides, and the folder).
-    let (code, _, err) = sagereport(&["run", "-e", "Q1", "--quick", "--run-id", "nightly-7", "-o", "c", "-q"], tmp.path());
+    let (code, _, err) = sagereport(
+        &["run", "-e", "Q1", "--quick", "--run-id", "nightly-7", "-o", "c", "-q"],
+        tmp.path(),
+    );
     assert_eq!(code, 0, "{err}");
     assert_eq!(manifest("c")["run_id"], "nightly-7");
-    assert_eq!(records(&tmp.path().join("c/Q1/local-dataflow/unified_results.jsonl"))[0]["run_id"], "nightly-7-Q1-s42-r1");
-    let (code, _, err) = sagereport(&["paired", "--backends", "local-dataflow,local-tasks", "-e", "Q1", "--quick", "--run-id", "pair-1", "-o", "p", "-q"], tmp.path());
+    assert_eq!(
+        records(&tmp.path().join("c/Q1/local-dataflow/unified_results.jsonl"))[0]["run_id"],
+        "nightly-7-Q1-s42-r1"
+    );
+    let (code, _, err) = sagereport(
+        &[
+            "paired",
+            "--backends",
+            "local-dataflow,local-tasks",
+            "-e",
+            "Q1",
+            "--quick",
+            "--run-id",
+            "pair-1",
+            "-o",
+            "p",
+            "-q",
+        ],
+        tmp.path(),
+    );
     assert_eq!(code, 0, "{err}");
     let root = tmp.path().join("p/paired_backend_runs/run_id=pair-1");
     let hash_dir = std::fs::read_dir(&root).unwrap().next().unwrap().unwrap().path();
     for side in ["local-dataflow", "local-tasks"] {
-        assert_eq!(json(&hash_dir.join("backends").join(side).join("manifest.json"))["run_id"], "pair-1");
-        assert_eq!(records(&hash_dir.join("backends").join(side).join("Q1/unified_results.jsonl"))[0]["run_id"], "pair-1-Q1-s42-r1");
+        assert_eq!(
+            json(&hash_dir.join("backends").join(side).join("manifest.json"))["run_id"],
+            "pair-1"
+        );
+        assert_eq!(
+            records(&hash_dir.join("backends").join(side).join("Q1/unified_results.jsonl"))[0]["run_id"],
+            "pair-1-Q1-s42-r1"
+        );
     }
     // A run id names a folder: one that cannot is refused before any work.
-    let (code, _, err) = sagereport(&["run", "-e", "Q1", "--quick", "--run-id", "../x", "-o", "d"], tmp.path());
+    let (code, _, err) = sagereport(
+        &["run", "-e", "Q1", "--quick", "--run-id", "../x", "-o", "d"],
+        tmp.path(),
+    );
     assert_eq!(code, 2);
     assert!(err.contains("--run-id"), "{err}");
     assert!(!tmp.path().join("d").exists());
@@ -403,15 +710,27 @@ fn exp4_writes_one_distinct_trace_file_per_record() {
         let dir = tmp.path().join("res").join(exp).join("local-dataflow");
         let recs = records(&dir.join("unified_results.jsonl"));
         assert_eq!(recs.len(), expected, "{exp}");
-        let files: std::collections::BTreeSet<String> =
-            std::fs::read_dir(dir.join("task_latencies")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let files: std::collections::BTreeSet<String> = std::fs::read_dir(dir.join("task_latencies"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         assert_eq!(files.len(), expected, "{exp}: {files:?}");
-        let traces: std::collections::BTreeSet<&str> = recs.iter().map(|r| r["metadata"]["trace"].as_str().unwrap()).collect();
+        let traces: std::collections::BTreeSet<&str> =
+            recs.iter().map(|r| r["metadata"]["trace"].as_str().unwrap()).collect();
         assert_eq!(traces.len(), expected, "{exp}: each record names its own trace");
         for r in &recs {
             let trace = dir.join(r["metadata"]["trace"].as_str().unwrap());
-            let rows = std::fs::read_to_string(&trace).unwrap_or_else(|e| panic!("{}: {e}", trace.display())).lines().count() - 1;
-            assert_eq!(rows as u64, r["metadata"]["items"].as_u64().unwrap(), "{}: the trace holds the record's items", trace.display());
+            let rows = std::fs::read_to_string(&trace)
+                .unwrap_or_else(|e| panic!("{}: {e}", trace.display()))
+                .lines()
+                .count()
+                - 1;
+            assert_eq!(
+                rows as u64,
+                r["metadata"]["items"].as_u64().unwrap(),
+                "{}: the trace holds the record's items",
+                trace.display()
+            );
         }
     }
 }
@@ -429,24 +748,72 @@ fn runs_that_differ_in_a_work_knob_are_a_mismatch_naming_it() {
     };
     // Light against heavy.
     run(&["-e", "Q1", "--backend", "local-dataflow", "-o", "cx"]);
-    run(&["-e", "Q1", "--backend", "local-tasks", "--task-complexity", "heavy", "-o", "cx"]);
+    run(&[
+        "-e",
+        "Q1",
+        "--backend",
+        "local-tasks",
+        "--task-complexity",
+        "heavy",
+        "-o",
+        "cx",
+    ]);
     // Another arrival rate, another LLM ratio.
     run(&["-e", "Q2", "--backend", "local-dataflow", "-o", "rate"]);
-    run(&["-e", "Q2", "--backend", "local-tasks", "--request-rate", "50", "--llm-ratio", "0.6", "-o", "rate"]);
+    run(&[
+        "-e",
+        "Q2",
+        "--backend",
+        "local-tasks",
+        "--request-rate",
+        "50",
+        "--llm-ratio",
+        "0.6",
+        "-o",
+        "rate",
+    ]);
     let a = records(&tmp.path().join("cx/Q1/local-dataflow/unified_results.jsonl"));
     let b = records(&tmp.path().join("cx/Q1/local-tasks/unified_results.jsonl"));
-    assert_ne!(a[0]["config_hash"], b[0]["config_hash"], "the shape hash covers task complexity");
-    for (dir, fields) in [("cx", &["task_complexity", "work_hash"][..]), ("rate", &["arrival", "llm_ratio", "work_hash"][..])] {
-        let (code, _, err) = sagereport(&["compare", dir, "--baseline", "local-dataflow", "-o", &format!("{dir}-cmp"), "-q"], tmp.path());
+    assert_ne!(
+        a[0]["config_hash"], b[0]["config_hash"],
+        "the shape hash covers task complexity"
+    );
+    for (dir, fields) in [
+        ("cx", &["task_complexity", "work_hash"][..]),
+        ("rate", &["arrival", "llm_ratio", "work_hash"][..]),
+    ] {
+        let (code, _, err) = sagereport(
+            &[
+                "compare",
+                dir,
+                "--baseline",
+                "local-dataflow",
+                "-o",
+                &format!("{dir}-cmp"),
+                "-q",
+            ],
+            tmp.path(),
+        );
         assert_eq!(code, 0, "{err}");
         let summary = json(&tmp.path().join(format!("{dir}-cmp/summary.json")));
         let mismatches = summary["mismatches"].as_array().unwrap();
         assert_eq!(mismatches.len(), 1, "{dir}: {mismatches:#?}");
-        let named: Vec<&str> = mismatches[0]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+        let named: Vec<&str> = mismatches[0]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["field"].as_str().unwrap())
+            .collect();
         assert_eq!(named, fields, "{dir}");
     }
     let summary = json(&tmp.path().join("rate-cmp/summary.json"));
-    let arrival = summary["mismatches"][0]["fields"].as_array().unwrap().iter().find(|f| f["field"] == "arrival").unwrap().clone();
+    let arrival = summary["mismatches"][0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["field"] == "arrival")
+        .unwrap()
+        .clone();
     assert_eq!(arrival["values"]["local-dataflow"], "poisson(rate=200/s)");
     assert_eq!(arrival["values"]["local-tasks"], "poisson(rate=50/s)");
 }

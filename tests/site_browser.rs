@@ -18,9 +18,15 @@ fn chromium() -> Option<PathBuf> {
     if let Ok(path) = std::env::var("SAGEREPORT_CHROMIUM") {
         return Some(PathBuf::from(path));
     }
-    ["chromium", "chromium-browser", "google-chrome"].iter().find_map(|name| {
-        std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(name)).find(|p| p.is_file()))
-    })
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|name| {
+            std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|p| p.join(name))
+                    .find(|p| p.is_file())
+            })
+        })
 }
 
 /// Headless Chromium with the flags this sandbox needs (no network, no GPU,
@@ -48,8 +54,17 @@ fn url(path: &Path) -> String {
 }
 
 fn dump_dom(bin: &Path, profile: &Path, page: &Path) -> String {
-    let out = browser(bin, profile).arg("--dump-dom").arg(url(page)).output().expect("run chromium");
-    assert!(out.status.success(), "chromium --dump-dom {} failed: {}", page.display(), String::from_utf8_lossy(&out.stderr));
+    let out = browser(bin, profile)
+        .arg("--dump-dom")
+        .arg(url(page))
+        .output()
+        .expect("run chromium");
+    assert!(
+        out.status.success(),
+        "chromium --dump-dom {} failed: {}",
+        page.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -60,7 +75,12 @@ fn screenshot(bin: &Path, profile: &Path, page: &Path, png: &Path, size: &str) -
         .arg(url(page))
         .output()
         .expect("run chromium");
-    assert!(out.status.success(), "chromium --screenshot {} failed: {}", page.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "chromium --screenshot {} failed: {}",
+        page.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::read(png).unwrap_or_else(|e| panic!("{}: no screenshot ({e})", png.display()))
 }
 
@@ -77,7 +97,9 @@ fn site_opens_in_headless_chromium_from_file_urls() {
     let public = three_runs(tmp.path(), false);
     let profile = tmp.path().join("profile");
     // Screenshots are kept when asked, to look at them.
-    let shots = std::env::var_os("SAGEREPORT_SCREENSHOTS").map(PathBuf::from).unwrap_or_else(|| tmp.path().to_path_buf());
+    let shots = std::env::var_os("SAGEREPORT_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&shots).unwrap();
 
     // Index: the reports, newest first, and the workload; sort.js ran (it
@@ -85,23 +107,44 @@ fn site_opens_in_headless_chromium_from_file_urls() {
     let index = dump_dom(&bin, &profile, &public.join("index.html"));
     assert!(index.contains("nightly"), "report name missing from the index DOM");
     assert!(index.contains("2026-11-23T10:00:00Z") && index.contains("2026-11-21T10:00:00Z"));
-    assert!(index.contains("aria-sort=\"none\""), "sort.js did not run: the script link is broken");
-    let png = screenshot(&bin, &profile, &public.join("index.html"), &shots.join("index.png"), "1280,900");
+    assert!(
+        index.contains("aria-sort=\"none\""),
+        "sort.js did not run: the script link is broken"
+    );
+    let png = screenshot(
+        &bin,
+        &profile,
+        &public.join("index.html"),
+        &shots.join("index.png"),
+        "1280,900",
+    );
     assert!(png_has_content(&png), "index screenshot is blank");
 
     // Report page: sage's throughput mean ± half-width (run 3: [10,12,11,13,9] × 1.5)
     // and ray's ratio verdict, as the browser shows them.
     let report_page = public.join("reports/nightly/index.html");
     let report = dump_dom(&bin, &profile, &report_page);
-    assert!(report.contains("16.50 ± 2.94"), "sage's throughput with its interval is not in the DOM");
+    assert!(
+        report.contains("16.50 ± 2.94"),
+        "sage's throughput with its interval is not in the DOM"
+    );
     assert!(report.contains("<span class=\"verdict\">worse</span>"));
     assert!(report.contains("src=\"throughput_comparison.png\""));
     // The ratio forest plot opens the report, as its SVG (hover titles) in an <object>.
-    assert!(report.contains("<object data=\"ratio_forest.svg\" type=\"image/svg+xml\""), "forest plot missing from the report DOM");
+    assert!(
+        report.contains("<object data=\"ratio_forest.svg\" type=\"image/svg+xml\""),
+        "forest plot missing from the report DOM"
+    );
     let png = screenshot(&bin, &profile, &report_page, &shots.join("report.png"), "1280,2400");
     assert!(png_has_content(&png), "report screenshot is blank");
     // A phone-sized window renders too.
-    let png = screenshot(&bin, &profile, &report_page, &shots.join("report-phone.png"), "390,1600");
+    let png = screenshot(
+        &bin,
+        &profile,
+        &report_page,
+        &shots.join("report-phone.png"),
+        "390,1600",
+    );
     assert!(png_has_content(&png), "phone-sized report screenshot is blank");
 
     // Workload page with its trend; three runs are too few to claim a change point.

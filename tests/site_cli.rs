@@ -24,9 +24,16 @@ fn several_reports_and_three_runs_make_a_linked_site_with_trends() {
     let index = read(&public.join("index.html"));
     let positions: Vec<usize> = ["2026-11-23T10:00:00Z", "2026-11-22T10:00:00Z", "2026-11-21T10:00:00Z"]
         .iter()
-        .map(|t| index.find(&format!("<time datetime=\"{t}\"")).unwrap_or_else(|| panic!("{t} not in index")))
+        .map(|t| {
+            index
+                .find(&format!("<time datetime=\"{t}\""))
+                .unwrap_or_else(|| panic!("{t} not in index"))
+        })
         .collect();
-    assert!(positions.windows(2).all(|w| w[0] < w[1]), "not newest first: {positions:?}");
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "not newest first: {positions:?}"
+    );
     assert!(index.contains("href=\"reports/nightly/index.html\""));
     assert!(index.contains("href=\"reports/paper/index.html\""));
     assert!(index.contains("href=\"runs/20261121T100000Z_nightly_main_c0ffee0.html\""));
@@ -34,18 +41,38 @@ fn several_reports_and_three_runs_make_a_linked_site_with_trends() {
 
     // The report page: statistics with CI, verdicts, charts, downloads.
     let report = read(&public.join("reports/nightly/index.html"));
-    assert!(report.contains("16.50 ± 2.94"), "sage's mean ± t half-width at scale 1.5");
-    assert!(report.contains("<span class=\"verdict\">worse</span>"), "ray vs sage throughput is significantly worse");
+    assert!(
+        report.contains("16.50 ± 2.94"),
+        "sage's mean ± t half-width at scale 1.5"
+    );
+    assert!(
+        report.contains("<span class=\"verdict\">worse</span>"),
+        "ray vs sage throughput is significantly worse"
+    );
     // Issue 19: the verdict opens the page (before the statistics), the
     // worse comparison open, the rest collapsed; the index names the largest change.
     let verdict = report.find("<h2>Verdict</h2>").expect("verdict section");
-    assert!(verdict < report.find("<h2>Results</h2>").unwrap() && verdict < report.find("<h2>Configuration mismatches</h2>").unwrap());
+    assert!(
+        verdict < report.find("<h2>Results</h2>").unwrap()
+            && verdict < report.find("<h2>Configuration mismatches</h2>").unwrap()
+    );
     assert!(report.contains("<strong>1 worse, 0 better, "), "counts line");
-    assert!(report.contains("<details class=\"rest\">\n<summary>All other "), "the rest collapsed");
+    assert!(
+        report.contains("<details class=\"rest\">\n<summary>All other "),
+        "the rest collapsed"
+    );
     assert!(index.contains("<th scope=\"col\">largest significant change</th>"));
     assert!(index.contains("Q1 throughput: "), "the largest change on the index");
-    for link in ["summary.md", "comparison.csv", "summary.json", "throughput_comparison.png"] {
-        assert!(report.contains(&format!("href=\"{link}\"")) || report.contains(&format!("src=\"{link}\"")), "{link}");
+    for link in [
+        "summary.md",
+        "comparison.csv",
+        "summary.json",
+        "throughput_comparison.png",
+    ] {
+        assert!(
+            report.contains(&format!("href=\"{link}\"")) || report.contains(&format!("src=\"{link}\"")),
+            "{link}"
+        );
     }
     // The paper report carries Tables 1–6 as HTML, the .tex files and the PDF.
     let paper = read(&public.join("reports/paper/index.html"));
@@ -59,9 +86,16 @@ fn several_reports_and_three_runs_make_a_linked_site_with_trends() {
     // The workload page: a trend per metric; the +50 % step of run 3 is not
     // claimed from three runs (see the next test for a change point).
     let q1 = read(&public.join("workloads/q1/index.html"));
-    assert!(!q1.contains("<strong>▲ change</strong>"), "three runs cannot show a change point");
+    assert!(
+        !q1.contains("<strong>▲ change</strong>"),
+        "three runs cannot show a change point"
+    );
     assert!(q1.contains("3 run(s) so far: no change point can be claimed yet"));
-    assert_eq!(q1.matches("<tr><td class=\"num\">").count(), 3, "three runs in the table");
+    assert_eq!(
+        q1.matches("<tr><td class=\"num\">").count(),
+        3,
+        "three runs in the table"
+    );
     for chart in ["nightly-throughput.png", "nightly-p99.png"] {
         let bytes = std::fs::read(public.join("workloads/q1").join(chart)).unwrap();
         assert!(png_has_content(&bytes), "{chart} looks blank");
@@ -90,18 +124,44 @@ fn change_points_need_a_real_step_over_the_history_and_min_change_sets_the_size(
     let public = nightly_runs(&root, &[1.0, 0.985, 1.017, 0.992, 1.304, 1.281, 1.319, 1.29], false);
     let q1 = read(&public.join("workloads/q1/index.html"));
     assert_eq!(q1.matches(MARK).count(), 2, "sage and ray throughput step once each");
-    let row5 = q1.split("<tr><td class=\"num\">").find(|r| r.starts_with("5<")).unwrap();
-    assert_eq!(row5.matches(MARK).count(), 2, "the change is at the first run of the new level: {row5}");
+    let row5 = q1
+        .split("<tr><td class=\"num\">")
+        .find(|r| r.starts_with("5<"))
+        .unwrap();
+    assert_eq!(
+        row5.matches(MARK).count(),
+        2,
+        "the change is at the first run of the new level: {row5}"
+    );
     assert!(row5.contains("<span class=\"step\" title=\"mean 10.98 over the 4 run(s) before → 14.28 over the 4 run(s) from here; permutation p = "), "{row5}");
     assert!(row5.contains("\">+30.0% ["), "{row5}");
-    assert!(q1.contains("run 5 (sage +30.0%)"), "the chart's alt text names the change point and its size");
+    assert!(
+        q1.contains("run 5 (sage +30.0%)"),
+        "the chart's alt text names the change point and its size"
+    );
     assert!(q1.contains("at least 5%"), "the page states the minimum step");
     // --min-change reaches the page: at 40 % the same step is not shown.
     let data7 = root.join("data7");
     let rebuild = |min: &str| {
         sagereport(
-            &["site", "--report", &format!("nightly={}", data7.display()), "--history", "history", "--label", "main", "--commit", "c0ffee7",
-              "--time", "2026-11-28T10:00:00Z", "--no-pdf", "-o", "public", "--min-change", min],
+            &[
+                "site",
+                "--report",
+                &format!("nightly={}", data7.display()),
+                "--history",
+                "history",
+                "--label",
+                "main",
+                "--commit",
+                "c0ffee7",
+                "--time",
+                "2026-11-28T10:00:00Z",
+                "--no-pdf",
+                "-o",
+                "public",
+                "--min-change",
+                min,
+            ],
             &root,
         )
     };
@@ -118,16 +178,39 @@ fn change_points_need_a_real_step_over_the_history_and_min_change_sets_the_size(
     // significant (p ≈ 2/C(10,5)), but under the default 5 %; shown at 2 %.
     // Size: mean scale 5.153/5 over 5.002/5, +3.02 %.
     let root = tmp.path().join("small");
-    let public = nightly_runs(&root, &[1.0, 1.004, 0.997, 1.002, 0.999, 1.031, 1.028, 1.033, 1.029, 1.032], false);
+    let public = nightly_runs(
+        &root,
+        &[1.0, 1.004, 0.997, 1.002, 0.999, 1.031, 1.028, 1.033, 1.029, 1.032],
+        false,
+    );
     assert_eq!(read(&public.join("workloads/q1/index.html")).matches(MARK).count(), 0);
     let (code, _, err) = sagereport(
-        &["site", "--report", &format!("nightly={}", root.join("data9").display()), "--history", "history", "--label", "main", "--commit", "c0ffee9",
-          "--time", "2026-11-30T10:00:00Z", "--no-pdf", "-o", "public", "--min-change", "2%"],
+        &[
+            "site",
+            "--report",
+            &format!("nightly={}", root.join("data9").display()),
+            "--history",
+            "history",
+            "--label",
+            "main",
+            "--commit",
+            "c0ffee9",
+            "--time",
+            "2026-11-30T10:00:00Z",
+            "--no-pdf",
+            "-o",
+            "public",
+            "--min-change",
+            "2%",
+        ],
         &root,
     );
     assert_eq!(code, 0, "{err}");
     let q1 = read(&public.join("workloads/q1/index.html"));
-    let row6 = q1.split("<tr><td class=\"num\">").find(|r| r.starts_with("6<")).unwrap();
+    let row6 = q1
+        .split("<tr><td class=\"num\">")
+        .find(|r| r.starts_with("6<"))
+        .unwrap();
     assert_eq!(row6.matches(MARK).count(), 2, "{row6}");
     assert!(row6.contains("+3.0% ["), "{row6}");
 }
@@ -140,21 +223,44 @@ fn hostile_names_are_escaped_everywhere() {
     // A rejected line whose file name carries the quote and ampersand too.
     std::fs::write(dir.join("sage/bad\"&.jsonl"), "{\"backend\": \"sage\"\n").unwrap();
     let (code, _, err) = sagereport(
-        &["site", dir.to_str().unwrap(), "--title", "<b>bold</b> & co", "--time", "2026-11-23T00:00:00Z", "--no-pdf", "-o", "public"],
+        &[
+            "site",
+            dir.to_str().unwrap(),
+            "--title",
+            "<b>bold</b> & co",
+            "--time",
+            "2026-11-23T00:00:00Z",
+            "--no-pdf",
+            "-o",
+            "public",
+        ],
         tmp.path(),
     );
     assert_eq!(code, 0, "{err}");
     let public = tmp.path().join("public");
-    for file in files_under(&public).iter().filter(|f| f.extension().is_some_and(|e| e == "html")) {
+    for file in files_under(&public)
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "html"))
+    {
         let html = read(&public.join(file));
-        assert!(!html.contains("<script>alert"), "{}: unescaped workload name", file.display());
+        assert!(
+            !html.contains("<script>alert"),
+            "{}: unescaped workload name",
+            file.display()
+        );
         assert!(!html.contains("<b>bold"), "{}: unescaped title", file.display());
         assert!(!html.contains("<dir>"), "{}: unescaped path", file.display());
     }
-    let report_dir = files_under(&public.join("reports")).into_iter().find(|f| f.ends_with("index.html")).unwrap();
+    let report_dir = files_under(&public.join("reports"))
+        .into_iter()
+        .find(|f| f.ends_with("index.html"))
+        .unwrap();
     let report = read(&public.join("reports").join(report_dir));
     // askama writes numeric character references.
-    assert!(report.contains("&#60;script&#62;alert(1)&#60;/script&#62;"), "workload shown escaped");
+    assert!(
+        report.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+        "workload shown escaped"
+    );
     assert!(report.contains("we&#34;ird &#38; &#60;dir&#62;"), "path shown escaped");
     assert!(report.contains("bad&#34;&#38;.jsonl"), "rejected file shown escaped");
     assert!(broken_links(&public).unwrap().is_empty());
@@ -165,14 +271,31 @@ fn same_inputs_and_time_give_byte_identical_sites() {
     let tmp = tempfile::tempdir().unwrap();
     sage_and_ray(&tmp.path().join("data"), "Q1", 1.0);
     for out in ["a", "b"] {
-        let (code, _, err) = sagereport(&["site", "data", "--time", "2026-11-23T00:00:00Z", "--commit", "abc", "-o", out], tmp.path());
+        let (code, _, err) = sagereport(
+            &[
+                "site",
+                "data",
+                "--time",
+                "2026-11-23T00:00:00Z",
+                "--commit",
+                "abc",
+                "-o",
+                out,
+            ],
+            tmp.path(),
+        );
         assert_eq!(code, 0, "{err}");
     }
     let a = files_under(&tmp.path().join("a"));
     assert_eq!(a, files_under(&tmp.path().join("b")));
     assert!(a.iter().any(|f| f.ends_with("report.pdf")));
     for f in &a {
-        assert!(std::fs::read(tmp.path().join("a").join(f)).unwrap() == std::fs::read(tmp.path().join("b").join(f)).unwrap(), "{} differs", f.display());
+        assert!(
+            std::fs::read(tmp.path().join("a").join(f)).unwrap()
+                == std::fs::read(tmp.path().join("b").join(f)).unwrap(),
+            "{} differs",
+            f.display()
+        );
     }
 }
 
@@ -180,7 +303,25 @@ fn same_inputs_and_time_give_byte_identical_sites() {
 fn history_store_is_append_only_and_survives_a_corrupt_file() {
     let tmp = tempfile::tempdir().unwrap();
     sage_and_ray(&tmp.path().join("data"), "Q1", 1.0);
-    let run = |time: &str, commit: &str| sagereport(&["site", "--report", "n=data", "--history", "h", "--time", time, "--commit", commit, "--no-pdf", "-o", "public"], tmp.path());
+    let run = |time: &str, commit: &str| {
+        sagereport(
+            &[
+                "site",
+                "--report",
+                "n=data",
+                "--history",
+                "h",
+                "--time",
+                time,
+                "--commit",
+                commit,
+                "--no-pdf",
+                "-o",
+                "public",
+            ],
+            tmp.path(),
+        )
+    };
     assert_eq!(run("2026-11-21T00:00:00Z", "aaa").0, 0);
     let first = files_under(&tmp.path().join("h"));
     let first_bytes = std::fs::read(tmp.path().join("h").join(&first[0])).unwrap();
@@ -196,7 +337,10 @@ fn history_store_is_append_only_and_survives_a_corrupt_file() {
     assert!(err.contains("zz-broken.json"), "{err}");
     assert!(read(&tmp.path().join("public/index.html")).contains("zz-broken.json"));
     // Earlier entries are never rewritten.
-    assert_eq!(std::fs::read(tmp.path().join("h").join(&first[0])).unwrap(), first_bytes);
+    assert_eq!(
+        std::fs::read(tmp.path().join("h").join(&first[0])).unwrap(),
+        first_bytes
+    );
     assert_eq!(files_under(&tmp.path().join("h/entries")).len(), 3);
 }
 

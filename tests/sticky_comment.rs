@@ -18,7 +18,10 @@ const STEP: &str = "Post or update the pull-request comment";
 fn step() -> (String, Vec<(String, String)>) {
     let doc = YamlLoader::load_from_str(WORKFLOW).unwrap().remove(0);
     let steps = doc["jobs"]["pull-request"]["steps"].as_vec().unwrap();
-    let step = steps.iter().find(|s| s["name"].as_str() == Some(STEP)).unwrap_or_else(|| panic!("no step {STEP:?}"));
+    let step = steps
+        .iter()
+        .find(|s| s["name"].as_str() == Some(STEP))
+        .unwrap_or_else(|| panic!("no step {STEP:?}"));
     let env = step["env"]
         .as_hash()
         .unwrap()
@@ -30,7 +33,11 @@ fn step() -> (String, Vec<(String, String)>) {
 }
 
 fn have(tool: &str) -> bool {
-    Command::new(tool).arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
+    Command::new(tool)
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
 }
 
 fn tools_or_skip() -> bool {
@@ -96,8 +103,12 @@ fn run_step(body: &str, pages: &[serde_json::Value], extra_env: &[(&str, &str)])
     let mut cmd = Command::new("bash");
     // GitHub's default for `run:` on Linux: `bash -e {0}`.
     cmd.arg("-e").arg(&script_path).current_dir(&work).env("PATH", path);
-    cmd.env("GITHUB_REPOSITORY", "octo/bench").env("PR", "42").env("GH_TOKEN", "not-a-token");
-    cmd.env("FAKE_GH_LOG", &log).env("FAKE_GH_PAGES", dir.path().join("pages.json")).env_remove("FAKE_GH_FAIL");
+    cmd.env("GITHUB_REPOSITORY", "octo/bench")
+        .env("PR", "42")
+        .env("GH_TOKEN", "not-a-token");
+    cmd.env("FAKE_GH_LOG", &log)
+        .env("FAKE_GH_PAGES", dir.path().join("pages.json"))
+        .env_remove("FAKE_GH_FAIL");
     for (k, v) in &env {
         cmd.env(k, v);
     }
@@ -114,7 +125,11 @@ fn run_step(body: &str, pages: &[serde_json::Value], extra_env: &[(&str, &str)])
 }
 
 fn read_lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path).unwrap().lines().map(str::to_string).collect()
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 fn comment(id: u64, login: &str, body: Option<&str>) -> serde_json::Value {
@@ -146,7 +161,15 @@ fn our_comment_on_a_later_page_is_patched_and_no_other() {
     let page2 = serde_json::json!([comment(150, "bob", Some("LGTM")), comment(151, BOT, Some(&ours_body()))]);
     let r = run_step(&ours_body(), &[serde_json::Value::Array(others()), page2], &[]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert_eq!(r.calls, [GET.to_string(), "api --method PATCH repos/octo/bench/issues/comments/151 -F body=@comment.md".to_string()], "{}", r.stderr);
+    assert_eq!(
+        r.calls,
+        [
+            GET.to_string(),
+            "api --method PATCH repos/octo/bench/issues/comments/151 -F body=@comment.md".to_string()
+        ],
+        "{}",
+        r.stderr
+    );
     assert!(r.stdout.contains("updated comment 151"), "{}", r.stdout);
 }
 
@@ -161,7 +184,10 @@ fn of_several_of_ours_the_newest_is_patched() {
     page.push(comment(208, BOT, Some("## Coverage report\n\n93%\n")));
     let r = run_step(&ours_body(), &[serde_json::Value::Array(page)], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.calls[1..], ["api --method PATCH repos/octo/bench/issues/comments/207 -F body=@comment.md".to_string()]);
+    assert_eq!(
+        r.calls[1..],
+        ["api --method PATCH repos/octo/bench/issues/comments/207 -F body=@comment.md".to_string()]
+    );
 }
 
 #[test]
@@ -169,10 +195,21 @@ fn without_our_comment_one_is_created_and_nothing_is_edited() {
     if !tools_or_skip() {
         return;
     }
-    for pages in [vec![serde_json::Value::Array(others())], vec![serde_json::json!([])], vec![]] {
+    for pages in [
+        vec![serde_json::Value::Array(others())],
+        vec![serde_json::json!([])],
+        vec![],
+    ] {
         let r = run_step(&ours_body(), &pages, &[]);
         assert_eq!(r.code, 0, "{pages:?}: {}", r.stderr);
-        assert_eq!(r.calls, [GET.to_string(), "api --method POST repos/octo/bench/issues/42/comments -F body=@comment.md".to_string()], "{pages:?}");
+        assert_eq!(
+            r.calls,
+            [
+                GET.to_string(),
+                "api --method POST repos/octo/bench/issues/42/comments -F body=@comment.md".to_string()
+            ],
+            "{pages:?}"
+        );
         assert!(r.calls.iter().all(|c| !c.contains("PATCH")));
         assert!(r.stdout.contains("created a comment"));
     }
@@ -184,12 +221,25 @@ fn the_author_is_configurable_and_the_bot_login_alone_does_not_match() {
         return;
     }
     // With a personal token the comments are the person's: COMMENT_AUTHOR says whose.
-    let page = serde_json::json!([comment(300, BOT, Some(&ours_body())), comment(301, "bench-bot", Some(&ours_body()))]);
-    let r = run_step(&ours_body(), std::slice::from_ref(&page), &[("COMMENT_AUTHOR", "bench-bot")]);
+    let page = serde_json::json!([
+        comment(300, BOT, Some(&ours_body())),
+        comment(301, "bench-bot", Some(&ours_body()))
+    ]);
+    let r = run_step(
+        &ours_body(),
+        std::slice::from_ref(&page),
+        &[("COMMENT_AUTHOR", "bench-bot")],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.calls[1..], ["api --method PATCH repos/octo/bench/issues/comments/301 -F body=@comment.md".to_string()]);
+    assert_eq!(
+        r.calls[1..],
+        ["api --method PATCH repos/octo/bench/issues/comments/301 -F body=@comment.md".to_string()]
+    );
     let r = run_step(&ours_body(), &[page], &[("COMMENT_AUTHOR", "someone-else")]);
-    assert_eq!(r.calls[1..], ["api --method POST repos/octo/bench/issues/42/comments -F body=@comment.md".to_string()]);
+    assert_eq!(
+        r.calls[1..],
+        ["api --method POST repos/octo/bench/issues/42/comments -F body=@comment.md".to_string()]
+    );
 }
 
 #[test]
@@ -198,7 +248,11 @@ fn a_failed_listing_posts_nothing() {
         return;
     }
     // A duplicate comment on a transient API error would be the wrong failure.
-    let r = run_step(&ours_body(), &[serde_json::Value::Array(others())], &[("FAKE_GH_FAIL", "1")]);
+    let r = run_step(
+        &ours_body(),
+        &[serde_json::Value::Array(others())],
+        &[("FAKE_GH_FAIL", "1")],
+    );
     assert_ne!(r.code, 0, "{}", r.stdout);
     assert_eq!(r.calls, [GET.to_string()]);
 }
@@ -218,7 +272,13 @@ fn a_body_without_the_marker_is_refused_before_any_call() {
 #[test]
 fn the_step_looks_for_the_marker_compare_writes() {
     let (script, env) = step();
-    assert!(script.contains(&format!("marker='{MARKER}'")), "the step's marker is not pr_comment::MARKER");
-    assert!(!script.contains("--edit-last"), "--edit-last edits whatever the token's user commented last");
+    assert!(
+        script.contains(&format!("marker='{MARKER}'")),
+        "the step's marker is not pr_comment::MARKER"
+    );
+    assert!(
+        !script.contains("--edit-last"),
+        "--edit-last edits whatever the token's user commented last"
+    );
     assert!(env.iter().any(|(k, v)| k == "COMMENT_AUTHOR" && v == BOT), "{env:?}");
 }

@@ -10,18 +10,41 @@ use std::path::Path;
 
 /// The committed fixture trees and the specs that produce them.
 fn fixture_specs() -> Vec<(&'static str, TreeSpec)> {
-    let clean = TreeSpec { runs: 4, records_per_run: 5, seed: 7, faults: false, legacy: true, twins: true };
-    let faulty = TreeSpec { runs: 4, records_per_run: 5, seed: 7, faults: true, legacy: true, twins: true };
+    let clean = TreeSpec {
+        runs: 4,
+        records_per_run: 5,
+        seed: 7,
+        faults: false,
+        legacy: true,
+        twins: true,
+    };
+    let faulty = TreeSpec {
+        runs: 4,
+        records_per_run: 5,
+        seed: 7,
+        faults: true,
+        legacy: true,
+        twins: true,
+    };
     vec![("clean", clean), ("faulty", faulty)]
 }
 
 fn validate_json(dir: &Path) -> (i32, Value) {
-    let out = Command::cargo_bin("sagereport").unwrap().args(["validate", "--json"]).arg(dir).output().unwrap();
+    let out = Command::cargo_bin("sagereport")
+        .unwrap()
+        .args(["validate", "--json"])
+        .arg(dir)
+        .output()
+        .unwrap();
     (out.status.code().unwrap(), serde_json::from_slice(&out.stdout).unwrap())
 }
 
 fn relative(file: &str, root: &Path) -> String {
-    Path::new(file).strip_prefix(root).unwrap_or(Path::new(file)).to_string_lossy().replace('\\', "/")
+    Path::new(file)
+        .strip_prefix(root)
+        .unwrap_or(Path::new(file))
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 #[test]
@@ -45,8 +68,16 @@ fn every_injected_fault_is_reported_where_it_is() {
         })
         .collect();
     for want in &manifest.problems {
-        let key = (want.path.clone(), want.line.map(u64::from), want.kind.to_string(), want.severity.to_string());
-        assert!(reported.contains(&key), "injected fault not reported: {key:?}\nreported: {reported:#?}");
+        let key = (
+            want.path.clone(),
+            want.line.map(u64::from),
+            want.kind.to_string(),
+            want.severity.to_string(),
+        );
+        assert!(
+            reported.contains(&key),
+            "injected fault not reported: {key:?}\nreported: {reported:#?}"
+        );
     }
     // Nothing reported as an error that was not injected.
     let injected: BTreeSet<_> = manifest
@@ -56,7 +87,10 @@ fn every_injected_fault_is_reported_where_it_is() {
         .collect();
     for (path, line, kind, severity) in &reported {
         if severity == "error" {
-            assert!(injected.contains(&(path.clone(), *line, kind.clone())), "unexpected error {path}:{line:?} {kind}");
+            assert!(
+                injected.contains(&(path.clone(), *line, kind.clone())),
+                "unexpected error {path}:{line:?} {kind}"
+            );
         }
     }
 
@@ -64,18 +98,29 @@ fn every_injected_fault_is_reported_where_it_is() {
     assert_eq!(r["read"].as_u64().unwrap(), manifest.expected_read, "{r}");
     assert_eq!(r["accepted"].as_u64().unwrap(), manifest.expected_accepted, "{r}");
     assert_eq!(r["rejected"].as_u64().unwrap(), manifest.expected_rejected, "{r}");
-    assert_eq!(r["twins_merged"].as_u64().unwrap(), manifest.expected_twins_merged, "{r}");
+    assert_eq!(
+        r["twins_merged"].as_u64().unwrap(),
+        manifest.expected_twins_merged,
+        "{r}"
+    );
     assert_eq!(r["duplicates"].as_u64().unwrap(), manifest.expected_duplicates, "{r}");
 }
 
 #[test]
 fn a_clean_tree_validates_without_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = TreeSpec { faults: false, ..TreeSpec::small() };
+    let spec = TreeSpec {
+        faults: false,
+        ..TreeSpec::small()
+    };
     let manifest = generate(&spec, dir.path()).unwrap();
     let (code, doc) = validate_json(dir.path());
-    let errors: Vec<&Value> =
-        doc["problems"].as_array().unwrap().iter().filter(|p| p["severity"] == "error").collect();
+    let errors: Vec<&Value> = doc["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["severity"] == "error")
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     assert_eq!(code, 0);
     assert_eq!(doc["records"]["accepted"].as_u64().unwrap(), manifest.expected_accepted);
@@ -87,7 +132,12 @@ fn files_of(root: &Path) -> Vec<(String, Vec<u8>)> {
         .into_iter()
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
-        .map(|e| (relative(&e.path().display().to_string(), root), std::fs::read(e.path()).unwrap()))
+        .map(|e| {
+            (
+                relative(&e.path().display().to_string(), root),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
         .collect();
     out.sort();
     out
@@ -113,7 +163,10 @@ fn committed_fixture_trees_match_the_generator() {
             if spec.faults { "" } else { " --no-faults" }
         );
         for ((n, a), (_, b)) in got.iter().zip(&want) {
-            assert!(a == b, "fixtures/trees/{name}/{n} differs from the generator's output; regenerate it");
+            assert!(
+                a == b,
+                "fixtures/trees/{name}/{n} differs from the generator's output; regenerate it"
+            );
         }
     }
 }

@@ -6,7 +6,12 @@ use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
 fn sagereport(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = Command::cargo_bin("sagereport").unwrap().current_dir(cwd).args(args).output().unwrap();
+    let out = Command::cargo_bin("sagereport")
+        .unwrap()
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .unwrap();
     (
         out.status.code().unwrap(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -35,9 +40,16 @@ const STEMS: [&str; 6] = [
 
 /// In CI the TeX tools must be present; elsewhere a missing tool skips.
 fn tool(name: &str) -> bool {
-    let found = std::process::Command::new("sh").arg("-c").arg(format!("command -v {name}")).output().is_ok_and(|o| o.status.success());
+    let found = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {name}"))
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !found {
-        assert!(std::env::var_os("CI").is_none(), "{name} is required in CI (.ci/run installs it)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{name} is required in CI (.ci/run installs it)"
+        );
         eprintln!("skipping: {name} is not installed (apt-get install texlive-latex-recommended poppler-utils)");
     }
     found
@@ -50,7 +62,10 @@ fn six_tables_with_provenance_and_intervals() {
     for stem in STEMS {
         let tex = std::fs::read_to_string(dir.join(format!("{stem}.tex"))).unwrap();
         assert!(tex.starts_with("% Table "), "{stem}: provenance first");
-        assert!(tex.contains("% Regenerate: sagereport tables tree --output-dir tables"), "{stem}");
+        assert!(
+            tex.contains("% Regenerate: sagereport tables tree --output-dir tables"),
+            "{stem}"
+        );
         assert!(tex.contains("\\toprule") && tex.contains("\\bottomrule"), "{stem}");
         assert!(tex.contains("\\label{tab:"), "{stem}");
         assert!(tex.contains("% Row "), "{stem}: per-row record counts");
@@ -67,21 +82,35 @@ fn six_tables_with_provenance_and_intervals() {
     for stem in STEMS {
         assert!(standalone.contains(&format!("\\input{{{stem}}}")));
     }
-    for fig in ["fig_node_scalability.png", "fig_scheduler_tradeoffs.svg", "fig_throughput_latency.png", "fig_parallel_jobs.png"] {
+    for fig in [
+        "fig_node_scalability.png",
+        "fig_scheduler_tradeoffs.svg",
+        "fig_throughput_latency.png",
+        "fig_parallel_jobs.png",
+    ] {
         assert!(dir.join(fig).is_file(), "{fig} missing");
     }
-    insta::assert_snapshot!("table3_scheduler_comparison", std::fs::read_to_string(dir.join("table3_scheduler_comparison.tex")).unwrap());
+    insta::assert_snapshot!(
+        "table3_scheduler_comparison",
+        std::fs::read_to_string(dir.join("table3_scheduler_comparison.tex")).unwrap()
+    );
 }
 
 #[test]
 fn tables_are_deterministic() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = paper_tables(tmp.path());
-    let first: Vec<Vec<u8>> = STEMS.iter().map(|s| std::fs::read(dir.join(format!("{s}.tex"))).unwrap()).collect();
+    let first: Vec<Vec<u8>> = STEMS
+        .iter()
+        .map(|s| std::fs::read(dir.join(format!("{s}.tex"))).unwrap())
+        .collect();
     let png = std::fs::read(dir.join("fig_node_scalability.png")).unwrap();
     assert_eq!(sagereport(&["tables", "tree", "-o", "tables"], tmp.path()).0, 0);
     for (s, bytes) in STEMS.iter().zip(first) {
-        assert!(std::fs::read(dir.join(format!("{s}.tex"))).unwrap() == bytes, "{s} differs between runs");
+        assert!(
+            std::fs::read(dir.join(format!("{s}.tex"))).unwrap() == bytes,
+            "{s} differs between runs"
+        );
     }
     assert!(std::fs::read(dir.join("fig_node_scalability.png")).unwrap() == png);
 }
@@ -98,10 +127,18 @@ fn tables_compile_with_pdflatex() {
         .current_dir(&dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "pdflatex failed:\n{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "pdflatex failed:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(dir.join("tables.pdf").is_file());
     if tool("pdftotext") {
-        let text = std::process::Command::new("pdftotext").args(["tables.pdf", "-"]).current_dir(&dir).output().unwrap();
+        let text = std::process::Command::new("pdftotext")
+            .args(["tables.pdf", "-"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
         let text = String::from_utf8_lossy(&text.stdout);
         assert!(text.contains("LoadAware-Spread"), "{text}");
         assert!(text.contains("Node scaling"), "{text}");
@@ -120,7 +157,15 @@ fn check_passes_on_a_copy_and_flags_an_altered_cell() {
 
     // Alter one number of the FIFO row (its throughput) by a visible amount.
     let fifo = original.lines().find(|l| l.starts_with("FIFO &")).unwrap();
-    let first_number = fifo.split('&').nth(1).unwrap().trim().split(' ').next().unwrap().to_string();
+    let first_number = fifo
+        .split('&')
+        .nth(1)
+        .unwrap()
+        .trim()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
     let altered_value = format!("{:.1}", first_number.parse::<f64>().unwrap() + 3.0);
     let altered_row = fifo.replacen(&first_number, &altered_value, 1);
     let altered = original.replacen(fifo, &altered_row, 1);
@@ -141,7 +186,16 @@ fn check_reads_hand_written_and_commented_tables() {
     let md = std::fs::read_to_string(tmp.path().join("tables/tables.md")).unwrap();
     // The computed low-load throughput, to one decimal, from the preview.
     let low = md.lines().find(|l| l.starts_with("| Low |")).unwrap();
-    let low_tput: f64 = low.split('|').nth(2).unwrap().trim().split(' ').next().unwrap().parse().unwrap();
+    let low_tput: f64 = low
+        .split('|')
+        .nth(2)
+        .unwrap()
+        .trim()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     let paper = format!(
         "\\section{{Experiments}}\n\
          \\begin{{table}}[t]\\caption{{Throughput under different load levels}}\\label{{tab:mine}}\n\
@@ -161,7 +215,10 @@ fn check_reads_hand_written_and_commented_tables() {
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("paper.tex:6: Table 2"), "{out}");
     assert!(out.contains("row \"Medium\""), "{out}");
-    assert!(out.contains("paper.tex:11: Table 2 (tab:load-levels) [commented out], row \"High\""), "{out}");
+    assert!(
+        out.contains("paper.tex:11: Table 2 (tab:load-levels) [commented out], row \"High\""),
+        "{out}"
+    );
     assert!(!out.contains("row \"Low\""), "Low agrees: {out}");
 }
 
@@ -171,10 +228,16 @@ fn check_follows_inputs_and_our_own_tables_round_trip() {
     let dir = paper_tables(tmp.path());
     // tables.tex only \input's the six tables: every one is checked, in its own file.
     let (code, out, err) = sagereport(&["tables", "--check", "tables/tables.tex", "tree"], tmp.path());
-    assert_eq!(code, 0, "our own tables must agree with the data they came from:\n{out}\n{err}");
+    assert_eq!(
+        code, 0,
+        "our own tables must agree with the data they came from:\n{out}\n{err}"
+    );
     assert!(err.contains(" 0 differ from the data"), "{err}");
     for (n, stem) in STEMS.iter().enumerate() {
-        assert!(err.contains(&format!("tables/{stem}.tex:")) && err.contains(&format!("Table {}", n + 1)), "{stem} not checked: {err}");
+        assert!(
+            err.contains(&format!("tables/{stem}.tex:")) && err.contains(&format!("Table {}", n + 1)),
+            "{stem} not checked: {err}"
+        );
     }
 
     // A main file whose table lives in an \input'ed subfolder file, one
@@ -183,7 +246,15 @@ fn check_follows_inputs_and_our_own_tables_round_trip() {
     std::fs::create_dir_all(tmp.path().join("paper/sections")).unwrap();
     let t3 = std::fs::read_to_string(dir.join("table3_scheduler_comparison.tex")).unwrap();
     let fifo = t3.lines().find(|l| l.starts_with("FIFO &")).unwrap();
-    let first_number = fifo.split('&').nth(1).unwrap().trim().split(' ').next().unwrap().to_string();
+    let first_number = fifo
+        .split('&')
+        .nth(1)
+        .unwrap()
+        .trim()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
     let altered_value = format!("{:.1}", first_number.parse::<f64>().unwrap() + 3.0);
     let altered = t3.replacen(fifo, &fifo.replacen(&first_number, &altered_value, 1), 1);
     let line = altered.lines().position(|l| l.starts_with("FIFO &")).unwrap() + 1;
@@ -195,10 +266,16 @@ fn check_follows_inputs_and_our_own_tables_round_trip() {
     .unwrap();
     let (code, out, err) = sagereport(&["tables", "--check", "paper/main.tex", "tree"], tmp.path());
     assert_eq!(code, 1, "{out}\n{err}");
-    assert!(out.contains(&format!("paper/sections/eval.tex:{line}: Table 3")), "{out}");
+    assert!(
+        out.contains(&format!("paper/sections/eval.tex:{line}: Table 3")),
+        "{out}"
+    );
     assert!(out.contains(&format!("paper {altered_value}")), "{out}");
     assert!(err.contains("paper/main.tex:5: sections/missing is not found"), "{err}");
-    assert!(!err.contains("sections/old"), "a commented \\input is not followed: {err}");
+    assert!(
+        !err.contains("sections/old"),
+        "a commented \\input is not followed: {err}"
+    );
 }
 
 #[test]
@@ -230,7 +307,12 @@ fn hostile_names_are_escaped_in_latex() {
     let (code, _, err) = sagereport(&["tables", "in", "-o", "t"], tmp.path());
     assert_eq!(code, 0, "{err}");
     let t1 = std::fs::read_to_string(tmp.path().join("t/table1_node_scaling.tex")).unwrap();
-    assert!(!t1.lines().filter(|l| !l.starts_with('%')).any(|l| l.contains("\\input{x}")), "{t1}");
+    assert!(
+        !t1.lines()
+            .filter(|l| !l.starts_with('%'))
+            .any(|l| l.contains("\\input{x}")),
+        "{t1}"
+    );
     if tool("pdflatex") {
         let out = std::process::Command::new("pdflatex")
             .args(["-halt-on-error", "-interaction=nonstopmode", "tables.tex"])

@@ -26,7 +26,12 @@ fn write(dir: &Path, rel: &str, content: impl AsRef<[u8]>) -> PathBuf {
 
 /// Run `validate --json` on `path`; return (exit code, document).
 fn validate(path: &Path) -> (i32, Value) {
-    let out = Command::cargo_bin("sagereport").unwrap().args(["validate", "--json"]).arg(path).output().unwrap();
+    let out = Command::cargo_bin("sagereport")
+        .unwrap()
+        .args(["validate", "--json"])
+        .arg(path)
+        .output()
+        .unwrap();
     let doc: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
     (out.status.code().unwrap(), doc)
@@ -41,7 +46,12 @@ fn problems(doc: &Value) -> Vec<(String, Option<u64>, String, String)> {
         .map(|p| {
             let file = p["file"].as_str().unwrap();
             let name = Path::new(file).file_name().unwrap().to_string_lossy().into_owned();
-            (name, p["line"].as_u64(), p["severity"].as_str().unwrap().into(), p["kind"].as_str().unwrap().into())
+            (
+                name,
+                p["line"].as_u64(),
+                p["severity"].as_str().unwrap().into(),
+                p["kind"].as_str().unwrap().into(),
+            )
         })
         .collect()
 }
@@ -59,7 +69,14 @@ fn check_jsonl(lines: &[String], expected: &[(u64, &str, &str)], accepted: u64, 
     let got = problems(&doc);
     let want: Vec<_> = expected
         .iter()
-        .map(|(line, sev, kind)| ("unified_results.jsonl".to_string(), Some(*line), sev.to_string(), kind.to_string()))
+        .map(|(line, sev, kind)| {
+            (
+                "unified_results.jsonl".to_string(),
+                Some(*line),
+                sev.to_string(),
+                kind.to_string(),
+            )
+        })
         .collect();
     assert_eq!(got, want, "{doc:#}");
     let t = totals(&doc);
@@ -70,7 +87,11 @@ fn check_jsonl(lines: &[String], expected: &[(u64, &str, &str)], accepted: u64, 
 
 #[test]
 fn malformed_json_line() {
-    let lines = [record("a"), r#"{"backend": "sage", "workload": "Q1""#.to_string(), record("b")];
+    let lines = [
+        record("a"),
+        r#"{"backend": "sage", "workload": "Q1""#.to_string(),
+        record("b"),
+    ];
     check_jsonl(&lines, &[(2, "error", "malformed_json")], 2, 1);
 }
 
@@ -84,7 +105,12 @@ fn nan_and_infinity_literals_and_strings() {
         record("e"),
     ];
     let e = (0, "error", "non_finite");
-    check_jsonl(&lines, &[(1, e.1, e.2), (2, e.1, e.2), (3, e.1, e.2), (4, e.1, e.2)], 1, 4);
+    check_jsonl(
+        &lines,
+        &[(1, e.1, e.2), (2, e.1, e.2), (3, e.1, e.2), (4, e.1, e.2)],
+        1,
+        4,
+    );
 }
 
 #[test]
@@ -96,7 +122,11 @@ fn negative_latency_and_success_rate_out_of_range() {
     ];
     check_jsonl(
         &lines,
-        &[(1, "error", "negative_value"), (2, "error", "out_of_range"), (3, "error", "negative_value")],
+        &[
+            (1, "error", "negative_value"),
+            (2, "error", "out_of_range"),
+            (3, "error", "negative_value"),
+        ],
         0,
         3,
     );
@@ -115,13 +145,23 @@ fn duplicates_counted_once() {
     let path = write(dir.path(), "unified_results.jsonl", lines.join("\n") + "\n");
     let (code, doc) = validate(&path);
     assert_eq!(code, 0);
-    assert_eq!(problems(&doc), vec![("unified_results.jsonl".into(), Some(3), "warning".into(), "duplicate_record".into())]);
+    assert_eq!(
+        problems(&doc),
+        vec![(
+            "unified_results.jsonl".into(),
+            Some(3),
+            "warning".into(),
+            "duplicate_record".into()
+        )]
+    );
     assert_eq!(totals(&doc), [2, 2, 0, 0, 1]);
 }
 
 #[test]
 fn numbers_as_strings_are_accepted_with_a_warning() {
-    let lines = [record("a").replace("\"seed\": 42", "\"seed\": \"42\"").replace("41.5", "\"41.5\"")];
+    let lines = [record("a")
+        .replace("\"seed\": 42", "\"seed\": \"42\"")
+        .replace("41.5", "\"41.5\"")];
     check_jsonl(&lines, &[(1, "warning", "number_as_string")], 1, 0);
 }
 
@@ -132,7 +172,15 @@ fn truncated_last_line() {
     let path = write(dir.path(), "unified_results.jsonl", format!("{}\n{cut}", record("a")));
     let (code, doc) = validate(&path);
     assert_eq!(code, 1);
-    assert_eq!(problems(&doc), vec![("unified_results.jsonl".into(), Some(2), "error".into(), "truncated_line".into())]);
+    assert_eq!(
+        problems(&doc),
+        vec![(
+            "unified_results.jsonl".into(),
+            Some(2),
+            "error".into(),
+            "truncated_line".into()
+        )]
+    );
     assert_eq!(totals(&doc), [2, 1, 1, 0, 0]);
 }
 
@@ -142,7 +190,15 @@ fn empty_file_is_reported_without_a_line() {
     write(dir.path(), "r/unified_results.jsonl", "");
     let (code, doc) = validate(dir.path());
     assert_eq!(code, 0);
-    assert_eq!(problems(&doc), vec![("unified_results.jsonl".into(), None, "warning".into(), "empty_file".into())]);
+    assert_eq!(
+        problems(&doc),
+        vec![(
+            "unified_results.jsonl".into(),
+            None,
+            "warning".into(),
+            "empty_file".into()
+        )]
+    );
     assert_eq!(doc["problems"][0]["line"], Value::Null);
 }
 
@@ -166,15 +222,29 @@ fn csv_wrong_field_count_and_missing_column() {
     write(dir.path(), "a/unified_results.csv", bad_row);
     let no_throughput = HEADER.replace("throughput,", "");
     let row = csv_row("c").replace(",41.5,", ",");
-    write(dir.path(), "b/unified_results.csv", format!("{no_throughput}\n{row}\n{row}x\n"));
+    write(
+        dir.path(),
+        "b/unified_results.csv",
+        format!("{no_throughput}\n{row}\n{row}x\n"),
+    );
     let (code, doc) = validate(dir.path());
     assert_eq!(code, 1);
     let got = problems(&doc);
     assert_eq!(
         got,
         vec![
-            ("unified_results.csv".into(), Some(3), "error".into(), "malformed_csv".into()),
-            ("unified_results.csv".into(), Some(1), "error".into(), "missing_column".into()),
+            (
+                "unified_results.csv".into(),
+                Some(3),
+                "error".into(),
+                "malformed_csv".into()
+            ),
+            (
+                "unified_results.csv".into(),
+                Some(1),
+                "error".into(),
+                "missing_column".into()
+            ),
         ]
     );
     assert_eq!(totals(&doc), [5, 2, 3, 0, 0]);
@@ -183,8 +253,21 @@ fn csv_wrong_field_count_and_missing_column() {
 #[test]
 fn csv_twin_of_jsonl_is_counted_once() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "unified_results.jsonl", format!("{}\n{}\n", record("a"), record("b")));
-    write(dir.path(), "unified_results.csv", format!("{HEADER}\r\n{}\r\n{}\r\n{}\r\n", csv_row("a"), csv_row("b"), csv_row("z")));
+    write(
+        dir.path(),
+        "unified_results.jsonl",
+        format!("{}\n{}\n", record("a"), record("b")),
+    );
+    write(
+        dir.path(),
+        "unified_results.csv",
+        format!(
+            "{HEADER}\r\n{}\r\n{}\r\n{}\r\n",
+            csv_row("a"),
+            csv_row("b"),
+            csv_row("z")
+        ),
+    );
     let (code, doc) = validate(dir.path());
     assert_eq!(code, 0, "{doc:#}");
     // a and b are twins; z exists only in the CSV and counts on its own.
@@ -195,7 +278,11 @@ fn csv_twin_of_jsonl_is_counted_once() {
 fn backend_from_path_and_conflict() {
     let dir = tempfile::tempdir().unwrap();
     let no_backend = record("a").replace("\"backend\": \"sage\", ", "");
-    write(dir.path(), "run_id=r1/backends/ray/unified_results.jsonl", format!("{no_backend}\n{}\n", record("b")));
+    write(
+        dir.path(),
+        "run_id=r1/backends/ray/unified_results.jsonl",
+        format!("{no_backend}\n{}\n", record("b")),
+    );
     // A ray record under a folder whose name merely contains "sage".
     let ray = record("c").replace("\"sage\"", "\"ray\"");
     write(dir.path(), "sage-node-1/unified_results.jsonl", format!("{ray}\n"));
@@ -203,7 +290,12 @@ fn backend_from_path_and_conflict() {
     assert_eq!(code, 0);
     assert_eq!(
         problems(&doc),
-        vec![("unified_results.jsonl".into(), Some(2), "warning".into(), "backend_conflict".into())]
+        vec![(
+            "unified_results.jsonl".into(),
+            Some(2),
+            "warning".into(),
+            "backend_conflict".into()
+        )]
     );
     assert_eq!(totals(&doc), [3, 3, 0, 0, 0]);
 }
@@ -220,12 +312,19 @@ fn problem_paths_are_relative_to_the_argument() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with("deep/er/unified_results.jsonl:1: error: not valid JSON"), "{text}");
+    assert!(
+        text.starts_with("deep/er/unified_results.jsonl:1: error: not valid JSON"),
+        "{text}"
+    );
 }
 
 #[test]
 fn missing_path_is_a_usage_error() {
-    let out = Command::cargo_bin("sagereport").unwrap().args(["validate", "/no/such/dir"]).output().unwrap();
+    let out = Command::cargo_bin("sagereport")
+        .unwrap()
+        .args(["validate", "/no/such/dir"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("/no/such/dir"), "{err}");
@@ -233,7 +332,11 @@ fn missing_path_is_a_usage_error() {
 
 #[test]
 fn no_arguments_is_a_usage_error() {
-    let out = Command::cargo_bin("sagereport").unwrap().arg("validate").output().unwrap();
+    let out = Command::cargo_bin("sagereport")
+        .unwrap()
+        .arg("validate")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 

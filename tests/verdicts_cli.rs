@@ -50,7 +50,21 @@ fn a_thirty_percent_regression_trips_the_gate_in_a_report_of_195_comparisons() {
     write(&root.join("base"), &base);
     write(&root.join("pr"), &cand);
     let (code, _, err) = sagereport(
-        &["compare", "--label", "base=base", "--label", "pr=pr", "--by", "input", "--fail-on", "regression", "--threshold", "5%", "-o", "out"],
+        &[
+            "compare",
+            "--label",
+            "base=base",
+            "--label",
+            "pr=pr",
+            "--by",
+            "input",
+            "--fail-on",
+            "regression",
+            "--threshold",
+            "5%",
+            "-o",
+            "out",
+        ],
         root,
     );
     assert_eq!(code, 1, "{err}");
@@ -60,7 +74,10 @@ fn a_thirty_percent_regression_trips_the_gate_in_a_report_of_195_comparisons() {
     assert_eq!(comps.len(), 195);
     let worse: Vec<&Value> = comps.iter().filter(|c| c["verdict"] == "worse").collect();
     assert_eq!(worse.len(), 1, "only Q1 throughput");
-    assert!(worse[0]["ci_high"].as_f64().unwrap() < 1.0, "its adjusted interval excludes 1");
+    assert!(
+        worse[0]["ci_high"].as_f64().unwrap() < 1.0,
+        "its adjusted interval excludes 1"
+    );
     // Every verdict agrees with the interval shown beside it.
     for c in comps {
         let (lo, hi) = (c["ci_low"].as_f64(), c["ci_high"].as_f64());
@@ -104,26 +121,55 @@ fn unknown_is_not_different() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let fresh = json!({"warmup_items": 0, "parity_batch_size": 16, "shuffle_version": "deterministic_shuffle_v1"});
-    write(&root.join("sage"), &(0..3).map(|i| rec("sage", "Q1", i, 10.0 + i as f64, fresh.clone())).collect::<Vec<_>>());
-    write(&root.join("ray"), &(0..3).map(|i| rec("ray", "Q1", i, 9.0 + i as f64, json!({}))).collect::<Vec<_>>());
+    write(
+        &root.join("sage"),
+        &(0..3)
+            .map(|i| rec("sage", "Q1", i, 10.0 + i as f64, fresh.clone()))
+            .collect::<Vec<_>>(),
+    );
+    write(
+        &root.join("ray"),
+        &(0..3)
+            .map(|i| rec("ray", "Q1", i, 9.0 + i as f64, json!({})))
+            .collect::<Vec<_>>(),
+    );
     let (code, _, err) = sagereport(&["compare", "sage", "ray", "--fail-on", "mismatch", "-o", "out"], root);
     assert_eq!(code, 0, "{err}");
     let s = summary(root, "out");
     assert_eq!(s["mismatches"].as_array().unwrap().len(), 0);
-    let fields: Vec<&str> = s["unverified"].as_array().unwrap().iter().map(|u| u["field"].as_str().unwrap()).collect();
-    assert!(fields.contains(&"warmup_items") && fields.contains(&"parity_batch_size"), "{fields:?}");
+    let fields: Vec<&str> = s["unverified"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"warmup_items") && fields.contains(&"parity_batch_size"),
+        "{fields:?}"
+    );
     let md = std::fs::read_to_string(root.join("out/summary.md")).unwrap();
-    assert!(md.contains("Cannot verify") && md.contains("not recorded by ray"), "{md}");
+    assert!(
+        md.contains("Cannot verify") && md.contains("not recorded by ray"),
+        "{md}"
+    );
 
     // Known on both sides, different: a mismatch naming file:line and run per value.
-    write(&root.join("ray"), &(0..3).map(|i| rec("ray", "Q1", i, 9.0, json!({"warmup_items": 50}))).collect::<Vec<_>>());
+    write(
+        &root.join("ray"),
+        &(0..3)
+            .map(|i| rec("ray", "Q1", i, 9.0, json!({"warmup_items": 50})))
+            .collect::<Vec<_>>(),
+    );
     let (code, _, _) = sagereport(&["compare", "sage", "ray", "--fail-on", "mismatch", "-o", "out"], root);
     assert_eq!(code, 1);
     let s = summary(root, "out");
     let m = &s["mismatches"][0]["fields"][0];
     assert_eq!(m["field"], "warmup_items");
     let ev = m["evidence"]["ray"][0].as_str().unwrap();
-    assert!(ev.starts_with("50: ray/unified_results.jsonl:1 (run ray-Q1-r0)"), "{ev}");
+    assert!(
+        ev.starts_with("50: ray/unified_results.jsonl:1 (run ray-Q1-r0)"),
+        "{ev}"
+    );
 }
 
 /// A run with success rate 0 is a failed run: a warning in validate, left
@@ -132,13 +178,18 @@ fn unknown_is_not_different() {
 fn failed_runs_are_not_measurements() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let mut lines: Vec<String> = (0..3).map(|i| rec("sage", "Q1", i, 10.0 + i as f64, json!({}))).collect();
+    let mut lines: Vec<String> = (0..3)
+        .map(|i| rec("sage", "Q1", i, 10.0 + i as f64, json!({})))
+        .collect();
     let failed = rec("sage", "Q1", 9, 0.0, json!({})).replace("\"success_rate\":1.0", "\"success_rate\":0.0");
     lines.push(failed);
     write(&root.join("sage"), &lines);
     let (code, out, _) = sagereport(&["validate", "sage"], root);
     assert_eq!(code, 0, "a warning, not an error");
-    assert!(out.contains("sage/unified_results.jsonl:4: warning: a failed run"), "{out}");
+    assert!(
+        out.contains("sage/unified_results.jsonl:4: warning: a failed run"),
+        "{out}"
+    );
     let (code, _, err) = sagereport(&["compare", "sage", "-o", "out"], root);
     assert_eq!(code, 0, "{err}");
     let s = summary(root, "out");
@@ -159,9 +210,17 @@ fn failed_runs_are_not_measurements() {
 fn success_rate_intervals_are_over_runs() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let with_rate = |b: &str, i: usize, rate: f64| rec(b, "Q1", i, 10.0, json!({})).replace("\"success_rate\":1.0", &format!("\"success_rate\":{rate}"));
-    write(&root.join("a"), &[with_rate("a", 0, 1.0), with_rate("a", 1, 1.0), with_rate("a", 2, 0.4)]);
-    write(&root.join("b"), &[with_rate("b", 0, 0.8), with_rate("b", 1, 0.8), with_rate("b", 2, 0.8)]);
+    let with_rate = |b: &str, i: usize, rate: f64| {
+        rec(b, "Q1", i, 10.0, json!({})).replace("\"success_rate\":1.0", &format!("\"success_rate\":{rate}"))
+    };
+    write(
+        &root.join("a"),
+        &[with_rate("a", 0, 1.0), with_rate("a", 1, 1.0), with_rate("a", 2, 0.4)],
+    );
+    write(
+        &root.join("b"),
+        &[with_rate("b", 0, 0.8), with_rate("b", 1, 0.8), with_rate("b", 2, 0.8)],
+    );
     let (code, _, err) = sagereport(&["compare", "a", "b", "-o", "out"], root);
     assert_eq!(code, 0, "{err}");
     let s = summary(root, "out");
@@ -169,8 +228,14 @@ fn success_rate_intervals_are_over_runs() {
     let a = groups.iter().find(|g| g["side"] == "a").unwrap();
     let b = groups.iter().find(|g| g["side"] == "b").unwrap();
     assert_eq!(a["success_rate"]["method"], "mean of per-run rates, t interval");
-    assert!((a["success_rate"]["ci_low"].as_f64().unwrap() - 0.0).abs() < 1e-9, "{a}");
-    assert!((b["success_rate"]["ci_low"].as_f64().unwrap() - 0.8).abs() < 1e-9, "{b}");
+    assert!(
+        (a["success_rate"]["ci_low"].as_f64().unwrap() - 0.0).abs() < 1e-9,
+        "{a}"
+    );
+    assert!(
+        (b["success_rate"]["ci_low"].as_f64().unwrap() - 0.8).abs() < 1e-9,
+        "{b}"
+    );
 }
 
 /// Legacy exp1 folders whose records carry no pipeline field: the pipeline
@@ -185,7 +250,10 @@ fn table_one_keeps_pipelines_apart_on_legacy_exp1() {
     std::fs::create_dir_all(&folder).unwrap();
     let mut expected = Vec::new();
     for (p, base) in [("compute", 50.0), ("rag", 10.0), ("mixed", 20.0)] {
-        for (name, nodes, factor) in [(format!("{p}_single_node"), 1, 1.0), (format!("{p}_multi_4_nodes"), 4, 3.0)] {
+        for (name, nodes, factor) in [
+            (format!("{p}_single_node"), 1, 1.0),
+            (format!("{p}_multi_4_nodes"), 4, 3.0),
+        ] {
             let tput = base * factor;
             expected.push((p, nodes, tput));
             let doc = json!({
@@ -201,8 +269,15 @@ fn table_one_keeps_pipelines_apart_on_legacy_exp1() {
     let (code, _, err) = sagereport(&["tables", "exp1_single_vs_multi", "-o", "t", "--json"], root);
     assert_eq!(code, 0, "{err}");
     let md = std::fs::read_to_string(root.join("t/tables.md")).unwrap();
-    for (label, one, four) in [("Compute", "50.0", "150.0"), ("RAG", "10.0", "30.0"), ("Mixed", "20.0", "60.0")] {
-        let row = md.lines().find(|l| l.starts_with(&format!("| {label} |"))).unwrap_or_else(|| panic!("no {label} row:\n{md}"));
+    for (label, one, four) in [
+        ("Compute", "50.0", "150.0"),
+        ("RAG", "10.0", "30.0"),
+        ("Mixed", "20.0", "60.0"),
+    ] {
+        let row = md
+            .lines()
+            .find(|l| l.starts_with(&format!("| {label} |")))
+            .unwrap_or_else(|| panic!("no {label} row:\n{md}"));
         assert!(row.contains(one) && row.contains(four), "{row}");
     }
     assert!(!md.contains("pipeline not recorded"), "{md}");

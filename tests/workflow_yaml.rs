@@ -23,8 +23,16 @@ fn steps(job: &Yaml) -> &Vec<Yaml> {
 fn invocations(doc: &Yaml) -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
     // Commands in the workflow's env (BENCH_COMMAND) and in every run: script.
-    let env_scripts: Vec<&str> = doc["env"].as_hash().map(|h| h.values().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
-    let step_scripts: Vec<&str> = doc["jobs"].as_hash().unwrap().values().flat_map(|job| steps(job).iter().filter_map(|s| s["run"].as_str())).collect();
+    let env_scripts: Vec<&str> = doc["env"]
+        .as_hash()
+        .map(|h| h.values().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    let step_scripts: Vec<&str> = doc["jobs"]
+        .as_hash()
+        .unwrap()
+        .values()
+        .flat_map(|job| steps(job).iter().filter_map(|s| s["run"].as_str()))
+        .collect();
     for script in env_scripts.into_iter().chain(step_scripts) {
         {
             let joined = script.replace("\\\n", " ");
@@ -65,12 +73,21 @@ fn workflow_runs_compare_on_pull_requests_and_deploys_pages_on_the_default_branc
         .flat_map(|j| steps(j).iter().filter_map(|s| s["uses"].as_str()))
         .map(|u| u.split('@').next().unwrap().to_string())
         .collect();
-    for action in ["actions/checkout", "actions/upload-artifact", "actions/upload-pages-artifact", "actions/deploy-pages"] {
+    for action in [
+        "actions/checkout",
+        "actions/upload-artifact",
+        "actions/upload-pages-artifact",
+        "actions/deploy-pages",
+    ] {
         assert!(uses.contains(action), "{action} missing; uses: {uses:?}");
     }
 
     let pr = &doc["jobs"]["pull-request"];
-    assert_eq!(pr["permissions"]["pull-requests"].as_str(), Some("write"), "the PR job must be allowed to comment");
+    assert_eq!(
+        pr["permissions"]["pull-requests"].as_str(),
+        Some("write"),
+        "the PR job must be allowed to comment"
+    );
     let deploy = &doc["jobs"]["deploy"];
     assert_eq!(deploy["permissions"]["pages"].as_str(), Some("write"));
     assert_eq!(deploy["permissions"]["id-token"].as_str(), Some("write"));
@@ -81,29 +98,54 @@ fn workflow_runs_compare_on_pull_requests_and_deploys_pages_on_the_default_branc
     let pr_scripts: Vec<&str> = steps(pr).iter().filter_map(|s| s["run"].as_str()).collect();
     assert!(pr_scripts.iter().any(|s| s.contains("--pr-comment comment.md")));
     // Posted by finding our marked comment (tests/sticky_comment.rs runs that step).
-    assert!(pr_scripts.iter().any(|s| s.contains("gh api") && s.contains("issues/comments/$id") && s.contains("body=@$body") && s.contains("body=comment.md")));
-    assert!(!WORKFLOW.contains("--edit-last"), "--edit-last edits the token user's last comment, maybe another workflow's");
-    assert!(pr_scripts.last().unwrap().contains("exit \"$code\""), "the gate must be the last step");
-    let site_scripts: Vec<&str> = steps(&doc["jobs"]["site"]).iter().filter_map(|s| s["run"].as_str()).collect();
-    assert!(site_scripts.iter().any(|s| s.contains("sagereport site") && s.contains("--history")));
+    assert!(pr_scripts.iter().any(|s| s.contains("gh api")
+        && s.contains("issues/comments/$id")
+        && s.contains("body=@$body")
+        && s.contains("body=comment.md")));
+    assert!(
+        !WORKFLOW.contains("--edit-last"),
+        "--edit-last edits the token user's last comment, maybe another workflow's"
+    );
+    assert!(
+        pr_scripts.last().unwrap().contains("exit \"$code\""),
+        "the gate must be the last step"
+    );
+    let site_scripts: Vec<&str> = steps(&doc["jobs"]["site"])
+        .iter()
+        .filter_map(|s| s["run"].as_str())
+        .collect();
+    assert!(site_scripts
+        .iter()
+        .any(|s| s.contains("sagereport site") && s.contains("--history")));
 }
 
 #[test]
 fn every_sagereport_command_and_flag_in_the_workflow_exists() {
     let calls = invocations(&workflow());
     let subcommands: BTreeSet<&str> = calls.iter().map(|(s, _)| s.as_str()).collect();
-    assert!(subcommands.contains("compare") && subcommands.contains("site") && subcommands.contains("run"), "{subcommands:?}");
+    assert!(
+        subcommands.contains("compare") && subcommands.contains("site") && subcommands.contains("run"),
+        "{subcommands:?}"
+    );
     let compare_flags = &calls.iter().find(|(s, _)| s == "compare").unwrap().1;
     for flag in ["--pr-comment", "--fail-on", "--threshold", "--label"] {
-        assert!(compare_flags.iter().any(|f| f == flag), "{flag} not parsed from the compare step: {compare_flags:?}");
+        assert!(
+            compare_flags.iter().any(|f| f == flag),
+            "{flag} not parsed from the compare step: {compare_flags:?}"
+        );
     }
     for (sub, flags) in &calls {
-        let out = Command::cargo_bin("sagereport").unwrap().args([sub.as_str(), "--help"]).output().unwrap();
+        let out = Command::cargo_bin("sagereport")
+            .unwrap()
+            .args([sub.as_str(), "--help"])
+            .output()
+            .unwrap();
         assert!(out.status.success(), "`sagereport {sub}` is not a command");
         let help = String::from_utf8_lossy(&out.stdout);
         for flag in flags {
             assert!(
-                help.split(|c: char| c.is_whitespace() || c == ',' || c == '[' || c == ']').any(|w| w == flag),
+                help.split(|c: char| c.is_whitespace() || c == ',' || c == '[' || c == ']')
+                    .any(|w| w == flag),
                 "`sagereport {sub}` has no flag {flag}"
             );
         }
@@ -113,10 +155,24 @@ fn every_sagereport_command_and_flag_in_the_workflow_exists() {
 #[test]
 fn workflow_env_names_every_variable_its_scripts_use() {
     let doc = workflow();
-    let env: BTreeSet<&str> = doc["env"].as_hash().unwrap().keys().filter_map(|k| k.as_str()).collect();
-    for var in ["BENCH_COMMAND", "SAGEREPORT_GIT", "SAGEREPORT_REF", "REGRESSION_THRESHOLD", "HISTORY_BRANCH"] {
+    let env: BTreeSet<&str> = doc["env"]
+        .as_hash()
+        .unwrap()
+        .keys()
+        .filter_map(|k| k.as_str())
+        .collect();
+    for var in [
+        "BENCH_COMMAND",
+        "SAGEREPORT_GIT",
+        "SAGEREPORT_REF",
+        "REGRESSION_THRESHOLD",
+        "HISTORY_BRANCH",
+    ] {
         assert!(env.contains(var), "{var} not in the workflow's env");
-        assert!(WORKFLOW.matches(&format!("${var}")).count() + WORKFLOW.matches(&format!("env.{var}")).count() > 0, "{var} unused");
+        assert!(
+            WORKFLOW.matches(&format!("${var}")).count() + WORKFLOW.matches(&format!("env.{var}")).count() > 0,
+            "{var} unused"
+        );
     }
 }
 
@@ -153,14 +209,22 @@ fn every_action_is_a_major_version_that_runs_on_node24() {
             let since = NODE24_SINCE
                 .iter()
                 .find(|(a, _)| *a == action)
-                .unwrap_or_else(|| panic!("{action}: unknown runtime; check its action.yml runs.using and add it to NODE24_SINCE"))
+                .unwrap_or_else(|| {
+                    panic!("{action}: unknown runtime; check its action.yml runs.using and add it to NODE24_SINCE")
+                })
                 .1;
-            assert!(major >= since, "{uses} (job {name:?}) runs on node20 or older; node24 since v{since}");
+            assert!(
+                major >= since,
+                "{uses} (job {name:?}) runs on node20 or older; node24 since v{since}"
+            );
             seen.insert(action);
         }
     }
     // The table is not stale: every action in it is used (so the check covers them all).
     for (action, _) in NODE24_SINCE {
-        assert!(seen.contains(action), "{action} no longer used: drop it from NODE24_SINCE");
+        assert!(
+            seen.contains(action),
+            "{action} no longer used: drop it from NODE24_SINCE"
+        );
     }
 }

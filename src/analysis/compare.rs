@@ -4,13 +4,13 @@
 //! baseline. Grouping is by hash maps, O(n) in the records.
 
 use super::stats::{self, Estimate};
+use crate::analysis::estimand::{self, Correction, RatioTest};
 use crate::ingest::IngestReport;
+use crate::model::config_hash::SHAPE_FIELDS;
 use crate::model::intern::FastHash;
 use crate::model::{Dimensions, Sym, UnifiedRecord};
-use crate::model::config_hash::SHAPE_FIELDS;
-use crate::analysis::estimand::{self, Correction, RatioTest};
-use serde::Serialize;
 use rayon::prelude::*;
+use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What a "side" of the comparison is.
@@ -59,7 +59,13 @@ impl Serialize for Verdict {
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 5] = [Verdict::Better, Verdict::Worse, Verdict::Same, Verdict::Unstable, Verdict::NoVerdict];
+    pub const ALL: [Verdict; 5] = [
+        Verdict::Better,
+        Verdict::Worse,
+        Verdict::Same,
+        Verdict::Unstable,
+        Verdict::NoVerdict,
+    ];
 
     /// The verdict as written in reports and summary.json.
     pub fn name(self) -> &'static str {
@@ -349,9 +355,7 @@ impl MetricComparison {
     /// True when the candidate is significantly worse than the baseline by
     /// more than `threshold` (relative, e.g. 0.05).
     pub fn is_regression(&self, threshold: f64) -> bool {
-        self.significant
-            && self.verdict == Verdict::Worse
-            && self.ratio.is_some_and(|r| (r - 1.0).abs() > threshold)
+        self.significant && self.verdict == Verdict::Worse && self.ratio.is_some_and(|r| (r - 1.0).abs() > threshold)
     }
 }
 
@@ -381,7 +385,12 @@ impl Comparison {
     /// Side names with the baseline first, then the others by name.
     pub fn sides_baseline_first(&self) -> Vec<String> {
         let mut out: Vec<String> = self.baseline.iter().cloned().collect();
-        out.extend(self.sides.iter().filter(|s| Some(*s) != self.baseline.as_ref()).cloned());
+        out.extend(
+            self.sides
+                .iter()
+                .filter(|s| Some(*s) != self.baseline.as_ref())
+                .cloned(),
+        );
         out
     }
 }
@@ -413,13 +422,24 @@ const VARIANT_DIMS: [&str; 14] = [
 /// (the embedded endpoint's model, or endpoint and model), and `work_hash`,
 /// the runner's digest of all of them and the rest of the workload
 /// definition (a difference there alone means a knob without a field).
-const WORK_FIELDS: [&str; 6] = ["task_complexity", "pipeline_stages", "arrival", "llm_ratio", "generator", "work_hash"];
+const WORK_FIELDS: [&str; 6] = [
+    "task_complexity",
+    "pipeline_stages",
+    "arrival",
+    "llm_ratio",
+    "generator",
+    "work_hash",
+];
 
 /// Fields that must agree across sides for a fair comparison: the shape
 /// fields (SPEC §3; the workload is the group's key), the shuffle version,
 /// then the work knobs.
 fn checked_fields() -> impl Iterator<Item = &'static str> {
-    SHAPE_FIELDS.into_iter().filter(|f| *f != "workload").chain(["shuffle_version"]).chain(WORK_FIELDS)
+    SHAPE_FIELDS
+        .into_iter()
+        .filter(|f| *f != "workload")
+        .chain(["shuffle_version"])
+        .chain(WORK_FIELDS)
 }
 
 /// How a shape field that a record does not carry is shown.
@@ -459,9 +479,17 @@ fn side_of(r: &UnifiedRecord, report: &IngestReport, options: &CompareOptions) -
         Axis::Backend => r.backend.to_string(),
         Axis::Input => {
             let input = report.file(r.source.file).input as usize;
-            options.input_labels.get(input).cloned().unwrap_or_else(|| format!("input{}", input + 1))
+            options
+                .input_labels
+                .get(input)
+                .cloned()
+                .unwrap_or_else(|| format!("input{}", input + 1))
         }
-        Axis::Scheduler => r.dimensions().scheduler.map(|s| s.label().to_string()).unwrap_or_else(|| "unknown".into()),
+        Axis::Scheduler => r
+            .dimensions()
+            .scheduler
+            .map(|s| s.label().to_string())
+            .unwrap_or_else(|| "unknown".into()),
     }
 }
 
@@ -588,20 +616,41 @@ fn index_classes(report: &IngestReport, options: &CompareOptions) -> ClassIndex 
                 next
             })
         });
-        let ck = ClassKey { workload: r.workload, side, dims: r.dims, seed: r.seed, nodes: r.nodes, parallelism: r.parallelism };
+        let ck = ClassKey {
+            workload: r.workload,
+            side,
+            dims: r.dims,
+            seed: r.seed,
+            nodes: r.nodes,
+            parallelism: r.parallelism,
+        };
         let c = *class_index.entry(ck).or_insert_with(|| {
-            classes.push(Class { side, first: i, dims: r.dimensions(), records: Vec::new() });
+            classes.push(Class {
+                side,
+                first: i,
+                dims: r.dimensions(),
+                records: Vec::new(),
+            });
             classes.len() - 1
         });
         classes[c].records.push(i);
     }
-    ClassIndex { side_names, side_index, classes, failed_runs }
+    ClassIndex {
+        side_names,
+        side_index,
+        classes,
+        failed_runs,
+    }
 }
 
 /// Phase 2: which variant dimensions (indices into [`VARIANT_DIMS`]) vary
 /// *within* a side for each workload. Only those split groups; a field that
 /// differs only across sides is a mismatch.
-fn splitting_dimensions(records: &[UnifiedRecord], classes: &[Class], options: &CompareOptions) -> HashMap<Sym, Vec<usize>> {
+fn splitting_dimensions(
+    records: &[UnifiedRecord],
+    classes: &[Class],
+    options: &CompareOptions,
+) -> HashMap<Sym, Vec<usize>> {
     let mut values_within: HashMap<(Sym, usize, usize), BTreeSet<String>> = HashMap::new();
     for class in classes {
         let r = &records[class.first];
@@ -609,7 +658,10 @@ fn splitting_dimensions(records: &[UnifiedRecord], classes: &[Class], options: &
             if options.axis == Axis::Scheduler && *name == "scheduler" {
                 continue;
             }
-            values_within.entry((r.workload, class.side, k)).or_default().insert(dim_value(name, r, &class.dims));
+            values_within
+                .entry((r.workload, class.side, k))
+                .or_default()
+                .insert(dim_value(name, r, &class.dims));
         }
     }
     let mut splitting: HashMap<Sym, Vec<usize>> = HashMap::new();
@@ -700,10 +752,21 @@ fn analyse_groups(
             let mut sides: Vec<(&String, &Vec<usize>)> = by_side.iter().map(|(s, v)| (&side_names[*s], v)).collect();
             sides.sort_by(|a, b| (Some(a.0) != baseline_name, a.0).cmp(&(Some(b.0) != baseline_name, b.0)));
             for (side, idxs) in &sides {
-                outcome.groups.push(group_stats(side, workload, variant, idxs, records, options.confidence));
+                outcome
+                    .groups
+                    .push(group_stats(side, workload, variant, idxs, records, options.confidence));
             }
             if by_side.len() >= 2 {
-                let (found, unverified) = mismatch(workload, variant, by_side_classes, classes, side_names, records, report, options);
+                let (found, unverified) = mismatch(
+                    workload,
+                    variant,
+                    by_side_classes,
+                    classes,
+                    side_names,
+                    records,
+                    report,
+                    options,
+                );
                 outcome.unverified = unverified;
                 if let Some(m) = found {
                     outcome.mismatch = Some(m);
@@ -712,7 +775,9 @@ fn analyse_groups(
                 }
             }
             // Comparisons against the baseline.
-            let Some((base_name, base_idxs)) = baseline.and_then(|(name, b)| Some((name, by_side.get(b)?))) else { return outcome };
+            let Some((base_name, base_idxs)) = baseline.and_then(|(name, b)| Some((name, by_side.get(b)?))) else {
+                return outcome;
+            };
             for (side, idxs) in &sides {
                 if *side == base_name {
                     continue;
@@ -723,7 +788,9 @@ fn analyse_groups(
                     if base.is_empty() || cand.is_empty() {
                         continue;
                     }
-                    outcome.comparisons.push(compare_metric(workload, variant, metric, base_name, side, &base, &cand, options));
+                    outcome.comparisons.push(compare_metric(
+                        workload, variant, metric, base_name, side, &base, &cand, options,
+                    ));
                 }
             }
             outcome
@@ -737,8 +804,13 @@ fn analyse_groups(
 /// test inversion, so they cannot disagree.
 fn judge(out: &mut Comparison, options: &CompareOptions) {
     let alpha = 1.0 - options.confidence;
-    let with_p: Vec<usize> = (0..out.comparisons.len()).filter(|&i| out.comparisons[i].p_value.is_some()).collect();
-    let ps: Vec<f64> = with_p.iter().map(|&i| out.comparisons[i].p_value.unwrap_or(1.0)).collect();
+    let with_p: Vec<usize> = (0..out.comparisons.len())
+        .filter(|&i| out.comparisons[i].p_value.is_some())
+        .collect();
+    let ps: Vec<f64> = with_p
+        .iter()
+        .map(|&i| out.comparisons[i].p_value.unwrap_or(1.0))
+        .collect();
     let (alpha_star, adjusted) = estimand::adjust(&ps, alpha, options.correction);
     out.family_size = with_p.len();
     out.adjusted_alpha = alpha_star;
@@ -752,7 +824,11 @@ fn judge(out: &mut Comparison, options: &CompareOptions) {
             Err(why) => {
                 // An unbounded set that the test does not reject at 1 is
                 // honestly "no significant difference", without an interval.
-                c.verdict = if test.p_value > alpha_star { Verdict::Same } else { Verdict::NoVerdict };
+                c.verdict = if test.p_value > alpha_star {
+                    Verdict::Same
+                } else {
+                    Verdict::NoVerdict
+                };
                 c.note = Some(why.reason().to_string());
                 continue;
             }
@@ -862,7 +938,11 @@ fn group_stats(
     let success_rate = success_stats(idxs, records, confidence);
 
     let distinct = |f: &dyn Fn(&UnifiedRecord) -> Option<Sym>| -> Vec<String> {
-        let set: BTreeSet<&str> = idxs.iter().filter_map(|&i| f(&records[i])).map(|s| s.as_str()).collect();
+        let set: BTreeSet<&str> = idxs
+            .iter()
+            .filter_map(|&i| f(&records[i]))
+            .map(|s| s.as_str())
+            .collect();
         set.into_iter().map(str::to_string).collect()
     };
     let run_ids = distinct(&|r| Some(r.run_id));
@@ -900,11 +980,18 @@ fn success_stats(idxs: &[usize], records: &[UnifiedRecord], confidence: f64) -> 
         Some((ok.min(num_tasks), num_tasks))
     };
     let rate = |r: &UnifiedRecord| -> Option<f64> {
-        r.success_rate.or_else(|| run_counts(r).filter(|&(_, t)| t > 0).map(|(ok, t)| ok as f64 / t as f64))
+        r.success_rate.or_else(|| {
+            run_counts(r)
+                .filter(|&(_, t)| t > 0)
+                .map(|(ok, t)| ok as f64 / t as f64)
+        })
     };
     let rates: Vec<f64> = idxs.iter().filter_map(|&i| rate(&records[i])).collect();
     match rates.len() {
-        0 => SuccessStats { method: "not reported", ..Default::default() },
+        0 => SuccessStats {
+            method: "not reported",
+            ..Default::default()
+        },
         1 => {
             let r = idxs.iter().map(|&i| &records[i]).find(|r| rate(r).is_some());
             match r.and_then(run_counts).filter(|&(_, t)| t > 0) {
@@ -918,7 +1005,12 @@ fn success_stats(idxs: &[usize], records: &[UnifiedRecord], confidence: f64) -> 
                         method: "wilson over one run's tasks",
                     }
                 }
-                None => SuccessStats { n: 1, value: Some(rates[0]), method: "one run, task counts unknown", ..Default::default() },
+                None => SuccessStats {
+                    n: 1,
+                    value: Some(rates[0]),
+                    method: "one run, task counts unknown",
+                    ..Default::default()
+                },
             }
         }
         _ => {
@@ -1023,7 +1115,8 @@ pub(crate) fn test_comparison(workload: &str, metric: Metric) -> MetricCompariso
 /// The primary test's method string.
 pub const METHOD_TEST: &str = "welch t-test of ratio = 1 (welch-satterthwaite df)";
 /// The ratio interval's method string.
-pub const METHOD_RATIO: &str = "fieller interval inverting the welch test (df of the test), at the family-adjusted level";
+pub const METHOD_RATIO: &str =
+    "fieller interval inverting the welch test (df of the test), at the family-adjusted level";
 
 /// A shape field one side recorded and another did not: the runs may
 /// match, but it cannot be checked. A note, never a mismatch.
@@ -1089,8 +1182,11 @@ fn mismatch(
                 }
             }
         }
-        let known_sets: BTreeSet<Vec<&String>> =
-            per_side.values().filter(|v| !v.known.is_empty()).map(|v| v.known.keys().collect()).collect();
+        let known_sets: BTreeSet<Vec<&String>> = per_side
+            .values()
+            .filter(|v| !v.known.is_empty())
+            .map(|v| v.known.keys().collect())
+            .collect();
         if known_sets.len() > 1 {
             fields.push(FieldDiff {
                 field,
@@ -1106,11 +1202,31 @@ fn mismatch(
                     .collect(),
                 files: per_side
                     .iter()
-                    .map(|(s, v)| (s.clone(), v.known.values().flatten().take(EVIDENCE).map(|e| e.rsplit_once(':').map(|(f, _)| f.to_string()).unwrap_or_default()).collect::<BTreeSet<_>>().into_iter().collect()))
+                    .map(|(s, v)| {
+                        (
+                            s.clone(),
+                            v.known
+                                .values()
+                                .flatten()
+                                .take(EVIDENCE)
+                                .map(|e| e.rsplit_once(':').map(|(f, _)| f.to_string()).unwrap_or_default())
+                                .collect::<BTreeSet<_>>()
+                                .into_iter()
+                                .collect(),
+                        )
+                    })
                     .collect(),
                 evidence: per_side
                     .iter()
-                    .map(|(s, v)| (s.clone(), v.known.iter().map(|(value, at)| format!("{value}: {}", at.join(", "))).collect()))
+                    .map(|(s, v)| {
+                        (
+                            s.clone(),
+                            v.known
+                                .iter()
+                                .map(|(value, at)| format!("{value}: {}", at.join(", ")))
+                                .collect(),
+                        )
+                    })
                     .collect(),
             });
         } else if known_sets.len() == 1 && per_side.values().any(|v| !v.unknown.is_empty()) {
@@ -1130,8 +1246,12 @@ fn mismatch(
         return (None, unverified);
     }
     let names: Vec<&str> = fields.iter().map(|f| f.field).collect();
-    let run_ids: BTreeSet<&str> =
-        by_side.values().flatten().flat_map(|&c| classes[c].records.iter()).map(|&i| records[i].run_id.as_str()).collect();
+    let run_ids: BTreeSet<&str> = by_side
+        .values()
+        .flatten()
+        .flat_map(|&c| classes[c].records.iter())
+        .map(|&i| records[i].run_id.as_str())
+        .collect();
     let mismatch = Mismatch {
         workload: workload.to_string(),
         variant: variant.to_string(),
@@ -1176,7 +1296,10 @@ fn hash_note(
         workload: workload.to_string(),
         variant: variant.to_string(),
         shape_hash: shapes.into_iter().next().unwrap().to_string(),
-        upstream_hashes: upstream.into_iter().map(|(s, h)| (s, h.into_iter().collect())).collect(),
+        upstream_hashes: upstream
+            .into_iter()
+            .map(|(s, h)| (s, h.into_iter().collect()))
+            .collect(),
         explanation: "upstream config_hash differs across sides only because upstream hashes the backend name \
                       into it; the backend-neutral workload-shape hash matches, so the runs are comparable"
             .to_string(),
@@ -1292,19 +1415,33 @@ mod tests {
         let mut fams: Vec<(Vec<f64>, Vec<f64>)> = (0..194)
             .map(|i| {
                 let b: Vec<f64> = noise.iter().map(|x| 100.0 * x).collect();
-                let c: Vec<f64> = noise.iter().rev().map(|x| 100.0 * x * (1.0 + (i % 3) as f64 * 0.001)).collect();
+                let c: Vec<f64> = noise
+                    .iter()
+                    .rev()
+                    .map(|x| 100.0 * x * (1.0 + (i % 3) as f64 * 0.001))
+                    .collect();
                 (b, c)
             })
             .collect();
-        fams.push((noise.iter().map(|x| 100.0 * x).collect(), noise.iter().map(|x| 70.0 * x).collect()));
+        fams.push((
+            noise.iter().map(|x| 100.0 * x).collect(),
+            noise.iter().map(|x| 70.0 * x).collect(),
+        ));
         let c = judged(&fams, Correction::Bh);
         assert_eq!(c.family_size, 195);
         let last = c.comparisons.last().unwrap();
         assert_eq!(last.verdict, Verdict::Worse);
         assert!(last.is_regression(0.05));
-        assert!(c.comparisons[..194].iter().all(|m| m.verdict == Verdict::Same), "A/A comparisons stay ~");
+        assert!(
+            c.comparisons[..194].iter().all(|m| m.verdict == Verdict::Same),
+            "A/A comparisons stay ~"
+        );
         let c = judged(&fams, Correction::Holm);
-        assert_eq!(c.comparisons.last().unwrap().verdict, Verdict::Worse, "Holm reaches it too");
+        assert_eq!(
+            c.comparisons.last().unwrap().verdict,
+            Verdict::Worse,
+            "Holm reaches it too"
+        );
     }
 
     /// summary.json and history keep the verdict names reports print.
@@ -1320,8 +1457,25 @@ mod tests {
 
     #[test]
     fn natural_order_sorts_numbers_by_value() {
-        let mut names = vec!["concurrency_16", "concurrency_2", "concurrency_1", "job10_rag", "job9_rag", "Q1"];
+        let mut names = vec![
+            "concurrency_16",
+            "concurrency_2",
+            "concurrency_1",
+            "job10_rag",
+            "job9_rag",
+            "Q1",
+        ];
         names.sort_by_key(|n| natural_key(n));
-        assert_eq!(names, ["Q1", "concurrency_1", "concurrency_2", "concurrency_16", "job9_rag", "job10_rag"]);
+        assert_eq!(
+            names,
+            [
+                "Q1",
+                "concurrency_1",
+                "concurrency_2",
+                "concurrency_16",
+                "job9_rag",
+                "job10_rag"
+            ]
+        );
     }
 }

@@ -125,11 +125,20 @@ impl RatioTest {
             // Both samples constant: the difference is exact.
             (f64::INFINITY, if mc == mb { 1.0 } else { 0.0 })
         } else {
-            let df = (vc + vb).powi(2) / (vc * vc / (candidate.len() - 1) as f64 + vb * vb / (baseline.len() - 1) as f64);
+            let df =
+                (vc + vb).powi(2) / (vc * vc / (candidate.len() - 1) as f64 + vb * vb / (baseline.len() - 1) as f64);
             let t = (mc - mb) / se;
             (df, (2.0 * stats::t_sf(t.abs(), df).unwrap_or(0.5)).min(1.0))
         };
-        Ok(RatioTest { ratio: mc / mb, p_value, df, mc, mb, vc, vb })
+        Ok(RatioTest {
+            ratio: mc / mb,
+            p_value,
+            df,
+            mc,
+            mb,
+            vc,
+            vb,
+        })
     }
 
     /// The two-sided interval at level `1 − alpha`: the ratios the test does
@@ -288,7 +297,11 @@ pub fn mann_whitney_exact(a: &[f64], b: &[f64]) -> Option<(f64, i8)> {
         return None;
     }
     let n = na + nb;
-    let mut all: Vec<(f64, bool)> = a.iter().map(|&x| (x, true)).chain(b.iter().map(|&x| (x, false))).collect();
+    let mut all: Vec<(f64, bool)> = a
+        .iter()
+        .map(|&x| (x, true))
+        .chain(b.iter().map(|&x| (x, false)))
+        .collect();
     all.sort_by(|x, y| x.0.total_cmp(&y.0));
     // Doubled midranks: a tie block occupying ranks i+1..=j gets i+1+j.
     let mut ranks2 = vec![0usize; n];
@@ -303,7 +316,12 @@ pub fn mann_whitney_exact(a: &[f64], b: &[f64]) -> Option<(f64, i8)> {
         }
         i = j + 1;
     }
-    let observed: usize = ranks2.iter().zip(&all).filter(|(_, (_, in_a))| *in_a).map(|(r, _)| r).sum();
+    let observed: usize = ranks2
+        .iter()
+        .zip(&all)
+        .filter(|(_, (_, in_a))| *in_a)
+        .map(|(r, _)| r)
+        .sum();
     let expected2 = na * (n + 1); // doubled expectation of the rank sum: 2 · n_a(N+1)/2
     let direction: i8 = match observed.cmp(&expected2) {
         std::cmp::Ordering::Greater => -1,
@@ -330,7 +348,12 @@ pub fn mann_whitney_exact(a: &[f64], b: &[f64]) -> Option<(f64, i8)> {
     }
     let total: f64 = ways[na].iter().sum();
     let dev = observed.abs_diff(expected2);
-    let extreme: f64 = ways[na].iter().enumerate().filter(|(s, _)| s.abs_diff(expected2) >= dev).map(|(_, w)| w).sum();
+    let extreme: f64 = ways[na]
+        .iter()
+        .enumerate()
+        .filter(|(s, _)| s.abs_diff(expected2) >= dev)
+        .map(|(_, w)| w)
+        .sum();
     Some(((extreme / total).min(1.0), direction))
 }
 
@@ -368,14 +391,22 @@ mod tests {
             let t = RatioTest::new(&cand, &base).unwrap();
             for alpha in [0.05, 0.01, 0.001] {
                 let (lo, hi) = t.interval(alpha).unwrap();
-                assert_eq!(t.p_value < alpha, !(lo <= 1.0 && 1.0 <= hi), "shift {shift} alpha {alpha}: p {} ({lo}, {hi})", t.p_value);
+                assert_eq!(
+                    t.p_value < alpha,
+                    !(lo <= 1.0 && 1.0 <= hi),
+                    "shift {shift} alpha {alpha}: p {} ({lo}, {hi})",
+                    t.p_value
+                );
             }
         }
     }
 
     #[test]
     fn zero_and_degenerate_baselines() {
-        assert_eq!(RatioTest::new(&[1.0, 6.0, 3.0], &[0.0, 0.0, 0.0]).err(), Some(NoVerdict::ZeroBaseline));
+        assert_eq!(
+            RatioTest::new(&[1.0, 6.0, 3.0], &[0.0, 0.0, 0.0]).err(),
+            Some(NoVerdict::ZeroBaseline)
+        );
         assert_eq!(RatioTest::new(&[1.0], &[2.0, 3.0]).err(), Some(NoVerdict::TooFewRuns));
         // Zero variance on both sides, different means: significant, ratio exact.
         let t = RatioTest::new(&[12.0, 12.0], &[10.0, 10.0]).unwrap();
@@ -399,9 +430,17 @@ mod tests {
     /// reach 80 % power to detect 5 % (the old t-approximation said 11 and 5).
     #[test]
     fn runs_needed_matches_simulation() {
-        for (sa, sb, n, simulated) in [(2.0, 1.0, 3, 0.685), (2.0, 1.0, 4, 0.906), (3.0, 1.0, 5, 0.789), (3.0, 1.0, 6, 0.894)] {
+        for (sa, sb, n, simulated) in [
+            (2.0, 1.0, 3, 0.685),
+            (2.0, 1.0, 4, 0.906),
+            (3.0, 1.0, 5, 0.789),
+            (3.0, 1.0, 6, 0.894),
+        ] {
             let p = welch_power(sa, sb, n, 5.0, 0.05).unwrap();
-            assert!((p - simulated).abs() < 0.04, "sd ({sa}, {sb}) n {n}: {p} vs {simulated}");
+            assert!(
+                (p - simulated).abs() < 0.04,
+                "sd ({sa}, {sb}) n {n}: {p} vs {simulated}"
+            );
         }
         assert_eq!(runs_needed(1.0, 2.0, 100.0, 0.05, 0.05, 0.8), Some(4));
         assert_eq!(runs_needed(1.0, 3.0, 100.0, 0.05, 0.05, 0.8), Some(6));

@@ -70,7 +70,12 @@ pub struct HistoryPoint {
 
 impl From<&MetricStats> for HistoryPoint {
     fn from(s: &MetricStats) -> Self {
-        HistoryPoint { n: s.n, mean: s.mean, ci_low: s.ci_low, ci_high: s.ci_high }
+        HistoryPoint {
+            n: s.n,
+            mean: s.mean,
+            ci_low: s.ci_low,
+            ci_high: s.ci_high,
+        }
     }
 }
 
@@ -162,7 +167,12 @@ impl HistoryEntry {
     /// A file-name-safe identity, unique per (time, report, commit, label).
     pub fn id(&self) -> String {
         let time: String = self.time.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-        let commit: String = self.commit.chars().filter(|c| c.is_ascii_alphanumeric()).take(12).collect();
+        let commit: String = self
+            .commit
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .take(12)
+            .collect();
         let mut id = format!("{}_{}_{}", time, slug(&self.report), slug(&self.label));
         if !commit.is_empty() {
             id.push('_');
@@ -177,7 +187,10 @@ impl HistoryEntry {
     }
 
     pub fn same_run(&self, other: &HistoryEntry) -> bool {
-        self.report == other.report && self.label == other.label && self.commit == other.commit && !self.commit.is_empty()
+        self.report == other.report
+            && self.label == other.label
+            && self.commit == other.commit
+            && !self.commit.is_empty()
     }
 }
 
@@ -208,9 +221,9 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
         .collect();
     paths.sort();
     for path in paths {
-        let parsed = std::fs::read(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| serde_json::from_slice::<HistoryEntry>(&bytes).map_err(|e| format!("line {}: {e}", e.line())));
+        let parsed = std::fs::read(&path).map_err(|e| e.to_string()).and_then(|bytes| {
+            serde_json::from_slice::<HistoryEntry>(&bytes).map_err(|e| format!("line {}: {e}", e.line()))
+        });
         match parsed {
             Ok(entry) if entry.schema_version <= SCHEMA_VERSION => loaded.entries.push(entry),
             Ok(entry) => loaded.problems.push(format!(
@@ -224,7 +237,9 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
             )),
         }
     }
-    loaded.entries.sort_by(|a, b| (&a.time, &a.report, &a.label, &a.commit).cmp(&(&b.time, &b.report, &b.label, &b.commit)));
+    loaded
+        .entries
+        .sort_by(|a, b| (&a.time, &a.report, &a.label, &a.commit).cmp(&(&b.time, &b.report, &b.label, &b.commit)));
     Ok(loaded)
 }
 
@@ -235,8 +250,12 @@ pub fn append(dir: &Path, existing: &[HistoryEntry], entry: &HistoryEntry) -> an
         return Ok(None);
     }
     let entries_dir = dir.join("entries");
-    std::fs::create_dir_all(&entries_dir)
-        .with_context(|| format!("{}: cannot create the history store; check --history", entries_dir.display()))?;
+    std::fs::create_dir_all(&entries_dir).with_context(|| {
+        format!(
+            "{}: cannot create the history store; check --history",
+            entries_dir.display()
+        )
+    })?;
     let path = entries_dir.join(format!("{}.json", entry.id()));
     if path.exists() {
         return Ok(None);
@@ -245,7 +264,8 @@ pub fn append(dir: &Path, existing: &[HistoryEntry], entry: &HistoryEntry) -> an
     let mut text = serde_json::to_string_pretty(entry)?;
     text.push('\n');
     std::fs::write(&tmp, text).with_context(|| format!("{}: cannot write the history entry", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("{}: cannot move the history entry into place", path.display()))?;
+    std::fs::rename(&tmp, &path)
+        .with_context(|| format!("{}: cannot move the history entry into place", path.display()))?;
     Ok(Some(path))
 }
 
@@ -346,7 +366,10 @@ pub struct ChangeOptions {
 
 impl Default for ChangeOptions {
     fn default() -> Self {
-        ChangeOptions { min_change: DEFAULT_MIN_CHANGE, confidence: 0.95 }
+        ChangeOptions {
+            min_change: DEFAULT_MIN_CHANGE,
+            confidence: 0.95,
+        }
     }
 }
 
@@ -382,9 +405,20 @@ pub fn trends(entries: &[HistoryEntry], options: &ChangeOptions) -> Vec<Trend> {
                     continue;
                 }
                 series
-                    .entry((e.report.clone(), g.workload.clone(), g.variant.clone(), g.side.clone(), m))
+                    .entry((
+                        e.report.clone(),
+                        g.workload.clone(),
+                        g.variant.clone(),
+                        g.side.clone(),
+                        m,
+                    ))
                     .or_default()
-                    .push(TrendPoint { entry: i, value, change: false, step: None });
+                    .push(TrendPoint {
+                        entry: i,
+                        value,
+                        change: false,
+                        step: None,
+                    });
             }
         }
     }
@@ -397,7 +431,14 @@ pub fn trends(entries: &[HistoryEntry], options: &ChangeOptions) -> Vec<Trend> {
                 points[c.index].change = true;
                 points[c.index].step = Some(c.step);
             }
-            Trend { report, workload, variant, side, metric, points }
+            Trend {
+                report,
+                workload,
+                variant,
+                side,
+                metric,
+                points,
+            }
         })
         .collect()
 }
@@ -458,7 +499,9 @@ pub fn change_points(values: &[f64], options: &ChangeOptions) -> Vec<ChangePoint
             continue;
         }
         let segment = &values[start..end];
-        let Some((tau, q)) = best_split(segment, &mut prefix) else { continue };
+        let Some((tau, q)) = best_split(segment, &mut prefix) else {
+            continue;
+        };
         let seed = PERMUTATION_SEED ^ ((start as u64) << 32 | (end - start) as u64);
         let p = permutation_p(segment, q, seed, &mut prefix);
         if p <= SIGNIFICANCE {
@@ -474,7 +517,12 @@ pub fn change_points(values: &[f64], options: &ChangeOptions) -> Vec<ChangePoint
             .map(|k| {
                 let from = if k == 0 { 0 } else { found[k - 1].0 };
                 let to = found.get(k + 1).map_or(values.len(), |c| c.0);
-                measure_step(&values[from..found[k].0], &values[found[k].0..to], found[k].1, options.confidence)
+                measure_step(
+                    &values[from..found[k].0],
+                    &values[found[k].0..to],
+                    found[k].1,
+                    options.confidence,
+                )
             })
             .collect();
         let weakest = steps
@@ -487,7 +535,13 @@ pub fn change_points(values: &[f64], options: &ChangeOptions) -> Vec<ChangePoint
             Some((k, _)) => {
                 found.remove(k);
             }
-            None => return found.iter().zip(steps).map(|(&(index, _), step)| ChangePoint { index, step }).collect(),
+            None => {
+                return found
+                    .iter()
+                    .zip(steps)
+                    .map(|(&(index, _), step)| ChangePoint { index, step })
+                    .collect()
+            }
         }
     }
 }
@@ -543,7 +597,9 @@ fn best_split(z: &[f64], prefix: &mut Vec<f64>) -> Option<(usize, f64)> {
                 continue;
             }
             let k = (kappa - tau) as f64;
-            let q = 2.0 * between / (m + k) - 2.0 * k * within_x / ((m + k) * (m - 1.0)) - 2.0 * m * within_y / ((m + k) * (k - 1.0));
+            let q = 2.0 * between / (m + k)
+                - 2.0 * k * within_x / ((m + k) * (m - 1.0))
+                - 2.0 * m * within_y / ((m + k) * (k - 1.0));
             if best.map_or(q > 0.0, |(_, b)| q > b) {
                 best = Some((tau, q));
             }
@@ -603,7 +659,12 @@ mod tests {
     use super::*;
 
     fn point(mean: f64, half: Option<f64>) -> HistoryPoint {
-        HistoryPoint { n: if half.is_some() { 5 } else { 1 }, mean: Some(mean), ci_low: half.map(|h| mean - h), ci_high: half.map(|h| mean + h) }
+        HistoryPoint {
+            n: if half.is_some() { 5 } else { 1 },
+            mean: Some(mean),
+            ci_low: half.map(|h| mean - h),
+            ci_high: half.map(|h| mean + h),
+        }
     }
 
     fn entry(time: &str, commit: &str, sage: f64) -> HistoryEntry {
@@ -633,7 +694,16 @@ mod tests {
     }
 
     fn found(values: &[f64], min_change: f64) -> Vec<usize> {
-        change_points(values, &ChangeOptions { min_change, confidence: 0.95 }).iter().map(|c| c.index).collect()
+        change_points(
+            values,
+            &ChangeOptions {
+                min_change,
+                confidence: 0.95,
+            },
+        )
+        .iter()
+        .map(|c| c.index)
+        .collect()
     }
 
     /// q̂ of the split z[0..τ) | z[τ..κ) straight from the definition
@@ -642,7 +712,11 @@ mod tests {
         let (x, y) = (&z[..tau], &z[tau..kappa]);
         let (m, k) = (x.len() as f64, y.len() as f64);
         let between: f64 = x.iter().flat_map(|a| y.iter().map(move |b| (a - b).abs())).sum();
-        let pairs = |s: &[f64]| -> f64 { (0..s.len()).flat_map(|i| (i + 1..s.len()).map(move |j| (s[i] - s[j]).abs())).sum() };
+        let pairs = |s: &[f64]| -> f64 {
+            (0..s.len())
+                .flat_map(|i| (i + 1..s.len()).map(move |j| (s[i] - s[j]).abs()))
+                .sum()
+        };
         let e = 2.0 * between / (m * k) - pairs(x) / (m * (m - 1.0) / 2.0) - pairs(y) / (k * (k - 1.0) / 2.0);
         m * k / (m + k) * e
     }
@@ -692,7 +766,9 @@ mod tests {
         assert!(found(&drift, DEFAULT_MIN_CHANGE).is_empty());
         // Twelve such builds: long enough to be tested, yet the levels are
         // interleaved, so no split separates them; still nothing.
-        let longer = [100.0, 102.5, 99.0, 101.8, 98.6, 101.0, 102.9, 97.4, 100.6, 99.5, 102.1, 98.2];
+        let longer = [
+            100.0, 102.5, 99.0, 101.8, 98.6, 101.0, 102.9, 97.4, 100.6, 99.5, 102.1, 98.2,
+        ];
         assert!(found(&longer, DEFAULT_MIN_CHANGE).is_empty());
         // Not even the test alone (no minimum size) finds one.
         assert!(found(&longer, 0.0).is_empty());
@@ -728,7 +804,10 @@ mod tests {
         let down: Vec<f64> = z.iter().rev().copied().collect();
         let c = change_points(&down, &ChangeOptions::default());
         assert_eq!(c.iter().map(|c| c.index).collect::<Vec<_>>(), [4]);
-        assert!((c[0].step.size.unwrap() - (99.85 / 129.85 - 1.0)).abs() < 1e-12, "{c:?}");
+        assert!(
+            (c[0].step.size.unwrap() - (99.85 / 129.85 - 1.0)).abs() < 1e-12,
+            "{c:?}"
+        );
     }
 
     #[test]
@@ -738,7 +817,13 @@ mod tests {
         // the default 5 %, over 2 %.
         let z = [100.0, 100.4, 99.7, 100.2, 99.9, 103.1, 102.8, 103.3, 102.9, 103.2];
         assert!(found(&z, DEFAULT_MIN_CHANGE).is_empty());
-        let c = change_points(&z, &ChangeOptions { min_change: 0.02, confidence: 0.95 });
+        let c = change_points(
+            &z,
+            &ChangeOptions {
+                min_change: 0.02,
+                confidence: 0.95,
+            },
+        );
         assert_eq!(c.iter().map(|c| c.index).collect::<Vec<_>>(), [5]);
         assert!((c[0].step.size.unwrap() - (103.06 / 100.04 - 1.0)).abs() < 1e-12);
     }
@@ -750,12 +835,20 @@ mod tests {
         // from all ten earlier runs: mean (5·100 + 5·103)/10 = 101.5, size
         // 134/101.5 − 1 = +32.0 %. At 2 % both stay; the big one is then
         // measured from the 103 level: 134/103 − 1 = +30.1 %.
-        let z = [100.0, 100.1, 99.9, 100.0, 100.0, 103.0, 103.1, 102.9, 103.0, 103.0, 134.0, 134.1, 133.9, 134.0];
+        let z = [
+            100.0, 100.1, 99.9, 100.0, 100.0, 103.0, 103.1, 102.9, 103.0, 103.0, 134.0, 134.1, 133.9, 134.0,
+        ];
         let c = change_points(&z, &ChangeOptions::default());
         assert_eq!(c.iter().map(|c| c.index).collect::<Vec<_>>(), [10]);
         assert!((c[0].step.size.unwrap() - (134.0 / 101.5 - 1.0)).abs() < 1e-12, "{c:?}");
         assert_eq!(c[0].step.before, 10);
-        let c = change_points(&z, &ChangeOptions { min_change: 0.02, confidence: 0.95 });
+        let c = change_points(
+            &z,
+            &ChangeOptions {
+                min_change: 0.02,
+                confidence: 0.95,
+            },
+        );
         assert_eq!(c.iter().map(|c| c.index).collect::<Vec<_>>(), [5, 10]);
         assert!((c[1].step.size.unwrap() - (134.0 / 103.0 - 1.0)).abs() < 1e-12, "{c:?}");
     }
@@ -777,11 +870,16 @@ mod tests {
     fn same_series_same_change_points() {
         // The permutations come from a fixed seed: two calls agree bit for
         // bit, p-values included.
-        let z = [100.0, 98.5, 101.7, 99.2, 130.4, 128.1, 131.9, 129.0, 99.0, 100.3, 101.1, 98.8];
+        let z = [
+            100.0, 98.5, 101.7, 99.2, 130.4, 128.1, 131.9, 129.0, 99.0, 100.3, 101.1, 98.8,
+        ];
         let a = change_points(&z, &ChangeOptions::default());
         let b = change_points(&z, &ChangeOptions::default());
         assert_eq!(a, b);
-        assert!(a.iter().zip(&b).all(|(x, y)| x.step.p_value.to_bits() == y.step.p_value.to_bits()));
+        assert!(a
+            .iter()
+            .zip(&b)
+            .all(|(x, y)| x.step.p_value.to_bits() == y.step.p_value.to_bits()));
         // Up at index 4, down at index 8 (runs 4–7 are the +30 % level).
         assert_eq!(a.iter().map(|c| c.index).collect::<Vec<_>>(), [4, 8]);
     }
@@ -794,7 +892,10 @@ mod tests {
         assert!(append(dir.path(), &[], &a).unwrap().is_some());
         assert!(append(dir.path(), &[], &b).unwrap().is_some());
         let loaded = load(dir.path()).unwrap();
-        assert_eq!(loaded.entries.iter().map(|e| e.commit.as_str()).collect::<Vec<_>>(), ["aaaaaaa", "bbbbbbb"]);
+        assert_eq!(
+            loaded.entries.iter().map(|e| e.commit.as_str()).collect::<Vec<_>>(),
+            ["aaaaaaa", "bbbbbbb"]
+        );
         // Same report, label and commit again (a re-run CI job): not added.
         let mut again = a.clone();
         again.time = "2026-11-03T00:00:00Z".into();
@@ -818,13 +919,19 @@ mod tests {
         // sage's throughput: four runs near 100, four near 80 (−20 %);
         // latency p99 is 50 in every run (no change).
         let values = [100.0, 100.5, 99.6, 100.2, 80.0, 80.3, 79.8, 80.1];
-        let entries: Vec<HistoryEntry> =
-            values.iter().enumerate().map(|(i, v)| entry(&format!("2026-11-0{}T00:00:00Z", i + 1), &format!("c{i}"), *v)).collect();
+        let entries: Vec<HistoryEntry> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| entry(&format!("2026-11-0{}T00:00:00Z", i + 1), &format!("c{i}"), *v))
+            .collect();
         let t = trends(&entries, &ChangeOptions::default());
         assert_eq!(t.len(), 2);
         let tp = t.iter().find(|t| t.metric == TrendMetric::Throughput).unwrap();
         assert_eq!(tp.points.len(), 8);
-        assert_eq!(tp.points.iter().map(|p| p.change).collect::<Vec<_>>(), [false, false, false, false, true, false, false, false]);
+        assert_eq!(
+            tp.points.iter().map(|p| p.change).collect::<Vec<_>>(),
+            [false, false, false, false, true, false, false, false]
+        );
         assert_eq!(tp.changes(), 1);
         let step = tp.points[4].step.unwrap();
         assert!((step.size.unwrap() - (80.05 / 100.075 - 1.0)).abs() < 1e-12, "{step:?}");
@@ -845,7 +952,10 @@ mod tests {
 
     #[test]
     fn run_time_is_normalized_to_utc() {
-        assert_eq!(run_time(Some("2026-11-23T12:00:00+02:00")).unwrap(), "2026-11-23T10:00:00Z");
+        assert_eq!(
+            run_time(Some("2026-11-23T12:00:00+02:00")).unwrap(),
+            "2026-11-23T10:00:00Z"
+        );
         assert!(run_time(Some("yesterday")).is_err());
     }
 }

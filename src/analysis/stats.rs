@@ -24,9 +24,7 @@
 //! large degrees of freedom (wrong in the third digit at 10⁷ df in 0.18.0).
 
 use serde::Serialize;
-use statrs::distribution::{
-    Binomial, Continuous, ContinuousCDF, DiscreteCDF, Normal, StudentsT,
-};
+use statrs::distribution::{Binomial, Continuous, ContinuousCDF, DiscreteCDF, Normal, StudentsT};
 
 // ---------------------------------------------------------------------------
 // Public types
@@ -106,12 +104,12 @@ pub struct TestResult {
 /// [`ratio_of_means_fieller`]'s method string.
 pub const METHOD_FIELLER: &str = "fieller (independent samples, welch-satterthwaite df at the ratio estimate)";
 /// [`ratio_bootstrap`]'s method string.
-pub const METHOD_BOOTSTRAP: &str = "percentile bootstrap (two-sample, xoshiro256** seeded by splitmix64, type-7 percentiles)";
+pub const METHOD_BOOTSTRAP: &str =
+    "percentile bootstrap (two-sample, xoshiro256** seeded by splitmix64, type-7 percentiles)";
 /// [`mann_whitney_u`]'s method string when the exact null distribution is used.
 pub const METHOD_MWU_EXACT: &str = "mann-whitney u, exact null distribution (no ties)";
 /// [`mann_whitney_u`]'s method string when the normal approximation is used.
-pub const METHOD_MWU_NORMAL: &str =
-    "mann-whitney u, normal approximation with tie and continuity correction";
+pub const METHOD_MWU_NORMAL: &str = "mann-whitney u, normal approximation with tie and continuity correction";
 /// [`welch_t`]'s method string.
 pub const METHOD_WELCH: &str = "welch t-test (welch-satterthwaite df)";
 /// [`tost`]'s method string.
@@ -409,8 +407,7 @@ fn quantile_ranks(n: usize, p: f64, confidence: f64) -> Option<(usize, usize)> {
     let lower_ok = |l: i64| binom_cdf(&dist, l - 1) <= half_alpha * (1.0 + TAIL_SLACK);
     let l = largest_true(1, n_i, to_i64(guess_l), lower_ok)?;
     // u = smallest rank with F(u-1) >= 1 - α/2 = 1 + largest rank with F(u-1) < 1 - α/2.
-    let upper_short =
-        |u: i64| binom_cdf(&dist, u - 1) < (1.0 - half_alpha) * (1.0 - TAIL_SLACK);
+    let upper_short = |u: i64| binom_cdf(&dist, u - 1) < (1.0 - half_alpha) * (1.0 - TAIL_SLACK);
     let u = match largest_true(1, n_i, to_i64(guess_u) - 1, upper_short) {
         Some(k) => k + 1,
         None => 1,
@@ -525,8 +522,16 @@ pub fn wilson(successes: u64, trials: u64, confidence: f64) -> Option<(f64, f64)
     let denom = 1.0 + z2 / n;
     let center = (ph + z2 / (2.0 * n)) / denom;
     let half = z * (ph * (1.0 - ph) / n + z2 / (4.0 * n * n)).sqrt() / denom;
-    let lo = if successes == 0 { 0.0 } else { (center - half).clamp(0.0, 1.0) };
-    let hi = if successes == trials { 1.0 } else { (center + half).clamp(0.0, 1.0) };
+    let lo = if successes == 0 {
+        0.0
+    } else {
+        (center - half).clamp(0.0, 1.0)
+    };
+    let hi = if successes == trials {
+        1.0
+    } else {
+        (center + half).clamp(0.0, 1.0)
+    };
     Some((lo, hi))
 }
 
@@ -566,7 +571,11 @@ fn means_ratio(candidate: &[f64], baseline: &[f64]) -> Option<(f64, f64, f64)> {
 pub fn ratio_of_means_fieller(candidate: &[f64], baseline: &[f64], confidence: f64) -> Option<Ratio> {
     let (mc, mb, r) = means_ratio(candidate, baseline)?;
     let ci = fieller_ci(candidate, baseline, mc, mb, r, confidence);
-    Some(Ratio { ratio: r, ci, method: METHOD_FIELLER })
+    Some(Ratio {
+        ratio: r,
+        ci,
+        method: METHOD_FIELLER,
+    })
 }
 
 fn fieller_ci(c: &[f64], b: &[f64], mc: f64, mb: f64, r: f64, confidence: f64) -> Option<(f64, f64)> {
@@ -598,9 +607,9 @@ fn fieller_ci(c: &[f64], b: &[f64], mc: f64, mb: f64, r: f64, confidence: f64) -
     (lo.is_finite() && hi.is_finite()).then_some((lo.min(hi), lo.max(hi)))
 }
 
-pub(crate) use crate::util::rng::Xoshiro256StarStar;
 #[cfg(test)]
 use crate::util::rng::SplitMix64;
+pub(crate) use crate::util::rng::Xoshiro256StarStar;
 
 /// Ratio of means with a percentile bootstrap interval (Efron & Tibshirani
 /// 1993, *An Introduction to the Bootstrap*, ch. 13).
@@ -627,7 +636,11 @@ pub fn ratio_bootstrap(
     seed: u64,
 ) -> Option<Ratio> {
     let (_, _, r) = means_ratio(candidate, baseline)?;
-    let mut ratio = Ratio { ratio: r, ci: None, method: METHOD_BOOTSTRAP };
+    let mut ratio = Ratio {
+        ratio: r,
+        ci: None,
+        method: METHOD_BOOTSTRAP,
+    };
     if candidate.len() < 2 || baseline.len() < 2 || !valid_confidence(confidence) {
         return Some(ratio);
     }
@@ -766,7 +779,11 @@ pub fn mann_whitney_u(a: &[f64], b: &[f64]) -> Option<TestResult> {
         let k = u_big.round() as usize; // integral without ties
         let upper: i128 = counts.iter().skip(k).sum();
         let p = (2.0 * (upper as f64 / total as f64)).min(1.0);
-        return Some(TestResult { statistic: u_a, p_value: p, method: METHOD_MWU_EXACT });
+        return Some(TestResult {
+            statistic: u_a,
+            p_value: p,
+            method: METHOD_MWU_EXACT,
+        });
     }
     let nn = naf + nbf;
     let var = naf * nbf / 12.0 * ((nn + 1.0) - tie_term / (nn * (nn - 1.0)));
@@ -776,7 +793,11 @@ pub fn mann_whitney_u(a: &[f64], b: &[f64]) -> Option<TestResult> {
     } else {
         1.0
     };
-    Some(TestResult { statistic: u_a, p_value: p, method: METHOD_MWU_NORMAL })
+    Some(TestResult {
+        statistic: u_a,
+        p_value: p,
+        method: METHOD_MWU_NORMAL,
+    })
 }
 
 /// Two-sided Welch t-test for a difference of means with unequal variances
@@ -795,11 +816,19 @@ pub fn welch_t(a: &[f64], b: &[f64]) -> Option<TestResult> {
         } else {
             (w.diff.signum() * f64::INFINITY, 0.0)
         };
-        return Some(TestResult { statistic, p_value, method: METHOD_WELCH });
+        return Some(TestResult {
+            statistic,
+            p_value,
+            method: METHOD_WELCH,
+        });
     }
     let t = w.diff / w.se;
     let p = (2.0 * t_sf(t.abs(), w.df)?).min(1.0);
-    Some(TestResult { statistic: t, p_value: p, method: METHOD_WELCH })
+    Some(TestResult {
+        statistic: t,
+        p_value: p,
+        method: METHOD_WELCH,
+    })
 }
 
 struct WelchParts {
@@ -821,7 +850,11 @@ fn welch_parts(a: &[f64], b: &[f64]) -> Option<WelchParts> {
     } else {
         f64::NAN
     };
-    Some(WelchParts { diff: mean(a) - mean(b), se, df })
+    Some(WelchParts {
+        diff: mean(a) - mean(b),
+        se,
+        df,
+    })
 }
 
 /// Holm–Bonferroni step-down adjusted p-values (Holm 1979, "A simple
@@ -876,7 +909,11 @@ pub fn tost(a: &[f64], b: &[f64], margin_rel: f64, alpha: f64) -> Option<TestRes
         } else {
             (0.0, 1.0)
         };
-        return Some(TestResult { statistic, p_value, method: METHOD_TOST });
+        return Some(TestResult {
+            statistic,
+            p_value,
+            method: METHOD_TOST,
+        });
     }
     let t_lower = (w.diff + margin) / w.se;
     let t_upper = (w.diff - margin) / w.se;
@@ -887,7 +924,11 @@ pub fn tost(a: &[f64], b: &[f64], margin_rel: f64, alpha: f64) -> Option<TestRes
     } else {
         (t_upper, p_upper)
     };
-    Some(TestResult { statistic, p_value, method: METHOD_TOST })
+    Some(TestResult {
+        statistic,
+        p_value,
+        method: METHOD_TOST,
+    })
 }
 
 #[cfg(test)]
@@ -901,7 +942,12 @@ mod tests {
     macro_rules! assert_close {
         ($a:expr, $b:expr, $tol:expr) => {{
             let (a, b): (f64, f64) = ($a, $b);
-            assert!(close(a, b, $tol), "{} = {a}, expected {b} (tol {})", stringify!($a), $tol);
+            assert!(
+                close(a, b, $tol),
+                "{} = {a}, expected {b} (tol {})",
+                stringify!($a),
+                $tol
+            );
         }};
     }
 

@@ -136,7 +136,10 @@ impl PaperTable {
 
 /// Lowercase alphanumerics only: `LoadAware-Spread` → `loadawarespread`.
 pub fn norm_key(s: &str) -> String {
-    s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 fn keys(names: &[&str]) -> Vec<String> {
@@ -146,7 +149,15 @@ fn keys(names: &[&str]) -> Vec<String> {
 fn col(header: &str, unit: &'static str, decimals: usize, aliases: &[&str]) -> TableColumn {
     let mut k = keys(aliases);
     k.insert(0, norm_key(header));
-    TableColumn { header: header.to_string(), unit, decimals, percent: false, suffix: "", keys: k, x: None }
+    TableColumn {
+        header: header.to_string(),
+        unit,
+        decimals,
+        percent: false,
+        suffix: "",
+        keys: k,
+        x: None,
+    }
 }
 
 /// A record with its dimensions resolved once.
@@ -184,7 +195,11 @@ fn family(r: &UnifiedRecord, d: &Dimensions) -> Option<Family> {
     } else if e.starts_with("exp2b") {
         Some(Family::Exp2Sched)
     } else if e.starts_with("exp2") {
-        Some(if scheduler_sweep() { Family::Exp2Sched } else { Family::Exp2Load })
+        Some(if scheduler_sweep() {
+            Family::Exp2Sched
+        } else {
+            Family::Exp2Load
+        })
     } else if e.starts_with("exp3") {
         Some(Family::Exp3)
     } else if e.starts_with("exp4") {
@@ -257,7 +272,9 @@ fn pipeline_keys(p: Option<Pipeline>) -> Vec<String> {
 fn level_name(l: LoadLevel) -> String {
     let s = l.label();
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -269,11 +286,19 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 pub fn build_tables(report: &IngestReport, confidence: f64, include_failed: bool) -> Vec<PaperTable> {
     let mut dims_cache: HashMap<DimsId, Arc<Dimensions>> = HashMap::new();
     let mut by_family: BTreeMap<u8, Vec<Rec<'_>>> = BTreeMap::new();
-    for r in report.records.iter().filter(|r| include_failed || r.failed_run().is_none()) {
+    for r in report
+        .records
+        .iter()
+        .filter(|r| include_failed || r.failed_run().is_none())
+    {
         let d = Arc::clone(dims_cache.entry(r.dims).or_insert_with(|| r.dimensions()));
         if let Some(f) = family(r, &d) {
             let key = f as u8;
-            by_family.entry(key).or_default().push(Rec { r, d, file: &report.file(r.source.file).path });
+            by_family.entry(key).or_default().push(Rec {
+                r,
+                d,
+                file: &report.file(r.source.file).path,
+            });
         }
     }
     let mut take = |f: Family| by_family.remove(&(f as u8)).unwrap_or_default();
@@ -293,7 +318,10 @@ pub fn build_tables(report: &IngestReport, confidence: f64, include_failed: bool
 }
 
 fn ci_phrase(confidence: f64) -> String {
-    format!("mean ± half-width of the {}% Student-t interval over", trim_pct(confidence))
+    format!(
+        "mean ± half-width of the {}% Student-t interval over",
+        trim_pct(confidence)
+    )
 }
 
 fn trim_pct(confidence: f64) -> String {
@@ -303,8 +331,12 @@ fn trim_pct(confidence: f64) -> String {
 
 fn empty_note(part: &TablePart) -> Vec<String> {
     let mut notes = Vec::new();
-    let empty_rows: Vec<&str> =
-        part.rows.iter().filter(|r| r.cells.iter().all(|c| c.value.is_none())).map(|r| r.label.as_str()).collect();
+    let empty_rows: Vec<&str> = part
+        .rows
+        .iter()
+        .filter(|r| r.cells.iter().all(|c| c.value.is_none()))
+        .map(|r| r.label.as_str())
+        .collect();
     if !empty_rows.is_empty() {
         notes.push(format!("No data for: {}.", empty_rows.join(", ")));
     }
@@ -330,9 +362,15 @@ fn finish(mut t: PaperTable) -> PaperTable {
         }
     }
     if t.records == 0 {
-        notes = vec![format!("No {} records in the inputs: every cell is `--`.", t.experiment)];
+        notes = vec![format!(
+            "No {} records in the inputs: every cell is `--`.",
+            t.experiment
+        )];
     } else if notes.iter().any(|_| true) {
-        notes.insert(0, "`--`: no record in the inputs for that cell; nothing is interpolated.".into());
+        notes.insert(
+            0,
+            "`--`: no record in the inputs for that cell; nothing is interpolated.".into(),
+        );
     }
     notes.append(&mut t.footnotes);
     t.footnotes = notes;
@@ -353,7 +391,12 @@ fn table1(recs: &[Rec<'_>], confidence: f64) -> PaperTable {
         .map(|&n| {
             let h = plural(n as u64, "node", "nodes");
             // The unit is in the spanning "Throughput (tasks/s)" header.
-            let mut c = col(&h, "", 1, &[&n.to_string(), &format!("{n}n"), &format!("n{n}"), &format!("{n}node")]);
+            let mut c = col(
+                &h,
+                "",
+                1,
+                &[&n.to_string(), &format!("{n}n"), &format!("n{n}"), &format!("{n}node")],
+            );
             c.keys.push(n.to_string());
             c.x = Some(n as f64);
             c
@@ -373,11 +416,28 @@ fn table1(recs: &[Rec<'_>], confidence: f64) -> PaperTable {
     let mut row_keys: Vec<(Option<Pipeline>, Option<String>, Option<String>)> = Vec::new();
     for p in &pipelines {
         let of_p: Vec<&Rec<'_>> = recs.iter().filter(|x| x.d.pipeline == *p).collect();
-        let complexities: BTreeSet<Option<String>> = of_p.iter().map(|x| x.d.task_complexity.map(|c| c.to_string())).collect();
-        let stems: BTreeSet<String> = if p.is_none() { of_p.iter().map(|x| name_stem(x.r.workload.as_str())).collect() } else { BTreeSet::new() };
-        let complexity_keys: Vec<Option<String>> =
-            if complexities.len() > 1 { complexities.iter().map(|c| Some(c.clone().unwrap_or_else(|| "complexity not recorded".into()))).collect() } else { vec![None] };
-        let stem_keys: Vec<Option<String>> = if stems.len() > 1 { stems.into_iter().map(Some).collect() } else { vec![None] };
+        let complexities: BTreeSet<Option<String>> = of_p
+            .iter()
+            .map(|x| x.d.task_complexity.map(|c| c.to_string()))
+            .collect();
+        let stems: BTreeSet<String> = if p.is_none() {
+            of_p.iter().map(|x| name_stem(x.r.workload.as_str())).collect()
+        } else {
+            BTreeSet::new()
+        };
+        let complexity_keys: Vec<Option<String>> = if complexities.len() > 1 {
+            complexities
+                .iter()
+                .map(|c| Some(c.clone().unwrap_or_else(|| "complexity not recorded".into())))
+                .collect()
+        } else {
+            vec![None]
+        };
+        let stem_keys: Vec<Option<String>> = if stems.len() > 1 {
+            stems.into_iter().map(Some).collect()
+        } else {
+            vec![None]
+        };
         for c in &complexity_keys {
             for st in &stem_keys {
                 row_keys.push((*p, c.clone(), st.clone()));
@@ -389,15 +449,22 @@ fn table1(recs: &[Rec<'_>], confidence: f64) -> PaperTable {
         let mut per_nodes: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
         let in_row = |x: &&Rec<'_>| {
             x.d.pipeline == *p
-                && complexity.as_ref().is_none_or(|c| x.d.task_complexity.map(|v| v.to_string()).unwrap_or_else(|| "complexity not recorded".into()) == *c)
+                && complexity.as_ref().is_none_or(|c| {
+                    x.d.task_complexity
+                        .map(|v| v.to_string())
+                        .unwrap_or_else(|| "complexity not recorded".into())
+                        == *c
+                })
                 && stem.as_ref().is_none_or(|st| name_stem(x.r.workload.as_str()) == *st)
         };
         for x in recs.iter().filter(in_row) {
             prov.add(x);
             per_nodes.entry(x.r.nodes).or_default().push(x.r.throughput);
         }
-        let mut cells: Vec<TableCell> =
-            nodes.iter().map(|n| TableCell::of(per_nodes.get(n).map(Vec::as_slice).unwrap_or(&[]), confidence)).collect();
+        let mut cells: Vec<TableCell> = nodes
+            .iter()
+            .map(|n| TableCell::of(per_nodes.get(n).map(Vec::as_slice).unwrap_or(&[]), confidence))
+            .collect();
         let base = per_nodes.get(&1);
         let top = per_nodes.iter().rev().find(|(n, v)| **n > 1 && !v.is_empty());
         let (sp, eff) = match (base, top) {
@@ -422,7 +489,10 @@ fn table1(recs: &[Rec<'_>], confidence: f64) -> PaperTable {
             _ => (TableCell::default(), TableCell::default()),
         };
         if prov.records > 0 && sp.value.is_none() {
-            notes.push(format!("{}: no speedup without both a 1-node and a multi-node result.", pipeline_name(*p)));
+            notes.push(format!(
+                "{}: no speedup without both a 1-node and a multi-node result.",
+                pipeline_name(*p)
+            ));
         }
         cells.push(sp);
         cells.push(eff);
@@ -439,7 +509,11 @@ fn table1(recs: &[Rec<'_>], confidence: f64) -> PaperTable {
         notes.push("Records whose pipeline could not be read (no pipeline field, run name or enable_rag/enable_llm switches) are shown as “(pipeline not recorded)”, split by run name where those differ; upstream exp1 runs RAG.".into());
     }
     notes.dedup();
-    let groups = vec![ColumnGroup { title: "Throughput (tasks/s)".into(), start: 0, len: nodes.len() }];
+    let groups = vec![ColumnGroup {
+        title: "Throughput (tasks/s)".into(),
+        start: 0,
+        len: nodes.len(),
+    }];
     finish(PaperTable {
         number: 1,
         stem: "table1_node_scaling",
@@ -481,12 +555,22 @@ fn measured(r: &UnifiedRecord, f: impl Fn(&crate::model::Measured) -> Option<f64
 fn metric_columns(with_overhead: bool) -> Vec<TableColumn> {
     let mut c = vec![
         col("Throughput", "tasks/s", 1, &["tput", "throughput tasks/s", "thr"]),
-        col("Avg latency", "ms", 1, &["avg. latency", "average latency", "mean latency", "avg lat", "latency"]),
+        col(
+            "Avg latency",
+            "ms",
+            1,
+            &["avg. latency", "average latency", "mean latency", "avg lat", "latency"],
+        ),
         col("P99", "ms", 1, &["p99 latency", "tail latency", "99th"]),
         col("Balance", "", 3, &["balance score", "load balance", "node balance"]),
     ];
     if with_overhead {
-        c.push(col("Sched. overhead", "ms", 3, &["scheduling overhead", "overhead", "sched overhead", "scheduling"]));
+        c.push(col(
+            "Sched. overhead",
+            "ms",
+            3,
+            &["scheduling overhead", "overhead", "sched overhead", "scheduling"],
+        ));
     }
     c
 }
@@ -518,12 +602,18 @@ fn table2(recs: &[Rec<'_>], confidence: f64) -> PaperTable {
         let mut prov = Prov::default();
         let these: Vec<&Rec<'_>> = recs.iter().filter(|x| x.d.load_level == Some(*l)).collect();
         these.iter().for_each(|x| prov.add(x));
-        rows.push(prov.row(level_name(*l), keys(&[&level_name(*l)]), metric_cells(&these, false, confidence)));
+        rows.push(prov.row(
+            level_name(*l),
+            keys(&[&level_name(*l)]),
+            metric_cells(&these, false, confidence),
+        ));
     }
     let mut notes = Vec::new();
     let unlevelled = recs.iter().filter(|x| x.d.load_level.is_none()).count();
     if unlevelled > 0 {
-        notes.push(format!("{unlevelled} exp2 load-sweep record(s) without a load level are not shown."));
+        notes.push(format!(
+            "{unlevelled} exp2 load-sweep record(s) without a load level are not shown."
+        ));
     }
     let used = recs.len() - unlevelled;
     finish(PaperTable {
@@ -557,12 +647,19 @@ fn table3(recs: &[Rec<'_>], confidence: f64) -> PaperTable {
         let mut prov = Prov::default();
         let these: Vec<&Rec<'_>> = recs.iter().filter(|x| x.d.scheduler == Some(*s)).collect();
         these.iter().for_each(|x| prov.add(x));
-        rows.push(prov.row(s.paper_name().to_string(), keys(&[s.paper_name(), s.label()]), metric_cells(&these, true, confidence)));
+        rows.push(prov.row(
+            s.paper_name().to_string(),
+            keys(&[s.paper_name(), s.label()]),
+            metric_cells(&these, true, confidence),
+        ));
     }
     let levels: BTreeSet<&str> = recs.iter().filter_map(|x| x.d.load_level.map(|l| l.label())).collect();
     let mut notes = Vec::new();
     if levels.len() > 1 {
-        notes.push(format!("Rows pool load levels {}.", levels.into_iter().collect::<Vec<_>>().join(", ")));
+        notes.push(format!(
+            "Rows pool load levels {}.",
+            levels.into_iter().collect::<Vec<_>>().join(", ")
+        ));
     }
     finish(PaperTable {
         number: 3,
@@ -591,11 +688,19 @@ fn pipelines_of(recs: &[Rec<'_>]) -> Vec<Option<Pipeline>> {
 fn table4(recs: &[Rec<'_>], confidence: f64) -> PaperTable {
     let levels = concurrency_levels(recs);
     let pipelines = pipelines_of(recs);
-    let pipelines = if pipelines.is_empty() { vec![Some(Pipeline::Rag)] } else { pipelines };
+    let pipelines = if pipelines.is_empty() {
+        vec![Some(Pipeline::Rag)]
+    } else {
+        pipelines
+    };
     let mut columns = Vec::new();
     let mut groups = Vec::new();
     for p in &pipelines {
-        groups.push(ColumnGroup { title: pipeline_name(*p), start: columns.len(), len: 2 });
+        groups.push(ColumnGroup {
+            title: pipeline_name(*p),
+            start: columns.len(),
+            len: 2,
+        });
         let name = pipeline_name(*p);
         let mut t = col("Throughput", "tasks/s", 1, &["tput"]);
         let mut l = col("P99", "ms", 1, &["p99 latency"]);
@@ -603,8 +708,15 @@ fn table4(recs: &[Rec<'_>], confidence: f64) -> PaperTable {
         // lone group may also be left out of the header.
         for c in [&mut t, &mut l] {
             let base = c.keys.clone();
-            let titled = base.iter().map(|k| format!("{}{k}", norm_key(&name))).chain(base.iter().map(|k| format!("{k}{}", norm_key(&name))));
-            c.keys = if pipelines.len() > 1 { titled.collect() } else { base.iter().cloned().chain(titled).collect() };
+            let titled = base
+                .iter()
+                .map(|k| format!("{}{k}", norm_key(&name)))
+                .chain(base.iter().map(|k| format!("{k}{}", norm_key(&name))));
+            c.keys = if pipelines.len() > 1 {
+                titled.collect()
+            } else {
+                base.iter().cloned().chain(titled).collect()
+            };
         }
         columns.push(t);
         columns.push(l);
@@ -614,10 +726,19 @@ fn table4(recs: &[Rec<'_>], confidence: f64) -> PaperTable {
         let mut prov = Prov::default();
         let mut cells = Vec::new();
         for p in &pipelines {
-            let these: Vec<&Rec<'_>> = recs.iter().filter(|x| x.d.concurrency == Some(*c) && x.d.pipeline == *p).collect();
+            let these: Vec<&Rec<'_>> = recs
+                .iter()
+                .filter(|x| x.d.concurrency == Some(*c) && x.d.pipeline == *p)
+                .collect();
             these.iter().for_each(|x| prov.add(x));
-            cells.push(TableCell::of(&these.iter().map(|x| x.r.throughput).collect::<Vec<_>>(), confidence));
-            cells.push(TableCell::of(&these.iter().filter_map(|x| x.r.latency_p99).collect::<Vec<_>>(), confidence));
+            cells.push(TableCell::of(
+                &these.iter().map(|x| x.r.throughput).collect::<Vec<_>>(),
+                confidence,
+            ));
+            cells.push(TableCell::of(
+                &these.iter().filter_map(|x| x.r.latency_p99).collect::<Vec<_>>(),
+                confidence,
+            ));
         }
         let mut row = prov.row(c.to_string(), keys(&[&c.to_string()]), cells);
         row.x = Some(*c as f64);
@@ -635,7 +756,13 @@ fn table4(recs: &[Rec<'_>], confidence: f64) -> PaperTable {
         experiment: "exp3",
         caption: "Throughput curve (exp3): throughput and P99 latency by concurrency.".into(),
         method: format!("{} runs (one record per run)", ci_phrase(confidence)),
-        parts: vec![TablePart { title: None, row_header: "Concurrency".into(), groups, columns, rows }],
+        parts: vec![TablePart {
+            title: None,
+            row_header: "Concurrency".into(),
+            groups,
+            columns,
+            rows,
+        }],
         footnotes: notes,
         records: recs.iter().filter(|x| x.d.concurrency.is_some()).count(),
     })
@@ -649,30 +776,56 @@ fn table5(recs: &[Rec<'_>], confidence: f64) -> PaperTable {
     let split = pipelines.len() > 1;
     let columns = vec![
         col("Scheduling", "ms", 3, &["scheduling delay", "sched", "sched. delay"]),
-        col("Queueing", "ms", 2, &["queueing delay", "queue", "queuing", "queuing delay"]),
+        col(
+            "Queueing",
+            "ms",
+            2,
+            &["queueing delay", "queue", "queuing", "queuing delay"],
+        ),
         col("Execution", "ms", 1, &["execution time", "exec", "exec. time"]),
-        col("End-to-end", "ms", 1, &["e2e", "total", "end to end latency", "avg latency"]),
+        col(
+            "End-to-end",
+            "ms",
+            1,
+            &["e2e", "total", "end to end latency", "avg latency"],
+        ),
     ];
     let mut rows = Vec::new();
-    let row_pipelines: Vec<Option<Option<Pipeline>>> =
-        if split { pipelines.iter().map(|p| Some(*p)).collect() } else { vec![None] };
+    let row_pipelines: Vec<Option<Option<Pipeline>>> = if split {
+        pipelines.iter().map(|p| Some(*p)).collect()
+    } else {
+        vec![None]
+    };
     for rp in &row_pipelines {
         for c in &levels {
-            let these: Vec<&Rec<'_>> =
-                recs.iter().filter(|x| x.d.concurrency == Some(*c) && rp.is_none_or(|p| x.d.pipeline == p)).collect();
+            let these: Vec<&Rec<'_>> = recs
+                .iter()
+                .filter(|x| x.d.concurrency == Some(*c) && rp.is_none_or(|p| x.d.pipeline == p))
+                .collect();
             let mut prov = Prov::default();
             these.iter().for_each(|x| prov.add(x));
             let pick = |f: &dyn Fn(&crate::model::Measured) -> Option<f64>| {
-                TableCell::of(&these.iter().filter_map(|x| measured(x.r, f)).collect::<Vec<_>>(), confidence)
+                TableCell::of(
+                    &these.iter().filter_map(|x| measured(x.r, f)).collect::<Vec<_>>(),
+                    confidence,
+                )
             };
-            let cells = vec![pick(&|m| m.scheduling_ms), pick(&|m| m.queue_ms), pick(&|m| m.execution_ms), pick(&|m| m.avg_latency_ms)];
+            let cells = vec![
+                pick(&|m| m.scheduling_ms),
+                pick(&|m| m.queue_ms),
+                pick(&|m| m.execution_ms),
+                pick(&|m| m.avg_latency_ms),
+            ];
             let (label, row_keys) = match rp {
                 // "RAG, 16", "rag 16" or "16 (RAG)" name the row; the bare
                 // level would be ambiguous across pipelines.
                 Some(p) => {
                     let name = pipeline_name(*p);
                     let short = p.map_or_else(|| name.clone(), |x| x.label().to_string());
-                    (format!("{name}, {c}"), keys(&[&format!("{name} {c}"), &format!("{short} {c}"), &format!("{c} {name}")]))
+                    (
+                        format!("{name}, {c}"),
+                        keys(&[&format!("{name} {c}"), &format!("{short} {c}"), &format!("{c} {name}")]),
+                    )
                 }
                 None => (c.to_string(), keys(&[&c.to_string()])),
             };
@@ -732,15 +885,28 @@ fn table6(recs: &[Rec<'_>], confidence: f64) -> PaperTable {
         let mut eff = col("Efficiency", "", 1, &["scaling efficiency", "eff"]);
         eff.percent = true;
         vec![
-            col("Total throughput", "tasks/s", 1, &["throughput", "total tput", "aggregate throughput"]),
-            col("Per-job throughput", "tasks/s", 1, &["per job", "per-job", "throughput per job"]),
+            col(
+                "Total throughput",
+                "tasks/s",
+                1,
+                &["throughput", "total tput", "aggregate throughput"],
+            ),
+            col(
+                "Per-job throughput",
+                "tasks/s",
+                1,
+                &["per job", "per-job", "throughput per job"],
+            ),
             eff,
             col("P99", "ms", 1, &["p99 latency", "worst p99"]),
         ]
     };
     let single: Vec<f64> = {
         let mut p = Prov::default();
-        job_runs(recs.iter().filter(|x| x.d.concurrent_jobs == Some(1)), &mut p).iter().map(|r| r.total).collect()
+        job_runs(recs.iter().filter(|x| x.d.concurrent_jobs == Some(1)), &mut p)
+            .iter()
+            .map(|r| r.total)
+            .collect()
     };
     let mut rows_a = Vec::new();
     for j in &jobs {
@@ -765,11 +931,18 @@ fn table6(recs: &[Rec<'_>], confidence: f64) -> PaperTable {
             eff,
             TableCell::of(&runs.iter().filter_map(|r| r.p99).collect::<Vec<_>>(), confidence),
         ];
-        let mut row = prov.row(j.to_string(), keys(&[&j.to_string(), &plural(*j as u64, "job", "jobs")]), cells);
+        let mut row = prov.row(
+            j.to_string(),
+            keys(&[&j.to_string(), &plural(*j as u64, "job", "jobs")]),
+            cells,
+        );
         row.x = Some(*j as f64);
         rows_a.push(row);
     }
-    let delays = with_found(&[0u64, 1000, 2000, 5000], recs.iter().filter_map(|x| x.d.start_delay_ms));
+    let delays = with_found(
+        &[0u64, 1000, 2000, 5000],
+        recs.iter().filter_map(|x| x.d.start_delay_ms),
+    );
     let cols_b = vec![
         col("Throughput", "tasks/s", 1, &["total throughput", "tput"]),
         col("P99", "ms", 1, &["p99 latency", "worst p99"]),

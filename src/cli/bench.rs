@@ -1,7 +1,7 @@
 //! `sagereport bench`: ingest throughput and peak memory on a generated
 //! tree. Timing lives here, never in tests.
 
-use super::{GlobalArgs, EXIT_OK, print_json};
+use super::{print_json, GlobalArgs, EXIT_OK};
 use crate::ingest::{ingest, IngestOptions};
 use clap::Args;
 use std::path::PathBuf;
@@ -51,7 +51,13 @@ fn dispatch(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         }
         rows.push(serde_json::json!({"backend": backend.label(), "tasks": args.tasks, "seconds": best, "tasks_per_second": args.tasks as f64 / best}));
         if !global.json {
-            outln!("dispatch {:<15} {} trivial tasks in {:.3} s: {:.0} tasks/s", backend.label(), args.tasks, best, args.tasks as f64 / best);
+            outln!(
+                "dispatch {:<15} {} trivial tasks in {:.3} s: {:.0} tasks/s",
+                backend.label(),
+                args.tasks,
+                best,
+                args.tasks as f64 / best
+            );
         }
     }
     if global.json {
@@ -82,10 +88,20 @@ impl Stage {
 /// `out`) included; returns the ingested records.
 fn compare_pass(dir: &std::path::Path, out: &std::path::Path) -> anyhow::Result<crate::ingest::IngestReport> {
     use crate::pipeline::{CompareJob, Outputs};
-    let job = CompareJob { by: Some(crate::analysis::compare::Axis::Backend), ..CompareJob::new(vec![dir.to_path_buf()]) };
+    let job = CompareJob {
+        by: Some(crate::analysis::compare::Axis::Backend),
+        ..CompareJob::new(vec![dir.to_path_buf()])
+    };
     let out = crate::util::output::claim_dir(out, "bench", &[])?;
-    let outcome = crate::pipeline::run(&job, &IngestOptions::default(), Outputs::Bundle { out: &out, extra: Vec::new() })
-        .map_err(crate::pipeline::Failure::into_anyhow)?;
+    let outcome = crate::pipeline::run(
+        &job,
+        &IngestOptions::default(),
+        Outputs::Bundle {
+            out: &out,
+            extra: Vec::new(),
+        },
+    )
+    .map_err(crate::pipeline::Failure::into_anyhow)?;
     Ok(outcome.ingest)
 }
 
@@ -118,12 +134,18 @@ pub fn run(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     if args.stage == Stage::Dispatch {
         return dispatch(args, global);
     }
-    let dir = args.dir.clone().unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("sagereport-bench-{}x{}", args.runs, args.records))
-    });
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("sagereport-bench-{}x{}", args.runs, args.records)));
     if !dir.exists() {
         if !global.quiet {
-            eprintln!("generating {} runs × {} records into {} …", args.runs, args.records, dir.display());
+            eprintln!(
+                "generating {} runs × {} records into {} …",
+                args.runs,
+                args.records,
+                dir.display()
+            );
         }
         let status = Command::new(std::env::current_exe()?)
             .args(["synth", "--quiet", "--no-faults", "--output-dir"])

@@ -1,12 +1,12 @@
 //! `sagereport compare PATH...`: ingest, check, compute statistics, write
 //! the report bundle.
 
-use super::{GlobalArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, print_json};
+use super::{print_json, GlobalArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 use crate::analysis::compare::Axis;
 use crate::analysis::estimand::Correction;
 use crate::ingest::IngestOptions;
-use crate::pipeline::{CompareJob, Outputs};
 pub use crate::pipeline::Gate;
+use crate::pipeline::{CompareJob, Outputs};
 use crate::render::{json::summary_doc, ReportContext};
 use crate::util::output::{claim_dir, claim_file, FileKind};
 use clap::Args;
@@ -49,7 +49,13 @@ pub struct SideArgs {
 impl Default for SideArgs {
     /// The flags' defaults (as clap fills them).
     fn default() -> Self {
-        SideArgs { by: None, baseline: None, confidence: 0.95, correction: Correction::Bh, include_failed: false }
+        SideArgs {
+            by: None,
+            baseline: None,
+            confidence: 0.95,
+            correction: Correction::Bh,
+            include_failed: false,
+        }
     }
 }
 
@@ -73,7 +79,12 @@ pub struct CompareArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Where the bundle is written (replaced atomically)
-    #[arg(long, short = 'o', value_name = "DIR", default_value = "artifacts/backend_comparison")]
+    #[arg(
+        long,
+        short = 'o',
+        value_name = "DIR",
+        default_value = "artifacts/backend_comparison"
+    )]
     pub output_dir: PathBuf,
     #[command(flatten)]
     pub sides: SideArgs,
@@ -121,7 +132,9 @@ impl CompareArgs {
         let mut named = Vec::new();
         for l in &self.label {
             let Some((name, path)) = l.split_once('=') else {
-                return Err(format!("--label {l:?}: expected NAME=PATH, e.g. --label before=results/main"));
+                return Err(format!(
+                    "--label {l:?}: expected NAME=PATH, e.g. --label before=results/main"
+                ));
             };
             named.push((name.to_string(), PathBuf::from(path)));
         }
@@ -136,19 +149,32 @@ impl CompareArgs {
 }
 
 pub(super) fn parse_confidence(s: &str) -> Result<f64, String> {
-    let x: f64 = s.trim().trim_end_matches('%').parse().map_err(|_| format!("{s:?} is not a number"))?;
-    let x = if s.trim().ends_with('%') || x > 1.0 { x / 100.0 } else { x };
+    let x: f64 = s
+        .trim()
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number"))?;
+    let x = if s.trim().ends_with('%') || x > 1.0 {
+        x / 100.0
+    } else {
+        x
+    };
     if x > 0.5 && x < 1.0 {
         Ok(x)
     } else {
-        Err(format!("{s} is not a confidence level between 0.5 and 1 (e.g. 0.95 or 95%)"))
+        Err(format!(
+            "{s} is not a confidence level between 0.5 and 1 (e.g. 0.95 or 95%)"
+        ))
     }
 }
 
 /// `5%`, `5` (percent) or `0.05` (fraction) → 0.05.
 pub(super) fn parse_percent(s: &str) -> Result<f64, String> {
     let t = s.trim();
-    let x: f64 = t.trim_end_matches('%').parse().map_err(|_| format!("{s:?} is not a percentage (e.g. 5%)"))?;
+    let x: f64 = t
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("{s:?} is not a percentage (e.g. 5%)"))?;
     let x = if t.ends_with('%') || x >= 1.0 { x / 100.0 } else { x };
     if (0.0..1.0).contains(&x) {
         Ok(x)
@@ -181,7 +207,9 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         extra.push(Box::new(crate::render::pdf::report::ComparisonPdf));
     }
     let run = crate::pipeline::run(&job, &IngestOptions::from(global), Outputs::Bundle { out: &out, extra });
-    let Some(outcome) = super::compared(run, "")? else { return Ok(EXIT_USAGE) };
+    let Some(outcome) = super::compared(run, "")? else {
+        return Ok(EXIT_USAGE);
+    };
     let (report, comparison, written) = (&outcome.ingest, &outcome.comparison, &outcome.written);
     let ctx = job.context(report, comparison);
     if global.verbose {
@@ -192,7 +220,11 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             t.after_ingest.as_secs_f64(),
             t.analysis.as_secs_f64(),
         );
-        let parts: Vec<String> = written.timings.iter().map(|(f, d)| format!("{f} {:.2} s", d.as_secs_f64())).collect();
+        let parts: Vec<String> = written
+            .timings
+            .iter()
+            .map(|(f, d)| format!("{f} {:.2} s", d.as_secs_f64()))
+            .collect();
         line.push_str(&parts.join(", "));
         eprintln!("{line})");
     }
@@ -212,7 +244,11 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     }
     for m in &comparison.mismatches {
         if global.quiet {
-            eprintln!("sagereport: mismatch in {}: {}", m.workload.escape_debug(), m.fields.iter().map(|f| f.field).collect::<Vec<_>>().join(", "));
+            eprintln!(
+                "sagereport: mismatch in {}: {}",
+                m.workload.escape_debug(),
+                m.fields.iter().map(|f| f.field).collect::<Vec<_>>().join(", ")
+            );
         }
     }
 
@@ -261,13 +297,21 @@ fn print_text(ctx: &ReportContext<'_>, written: &[PathBuf], args: &CompareArgs) 
             outln!(
                 "MISMATCH {}{}: {}",
                 m.workload,
-                if m.variant.is_empty() { String::new() } else { format!(" ({})", m.variant) },
+                if m.variant.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", m.variant)
+                },
                 m.fields
                     .iter()
                     .map(|f| format!(
                         "{} [{}]",
                         f.field,
-                        f.values.iter().map(|(s, v)| format!("{s}: {v}")).collect::<Vec<_>>().join("; ")
+                        f.values
+                            .iter()
+                            .map(|(s, v)| format!("{s}: {v}"))
+                            .collect::<Vec<_>>()
+                            .join("; ")
                     ))
                     .collect::<Vec<_>>()
                     .join(", ")
@@ -275,10 +319,21 @@ fn print_text(ctx: &ReportContext<'_>, written: &[PathBuf], args: &CompareArgs) 
         }
     }
     for m in &c.comparisons {
-        let change = m.change_pct().map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "—".into());
+        let change = m
+            .change_pct()
+            .map(|p| format!("{p:+.1}%"))
+            .unwrap_or_else(|| "—".into());
         outln!(
             "{:<28} {:<12} {} → {}: {:>8}  {}",
-            format!("{}{}", m.workload, if m.variant.is_empty() { String::new() } else { format!(" ({})", m.variant) }),
+            format!(
+                "{}{}",
+                m.workload,
+                if m.variant.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", m.variant)
+                }
+            ),
             m.metric.name(),
             m.baseline,
             m.candidate,

@@ -41,7 +41,13 @@ enum Step {
 pub fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     let out = &args.output_dir;
     let results = out.join("results");
-    let flags = RunFlags { quick: true, seed: args.seed, repeat: args.repeat, run_id: Some(crate::runner::provenance::new_run_id()), ..RunFlags::default() };
+    let flags = RunFlags {
+        quick: true,
+        seed: args.seed,
+        repeat: args.repeat,
+        run_id: Some(crate::runner::provenance::new_run_id()),
+        ..RunFlags::default()
+    };
     let experiments: Vec<String> = EXPERIMENTS.iter().map(|s| s.to_string()).collect();
     let started = std::time::Instant::now();
     // Every output is checked before any work; results/ keeps files that are
@@ -55,33 +61,85 @@ pub fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         check_dir(&out.join(dir), std::slice::from_ref(&results))?;
     }
     check_file(&out.join("report.pdf"), FileKind::Pdf, std::slice::from_ref(&results))?;
-    let quiet = GlobalArgs { quiet: true, json: false, verbose: false, ..global.clone() };
+    let quiet = GlobalArgs {
+        quiet: true,
+        json: false,
+        verbose: false,
+        ..global.clone()
+    };
     if global.text() {
         eprintln!("sagereport demo: running the quick suite on local-dataflow and local-tasks …");
     }
-    let (ok, _) = run_all(&experiments, &flags, &[Backend::LocalDataflow, Backend::LocalTasks], &results, &quiet)?;
+    let (ok, _) = run_all(
+        &experiments,
+        &flags,
+        &[Backend::LocalDataflow, Backend::LocalTasks],
+        &results,
+        &quiet,
+    )?;
     // Each step as its command line says it (for the progress lines), run
     // by calling the command with its arguments built here.
-    let baseline = || super::compare::SideArgs { baseline: Some(Backend::LocalDataflow.label().to_string()), ..Default::default() };
+    let baseline = || super::compare::SideArgs {
+        baseline: Some(Backend::LocalDataflow.label().to_string()),
+        ..Default::default()
+    };
     let r = results.display().to_string();
     // The paper's tables describe one system: the dataflow model's runs.
-    let tables: Vec<PathBuf> = ["exp1", "exp2", "exp3", "exp4"].iter().map(|e| results.join(e).join(Backend::LocalDataflow.label())).collect();
+    let tables: Vec<PathBuf> = ["exp1", "exp2", "exp3", "exp4"]
+        .iter()
+        .map(|e| results.join(e).join(Backend::LocalDataflow.label()))
+        .collect();
     let steps: Vec<(String, Step)> = vec![
         (
-            format!("compare {r} --baseline local-dataflow --output-dir {}", out.join("comparison").display()),
-            Step::Compare(super::compare::CompareArgs { paths: vec![results.clone()], output_dir: out.join("comparison"), sides: baseline(), ..Default::default() }),
+            format!(
+                "compare {r} --baseline local-dataflow --output-dir {}",
+                out.join("comparison").display()
+            ),
+            Step::Compare(super::compare::CompareArgs {
+                paths: vec![results.clone()],
+                output_dir: out.join("comparison"),
+                sides: baseline(),
+                ..Default::default()
+            }),
         ),
         (
-            format!("tables {} --output-dir {}", tables.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "), out.join("tables").display()),
-            Step::Tables(super::tables::TablesArgs { paths: tables.clone(), output_dir: out.join("tables"), ..Default::default() }),
+            format!(
+                "tables {} --output-dir {}",
+                tables
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                out.join("tables").display()
+            ),
+            Step::Tables(super::tables::TablesArgs {
+                paths: tables.clone(),
+                output_dir: out.join("tables"),
+                ..Default::default()
+            }),
         ),
         (
-            format!("site --report demo={r} --baseline local-dataflow --output-dir {}", out.join("site").display()),
-            Step::Site(super::site::SiteArgs { report: vec![format!("demo={r}")], output_dir: out.join("site"), sides: baseline(), ..Default::default() }),
+            format!(
+                "site --report demo={r} --baseline local-dataflow --output-dir {}",
+                out.join("site").display()
+            ),
+            Step::Site(super::site::SiteArgs {
+                report: vec![format!("demo={r}")],
+                output_dir: out.join("site"),
+                sides: baseline(),
+                ..Default::default()
+            }),
         ),
         (
-            format!("pdf {r} --baseline local-dataflow --output {}", out.join("report.pdf").display()),
-            Step::Pdf(super::pdf::PdfArgs { paths: vec![results.clone()], output: out.join("report.pdf"), sides: baseline() }),
+            format!(
+                "pdf {r} --baseline local-dataflow --output {}",
+                out.join("report.pdf").display()
+            ),
+            Step::Pdf(super::pdf::PdfArgs {
+                paths: vec![results.clone()],
+                output: out.join("report.pdf"),
+                sides: baseline(),
+            }),
         ),
     ];
     for (line, step) in &steps {
@@ -110,7 +168,10 @@ pub fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             "complete": ok,
         }))?;
     } else if !global.quiet {
-        outln!("demo done in {:.1} s (fresh data from the embedded engine, both execution models):", started.elapsed().as_secs_f64());
+        outln!(
+            "demo done in {:.1} s (fresh data from the embedded engine, both execution models):",
+            started.elapsed().as_secs_f64()
+        );
         outln!("  site      {}", out.join("site/index.html").display());
         outln!("  summary   {}", out.join("comparison/summary.md").display());
         outln!("  tables    {}", out.join("tables/tables.md").display());

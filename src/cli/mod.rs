@@ -20,9 +20,9 @@ macro_rules! out {
 
 mod bench;
 mod compare;
-mod pdf;
 mod demo;
 mod paired;
+mod pdf;
 mod run;
 mod shell;
 mod site;
@@ -240,9 +240,21 @@ mod tests {
     #[test]
     fn argument_defaults_match_clap() {
         let parsed = |argv: &[&str]| format!("{:?}", Cli::try_parse_from(argv).unwrap().command);
-        assert_eq!(parsed(&["sagereport", "compare"]), format!("{:?}", Command::Compare(compare::CompareArgs::default())));
-        assert_eq!(parsed(&["sagereport", "tables"]), format!("{:?}", Command::Tables(tables::TablesArgs::default())));
-        assert_eq!(parsed(&["sagereport", "site"]), format!("{:?}", Command::Site(site::SiteArgs::default())));
-        assert_eq!(parsed(&["sagereport", "pdf"]), format!("{:?}", Command::Pdf(pdf::PdfArgs::default())));
+        assert_eq!(
+            parsed(&["sagereport", "compare"]),
+            format!("{:?}", Command::Compare(compare::CompareArgs::default()))
+        );
+        assert_eq!(
+            parsed(&["sagereport", "tables"]),
+            format!("{:?}", Command::Tables(tables::TablesArgs::default()))
+        );
+        assert_eq!(
+            parsed(&["sagereport", "site"]),
+            format!("{:?}", Command::Site(site::SiteArgs::default()))
+        );
+        assert_eq!(
+            parsed(&["sagereport", "pdf"]),
+            format!("{:?}", Command::Pdf(pdf::PdfArgs::default()))
+        );
     }
 }

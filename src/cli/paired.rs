@@ -40,7 +40,9 @@ pub fn paired(args: &PairedArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         }
     };
     if args.backends.len() != 2 || args.backends[0] == args.backends[1] {
-        eprintln!("sagereport: error: --backends takes two different backends, e.g. --backends local-dataflow,local-tasks");
+        eprintln!(
+            "sagereport: error: --backends takes two different backends, e.g. --backends local-dataflow,local-tasks"
+        );
         return Ok(EXIT_USAGE);
     }
     let flags = args.runner.flags();
@@ -55,8 +57,16 @@ pub fn paired(args: &PairedArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         print_plan(&experiments, &flags, &args.backends, global.json)?;
         return Ok(EXIT_OK);
     }
-    let root = args.runner.output_dir.join("paired_backend_runs").join(format!("run_id={run_id}")).join(format!("config_hash={}", &hash[..16]));
-    let report_dir = args.report_dir.clone().unwrap_or_else(|| args.runner.output_dir.join("comparison"));
+    let root = args
+        .runner
+        .output_dir
+        .join("paired_backend_runs")
+        .join(format!("run_id={run_id}"))
+        .join(format!("config_hash={}", &hash[..16]));
+    let report_dir = args
+        .report_dir
+        .clone()
+        .unwrap_or_else(|| args.runner.output_dir.join("comparison"));
     // Every folder this command writes is checked before any work: an
     // occupied one is refused (exit 2); everything else under -o is kept.
     for backend in &args.backends {
@@ -75,7 +85,8 @@ pub fn paired(args: &PairedArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         side_claim.create_in_place()?;
         let started = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let result = run_into(&experiments, &flags, &[*backend], &|e, _| side.join(e), global).map(|(ok, _)| ok);
-        let mut config = serde_json::json!({"seed": flags.seed, "nodes": flags.nodes, "parallelism": flags.parallelism});
+        let mut config =
+            serde_json::json!({"seed": flags.seed, "nodes": flags.nodes, "parallelism": flags.parallelism});
         if let Some(s) = flags.scheduler {
             config["scheduler"] = serde_json::json!(s.label());
         }
@@ -105,7 +116,11 @@ pub fn paired(args: &PairedArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             }
         };
         // A side has one status file: drop the other one left by an earlier run.
-        let other = if file == "manifest.json" { "failure_report.json" } else { "manifest.json" };
+        let other = if file == "manifest.json" {
+            "failure_report.json"
+        } else {
+            "manifest.json"
+        };
         let _ = std::fs::remove_file(side.join(other));
         std::fs::write(side.join(file), serde_json::to_string_pretty(&doc)? + "\n")
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", side.join(file).display()))?;
@@ -114,11 +129,17 @@ pub fn paired(args: &PairedArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     let compare_args = super::compare::CompareArgs {
         paths: vec![root],
         output_dir: report_dir,
-        sides: super::compare::SideArgs { baseline: Some(args.backends[0].label().to_string()), ..Default::default() },
+        sides: super::compare::SideArgs {
+            baseline: Some(args.backends[0].label().to_string()),
+            ..Default::default()
+        },
         fail_on: vec![super::compare::Gate::Mismatch],
         ..Default::default()
     };
     let code = super::compare::run(&compare_args, global)?;
-    Ok(if !ok || code != EXIT_OK { super::EXIT_FINDINGS.max(code) } else { EXIT_OK })
+    Ok(if !ok || code != EXIT_OK {
+        super::EXIT_FINDINGS.max(code)
+    } else {
+        EXIT_OK
+    })
 }
-

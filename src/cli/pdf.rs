@@ -2,12 +2,12 @@
 //! (summary, mismatches, statistics, charts), the paper figures and Tables
 //! 1–6, compiled in-process with typst.
 
+use super::compare::SideArgs;
 use super::{GlobalArgs, EXIT_OK, EXIT_USAGE};
 use crate::analysis::tables::build_tables;
 use crate::ingest::IngestOptions;
 use crate::pipeline::Outputs;
 use crate::render::pdf::report::full_report_pdf;
-use super::compare::SideArgs;
 use crate::util::output::{claim_file, FileKind};
 use clap::Args;
 use std::path::PathBuf;
@@ -36,7 +36,11 @@ pub struct PdfArgs {
 impl Default for PdfArgs {
     /// The flags' defaults (as clap fills them), no input.
     fn default() -> Self {
-        PdfArgs { paths: Vec::new(), output: PathBuf::from("artifacts/report.pdf"), sides: SideArgs::default() }
+        PdfArgs {
+            paths: Vec::new(),
+            output: PathBuf::from("artifacts/report.pdf"),
+            sides: SideArgs::default(),
+        }
     }
 }
 
@@ -50,7 +54,9 @@ pub fn run(args: &PdfArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     }
     let job = args.sides.job(args.paths.clone());
     let run = crate::pipeline::run(&job, &IngestOptions::from(global), Outputs::None);
-    let Some(outcome) = super::compared(run, "")? else { return Ok(EXIT_USAGE) };
+    let Some(outcome) = super::compared(run, "")? else {
+        return Ok(EXIT_USAGE);
+    };
     let tables = build_tables(&outcome.ingest, args.sides.confidence, args.sides.include_failed);
     let ctx = job.context(&outcome.ingest, &outcome.comparison);
 

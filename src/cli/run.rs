@@ -1,7 +1,7 @@
 //! `sagereport run`: the built-in runner, and the runner flags `paired` and
 //! `demo` share.
 
-use super::{GlobalArgs, EXIT_OK, EXIT_USAGE, print_json};
+use super::{print_json, GlobalArgs, EXIT_OK, EXIT_USAGE};
 use crate::runner::engine::Policy;
 use crate::runner::ops::Complexity;
 use crate::runner::workloads::{plan, EXPERIMENTS};
@@ -121,7 +121,11 @@ impl RunnerArgs {
             llm_endpoint: self.llm_endpoint.clone(),
             llm_model: self.llm_model.clone(),
             // One id for the whole invocation (every experiment and backend).
-            run_id: Some(self.run_id.clone().unwrap_or_else(crate::runner::provenance::new_run_id)),
+            run_id: Some(
+                self.run_id
+                    .clone()
+                    .unwrap_or_else(crate::runner::provenance::new_run_id),
+            ),
             sage_runtime: self.sage_runtime,
             sage_timeout: std::time::Duration::from_secs(self.sage_timeout.max(1)),
         }
@@ -129,7 +133,9 @@ impl RunnerArgs {
 
     /// `--run-id`, when given, names a folder: refuse what cannot.
     pub fn check_run_id(&self) -> Result<(), String> {
-        self.run_id.as_deref().map_or(Ok(()), crate::runner::provenance::check_run_id)
+        self.run_id
+            .as_deref()
+            .map_or(Ok(()), crate::runner::provenance::check_run_id)
     }
 
     /// The experiments asked for, validated.
@@ -141,7 +147,10 @@ impl RunnerArgs {
             } else if let Some(known) = EXPERIMENTS.iter().find(|k| k.eq_ignore_ascii_case(e)) {
                 out.push(known.to_string());
             } else {
-                return Err(format!("--experiment {e:?}: unknown; use one of {} or all", EXPERIMENTS.join(", ")));
+                return Err(format!(
+                    "--experiment {e:?}: unknown; use one of {} or all",
+                    EXPERIMENTS.join(", ")
+                ));
             }
         }
         out.dedup();
@@ -173,7 +182,9 @@ pub fn print_plan(experiments: &[String], flags: &RunFlags, backends: &[Backend]
             doc.push(serde_json::json!({"experiment": e, "config_hash": config_hash(e, flags), "runs": specs}));
         }
         let backends: Vec<&str> = backends.iter().map(|b| b.label()).collect();
-        print_json(&serde_json::json!({"schema_version": 1, "dry_run": true, "backends": backends, "experiments": doc}))?;
+        print_json(
+            &serde_json::json!({"schema_version": 1, "dry_run": true, "backends": backends, "experiments": doc}),
+        )?;
         return Ok(());
     }
     for e in experiments {
@@ -192,20 +203,41 @@ pub fn print_plan(experiments: &[String], flags: &RunFlags, backends: &[Backend]
             );
         }
     }
-    outln!("backends: {}", backends.iter().map(|b| b.label()).collect::<Vec<_>>().join(", "));
+    outln!(
+        "backends: {}",
+        backends.iter().map(|b| b.label()).collect::<Vec<_>>().join(", ")
+    );
     Ok(())
 }
 
 /// Run every experiment on every backend into `OUT/<experiment>/<backend>/`
 /// (or `layout(experiment, backend)` when given); returns false when a run
 /// was interrupted or lost tasks.
-pub fn run_all(experiments: &[String], flags: &RunFlags, backends: &[Backend], out: &Path, global: &GlobalArgs) -> anyhow::Result<(bool, Vec<serde_json::Value>)> {
-    run_into(experiments, flags, backends, &|e, b| out.join(e).join(b.label()), global)
+pub fn run_all(
+    experiments: &[String],
+    flags: &RunFlags,
+    backends: &[Backend],
+    out: &Path,
+    global: &GlobalArgs,
+) -> anyhow::Result<(bool, Vec<serde_json::Value>)> {
+    run_into(
+        experiments,
+        flags,
+        backends,
+        &|e, b| out.join(e).join(b.label()),
+        global,
+    )
 }
 
 /// Like [`run_all`] with a folder per (experiment, backend) from `layout`;
 /// also returns one JSON summary per experiment run (for `--json`).
-pub(super) fn run_into(experiments: &[String], flags: &RunFlags, backends: &[Backend], layout: &dyn Fn(&str, Backend) -> PathBuf, global: &GlobalArgs) -> anyhow::Result<(bool, Vec<serde_json::Value>)> {
+pub(super) fn run_into(
+    experiments: &[String],
+    flags: &RunFlags,
+    backends: &[Backend],
+    layout: &dyn Fn(&str, Backend) -> PathBuf,
+    global: &GlobalArgs,
+) -> anyhow::Result<(bool, Vec<serde_json::Value>)> {
     install_ctrlc();
     let text = global.text();
     let mut summaries = Vec::new();
@@ -225,7 +257,12 @@ pub(super) fn run_into(experiments: &[String], flags: &RunFlags, backends: &[Bac
     for backend in backends {
         if *backend == Backend::Ray {
             // Fail at once, before any work, when the cluster is not there.
-            let address = flags.ray_address.as_deref().ok_or_else(|| anyhow::anyhow!("--backend ray needs --ray-address http://HOST:8265 (or RAY_ADDRESS); {}", crate::runner::ray::START_HINT))?;
+            let address = flags.ray_address.as_deref().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--backend ray needs --ray-address http://HOST:8265 (or RAY_ADDRESS); {}",
+                    crate::runner::ray::START_HINT
+                )
+            })?;
             let client = crate::runner::ray::RayClient::connect(address)?;
             if text {
                 eprintln!("sagereport: Ray {} at {}", client.ray_version, client.address());
@@ -260,7 +297,11 @@ pub(super) fn run_into(experiments: &[String], flags: &RunFlags, backends: &[Bac
                     result.tasks_failed,
                     started.elapsed().as_secs_f64(),
                     result.dir.display(),
-                    if result.complete { "" } else { "  (INCOMPLETE: interrupted)" }
+                    if result.complete {
+                        ""
+                    } else {
+                        "  (INCOMPLETE: interrupted)"
+                    }
                 );
                 // Print above the spinner, not through it.
                 match &bar {
@@ -294,9 +335,9 @@ pub fn run(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     }
     let (ok, summaries) = run_all(&experiments, &flags, &[args.backend], &args.runner.output_dir, global)?;
     if global.json {
-        print_json(&serde_json::json!({"schema_version": 1, "run_id": flags.run_id, "config_hashes": experiments.iter().map(|e| (e.clone(), serde_json::Value::String(config_hash(e, &flags)))).collect::<serde_json::Map<_, _>>(), "runs": summaries}))?;
+        print_json(
+            &serde_json::json!({"schema_version": 1, "run_id": flags.run_id, "config_hashes": experiments.iter().map(|e| (e.clone(), serde_json::Value::String(config_hash(e, &flags)))).collect::<serde_json::Map<_, _>>(), "runs": summaries}),
+        )?;
     }
     Ok(if ok { EXIT_OK } else { super::EXIT_FINDINGS })
 }
-
-

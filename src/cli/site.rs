@@ -1,14 +1,14 @@
 //! `sagereport site PATH... -o public/`: the static results site, with a
 //! history of past runs when `--history DIR` is given.
 
-use super::{GlobalArgs, EXIT_OK, EXIT_USAGE, print_json};
+use super::compare::SideArgs;
+use super::{print_json, GlobalArgs, EXIT_OK, EXIT_USAGE};
 use crate::analysis::history::{self, HistoryEntry, RunInfo};
 use crate::analysis::tables::build_tables;
 use crate::ingest::IngestOptions;
 use crate::pipeline::{CompareJob, Outcome, Outputs};
 use crate::render::site::{write_site, Site, SiteReport};
 use crate::util::output::{claim_dir, resolve};
-use super::compare::SideArgs;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -83,7 +83,10 @@ impl Default for SiteArgs {
 }
 
 fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty()).unwrap_or_else(|| default.to_string())
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| default.to_string())
 }
 
 /// The reports asked for: (name, inputs), in order of first mention.
@@ -106,7 +109,9 @@ fn report_inputs(args: &SiteArgs) -> Result<Vec<(String, Vec<PathBuf>)>, String>
     }
     for r in &args.report {
         let Some((name, path)) = r.split_once('=') else {
-            return Err(format!("--report {r:?}: expected NAME=PATH, e.g. --report nightly=results/"));
+            return Err(format!(
+                "--report {r:?}: expected NAME=PATH, e.g. --report nightly=results/"
+            ));
         };
         let name = name.trim();
         if name.is_empty() {
@@ -157,15 +162,27 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     for (name, paths) in inputs {
         let job = args.sides.job(paths);
         let run = crate::pipeline::run(&job, &IngestOptions::from(global), Outputs::None);
-        let Some(outcome) = super::compared(run, &format!("report {name:?}: "))? else { return Ok(EXIT_USAGE) };
+        let Some(outcome) = super::compared(run, &format!("report {name:?}: "))? else {
+            return Ok(EXIT_USAGE);
+        };
         if outcome.ingest.totals.accepted == 0 && !global.quiet {
             eprintln!("sagereport: warning: report {name:?}: no record could be accepted from {} (its page lists the rejected lines)", join(&job.paths));
         }
         compared.push((name, job, outcome));
     }
     let mut reports = Vec::new();
-    for (name, job, Outcome { ingest: report, comparison, .. }) in &compared {
-        let entry = HistoryEntry::from_comparison(name, &run, comparison, report.totals.accepted, report.totals.rejected);
+    for (
+        name,
+        job,
+        Outcome {
+            ingest: report,
+            comparison,
+            ..
+        },
+    ) in &compared
+    {
+        let entry =
+            HistoryEntry::from_comparison(name, &run, comparison, report.totals.accepted, report.totals.rejected);
         reports.push(SiteReport {
             name: name.clone(),
             ctx: job.context(report, comparison),
@@ -203,7 +220,19 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
                 pending.push(r.entry.clone());
             }
         }
-        entries = loaded.entries.iter().filter(|e| !reports.iter().any(|r| e.report == r.entry.report && e.label == r.entry.label && e.commit == r.entry.commit && !e.commit.is_empty())).cloned().collect();
+        entries = loaded
+            .entries
+            .iter()
+            .filter(|e| {
+                !reports.iter().any(|r| {
+                    e.report == r.entry.report
+                        && e.label == r.entry.label
+                        && e.commit == r.entry.commit
+                        && !e.commit.is_empty()
+                })
+            })
+            .cloned()
+            .collect();
         stored = loaded.entries;
     }
     entries.extend(reports.iter().map(|r| r.entry.clone()));
@@ -264,9 +293,19 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             );
         }
         if let Some(dir) = &args.history {
-            outln!("history {}: {} run(s) shown, {} entry(ies) added", dir.display(), site.history.len(), appended.len());
+            outln!(
+                "history {}: {} run(s) shown, {} entry(ies) added",
+                dir.display(),
+                site.history.len(),
+                appended.len()
+            );
         }
-        outln!("wrote {} ({} files); open {}", args.output_dir.display(), files.len(), index.display());
+        outln!(
+            "wrote {} ({} files); open {}",
+            args.output_dir.display(),
+            files.len(),
+            index.display()
+        );
     }
     Ok(EXIT_OK)
 }
@@ -290,7 +329,10 @@ fn history_place(dir: &std::path::Path, out: &std::path::Path) -> anyhow::Result
         );
     }
     match real.strip_prefix(&out_real) {
-        Ok(rel) => Ok(HistoryPlace::Inside { live: real.clone(), rel: rel.to_path_buf() }),
+        Ok(rel) => Ok(HistoryPlace::Inside {
+            live: real.clone(),
+            rel: rel.to_path_buf(),
+        }),
         Err(_) => Ok(HistoryPlace::Outside(dir.to_path_buf())),
     }
 }
@@ -307,12 +349,17 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> anyhow::Result<()>
         if item.file_type().is_dir() {
             std::fs::create_dir_all(&dest).with_context(|| format!("cannot create {}", dest.display()))?;
         } else if item.file_type().is_file() {
-            std::fs::copy(item.path(), &dest).with_context(|| format!("cannot copy {} to {}", item.path().display(), dest.display()))?;
+            std::fs::copy(item.path(), &dest)
+                .with_context(|| format!("cannot copy {} to {}", item.path().display(), dest.display()))?;
         }
     }
     Ok(())
 }
 
 fn join(paths: &[PathBuf]) -> String {
-    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ")
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -1,6 +1,6 @@
 //! `sagereport synth`: write a realistic synthetic result tree.
 
-use super::{GlobalArgs, EXIT_OK, print_json};
+use super::{print_json, GlobalArgs, EXIT_OK};
 use crate::synth::{generate, TreeSpec};
 use clap::Args;
 use std::path::PathBuf;
@@ -52,7 +52,11 @@ pub fn run(args: &SynthArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     if args.paper {
         let n = crate::synth::paper::write_paper_tree(&args.output_dir, args.seed, args.repeats.max(1))?;
         if !global.quiet {
-            outln!("wrote {} ({n} records of exp1–exp4, {} runs per configuration)", args.output_dir.display(), args.repeats.max(1));
+            outln!(
+                "wrote {} ({n} records of exp1–exp4, {} runs per configuration)",
+                args.output_dir.display(),
+                args.repeats.max(1)
+            );
         }
         return Ok(super::EXIT_OK);
     }

@@ -1,7 +1,7 @@
 //! `sagereport tables PATH...`: the paper's Tables 1–6 (and figures) from
 //! data; `--check paper.tex` compares a hand-written table with them.
 
-use super::{GlobalArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, print_json};
+use super::{print_json, GlobalArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 use crate::analysis::check::check;
 use crate::analysis::tables::{build_tables, PaperTable};
 use crate::ingest::{ingest, IngestOptions, IngestReport};
@@ -70,7 +70,12 @@ impl Default for TablesArgs {
 }
 
 /// Ingest and build the tables; `None` (after printing why) on input error.
-pub fn load(paths: &[PathBuf], global: &GlobalArgs, confidence: f64, include_failed: bool) -> Option<(IngestReport, Vec<PaperTable>)> {
+pub fn load(
+    paths: &[PathBuf],
+    global: &GlobalArgs,
+    confidence: f64,
+    include_failed: bool,
+) -> Option<(IngestReport, Vec<PaperTable>)> {
     if paths.is_empty() {
         eprintln!("sagereport: error: no input: give result files or directories (see --help)");
         return None;
@@ -107,12 +112,16 @@ fn command_line(args: &TablesArgs) -> String {
 
 pub fn run(args: &TablesArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     if let Some(paper) = &args.check {
-        let Some((_, tables)) = load(&args.paths, global, args.confidence, args.include_failed) else { return Ok(EXIT_USAGE) };
+        let Some((_, tables)) = load(&args.paths, global, args.confidence, args.include_failed) else {
+            return Ok(EXIT_USAGE);
+        };
         return run_check(paper, &tables, global);
     }
     // The output is checked (and locked) before any work: a refused output is exit 2.
     let out = claim_dir(&args.output_dir, "tables", &args.paths)?;
-    let Some((report, tables)) = load(&args.paths, global, args.confidence, args.include_failed) else { return Ok(EXIT_USAGE) };
+    let Some((report, tables)) = load(&args.paths, global, args.confidence, args.include_failed) else {
+        return Ok(EXIT_USAGE);
+    };
     let inputs: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
     let ctx = TablesContext {
         tables: &tables,
@@ -132,7 +141,8 @@ pub fn run(args: &TablesArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         std::fs::write(dir.join("tables.tex"), standalone_tex(&ctx))?;
         std::fs::write(dir.join("tables.md"), tables_markdown(&ctx))?;
         files.extend(["tables.tex".to_string(), "tables.md".to_string()]);
-        let figures = crate::render::chart::figure_files(&crate::render::paper_figures::paper_figures(&tables, args.confidence))?;
+        let figures =
+            crate::render::chart::figure_files(&crate::render::paper_figures::paper_figures(&tables, args.confidence))?;
         crate::util::output::write_files(dir, &figures)?;
         files.extend(figures.into_iter().map(|(name, _)| name));
         Ok(files)
@@ -147,11 +157,21 @@ pub fn run(args: &TablesArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         }))?;
     } else if !global.quiet {
         for t in &tables {
-            let filled: usize = t.parts.iter().flat_map(|p| &p.rows).flat_map(|r| &r.cells).filter(|c| c.value.is_some()).count();
+            let filled: usize = t
+                .parts
+                .iter()
+                .flat_map(|p| &p.rows)
+                .flat_map(|r| &r.cells)
+                .filter(|c| c.value.is_some())
+                .count();
             let total: usize = t.parts.iter().flat_map(|p| &p.rows).map(|r| r.cells.len()).sum();
             outln!(
                 "Table {} {:<22} {:>6} records, {:>3}/{} cells with data",
-                t.number, t.title, t.records, filled, total
+                t.number,
+                t.title,
+                t.records,
+                filled,
+                total
             );
         }
         outln!("wrote {} ({} files)", args.output_dir.display(), files.len());
@@ -197,7 +217,11 @@ fn paper_files(paper: &std::path::Path) -> Result<(Vec<(String, String)>, Vec<St
             candidates.dedup();
             let Some(found) = candidates.iter().find(|c| c.is_file()) else {
                 let looked: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
-                walk.warnings.push(format!("{}:{line}: {name} is not found (looked for {}); its tables are not checked", path.display(), looked.join(", ")));
+                walk.warnings.push(format!(
+                    "{}:{line}: {name} is not found (looked for {}); its tables are not checked",
+                    path.display(),
+                    looked.join(", ")
+                ));
                 continue;
             };
             if !walk.seen.insert(found.canonicalize().unwrap_or_else(|_| found.clone())) {
@@ -205,11 +229,20 @@ fn paper_files(paper: &std::path::Path) -> Result<(Vec<(String, String)>, Vec<St
             }
             match read(found) {
                 Ok(text) => visit(walk, found, text, depth + 1),
-                Err(e) => walk.warnings.push(format!("{}:{line}: cannot read {} ({e}); its tables are not checked", path.display(), found.display())),
+                Err(e) => walk.warnings.push(format!(
+                    "{}:{line}: cannot read {} ({e}); its tables are not checked",
+                    path.display(),
+                    found.display()
+                )),
             }
         }
     }
-    let text = read(paper).map_err(|e| format!("{}: cannot read the paper ({e}); give the .tex file holding its tables", paper.display()))?;
+    let text = read(paper).map_err(|e| {
+        format!(
+            "{}: cannot read the paper ({e}); give the .tex file holding its tables",
+            paper.display()
+        )
+    })?;
     let mut walk = Walk {
         root: paper.parent().unwrap_or(Path::new(".")),
         seen: std::collections::HashSet::from([paper.canonicalize().unwrap_or_else(|_| paper.to_path_buf())]),
@@ -261,7 +294,11 @@ fn run_check(paper: &std::path::Path, tables: &[PaperTable], global: &GlobalArgs
                 d.column,
                 d.paper,
                 computed,
-                if d.files.is_empty() { "none".to_string() } else { d.files.join(", ") }
+                if d.files.is_empty() {
+                    "none".to_string()
+                } else {
+                    d.files.join(", ")
+                }
             );
         }
         if !global.quiet {
@@ -277,7 +314,10 @@ fn run_check(paper: &std::path::Path, tables: &[PaperTable], global: &GlobalArgs
                         t.cells_compared,
                         t.cells_differing
                     ),
-                    None => eprintln!("{}:{}: table {:?} matches none of Tables 1–6; not checked", t.file, t.line, name),
+                    None => eprintln!(
+                        "{}:{}: table {:?} matches none of Tables 1–6; not checked",
+                        t.file, t.line, name
+                    ),
                 }
             }
             eprintln!(
@@ -291,5 +331,9 @@ fn run_check(paper: &std::path::Path, tables: &[PaperTable], global: &GlobalArgs
         eprintln!("sagereport: error: {p}: no number of the paper's tables (or of the files it \\inputs) could be matched to Tables 1–6 (check captions, labels, row and column names)");
         return Ok(EXIT_FINDINGS);
     }
-    Ok(if report.differences.is_empty() { EXIT_OK } else { EXIT_FINDINGS })
+    Ok(if report.differences.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FINDINGS
+    })
 }

@@ -44,7 +44,9 @@ pub fn run(args: &ValidateArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         // an input error naming the files.
         Err(e @ InputError::NothingRead { .. }) => {
             let message = e.to_string();
-            let InputError::NothingRead { report, .. } = e else { unreachable!() };
+            let InputError::NothingRead { report, .. } = e else {
+                unreachable!()
+            };
             (*report, Some(message))
         }
         Err(e) => {
@@ -62,7 +64,10 @@ pub fn run(args: &ValidateArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             records: report.totals,
             problems: &report.problems,
         };
-        serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from).and_then(|()| writeln!(out)).map_err(super::stdout_error)?;
+        serde_json::to_writer_pretty(&mut out, &doc)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
+            .map_err(super::stdout_error)?;
     } else {
         write_text(&mut out, &report, global).map_err(super::stdout_error)?;
     }
@@ -96,7 +101,12 @@ fn write_text(out: &mut impl Write, report: &IngestReport, global: &GlobalArgs) 
     let shown: Vec<_> = if global.verbose || read_files.len() <= FILES_SHOWN {
         read_files.clone()
     } else {
-        read_files.iter().copied().filter(|f| with_problems.contains(f.path.as_str())).take(FILES_SHOWN).collect()
+        read_files
+            .iter()
+            .copied()
+            .filter(|f| with_problems.contains(f.path.as_str()))
+            .take(FILES_SHOWN)
+            .collect()
     };
     writeln!(out, "Files read: {}", read_files.len())?;
     if !shown.is_empty() {
@@ -121,7 +131,11 @@ fn write_text(out: &mut impl Write, report: &IngestReport, global: &GlobalArgs) 
             )?;
         }
         if shown.len() < read_files.len() {
-            writeln!(out, "  … {} more files without problems (use -v to list all)", read_files.len() - shown.len())?;
+            writeln!(
+                out,
+                "  … {} more files without problems (use -v to list all)",
+                read_files.len() - shown.len()
+            )?;
         }
     }
 
@@ -149,6 +163,11 @@ fn write_text(out: &mut impl Write, report: &IngestReport, global: &GlobalArgs) 
         "Records: {} read = {} accepted + {} rejected; {} CSV twins merged, {} duplicates counted once",
         t.read, t.accepted, t.rejected, t.twins_merged, t.duplicates
     )?;
-    writeln!(out, "Problems: {} errors, {} warnings", report.errors(), report.warnings())?;
+    writeln!(
+        out,
+        "Problems: {} errors, {} warnings",
+        report.errors(),
+        report.warnings()
+    )?;
     Ok(())
 }

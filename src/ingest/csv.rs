@@ -3,10 +3,10 @@
 //! twin (upstream always writes both) and is counted once.
 
 use super::sink::{bytes_key, twin_key, twin_key_of, FileSink, KeyMap, KeySet, TwinFields};
-use crate::model::Sym;
 use crate::model::normalize::Context;
 use crate::model::raw::{RawRecord, Val, CSV_COLUMNS, REQUIRED_FIELDS};
 use crate::model::ProblemKind;
+use crate::model::Sym;
 
 use std::io::BufRead;
 
@@ -48,7 +48,12 @@ pub struct LineTooLong {
 
 impl std::fmt::Display for LineTooLong {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {} is longer than {} (--max-line)", self.line, super::guard::format_size(self.max_line))
+        write!(
+            f,
+            "line {} is longer than {} (--max-line)",
+            self.line,
+            super::guard::format_size(self.max_line)
+        )
     }
 }
 
@@ -67,11 +72,22 @@ impl LineTooLong {
 impl<R: std::io::Read> LineTracker<R> {
     pub fn new(inner: R, max_line: u64) -> (Self, Lines) {
         let state = std::rc::Rc::new(std::cell::RefCell::new(LineState::default()));
-        (LineTracker { inner, state: state.clone(), max_line, failed: None }, Lines(state))
+        (
+            LineTracker {
+                inner,
+                state: state.clone(),
+                max_line,
+                failed: None,
+            },
+            Lines(state),
+        )
     }
 
     fn too_long(&self, line: u32) -> std::io::Error {
-        std::io::Error::other(LineTooLong { line, max_line: self.max_line })
+        std::io::Error::other(LineTooLong {
+            line,
+            max_line: self.max_line,
+        })
     }
 }
 
@@ -135,10 +151,16 @@ impl Lines {
 /// rejected entry at its line (reading stops: the reader cannot resync);
 /// any other error is returned.
 pub fn reject_line_too_long(e: csv::Error, sink: &mut FileSink<'_>) -> std::io::Result<()> {
-    let Some((line, message)) = LineTooLong::of(&e).map(|l| (l.line, l.to_string())) else { return Err(e.into()) };
+    let Some((line, message)) = LineTooLong::of(&e).map(|l| (l.line, l.to_string())) else {
+        return Err(e.into());
+    };
     sink.tally.records += 1;
     sink.tally.rejected += 1;
-    sink.error(Some(line), ProblemKind::LineTooLong, format!("{message}; the rest of the file is not read"));
+    sink.error(
+        Some(line),
+        ProblemKind::LineTooLong,
+        format!("{message}; the rest of the file is not read"),
+    );
     Ok(())
 }
 
@@ -162,7 +184,10 @@ pub fn read(
 ) -> std::io::Result<()> {
     skip_bom(&mut reader)?;
     let (tracked, lines) = LineTracker::new(reader, max_line);
-    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(tracked);
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(tracked);
     let mut row = csv::StringRecord::new();
 
     let header: Vec<String> = match csv.read_record(&mut row) {
@@ -173,9 +198,17 @@ pub fn read(
         }
         Err(e) => {
             if let Some(long) = LineTooLong::of(&e) {
-                sink.error(Some(long.line), ProblemKind::LineTooLong, format!("{long}; the rest of the file is not read"));
+                sink.error(
+                    Some(long.line),
+                    ProblemKind::LineTooLong,
+                    format!("{long}; the rest of the file is not read"),
+                );
             } else {
-                sink.error(Some(1), ProblemKind::MalformedCsv, format!("header is not valid CSV: {e}"));
+                sink.error(
+                    Some(1),
+                    ProblemKind::MalformedCsv,
+                    format!("header is not valid CSV: {e}"),
+                );
             }
             return Ok(());
         }
@@ -196,7 +229,11 @@ pub fn read(
         .map(String::as_str)
         .collect();
     if !unknown.is_empty() {
-        sink.warning(Some(1), ProblemKind::Suspicious, format!("unknown columns ignored: {}", unknown.join(", ")));
+        sink.warning(
+            Some(1),
+            ProblemKind::Suspicious,
+            format!("unknown columns ignored: {}", unknown.join(", ")),
+        );
     }
     let reject_all = !missing.is_empty();
     if reject_all {
@@ -211,8 +248,8 @@ pub fn read(
         );
     }
 
-    let columns: Option<[usize; 15]> = (!reject_all)
-        .then(|| CSV_COLUMNS.map(|c| header.iter().position(|h| h == c).unwrap_or(usize::MAX)));
+    let columns: Option<[usize; 15]> =
+        (!reject_all).then(|| CSV_COLUMNS.map(|c| header.iter().position(|h| h == c).unwrap_or(usize::MAX)));
     let mut seen: KeyMap<u32> = KeyMap::default();
     let mut syms = LastSyms::default();
     let mut last_line = 1u32;
@@ -230,7 +267,11 @@ pub fn read(
                 let line = e.position().map(|p| lines.line_at(p.byte())).unwrap_or(last_line + 1);
                 sink.tally.records += 1;
                 sink.tally.rejected += 1;
-                sink.error(Some(line), ProblemKind::MalformedCsv, format!("row is not valid CSV: {}", csv_error_kind(&e)));
+                sink.error(
+                    Some(line),
+                    ProblemKind::MalformedCsv,
+                    format!("row is not valid CSV: {}", csv_error_kind(&e)),
+                );
                 last_line = line;
                 continue;
             }
@@ -249,14 +290,22 @@ pub fn read(
             sink.error(
                 Some(line),
                 ProblemKind::MalformedCsv,
-                format!("row has {} fields but the header has {}; check for an unquoted comma or a cut-off row", row.len(), header.len()),
+                format!(
+                    "row has {} fields but the header has {}; check for an unquoted comma or a cut-off row",
+                    row.len(),
+                    header.len()
+                ),
             );
             continue;
         }
         let key = bytes_key(row.as_slice().as_bytes());
         if let Some(&first) = seen.get(&key) {
             sink.tally.duplicates += 1;
-            sink.warning(Some(line), ProblemKind::DuplicateRecord, format!("identical to line {first}; counted once"));
+            sink.warning(
+                Some(line),
+                ProblemKind::DuplicateRecord,
+                format!("identical to line {first}; counted once"),
+            );
             continue;
         }
         seen.insert(key, line);
@@ -358,7 +407,6 @@ fn csv_error_kind(e: &csv::Error) -> String {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,7 +421,11 @@ mod tests {
             while r.read_record(&mut row).unwrap() {
                 got.push(lines.line_at(row.position().unwrap().byte()));
             }
-            let want = if data.contains("\"x") { vec![1, 2, 4] } else { vec![1, 2, 3] };
+            let want = if data.contains("\"x") {
+                vec![1, 2, 4]
+            } else {
+                vec![1, 2, 3]
+            };
             assert_eq!(got, want, "{data:?}");
         }
     }
@@ -383,7 +435,10 @@ mod tests {
         let data = format!("a,b\n1,2\n3,4\n{}\n5,6\n", "x".repeat(100));
         for capacity in [1, 5, 8, 64, 8192] {
             let (tracked, lines) = LineTracker::new(data.as_bytes(), 10);
-            let mut r = ::csv::ReaderBuilder::new().has_headers(false).buffer_capacity(capacity).from_reader(tracked);
+            let mut r = ::csv::ReaderBuilder::new()
+                .has_headers(false)
+                .buffer_capacity(capacity)
+                .from_reader(tracked);
             let mut row = ::csv::StringRecord::new();
             let mut got = vec![];
             let err = loop {
@@ -397,7 +452,10 @@ mod tests {
             let long = LineTooLong::of(&err).expect("a LineTooLong error");
             assert_eq!(long.line, 4);
             assert_eq!(long.to_string(), "line 4 is longer than 10 bytes (--max-line)");
-            assert!(!matches!(r.read_record(&mut row), Ok(true)), "no row after the long line");
+            assert!(
+                !matches!(r.read_record(&mut row), Ok(true)),
+                "no row after the long line"
+            );
         }
     }
 }

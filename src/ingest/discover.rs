@@ -73,8 +73,16 @@ pub fn classify(path: &Path) -> Result<Format, String> {
     let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
     let lower = name.to_ascii_lowercase();
     let ext = lower.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
-    if ext == "csv" && path.parent().and_then(|p| p.file_name()).is_some_and(|d| d == "task_latencies") {
-        return Err("per-task latencies written by `sagereport run`; the records in ../unified_results.jsonl summarize them".into());
+    if ext == "csv"
+        && path
+            .parent()
+            .and_then(|p| p.file_name())
+            .is_some_and(|d| d == "task_latencies")
+    {
+        return Err(
+            "per-task latencies written by `sagereport run`; the records in ../unified_results.jsonl summarize them"
+                .into(),
+        );
     }
     match ext {
         "jsonl" | "ndjson" => Ok(Format::UnifiedJsonl),
@@ -172,12 +180,17 @@ pub struct Entry {
 
 /// Skipped-file reason of a symbolic link that is not followed.
 pub fn symlink_reason(path: &Path) -> String {
-    format!("{}; not followed (pass --follow-symlinks to read through links)", symlink_to(path))
+    format!(
+        "{}; not followed (pass --follow-symlinks to read through links)",
+        symlink_to(path)
+    )
 }
 
 /// `a symbolic link to TARGET`.
 fn symlink_to(path: &Path) -> String {
-    let target = std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_else(|_| "?".into());
+    let target = std::fs::read_link(path)
+        .map(|t| t.display().to_string())
+        .unwrap_or_else(|_| "?".into());
     format!("a symbolic link to {target}")
 }
 
@@ -249,7 +262,10 @@ pub fn walk(inputs: &[PathBuf], follow_symlinks: bool) -> Result<(Vec<Entry>, Un
                     let skipped = match (e.loop_ancestor(), e.path()) {
                         (Some(ancestor), Some(path)) => Some((
                             path,
-                            format!("a symbolic link back to {} (a loop); not followed again", ancestor.display()),
+                            format!(
+                                "a symbolic link back to {} (a loop); not followed again",
+                                ancestor.display()
+                            ),
                         )),
                         // A link that leads nowhere, met while following links.
                         (None, Some(path)) if e.depth() > 0 && path.is_symlink() && !path.exists() => {
@@ -266,7 +282,10 @@ pub fn walk(inputs: &[PathBuf], follow_symlinks: bool) -> Result<(Vec<Entry>, Un
                             regular: false,
                         }),
                         None => {
-                            let path = e.path().map(|p| p.display().to_string()).unwrap_or_else(|| input.display().to_string());
+                            let path = e
+                                .path()
+                                .map(|p| p.display().to_string())
+                                .unwrap_or_else(|| input.display().to_string());
                             unreadable.push((path, e.to_string()));
                         }
                     }
@@ -275,7 +294,10 @@ pub fn walk(inputs: &[PathBuf], follow_symlinks: bool) -> Result<(Vec<Entry>, Un
         }
         let found = &entries[first_entry..];
         if unreadable.len() == unreadable_before && !found.iter().any(|e| e.format.is_ok()) {
-            return Err(InputError::NoResultFiles { path: input.display().to_string(), skipped: skipped_summary(found) });
+            return Err(InputError::NoResultFiles {
+                path: input.display().to_string(),
+                skipped: skipped_summary(found),
+            });
         }
     }
     if unreadable.is_empty() && !entries.iter().any(|e| e.format.is_ok()) {
@@ -283,7 +305,14 @@ pub fn walk(inputs: &[PathBuf], follow_symlinks: bool) -> Result<(Vec<Entry>, Un
         if let Some(e) = entries.first() {
             return Err(InputError::NoResultFiles {
                 path: e.display.clone(),
-                skipped: format!(" ({})", e.format.as_ref().err().map(String::as_str).unwrap_or("not a result file")),
+                skipped: format!(
+                    " ({})",
+                    e.format
+                        .as_ref()
+                        .err()
+                        .map(String::as_str)
+                        .unwrap_or("not a result file")
+                ),
             });
         }
     }
@@ -298,7 +327,9 @@ fn skipped_summary(found: &[Entry]) -> String {
     let mut by_reason: Vec<(&str, usize)> = Vec::new();
     for e in found {
         let reason = e.format.as_ref().err().map(String::as_str).unwrap_or("");
-        let reason = if reason.starts_with("a symbolic link to ") && reason.ends_with("; not followed (pass --follow-symlinks to read through links)") {
+        let reason = if reason.starts_with("a symbolic link to ")
+            && reason.ends_with("; not followed (pass --follow-symlinks to read through links)")
+        {
             "a symbolic link, not followed (pass --follow-symlinks to read through links)"
         } else {
             reason
@@ -309,11 +340,23 @@ fn skipped_summary(found: &[Entry]) -> String {
         }
     }
     const SHOWN: usize = 4;
-    let mut parts: Vec<String> = by_reason.iter().take(SHOWN).map(|(r, n)| format!("{n} × {r}")).collect();
+    let mut parts: Vec<String> = by_reason
+        .iter()
+        .take(SHOWN)
+        .map(|(r, n)| format!("{n} × {r}"))
+        .collect();
     if by_reason.len() > SHOWN {
-        parts.push(format!("{} more reasons: sagereport validate -v lists them", by_reason.len() - SHOWN));
+        parts.push(format!(
+            "{} more reasons: sagereport validate -v lists them",
+            by_reason.len() - SHOWN
+        ));
     }
-    format!(" ({} file{} skipped: {})", found.len(), if found.len() == 1 { "" } else { "s" }, parts.join("; "))
+    format!(
+        " ({} file{} skipped: {})",
+        found.len(),
+        if found.len() == 1 { "" } else { "s" },
+        parts.join("; ")
+    )
 }
 
 #[cfg(test)]
@@ -339,9 +382,18 @@ mod tests {
     fn classify_by_name() {
         assert_eq!(classify(Path::new("unified_results.jsonl")), Ok(Format::UnifiedJsonl));
         assert_eq!(classify(Path::new("unified_results.csv")), Ok(Format::UnifiedCsv));
-        assert_eq!(classify(Path::new("multi_4_nodes_latencies.csv")), Ok(Format::LegacyLatencies));
-        assert!(classify(Path::new("run/Q1/local-tasks/task_latencies/q1-r1.csv")).is_err(), "the runner's per-task files are skipped with a reason");
-        assert_eq!(classify(Path::new("multi_4_nodes_metrics.json")), Ok(Format::LegacyMetrics));
+        assert_eq!(
+            classify(Path::new("multi_4_nodes_latencies.csv")),
+            Ok(Format::LegacyLatencies)
+        );
+        assert!(
+            classify(Path::new("run/Q1/local-tasks/task_latencies/q1-r1.csv")).is_err(),
+            "the runner's per-task files are skipped with a reason"
+        );
+        assert_eq!(
+            classify(Path::new("multi_4_nodes_metrics.json")),
+            Ok(Format::LegacyMetrics)
+        );
         assert_eq!(classify(Path::new("benchmark_results.json")), Ok(Format::JsonRecords));
         assert_eq!(classify(Path::new("manifest.json")), Ok(Format::PairedManifest));
         assert!(classify(Path::new("comparison.csv")).is_err());

@@ -36,7 +36,9 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "tb" => 1_000_000_000_000,
         _ => return Err(bad()),
     };
-    let bytes = n.checked_mul(factor).ok_or_else(|| format!("{s:?} is too large a size"))?;
+    let bytes = n
+        .checked_mul(factor)
+        .ok_or_else(|| format!("{s:?} is too large a size"))?;
     if bytes == 0 {
         return Err(format!("{s:?}: the size must be at least one byte"));
     }
@@ -66,13 +68,28 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
         return None;
     }
     const MAGIC: [(&[u8], &str); 7] = [
-        (b"\x1f\x8b", "looks like gzip: decompress it first (gunzip -c FILE > NEW_FILE)"),
-        (b"\x28\xb5\x2f\xfd", "looks like zstd: decompress it first (zstd -d -c FILE > NEW_FILE)"),
-        (b"\xfd7zXZ\x00", "looks like xz: decompress it first (xz -d -c FILE > NEW_FILE)"),
+        (
+            b"\x1f\x8b",
+            "looks like gzip: decompress it first (gunzip -c FILE > NEW_FILE)",
+        ),
+        (
+            b"\x28\xb5\x2f\xfd",
+            "looks like zstd: decompress it first (zstd -d -c FILE > NEW_FILE)",
+        ),
+        (
+            b"\xfd7zXZ\x00",
+            "looks like xz: decompress it first (xz -d -c FILE > NEW_FILE)",
+        ),
         (b"PK\x03\x04", "looks like a zip archive: extract it first (unzip FILE)"),
-        (b"PK\x05\x06", "looks like a (empty) zip archive: extract it first (unzip FILE)"),
+        (
+            b"PK\x05\x06",
+            "looks like a (empty) zip archive: extract it first (unzip FILE)",
+        ),
         (b"PK\x07\x08", "looks like a zip archive: extract it first (unzip FILE)"),
-        (b"7z\xbc\xaf\x27\x1c", "looks like a 7-Zip archive: extract it first (7z x FILE)"),
+        (
+            b"7z\xbc\xaf\x27\x1c",
+            "looks like a 7-Zip archive: extract it first (7z x FILE)",
+        ),
     ];
     if let Some((_, why)) = MAGIC.iter().find(|(magic, _)| head.starts_with(magic)) {
         return Some(why);
@@ -146,7 +163,10 @@ pub fn special_file(ft: &std::fs::FileType) -> Option<&'static str> {
 /// the open; then checked on the open handle.
 pub fn open_regular(path: &Path) -> std::io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         let what = special_file(&meta.file_type()).unwrap_or("not a regular file");
@@ -182,7 +202,9 @@ pub fn read_document(path: &Path, max: u64) -> Result<Vec<u8>, DocError> {
     let mut bytes = head;
     bytes.reserve_exact((size as usize).saturating_sub(bytes.len()));
     // A file that grew since its size was taken is read up to the limit only.
-    file.take(max.saturating_add(1).saturating_sub(bytes.len() as u64)).read_to_end(&mut bytes).map_err(DocError::Io)?;
+    file.take(max.saturating_add(1).saturating_sub(bytes.len() as u64))
+        .read_to_end(&mut bytes)
+        .map_err(DocError::Io)?;
     if bytes.len() as u64 > max {
         return Err(DocError::TooLarge(bytes.len() as u64));
     }
@@ -238,13 +260,24 @@ mod tests {
         assert!(sniff(b"BZh91AY&SY\x00\x00").unwrap().contains("bzip2"));
         assert_eq!(sniff(b"BZh9 is a fine header,x\n"), None);
         assert!(sniff(b"\xff\xfe{\x00\"\x00").unwrap().contains("UTF-16"));
-        let utf16le: Vec<u8> = "{\"backend\": 1}\n".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let utf16le: Vec<u8> = "{\"backend\": 1}\n"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
         assert!(sniff(&utf16le).unwrap().contains("UTF-16"));
-        let utf16be: Vec<u8> = "{\"backend\": 1}\n".encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        let utf16be: Vec<u8> = "{\"backend\": 1}\n"
+            .encode_utf16()
+            .flat_map(|u| u.to_be_bytes())
+            .collect();
         assert!(sniff(&utf16be).unwrap().contains("UTF-16"));
         assert_eq!(sniff(&[0u8; 4096]), Some("binary data, not a text result file"));
-        assert_eq!(sniff(b"{\"a\": 1}\n\x00\x00"), Some("binary data, not a text result file"));
-        let noise: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8 | 0x80).collect();
+        assert_eq!(
+            sniff(b"{\"a\": 1}\n\x00\x00"),
+            Some("binary data, not a text result file")
+        );
+        let noise: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8 | 0x80)
+            .collect();
         assert_eq!(sniff(&noise), Some("binary data, not a text result file"));
     }
 }

@@ -36,7 +36,11 @@ pub fn read(text: &[u8], sink: &mut FileSink<'_>, ctx: &Context<'_>) -> Sniffed 
             }
             _ => {
                 let line = err.line() as u32;
-                let kind = if err.is_eof() { ProblemKind::TruncatedLine } else { ProblemKind::MalformedJson };
+                let kind = if err.is_eof() {
+                    ProblemKind::TruncatedLine
+                } else {
+                    ProblemKind::MalformedJson
+                };
                 sink.error(Some(line.max(1)), kind, json_error_message(&err));
                 // One unreadable document: count it as one rejected entry.
                 sink.tally.records += 1;
@@ -68,7 +72,9 @@ pub fn read(text: &[u8], sink: &mut FileSink<'_>, ctx: &Context<'_>) -> Sniffed 
                     Ok(v) => v,
                     Err(_) => return Sniffed::NotRecords(describe_object(&obj)),
                 }
-            } else if obj.contains_key("throughput") && obj.contains_key("backend") || obj.contains_key("workload") && obj.contains_key("throughput") {
+            } else if obj.contains_key("throughput") && obj.contains_key("backend")
+                || obj.contains_key("workload") && obj.contains_key("throughput")
+            {
                 vec![root]
             } else {
                 return Sniffed::NotRecords(describe_object(&obj));
@@ -84,7 +90,11 @@ pub fn read(text: &[u8], sink: &mut FileSink<'_>, ctx: &Context<'_>) -> Sniffed 
         let key = bytes_key(element.get().as_bytes());
         if let Some(&first) = seen.get(&key) {
             sink.tally.duplicates += 1;
-            sink.warning(Some(line), ProblemKind::DuplicateRecord, format!("identical to the record at line {first}; counted once"));
+            sink.warning(
+                Some(line),
+                ProblemKind::DuplicateRecord,
+                format!("identical to the record at line {first}; counted once"),
+            );
             continue;
         }
         seen.insert(key, line);
@@ -94,7 +104,11 @@ pub fn read(text: &[u8], sink: &mut FileSink<'_>, ctx: &Context<'_>) -> Sniffed 
             }
             Err(e) => {
                 sink.tally.rejected += 1;
-                sink.error(Some(line), ProblemKind::InvalidValue, format!("not a record object: {}", json_error_message(&e)));
+                sink.error(
+                    Some(line),
+                    ProblemKind::InvalidValue,
+                    format!("not a record object: {}", json_error_message(&e)),
+                );
             }
         }
     }
@@ -115,7 +129,9 @@ struct LineIndex {
 
 impl LineIndex {
     fn new(text: &[u8]) -> Self {
-        LineIndex { newlines: memchr::memchr_iter(b'\n', text).collect() }
+        LineIndex {
+            newlines: memchr::memchr_iter(b'\n', text).collect(),
+        }
     }
 
     fn line_of(&self, text: &[u8], ptr: *const u8) -> u32 {

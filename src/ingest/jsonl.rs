@@ -18,7 +18,12 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// without being held: a line longer than the read buffer is first
 /// measured (read past, in buffer-sized chunks), then, when within the
 /// limit, read again into a buffer of its exact size.
-pub fn read(reader: impl BufRead + Seek, sink: &mut FileSink<'_>, ctx: &Context<'_>, max_line: u64) -> std::io::Result<()> {
+pub fn read(
+    reader: impl BufRead + Seek,
+    sink: &mut FileSink<'_>,
+    ctx: &Context<'_>,
+    max_line: u64,
+) -> std::io::Result<()> {
     let mut reader = reader;
     // Where the next line starts in the file.
     let mut offset = reader.stream_position()?;
@@ -50,7 +55,10 @@ pub fn read(reader: impl BufRead + Seek, sink: &mut FileSink<'_>, ctx: &Context<
             sink.error(
                 Some(line_no),
                 ProblemKind::LineTooLong,
-                format!("line {line_no} is longer than {} (--max-line); skipped", format_size(max_line)),
+                format!(
+                    "line {line_no} is longer than {} (--max-line); skipped",
+                    format_size(max_line)
+                ),
             );
             continue;
         }
@@ -60,18 +68,29 @@ pub fn read(reader: impl BufRead + Seek, sink: &mut FileSink<'_>, ctx: &Context<
             sink.tally.records += 1;
             sink.tally.rejected += 1;
             let size = format_size(len);
-            sink.error(Some(line_no), ProblemKind::LineTooLong, format!("line {line_no} ({size}) does not fit in memory; skipped"));
+            sink.error(
+                Some(line_no),
+                ProblemKind::LineTooLong,
+                format!("line {line_no} ({size}) does not fit in memory; skipped"),
+            );
             reader.seek(SeekFrom::Start(offset))?;
             continue;
         }
         (&mut reader).take(len).read_to_end(&mut line)?;
         if line.len() as u64 != len {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the file shrank while it was read"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the file shrank while it was read",
+            ));
         }
         take_line(&line, complete, line_no, &mut seen, sink, ctx);
     }
     if !any_bytes {
-        sink.warning(None, ProblemKind::EmptyFile, "file is empty: no records (did the run stop before writing?)");
+        sink.warning(
+            None,
+            ProblemKind::EmptyFile,
+            "file is empty: no records (did the run stop before writing?)",
+        );
     }
     Ok(())
 }
@@ -112,7 +131,14 @@ fn skip_line(reader: &mut impl BufRead) -> std::io::Result<(u64, bool)> {
 }
 
 /// Count, de-duplicate and parse one line (`raw` with its line end, if any).
-fn take_line(raw: &[u8], complete: bool, line_no: u32, seen: &mut KeyMap<u32>, sink: &mut FileSink<'_>, ctx: &Context<'_>) {
+fn take_line(
+    raw: &[u8],
+    complete: bool,
+    line_no: u32,
+    seen: &mut KeyMap<u32>,
+    sink: &mut FileSink<'_>,
+    ctx: &Context<'_>,
+) {
     let mut line: &[u8] = raw;
     if line_no == 1 {
         line = line.strip_prefix(BOM).unwrap_or(line);
@@ -257,7 +283,11 @@ mod tests {
 
     /// (tally, problems as (line, kind)) of reading `data` through a
     /// reader buffer of `capacity` bytes.
-    fn read_with(data: &[u8], capacity: usize, max_line: u64) -> (crate::ingest::sink::Tally, Vec<(Option<u32>, ProblemKind)>) {
+    fn read_with(
+        data: &[u8],
+        capacity: usize,
+        max_line: u64,
+    ) -> (crate::ingest::sink::Tally, Vec<(Option<u32>, ProblemKind)>) {
         let mut sink = FileSink::new(crate::model::FileId(0), "t.jsonl");
         let reader = std::io::BufReader::with_capacity(capacity, std::io::Cursor::new(data));
         read(reader, &mut sink, &Context::default(), max_line).unwrap();
@@ -281,9 +311,16 @@ mod tests {
         assert_eq!(whole.0.records, 42);
         assert_eq!(whole.0.accepted, 40);
         assert_eq!(whole.0.duplicates, 1);
-        assert_eq!(whole.1.iter().filter(|(_, k)| *k == ProblemKind::TruncatedLine).count(), 1);
+        assert_eq!(
+            whole.1.iter().filter(|(_, k)| *k == ProblemKind::TruncatedLine).count(),
+            1
+        );
         for capacity in [1, 7, 64, 333, 4096] {
-            assert_eq!(read_with(data.as_bytes(), capacity, u64::MAX), whole, "buffer of {capacity} bytes");
+            assert_eq!(
+                read_with(data.as_bytes(), capacity, u64::MAX),
+                whole,
+                "buffer of {capacity} bytes"
+            );
         }
     }
 
@@ -294,8 +331,15 @@ mod tests {
         let limit = record(1).len() as u64;
         for capacity in [16, 1000, 1 << 16] {
             let (tally, problems) = read_with(data.as_bytes(), capacity, limit);
-            assert_eq!((tally.records, tally.accepted, tally.rejected), (4, 2, 2), "buffer of {capacity} bytes");
-            assert_eq!(problems, vec![(Some(2), ProblemKind::LineTooLong), (Some(4), ProblemKind::LineTooLong)]);
+            assert_eq!(
+                (tally.records, tally.accepted, tally.rejected),
+                (4, 2, 2),
+                "buffer of {capacity} bytes"
+            );
+            assert_eq!(
+                problems,
+                vec![(Some(2), ProblemKind::LineTooLong), (Some(4), ProblemKind::LineTooLong)]
+            );
         }
         // A line exactly at the limit is read.
         let (tally, _) = read_with(format!("{}\n", record(1)).as_bytes(), 16, limit);

@@ -109,17 +109,30 @@ pub struct TaskLatencies {
 
 /// Read a `<name>_latencies.csv` (header
 /// `task_index,total_latency_ms,scheduling_latency_ms,execution_latency_ms`).
-pub fn read_latencies(mut reader: impl BufRead, sink: &mut FileSink<'_>, max_line: u64) -> std::io::Result<TaskLatencies> {
+pub fn read_latencies(
+    mut reader: impl BufRead,
+    sink: &mut FileSink<'_>,
+    max_line: u64,
+) -> std::io::Result<TaskLatencies> {
     super::csv::skip_bom(&mut reader)?;
     let (tracked, lines) = super::csv::LineTracker::new(reader, max_line);
-    let mut csv = ::csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(tracked);
+    let mut csv = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(tracked);
     let mut row = ::csv::StringRecord::new();
     let mut total = Vec::new();
     let header: Vec<String> = match csv.read_record(&mut row) {
         Ok(true) => row.iter().map(|h| h.trim().to_string()).collect(),
         Err(e) if e.is_io_error() => {
-            let Some((line, message)) = LineTooLong::of(&e).map(|l| (l.line, l.to_string())) else { return Err(e.into()) };
-            sink.error(Some(line), ProblemKind::LineTooLong, format!("{message}; the rest of the file is not read"));
+            let Some((line, message)) = LineTooLong::of(&e).map(|l| (l.line, l.to_string())) else {
+                return Err(e.into());
+            };
+            sink.error(
+                Some(line),
+                ProblemKind::LineTooLong,
+                format!("{message}; the rest of the file is not read"),
+            );
             return Ok(TaskLatencies { total });
         }
         _ => {
@@ -128,7 +141,11 @@ pub fn read_latencies(mut reader: impl BufRead, sink: &mut FileSink<'_>, max_lin
         }
     };
     let Some(total_col) = header.iter().position(|h| h == "total_latency_ms") else {
-        sink.error(Some(1), ProblemKind::MissingColumn, "header lacks total_latency_ms; per-task latencies not read");
+        sink.error(
+            Some(1),
+            ProblemKind::MissingColumn,
+            "header lacks total_latency_ms; per-task latencies not read",
+        );
         return Ok(TaskLatencies { total });
     };
     loop {
@@ -145,7 +162,11 @@ pub fn read_latencies(mut reader: impl BufRead, sink: &mut FileSink<'_>, max_lin
                 sink.tally.records += 1;
                 sink.tally.rejected += 1;
                 let line = e.position().map(|p| lines.line_at(p.byte())).unwrap_or(line);
-                sink.error(Some(line), ProblemKind::MalformedCsv, format!("row is not valid CSV: {e}"));
+                sink.error(
+                    Some(line),
+                    ProblemKind::MalformedCsv,
+                    format!("row is not valid CSV: {e}"),
+                );
                 continue;
             }
         }
@@ -177,7 +198,11 @@ pub fn read_latencies(mut reader: impl BufRead, sink: &mut FileSink<'_>, max_lin
                 } else {
                     ProblemKind::InvalidValue
                 };
-                sink.error(Some(line), kind, format!("total_latency_ms is {cell:?}, not a latency ≥ 0"));
+                sink.error(
+                    Some(line),
+                    kind,
+                    format!("total_latency_ms is {cell:?}, not a latency ≥ 0"),
+                );
             }
         }
     }
@@ -226,21 +251,38 @@ pub fn named_dims(run_name: &str, path: &Path) -> NamedDims {
         [pipeline, "single", "node"] | [pipeline, "multi", _, "nodes"] => d.pipeline = Pipeline::parse(pipeline),
         _ => {}
     }
-    for seg in path.parent().into_iter().flat_map(|p| p.iter()).map(|s| s.to_string_lossy()) {
+    for seg in path
+        .parent()
+        .into_iter()
+        .flat_map(|p| p.iter())
+        .map(|s| s.to_string_lossy())
+    {
         let seg: &str = &seg;
         if let Some(n) = seg.strip_prefix("jobs_").and_then(|n| n.parse().ok()) {
             d.concurrent_jobs = Some(n);
-        } else if let Some(ms) = seg.strip_prefix("delay_").and_then(|s| s.strip_suffix("ms")).and_then(|n| n.parse().ok()) {
+        } else if let Some(ms) = seg
+            .strip_prefix("delay_")
+            .and_then(|s| s.strip_suffix("ms"))
+            .and_then(|n| n.parse().ok())
+        {
             d.start_delay_ms = Some(ms);
         } else if let Some(rest) = seg.strip_prefix("parallel_") {
             let parts: Vec<&str> = rest.split('_').collect();
-            if let Some(n) = parts.first().and_then(|p| p.strip_suffix("jobs")).and_then(|n| n.parse().ok()) {
+            if let Some(n) = parts
+                .first()
+                .and_then(|p| p.strip_suffix("jobs"))
+                .and_then(|n| n.parse().ok())
+            {
                 d.concurrent_jobs = Some(n);
             }
             for p in &parts {
                 if *p == "concurrent" {
                     d.start_delay_ms = Some(0);
-                } else if let Some(ms) = p.strip_prefix("delay").and_then(|s| s.strip_suffix("ms")).and_then(|n| n.parse().ok()) {
+                } else if let Some(ms) = p
+                    .strip_prefix("delay")
+                    .and_then(|s| s.strip_suffix("ms"))
+                    .and_then(|n| n.parse().ok())
+                {
                     d.start_delay_ms = Some(ms);
                 }
             }
@@ -254,10 +296,18 @@ pub fn named_dims(run_name: &str, path: &Path) -> NamedDims {
 /// The run id of a legacy result: its folders below `results/`
 /// (e.g. `full_experiment_20260115_120000/node_scaling`), else its folder.
 fn legacy_run_id(path: &Path) -> String {
-    let dirs: Vec<Cow<'_, str>> = path.parent().into_iter().flat_map(|p| p.iter()).map(|s| s.to_string_lossy()).collect();
+    let dirs: Vec<Cow<'_, str>> = path
+        .parent()
+        .into_iter()
+        .flat_map(|p| p.iter())
+        .map(|s| s.to_string_lossy())
+        .collect();
     match dirs.iter().rposition(|s| s == "results") {
         Some(i) if i + 1 < dirs.len() => dirs[i + 1..].join("/"),
-        _ => dirs.last().map(|s| s.to_string()).unwrap_or_else(|| "legacy".to_string()),
+        _ => dirs
+            .last()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "legacy".to_string()),
     }
 }
 
@@ -317,7 +367,11 @@ pub fn read_metrics(
             }
             _ => {
                 sink.tally.rejected += 1;
-                let kind = if err.is_eof() { ProblemKind::TruncatedLine } else { ProblemKind::MalformedJson };
+                let kind = if err.is_eof() {
+                    ProblemKind::TruncatedLine
+                } else {
+                    ProblemKind::MalformedJson
+                };
                 sink.error(Some(err.line().max(1) as u32), kind, json_error_message(&err));
                 return;
             }
@@ -327,20 +381,32 @@ pub fn read_metrics(
         Ok(d) => d,
         Err(e) => {
             sink.tally.rejected += 1;
-            sink.error(Some(1), ProblemKind::InvalidValue, format!("not a legacy metrics document: {}", json_error_message(&e)));
+            sink.error(
+                Some(1),
+                ProblemKind::InvalidValue,
+                format!("not a legacy metrics document: {}", json_error_message(&e)),
+            );
             return;
         }
     };
     let Some(metrics_raw) = doc.metrics else {
         sink.tally.rejected += 1;
-        sink.error(None, ProblemKind::MissingField, "no \"metrics\" object; expected {timestamp, experiment_name, metrics{…}}");
+        sink.error(
+            None,
+            ProblemKind::MissingField,
+            "no \"metrics\" object; expected {timestamp, experiment_name, metrics{…}}",
+        );
         return;
     };
     let metrics: LegacyMetrics = match serde_json::from_str(metrics_raw.get()) {
         Ok(m) => m,
         Err(e) => {
             sink.tally.rejected += 1;
-            sink.error(Some(1), ProblemKind::InvalidValue, format!("\"metrics\" is not an object: {}", json_error_message(&e)));
+            sink.error(
+                Some(1),
+                ProblemKind::InvalidValue,
+                format!("\"metrics\" is not an object: {}", json_error_message(&e)),
+            );
             return;
         }
     };
@@ -355,7 +421,10 @@ pub fn read_metrics(
         _ => None,
     }
     .or_else(|| {
-        path.file_name()?.to_string_lossy().strip_suffix("_metrics.json").map(str::to_string)
+        path.file_name()?
+            .to_string_lossy()
+            .strip_suffix("_metrics.json")
+            .map(str::to_string)
     })
     .unwrap_or_else(|| "legacy".to_string());
 
@@ -367,7 +436,10 @@ pub fn read_metrics(
             .map(|v| v.is_empty())
             .unwrap_or(true);
         let nodes_lat_empty = doc.node_latencies_ms.map(|r| r.get().trim() == "{}").unwrap_or(true);
-        let dist_nonempty = metrics.node_distribution.map(|r| r.get().trim() != "{}").unwrap_or(false);
+        let dist_nonempty = metrics
+            .node_distribution
+            .map(|r| r.get().trim() != "{}")
+            .unwrap_or(false);
         sched_empty && nodes_lat_empty && dist_nonempty
     });
     let (summary_factor, array_factor) = if remote { (1.0, 0.001) } else { (1000.0, 1.0) };
@@ -421,10 +493,16 @@ pub fn read_metrics(
 
     let named = named_dims(&name_text, path);
     let mut raw = RawRecord::default();
-    raw.backend = facts.backend.map(|b| Val::Str(Cow::Owned(b.as_str().to_string()))).or(Some(Val::Str("sage".into())));
+    raw.backend = facts
+        .backend
+        .map(|b| Val::Str(Cow::Owned(b.as_str().to_string())))
+        .or(Some(Val::Str("sage".into())));
     raw.workload = Some(Val::Str(Cow::Owned(name_text.clone())));
     raw.run_id = Some(Val::Str(Cow::Owned(
-        facts.run_id.map(|r| r.as_str().to_string()).unwrap_or_else(|| legacy_run_id(path)),
+        facts
+            .run_id
+            .map(|r| r.as_str().to_string())
+            .unwrap_or_else(|| legacy_run_id(path)),
     )));
     raw.seed = None;
     raw.nodes = config.num_nodes.clone();
@@ -490,7 +568,10 @@ pub fn read_metrics(
     }
     raw.top_dims = dims;
 
-    let legacy_ctx = Context { seed_optional: true, ..*ctx };
+    let legacy_ctx = Context {
+        seed_optional: true,
+        ..*ctx
+    };
     if let Some(index) = sink.take(raw, &legacy_ctx, 1) {
         if let Some(lat) = task_latencies {
             let rec = &mut sink.records[index];
@@ -528,7 +609,9 @@ mod tests {
     #[test]
     fn run_id_is_the_folders_below_results() {
         assert_eq!(
-            legacy_run_id(Path::new("exp1/results/full_experiment_1/node_scaling/single_node_metrics.json")),
+            legacy_run_id(Path::new(
+                "exp1/results/full_experiment_1/node_scaling/single_node_metrics.json"
+            )),
             "full_experiment_1/node_scaling"
         );
         assert_eq!(legacy_run_id(Path::new("a/b/x_metrics.json")), "b");

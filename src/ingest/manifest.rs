@@ -33,7 +33,11 @@ fn count(name: &str, v: &Option<Val>, sink: &mut FileSink<'_>) -> Option<u64> {
         Some(Val::Float(x)) if *x >= 0.0 && x.fract() == 0.0 && *x <= 9_007_199_254_740_992.0 => Some(*x as u64),
         Some(Val::Str(s)) if s.trim().parse::<u64>().is_ok() => s.trim().parse().ok(),
         Some(_) => {
-            sink.warning(None, ProblemKind::InvalidValue, format!("{name} is not a non-negative integer; ignored"));
+            sink.warning(
+                None,
+                ProblemKind::InvalidValue,
+                format!("{name} is not a non-negative integer; ignored"),
+            );
             None
         }
     }
@@ -52,20 +56,32 @@ fn text(v: &Option<Val>) -> Option<Sym> {
 pub fn read_repro(bytes: &[u8], sink: &mut FileSink<'_>) -> Option<ReproManifest> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        sink.warning(None, ProblemKind::EmptyFile, "repro manifest is empty; the records beside it are read without it");
+        sink.warning(
+            None,
+            ProblemKind::EmptyFile,
+            "repro manifest is empty; the records beside it are read without it",
+        );
         return None;
     }
     let doc: ReproDoc = match serde_json::from_slice(bytes) {
         Ok(d) => d,
         Err(e) => {
-            sink.error(Some(e.line().max(1) as u32), ProblemKind::MalformedJson, json_error_message(&e));
+            sink.error(
+                Some(e.line().max(1) as u32),
+                ProblemKind::MalformedJson,
+                json_error_message(&e),
+            );
             return None;
         }
     };
     let shuffle = text(&doc.deterministic_shuffle_version).map(|v| {
         // Upstream writes "v1" here and "deterministic_shuffle_v1" elsewhere.
         let s = v.as_str();
-        if s.starts_with("deterministic_shuffle") { v } else { Sym::new(&format!("deterministic_shuffle_{s}")) }
+        if s.starts_with("deterministic_shuffle") {
+            v
+        } else {
+            Sym::new(&format!("deterministic_shuffle_{s}"))
+        }
     });
     Some(ReproManifest {
         seed: count("seed", &doc.seed, sink),
@@ -128,13 +144,21 @@ pub fn read_paired(bytes: &[u8], sink: &mut FileSink<'_>, is_failure_report: boo
     let doc: PairedDoc = match serde_json::from_slice(bytes) {
         Ok(d) => d,
         Err(e) => {
-            sink.error(Some(e.line().max(1) as u32), ProblemKind::MalformedJson, json_error_message(&e));
+            sink.error(
+                Some(e.line().max(1) as u32),
+                ProblemKind::MalformedJson,
+                json_error_message(&e),
+            );
             return None;
         }
     };
-    let status = text(&doc.status)
-        .map(|s| s.as_str().to_string())
-        .unwrap_or_else(|| if is_failure_report { "failed".into() } else { "unknown".into() });
+    let status = text(&doc.status).map(|s| s.as_str().to_string()).unwrap_or_else(|| {
+        if is_failure_report {
+            "failed".into()
+        } else {
+            "unknown".into()
+        }
+    });
     let error = match &doc.error {
         Some(Val::Str(s)) => Some(s.to_string()),
         _ => None,
@@ -165,7 +189,14 @@ pub fn read_paired(bytes: &[u8], sink: &mut FileSink<'_>, is_failure_report: boo
         parallelism: count("config.parallelism", &cfg.parallelism, sink).and_then(|v| match u32::try_from(v) {
             Ok(p) => Some(p),
             Err(_) => {
-                sink.warning(None, ProblemKind::OutOfRange, format!("config.parallelism is {v}; it does not fit (at most {}); ignored", u32::MAX));
+                sink.warning(
+                    None,
+                    ProblemKind::OutOfRange,
+                    format!(
+                        "config.parallelism is {v}; it does not fit (at most {}); ignored",
+                        u32::MAX
+                    ),
+                );
                 None
             }
         }),

@@ -122,12 +122,19 @@ pub enum InputError {
     /// No record was accepted, and files could not be read (permissions,
     /// not text, over a size limit): those files are the cause.
     #[error("{}", nothing_read(.failures))]
-    NothingRead { failures: Vec<Problem>, report: Box<IngestReport> },
+    NothingRead {
+        failures: Vec<Problem>,
+        report: Box<IngestReport>,
+    },
 }
 
 /// Problem kinds that mean a file (or a line) could not be read at all.
-const READ_FAILURES: [ProblemKind; 4] =
-    [ProblemKind::Unreadable, ProblemKind::NotText, ProblemKind::FileTooLarge, ProblemKind::LineTooLong];
+const READ_FAILURES: [ProblemKind; 4] = [
+    ProblemKind::Unreadable,
+    ProblemKind::NotText,
+    ProblemKind::FileTooLarge,
+    ProblemKind::LineTooLong,
+];
 
 fn nothing_read(failures: &[Problem]) -> String {
     const SHOWN: usize = 10;
@@ -139,7 +146,10 @@ fn nothing_read(failures: &[Problem]) -> String {
         }
     }
     if failures.len() > SHOWN {
-        text.push_str(&format!("\n  … and {} more (sagereport validate lists them all)", failures.len() - SHOWN));
+        text.push_str(&format!(
+            "\n  … and {} more (sagereport validate lists them all)",
+            failures.len() - SHOWN
+        ));
     }
     text
 }
@@ -195,7 +205,10 @@ pub fn ingest(inputs: &[PathBuf], options: &IngestOptions) -> Result<IngestRepor
     let mut by_dir: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
     for (i, e) in entries.iter().enumerate() {
         if e.format != Ok(Format::PairedManifest) {
-            by_dir.entry(e.path.parent().map(Path::to_path_buf).unwrap_or_default()).or_default().push(i);
+            by_dir
+                .entry(e.path.parent().map(Path::to_path_buf).unwrap_or_default())
+                .or_default()
+                .push(i);
         }
     }
     let dirs: Vec<(PathBuf, Vec<usize>)> = by_dir.into_iter().collect();
@@ -262,7 +275,10 @@ pub fn ingest(inputs: &[PathBuf], options: &IngestOptions) -> Result<IngestRepor
             .cloned()
             .collect();
         if !failures.is_empty() {
-            return Err(InputError::NothingRead { failures, report: Box::new(report) });
+            return Err(InputError::NothingRead {
+                failures,
+                report: Box::new(report),
+            });
         }
     }
     Ok(report)
@@ -289,7 +305,13 @@ fn nearest_paired<'a>(dir: &Path, paired: &'a HashMap<PathBuf, PairedRun>) -> Op
 }
 
 fn summary(e: &Entry, format: Format, tally: Tally, skipped: Option<String>) -> FileSummary {
-    FileSummary { path: e.display.clone(), format, tally, skipped, input: e.input }
+    FileSummary {
+        path: e.display.clone(),
+        format,
+        tally,
+        skipped,
+        input: e.input,
+    }
 }
 
 /// Open a regular file for streaming, after checking that its first bytes
@@ -343,7 +365,12 @@ fn read_document(path: &Path, max: u64, sink: &mut FileSink<'_>) -> Option<Vec<u
 
 /// Read the files of one folder.
 fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>, options: &IngestOptions) -> DirOutput {
-    let mut out = DirOutput { files: Vec::new(), records: Vec::new(), problems: Vec::new(), paired: Vec::new() };
+    let mut out = DirOutput {
+        files: Vec::new(),
+        records: Vec::new(),
+        problems: Vec::new(),
+        paired: Vec::new(),
+    };
     let first_path = &entries[idxs[0]].path;
     let facts = path_facts(first_path);
 
@@ -426,7 +453,10 @@ fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>, op
         .filter(|&&i| entries[i].format == Ok(Format::LegacyMetrics))
         .filter_map(|&i| legacy_stem(&entries[i].path, "_metrics.json"))
         .collect();
-    for &i in idxs.iter().filter(|&&i| entries[i].format == Ok(Format::LegacyLatencies)) {
+    for &i in idxs
+        .iter()
+        .filter(|&&i| entries[i].format == Ok(Format::LegacyLatencies))
+    {
         let e = &entries[i];
         let mut sink = FileSink::new(FileId(i as u32), &e.display);
         let read = open_text(&e.path, &mut sink).map(|r| legacy::read_latencies(r, &mut sink, options.max_line));
@@ -471,7 +501,8 @@ fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>, op
             } else {
                 reason.clone()
             };
-            out.files.push((i, summary(e, Format::Skipped, Tally::default(), Some(reason))));
+            out.files
+                .push((i, summary(e, Format::Skipped, Tally::default(), Some(reason))));
         }
     }
     out.files.sort_by_key(|(i, _)| *i);
@@ -493,5 +524,8 @@ fn stem(path: &Path) -> Option<String> {
 }
 
 fn legacy_stem(path: &Path, suffix: &str) -> Option<String> {
-    path.file_name()?.to_string_lossy().strip_suffix(suffix).map(str::to_string)
+    path.file_name()?
+        .to_string_lossy()
+        .strip_suffix(suffix)
+        .map(str::to_string)
 }

@@ -37,7 +37,16 @@ pub struct WorkloadShape {
 /// The workload-shape fields (SPEC §3), in the order reports list them;
 /// the hashed document holds them with its keys sorted. `compare` checks
 /// the same list (all but the workload, its group key) across sides.
-pub const SHAPE_FIELDS: [&str; 8] = ["workload", "seed", "nodes", "parallelism", "num_tasks", "warmup_items", "parity_batch_size", "scheduler"];
+pub const SHAPE_FIELDS: [&str; 8] = [
+    "workload",
+    "seed",
+    "nodes",
+    "parallelism",
+    "num_tasks",
+    "warmup_items",
+    "parity_batch_size",
+    "scheduler",
+];
 
 impl WorkloadShape {
     /// Canonical JSON: keys sorted, separators `,` and `:`, no whitespace,
@@ -68,9 +77,10 @@ impl WorkloadShape {
             static CACHE: RefCell<HashMap<WorkloadShape, Sym, FastHash>> = const { RefCell::new(HashMap::with_hasher(FastHash::new())) };
         }
         CACHE.with(|cache| {
-            *cache.borrow_mut().entry(*self).or_insert_with(|| {
-                Sym::new(&hex::encode(Sha256::digest(self.canonical_json().as_bytes())))
-            })
+            *cache
+                .borrow_mut()
+                .entry(*self)
+                .or_insert_with(|| Sym::new(&hex::encode(Sha256::digest(self.canonical_json().as_bytes()))))
         })
     }
 }
@@ -126,7 +136,12 @@ mod tests {
     fn a_work_hash_is_hashed_only_when_present() {
         let mut with = shape();
         with.work = Some(Sym::new("abc"));
-        assert!(with.canonical_json().contains(r#""warmup_items":0,"work":"abc","workload":"Q1""#), "{}", with.canonical_json());
+        assert!(
+            with.canonical_json()
+                .contains(r#""warmup_items":0,"work":"abc","workload":"Q1""#),
+            "{}",
+            with.canonical_json()
+        );
         assert_ne!(with.hash(), shape().hash());
         assert!(!shape().canonical_json().contains("work\""));
     }

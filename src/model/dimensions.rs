@@ -228,8 +228,14 @@ mod tests {
         for raw in ["LoadAware-SPREAD", "load_aware_spread", "loadaware spread"] {
             assert_eq!(Scheduler::parse(raw, None), Some(Scheduler::LoadAwareSpread), "{raw}");
         }
-        assert_eq!(Scheduler::parse("load_aware", Some("pack")), Some(Scheduler::LoadAwarePack));
-        assert_eq!(Scheduler::parse("load_aware", Some("spread")), Some(Scheduler::LoadAwareSpread));
+        assert_eq!(
+            Scheduler::parse("load_aware", Some("pack")),
+            Some(Scheduler::LoadAwarePack)
+        );
+        assert_eq!(
+            Scheduler::parse("load_aware", Some("spread")),
+            Some(Scheduler::LoadAwareSpread)
+        );
         assert_eq!(Scheduler::parse("load_aware", None), Some(Scheduler::LoadAwareSpread));
         assert_eq!(Scheduler::parse("RoundRobin", None), Some(Scheduler::RoundRobin));
         assert_eq!(Scheduler::parse("FIFO", None), Some(Scheduler::Fifo));

@@ -118,19 +118,28 @@ fn number(field: &'static str, v: &Val, out: &mut Findings) -> Result<Option<f64
         Val::Float(x) => *x,
         Val::Cell(s) if s.trim().is_empty() => return Ok(None),
         Val::Str(s) if s.trim().is_empty() => {
-            out.error(ProblemKind::InvalidValue, format!("{field} is an empty string; write null or a number"));
+            out.error(
+                ProblemKind::InvalidValue,
+                format!("{field} is an empty string; write null or a number"),
+            );
             return Err(());
         }
         Val::Str(s) => parse_text_number(field, s, out, true)?,
         Val::Cell(s) => parse_text_number(field, s, out, false)?,
         Val::Num(t) => parse_text_number(field, t, out, false)?,
         other => {
-            out.error(ProblemKind::InvalidValue, format!("{field} is {}, not a number", describe(other)));
+            out.error(
+                ProblemKind::InvalidValue,
+                format!("{field} is {}, not a number", describe(other)),
+            );
             return Err(());
         }
     };
     if !x.is_finite() {
-        out.error(ProblemKind::NonFinite, format!("{field} is {x}; write null for a value that was not measured"));
+        out.error(
+            ProblemKind::NonFinite,
+            format!("{field} is {x}; write null for a value that was not measured"),
+        );
         return Err(());
     }
     Ok(Some(x))
@@ -152,7 +161,10 @@ fn parse_text_number(field: &'static str, s: &str, out: &mut Findings, is_json_s
             Ok(x)
         }
         Err(_) => {
-            out.error(ProblemKind::InvalidValue, format!("{field} is {:?}, not a number", truncate(s)));
+            out.error(
+                ProblemKind::InvalidValue,
+                format!("{field} is {:?}, not a number", truncate(s)),
+            );
             Err(())
         }
     }
@@ -178,7 +190,10 @@ fn required(field: &'static str, v: &Option<Val>, out: &mut Findings) -> Option<
 fn non_negative(field: &'static str, x: Option<f64>, out: &mut Findings) -> Option<f64> {
     match x {
         Some(x) if x < 0.0 => {
-            out.error(ProblemKind::NegativeValue, format!("{field} is {x}; it cannot be negative"));
+            out.error(
+                ProblemKind::NegativeValue,
+                format!("{field} is {x}; it cannot be negative"),
+            );
             None
         }
         other => other,
@@ -245,7 +260,9 @@ fn exact_integer(text: &str) -> Result<u64, NotInteger> {
             if e.is_empty() || !digits(e) {
                 return Err(not_number());
             }
-            sign * e.bytes().fold(0i64, |acc, b| (acc * 10 + i64::from(b - b'0')).min(1 << 40))
+            sign * e
+                .bytes()
+                .fold(0i64, |acc, b| (acc * 10 + i64::from(b - b'0')).min(1 << 40))
         }
     };
     // value = significant digits × 10^scale
@@ -328,13 +345,19 @@ fn integer(field: &'static str, v: &Option<Val>, min: u64, max: u64, out: &mut F
                 out.strings.push(field);
             }
             if x < min {
-                out.error(ProblemKind::OutOfRange, format!("{field} is {x}; it must be an integer ≥ {min}"));
+                out.error(
+                    ProblemKind::OutOfRange,
+                    format!("{field} is {x}; it must be an integer ≥ {min}"),
+                );
                 return None;
             }
             if x > max {
                 out.error(
                     ProblemKind::OutOfRange,
-                    format!("{field} is {}; it does not fit: an integer from {min} to {max} is expected", written_of(v, x)),
+                    format!(
+                        "{field} is {}; it does not fit: an integer from {min} to {max} is expected",
+                        written_of(v, x)
+                    ),
                 );
                 return None;
             }
@@ -342,19 +365,23 @@ fn integer(field: &'static str, v: &Option<Val>, min: u64, max: u64, out: &mut F
         }
         Err(e) => {
             let (kind, message) = match e {
-                NotInteger::NonFinite(t) => {
-                    (ProblemKind::NonFinite, format!("{field} is {t}; write null for a value that was not measured"))
-                }
+                NotInteger::NonFinite(t) => (
+                    ProblemKind::NonFinite,
+                    format!("{field} is {t}; write null for a value that was not measured"),
+                ),
                 NotInteger::NotNumber(d) => (ProblemKind::InvalidValue, format!("{field} is {d}, not a number")),
-                NotInteger::EmptyString => {
-                    (ProblemKind::InvalidValue, format!("{field} is an empty string; write null or a number"))
-                }
-                NotInteger::Negative(t) => {
-                    (ProblemKind::NegativeValue, format!("{field} is {t}; it must be an integer ≥ {min}"))
-                }
-                NotInteger::Fraction(t) => {
-                    (ProblemKind::InvalidValue, format!("{field} is {t}; it must be an integer ≥ {min}"))
-                }
+                NotInteger::EmptyString => (
+                    ProblemKind::InvalidValue,
+                    format!("{field} is an empty string; write null or a number"),
+                ),
+                NotInteger::Negative(t) => (
+                    ProblemKind::NegativeValue,
+                    format!("{field} is {t}; it must be an integer ≥ {min}"),
+                ),
+                NotInteger::Fraction(t) => (
+                    ProblemKind::InvalidValue,
+                    format!("{field} is {t}; it must be an integer ≥ {min}"),
+                ),
                 NotInteger::TooLarge(t) => (
                     ProblemKind::OutOfRange,
                     format!("{field} is {t}; it does not fit: an integer from {min} to {max} is expected"),
@@ -384,7 +411,10 @@ fn text<'v>(field: &'static str, v: &'v Option<Val>, out: &mut Findings) -> Opti
         Some(Val::Int(i)) => Some(Cow::Owned(i.to_string())),
         Some(Val::UInt(u)) => Some(Cow::Owned(u.to_string())),
         Some(other) => {
-            out.error(ProblemKind::InvalidValue, format!("{field} is {}, not text", describe(other)));
+            out.error(
+                ProblemKind::InvalidValue,
+                format!("{field} is {}, not text", describe(other)),
+            );
             None
         }
     }
@@ -493,11 +523,17 @@ pub fn normalize(
     };
     let workload = text("workload", &raw.workload, &mut out);
     if workload.is_none() && !matches!(raw.workload, Some(Val::Compound | Val::Bool(_))) {
-        out.error(ProblemKind::MissingField, "required field workload is missing or empty".into());
+        out.error(
+            ProblemKind::MissingField,
+            "required field workload is missing or empty".into(),
+        );
     }
     let run_id = text("run_id", &raw.run_id, &mut out);
     if run_id.is_none() && !matches!(raw.run_id, Some(Val::Compound | Val::Bool(_))) {
-        out.error(ProblemKind::MissingField, "required field run_id is missing or empty".into());
+        out.error(
+            ProblemKind::MissingField,
+            "required field run_id is missing or empty".into(),
+        );
     }
 
     let seed_absent = matches!(raw.seed, None | Some(Val::Null));
@@ -508,14 +544,24 @@ pub fn normalize(
     };
     let nodes = integer("nodes", &raw.nodes, 1, U32, &mut out);
     let parallelism = integer("parallelism", &raw.parallelism, 1, U32, &mut out);
-    let throughput = non_negative("throughput", required("throughput", &raw.throughput, &mut out), &mut out);
-    let duration =
-        non_negative("duration_seconds", required("duration_seconds", &raw.duration_seconds, &mut out), &mut out);
+    let throughput = non_negative(
+        "throughput",
+        required("throughput", &raw.throughput, &mut out),
+        &mut out,
+    );
+    let duration = non_negative(
+        "duration_seconds",
+        required("duration_seconds", &raw.duration_seconds, &mut out),
+        &mut out,
+    );
 
     let latency = |field: &'static str, v: &Option<Val>, out: &mut Findings| -> Option<f64> {
         match v {
             None => {
-                out.error(ProblemKind::MissingField, format!("required field {field} is missing (write null when not measured)"));
+                out.error(
+                    ProblemKind::MissingField,
+                    format!("required field {field} is missing (write null when not measured)"),
+                );
                 None
             }
             Some(v) => non_negative(field, number(field, v, out).ok().flatten(), out),
@@ -527,12 +573,18 @@ pub fn normalize(
 
     let success_rate = match &raw.success_rate {
         None => {
-            out.error(ProblemKind::MissingField, "required field success_rate is missing (write null when unknown)".into());
+            out.error(
+                ProblemKind::MissingField,
+                "required field success_rate is missing (write null when unknown)".into(),
+            );
             None
         }
         Some(v) => match number("success_rate", v, &mut out).ok().flatten() {
             Some(x) if !(0.0..=1.0).contains(&x) => {
-                out.error(ProblemKind::OutOfRange, format!("success_rate is {x}; it is a fraction in [0, 1]"));
+                out.error(
+                    ProblemKind::OutOfRange,
+                    format!("success_rate is {x}; it is a fraction in [0, 1]"),
+                );
                 None
             }
             other => other,
@@ -553,7 +605,10 @@ pub fn normalize(
         Some(other) => {
             out.error(
                 ProblemKind::InvalidValue,
-                format!("timestamp is {}, not an ISO-8601 date-time such as 2026-02-21T03:58:47+00:00", describe(other)),
+                format!(
+                    "timestamp is {}, not an ISO-8601 date-time such as 2026-02-21T03:58:47+00:00",
+                    describe(other)
+                ),
             );
             None
         }
@@ -574,7 +629,10 @@ pub fn normalize(
     // Dimensions: top level first, then metadata, extra, config objects.
     if !out.strings.is_empty() {
         let fields = out.strings.join(", ");
-        out.warning(ProblemKind::NumberAsString, format!("{fields} given as strings; read as numbers"));
+        out.warning(
+            ProblemKind::NumberAsString,
+            format!("{fields} given as strings; read as numbers"),
+        );
     }
 
     // Dimensions: from the free-form objects (memoized: consecutive records
@@ -582,7 +640,8 @@ pub fn normalize(
     // The memo key is the four objects' text and the seed; compared in
     // place, built only on a miss.
     let memo_parts = raw.top_dims.is_empty().then(|| {
-        let objects = [raw.metadata, raw.extra, raw.config, raw.run_config].map(|o| o.map_or(&b"-"[..], |o| o.get().as_bytes()));
+        let objects =
+            [raw.metadata, raw.extra, raw.config, raw.run_config].map(|o| o.map_or(&b"-"[..], |o| o.get().as_bytes()));
         (objects, seed_key(seed))
     });
     let memo_hit = memo_parts.as_ref().and_then(|(objects, seed)| memo.get(objects, seed));
@@ -677,12 +736,7 @@ pub fn normalize(
 
 /// Read dimensions from a free-form object into `dims` (fields already set
 /// win) and return its text, kept for the outputs.
-fn free_form<'a>(
-    name: &str,
-    obj: Option<&'a RawValue>,
-    dims: &mut DimFields<'a>,
-    out: &mut Findings,
-) -> Option<Sym> {
+fn free_form<'a>(name: &str, obj: Option<&'a RawValue>, dims: &mut DimFields<'a>, out: &mut Findings) -> Option<Sym> {
     let obj = obj?;
     let text = obj.get();
     if text == "null" {
@@ -692,7 +746,10 @@ fn free_form<'a>(
         Ok(d) => dims.fill_from(d),
         Err(_) => out.warning(
             ProblemKind::InvalidValue,
-            format!("{name} is not an object ({}); kept as given, no dimensions read from it", truncate(text)),
+            format!(
+                "{name} is not an object ({}); kept as given, no dimensions read from it",
+                truncate(text)
+            ),
         ),
     }
     Some(Sym::new(text))
@@ -724,7 +781,10 @@ fn dim_number(name: &'static str, v: &Option<Val>, out: &mut Findings) -> Option
     }
     .filter(|x| {
         if *x < 0.0 {
-            out.warning(ProblemKind::NegativeValue, format!("{name} is {x}; this dimension is left unset"));
+            out.warning(
+                ProblemKind::NegativeValue,
+                format!("{name} is {x}; this dimension is left unset"),
+            );
             false
         } else {
             true
@@ -738,18 +798,32 @@ fn dim_count(name: &'static str, v: &Option<Val>, max: u64, out: &mut Findings) 
     // Dimensions are optional: a bad one is a warning and stays unset.
     let unset = "this dimension is left unset";
     let (kind, message) = match integer_value(v, &mut false) {
-        Ok(Some(x)) if x > max => (ProblemKind::OutOfRange, format!("{name} is {}, larger than {max}; {unset}", written_of(v, x))),
+        Ok(Some(x)) if x > max => (
+            ProblemKind::OutOfRange,
+            format!("{name} is {}, larger than {max}; {unset}", written_of(v, x)),
+        ),
         Ok(x) => return x,
-        Err(NotInteger::NonFinite(t)) => {
-            (ProblemKind::NonFinite, format!("{name} is {t}; write null for a value that was not measured; {unset}"))
-        }
-        Err(NotInteger::NotNumber(d)) => (ProblemKind::InvalidValue, format!("{name} is {d}, not a number; {unset}")),
-        Err(NotInteger::EmptyString) => {
-            (ProblemKind::InvalidValue, format!("{name} is an empty string; write null or a number; {unset}"))
-        }
+        Err(NotInteger::NonFinite(t)) => (
+            ProblemKind::NonFinite,
+            format!("{name} is {t}; write null for a value that was not measured; {unset}"),
+        ),
+        Err(NotInteger::NotNumber(d)) => (
+            ProblemKind::InvalidValue,
+            format!("{name} is {d}, not a number; {unset}"),
+        ),
+        Err(NotInteger::EmptyString) => (
+            ProblemKind::InvalidValue,
+            format!("{name} is an empty string; write null or a number; {unset}"),
+        ),
         Err(NotInteger::Negative(t)) => (ProblemKind::NegativeValue, format!("{name} is {t}; {unset}")),
-        Err(NotInteger::Fraction(t)) => (ProblemKind::InvalidValue, format!("{name} is {t}, not a whole number; {unset}")),
-        Err(NotInteger::TooLarge(t)) => (ProblemKind::OutOfRange, format!("{name} is {t}, larger than {max}; {unset}")),
+        Err(NotInteger::Fraction(t)) => (
+            ProblemKind::InvalidValue,
+            format!("{name} is {t}, not a whole number; {unset}"),
+        ),
+        Err(NotInteger::TooLarge(t)) => (
+            ProblemKind::OutOfRange,
+            format!("{name} is {t}, larger than {max}; {unset}"),
+        ),
     };
     out.warning(kind, message);
     None
@@ -759,7 +833,10 @@ fn node_distribution(raw: &RawValue, out: &mut Findings) -> Option<Box<[(Sym, u6
     // Counts are read from their text, exactly (never through f64).
     let map = serde_json::from_str::<std::collections::BTreeMap<String, &RawValue>>(raw.get())
         .ok()
-        .filter(|map| map.values().all(|v| matches!(v.get().as_bytes().first(), Some(b'-' | b'0'..=b'9'))));
+        .filter(|map| {
+            map.values()
+                .all(|v| matches!(v.get().as_bytes().first(), Some(b'-' | b'0'..=b'9')))
+        });
     let Some(map) = map else {
         out.warning(
             ProblemKind::InvalidValue,
@@ -774,7 +851,10 @@ fn node_distribution(raw: &RawValue, out: &mut Findings) -> Option<Box<[(Sym, u6
             _ => {
                 out.warning(
                     ProblemKind::InvalidValue,
-                    format!("node_distribution[{node:?}] is {}, not a task count; distribution left unset", written(count.get())),
+                    format!(
+                        "node_distribution[{node:?}] is {}, not a task count; distribution left unset",
+                        written(count.get())
+                    ),
                 );
                 return None;
             }
@@ -783,12 +863,7 @@ fn node_distribution(raw: &RawValue, out: &mut Findings) -> Option<Box<[(Sym, u6
     Some(nodes.into_boxed_slice())
 }
 
-fn dimensions(
-    f: DimFields<'_>,
-    ctx: &Context<'_>,
-    seed: Option<u64>,
-    out: &mut Findings,
-) -> (Dimensions, Measured) {
+fn dimensions(f: DimFields<'_>, ctx: &Context<'_>, seed: Option<u64>, out: &mut Findings) -> (Dimensions, Measured) {
     let strategy = dim_text(&f.scheduler_strategy);
     let scheduler = dim_text(&f.scheduler)
         .or_else(|| dim_text(&f.scheduler_name))
@@ -797,23 +872,28 @@ fn dimensions(
     let start_delay_ms = dim_number("start_delay", &f.start_delay, out).map(|s| (s * 1000.0).round() as u64);
     let mut dims = Dimensions {
         experiment: dim_text(&f.experiment).map(|s| Sym::new(&s)).or(ctx.path_experiment),
-        pipeline: dim_text(&f.pipeline).or_else(|| dim_text(&f.pipeline_type)).and_then(|s| Pipeline::parse(&s)),
+        pipeline: dim_text(&f.pipeline)
+            .or_else(|| dim_text(&f.pipeline_type))
+            .and_then(|s| Pipeline::parse(&s)),
         scheduler,
         load_level: dim_text(&f.load_level).and_then(|s| LoadLevel::parse(&s)),
         concurrency: dim_count("concurrency", &f.concurrency, U32, out).map(|c| c as u32),
         concurrent_jobs: dim_count("concurrent_jobs", &f.concurrent_jobs, U32, out).map(|c| c as u32),
         start_delay_ms,
         task_complexity: dim_text(&f.task_complexity).and_then(|s| TaskComplexity::parse(&s)),
-        num_tasks: dim_count("num_tasks", &f.num_tasks, u64::MAX, out).or_else(|| dim_count("total_tasks", &f.total_tasks, u64::MAX, out)),
+        num_tasks: dim_count("num_tasks", &f.num_tasks, u64::MAX, out)
+            .or_else(|| dim_count("total_tasks", &f.total_tasks, u64::MAX, out)),
         warmup_items: dim_count("warmup_items", &f.warmup_items, u64::MAX, out),
         parity_batch_size: dim_count("parity_batch_size", &f.parity_batch_size, u64::MAX, out),
         shuffle_version: dim_text(&f.shuffle_version).map(|s| Sym::new(&s)),
         pipeline_stages: dim_count("pipeline_stages", &f.pipeline_stages, U32, out).map(|c| c as u32),
         arrival: dim_text(&f.arrival).map(|s| Sym::new(&s)),
-        llm_ratio: dim_text(&f.llm_ratio).or_else(|| match &f.llm_ratio {
-            Some(Val::Float(x)) if x.is_finite() => Some(x.to_string()),
-            _ => None,
-        }).map(|s| Sym::new(&s)),
+        llm_ratio: dim_text(&f.llm_ratio)
+            .or_else(|| match &f.llm_ratio {
+                Some(Val::Float(x)) if x.is_finite() => Some(x.to_string()),
+                _ => None,
+            })
+            .map(|s| Sym::new(&s)),
         generator: dim_text(&f.generator).map(|s| Sym::new(&s)),
         work_hash: dim_text(&f.work_hash).map(|s| Sym::new(&s)),
     };
@@ -827,8 +907,20 @@ fn dimensions(
                 );
             }
         }
-        fill_or_warn(&mut dims.warmup_items, repro.warmup_items, "warmup_items", "repro_manifest.json", out);
-        fill_or_warn(&mut dims.parity_batch_size, repro.parity_batch_size, "parity_batch_size", "repro_manifest.json", out);
+        fill_or_warn(
+            &mut dims.warmup_items,
+            repro.warmup_items,
+            "warmup_items",
+            "repro_manifest.json",
+            out,
+        );
+        fill_or_warn(
+            &mut dims.parity_batch_size,
+            repro.parity_batch_size,
+            "parity_batch_size",
+            "repro_manifest.json",
+            out,
+        );
         if dims.shuffle_version.is_none() {
             dims.shuffle_version = repro.shuffle_version;
         }
@@ -836,10 +928,19 @@ fn dimensions(
     if let Some(paired) = ctx.paired {
         if let (Some(m), Some(r)) = (paired.seed, seed) {
             if m != r {
-                out.warning(ProblemKind::ManifestConflict, format!("seed is {r} but the paired-run manifest says {m}"));
+                out.warning(
+                    ProblemKind::ManifestConflict,
+                    format!("seed is {r} but the paired-run manifest says {m}"),
+                );
             }
         }
-        fill_or_warn(&mut dims.num_tasks, paired.items, "num_tasks", "the paired-run manifest (items)", out);
+        fill_or_warn(
+            &mut dims.num_tasks,
+            paired.items,
+            "num_tasks",
+            "the paired-run manifest (items)",
+            out,
+        );
         match (dims.scheduler, paired.scheduler) {
             (None, m) => dims.scheduler = m,
             (Some(r), Some(m)) if r != m => out.warning(
@@ -852,7 +953,9 @@ fn dimensions(
 
     let node_distribution = f.node_distribution.and_then(|raw| node_distribution(raw, out));
     let balance = dim_number("balance_score", &f.balance_score, out).or_else(|| {
-        node_distribution.as_ref().map(|d| balance_score(&d.iter().map(|(_, c)| *c).collect::<Vec<_>>()))
+        node_distribution
+            .as_ref()
+            .map(|d| balance_score(&d.iter().map(|(_, c)| *c).collect::<Vec<_>>()))
     });
     let measured = Measured {
         successful_tasks: dim_count("successful_tasks", &f.successful_tasks, u64::MAX, out),
@@ -886,7 +989,15 @@ mod tests {
 
     fn parse(line: &str) -> Result<(UnifiedRecord, Vec<Finding>), Vec<Finding>> {
         let raw: RawRecord = serde_json::from_str(line).unwrap();
-        normalize(raw, &Context::default(), SourceRef { file: FileId(0), line: 1 }, &mut DimsMemo::default())
+        normalize(
+            raw,
+            &Context::default(),
+            SourceRef {
+                file: FileId(0),
+                line: 1,
+            },
+            &mut DimsMemo::default(),
+        )
     }
 
     const GOOD: &str = r#"{"backend":"sage","workload":"w","run_id":"r","seed":42,"nodes":1,"parallelism":4,"throughput":41.4,"latency_p50":null,"latency_p95":null,"latency_p99":null,"success_rate":null,"duration_seconds":2.4,"timestamp":"2026-02-21T03:58:47.134641+00:00","metadata":{"scheduler_name":"fifo","raw_metrics":{"scheduler_type":"FIFO"}}}"#;
@@ -903,12 +1014,18 @@ mod tests {
 
     #[test]
     fn numbers_as_strings_warn() {
-        let line = GOOD.replace("\"seed\":42", "\"seed\":\"42\"").replace("41.4", "\"41.4\"");
+        let line = GOOD
+            .replace("\"seed\":42", "\"seed\":\"42\"")
+            .replace("41.4", "\"41.4\"");
         let (rec, warnings) = parse(&line).unwrap();
         assert_eq!(rec.seed, Some(42));
         assert_eq!(warnings.len(), 1);
         assert_eq!(warnings[0].kind, ProblemKind::NumberAsString);
-        assert!(warnings[0].message.contains("seed, throughput"), "{}", warnings[0].message);
+        assert!(
+            warnings[0].message.contains("seed, throughput"),
+            "{}",
+            warnings[0].message
+        );
     }
 
     #[test]
@@ -916,13 +1033,28 @@ mod tests {
         let cases = [
             (GOOD.replace("41.4", "\"NaN\""), ProblemKind::NonFinite),
             (GOOD.replace("41.4", "\"-Infinity\""), ProblemKind::NonFinite),
-            (GOOD.replace("\"latency_p95\":null", "\"latency_p95\":-3"), ProblemKind::NegativeValue),
-            (GOOD.replace("\"success_rate\":null", "\"success_rate\":1.7"), ProblemKind::OutOfRange),
+            (
+                GOOD.replace("\"latency_p95\":null", "\"latency_p95\":-3"),
+                ProblemKind::NegativeValue,
+            ),
+            (
+                GOOD.replace("\"success_rate\":null", "\"success_rate\":1.7"),
+                ProblemKind::OutOfRange,
+            ),
             (GOOD.replace("\"nodes\":1", "\"nodes\":0"), ProblemKind::OutOfRange),
             (GOOD.replace("\"seed\":42,", ""), ProblemKind::MissingField),
-            (GOOD.replace("\"throughput\":41.4", "\"throughput\":null"), ProblemKind::MissingField),
-            (GOOD.replace("2026-02-21T03:58:47.134641+00:00", "yesterday"), ProblemKind::InvalidValue),
-            (GOOD.replace("\"parallelism\":4", "\"parallelism\":2.5"), ProblemKind::InvalidValue),
+            (
+                GOOD.replace("\"throughput\":41.4", "\"throughput\":null"),
+                ProblemKind::MissingField,
+            ),
+            (
+                GOOD.replace("2026-02-21T03:58:47.134641+00:00", "yesterday"),
+                ProblemKind::InvalidValue,
+            ),
+            (
+                GOOD.replace("\"parallelism\":4", "\"parallelism\":2.5"),
+                ProblemKind::InvalidValue,
+            ),
         ];
         for (line, kind) in cases {
             let errs = parse(&line).expect_err(&line);
@@ -941,7 +1073,8 @@ mod tests {
             ("1.8446744073709551615e19", u64::MAX),
             ("0", 0),
         ] {
-            let (rec, _) = parse(&GOOD.replace("\"seed\":42", &format!("\"seed\":{text}"))).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+            let (rec, _) = parse(&GOOD.replace("\"seed\":42", &format!("\"seed\":{text}")))
+                .unwrap_or_else(|e| panic!("{text}: {e:?}"));
             assert_eq!(rec.seed, Some(seed), "{text}");
         }
         let (rec, _) = parse(&GOOD.replace("\"nodes\":1", "\"nodes\":4294967295")).unwrap();
@@ -951,50 +1084,119 @@ mod tests {
     #[test]
     fn integers_that_do_not_fit_are_errors_naming_the_value_as_written() {
         let cases = [
-            ("\"seed\":42", "\"seed\":18446744073709551616", ProblemKind::OutOfRange, "seed is 18446744073709551616;"),
-            ("\"seed\":42", "\"seed\":\"18446744073709551616\"", ProblemKind::OutOfRange, "seed is 18446744073709551616;"),
+            (
+                "\"seed\":42",
+                "\"seed\":18446744073709551616",
+                ProblemKind::OutOfRange,
+                "seed is 18446744073709551616;",
+            ),
+            (
+                "\"seed\":42",
+                "\"seed\":\"18446744073709551616\"",
+                ProblemKind::OutOfRange,
+                "seed is 18446744073709551616;",
+            ),
             ("\"seed\":42", "\"seed\":1e20", ProblemKind::OutOfRange, "seed is 1e20;"),
             ("\"seed\":42", "\"seed\":1.5", ProblemKind::InvalidValue, "seed is 1.5;"),
             ("\"seed\":42", "\"seed\":-1", ProblemKind::NegativeValue, "seed is -1;"),
-            ("\"seed\":42", "\"seed\":-18446744073709551617", ProblemKind::NegativeValue, "seed is -18446744073709551617;"),
-            ("\"nodes\":1", "\"nodes\":4294967301", ProblemKind::OutOfRange, "nodes is 4294967301;"),
-            ("\"nodes\":1", "\"nodes\":\"4294967296\"", ProblemKind::OutOfRange, "nodes is 4294967296;"),
-            ("\"parallelism\":4", "\"parallelism\":99999999999999999999999", ProblemKind::OutOfRange, "parallelism is 99999999999999999999999;"),
-            ("\"parallelism\":4", "\"parallelism\":\"four\"", ProblemKind::InvalidValue, "parallelism is \"four\", not a number"),
+            (
+                "\"seed\":42",
+                "\"seed\":-18446744073709551617",
+                ProblemKind::NegativeValue,
+                "seed is -18446744073709551617;",
+            ),
+            (
+                "\"nodes\":1",
+                "\"nodes\":4294967301",
+                ProblemKind::OutOfRange,
+                "nodes is 4294967301;",
+            ),
+            (
+                "\"nodes\":1",
+                "\"nodes\":\"4294967296\"",
+                ProblemKind::OutOfRange,
+                "nodes is 4294967296;",
+            ),
+            (
+                "\"parallelism\":4",
+                "\"parallelism\":99999999999999999999999",
+                ProblemKind::OutOfRange,
+                "parallelism is 99999999999999999999999;",
+            ),
+            (
+                "\"parallelism\":4",
+                "\"parallelism\":\"four\"",
+                ProblemKind::InvalidValue,
+                "parallelism is \"four\", not a number",
+            ),
         ];
         for (from, to, kind, text) in cases {
             let line = GOOD.replace(from, to);
             let errs = parse(&line).expect_err(&line);
-            assert!(errs.iter().any(|f| f.kind == kind && f.message.contains(text)), "{to}: {errs:?}");
+            assert!(
+                errs.iter().any(|f| f.kind == kind && f.message.contains(text)),
+                "{to}: {errs:?}"
+            );
         }
     }
 
     #[test]
     fn exact_integer_text() {
-        for (text, value) in [("42", 42u64), (" 7 ", 7), ("+5", 5), ("4.0", 4), ("1e3", 1000), ("12.5e1", 125), ("100e-2", 1), ("-0", 0), ("0.000", 0), ("007", 7)] {
+        for (text, value) in [
+            ("42", 42u64),
+            (" 7 ", 7),
+            ("+5", 5),
+            ("4.0", 4),
+            ("1e3", 1000),
+            ("12.5e1", 125),
+            ("100e-2", 1),
+            ("-0", 0),
+            ("0.000", 0),
+            ("007", 7),
+        ] {
             assert_eq!(exact_integer(text), Ok(value), "{text}");
         }
         assert!(matches!(exact_integer("1e-5"), Err(NotInteger::Fraction(_))));
         assert!(matches!(exact_integer("2.5"), Err(NotInteger::Fraction(_))));
         assert!(matches!(exact_integer("-2"), Err(NotInteger::Negative(_))));
-        assert!(matches!(exact_integer("1e99999999999999999999"), Err(NotInteger::TooLarge(_))));
-        assert!(matches!(exact_integer("18446744073709551616"), Err(NotInteger::TooLarge(_))));
+        assert!(matches!(
+            exact_integer("1e99999999999999999999"),
+            Err(NotInteger::TooLarge(_))
+        ));
+        assert!(matches!(
+            exact_integer("18446744073709551616"),
+            Err(NotInteger::TooLarge(_))
+        ));
         for bad in ["", ".", "1e", "0x10", "++5", "1,000", "five"] {
             assert!(matches!(exact_integer(bad), Err(NotInteger::NotNumber(_))), "{bad}");
         }
         let mut string = false;
-        assert!(matches!(integer_value(&Val::Float(1e16), &mut string), Err(NotInteger::TooLarge(_))));
-        assert_eq!(integer_value(&Val::Float(9_007_199_254_740_992.0), &mut string), Ok(Some(1 << 53)));
+        assert!(matches!(
+            integer_value(&Val::Float(1e16), &mut string),
+            Err(NotInteger::TooLarge(_))
+        ));
+        assert_eq!(
+            integer_value(&Val::Float(9_007_199_254_740_992.0), &mut string),
+            Ok(Some(1 << 53))
+        );
     }
 
     #[test]
     fn count_dimensions_are_exact_and_never_truncated() {
-        let line = GOOD.replace("\"scheduler_name\":\"fifo\"", "\"scheduler_name\":\"fifo\",\"num_tasks\":9007199254740993,\"concurrency\":4294967296");
+        let line = GOOD.replace(
+            "\"scheduler_name\":\"fifo\"",
+            "\"scheduler_name\":\"fifo\",\"num_tasks\":9007199254740993,\"concurrency\":4294967296",
+        );
         let (rec, warnings) = parse(&line).unwrap();
         let dims = rec.dimensions();
         assert_eq!(dims.num_tasks, Some(9_007_199_254_740_993));
         assert_eq!(dims.concurrency, None, "not truncated to 0");
-        assert!(warnings.iter().any(|w| w.kind == ProblemKind::OutOfRange && w.message.contains("concurrency is 4294967296")), "{warnings:?}");
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.kind == ProblemKind::OutOfRange && w.message.contains("concurrency is 4294967296")),
+            "{warnings:?}"
+        );
     }
 
     #[test]
@@ -1009,17 +1211,31 @@ mod tests {
 
     #[test]
     fn upstream_hash_difference_is_recognised() {
-        let (a, _) = parse(&GOOD.replace("\"duration_seconds\"", "\"config_hash\":\"aaa\",\"duration_seconds\"")).unwrap();
+        let (a, _) =
+            parse(&GOOD.replace("\"duration_seconds\"", "\"config_hash\":\"aaa\",\"duration_seconds\"")).unwrap();
         let ray = GOOD.replace("\"sage\"", "\"ray\"");
-        let (b, _) = parse(&ray.replace("\"duration_seconds\"", "\"config_hash\":\"bbb\",\"duration_seconds\"")).unwrap();
+        let (b, _) =
+            parse(&ray.replace("\"duration_seconds\"", "\"config_hash\":\"bbb\",\"duration_seconds\"")).unwrap();
         assert!(a.differs_only_in_upstream_hash(&b));
-        let (c, _) = parse(&ray.replace("\"seed\":42", "\"seed\":1").replace("\"duration_seconds\"", "\"config_hash\":\"bbb\",\"duration_seconds\"")).unwrap();
-        assert!(!a.differs_only_in_upstream_hash(&c), "a real shape difference is not explained away");
+        let (c, _) = parse(
+            &ray.replace("\"seed\":42", "\"seed\":1")
+                .replace("\"duration_seconds\"", "\"config_hash\":\"bbb\",\"duration_seconds\""),
+        )
+        .unwrap();
+        assert!(
+            !a.differs_only_in_upstream_hash(&c),
+            "a real shape difference is not explained away"
+        );
     }
 
     #[test]
     fn timestamps() {
-        for ok in ["2026-02-21T03:58:47.134641+00:00", "2026-02-21T03:58:47Z", "2026-02-21T03:58:47.1", "2026-02-21 03:58:47"] {
+        for ok in [
+            "2026-02-21T03:58:47.134641+00:00",
+            "2026-02-21T03:58:47Z",
+            "2026-02-21T03:58:47.1",
+            "2026-02-21 03:58:47",
+        ] {
             assert!(is_iso8601(ok), "{ok}");
         }
         for bad in ["", "21/02/2026", "2026-13-01T00:00:00"] {

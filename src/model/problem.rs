@@ -111,10 +111,18 @@ pub struct Finding {
 
 impl Finding {
     pub fn error(kind: ProblemKind, message: impl Into<String>) -> Finding {
-        Finding { severity: Severity::Error, kind, message: message.into() }
+        Finding {
+            severity: Severity::Error,
+            kind,
+            message: message.into(),
+        }
     }
     pub fn warning(kind: ProblemKind, message: impl Into<String>) -> Finding {
-        Finding { severity: Severity::Warning, kind, message: message.into() }
+        Finding {
+            severity: Severity::Warning,
+            kind,
+            message: message.into(),
+        }
     }
 }
 

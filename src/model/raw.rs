@@ -309,9 +309,7 @@ impl<'a> DimFields<'a> {
             "scheduler_strategy" => &mut self.scheduler_strategy,
             "load_level" => &mut self.load_level,
             "concurrency" => &mut self.concurrency,
-            "concurrent_jobs" | "num_jobs" | "num_concurrent_jobs" | "num_pipelines" => {
-                &mut self.concurrent_jobs
-            }
+            "concurrent_jobs" | "num_jobs" | "num_concurrent_jobs" | "num_pipelines" => &mut self.concurrent_jobs,
             "start_delay" | "start_delay_s" | "start_delay_seconds" | "delay" => &mut self.start_delay,
             "task_complexity" => &mut self.task_complexity,
             "num_tasks" | "tasks" | "items" => &mut self.num_tasks,
@@ -320,18 +318,14 @@ impl<'a> DimFields<'a> {
             "failed_tasks" => &mut self.failed_tasks,
             "warmup_items" | "warmup_tasks" => &mut self.warmup_items,
             "parity_batch_size" | "batch_size" => &mut self.parity_batch_size,
-            "shuffle_version" | "deterministic_shuffle_version" | "sampling_strategy" => {
-                &mut self.shuffle_version
-            }
+            "shuffle_version" | "deterministic_shuffle_version" | "sampling_strategy" => &mut self.shuffle_version,
             "pipeline_stages" => &mut self.pipeline_stages,
             "arrival" => &mut self.arrival,
             "llm_ratio" => &mut self.llm_ratio,
             "generator" => &mut self.generator,
             "work_hash" => &mut self.work_hash,
             "avg_latency_ms" | "avg_latency" => &mut self.avg_latency_ms,
-            "scheduling_ms" | "avg_scheduling_latency_ms" | "scheduling_latency_ms" => {
-                &mut self.scheduling_ms
-            }
+            "scheduling_ms" | "avg_scheduling_latency_ms" | "scheduling_latency_ms" => &mut self.scheduling_ms,
             "queue_ms" | "avg_queue_latency_ms" | "queue_latency_ms" | "queueing_ms" => &mut self.queue_ms,
             "execution_ms" | "avg_execution_latency_ms" | "execution_latency_ms" => &mut self.execution_ms,
             "balance_score" | "node_balance_score" | "balance" => &mut self.balance_score,
@@ -345,11 +339,36 @@ impl<'a> DimFields<'a> {
             ($($f:ident),*) => { true $( && self.$f.is_none() )* };
         }
         none!(
-            experiment, pipeline, pipeline_type, scheduler, scheduler_name, scheduler_type,
-            scheduler_strategy, load_level, concurrency, concurrent_jobs, start_delay,
-            task_complexity, num_tasks, total_tasks, successful_tasks, failed_tasks, warmup_items,
-            parity_batch_size, shuffle_version, pipeline_stages, arrival, llm_ratio, generator, work_hash, avg_latency_ms, scheduling_ms,
-            queue_ms, execution_ms, node_distribution, balance_score
+            experiment,
+            pipeline,
+            pipeline_type,
+            scheduler,
+            scheduler_name,
+            scheduler_type,
+            scheduler_strategy,
+            load_level,
+            concurrency,
+            concurrent_jobs,
+            start_delay,
+            task_complexity,
+            num_tasks,
+            total_tasks,
+            successful_tasks,
+            failed_tasks,
+            warmup_items,
+            parity_batch_size,
+            shuffle_version,
+            pipeline_stages,
+            arrival,
+            llm_ratio,
+            generator,
+            work_hash,
+            avg_latency_ms,
+            scheduling_ms,
+            queue_ms,
+            execution_ms,
+            node_distribution,
+            balance_score
         )
     }
 
@@ -359,11 +378,36 @@ impl<'a> DimFields<'a> {
             ($($f:ident),*) => { $( if self.$f.is_none() { self.$f = other.$f; } )* };
         }
         fill!(
-            experiment, pipeline, pipeline_type, scheduler, scheduler_name, scheduler_type,
-            scheduler_strategy, load_level, concurrency, concurrent_jobs, start_delay,
-            task_complexity, num_tasks, total_tasks, successful_tasks, failed_tasks, warmup_items,
-            parity_batch_size, shuffle_version, pipeline_stages, arrival, llm_ratio, generator, work_hash, avg_latency_ms, scheduling_ms,
-            queue_ms, execution_ms, node_distribution, balance_score
+            experiment,
+            pipeline,
+            pipeline_type,
+            scheduler,
+            scheduler_name,
+            scheduler_type,
+            scheduler_strategy,
+            load_level,
+            concurrency,
+            concurrent_jobs,
+            start_delay,
+            task_complexity,
+            num_tasks,
+            total_tasks,
+            successful_tasks,
+            failed_tasks,
+            warmup_items,
+            parity_batch_size,
+            shuffle_version,
+            pipeline_stages,
+            arrival,
+            llm_ratio,
+            generator,
+            work_hash,
+            avg_latency_ms,
+            scheduling_ms,
+            queue_ms,
+            execution_ms,
+            node_distribution,
+            balance_score
         );
     }
 }

@@ -92,7 +92,10 @@ impl UnifiedRecord {
             return Some("0 successful tasks");
         }
         let latencies = [self.latency_p50, self.latency_p95, self.latency_p99];
-        if self.throughput == 0.0 && latencies.iter().any(Option::is_some) && latencies.iter().flatten().all(|&l| l == 0.0) {
+        if self.throughput == 0.0
+            && latencies.iter().any(Option::is_some)
+            && latencies.iter().flatten().all(|&l| l == 0.0)
+        {
             return Some("throughput 0 and every latency 0: nothing was measured");
         }
         None
@@ -186,9 +189,16 @@ mod tests {
 
     #[test]
     fn equal_dimensions_share_one_id() {
-        let a = Dimensions { scheduler: Some(Scheduler::Fifo), num_tasks: Some(10), ..Default::default() };
+        let a = Dimensions {
+            scheduler: Some(Scheduler::Fifo),
+            num_tasks: Some(10),
+            ..Default::default()
+        };
         let b = a.clone();
-        let c = Dimensions { scheduler: Some(Scheduler::Priority), ..a.clone() };
+        let c = Dimensions {
+            scheduler: Some(Scheduler::Priority),
+            ..a.clone()
+        };
         assert_eq!(DimsId::intern(a.clone()), DimsId::intern(b));
         assert_ne!(DimsId::intern(a.clone()), DimsId::intern(c));
         assert_eq!(*DimsId::intern(a.clone()).get(), a);

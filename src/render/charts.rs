@@ -5,7 +5,7 @@
 
 use super::chart::bars::{Bar, BarChart, BarGroup, BAR_SPAN, MARGIN_L, MARGIN_R};
 use super::chart::hover::hover_num;
-use super::{ReportContext, Renderer};
+use super::{Renderer, ReportContext};
 use crate::analysis::compare::{GroupStats, Metric};
 
 /// `throughput_comparison*.{png,svg}` and `latency_p95_p99_comparison*.{png,svg}`:
@@ -24,7 +24,13 @@ fn group_label(g: &GroupStats) -> String {
 
 fn bar(series: String, g: &GroupStats, m: Metric) -> Option<Bar> {
     let s = g.metric(m);
-    Some(Bar { series, value: s.mean?, ci: s.ci_low.zip(s.ci_high), n: s.n, hover: None })
+    Some(Bar {
+        series,
+        value: s.mean?,
+        ci: s.ci_low.zip(s.ci_high),
+        n: s.n,
+        hover: None,
+    })
 }
 
 /// Groups in report order, one bar per (side[, metric]).
@@ -35,7 +41,9 @@ fn chart(ctx: &ReportContext<'_>, title: &str, y_label: &str, metrics: &[Metric]
     let conf = super::format::conf_pct(ctx.comparison.confidence);
     let mut side_counts: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
     for g in all {
-        *side_counts.entry((g.workload.as_str(), g.variant.as_str())).or_default() += 1;
+        *side_counts
+            .entry((g.workload.as_str(), g.variant.as_str()))
+            .or_default() += 1;
     }
     let sides_per_group = |g: &GroupStats| side_counts[&(g.workload.as_str(), g.variant.as_str())];
     let compared_only = all.iter().any(|g| sides_per_group(g) > 1);
@@ -85,7 +93,15 @@ fn chart(ctx: &ReportContext<'_>, title: &str, y_label: &str, metrics: &[Metric]
         .iter()
         .flat_map(|side| metrics.iter().map(move |&m| series_name(side, m)))
         .collect();
-    (BarChart { title: title.to_string(), y_label: y_label.to_string(), groups, series }, workloads)
+    (
+        BarChart {
+            title: title.to_string(),
+            y_label: y_label.to_string(),
+            groups,
+            series,
+        },
+        workloads,
+    )
 }
 
 /// Widest figure the compare bundle draws, in pixels.
@@ -103,7 +119,9 @@ pub fn groups_per_figure(series: usize) -> usize {
 /// A workload's family: its name up to the first `_` or digit
 /// (`Q3_victim` → `Q`, `concurrency_rag_4` → `concurrency`, `job0_rag` → `job`).
 pub fn workload_family(workload: &str) -> &str {
-    let end = workload.find(|c: char| c == '_' || c.is_ascii_digit()).unwrap_or(workload.len());
+    let end = workload
+        .find(|c: char| c == '_' || c.is_ascii_digit())
+        .unwrap_or(workload.len());
     &workload[..end]
 }
 
@@ -118,7 +136,11 @@ fn family_slug(family: &str) -> String {
         }
     }
     let slug = slug.trim_matches('-');
-    if slug.is_empty() { "other".to_string() } else { slug.to_string() }
+    if slug.is_empty() {
+        "other".to_string()
+    } else {
+        slug.to_string()
+    }
 }
 
 /// One figure of the compare bundle: `stem.png` and `stem.svg`.
@@ -132,7 +154,11 @@ pub type Figure = super::chart::Figure<BarChart>;
 fn facet(base: &str, caption: &str, full: BarChart, workloads: &[String]) -> Vec<Figure> {
     let cap = groups_per_figure(full.series.len().max(1));
     if full.groups.len() <= cap {
-        return vec![Figure { stem: base.to_string(), caption: caption.to_string(), chart: full }];
+        return vec![Figure {
+            stem: base.to_string(),
+            caption: caption.to_string(),
+            chart: full,
+        }];
     }
     // Families in order of first appearance.
     let mut families: Vec<(String, Vec<usize>)> = Vec::new();
@@ -171,7 +197,10 @@ fn facet(base: &str, caption: &str, full: BarChart, workloads: &[String]) -> Vec
             let (stem, title) = if parts == 1 {
                 (format!("{base}-{unique}"), format!("{} — {shown}", full.title))
             } else {
-                (format!("{base}-{unique}-{}", pi + 1), format!("{} — {shown}, part {} of {parts}", full.title, pi + 1))
+                (
+                    format!("{base}-{unique}-{}", pi + 1),
+                    format!("{} — {shown}, part {} of {parts}", full.title, pi + 1),
+                )
             };
             let chart = BarChart {
                 title,
@@ -179,7 +208,11 @@ fn facet(base: &str, caption: &str, full: BarChart, workloads: &[String]) -> Vec
                 groups: chunk.iter().map(|&i| full.groups[i].clone()).collect(),
                 series: full.series.clone(),
             };
-            out.push(Figure { stem, caption: caption.to_string(), chart });
+            out.push(Figure {
+                stem,
+                caption: caption.to_string(),
+                chart,
+            });
         }
     }
     out
@@ -196,7 +229,12 @@ const LATENCY_CAPTION: &str = "Latency p95 / p99 by workload and side (mean, CI 
 /// p95/p99, each one figure or faceted by workload family (see [`facet`]).
 pub fn comparison_figures(ctx: &ReportContext<'_>) -> Vec<Figure> {
     let conf = super::format::conf_pct(ctx.comparison.confidence);
-    let (tp, tp_w) = chart(ctx, &format!("Throughput by workload (mean, {conf} CI)"), "throughput (items/s)", &[Metric::Throughput]);
+    let (tp, tp_w) = chart(
+        ctx,
+        &format!("Throughput by workload (mean, {conf} CI)"),
+        "throughput (items/s)",
+        &[Metric::Throughput],
+    );
     let (lat, lat_w) = chart(
         ctx,
         &format!("Latency p95 / p99 by workload (mean over runs, {conf} CI)"),
@@ -223,13 +261,20 @@ pub fn charts_markdown(ctx: &ReportContext<'_>) -> String {
             s,
             "- `{}.png` (`.svg`): ratio forest plot, {} (ratio candidate / baseline with its interval, by verdict)",
             pages[0].stem,
-            if total == 1 { "1 comparison".to_string() } else { format!("all {total} comparisons") }
+            if total == 1 {
+                "1 comparison".to_string()
+            } else {
+                format!("all {total} comparisons")
+            }
         );
     } else {
         let mut first = 1;
         for p in &pages {
-            let metrics: Vec<&str> =
-                Metric::ALL.iter().filter(|m| p.rows.iter().any(|r| r.metric == **m)).map(|m| m.name()).collect();
+            let metrics: Vec<&str> = Metric::ALL
+                .iter()
+                .filter(|m| p.rows.iter().any(|r| r.metric == **m))
+                .map(|m| m.name())
+                .collect();
             let _ = writeln!(
                 s,
                 "- `{}.png` (`.svg`): ratio forest plot, comparisons {first}–{} of {total} ({})",
@@ -242,20 +287,42 @@ pub fn charts_markdown(ctx: &ReportContext<'_>) -> String {
     }
     let figures = comparison_figures(ctx);
     for f in &figures {
-        let what = if f.stem.starts_with(THROUGHPUT_STEM) { "throughput" } else { "latency p95 / p99" };
+        let what = if f.stem.starts_with(THROUGHPUT_STEM) {
+            "throughput"
+        } else {
+            "latency p95 / p99"
+        };
         let n = f.chart.groups.len();
         let faceted = f.stem != THROUGHPUT_STEM && f.stem != LATENCY_STEM;
         if faceted {
             let names: Vec<String> = f.chart.groups.iter().map(|g| esc(&g.label)).collect();
-            let _ = writeln!(s, "- `{}.png` (`.svg`): {what}, {n} group{}: {}", f.stem, if n == 1 { "" } else { "s" }, names.join(", "));
+            let _ = writeln!(
+                s,
+                "- `{}.png` (`.svg`): {what}, {n} group{}: {}",
+                f.stem,
+                if n == 1 { "" } else { "s" },
+                names.join(", ")
+            );
         } else {
-            let groups = if n == 1 { "1 group".to_string() } else { format!("all {n} groups") };
+            let groups = if n == 1 {
+                "1 group".to_string()
+            } else {
+                format!("all {n} groups")
+            };
             let _ = writeln!(s, "- `{}.png` (`.svg`): {what}, {groups}", f.stem);
         }
     }
-    let charted = figures.iter().filter(|f| f.stem.starts_with(THROUGHPUT_STEM)).map(|f| f.chart.groups.len()).sum::<usize>();
-    let all: std::collections::BTreeSet<(&str, &str)> =
-        ctx.comparison.groups.iter().map(|g| (g.workload.as_str(), g.variant.as_str())).collect();
+    let charted = figures
+        .iter()
+        .filter(|f| f.stem.starts_with(THROUGHPUT_STEM))
+        .map(|f| f.chart.groups.len())
+        .sum::<usize>();
+    let all: std::collections::BTreeSet<(&str, &str)> = ctx
+        .comparison
+        .groups
+        .iter()
+        .map(|g| (g.workload.as_str(), g.variant.as_str()))
+        .collect();
     if all.len() > charted {
         let k = all.len() - charted;
         let _ = writeln!(
@@ -292,7 +359,13 @@ mod tests {
     use crate::render::test_support::decode;
 
     fn bar(series: &str, value: f64, ci: Option<(f64, f64)>, n: usize) -> Bar {
-        Bar { series: series.to_string(), value, ci, n, hover: None }
+        Bar {
+            series: series.to_string(),
+            value,
+            ci,
+            n,
+            hover: None,
+        }
     }
 
     #[test]
@@ -327,13 +400,21 @@ mod tests {
                 bars: vec![bar("a", 1.0 + i as f64, None, 3), bar("b", 2.0, Some((1.5, 2.5)), 3)],
             })
             .collect();
-        let full = BarChart { title: "T".into(), y_label: "y".into(), groups, series: vec!["b".into(), "a".into()] };
+        let full = BarChart {
+            title: "T".into(),
+            y_label: "y".into(),
+            groups,
+            series: vec!["b".into(), "a".into()],
+        };
         let figures = facet("tp", "", full.clone(), &names);
         let stems: Vec<&str> = figures.iter().map(|f| f.stem.as_str()).collect();
         assert_eq!(stems, ["tp-q-1", "tp-q-2", "tp-concurrency", "tp-q_2", "tp-other"]);
         assert_eq!(figures[0].chart.title, "T — Q* workloads, part 1 of 2");
         assert_eq!(figures[4].chart.title, "T — other workloads");
-        let mut seen: Vec<&str> = figures.iter().flat_map(|f| f.chart.groups.iter().map(|g| g.label.as_str())).collect();
+        let mut seen: Vec<&str> = figures
+            .iter()
+            .flat_map(|f| f.chart.groups.iter().map(|g| g.label.as_str()))
+            .collect();
         seen.sort();
         let mut all: Vec<&str> = names.iter().map(String::as_str).collect();
         all.sort();
@@ -345,10 +426,17 @@ mod tests {
             std::fs::write(&path, png_bytes(&f.chart).unwrap()).unwrap();
             assert!(decode(&path).w <= MAX_FIGURE_W);
             let svg = svg_string(&f.chart).unwrap();
-            assert_eq!(svg.matches("<title>").count(), f.chart.groups.len() * 2, "a title per bar");
+            assert_eq!(
+                svg.matches("<title>").count(),
+                f.chart.groups.len() * 2,
+                "a title per bar"
+            );
         }
         // Few groups: one figure under the plain name.
-        let small = BarChart { groups: full.groups[..5].to_vec(), ..full };
+        let small = BarChart {
+            groups: full.groups[..5].to_vec(),
+            ..full
+        };
         let figures = facet("tp", "", small, &names[..5]);
         assert_eq!(figures.len(), 1);
         assert_eq!(figures[0].stem, "tp");

@@ -3,7 +3,7 @@
 //! against spreadsheet formula injection.
 
 use super::escape::csv_cell;
-use super::{ReportContext, Renderer};
+use super::{Renderer, ReportContext};
 use crate::model::{Sym, UnifiedRecord};
 use std::io::Write;
 use std::path::Path;
@@ -15,12 +15,46 @@ pub const FILE: &str = "comparison.csv";
 
 /// The column order (stable; new columns are only ever appended).
 pub const COLUMNS: [&str; 40] = [
-    "backend", "workload", "run_id", "seed", "nodes", "parallelism", "throughput", "latency_p50", "latency_p95",
-    "latency_p99", "success_rate", "duration_seconds", "timestamp", "config_hash", "backend_hash", "shape_hash",
-    "experiment", "pipeline", "scheduler", "load_level", "concurrency", "concurrent_jobs", "start_delay_s",
-    "task_complexity", "num_tasks", "warmup_items", "parity_batch_size", "avg_latency_ms", "scheduling_ms",
-    "queue_ms", "execution_ms", "balance_score", "successful_tasks", "failed_tasks", "path_run_id",
-    "path_config_hash", "metadata", "extra", "source_file", "source_line",
+    "backend",
+    "workload",
+    "run_id",
+    "seed",
+    "nodes",
+    "parallelism",
+    "throughput",
+    "latency_p50",
+    "latency_p95",
+    "latency_p99",
+    "success_rate",
+    "duration_seconds",
+    "timestamp",
+    "config_hash",
+    "backend_hash",
+    "shape_hash",
+    "experiment",
+    "pipeline",
+    "scheduler",
+    "load_level",
+    "concurrency",
+    "concurrent_jobs",
+    "start_delay_s",
+    "task_complexity",
+    "num_tasks",
+    "warmup_items",
+    "parity_batch_size",
+    "avg_latency_ms",
+    "scheduling_ms",
+    "queue_ms",
+    "execution_ms",
+    "balance_score",
+    "successful_tasks",
+    "failed_tasks",
+    "path_run_id",
+    "path_config_hash",
+    "metadata",
+    "extra",
+    "source_file",
+    "source_line",
 ];
 
 /// Rows formatted per parallel chunk. Chunks are written in order by a
@@ -86,17 +120,22 @@ fn stream_csv<W: Write + Send>(ingest: &crate::ingest::IngestReport, file: W, sh
             }
             let mut window = empty_rx.try_recv().unwrap_or_default();
             window.resize_with(round.len().div_ceil(CHUNK), Vec::new);
-            window.par_iter_mut().zip(round.par_chunks(CHUNK)).for_each(|(block, chunk)| {
-                block.clear();
-                let mut row = RowWriter::default();
-                for r in chunk {
-                    row.write(block, r, &ingest.file(r.source.file).path);
-                }
-            });
+            window
+                .par_iter_mut()
+                .zip(round.par_chunks(CHUNK))
+                .for_each(|(block, chunk)| {
+                    block.clear();
+                    let mut row = RowWriter::default();
+                    for r in chunk {
+                        row.write(block, r, &ingest.file(r.source.file).path);
+                    }
+                });
             sent = full_tx.send(window).is_ok();
         }
         drop(full_tx);
-        let out = writer.join().map_err(|_| anyhow::anyhow!("{shown}: the writer thread panicked"))??;
+        let out = writer
+            .join()
+            .map_err(|_| anyhow::anyhow!("{shown}: the writer thread panicked"))??;
         Ok(out)
     })
     .map_err(|e| anyhow::anyhow!("{shown}: {e}"))
@@ -146,7 +185,8 @@ impl RowWriter {
             _ => &dims.insert((r.dims, r.dimensions())).1,
         };
         let m = r.measured.as_deref();
-        let [backend, workload, run_id, config, backend_hash, shape, path_run, path_config, metadata, extra, file] = columns;
+        let [backend, workload, run_id, config, backend_hash, shape, path_run, path_config, metadata, extra, file] =
+            columns;
         let mut f = Fields { out, started: false };
         f.sym(backend, Some(r.backend));
         f.sym(workload, Some(r.workload));
@@ -279,7 +319,11 @@ fn tie_possible_or_integral(x: f64) -> bool {
     let bits = x.to_bits();
     let biased = ((bits >> 52) & 0x7ff) as i32;
     let fraction = bits & ((1u64 << 52) - 1);
-    let (mantissa, exponent) = if biased == 0 { (fraction, -1074) } else { (fraction | (1u64 << 52), biased - 1075) };
+    let (mantissa, exponent) = if biased == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | (1u64 << 52), biased - 1075)
+    };
     if mantissa == 0 {
         return true;
     }
@@ -310,10 +354,36 @@ mod tests {
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^ (z >> 31)
         };
-        let mut values = vec![0.0, -0.0, 1.0, -1.0, 0.1, 1e15, 1e16, 1e17, 1e-5, 1e-7, 123456.0, f64::MAX, f64::MIN_POSITIVE];
-        values.extend([f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 5e-324, 0.30000000000000004, 207.02646203625088]);
+        let mut values = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.1,
+            1e15,
+            1e16,
+            1e17,
+            1e-5,
+            1e-7,
+            123456.0,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+        ];
+        values.extend([
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            5e-324,
+            0.30000000000000004,
+            207.02646203625088,
+        ]);
         // Exact ties between two shortest candidates (ryu rounds them to even).
-        values.extend([1308548795726862.25, 1000.0 + 1.0 / 16384.0, 2f64.powi(52) + 0.5, 4503599627370497.0]);
+        values.extend([
+            1308548795726862.25,
+            1000.0 + 1.0 / 16384.0,
+            2f64.powi(52) + 0.5,
+            4503599627370497.0,
+        ]);
         for k in 1..=25 {
             values.push(1.0 + 1.0 / f64::from(1u32 << k.min(31)));
             values.push(123456789.0 + 2f64.powi(-k));
@@ -336,7 +406,16 @@ mod tests {
 
     #[test]
     fn quoting_matches_the_csv_crate() {
-        for field in ["", "plain", "a,b", "say \"hi\"", "line\nbreak", "cr\rx", "{\"k\": 1, \"v\": [2]}", "'=x"] {
+        for field in [
+            "",
+            "plain",
+            "a,b",
+            "say \"hi\"",
+            "line\nbreak",
+            "cr\rx",
+            "{\"k\": 1, \"v\": [2]}",
+            "'=x",
+        ] {
             let mut ours = Vec::new();
             push_quoted_if_needed(&mut ours, field.as_bytes());
             ours.extend_from_slice(b",x\n");
@@ -350,7 +429,10 @@ mod tests {
     fn text_cells_are_neutralized() {
         let mut out = Vec::new();
         push_text(&mut out, "=HYPERLINK(\"http://x\",\"y\")");
-        assert_eq!(String::from_utf8(out).unwrap(), "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""
+        );
     }
 
     fn clean_tree() -> crate::ingest::IngestReport {
@@ -363,7 +445,14 @@ mod tests {
         // Enough records for several chunks and windows, with legacy results
         // (their measured fields) and faults (hostile text) among them.
         let dir = tempfile::tempdir().unwrap();
-        let spec = crate::synth::TreeSpec { runs: 12, records_per_run: 4_000, seed: 11, faults: true, legacy: true, twins: false };
+        let spec = crate::synth::TreeSpec {
+            runs: 12,
+            records_per_run: 4_000,
+            seed: 11,
+            faults: true,
+            legacy: true,
+            twins: false,
+        };
         crate::synth::generate(&spec, &dir.path().join("tree")).unwrap();
         let report = crate::ingest::ingest(&[dir.path().join("tree")], &Default::default()).unwrap();
         assert!(report.records.len() > 4 * CHUNK, "{}", report.records.len());

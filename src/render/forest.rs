@@ -26,12 +26,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::chart::style::{
-    clean, darker, ensure_font, plot_err, style, text_width, truncate_to, GRID, INK, LEGEND_PX,
-    NOTE_PX, NO_DATA_PX, SOFT_INK, TICK_PX, TITLE_PX,
-};
 use super::chart::hover::{with_titles, Hotspot};
-use super::{ReportContext, Renderer};
+use super::chart::style::{
+    clean, darker, ensure_font, plot_err, style, text_width, truncate_to, GRID, INK, LEGEND_PX, NOTE_PX, NO_DATA_PX,
+    SOFT_INK, TICK_PX, TITLE_PX,
+};
+use super::{Renderer, ReportContext};
 use crate::analysis::compare::{Comparison, Metric, MetricComparison, Verdict};
 
 /// Most comparison rows on one page.
@@ -78,8 +78,16 @@ pub struct ForestPage {
 }
 
 fn row_label(m: &MetricComparison, with_candidate: bool) -> String {
-    let set: Vec<&str> = m.variant.split(' ').filter(|kv| !kv.is_empty() && !kv.ends_with("=—")).collect();
-    let mut label = if set.is_empty() { m.workload.clone() } else { format!("{} ({})", m.workload, set.join(" ")) };
+    let set: Vec<&str> = m
+        .variant
+        .split(' ')
+        .filter(|kv| !kv.is_empty() && !kv.ends_with("=—"))
+        .collect();
+    let mut label = if set.is_empty() {
+        m.workload.clone()
+    } else {
+        format!("{} ({})", m.workload, set.join(" "))
+    };
     if with_candidate {
         label.push_str(" · ");
         label.push_str(&m.candidate);
@@ -116,7 +124,11 @@ pub fn forest_pages(c: &Comparison, threshold: f64) -> Vec<ForestPage> {
         .collect();
 
     // One axis for every page: the widest extent, within 1/MAX_FOLD … MAX_FOLD.
-    let t = if threshold.is_finite() { threshold.clamp(0.0, 0.9) } else { 0.0 };
+    let t = if threshold.is_finite() {
+        threshold.clamp(0.0, 0.9)
+    } else {
+        0.0
+    };
     let mut extent = (1.25f64).ln().max((1.0 + 2.0 * t).ln());
     for r in &rows {
         let values = r.ratio.into_iter().chain(r.ci.into_iter().flat_map(|(l, h)| [l, h]));
@@ -183,9 +195,18 @@ pub fn forest_pages(c: &Comparison, threshold: f64) -> Vec<ForestPage> {
             let subtitle = if total == 0 {
                 "no comparison: no group has both the baseline and another side".to_string()
             } else if pages == 1 {
-                if total == 1 { format!("{sides}: 1 comparison") } else { format!("{sides}: all {total} comparisons") }
+                if total == 1 {
+                    format!("{sides}: 1 comparison")
+                } else {
+                    format!("{sides}: all {total} comparisons")
+                }
             } else {
-                let others: Vec<&str> = stems.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, s)| s.as_str()).collect();
+                let others: Vec<&str> = stems
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .map(|(_, s)| s.as_str())
+                    .collect();
                 format!(
                     "{sides}: page {} of {pages}, comparisons {first}–{} of {total} ({}); the others on {}",
                     i + 1,
@@ -221,12 +242,18 @@ pub fn page_stem(k: usize) -> String {
 /// Every page of the forest plot of `c` as `(file name, PNG bytes)`, e.g.
 /// for embedding in a PDF.
 pub fn ratio_forest_pngs(c: &Comparison, threshold: f64) -> Result<Vec<(String, Vec<u8>)>> {
-    forest_pages(c, threshold).iter().map(|p| Ok((format!("{}.png", p.stem), page_png(p)?))).collect()
+    forest_pages(c, threshold)
+        .iter()
+        .map(|p| Ok((format!("{}.png", p.stem), page_png(p)?)))
+        .collect()
 }
 
 /// Every page of the forest plot of `c` as `(file name, SVG document)`.
 pub fn ratio_forest_svgs(c: &Comparison, threshold: f64) -> Result<Vec<(String, String)>> {
-    forest_pages(c, threshold).iter().map(|p| Ok((format!("{}.svg", p.stem), page_svg(p)?))).collect()
+    forest_pages(c, threshold)
+        .iter()
+        .map(|p| Ok((format!("{}.svg", p.stem), page_svg(p)?)))
+        .collect()
 }
 
 /// A page's canvas size in pixels (width, height), as drawn.
@@ -276,7 +303,10 @@ pub fn forest_figures(c: &Comparison, threshold: f64) -> Vec<super::chart::Figur
         .enumerate()
         .map(|(k, page)| super::chart::Figure {
             stem: page.stem.clone(),
-            caption: format!("Ratio candidate / baseline per comparison with its adjusted interval (page {} of {total}).", k + 1),
+            caption: format!(
+                "Ratio candidate / baseline per comparison with its adjusted interval (page {} of {total}).",
+                k + 1
+            ),
             chart: page,
         })
         .collect()
@@ -383,12 +413,15 @@ fn draw_marker<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, k: Kind, x: i3
         }
         Kind::Worse => {
             let s = r - 1;
-            root.draw(&Rectangle::new([(x - s, y - s), (x + s, y + s)], col.filled())).map_err(plot_err)?;
-            root.draw(&Rectangle::new([(x - s, y - s), (x + s, y + s)], edge)).map_err(plot_err)?;
+            root.draw(&Rectangle::new([(x - s, y - s), (x + s, y + s)], col.filled()))
+                .map_err(plot_err)?;
+            root.draw(&Rectangle::new([(x - s, y - s), (x + s, y + s)], edge))
+                .map_err(plot_err)?;
         }
         Kind::Same => {
             root.draw(&Circle::new((x, y), r, WHITE.filled())).map_err(plot_err)?;
-            root.draw(&Circle::new((x, y), r, col.stroke_width(2))).map_err(plot_err)?;
+            root.draw(&Circle::new((x, y), r, col.stroke_width(2)))
+                .map_err(plot_err)?;
         }
         Kind::Unstable => {
             let pts = vec![(x, y - r - 2), (x + r + 1, y), (x, y + r + 2), (x - r - 1, y)];
@@ -400,8 +433,10 @@ fn draw_marker<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, k: Kind, x: i3
         Kind::None => {
             let s = r - 1;
             let w = darker(col).stroke_width(3);
-            root.draw(&PathElement::new(vec![(x - s, y - s), (x + s, y + s)], w)).map_err(plot_err)?;
-            root.draw(&PathElement::new(vec![(x - s, y + s), (x + s, y - s)], w)).map_err(plot_err)?;
+            root.draw(&PathElement::new(vec![(x - s, y - s), (x + s, y + s)], w))
+                .map_err(plot_err)?;
+            root.draw(&PathElement::new(vec![(x - s, y + s), (x + s, y - s)], w))
+                .map_err(plot_err)?;
         }
     }
     Ok(())
@@ -469,8 +504,16 @@ fn tick_text(v: f64) -> String {
 
 /// Tick pairs (about symmetric on the log axis) in priority order; a pair is
 /// kept when both are on the axis and neither crowds a tick already kept.
-const TICK_PAIRS: [(f64, f64); 8] =
-    [(0.5, 2.0), (0.1, 10.0), (0.8, 1.25), (0.2, 5.0), (0.9, 1.1), (0.25, 4.0), (0.67, 1.5), (0.33, 3.0)];
+const TICK_PAIRS: [(f64, f64); 8] = [
+    (0.5, 2.0),
+    (0.1, 10.0),
+    (0.8, 1.25),
+    (0.2, 5.0),
+    (0.9, 1.1),
+    (0.25, 4.0),
+    (0.67, 1.5),
+    (0.33, 3.0),
+];
 
 fn x_of(v: f64, page: &ForestPage, x0: i32) -> i32 {
     let h = page.half_span;
@@ -479,11 +522,25 @@ fn x_of(v: f64, page: &ForestPage, x0: i32) -> i32 {
 }
 
 fn layout(page: &ForestPage) -> Layout {
-    let max_label = page.rows.iter().map(|r| text_width(ROW_PX, &r.label)).max().unwrap_or(0);
+    let max_label = page
+        .rows
+        .iter()
+        .map(|r| text_width(ROW_PX, &r.label))
+        .max()
+        .unwrap_or(0);
     let label_w = max_label.clamp(160, MAX_LABEL_W);
-    let labels = page.rows.iter().map(|r| truncate_to(ROW_PX, &r.label, label_w)).collect();
+    let labels = page
+        .rows
+        .iter()
+        .map(|r| truncate_to(ROW_PX, &r.label, label_w))
+        .collect();
     let col = |head: &str, texts: Vec<String>| {
-        texts.iter().map(|t| text_width(ROW_PX, t)).max().unwrap_or(0).max(text_width(ROW_PX, head))
+        texts
+            .iter()
+            .map(|t| text_width(ROW_PX, t))
+            .max()
+            .unwrap_or(0)
+            .max(text_width(ROW_PX, head))
     };
     let ratio_w = col("ratio [interval]", page.rows.iter().map(ratio_text).collect());
     let verdict_w = col("verdict", Kind::ALL.iter().map(|k| k.word().to_string()).collect());
@@ -509,7 +566,11 @@ fn layout(page: &ForestPage) -> Layout {
         }
         b
     };
-    let body = if page.rows.is_empty() { EMPTY_H } else { blocks * BLOCK_H + page.rows.len() as i32 * ROW_H };
+    let body = if page.rows.is_empty() {
+        EMPTY_H
+    } else {
+        blocks * BLOCK_H + page.rows.len() as i32 * ROW_H
+    };
     let rows_bottom = rows_top + body;
 
     // Ticks: 1, then pairs by priority, at least 56 px apart.
@@ -520,7 +581,10 @@ fn layout(page: &ForestPage) -> Layout {
             continue;
         }
         let (xa, xb) = (x_of(a, page, plot_x0), x_of(b, page, plot_x0));
-        if kept.iter().all(|(_, kx)| (kx - xa).abs() >= 56 && (kx - xb).abs() >= 56) {
+        if kept
+            .iter()
+            .all(|(_, kx)| (kx - xa).abs() >= 56 && (kx - xb).abs() >= 56)
+        {
             kept.extend([(a, xa), (b, xb)]);
         }
     }
@@ -532,7 +596,11 @@ fn layout(page: &ForestPage) -> Layout {
     let mut footnote: Vec<String> = Vec::new();
     let mut line = String::new();
     for word in page.footnote.split(' ') {
-        let candidate = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
+        let candidate = if line.is_empty() {
+            word.to_string()
+        } else {
+            format!("{line} {word}")
+        };
         if !line.is_empty() && text_width(NOTE_PX, &candidate) > avail {
             footnote.push(std::mem::take(&mut line));
             line = word.to_string();
@@ -603,7 +671,14 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, page: &ForestPage, l:
     };
 
     text(&l.title, TITLE_PX, INK, HPos::Center, VPos::Top, (width / 2, TOP_PAD))?;
-    text(&l.subtitle, NOTE_PX, SOFT_INK, HPos::Center, VPos::Center, (width / 2, TOP_PAD + 40 + 13))?;
+    text(
+        &l.subtitle,
+        NOTE_PX,
+        SOFT_INK,
+        HPos::Center,
+        VPos::Center,
+        (width / 2, TOP_PAD + 40 + 13),
+    )?;
 
     // Legend: the band, then one entry per verdict; one centred row.
     let band_text = format!("1 ± {} threshold", pct(page.threshold));
@@ -617,7 +692,8 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, page: &ForestPage, l:
         match k {
             Some(k) => draw_marker(root, *k, x + 7, cy)?,
             None => {
-                root.draw(&Rectangle::new([(x, cy - 8), (x + 14, cy + 8)], BAND.filled())).map_err(plot_err)?;
+                root.draw(&Rectangle::new([(x, cy - 8), (x + 14, cy + 8)], BAND.filled()))
+                    .map_err(plot_err)?;
             }
         }
         text(t, LEGEND_PX, INK, HPos::Left, VPos::Center, (x + 22, cy))?;
@@ -626,7 +702,14 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, page: &ForestPage, l:
 
     // Column headers.
     let hy = l.header_y;
-    text("comparison", ROW_PX, SOFT_INK, HPos::Right, VPos::Center, (l.plot_x0 - GAP, hy))?;
+    text(
+        "comparison",
+        ROW_PX,
+        SOFT_INK,
+        HPos::Right,
+        VPos::Center,
+        (l.plot_x0 - GAP, hy),
+    )?;
     text(
         "← candidate lower · ratio candidate / baseline · candidate higher →",
         ROW_PX,
@@ -635,7 +718,14 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, page: &ForestPage, l:
         VPos::Center,
         (l.plot_x0 + PLOT_W / 2, hy),
     )?;
-    text("ratio [interval]", ROW_PX, SOFT_INK, HPos::Left, VPos::Center, (l.ratio_x, hy))?;
+    text(
+        "ratio [interval]",
+        ROW_PX,
+        SOFT_INK,
+        HPos::Left,
+        VPos::Center,
+        (l.ratio_x, hy),
+    )?;
     text("verdict", ROW_PX, SOFT_INK, HPos::Left, VPos::Center, (l.verdict_x, hy))?;
     text("runs", ROW_PX, SOFT_INK, HPos::Left, VPos::Center, (l.n_x, hy))?;
 
@@ -655,38 +745,71 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, page: &ForestPage, l:
     // Stripes, band, grid, the line at 1.
     for (i, cy) in ys.iter().enumerate() {
         if i % 2 == 1 {
-            root.draw(&Rectangle::new([(MARGIN, cy - ROW_H / 2), (width - MARGIN, cy + ROW_H / 2)], STRIPE.filled()))
-                .map_err(plot_err)?;
+            root.draw(&Rectangle::new(
+                [(MARGIN, cy - ROW_H / 2), (width - MARGIN, cy + ROW_H / 2)],
+                STRIPE.filled(),
+            ))
+            .map_err(plot_err)?;
         }
     }
     let (top, bottom) = (l.rows_top, l.rows_bottom);
     let x1 = l.plot_x0 + PLOT_W;
     if page.threshold > 0.0 {
-        let (bl, bh) = (x_of(1.0 - page.threshold, page, l.plot_x0), x_of(1.0 + page.threshold, page, l.plot_x0));
-        root.draw(&Rectangle::new([(bl, top), (bh.max(bl + 1), bottom)], BAND.filled())).map_err(plot_err)?;
+        let (bl, bh) = (
+            x_of(1.0 - page.threshold, page, l.plot_x0),
+            x_of(1.0 + page.threshold, page, l.plot_x0),
+        );
+        root.draw(&Rectangle::new([(bl, top), (bh.max(bl + 1), bottom)], BAND.filled()))
+            .map_err(plot_err)?;
     }
     for (v, label) in &l.ticks {
         let x = x_of(*v, page, l.plot_x0);
         if *v != 1.0 {
-            root.draw(&PathElement::new(vec![(x, top), (x, bottom)], GRID.stroke_width(1))).map_err(plot_err)?;
+            root.draw(&PathElement::new(vec![(x, top), (x, bottom)], GRID.stroke_width(1)))
+                .map_err(plot_err)?;
         }
-        root.draw(&PathElement::new(vec![(x, bottom), (x, bottom + 5)], SOFT_INK.stroke_width(1))).map_err(plot_err)?;
+        root.draw(&PathElement::new(
+            vec![(x, bottom), (x, bottom + 5)],
+            SOFT_INK.stroke_width(1),
+        ))
+        .map_err(plot_err)?;
         text(label, TICK_PX, SOFT_INK, HPos::Center, VPos::Top, (x, bottom + 7))?;
-        text(label, TICK_PX, SOFT_INK, HPos::Center, VPos::Bottom, (x, l.ticks_top_y + 12))?;
+        text(
+            label,
+            TICK_PX,
+            SOFT_INK,
+            HPos::Center,
+            VPos::Bottom,
+            (x, l.ticks_top_y + 12),
+        )?;
     }
     let one = x_of(1.0, page, l.plot_x0);
-    root.draw(&PathElement::new(vec![(one, top), (one, bottom)], SOFT_INK.stroke_width(1))).map_err(plot_err)?;
-    root.draw(&PathElement::new(vec![(l.plot_x0, bottom), (x1, bottom)], SOFT_INK.stroke_width(1)))
-        .map_err(plot_err)?;
-    root.draw(&PathElement::new(vec![(l.plot_x0, top), (x1, top)], SOFT_INK.stroke_width(1))).map_err(plot_err)?;
+    root.draw(&PathElement::new(
+        vec![(one, top), (one, bottom)],
+        SOFT_INK.stroke_width(1),
+    ))
+    .map_err(plot_err)?;
+    root.draw(&PathElement::new(
+        vec![(l.plot_x0, bottom), (x1, bottom)],
+        SOFT_INK.stroke_width(1),
+    ))
+    .map_err(plot_err)?;
+    root.draw(&PathElement::new(
+        vec![(l.plot_x0, top), (x1, top)],
+        SOFT_INK.stroke_width(1),
+    ))
+    .map_err(plot_err)?;
 
     // Metric headers.
     for (m, hy) in &headers {
         let cy = hy + BLOCK_H / 2 + 2;
         text(metric_header(*m), HEAD_PX, INK, HPos::Left, VPos::Center, (MARGIN, cy))?;
         let tw = text_width(HEAD_PX, metric_header(*m));
-        root.draw(&PathElement::new(vec![(MARGIN + tw + 12, cy), (width - MARGIN, cy)], GRID.stroke_width(1)))
-            .map_err(plot_err)?;
+        root.draw(&PathElement::new(
+            vec![(MARGIN + tw + 12, cy), (width - MARGIN, cy)],
+            GRID.stroke_width(1),
+        ))
+        .map_err(plot_err)?;
     }
 
     // Rows.
@@ -702,14 +825,17 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, page: &ForestPage, l:
                     let xl = if lo > 0.0 { x_of(lo, page, l.plot_x0) } else { l.plot_x0 };
                     let xh = if hi > 0.0 { x_of(hi, page, l.plot_x0) } else { l.plot_x0 };
                     let line = darker(k.color()).stroke_width(2);
-                    root.draw(&PathElement::new(vec![(xl, cy), (xh, cy)], line)).map_err(plot_err)?;
+                    root.draw(&PathElement::new(vec![(xl, cy), (xh, cy)], line))
+                        .map_err(plot_err)?;
                     if lo >= lo_edge {
-                        root.draw(&PathElement::new(vec![(xl, cy - 4), (xl, cy + 4)], line)).map_err(plot_err)?;
+                        root.draw(&PathElement::new(vec![(xl, cy - 4), (xl, cy + 4)], line))
+                            .map_err(plot_err)?;
                     } else {
                         arrow(root, l.plot_x0, cy, true, darker(k.color()))?;
                     }
                     if hi <= hi_edge {
-                        root.draw(&PathElement::new(vec![(xh, cy - 4), (xh, cy + 4)], line)).map_err(plot_err)?;
+                        root.draw(&PathElement::new(vec![(xh, cy - 4), (xh, cy + 4)], line))
+                            .map_err(plot_err)?;
                     } else {
                         arrow(root, x1, cy, false, darker(k.color()))?;
                     }
@@ -734,10 +860,21 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, page: &ForestPage, l:
         text(&ratio_text(r), ROW_PX, INK, HPos::Left, VPos::Center, (l.ratio_x, cy))?;
         text(k.word(), ROW_PX, k.ink(), HPos::Left, VPos::Center, (l.verdict_x, cy))?;
         text(&n_text(r), ROW_PX, SOFT_INK, HPos::Left, VPos::Center, (l.n_x, cy))?;
-        spots.push(Hotspot::spanning((MARGIN, cy - ROW_H / 2), (width - MARGIN, cy + ROW_H / 2), hover(r, &page.level)));
+        spots.push(Hotspot::spanning(
+            (MARGIN, cy - ROW_H / 2),
+            (width - MARGIN, cy + ROW_H / 2),
+            hover(r, &page.level),
+        ));
     }
     if page.rows.is_empty() {
-        text("no comparison", NO_DATA_PX, SOFT_INK, HPos::Center, VPos::Center, (l.plot_x0 + PLOT_W / 2, (top + bottom) / 2))?;
+        text(
+            "no comparison",
+            NO_DATA_PX,
+            SOFT_INK,
+            HPos::Center,
+            VPos::Center,
+            (l.plot_x0 + PLOT_W / 2, (top + bottom) / 2),
+        )?;
     }
 
     // Footnote.
@@ -794,7 +931,13 @@ mod tests {
     fn sample() -> Comparison {
         comparison(&[
             ("wordcount", Metric::Throughput, Some(1.12), Some((1.05, 1.2)), "better"),
-            ("join <&\"'>", Metric::Throughput, Some(0.93), Some((0.9, 0.97)), "worse"),
+            (
+                "join <&\"'>",
+                Metric::Throughput,
+                Some(0.93),
+                Some((0.9, 0.97)),
+                "worse",
+            ),
             ("Q1", Metric::Throughput, Some(1.01), Some((0.95, 1.08)), "~"),
             ("Q1", Metric::LatencyP95, Some(0.7), Some((0.5, 1.4)), "unstable"),
             ("Q2", Metric::LatencyP95, None, None, "n/a"),
@@ -832,7 +975,12 @@ mod tests {
         let pages = forest_pages(&sample(), 0.05);
         let svg = page_svg(&pages[0]).unwrap();
         assert_eq!(svg.matches("<title>").count(), 7);
-        assert!(svg.contains("<title>join &lt;&amp;&quot;&apos;&gt; — throughput, cand / base: ratio 0.9300 [0.9000, 0.9700]"), "{svg}");
+        assert!(
+            svg.contains(
+                "<title>join &lt;&amp;&quot;&apos;&gt; — throughput, cand / base: ratio 0.9300 [0.9000, 0.9700]"
+            ),
+            "{svg}"
+        );
         assert!(svg.contains("verdict: worse</title>"));
         assert!(svg.contains("Q2 — latency_p95, cand / base: no ratio; n=5/4 runs (baseline/candidate); verdict: no verdict (fewer than 2 runs on a side)</title>"));
         assert!(!svg.contains("<&"));
@@ -856,7 +1004,11 @@ mod tests {
         let stems: Vec<&str> = pages.iter().map(|p| p.stem.as_str()).collect();
         assert_eq!(stems[..3], ["ratio_forest", "ratio_forest-2", "ratio_forest-3"]);
         assert_eq!(pages.iter().map(|p| p.rows.len()).sum::<usize>(), 210);
-        assert!(pages[1].subtitle.contains("page 2 of 6, comparisons 36–70 of 210"), "{}", pages[1].subtitle);
+        assert!(
+            pages[1].subtitle.contains("page 2 of 6, comparisons 36–70 of 210"),
+            "{}",
+            pages[1].subtitle
+        );
         // Whole metrics share a page while they fit.
         let c = comparison(&rows[..60]);
         assert_eq!(forest_pages(&c, 0.05).len(), 1);
@@ -878,7 +1030,13 @@ mod tests {
     #[test]
     fn deterministic_bytes() {
         let c = sample();
-        assert_eq!(ratio_forest_pngs(&c, 0.05).unwrap(), ratio_forest_pngs(&c, 0.05).unwrap());
-        assert_eq!(ratio_forest_svgs(&c, 0.05).unwrap(), ratio_forest_svgs(&c, 0.05).unwrap());
+        assert_eq!(
+            ratio_forest_pngs(&c, 0.05).unwrap(),
+            ratio_forest_pngs(&c, 0.05).unwrap()
+        );
+        assert_eq!(
+            ratio_forest_svgs(&c, 0.05).unwrap(),
+            ratio_forest_svgs(&c, 0.05).unwrap()
+        );
     }
 }

@@ -49,7 +49,11 @@ pub fn pct_level(level: f64) -> String {
     let alpha_pct = ((1.0 - level) * 100.0).max(1e-12);
     let decimals = (1 - alpha_pct.log10().floor() as i32).clamp(0, 8) as usize;
     let text = format!("{:.*}", decimals, level * 100.0);
-    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text };
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    };
     format!("{text} %")
 }
 
@@ -94,7 +98,13 @@ pub fn latency_cell(st: &MetricStats) -> String {
     let mut cell = mean_ci(st);
     if let Some(p) = &st.pooled {
         if let (Some(lo), Some(hi)) = (p.ci_low, p.ci_high) {
-            cell.push_str(&format!(" (tasks: {} [{}, {}], n={})", num(p.value), num(lo), num(hi), p.n));
+            cell.push_str(&format!(
+                " (tasks: {} [{}, {}], n={})",
+                num(p.value),
+                num(lo),
+                num(hi),
+                p.n
+            ));
         }
     }
     cell

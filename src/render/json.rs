@@ -1,7 +1,7 @@
 //! `summary.json` (schema version 3): everything in summary.md, for bots.
 //! The schema is documented in README.md.
 
-use super::{ReportContext, Renderer};
+use super::{Renderer, ReportContext};
 use crate::analysis::compare::{Comparison, FailedRun, GroupStats, HashNote, MetricComparison, Mismatch, Unverified};
 use crate::analysis::estimand::Correction;
 use crate::ingest::Totals;
@@ -56,10 +56,18 @@ pub struct Tool {
 
 pub fn summary_doc<'a>(ctx: &'a ReportContext<'a>) -> SummaryDoc<'a> {
     let c: &Comparison = ctx.comparison;
-    let errors: Vec<&Problem> = ctx.ingest.problems.iter().filter(|p| p.severity == Severity::Error).collect();
+    let errors: Vec<&Problem> = ctx
+        .ingest
+        .problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .collect();
     SummaryDoc {
         schema_version: SCHEMA_VERSION,
-        tool: Tool { name: "sagereport", version: ctx.version },
+        tool: Tool {
+            name: "sagereport",
+            version: ctx.version,
+        },
         command: &ctx.command,
         inputs: &ctx.ingest.inputs,
         records: ctx.ingest.totals,

@@ -5,10 +5,10 @@
 //! provenance.
 
 use super::escape::{code, markdown as esc, markdown_line_start};
-use super::{ReportContext, Renderer};
-use crate::analysis::compare::{Metric, MetricComparison};
 use super::format::{change, conf_pct, interval3, latency_cell, mean_ci, p_value};
 use super::verdicts::{verdict_rule, VerdictDigest};
+use super::{Renderer, ReportContext};
+use crate::analysis::compare::{Metric, MetricComparison};
 use crate::model::Severity;
 use std::fmt::Write as _;
 
@@ -57,8 +57,21 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
     let mut s = String::new();
     // Baseline first, then the other sides by name.
     let mut sides: Vec<String> = c.baseline.iter().map(|b| esc(b)).collect();
-    sides.extend(c.sides.iter().filter(|x| Some(*x) != c.baseline.as_ref()).map(|x| esc(x)));
-    let _ = writeln!(s, "# Comparison: {}", if sides.is_empty() { "no data".into() } else { sides.join(" vs ") });
+    sides.extend(
+        c.sides
+            .iter()
+            .filter(|x| Some(*x) != c.baseline.as_ref())
+            .map(|x| esc(x)),
+    );
+    let _ = writeln!(
+        s,
+        "# Comparison: {}",
+        if sides.is_empty() {
+            "no data".into()
+        } else {
+            sides.join(" vs ")
+        }
+    );
     let _ = writeln!(s);
     let _ = writeln!(
         s,
@@ -77,11 +90,20 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
     let _ = writeln!(s, "## Verdict");
     let _ = writeln!(s);
     if c.comparisons.is_empty() {
-        let _ = writeln!(s, "No group has both the baseline and another side: nothing to compare.");
+        let _ = writeln!(
+            s,
+            "No group has both the baseline and another side: nothing to compare."
+        );
         let _ = writeln!(s);
     } else {
         let d = VerdictDigest::of(c);
-        let _ = writeln!(s, "**{}** ({} comparison{}).", d.counts_line(), c.comparisons.len(), if c.comparisons.len() == 1 { "" } else { "s" });
+        let _ = writeln!(
+            s,
+            "**{}** ({} comparison{}).",
+            d.counts_line(),
+            c.comparisons.len(),
+            if c.comparisons.len() == 1 { "" } else { "s" }
+        );
         let _ = writeln!(s);
         if d.mismatches > 0 {
             let _ = writeln!(
@@ -95,7 +117,10 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
         if d.changes.is_empty() {
             let _ = writeln!(s, "No significant change.");
         } else {
-            let _ = writeln!(s, "Significant changes, worse first, then better; each largest effect (absolute log ratio) first:");
+            let _ = writeln!(
+                s,
+                "Significant changes, worse first, then better; each largest effect (absolute log ratio) first:"
+            );
             let _ = writeln!(s);
             comparison_table(&mut s, &d.changes);
         }
@@ -116,7 +141,10 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
     let _ = writeln!(s, "## Configuration mismatches");
     let _ = writeln!(s);
     if c.mismatches.is_empty() {
-        let _ = writeln!(s, "None: every comparable group ran the same workload shape on every side.");
+        let _ = writeln!(
+            s,
+            "None: every comparable group ran the same workload shape on every side."
+        );
     } else {
         let _ = writeln!(
             s,
@@ -132,18 +160,30 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
             let mut side_names: Vec<&String> = m.fields.iter().flat_map(|f| f.values.keys()).collect();
             side_names.sort();
             side_names.dedup();
-            let _ = writeln!(s, "| field | {} |", side_names.iter().map(|x| esc(x)).collect::<Vec<_>>().join(" | "));
+            let _ = writeln!(
+                s,
+                "| field | {} |",
+                side_names.iter().map(|x| esc(x)).collect::<Vec<_>>().join(" | ")
+            );
             let _ = writeln!(s, "|---|{}", "---|".repeat(side_names.len()));
             for f in &m.fields {
-                let cells: Vec<String> =
-                    side_names.iter().map(|side| f.values.get(*side).map(|v| esc(v)).unwrap_or_else(|| "—".into())).collect();
+                let cells: Vec<String> = side_names
+                    .iter()
+                    .map(|side| f.values.get(*side).map(|v| esc(v)).unwrap_or_else(|| "—".into()))
+                    .collect();
                 let _ = writeln!(s, "| **{}** | {} |", f.field, cells.join(" | "));
             }
             let _ = writeln!(s);
             for f in &m.fields {
                 for (side, values) in &f.evidence {
                     let list: Vec<String> = values.iter().map(|v| code(v)).collect();
-                    let _ = writeln!(s, "- **{}**, {}: {}", f.field, markdown_line_start(side), list.join("; "));
+                    let _ = writeln!(
+                        s,
+                        "- **{}**, {}: {}",
+                        f.field,
+                        markdown_line_start(side),
+                        list.join("; ")
+                    );
                 }
             }
             let _ = writeln!(s);
@@ -159,7 +199,15 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
         );
         let _ = writeln!(s);
         for f in c.failed_runs.iter().take(UNVERIFIED_SHOWN) {
-            let _ = writeln!(s, "- {} {} run {} at {}: {}", esc(&f.workload), esc(&f.backend), code(&f.run_id), code(&f.at), f.reason);
+            let _ = writeln!(
+                s,
+                "- {} {} run {} at {}: {}",
+                esc(&f.workload),
+                esc(&f.backend),
+                code(&f.run_id),
+                code(&f.at),
+                f.reason
+            );
         }
         if c.failed_runs.len() > UNVERIFIED_SHOWN {
             let _ = writeln!(s, "- … {} more in summary.json", c.failed_runs.len() - UNVERIFIED_SHOWN);
@@ -178,9 +226,21 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
             let missing: Vec<String> = u
                 .missing
                 .iter()
-                .map(|(side, files)| format!("not recorded by {} in {}", esc(side), files.iter().map(|f| code(f)).collect::<Vec<_>>().join(", ")))
+                .map(|(side, files)| {
+                    format!(
+                        "not recorded by {} in {}",
+                        esc(side),
+                        files.iter().map(|f| code(f)).collect::<Vec<_>>().join(", ")
+                    )
+                })
                 .collect();
-            let _ = writeln!(s, "- {} `{}`: {}", label(&u.workload, &u.variant), u.field, missing.join("; "));
+            let _ = writeln!(
+                s,
+                "- {} `{}`: {}",
+                label(&u.workload, &u.variant),
+                u.field,
+                missing.join("; ")
+            );
         }
         if c.unverified.len() > UNVERIFIED_SHOWN {
             let _ = writeln!(s, "- … {} more in summary.json", c.unverified.len() - UNVERIFIED_SHOWN);
@@ -208,7 +268,10 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
         conf_pct(c.confidence)
     );
     let _ = writeln!(s);
-    let _ = writeln!(s, "| workload | side | n | throughput (items/s) | p95 (ms) | p99 (ms) | success rate |");
+    let _ = writeln!(
+        s,
+        "| workload | side | n | throughput (items/s) | p95 (ms) | p99 (ms) | success rate |"
+    );
     let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|");
     for g in &c.groups {
         let _ = writeln!(
@@ -236,10 +299,20 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
         "{} read = {} accepted + {} rejected; {} CSV twins merged and {} duplicates counted once.",
         t.read, t.accepted, t.rejected, t.twins_merged, t.duplicates
     );
-    let errors: Vec<_> = ctx.ingest.problems.iter().filter(|p| p.severity == Severity::Error).collect();
+    let errors: Vec<_> = ctx
+        .ingest
+        .problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .collect();
     if !errors.is_empty() {
         let _ = writeln!(s);
-        let _ = writeln!(s, "Rejected (first {} of {} errors):", errors.len().min(REJECTED_SHOWN), errors.len());
+        let _ = writeln!(
+            s,
+            "Rejected (first {} of {} errors):",
+            errors.len().min(REJECTED_SHOWN),
+            errors.len()
+        );
         let _ = writeln!(s);
         for p in errors.iter().take(REJECTED_SHOWN) {
             let _ = writeln!(s, "- {}", code(&p.to_string()));
@@ -255,13 +328,25 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
     for input in &ctx.ingest.inputs {
         let _ = writeln!(s, "- input: {}", code(input));
     }
-    let mut run_ids: Vec<&str> = c.groups.iter().flat_map(|g| g.run_ids.iter().map(String::as_str)).collect();
+    let mut run_ids: Vec<&str> = c
+        .groups
+        .iter()
+        .flat_map(|g| g.run_ids.iter().map(String::as_str))
+        .collect();
     run_ids.sort_unstable();
     run_ids.dedup();
-    let mut hashes: Vec<&str> = c.groups.iter().flat_map(|g| g.shape_hashes.iter().map(String::as_str)).collect();
+    let mut hashes: Vec<&str> = c
+        .groups
+        .iter()
+        .flat_map(|g| g.shape_hashes.iter().map(String::as_str))
+        .collect();
     hashes.sort_unstable();
     hashes.dedup();
-    let mut upstream: Vec<&str> = c.groups.iter().flat_map(|g| g.config_hashes.iter().map(String::as_str)).collect();
+    let mut upstream: Vec<&str> = c
+        .groups
+        .iter()
+        .flat_map(|g| g.config_hashes.iter().map(String::as_str))
+        .collect();
     upstream.sort_unstable();
     upstream.dedup();
     let list = |v: &[&str]| -> String {
@@ -280,7 +365,10 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
 
 /// The comparisons table of summary.md (header and rows).
 fn comparison_table(s: &mut String, rows: &[&MetricComparison]) {
-    let _ = writeln!(s, "| workload | metric | baseline → candidate | n | ratio [adj. CI] | change | p | p (adj.) | MW p | verdict |");
+    let _ = writeln!(
+        s,
+        "| workload | metric | baseline → candidate | n | ratio [adj. CI] | change | p | p (adj.) | MW p | verdict |"
+    );
     let _ = writeln!(s, "|---|---|---|---:|---:|---:|---:|---:|---:|---|");
     for m in rows {
         let _ = writeln!(

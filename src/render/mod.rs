@@ -6,18 +6,18 @@ pub mod chart;
 pub mod charts;
 pub mod csv;
 pub use crate::util::escape;
-pub mod format;
 pub mod forest;
+pub mod format;
 pub mod json;
 pub mod markdown;
 pub mod paper_figures;
 pub mod pdf;
 pub mod pr_comment;
-pub mod verdicts;
 pub mod site;
 pub mod tables;
 #[cfg(test)]
 pub(crate) mod test_support;
+pub mod verdicts;
 
 use crate::analysis::compare::Comparison;
 use crate::ingest::IngestReport;
@@ -90,7 +90,10 @@ pub fn render_bundle(
     let mut rest = analysis_renderers();
     rest.extend(extra);
     let per_renderer = render_each(ctx, &rest, dir)?;
-    let mut written = Written { files: Vec::new(), timings: Vec::new() };
+    let mut written = Written {
+        files: Vec::new(),
+        timings: Vec::new(),
+    };
     for (i, (r, (names, elapsed))) in rest.iter().zip(per_renderer).enumerate() {
         written.timings.push((r.name(), elapsed));
         written.files.extend(names.into_iter().map(PathBuf::from));
@@ -105,7 +108,11 @@ pub fn render_bundle(
 
 /// Run `renderers` in parallel, writing each one's files into `dir` as soon
 /// as it is done; per renderer, the names it wrote and how long it took.
-fn render_each(ctx: &ReportContext<'_>, renderers: &[Box<dyn Renderer>], dir: &Path) -> anyhow::Result<Vec<(Vec<String>, std::time::Duration)>> {
+fn render_each(
+    ctx: &ReportContext<'_>,
+    renderers: &[Box<dyn Renderer>],
+    dir: &Path,
+) -> anyhow::Result<Vec<(Vec<String>, std::time::Duration)>> {
     use rayon::prelude::*;
     // Independent outputs: the large CSV streams to disk while charts render.
     renderers
@@ -124,7 +131,10 @@ fn render_each(ctx: &ReportContext<'_>, renderers: &[Box<dyn Renderer>], dir: &P
 /// [`crate::util::output::write_files`]); the files in the result are
 /// relative to `dir`.
 pub fn render_into(ctx: &ReportContext<'_>, renderers: &[Box<dyn Renderer>], dir: &Path) -> anyhow::Result<Written> {
-    let mut written = Written { files: Vec::new(), timings: Vec::new() };
+    let mut written = Written {
+        files: Vec::new(),
+        timings: Vec::new(),
+    };
     for (r, (names, elapsed)) in renderers.iter().zip(render_each(ctx, renderers, dir)?) {
         written.timings.push((r.name(), elapsed));
         written.files.extend(names.into_iter().map(PathBuf::from));

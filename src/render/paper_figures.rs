@@ -3,16 +3,24 @@
 //! scheduler trade-offs, the throughput–latency curve, job scaling and
 //! admission control. Each figure carries its caption for the PDF.
 
-use super::chart::{Drawing, Figure};
 use super::chart::lines::{LineChart, LinePoint, LineSeries, Panel, Panels};
+use super::chart::{Drawing, Figure};
 use crate::analysis::tables::{PaperTable, TableCell, TablePart};
 
 fn point(x: f64, c: &TableCell) -> Option<LinePoint> {
-    Some(LinePoint { x, y: c.value?, ci: c.ci_low.zip(c.ci_high), n: c.n })
+    Some(LinePoint {
+        x,
+        y: c.value?,
+        ci: c.ci_low.zip(c.ci_high),
+        n: c.n,
+    })
 }
 
 fn note(confidence: f64) -> Option<String> {
-    Some(format!("whiskers: {} CI · computed from the same cells as the tables", super::format::conf_pct(confidence)))
+    Some(format!(
+        "whiskers: {} CI · computed from the same cells as the tables",
+        super::format::conf_pct(confidence)
+    ))
 }
 
 fn table(tables: &[PaperTable], number: u8) -> Option<&PaperTable> {
@@ -34,7 +42,11 @@ fn series_by_rows(part: &TablePart, cols: &[(usize, String)]) -> Vec<LineSeries>
 pub type PaperFigure = Figure<Box<dyn Drawing + Send>>;
 
 fn figure(stem: &str, what: &str, chart: impl Drawing + Send + 'static) -> PaperFigure {
-    Figure { stem: stem.to_string(), caption: format!("{what} (from the same cells as Tables 1–6)."), chart: Box::new(chart) }
+    Figure {
+        stem: stem.to_string(),
+        caption: format!("{what} (from the same cells as Tables 1–6)."),
+        chart: Box::new(chart),
+    }
 }
 
 /// Every figure whose table has data, in the order of the tables.
@@ -49,7 +61,12 @@ pub fn paper_figures(tables: &[PaperTable], confidence: f64) -> Vec<PaperFigure>
             .iter()
             .map(|r| LineSeries {
                 name: r.label.clone(),
-                points: part.columns.iter().zip(&r.cells).filter_map(|(c, cell)| point(c.x?, cell)).collect(),
+                points: part
+                    .columns
+                    .iter()
+                    .zip(&r.cells)
+                    .filter_map(|(c, cell)| point(c.x?, cell))
+                    .collect(),
             })
             .filter(|s| !s.points.is_empty())
             .collect();
@@ -84,14 +101,23 @@ pub fn paper_figures(tables: &[PaperTable], confidence: f64) -> Vec<PaperFigure>
                     .collect(),
             })
             .collect();
-        let p = Panels { title: "Scheduler trade-offs (Table 3)".into(), panels, columns: 3, note: note(confidence) };
+        let p = Panels {
+            title: "Scheduler trade-offs (Table 3)".into(),
+            panels,
+            columns: 3,
+            note: note(confidence),
+        };
         files.push(figure("fig_scheduler_tradeoffs", "Scheduler trade-offs", p));
     }
 
     // Figure for Table 4: throughput and P99 over concurrency, per pipeline.
     if let Some(t) = table(tables, 4) {
         let part = &t.parts[0];
-        let names: Vec<String> = if part.groups.is_empty() { vec!["all".into()] } else { part.groups.iter().map(|g| g.title.clone()).collect() };
+        let names: Vec<String> = if part.groups.is_empty() {
+            vec!["all".into()]
+        } else {
+            part.groups.iter().map(|g| g.title.clone()).collect()
+        };
         let tput: Vec<(usize, String)> = names.iter().enumerate().map(|(i, n)| (2 * i, n.clone())).collect();
         let p99: Vec<(usize, String)> = names.iter().enumerate().map(|(i, n)| (2 * i + 1, n.clone())).collect();
         let chart = |title: &str, y: &str, cols: &[(usize, String)]| LineChart {
@@ -111,7 +137,11 @@ pub fn paper_figures(tables: &[PaperTable], confidence: f64) -> Vec<PaperFigure>
             columns: 2,
             note: note(confidence),
         };
-        files.push(figure("fig_throughput_latency", "Throughput and P99 latency over concurrency", p));
+        files.push(figure(
+            "fig_throughput_latency",
+            "Throughput and P99 latency over concurrency",
+            p,
+        ));
     }
 
     // Figure for Table 6: job scaling and admission control.

@@ -8,8 +8,8 @@
 
 use super::escape::{cap, code, markdown, no_mentions};
 use super::format::{change, interval_num, p_value};
-use super::ReportContext;
 use super::verdicts::VerdictDigest;
+use super::ReportContext;
 use crate::analysis::compare::MetricComparison;
 use std::fmt::Write as _;
 
@@ -33,7 +33,11 @@ fn esc(text: &str) -> String {
 }
 
 fn row(c: &MetricComparison) -> String {
-    let label = if c.variant.is_empty() { esc(&c.workload) } else { format!("{} ({})", esc(&c.workload), esc(&c.variant)) };
+    let label = if c.variant.is_empty() {
+        esc(&c.workload)
+    } else {
+        format!("{} ({})", esc(&c.workload), esc(&c.variant))
+    };
     let ratio = interval_num(c.ratio, c.ci_low, c.ci_high);
     let change = change(c.change_pct());
     let p = p_value(c.p_adjusted);
@@ -62,7 +66,11 @@ fn rows_within(out: &mut String, rows: &[&MetricComparison], budget: usize) {
         shown += 1;
     }
     if shown < rows.len() {
-        let _ = writeln!(out, "\n… {} more row(s) in summary.md / summary.json of the bundle.", rows.len() - shown);
+        let _ = writeln!(
+            out,
+            "\n… {} more row(s) in summary.md / summary.json of the bundle.",
+            rows.len() - shown
+        );
     }
 }
 
@@ -85,12 +93,19 @@ pub fn pr_comment(ctx: &ReportContext<'_>, threshold: f64) -> String {
     }
     let mut status = Vec::new();
     if !c.mismatches.is_empty() {
-        status.push(format!("⚠️ **{} configuration mismatch(es)** — the sides did not run the same workload shape", c.mismatches.len()));
+        status.push(format!(
+            "⚠️ **{} configuration mismatch(es)** — the sides did not run the same workload shape",
+            c.mismatches.len()
+        ));
     }
     if regressions == 0 {
         status.push(format!("✅ no significant regression beyond {:.1}%", threshold * 100.0));
     } else {
-        status.push(format!("❌ **{} significant regression(s) beyond {:.1}%**", regressions, threshold * 100.0));
+        status.push(format!(
+            "❌ **{} significant regression(s) beyond {:.1}%**",
+            regressions,
+            threshold * 100.0
+        ));
     }
     status.push(format!(
         "{} comparisons · verdicts from the ratio of means (Welch t, {}, α* = {:.2e}: intervals at {}) · `~` = no significant difference · {} records accepted, {} rejected",
@@ -102,7 +117,10 @@ pub fn pr_comment(ctx: &ReportContext<'_>, threshold: f64) -> String {
         t.rejected
     ));
     if d.unstable > 0 {
-        status.push(format!("⚠️ {} comparison(s) `unstable`: ranks and means disagree (an outlier run?); see summary.md", d.unstable));
+        status.push(format!(
+            "⚠️ {} comparison(s) `unstable`: ranks and means disagree (an outlier run?); see summary.md",
+            d.unstable
+        ));
     }
     for line in status {
         let _ = writeln!(s, "- {line}");
@@ -114,7 +132,11 @@ pub fn pr_comment(ctx: &ReportContext<'_>, threshold: f64) -> String {
             .fields
             .iter()
             .map(|f| {
-                let vals: Vec<String> = f.values.iter().map(|(side, v)| format!("{}: {}", esc(side), esc(v))).collect();
+                let vals: Vec<String> = f
+                    .values
+                    .iter()
+                    .map(|(side, v)| format!("{}: {}", esc(side), esc(v)))
+                    .collect();
                 format!("`{}` ({})", f.field, vals.join("; "))
             })
             .collect();
@@ -131,7 +153,10 @@ pub fn pr_comment(ctx: &ReportContext<'_>, threshold: f64) -> String {
     // The significant changes, open: worse first, then better, each
     // largest effect first; everything else collapsed.
     if !d.changes.is_empty() {
-        let _ = writeln!(s, "**Significant changes** (worse first, then better; largest effect first)\n");
+        let _ = writeln!(
+            s,
+            "**Significant changes** (worse first, then better; largest effect first)\n"
+        );
         s.push_str(HEADER);
         rows_within(&mut s, &d.changes, MAX_CHARS * 2 / 3);
         let _ = writeln!(s);
@@ -144,7 +169,12 @@ pub fn pr_comment(ctx: &ReportContext<'_>, threshold: f64) -> String {
         rows_within(&mut s, &d.rest, MAX_CHARS - 1_000);
         let _ = writeln!(s, "\n</details>\n");
     }
-    let _ = writeln!(s, "<sub>sagereport {} · {}</sub>", ctx.version, code(&cap(&ctx.command, 300)));
+    let _ = writeln!(
+        s,
+        "<sub>sagereport {} · {}</sub>",
+        ctx.version,
+        code(&cap(&ctx.command, 300))
+    );
     within_limit(s)
 }
 
@@ -154,7 +184,8 @@ pub fn within_limit(mut s: String) -> String {
     if s.len() <= MAX_CHARS {
         return s;
     }
-    const NOTE: &str = "\n… comment cut at GitHub's size limit; the full report is summary.md / summary.json of the bundle.\n";
+    const NOTE: &str =
+        "\n… comment cut at GitHub's size limit; the full report is summary.md / summary.json of the bundle.\n";
     let mut end = MAX_CHARS - NOTE.len() - 64;
     while !s.is_char_boundary(end) {
         end -= 1;
@@ -167,7 +198,10 @@ pub fn within_limit(mut s: String) -> String {
     if !s.ends_with('\n') {
         s.push('\n');
     }
-    let open = s.matches("<details>").count().saturating_sub(s.matches("</details>").count());
+    let open = s
+        .matches("<details>")
+        .count()
+        .saturating_sub(s.matches("</details>").count());
     s.push_str(NOTE);
     for _ in 0..open.min(4) {
         s.push_str("\n</details>\n");
@@ -190,7 +224,10 @@ mod tests {
         assert!(cut.starts_with(MARKER));
         assert!(cut.contains("comment cut at GitHub's size limit"));
         assert_eq!(cut.matches("<details>").count(), cut.matches("</details>").count());
-        assert!(cut.lines().filter(|l| l.starts_with('|')).all(|l| l == row.trim_end()), "rows are whole");
+        assert!(
+            cut.lines().filter(|l| l.starts_with('|')).all(|l| l == row.trim_end()),
+            "rows are whole"
+        );
         // One enormous line: cut inside it, still within the limit.
         let cut = within_limit(format!("{MARKER}\n{}", "é".repeat(100_000)));
         assert!(cut.len() <= MAX_CHARS && cut.starts_with(MARKER));

@@ -18,7 +18,11 @@ pub fn decode(path: &Path) -> Png {
     let info = reader.next_frame(&mut buf).unwrap();
     assert_eq!(info.color_type, png::ColorType::Rgb);
     buf.truncate(info.buffer_size());
-    Png { w: info.width, h: info.height, rgb: buf }
+    Png {
+        w: info.width,
+        h: info.height,
+        rgb: buf,
+    }
 }
 
 pub fn pixels(png: &Png) -> impl Iterator<Item = [u8; 3]> + '_ {

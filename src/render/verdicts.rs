@@ -26,7 +26,10 @@ pub struct VerdictDigest<'a> {
 /// Effect size of a ratio: |ln ratio| (a halving and a doubling weigh the
 /// same); 0 without a ratio.
 pub fn effect_size(ratio: Option<f64>) -> f64 {
-    ratio.filter(|r| r.is_finite() && *r > 0.0).map(|r| r.ln().abs()).unwrap_or(0.0)
+    ratio
+        .filter(|r| r.is_finite() && *r > 0.0)
+        .map(|r| r.ln().abs())
+        .unwrap_or(0.0)
 }
 
 /// Sort largest effect first; stable, so ties keep their order.
@@ -38,7 +41,8 @@ impl<'a> VerdictDigest<'a> {
     pub fn of(c: &'a Comparison) -> VerdictDigest<'a> {
         let count = |v: Verdict| c.comparisons.iter().filter(|m| m.verdict == v).count();
         let mut worse: Vec<&MetricComparison> = c.comparisons.iter().filter(|m| m.verdict == Verdict::Worse).collect();
-        let mut better: Vec<&MetricComparison> = c.comparisons.iter().filter(|m| m.verdict == Verdict::Better).collect();
+        let mut better: Vec<&MetricComparison> =
+            c.comparisons.iter().filter(|m| m.verdict == Verdict::Better).collect();
         by_effect(&mut worse, |m| m.ratio);
         by_effect(&mut better, |m| m.ratio);
         let rest = c.comparisons.iter().filter(|m| !m.verdict.is_change()).collect();
@@ -57,22 +61,33 @@ impl<'a> VerdictDigest<'a> {
     /// `3 worse, 5 better, 57 ~, 1 unstable; 0 mismatches` (`, 2 n/a`
     /// after `unstable` when there are comparisons without a ratio).
     pub fn counts_line(&self) -> String {
-        let mut s = format!("{} worse, {} better, {} ~, {} unstable", self.worse, self.better, self.same, self.unstable);
+        let mut s = format!(
+            "{} worse, {} better, {} ~, {} unstable",
+            self.worse, self.better, self.same, self.unstable
+        );
         if self.na > 0 {
             s.push_str(&format!(", {} n/a", self.na));
         }
-        s.push_str(&format!("; {} mismatch{}", self.mismatches, if self.mismatches == 1 { "" } else { "es" }));
+        s.push_str(&format!(
+            "; {} mismatch{}",
+            self.mismatches,
+            if self.mismatches == 1 { "" } else { "es" }
+        ));
         s
     }
 
     /// The verdicts of [`Self::rest`], e.g. `57 ~, 1 unstable, 2 n/a`
     /// (only the non-zero ones).
     pub fn rest_counts(&self) -> String {
-        let parts: Vec<String> = [(self.same, Verdict::Same), (self.unstable, Verdict::Unstable), (self.na, Verdict::NoVerdict)]
-            .into_iter()
-            .filter(|(n, _)| *n > 0)
-            .map(|(n, v)| format!("{n} {v}"))
-            .collect();
+        let parts: Vec<String> = [
+            (self.same, Verdict::Same),
+            (self.unstable, Verdict::Unstable),
+            (self.na, Verdict::NoVerdict),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, v)| format!("{n} {v}"))
+        .collect();
         parts.join(", ")
     }
 
@@ -80,7 +95,11 @@ impl<'a> VerdictDigest<'a> {
     pub fn rest_title(&self) -> String {
         let n = self.rest.len();
         let other = if self.changes.is_empty() { "" } else { "other " };
-        format!("All {other}{n} comparison{}: {}", if n == 1 { "" } else { "s" }, self.rest_counts())
+        format!(
+            "All {other}{n} comparison{}: {}",
+            if n == 1 { "" } else { "s" },
+            self.rest_counts()
+        )
     }
 }
 
@@ -133,7 +152,11 @@ mod tests {
         assert_eq!(effect_size(Some(0.0)), 0.0);
         let mut v = vec![Some(1.1), Some(0.5), None, Some(1.9), Some(2.0)];
         by_effect(&mut v, |r| *r);
-        assert_eq!(v, vec![Some(0.5), Some(2.0), Some(1.9), Some(1.1), None], "ties keep their order");
+        assert_eq!(
+            v,
+            vec![Some(0.5), Some(2.0), Some(1.9), Some(1.1), None],
+            "ties keep their order"
+        );
     }
 
     #[test]

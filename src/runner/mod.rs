@@ -191,12 +191,20 @@ pub fn submissions(spec: &Spec, items: &[u64], seed: u64) -> (Vec<Submission>, u
                 Arrivals::Poisson { rate } => {
                     // Exponential gaps by inversion from a seeded SplitMix-style stream.
                     rng_state = rng_state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-                    let u = (xxhash_rust::xxh3::xxh3_64(&rng_state.to_le_bytes()) as f64 + 1.0) / (u64::MAX as f64 + 2.0);
+                    let u =
+                        (xxhash_rust::xxh3::xxh3_64(&rng_state.to_le_bytes()) as f64 + 1.0) / (u64::MAX as f64 + 2.0);
                     poisson_clock += -u.ln() / rate.max(1e-9);
                     Duration::from_secs_f64(poisson_clock)
                 }
             };
-            subs.push(Submission { item, pipeline, priority, job, batch: (k / batch_size) as u32, arrival });
+            subs.push(Submission {
+                item,
+                pipeline,
+                priority,
+                job,
+                batch: (k / batch_size) as u32,
+                arrival,
+            });
         }
     }
     subs.sort_by_key(|s| s.arrival); // stable: each job's order is kept
@@ -208,7 +216,13 @@ pub fn submissions(spec: &Spec, items: &[u64], seed: u64) -> (Vec<Submission>, u
 }
 
 /// Execute one spec once on an embedded backend.
-pub fn execute(spec: &Spec, flags: &RunFlags, backend: Backend, ops: Arc<Operators>, split: &Split) -> anyhow::Result<RunOutcome> {
+pub fn execute(
+    spec: &Spec,
+    flags: &RunFlags,
+    backend: Backend,
+    ops: Arc<Operators>,
+    split: &Split,
+) -> anyhow::Result<RunOutcome> {
     let job_for = |items: &[u64]| {
         let (subs, in_flight) = submissions(spec, items, flags.seed);
         Job {
@@ -229,7 +243,10 @@ pub fn execute(spec: &Spec, flags: &RunFlags, backend: Backend, ops: Arc<Operato
     let engine: fn(&Job) -> RunOutcome = match backend {
         Backend::LocalDataflow => engine::dataflow::run,
         Backend::LocalTasks => engine::tasks::run,
-        Backend::Ray | Backend::Sage => anyhow::bail!("the {} backend runs whole experiments (run_experiment), not single specs", backend.label()),
+        Backend::Ray | Backend::Sage => anyhow::bail!(
+            "the {} backend runs whole experiments (run_experiment), not single specs",
+            backend.label()
+        ),
     };
     if !split.warmup.is_empty() {
         let mut warm = job_for(&split.warmup);
@@ -274,9 +291,26 @@ pub struct RunRecords {
 #[allow(clippy::too_many_arguments)]
 /// The records of one run. Takes the outcome by value: its per-item
 /// results move into the task-latency rows instead of being copied.
-pub fn records(spec: &Spec, flags: &RunFlags, backend: Backend, repeat: u32, outcome: RunOutcome, split: &Split, timestamp: &str) -> RunRecords {
+pub fn records(
+    spec: &Spec,
+    flags: &RunFlags,
+    backend: Backend,
+    repeat: u32,
+    outcome: RunOutcome,
+    split: &Split,
+    timestamp: &str,
+) -> RunRecords {
     let tasks_lost = outcome.tasks_lost();
-    let RunOutcome { items, node_tasks, tasks_submitted, tasks_completed, tasks_failed, retries, interrupted, .. } = outcome;
+    let RunOutcome {
+        items,
+        node_tasks,
+        tasks_submitted,
+        tasks_completed,
+        tasks_failed,
+        retries,
+        interrupted,
+        ..
+    } = outcome;
     let groups: Vec<(String, Vec<ItemResult>)> = match &spec.groups {
         Groups::One => vec![(spec.workload.clone(), items)],
         Groups::Jobs(names) => {
@@ -293,7 +327,10 @@ pub fn records(spec: &Spec, flags: &RunFlags, backend: Backend, repeat: u32, out
             vec![(high.clone(), h), (low.clone(), l)]
         }
     };
-    let mut out = RunRecords { records: Vec::new(), latencies: Vec::new() };
+    let mut out = RunRecords {
+        records: Vec::new(),
+        latencies: Vec::new(),
+    };
     let total_balance = balance(&node_tasks);
     for (workload, items) in groups {
         if items.is_empty() {
@@ -305,12 +342,28 @@ pub fn records(spec: &Spec, flags: &RunFlags, backend: Backend, repeat: u32, out
         let first = items.iter().map(|i| i.arrival).min().unwrap_or_default();
         let last = items.iter().map(|i| i.done).max().unwrap_or_default();
         let span = last.saturating_sub(first).as_secs_f64().max(1e-6);
-        let mean = |f: fn(&ItemResult) -> Duration| if ok.is_empty() { 0.0 } else { ok.iter().map(|i| ms(f(i))).sum::<f64>() / ok.len() as f64 };
-        let q = |p: f64| if lat.is_empty() { Value::Null } else { json!(round(quantile_type7(&lat, p), 4)) };
+        let mean = |f: fn(&ItemResult) -> Duration| {
+            if ok.is_empty() {
+                0.0
+            } else {
+                ok.iter().map(|i| ms(f(i))).sum::<f64>() / ok.len() as f64
+            }
+        };
+        let q = |p: f64| {
+            if lat.is_empty() {
+                Value::Null
+            } else {
+                json!(round(quantile_type7(&lat, p), 4))
+            }
+        };
         let mut meta = spec.meta.clone();
         let (_, window) = submissions(spec, &[], flags.seed);
         let generates = spec.pipelines.iter().any(|p| p.contains(&ops::OpKind::Generate));
-        let distribution: serde_json::Map<String, Value> = node_tasks.iter().enumerate().map(|(n, c)| (format!("node{n}"), json!(c))).collect();
+        let distribution: serde_json::Map<String, Value> = node_tasks
+            .iter()
+            .enumerate()
+            .map(|(n, c)| (format!("node{n}"), json!(c)))
+            .collect();
         for (k, v) in [
             ("experiment", json!(spec.experiment)),
             ("scheduler", json!(spec.policy.label())),
@@ -320,15 +373,53 @@ pub fn records(spec: &Spec, flags: &RunFlags, backend: Backend, repeat: u32, out
             ("deterministic_shuffle_version", json!(SHUFFLE_VERSION)),
             ("task_complexity", json!(spec.complexity.label())),
             ("execution_model", json!(backend.label())),
-            ("avg_latency_ms", json!(round(if lat.is_empty() { 0.0 } else { lat.iter().sum::<f64>() / lat.len() as f64 }, 4))),
+            (
+                "avg_latency_ms",
+                json!(round(
+                    if lat.is_empty() {
+                        0.0
+                    } else {
+                        lat.iter().sum::<f64>() / lat.len() as f64
+                    },
+                    4
+                )),
+            ),
             ("scheduling_ms", json!(round(mean(|i| i.scheduling), 4))),
             ("queue_ms", json!(round(mean(|i| i.queueing), 4))),
             ("execution_ms", json!(round(mean(|i| i.execution), 4))),
             ("transfer_ms", json!(round(mean(|i| i.transfer), 4))),
-            ("llm_wait_ms", if generates { json!(round(mean(|i| i.llm_wait), 4)) } else { Value::Null }),
-            ("llm_service_ms", if generates { json!(round(mean(|i| i.llm_service), 4)) } else { Value::Null }),
-            ("load_model", json!(if spec.arrivals.closed_loop() { "closed_loop" } else { "open_loop" })),
-            ("in_flight_window", if window == usize::MAX { Value::Null } else { json!(window) }),
+            (
+                "llm_wait_ms",
+                if generates {
+                    json!(round(mean(|i| i.llm_wait), 4))
+                } else {
+                    Value::Null
+                },
+            ),
+            (
+                "llm_service_ms",
+                if generates {
+                    json!(round(mean(|i| i.llm_service), 4))
+                } else {
+                    Value::Null
+                },
+            ),
+            (
+                "load_model",
+                json!(if spec.arrivals.closed_loop() {
+                    "closed_loop"
+                } else {
+                    "open_loop"
+                }),
+            ),
+            (
+                "in_flight_window",
+                if window == usize::MAX {
+                    Value::Null
+                } else {
+                    json!(window)
+                },
+            ),
             ("jobs", json!(spec.jobs)),
             ("execution_slots_per_node", json!(spec.workers_per_node())),
             ("first_issue_s", json!(round(first.as_secs_f64(), 6))),
@@ -373,61 +464,82 @@ pub fn records(spec: &Spec, flags: &RunFlags, backend: Backend, repeat: u32, out
 /// Write one experiment × backend folder atomically.
 /// `splits` holds each workload's name and [`Split::digest`], in run order.
 #[allow(clippy::too_many_arguments)]
-pub fn write_results(dir: &Path, experiment: &str, flags: &RunFlags, backend: Backend, records: &[Value], latencies: &[(String, Vec<ItemResult>)], splits: &[(String, String)], complete: bool, prov: &provenance::Provenance) -> anyhow::Result<Vec<PathBuf>> {
+pub fn write_results(
+    dir: &Path,
+    experiment: &str,
+    flags: &RunFlags,
+    backend: Backend,
+    records: &[Value],
+    latencies: &[(String, Vec<ItemResult>)],
+    splits: &[(String, String)],
+    complete: bool,
+    prov: &provenance::Provenance,
+) -> anyhow::Result<Vec<PathBuf>> {
     use std::fmt::Write as _;
     // The folder is this experiment's own: replaced only when absent, empty or
     // written by sagereport (the command checked it before running, too).
-    crate::util::output::claim_dir(dir, "run", &[])?.replace(|tmp| {
-        let mut jsonl = String::new();
-        let mut csv = crate::model::raw::CSV_COLUMNS.join(",") + "\n";
-        for r in records {
-            jsonl.push_str(&serde_json::to_string(r)?);
-            jsonl.push('\n');
-            let cell = |k: &str| match &r[k] {
-                Value::Null => String::new(),
-                Value::String(s) => crate::util::escape::csv_cell(s).into_owned(),
-                v => v.to_string(),
-            };
-            let cells: Vec<String> = crate::model::raw::CSV_COLUMNS.iter().map(|k| cell(k)).collect();
-            let _ = writeln!(csv, "{}", cells.join(","));
-        }
-        std::fs::write(tmp.join("unified_results.jsonl"), jsonl)?;
-        std::fs::write(tmp.join("unified_results.csv"), csv)?;
-        let mut manifest = json!({
-            "run_id": prov.run_id,
-            "seed": flags.seed,
-            "config_hash": config_hash(experiment, flags),
-            "warmup_items": flags.warmup_items,
-            "parity_batch_size": flags.parity_batch_size,
-            "deterministic_shuffle_version": SHUFFLE_VERSION,
-            "experiment": experiment,
-            "backend": backend.label(),
-            "split_sha256": split::experiment_digest(splits),
-            "splits": splits.iter().map(|(w, d)| json!({"workload": w, "split_sha256": d})).collect::<Vec<_>>(),
-            "status": if complete { "complete" } else { "incomplete" },
-            "tool": format!("sagereport {}", env!("CARGO_PKG_VERSION")),
-            "host": prov.host,
-        });
-        for (k, v) in &prov.manifest {
-            manifest[k] = v.clone();
-        }
-        std::fs::write(tmp.join("repro_manifest.json"), serde_json::to_string_pretty(&manifest)? + "\n")?;
-        std::fs::create_dir_all(tmp.join("task_latencies"))?;
-        let mut used = std::collections::HashSet::new();
-        for (name, items) in latencies {
-            let mut t = format!("{}\n", ItemResult::TRACE_HEADER);
-            for (i, it) in items.iter().enumerate() {
-                let _ = writeln!(t, "{}", it.trace_row(i));
+    crate::util::output::claim_dir(dir, "run", &[])?
+        .replace(|tmp| {
+            let mut jsonl = String::new();
+            let mut csv = crate::model::raw::CSV_COLUMNS.join(",") + "\n";
+            for r in records {
+                jsonl.push_str(&serde_json::to_string(r)?);
+                jsonl.push('\n');
+                let cell = |k: &str| match &r[k] {
+                    Value::Null => String::new(),
+                    Value::String(s) => crate::util::escape::csv_cell(s).into_owned(),
+                    v => v.to_string(),
+                };
+                let cells: Vec<String> = crate::model::raw::CSV_COLUMNS.iter().map(|k| cell(k)).collect();
+                let _ = writeln!(csv, "{}", cells.join(","));
             }
-            // Names are unique by construction (provenance::trace_name); a slug
-            // collision still never overwrites a trace.
-            let slug = crate::util::text::slug(name);
-            let file = (1..).map(|k| if k == 1 { slug.clone() } else { format!("{slug}-{k}") }).find(|f| used.insert(f.clone())).expect("unbounded");
-            std::fs::write(tmp.join("task_latencies").join(format!("{file}.csv")), t)?;
-        }
-        Ok(vec![dir.join("unified_results.jsonl"), dir.join("unified_results.csv"), dir.join("repro_manifest.json")])
-    })
-    .with_context(|| format!("{}: cannot write the results", dir.display()))
+            std::fs::write(tmp.join("unified_results.jsonl"), jsonl)?;
+            std::fs::write(tmp.join("unified_results.csv"), csv)?;
+            let mut manifest = json!({
+                "run_id": prov.run_id,
+                "seed": flags.seed,
+                "config_hash": config_hash(experiment, flags),
+                "warmup_items": flags.warmup_items,
+                "parity_batch_size": flags.parity_batch_size,
+                "deterministic_shuffle_version": SHUFFLE_VERSION,
+                "experiment": experiment,
+                "backend": backend.label(),
+                "split_sha256": split::experiment_digest(splits),
+                "splits": splits.iter().map(|(w, d)| json!({"workload": w, "split_sha256": d})).collect::<Vec<_>>(),
+                "status": if complete { "complete" } else { "incomplete" },
+                "tool": format!("sagereport {}", env!("CARGO_PKG_VERSION")),
+                "host": prov.host,
+            });
+            for (k, v) in &prov.manifest {
+                manifest[k] = v.clone();
+            }
+            std::fs::write(
+                tmp.join("repro_manifest.json"),
+                serde_json::to_string_pretty(&manifest)? + "\n",
+            )?;
+            std::fs::create_dir_all(tmp.join("task_latencies"))?;
+            let mut used = std::collections::HashSet::new();
+            for (name, items) in latencies {
+                let mut t = format!("{}\n", ItemResult::TRACE_HEADER);
+                for (i, it) in items.iter().enumerate() {
+                    let _ = writeln!(t, "{}", it.trace_row(i));
+                }
+                // Names are unique by construction (provenance::trace_name); a slug
+                // collision still never overwrites a trace.
+                let slug = crate::util::text::slug(name);
+                let file = (1..)
+                    .map(|k| if k == 1 { slug.clone() } else { format!("{slug}-{k}") })
+                    .find(|f| used.insert(f.clone()))
+                    .expect("unbounded");
+                std::fs::write(tmp.join("task_latencies").join(format!("{file}.csv")), t)?;
+            }
+            Ok(vec![
+                dir.join("unified_results.jsonl"),
+                dir.join("unified_results.csv"),
+                dir.join("repro_manifest.json"),
+            ])
+        })
+        .with_context(|| format!("{}: cannot write the results", dir.display()))
 }
 
 /// Cross-record facts of an experiment: Q3's victim latency inflation —
@@ -460,7 +572,13 @@ pub struct ExperimentResult {
 }
 
 /// Run one experiment on one backend and write its results into `dir`.
-pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, dir: &Path, progress: &dyn Fn(&str)) -> anyhow::Result<ExperimentResult> {
+pub fn run_experiment(
+    experiment: &str,
+    flags: &RunFlags,
+    backend: Backend,
+    dir: &Path,
+    progress: &dyn Fn(&str),
+) -> anyhow::Result<ExperimentResult> {
     let specs = workloads::plan(experiment, flags)?;
     let mut prov = provenance::Provenance::new(flags);
     let variants = provenance::variant_labels(&specs);
@@ -477,7 +595,8 @@ pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, dir:
     let llm_model = operators.llm.as_ref().map(|l| l.model.clone());
     let llm_service = operators.llm_service_description();
     prov.generator = provenance::generator_label(flags, llm_model.as_deref());
-    prov.metadata.insert("op_cost_us".into(), provenance::op_costs(&operators));
+    prov.metadata
+        .insert("op_cost_us".into(), provenance::op_costs(&operators));
     let ops = Arc::new(operators);
     let mut all = Vec::new();
     let mut lat = Vec::new();
@@ -485,7 +604,12 @@ pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, dir:
     let (mut submitted, mut completed, mut failed) = (0, 0, 0);
     let mut splits = Vec::new();
     for (v, spec) in specs.iter().enumerate() {
-        let split = Split::new(flags.seed, flags.warmup_items, spec.num_tasks, flags.parity_batch_size as usize);
+        let split = Split::new(
+            flags.seed,
+            flags.warmup_items,
+            spec.num_tasks,
+            flags.parity_batch_size as usize,
+        );
         splits.push((spec.workload.clone(), split.digest()));
         for r in 1..=flags.repeat.max(1) {
             if engine::stop_requested() {
@@ -519,7 +643,15 @@ pub fn run_experiment(experiment: &str, flags: &RunFlags, backend: Backend, dir:
     annotate(&mut all);
     let dir = dir.to_path_buf();
     write_results(&dir, experiment, flags, backend, &all, &lat, &splits, complete, &prov)?;
-    Ok(ExperimentResult { experiment: experiment.to_string(), dir, records: all.len(), complete, tasks_submitted: submitted, tasks_completed: completed, tasks_failed: failed })
+    Ok(ExperimentResult {
+        experiment: experiment.to_string(),
+        dir,
+        records: all.len(),
+        complete,
+        tasks_submitted: submitted,
+        tasks_completed: completed,
+        tasks_failed: failed,
+    })
 }
 
 /// The submissions of a run as the Ray driver reads them.
@@ -574,7 +706,9 @@ pub(crate) fn driver_llm_service(spec: &Spec, generator: &Value, complexity: Com
         return Value::Null;
     }
     let mut doc = match generator["kind"].as_str() {
-        Some("endpoint") => json!({"kind": "openai_compatible", "endpoint": generator["url"], "model": generator["model"]}),
+        Some("endpoint") => {
+            json!({"kind": "openai_compatible", "endpoint": generator["url"], "model": generator["model"]})
+        }
         _ => ops::ServiceModel::default().description(complexity),
     };
     doc["runs_as"] = json!(runs_as);
@@ -590,7 +724,10 @@ pub(crate) fn driver_outcome(res: &Value, expected: usize) -> RunOutcome {
         interrupted: items.len() < expected || res["timed_out"].as_bool().unwrap_or(false),
         items,
         // Every emulated node, idle ones included.
-        node_tasks: res["node_tasks"].as_array().map(|a| a.iter().map(|c| c.as_u64().unwrap_or(0)).collect()).unwrap_or_default(),
+        node_tasks: res["node_tasks"]
+            .as_array()
+            .map(|a| a.iter().map(|c| c.as_u64().unwrap_or(0)).collect())
+            .unwrap_or_default(),
         tasks_submitted: res["tasks_submitted"].as_u64().unwrap_or(0),
         tasks_completed: res["tasks_completed"].as_u64().unwrap_or(0),
         tasks_failed: res["tasks_failed"].as_u64().unwrap_or(0),
@@ -630,13 +767,36 @@ pub(crate) fn driver_items(res: &Value) -> Vec<ItemResult> {
 
 /// One experiment on Ray: every spec × repeat in one job (one driver start).
 #[allow(clippy::too_many_arguments)]
-fn run_experiment_ray(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &Path, progress: &dyn Fn(&str), mut prov: provenance::Provenance, variants: &[String]) -> anyhow::Result<ExperimentResult> {
-    let address = flags.ray_address.clone().ok_or_else(|| anyhow::anyhow!("--backend ray needs --ray-address http://HOST:8265 (or RAY_ADDRESS); {}", ray::START_HINT))?;
+fn run_experiment_ray(
+    experiment: &str,
+    specs: &[Spec],
+    flags: &RunFlags,
+    dir: &Path,
+    progress: &dyn Fn(&str),
+    mut prov: provenance::Provenance,
+    variants: &[String],
+) -> anyhow::Result<ExperimentResult> {
+    let address = flags.ray_address.clone().ok_or_else(|| {
+        anyhow::anyhow!(
+            "--backend ray needs --ray-address http://HOST:8265 (or RAY_ADDRESS); {}",
+            ray::START_HINT
+        )
+    })?;
     let client = ray::RayClient::connect(&address)?;
     let generator = driver_generator(flags, &mut prov)?;
     let mut runs = Vec::new();
     let mut keys = Vec::new();
-    let splits: Vec<Split> = specs.iter().map(|s| Split::new(flags.seed, flags.warmup_items, s.num_tasks, flags.parity_batch_size as usize)).collect();
+    let splits: Vec<Split> = specs
+        .iter()
+        .map(|s| {
+            Split::new(
+                flags.seed,
+                flags.warmup_items,
+                s.num_tasks,
+                flags.parity_batch_size as usize,
+            )
+        })
+        .collect();
     for (i, spec) in specs.iter().enumerate() {
         let (subs, in_flight) = submissions(spec, &splits[i].timed, flags.seed);
         let (warm, _) = submissions(spec, &splits[i].warmup, flags.seed);
@@ -666,13 +826,22 @@ fn run_experiment_ray(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &
     let spec_json = serde_json::to_vec(&doc)?;
     progress(&format!("{experiment}: uploading the driver to {}", client.address()));
     let uri = client.upload_package(&[("driver.py", ray::DRIVER.as_bytes()), ("spec.json", &spec_json)])?;
-    let id = format!("sagereport-{}-{}-{}", experiment.to_lowercase(), &config_hash(experiment, flags)[..8], chrono::Utc::now().timestamp_millis());
+    let id = format!(
+        "sagereport-{}-{}-{}",
+        experiment.to_lowercase(),
+        &config_hash(experiment, flags)[..8],
+        chrono::Utc::now().timestamp_millis()
+    );
     let id = client.submit(ray::ENTRYPOINT, &uri, &id)?;
     let job = client.wait(&id, flags.ray_timeout, progress)?;
     let results = ray::results_of(&job.logs);
     // The real cluster, as the driver saw it.
-    let mut cluster = ray::cluster_of(&job.logs).unwrap_or_else(|| json!({"ray_version": client.ray_version, "unknown": "the driver printed no cluster line"}));
-    let op_costs = cluster.as_object_mut().and_then(|m| m.remove("op_cost_us")).unwrap_or(Value::Null);
+    let mut cluster = ray::cluster_of(&job.logs)
+        .unwrap_or_else(|| json!({"ray_version": client.ray_version, "unknown": "the driver printed no cluster line"}));
+    let op_costs = cluster
+        .as_object_mut()
+        .and_then(|m| m.remove("op_cost_us"))
+        .unwrap_or(Value::Null);
     prov.metadata.insert("ray_version".into(), json!(client.ray_version));
     prov.metadata.insert("ray_job_id".into(), json!(job.id));
     prov.metadata.insert("ray_cluster".into(), cluster.clone());
@@ -698,7 +867,12 @@ fn run_experiment_ray(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &
         let mut rr = records(&specs[*i], flags, Backend::Ray, *r, outcome, &splits[*i], &ts);
         provenance::stamp(&mut rr, &specs[*i], &variants[*i], flags, *r, &prov);
         let run_facts = ray::run_facts(res);
-        let service = driver_llm_service(&specs[*i], &generator, flags.complexity, "one Ray actor shared by every task of the job");
+        let service = driver_llm_service(
+            &specs[*i],
+            &generator,
+            flags.complexity,
+            "one Ray actor shared by every task of the job",
+        );
         for rec in &mut rr.records {
             if let Some(meta) = rec["metadata"].as_object_mut() {
                 meta.extend(run_facts.clone());
@@ -711,9 +885,31 @@ fn run_experiment_ray(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &
         lat.extend(rr.latencies);
     }
     annotate(&mut all);
-    let digests: Vec<(String, String)> = specs.iter().zip(&splits).map(|(spec, split)| (spec.workload.clone(), split.digest())).collect();
-    write_results(dir, experiment, flags, Backend::Ray, &all, &lat, &digests, complete, &prov)?;
-    Ok(ExperimentResult { experiment: experiment.to_string(), dir: dir.to_path_buf(), records: all.len(), complete, tasks_submitted: submitted, tasks_completed: completed, tasks_failed: failed })
+    let digests: Vec<(String, String)> = specs
+        .iter()
+        .zip(&splits)
+        .map(|(spec, split)| (spec.workload.clone(), split.digest()))
+        .collect();
+    write_results(
+        dir,
+        experiment,
+        flags,
+        Backend::Ray,
+        &all,
+        &lat,
+        &digests,
+        complete,
+        &prov,
+    )?;
+    Ok(ExperimentResult {
+        experiment: experiment.to_string(),
+        dir: dir.to_path_buf(),
+        records: all.len(),
+        complete,
+        tasks_submitted: submitted,
+        tasks_completed: completed,
+        tasks_failed: failed,
+    })
 }
 
 /// Engine dispatch speed: `tasks` trivial (no-op) tasks through one node of
@@ -725,7 +921,16 @@ pub fn dispatch_benchmark(backend: Backend, tasks: u64) -> anyhow::Result<Durati
         workers_per_node: 2,
         policy: Policy::LoadAwareSpread,
         pipelines: vec![vec![ops::OpKind::Noop]],
-        submissions: (0..tasks).map(|item| Submission { item, pipeline: 0, priority: 0, job: 0, batch: 0, arrival: Duration::ZERO }).collect(),
+        submissions: (0..tasks)
+            .map(|item| Submission {
+                item,
+                pipeline: 0,
+                priority: 0,
+                job: 0,
+                batch: 0,
+                arrival: Duration::ZERO,
+            })
+            .collect(),
         max_in_flight: 4096,
         closed_loop: true,
         batch_size: usize::MAX,

@@ -144,7 +144,11 @@ impl Corpus {
     pub fn generate(seed: u64, complexity: Complexity) -> Corpus {
         let n = complexity.corpus_docs();
         let docs: Vec<Vec<u32>> = (0..n as u64)
-            .map(|d| (0..32u64).map(|t| (xxh3_64_with_seed(&(d * 64 + t).to_le_bytes(), seed) % VOCABULARY) as u32).collect())
+            .map(|d| {
+                (0..32u64)
+                    .map(|t| (xxh3_64_with_seed(&(d * 64 + t).to_le_bytes(), seed) % VOCABULARY) as u32)
+                    .collect()
+            })
             .collect();
         let embeddings = docs.iter().map(|tokens| embed_tokens(tokens)).collect();
         Corpus { docs, embeddings }
@@ -154,7 +158,9 @@ impl Corpus {
 /// The tokens of query `item` (6–15 tokens, from the seed).
 pub fn query_tokens(seed: u64, item: u64) -> Vec<u32> {
     let len = 6 + (xxh3_64_with_seed(&item.to_le_bytes(), seed ^ 0x51) % 10);
-    (0..len).map(|t| (xxh3_64_with_seed(&(item * 32 + t).to_le_bytes(), seed) % VOCABULARY) as u32).collect()
+    (0..len)
+        .map(|t| (xxh3_64_with_seed(&(item * 32 + t).to_le_bytes(), seed) % VOCABULARY) as u32)
+        .collect()
 }
 
 /// Feature hashing: each token adds ±1 to one of [`DIM`] buckets; the
@@ -176,8 +182,12 @@ pub fn embed_tokens(tokens: &[u32]) -> [f32; DIM] {
 /// Indices of the `k` corpus vectors most similar to `q` (cosine; ties by
 /// lower index), best first.
 pub fn top_k(corpus: &Corpus, q: &[f32], k: usize) -> Vec<u32> {
-    let mut scored: Vec<(f32, u32)> =
-        corpus.embeddings.iter().enumerate().map(|(i, e)| (e.iter().zip(q).map(|(a, b)| a * b).sum(), i as u32)).collect();
+    let mut scored: Vec<(f32, u32)> = corpus
+        .embeddings
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.iter().zip(q).map(|(a, b)| a * b).sum(), i as u32))
+        .collect();
     let k = k.min(scored.len());
     if k == 0 {
         return Vec::new();
@@ -216,7 +226,12 @@ pub struct ServiceModel {
 
 impl Default for ServiceModel {
     fn default() -> Self {
-        ServiceModel { slots: 24, overhead_ms: 0.5, prefill_ms_per_token: 0.005, decode_ms_per_token: 0.3 }
+        ServiceModel {
+            slots: 24,
+            overhead_ms: 0.5,
+            prefill_ms_per_token: 0.005,
+            decode_ms_per_token: 0.3,
+        }
     }
 }
 
@@ -244,7 +259,12 @@ impl ServiceModel {
     }
 
     pub fn service_time(&self, prompt_tokens: u32, output_tokens: u32) -> Duration {
-        Duration::from_secs_f64((self.overhead_ms + prompt_tokens as f64 * self.prefill_ms_per_token + output_tokens as f64 * self.decode_ms_per_token) / 1000.0)
+        Duration::from_secs_f64(
+            (self.overhead_ms
+                + prompt_tokens as f64 * self.prefill_ms_per_token
+                + output_tokens as f64 * self.decode_ms_per_token)
+                / 1000.0,
+        )
     }
 }
 
@@ -257,7 +277,10 @@ pub struct LlmService {
 
 impl LlmService {
     pub fn new(model: ServiceModel) -> LlmService {
-        LlmService { slots: Slots::new(model.slots.max(1)), model }
+        LlmService {
+            slots: Slots::new(model.slots.max(1)),
+            model,
+        }
     }
 
     /// One request: wait for a sequence slot, hold it for the service
@@ -286,7 +309,13 @@ pub struct Operators {
 
 impl Operators {
     pub fn new(seed: u64, complexity: Complexity) -> Operators {
-        Operators { seed, complexity, corpus: Arc::new(Corpus::generate(seed, complexity)), llm: None, service: LlmService::new(ServiceModel::default()) }
+        Operators {
+            seed,
+            complexity,
+            corpus: Arc::new(Corpus::generate(seed, complexity)),
+            llm: None,
+            service: LlmService::new(ServiceModel::default()),
+        }
     }
 
     /// What the generate step calls, for the records' metadata.
@@ -300,7 +329,11 @@ impl Operators {
     /// Run `op` for `item` on a node of speed `speed` (local work × 1/speed;
     /// the remote inference call is made once, whatever the node).
     pub fn run(&self, op: OpKind, item: u64, input: Payload, speed: f64) -> Payload {
-        let repeat = if op == OpKind::Generate { 1 } else { (1.0 / speed.max(0.05)).round().max(1.0) as u32 };
+        let repeat = if op == OpKind::Generate {
+            1
+        } else {
+            (1.0 / speed.max(0.05)).round().max(1.0) as u32
+        };
         // A slow node does the same work again; the result is the same.
         for _ in 1..repeat {
             std::hint::black_box(self.run_once(op, item, input.clone()));
@@ -317,18 +350,30 @@ impl Operators {
                 p.embedding = v.to_vec();
             }
             OpKind::Retrieve => {
-                let q = if p.embedding.is_empty() { embed_tokens(&query_tokens(self.seed, item)).to_vec() } else { p.embedding.clone() };
+                let q = if p.embedding.is_empty() {
+                    embed_tokens(&query_tokens(self.seed, item)).to_vec()
+                } else {
+                    p.embedding.clone()
+                };
                 p.doc_ids = top_k(&self.corpus, &q, self.complexity.top_k());
                 p.digest = p.doc_ids.iter().fold(p.digest, |d, id| d.rotate_left(7) ^ *id as u64);
             }
             OpKind::Rerank => {
                 let query = query_tokens(self.seed, item);
-                let overlap = |id: u32| self.corpus.docs[id as usize].iter().filter(|t| query.contains(t)).count();
+                let overlap = |id: u32| {
+                    self.corpus.docs[id as usize]
+                        .iter()
+                        .filter(|t| query.contains(t))
+                        .count()
+                };
                 let mut scored: Vec<(usize, u32)> = p.doc_ids.iter().map(|&id| (overlap(id), id)).collect();
                 // Most overlap first; ties keep the retrieval order (stable sort).
                 scored.sort_by_key(|s| std::cmp::Reverse(s.0));
                 p.doc_ids = scored.into_iter().map(|(_, id)| id).collect();
-                p.digest = p.doc_ids.iter().fold(p.digest.rotate_left(3), |d, id| d.rotate_left(5) ^ *id as u64);
+                p.digest = p
+                    .doc_ids
+                    .iter()
+                    .fold(p.digest.rotate_left(3), |d, id| d.rotate_left(5) ^ *id as u64);
             }
             OpKind::Context => {
                 let budget = 64 * self.complexity.top_k();
@@ -348,7 +393,11 @@ impl Operators {
             }
             OpKind::Generate if self.llm.is_some() => {
                 let llm = self.llm.as_ref().expect("checked");
-                let tokens = if p.prompt.is_empty() { query_tokens(self.seed, item) } else { std::mem::take(&mut p.prompt) };
+                let tokens = if p.prompt.is_empty() {
+                    query_tokens(self.seed, item)
+                } else {
+                    std::mem::take(&mut p.prompt)
+                };
                 let prompt: Vec<String> = tokens.iter().map(|t| format!("w{t}")).collect();
                 let asked = Instant::now();
                 match llm.complete(&prompt.join(" "), self.complexity.output_tokens(), self.seed ^ item) {
@@ -359,7 +408,11 @@ impl Operators {
             }
             OpKind::Generate => {
                 // Without a context step, the prompt is the query itself.
-                let prompt = if p.context_tokens > 0 { p.context_tokens } else { query_tokens(self.seed, item).len() as u32 };
+                let prompt = if p.context_tokens > 0 {
+                    p.context_tokens
+                } else {
+                    query_tokens(self.seed, item).len() as u32
+                };
                 let (wait, served) = self.service.call(prompt, self.complexity.output_tokens());
                 p.llm_wait += wait;
                 p.llm_service += served;
@@ -390,14 +443,23 @@ impl LlmEndpoint {
     pub fn connect(url: &str, model: Option<&str>) -> anyhow::Result<LlmEndpoint> {
         use anyhow::Context;
         let url = url.trim_end_matches('/').trim_end_matches("/v1").to_string();
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
-        let client = reqwest::Client::builder().connect_timeout(std::time::Duration::from_secs(5)).timeout(std::time::Duration::from_secs(300)).build()?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
+        let client = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .timeout(std::time::Duration::from_secs(300))
+            .build()?;
         let models: serde_json::Value = rt
             .block_on(async { client.get(format!("{url}/v1/models")).send().await?.error_for_status()?.json().await })
             .with_context(|| format!("--llm-endpoint {url}: GET /v1/models failed; start an OpenAI-compatible server there or drop --llm-endpoint"))?;
         let model = match model {
             Some(m) => m.to_string(),
-            None => models["data"][0]["id"].as_str().map(str::to_string).with_context(|| format!("--llm-endpoint {url}: /v1/models lists no model; pass --llm-model"))?,
+            None => models["data"][0]["id"]
+                .as_str()
+                .map(str::to_string)
+                .with_context(|| format!("--llm-endpoint {url}: /v1/models lists no model; pass --llm-model"))?,
         };
         Ok(LlmEndpoint { url, model, client, rt })
     }
@@ -407,13 +469,22 @@ impl LlmEndpoint {
         let body = serde_json::json!({"model": self.model, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0, "seed": seed % (1 << 31)});
         let url = format!("{}/v1/completions", self.url);
         self.rt.block_on(async {
-            let resp = self.client.post(&url).json(&body).send().await.map_err(|e| format!("POST {url}: {e}"))?;
+            let resp = self
+                .client
+                .post(&url)
+                .json(&body)
+                .send()
+                .await
+                .map_err(|e| format!("POST {url}: {e}"))?;
             let status = resp.status();
             let doc: serde_json::Value = resp.json().await.map_err(|e| format!("POST {url}: {e}"))?;
             if !status.is_success() {
                 return Err(format!("POST {url}: HTTP {status}: {doc}"));
             }
-            doc["choices"][0]["text"].as_str().map(str::to_string).ok_or_else(|| format!("POST {url}: no choices[0].text in {doc}"))
+            doc["choices"][0]["text"]
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| format!("POST {url}: no choices[0].text in {doc}"))
         })
     }
 }

@@ -48,11 +48,15 @@ pub fn new_run_id() -> String {
 pub fn check_run_id(id: &str) -> Result<(), String> {
     let ok = (1..=80).contains(&id.len())
         && id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if ok {
         Ok(())
     } else {
-        Err(format!("--run-id {id:?}: use 1–80 characters of A–Z a–z 0–9 . _ -, starting with a letter or digit"))
+        Err(format!(
+            "--run-id {id:?}: use 1–80 characters of A–Z a–z 0–9 . _ -, starting with a letter or digit"
+        ))
     }
 }
 
@@ -63,7 +67,12 @@ fn read(path: &str) -> Option<String> {
 fn cpu_model() -> Option<String> {
     let info = read("/proc/cpuinfo")?;
     for key in ["model name", "Model", "Hardware", "cpu model"] {
-        if let Some(v) = info.lines().find(|l| l.split(':').next().is_some_and(|k| k.trim() == key)).and_then(|l| l.split_once(':')).map(|(_, v)| v.trim()) {
+        if let Some(v) = info
+            .lines()
+            .find(|l| l.split(':').next().is_some_and(|k| k.trim() == key))
+            .and_then(|l| l.split_once(':'))
+            .map(|(_, v)| v.trim())
+        {
             if !v.is_empty() {
                 return Some(v.to_string());
             }
@@ -74,7 +83,9 @@ fn cpu_model() -> Option<String> {
 
 fn os_name() -> String {
     let pretty = read("/etc/os-release").and_then(|t| {
-        t.lines().find_map(|l| l.strip_prefix("PRETTY_NAME=")).map(|v| v.trim().trim_matches('"').to_string())
+        t.lines()
+            .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+            .map(|v| v.trim().trim_matches('"').to_string())
     });
     pretty.unwrap_or_else(|| std::env::consts::OS.to_string())
 }
@@ -101,7 +112,13 @@ fn uname() -> (Option<String>, Option<String>) {
 #[cfg(unix)]
 fn cores_and_memory() -> (Option<u64>, Option<u64>) {
     // SAFETY: sysconf has no preconditions.
-    let (cores, pages, page) = unsafe { (libc::sysconf(libc::_SC_NPROCESSORS_ONLN), libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
+    let (cores, pages, page) = unsafe {
+        (
+            libc::sysconf(libc::_SC_NPROCESSORS_ONLN),
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
     let cores = (cores > 0).then_some(cores as u64);
     let memory = (pages > 0 && page > 0).then(|| pages as u64 * page as u64);
     (cores, memory)
@@ -145,7 +162,9 @@ pub fn arrival_label(arrivals: &Arrivals) -> String {
 
 fn arrival_doc(arrivals: &Arrivals) -> Value {
     match arrivals {
-        Arrivals::Closed { in_flight } | Arrivals::Staggered { in_flight, .. } => json!({"model": arrival_label(arrivals), "in_flight": in_flight}),
+        Arrivals::Closed { in_flight } | Arrivals::Staggered { in_flight, .. } => {
+            json!({"model": arrival_label(arrivals), "in_flight": in_flight})
+        }
         _ => json!({"model": arrival_label(arrivals)}),
     }
 }
@@ -155,7 +174,11 @@ fn arrival_doc(arrivals: &Arrivals) -> Value {
 /// and the model it served (`model` once resolved).
 pub fn generator_label(flags: &RunFlags, model: Option<&str>) -> String {
     match &flags.llm_endpoint {
-        Some(url) => format!("endpoint:{} model={}", url.trim_end_matches('/'), model.or(flags.llm_model.as_deref()).unwrap_or("default")),
+        Some(url) => format!(
+            "endpoint:{} model={}",
+            url.trim_end_matches('/'),
+            model.or(flags.llm_model.as_deref()).unwrap_or("default")
+        ),
         None => crate::runner::ops::ServiceModel::default().label(),
     }
 }
@@ -191,14 +214,18 @@ pub fn work_doc(spec: &Spec, flags: &RunFlags) -> Value {
 
 /// 16 hex digits of sha256 over [`work_doc`].
 pub fn work_hash(spec: &Spec, flags: &RunFlags) -> String {
-    crate::model::config_hash::sha256_hex(&serde_json::to_string(&work_doc(spec, flags)).expect("plain JSON"))[..16].to_string()
+    crate::model::config_hash::sha256_hex(&serde_json::to_string(&work_doc(spec, flags)).expect("plain JSON"))[..16]
+        .to_string()
 }
 
 /// The work dimensions of a spec's records, which `compare` checks by name.
 pub fn work_dims(spec: &Spec, flags: &RunFlags, generator: &str) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("arrival".into(), json!(arrival_label(&spec.arrivals)));
-    m.insert("pipeline_stages".into(), json!(spec.pipelines.iter().map(Vec::len).max().unwrap_or(0)));
+    m.insert(
+        "pipeline_stages".into(),
+        json!(spec.pipelines.iter().map(Vec::len).max().unwrap_or(0)),
+    );
     if has_generate(spec) {
         m.insert("generator".into(), json!(generator));
     }
@@ -246,14 +273,24 @@ pub fn op_costs(ops: &Operators) -> Value {
     type Key = (u64, &'static str, bool);
     static CACHE: Mutex<Option<HashMap<Key, Value>>> = Mutex::new(None);
     let key = (ops.seed, ops.complexity.label(), ops.llm.is_some());
-    if let Some(v) = CACHE.lock().ok().and_then(|c| c.as_ref().and_then(|m| m.get(&key).cloned())) {
+    if let Some(v) = CACHE
+        .lock()
+        .ok()
+        .and_then(|c| c.as_ref().and_then(|m| m.get(&key).cloned()))
+    {
         return v;
     }
     const WARM: u64 = 8;
     const TIMED: u64 = 48;
     let mut out = Map::new();
     let mut chained: Vec<Payload> = vec![Payload::default(); (WARM + TIMED) as usize];
-    for op in [OpKind::Embed, OpKind::Retrieve, OpKind::Context, OpKind::Generate, OpKind::Compute] {
+    for op in [
+        OpKind::Embed,
+        OpKind::Retrieve,
+        OpKind::Context,
+        OpKind::Generate,
+        OpKind::Compute,
+    ] {
         if op == OpKind::Generate && ops.llm.is_some() {
             out.insert(op.label().into(), Value::Null);
             continue;
@@ -325,14 +362,22 @@ pub fn stamp(rr: &mut RunRecords, spec: &Spec, variant: &str, flags: &RunFlags, 
     for rec in &mut rr.records {
         let workload = rec["workload"].as_str().unwrap_or_default().to_string();
         rec["run_id"] = json!(run_id);
-        let Some(meta) = rec.get_mut("metadata").and_then(Value::as_object_mut) else { continue };
+        let Some(meta) = rec.get_mut("metadata").and_then(Value::as_object_mut) else {
+            continue;
+        };
         for (k, v) in &dims {
             meta.entry(k.clone()).or_insert_with(|| v.clone());
         }
         meta.insert("invocation_id".into(), json!(prov.run_id));
         meta.insert("repeat".into(), json!(repeat));
         meta.insert("variant".into(), json!(variant));
-        meta.insert("trace".into(), json!(format!("task_latencies/{}.csv", crate::util::text::slug(&trace_name(variant, &workload, repeat)))));
+        meta.insert(
+            "trace".into(),
+            json!(format!(
+                "task_latencies/{}.csv",
+                crate::util::text::slug(&trace_name(variant, &workload, repeat))
+            )),
+        );
         meta.insert("host".into(), prov.host.clone());
         for (k, v) in &prov.metadata {
             meta.insert(k.clone(), v.clone());
@@ -367,7 +412,10 @@ mod tests {
 
     #[test]
     fn variants_tell_repeated_workload_names_apart() {
-        let flags = RunFlags { quick: true, ..RunFlags::default() };
+        let flags = RunFlags {
+            quick: true,
+            ..RunFlags::default()
+        };
         let q4 = super::super::workloads::plan("Q4", &flags).unwrap();
         let labels = variant_labels(&q4);
         let distinct: std::collections::BTreeSet<_> = labels.iter().collect();
@@ -378,7 +426,10 @@ mod tests {
 
     #[test]
     fn work_hash_follows_every_knob() {
-        let base = RunFlags { quick: true, ..RunFlags::default() };
+        let base = RunFlags {
+            quick: true,
+            ..RunFlags::default()
+        };
         let q2 = |f: &RunFlags| super::super::workloads::plan("Q2", f).unwrap().remove(0);
         let h = |f: &RunFlags| work_hash(&q2(f), f);
         let mut heavy = base.clone();

@@ -31,7 +31,11 @@ impl Split {
             items.swap(i, j);
         }
         let timed_items = items.split_off(warmup as usize);
-        Split { warmup: items, timed: timed_items, parity_batch_size: parity_batch_size.max(1) }
+        Split {
+            warmup: items,
+            timed: timed_items,
+            parity_batch_size: parity_batch_size.max(1),
+        }
     }
 
     pub fn batches(&self) -> impl Iterator<Item = &[u64]> {
@@ -84,7 +88,11 @@ mod tests {
         assert_eq!(all, (0..13).collect::<Vec<_>>());
         assert_eq!(a.batches().map(|b| b.len()).collect::<Vec<_>>(), [4, 4, 2]);
         assert_eq!(a.digest(), Split::new(42, 3, 10, 4).digest());
-        assert_ne!(a.digest(), Split::new(42, 3, 10, 5).digest(), "batch boundaries are part of the digest");
+        assert_ne!(
+            a.digest(),
+            Split::new(42, 3, 10, 5).digest(),
+            "batch boundaries are part of the digest"
+        );
     }
 
     #[test]

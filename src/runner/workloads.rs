@@ -7,7 +7,9 @@ use super::ops::{Complexity, OpKind};
 use super::RunFlags;
 use serde_json::{json, Map, Value};
 
-pub const EXPERIMENTS: [&str; 12] = ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "Q8", "exp1", "exp2", "exp3", "exp4"];
+pub const EXPERIMENTS: [&str; 12] = [
+    "Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "Q8", "exp1", "exp2", "exp3", "exp4",
+];
 
 pub const RAG: &[OpKind] = &[OpKind::Embed, OpKind::Retrieve, OpKind::Context, OpKind::Generate];
 pub const EMBED_ONLY: &[OpKind] = &[OpKind::Embed];
@@ -20,7 +22,13 @@ pub fn rag_of_depth(stages: usize) -> Vec<OpKind> {
     match stages {
         2 => vec![OpKind::Retrieve, OpKind::Generate],
         3 => vec![OpKind::Embed, OpKind::Retrieve, OpKind::Generate],
-        5 => vec![OpKind::Embed, OpKind::Retrieve, OpKind::Rerank, OpKind::Context, OpKind::Generate],
+        5 => vec![
+            OpKind::Embed,
+            OpKind::Retrieve,
+            OpKind::Rerank,
+            OpKind::Context,
+            OpKind::Generate,
+        ],
         _ => RAG.to_vec(),
     }
 }
@@ -125,7 +133,9 @@ impl Spec {
 
     /// Items of a run, over all jobs.
     pub fn total_items(&self) -> u64 {
-        (0..self.jobs as usize).map(|j| self.num_tasks * self.job_repeats.get(j).copied().unwrap_or(1).max(1) as u64).sum()
+        (0..self.jobs as usize)
+            .map(|j| self.num_tasks * self.job_repeats.get(j).copied().unwrap_or(1).max(1) as u64)
+            .sum()
     }
 
     /// Total tasks of a run (items × stages of pipeline 0), for fault/reconfig triggers.
@@ -134,7 +144,10 @@ impl Spec {
     }
 
     pub fn reconfig(&self) -> Option<Reconfig> {
-        self.reconfig_to.map(|w| Reconfig { at: self.expected_tasks() / 2, workers_per_node: w })
+        self.reconfig_to.map(|w| Reconfig {
+            at: self.expected_tasks() / 2,
+            workers_per_node: w,
+        })
     }
 
     fn with(mut self, key: &str, value: Value) -> Spec {
@@ -143,13 +156,19 @@ impl Spec {
     }
 
     fn closed(mut self) -> Spec {
-        self.arrivals = Arrivals::Closed { in_flight: 2 * self.parallelism.max(1) as usize };
+        self.arrivals = Arrivals::Closed {
+            in_flight: 2 * self.parallelism.max(1) as usize,
+        };
         self
     }
 }
 
 fn quick<T: Clone>(flags: &RunFlags, full: &[T], short: &[T]) -> Vec<T> {
-    if flags.quick { short.to_vec() } else { full.to_vec() }
+    if flags.quick {
+        short.to_vec()
+    } else {
+        full.to_vec()
+    }
 }
 
 fn pipeline_ops(name: &str) -> Vec<Vec<OpKind>> {
@@ -170,8 +189,13 @@ pub fn plan(experiment: &str, flags: &RunFlags) -> anyhow::Result<Vec<Spec>> {
             let mut s = q("Q2", "Q2");
             s.pipelines = vec![RAG.to_vec(), EMBED_ONLY.to_vec()];
             s.second_pipeline_share = 1.0 - flags.llm_ratio;
-            s.arrivals = Arrivals::Poisson { rate: flags.request_rate };
-            vec![s.with("llm_ratio", json!(flags.llm_ratio)).with("request_rate", json!(flags.request_rate)).with("entry", json!("control_plane"))]
+            s.arrivals = Arrivals::Poisson {
+                rate: flags.request_rate,
+            };
+            vec![s
+                .with("llm_ratio", json!(flags.llm_ratio))
+                .with("request_rate", json!(flags.request_rate))
+                .with("entry", json!("control_plane"))]
         }
         "Q3" => {
             // The victim alone, then beside an aggressive tenant running at the
@@ -183,7 +207,10 @@ pub fn plan(experiment: &str, flags: &RunFlags) -> anyhow::Result<Vec<Spec>> {
             shared.pipelines = vec![RAG.to_vec(), HEAVY_COMPUTE.to_vec()];
             shared.pipeline_by_job = true;
             shared.groups = Groups::Jobs(vec!["Q3_victim".into(), "Q3_aggressor".into()]);
-            vec![alone.with("tenant", json!("victim")), shared.closed().with("entry", json!("isolation"))]
+            vec![
+                alone.with("tenant", json!("victim")),
+                shared.closed().with("entry", json!("isolation")),
+            ]
         }
         "Q4" => {
             let mut out = Vec::new();
@@ -207,13 +234,20 @@ pub fn plan(experiment: &str, flags: &RunFlags) -> anyhow::Result<Vec<Spec>> {
             s.faults = Faults::default();
             (s.faults.max_retries, s.faults.outage) = (3, Some((0, total * 3 / 10, total * 6 / 10)));
             let speeds = json!(s.node_speeds.clone());
-            vec![s.closed().with("node_speeds", speeds).with("outage", json!({"node": 0, "from_share": 0.3, "to_share": 0.6})).with("entry", json!("heterogeneity"))]
+            vec![s
+                .closed()
+                .with("node_speeds", speeds)
+                .with("outage", json!({"node": 0, "from_share": 0.3, "to_share": 0.6}))
+                .with("entry", json!("heterogeneity"))]
         }
         "Q6" => {
             let mut s = q("Q6", "Q6");
             s.policy = flags.scheduler.unwrap_or(Policy::Priority);
             s.high_priority_share = 0.2;
-            s.arrivals = Arrivals::Bursts { size: 4 * s.parallelism as usize, every_ms: if flags.quick { 20 } else { 50 } };
+            s.arrivals = Arrivals::Bursts {
+                size: 4 * s.parallelism as usize,
+                every_ms: if flags.quick { 20 } else { 50 },
+            };
             s.groups = Groups::Priority("Q6_high".into(), "Q6_low".into());
             vec![s.with("entry", json!("burst_priority"))]
         }
@@ -221,14 +255,21 @@ pub fn plan(experiment: &str, flags: &RunFlags) -> anyhow::Result<Vec<Spec>> {
             let mut s = q("Q7", "Q7");
             let before = s.workers_per_node();
             s.reconfig_to = Some(before + 2);
-            vec![s.closed().with("workers_per_node_before", json!(before)).with("workers_per_node_after", json!(before + 2)).with("entry", json!("reconfiguration"))]
+            vec![s
+                .closed()
+                .with("workers_per_node_before", json!(before))
+                .with("workers_per_node_after", json!(before + 2))
+                .with("entry", json!("reconfiguration"))]
         }
         "Q8" => {
             let mut s = q("Q8", "Q8");
             s.num_tasks = tasks(1000, 96);
             s.faults = Faults::default();
             (s.faults.fail_rate, s.faults.max_retries) = (0.05, 5);
-            vec![s.closed().with("fail_rate", json!(0.05)).with("entry", json!("recovery"))]
+            vec![s
+                .closed()
+                .with("fail_rate", json!(0.05))
+                .with("entry", json!("recovery"))]
         }
         "exp1" => {
             // Strong scaling (the plan): the same RAG task count on 1, 4, 8 and
@@ -247,13 +288,24 @@ pub fn plan(experiment: &str, flags: &RunFlags) -> anyhow::Result<Vec<Spec>> {
         }
         "exp2" => {
             let mut out = Vec::new();
-            for (level, n_tasks, nodes, par) in [("low", 100u64, 2u32, 4u32), ("medium", 200, 4, 16), ("high", 500, 8, 64), ("extreme", 1000, 16, 128)] {
+            for (level, n_tasks, nodes, par) in [
+                ("low", 100u64, 2u32, 4u32),
+                ("medium", 200, 4, 16),
+                ("high", 500, 8, 64),
+                ("extreme", 1000, 16, 128),
+            ] {
                 let mut s = Spec::base("exp2a", format!("load_{level}"), flags);
                 s.nodes = nodes;
                 s.parallelism = par;
                 s.node_speeds = vec![1.0; nodes as usize];
-                s.num_tasks = flags.num_tasks.unwrap_or(if flags.quick { n_tasks / 5 } else { n_tasks });
-                out.push(s.closed().with("pipeline", json!("rag")).with("load_level", json!(level)));
+                s.num_tasks = flags
+                    .num_tasks
+                    .unwrap_or(if flags.quick { n_tasks / 5 } else { n_tasks });
+                out.push(
+                    s.closed()
+                        .with("pipeline", json!("rag"))
+                        .with("load_level", json!(level)),
+                );
             }
             // Schedulers at medium load on a heterogeneous cluster, below saturation
             // so placement matters.
@@ -266,7 +318,11 @@ pub fn plan(experiment: &str, flags: &RunFlags) -> anyhow::Result<Vec<Spec>> {
                 s.num_tasks = tasks(200, 40);
                 s.high_priority_share = if policy == Policy::Priority { 0.2 } else { 0.0 };
                 s.arrivals = Arrivals::Closed { in_flight: 8 };
-                out.push(s.with("pipeline", json!("rag")).with("load_level", json!("medium")).with("node_speeds", json!([1.0, 1.0, 0.5, 0.5])));
+                out.push(
+                    s.with("pipeline", json!("rag"))
+                        .with("load_level", json!("medium"))
+                        .with("node_speeds", json!([1.0, 1.0, 0.5, 0.5])),
+                );
             }
             // Pipeline depth (shallow 2, middle 3, deep 5 stages) at medium load.
             for stages in [2usize, 3, 5] {
@@ -277,7 +333,11 @@ pub fn plan(experiment: &str, flags: &RunFlags) -> anyhow::Result<Vec<Spec>> {
                 s.pipelines = vec![rag_of_depth(stages)];
                 s.num_tasks = tasks(200, 40);
                 s.arrivals = Arrivals::Closed { in_flight: 16 };
-                out.push(s.with("pipeline", json!("rag")).with("load_level", json!("medium")).with("pipeline_stages", json!(stages)));
+                out.push(
+                    s.with("pipeline", json!("rag"))
+                        .with("load_level", json!("medium"))
+                        .with("pipeline_stages", json!(stages)),
+                );
             }
             out
         }
@@ -310,7 +370,11 @@ pub fn plan(experiment: &str, flags: &RunFlags) -> anyhow::Result<Vec<Spec>> {
                 s.jobs = jobs;
                 s.num_tasks = per_job;
                 s.groups = Groups::Jobs((0..jobs).map(|j| format!("job{j}_rag")).collect());
-                out.push(s.closed().with("pipeline", json!("rag")).with("concurrent_jobs", json!(jobs)));
+                out.push(
+                    s.closed()
+                        .with("pipeline", json!("rag"))
+                        .with("concurrent_jobs", json!(jobs)),
+                );
             }
             // Staggered starts (admission control): job j starts j × delay after
             // the first. The emulated endpoint is time-compressed, so the delays
@@ -324,13 +388,19 @@ pub fn plan(experiment: &str, flags: &RunFlags) -> anyhow::Result<Vec<Spec>> {
                 s.node_speeds = vec![1.0; 4];
                 s.jobs = 3;
                 s.num_tasks = per_job;
-                s.arrivals = Arrivals::Staggered { delay_ms: (delay * 1000.0).round() as u64, in_flight: 16 };
+                s.arrivals = Arrivals::Staggered {
+                    delay_ms: (delay * 1000.0).round() as u64,
+                    in_flight: 16,
+                };
                 s.groups = Groups::Jobs((0..3).map(|j| format!("staggered_job{j}_rag")).collect());
                 out.push(s.with("pipeline", json!("rag")).with("start_delay_s", json!(delay)));
             }
             out
         }
-        other => anyhow::bail!("unknown experiment {other:?}: use one of {} or all", EXPERIMENTS.join(", ")),
+        other => anyhow::bail!(
+            "unknown experiment {other:?}: use one of {} or all",
+            EXPERIMENTS.join(", ")
+        ),
     };
     Ok(specs)
 }
@@ -342,26 +412,49 @@ mod tests {
     #[test]
     fn exp1_is_strong_scaling_on_the_plans_node_counts() {
         for quick in [false, true] {
-            let flags = RunFlags { quick, ..RunFlags::default() };
+            let flags = RunFlags {
+                quick,
+                ..RunFlags::default()
+            };
             let specs = plan("exp1", &flags).unwrap();
             assert_eq!(specs.iter().map(|s| s.nodes).collect::<Vec<_>>(), [1, 4, 8, 16]);
             let counts: Vec<u64> = specs.iter().map(|s| s.total_items()).collect();
-            assert!(counts.iter().all(|&c| c == counts[0]), "quick {quick}: the task count is fixed: {counts:?}");
+            assert!(
+                counts.iter().all(|&c| c == counts[0]),
+                "quick {quick}: the task count is fixed: {counts:?}"
+            );
             assert_eq!(counts[0], if quick { 200 } else { 2000 });
         }
-        let flags = RunFlags { num_tasks: Some(100), ..RunFlags::default() };
+        let flags = RunFlags {
+            num_tasks: Some(100),
+            ..RunFlags::default()
+        };
         assert!(plan("exp1", &flags).unwrap().iter().all(|s| s.total_items() == 100));
     }
 
     #[test]
     fn exp2b_has_pipeline_depth_variants_of_2_3_and_5_stages() {
         let specs = plan("exp2", &RunFlags::default()).unwrap();
-        let depth: Vec<(String, usize)> =
-            specs.iter().filter(|s| s.workload.starts_with("pipeline_depth_")).map(|s| (s.workload.clone(), s.pipelines[0].len())).collect();
-        assert_eq!(depth, [("pipeline_depth_2".to_string(), 2), ("pipeline_depth_3".to_string(), 3), ("pipeline_depth_5".to_string(), 5)]);
+        let depth: Vec<(String, usize)> = specs
+            .iter()
+            .filter(|s| s.workload.starts_with("pipeline_depth_"))
+            .map(|s| (s.workload.clone(), s.pipelines[0].len()))
+            .collect();
+        assert_eq!(
+            depth,
+            [
+                ("pipeline_depth_2".to_string(), 2),
+                ("pipeline_depth_3".to_string(), 3),
+                ("pipeline_depth_5".to_string(), 5)
+            ]
+        );
         for s in specs.iter().filter(|s| s.workload.starts_with("pipeline_depth_")) {
             assert_eq!(s.experiment, "exp2b");
-            assert_eq!(s.pipelines[0].last(), Some(&OpKind::Generate), "every variant ends at the shared endpoint");
+            assert_eq!(
+                s.pipelines[0].last(),
+                Some(&OpKind::Generate),
+                "every variant ends at the shared endpoint"
+            );
             assert_eq!(s.meta["pipeline_stages"], json!(s.pipelines[0].len()));
         }
     }

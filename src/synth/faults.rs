@@ -18,7 +18,12 @@ struct Maker<'r> {
 
 impl Maker<'_> {
     fn new<'r>(rng: &'r mut StdRng, tag: &'static str, day: u32) -> Maker<'r> {
-        Maker { rng, t: epoch_of(2026, 3, day, 9, 0, 0) * 1_000_000 + 123_457, n: 0, tag }
+        Maker {
+            rng,
+            t: epoch_of(2026, 3, day, 9, 0, 0) * 1_000_000 + 123_457,
+            n: 0,
+            tag,
+        }
     }
 
     fn next_backend(&mut self, backend: &str) -> (Rec, J) {
@@ -55,7 +60,10 @@ struct FilePlan {
 
 impl FilePlan {
     fn new(path: &str) -> FilePlan {
-        FilePlan { path: path.to_string(), text: Vec::new() }
+        FilePlan {
+            path: path.to_string(),
+            text: Vec::new(),
+        }
     }
 
     fn line(&mut self, text: &str, eol: &str) {
@@ -70,7 +78,12 @@ impl FilePlan {
 }
 
 fn problem(stats: &mut Stats, path: &str, line: Option<u32>, kind: &'static str, severity: &'static str) {
-    stats.problems.push(ExpectedProblem { path: path.to_string(), line, kind, severity });
+    stats.problems.push(ExpectedProblem {
+        path: path.to_string(),
+        line,
+        kind,
+        severity,
+    });
 }
 
 /// A JSONL file of clean lines, the `bad` ones replaced by `bad(index)`.
@@ -113,13 +126,20 @@ fn mutated(m: &mut Maker<'_>, edit: impl FnOnce(&mut J)) -> String {
 pub fn write_faults(root: &Path, rng: &mut StdRng, stats: &mut Stats) -> anyhow::Result<()> {
     // malformed_json: line 3 lacks its closing brace.
     let mut m = Maker::new(rng, "mj", 1);
-    jsonl_with(root, stats, &mut m, "faulty/malformed_json/unified_results.jsonl", 5, |i, m| {
-        (i == 3).then(|| {
-            let mut t = m.obj().compact();
-            t.pop();
-            (t, "malformed_json")
-        })
-    })?;
+    jsonl_with(
+        root,
+        stats,
+        &mut m,
+        "faulty/malformed_json/unified_results.jsonl",
+        5,
+        |i, m| {
+            (i == 3).then(|| {
+                let mut t = m.obj().compact();
+                t.pop();
+                (t, "malformed_json")
+            })
+        },
+    )?;
 
     // truncated_line: the last line is cut inside the timestamp, no newline.
     {
@@ -150,30 +170,52 @@ pub fn write_faults(root: &Path, rng: &mut StdRng, stats: &mut Stats) -> anyhow:
     // non_finite: bare NaN / Infinity (as Python's json.dumps writes them)
     // and the strings "NaN" / "-Infinity".
     let mut m = Maker::new(rng, "nf", 3);
-    jsonl_with(root, stats, &mut m, "faulty/non_finite/unified_results.jsonl", 7, |i, m| {
-        let edit: Option<(&str, J)> = match i {
-            2 => Some(("throughput", J::Raw("NaN".into()))),
-            3 => Some(("latency_p99", J::Raw("Infinity".into()))),
-            5 => Some(("latency_p50", J::s("NaN"))),
-            6 => Some(("throughput", J::s("-Infinity"))),
-            _ => None,
-        };
-        edit.map(|(key, v)| (mutated(m, |o| o.set(key, v)), "non_finite"))
-    })?;
+    jsonl_with(
+        root,
+        stats,
+        &mut m,
+        "faulty/non_finite/unified_results.jsonl",
+        7,
+        |i, m| {
+            let edit: Option<(&str, J)> = match i {
+                2 => Some(("throughput", J::Raw("NaN".into()))),
+                3 => Some(("latency_p99", J::Raw("Infinity".into()))),
+                5 => Some(("latency_p50", J::s("NaN"))),
+                6 => Some(("throughput", J::s("-Infinity"))),
+                _ => None,
+            };
+            edit.map(|(key, v)| (mutated(m, |o| o.set(key, v)), "non_finite"))
+        },
+    )?;
 
     // negative_value, out_of_range, missing_field: line 2 of 3.
     let mut m = Maker::new(rng, "nv", 4);
-    jsonl_with(root, stats, &mut m, "faulty/negative_value/unified_results.jsonl", 3, |i, m| {
-        (i == 2).then(|| (mutated(m, |o| o.set("latency_p95", J::F(-12.5))), "negative_value"))
-    })?;
+    jsonl_with(
+        root,
+        stats,
+        &mut m,
+        "faulty/negative_value/unified_results.jsonl",
+        3,
+        |i, m| (i == 2).then(|| (mutated(m, |o| o.set("latency_p95", J::F(-12.5))), "negative_value")),
+    )?;
     let mut m = Maker::new(rng, "or", 5);
-    jsonl_with(root, stats, &mut m, "faulty/out_of_range/unified_results.jsonl", 3, |i, m| {
-        (i == 2).then(|| (mutated(m, |o| o.set("success_rate", J::F(1.7))), "out_of_range"))
-    })?;
+    jsonl_with(
+        root,
+        stats,
+        &mut m,
+        "faulty/out_of_range/unified_results.jsonl",
+        3,
+        |i, m| (i == 2).then(|| (mutated(m, |o| o.set("success_rate", J::F(1.7))), "out_of_range")),
+    )?;
     let mut m = Maker::new(rng, "mf", 6);
-    jsonl_with(root, stats, &mut m, "faulty/missing_field/unified_results.jsonl", 3, |i, m| {
-        (i == 2).then(|| (mutated(m, |o| o.remove("workload")), "missing_field"))
-    })?;
+    jsonl_with(
+        root,
+        stats,
+        &mut m,
+        "faulty/missing_field/unified_results.jsonl",
+        3,
+        |i, m| (i == 2).then(|| (mutated(m, |o| o.remove("workload")), "missing_field")),
+    )?;
 
     // duplicate_record: line 3 repeats line 2 byte for byte.
     {
@@ -243,7 +285,10 @@ pub fn write_faults(root: &Path, rng: &mut StdRng, stats: &mut Stats) -> anyhow:
             let mut o = m.obj_backend(backend);
             o.set("workload", J::s("mismatch_probe"));
             o.set("parallelism", J::I(parallelism));
-            o.set("metadata", J::obj([("scheduler_name", J::s("fifo")), ("num_tasks", J::I(100))]));
+            o.set(
+                "metadata",
+                J::obj([("scheduler_name", J::s("fifo")), ("num_tasks", J::I(100))]),
+            );
             f.line(&o.compact(), "\n");
         }
         stats.read += 3;
@@ -309,9 +354,18 @@ pub fn write_faults(root: &Path, rng: &mut StdRng, stats: &mut Stats) -> anyhow:
         let path = "faulty/missing_column/unified_results.csv";
         let mut m = Maker::new(rng, "mcol", 14);
         let mut f = FilePlan::new(path);
-        let drop_col = CSV_HEADER.split(',').position(|c| c == "throughput").expect("throughput column");
+        let drop_col = CSV_HEADER
+            .split(',')
+            .position(|c| c == "throughput")
+            .expect("throughput column");
         let without = |line: &str| -> String {
-            line.trim_end().split(',').enumerate().filter(|(i, _)| *i != drop_col).map(|(_, c)| c).collect::<Vec<_>>().join(",")
+            line.trim_end()
+                .split(',')
+                .enumerate()
+                .filter(|(i, _)| *i != drop_col)
+                .map(|(_, c)| c)
+                .collect::<Vec<_>>()
+                .join(",")
         };
         f.line(&without(&CSV_HEADER), "\r\n");
         for _ in 0..3 {

@@ -225,7 +225,13 @@ pub fn push_iso(out: &mut String, epoch_micros: i64, utc_offset: bool) {
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    let _ = write!(out, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", sod / 3600, sod / 60 % 60, sod % 60);
+    let _ = write!(
+        out,
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        sod / 3600,
+        sod / 60 % 60,
+        sod % 60
+    );
     if micros != 0 {
         let _ = write!(out, ".{micros:06}");
     }
@@ -244,7 +250,12 @@ pub fn iso(epoch_micros: i64, utc_offset: bool) -> String {
 pub fn folder_stamp(epoch_secs: i64) -> String {
     let (y, m, d) = civil_from_days(epoch_secs.div_euclid(86_400));
     let sod = epoch_secs.rem_euclid(86_400);
-    format!("{y:04}{m:02}{d:02}_{:02}{:02}{:02}", sod / 3600, sod / 60 % 60, sod % 60)
+    format!(
+        "{y:04}{m:02}{d:02}_{:02}{:02}{:02}",
+        sod / 3600,
+        sod / 60 % 60,
+        sod % 60
+    )
 }
 
 /// `YYYYmmddTHHMMSSZ` (paired run ids).
@@ -294,7 +305,10 @@ impl Out {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         let f = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-        Ok(Out { w: BufWriter::with_capacity(1 << 18, f), bytes: 0 })
+        Ok(Out {
+            w: BufWriter::with_capacity(1 << 18, f),
+            bytes: 0,
+        })
     }
 
     pub fn put(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
@@ -347,7 +361,10 @@ mod tests {
         assert_eq!(iso(t * 1_000_000, false), "2026-02-21T03:58:37");
         assert_eq!(folder_stamp(t), "20260221_035837");
         assert_eq!(compact_stamp(t), "20260221T035837Z");
-        assert_eq!(iso(epoch_of(2024, 2, 29, 0, 0, 0) * 1_000_000, false), "2024-02-29T00:00:00");
+        assert_eq!(
+            iso(epoch_of(2024, 2, 29, 0, 0, 0) * 1_000_000, false),
+            "2024-02-29T00:00:00"
+        );
         assert_eq!(epoch_of(1970, 1, 1, 0, 0, 0), 0);
     }
 
@@ -360,7 +377,10 @@ mod tests {
             ("d", J::A(vec![])),
             ("e", J::s("x\"é")),
         ]);
-        assert_eq!(v.compact(), r#"{"a": 1, "b": [1.0, null], "c": {}, "d": [], "e": "x\"\u00e9"}"#);
+        assert_eq!(
+            v.compact(),
+            r#"{"a": 1, "b": [1.0, null], "c": {}, "d": [], "e": "x\"\u00e9"}"#
+        );
         assert_eq!(
             v.pretty(),
             "{\n  \"a\": 1,\n  \"b\": [\n    1.0,\n    null\n  ],\n  \"c\": {},\n  \"d\": [],\n  \"e\": \"x\\\"\\u00e9\"\n}"

@@ -132,7 +132,14 @@ fn latencies_csv(total: &[f64], sched: &[f64], exec: &[f64]) -> String {
 
 /// Write one run's three files into `dir`; returns the row for the group's
 /// comparison report.
-fn write_run(root: &Path, dir: &str, cfg: Cfg, t: i64, rng: &mut StdRng, stats: &mut Stats) -> anyhow::Result<RunResult> {
+fn write_run(
+    root: &Path,
+    dir: &str,
+    cfg: Cfg,
+    t: i64,
+    rng: &mut StdRng,
+    stats: &mut Stats,
+) -> anyhow::Result<RunResult> {
     let name = cfg.name.clone();
     let failed: u64 = if rng.gen_bool(0.25) { rng.gen_range(1..=3) } else { 0 };
     let ok = cfg.num_tasks - failed;
@@ -165,7 +172,11 @@ fn write_run(root: &Path, dir: &str, cfg: Cfg, t: i64, rng: &mut StdRng, stats: 
                 ("load_aware", _) => {
                     let a = rng.gen_range(0..nodes);
                     let b = rng.gen_range(0..nodes);
-                    if counts[a] <= counts[b] { a } else { b }
+                    if counts[a] <= counts[b] {
+                        a
+                    } else {
+                        b
+                    }
                 }
                 _ => rng.gen_range(0..nodes),
             };
@@ -177,7 +188,12 @@ fn write_run(root: &Path, dir: &str, cfg: Cfg, t: i64, rng: &mut StdRng, stats: 
         duration = lat_ms.iter().sum::<f64>() / 1000.0 / eff_par * rng.gen_range(1.05..1.3) + rng.gen_range(0.2..0.8);
         let micros: Vec<f64> = lat_ms.iter().map(|x| x * 1000.0).collect();
         csv = latencies_csv(&micros, &[], &[]);
-        metrics_lat = (mean(&lat_ms), percentile(&sorted, 0.5), percentile(&sorted, 0.95), percentile(&sorted, 0.99));
+        metrics_lat = (
+            mean(&lat_ms),
+            percentile(&sorted, 0.5),
+            percentile(&sorted, 0.95),
+            percentile(&sorted, 0.99),
+        );
         details = (micros, Vec::new(), Vec::new());
         node_lat = J::O(vec![]);
         node_counts = counts;
@@ -202,7 +218,12 @@ fn write_run(root: &Path, dir: &str, cfg: Cfg, t: i64, rng: &mut StdRng, stats: 
         let mut sorted = total.clone();
         sorted.sort_by(f64::total_cmp);
         duration = total.iter().sum::<f64>() / conc * rng.gen_range(1.05..1.25) + rng.gen_range(0.05..0.3);
-        metrics_lat = (mean(&total), percentile(&sorted, 0.5), percentile(&sorted, 0.95), percentile(&sorted, 0.99));
+        metrics_lat = (
+            mean(&total),
+            percentile(&sorted, 0.5),
+            percentile(&sorted, 0.95),
+            percentile(&sorted, 0.99),
+        );
         (sched_avg, queue_avg, exec_avg) = (mean(&sched) * 1000.0, mean(&queue) * 1000.0, mean(&exec) * 1000.0);
         let ms = |v: &[f64]| v.iter().map(|x| x * 1000.0).collect::<Vec<f64>>();
         let (total_ms, sched_ms, exec_ms) = (ms(&total), ms(&sched), ms(&exec));
@@ -247,7 +268,14 @@ fn write_run(root: &Path, dir: &str, cfg: Cfg, t: i64, rng: &mut StdRng, stats: 
                 ("avg_execution_latency_ms", J::F(exec_avg)),
                 (
                     "node_distribution",
-                    J::O(node_ids.iter().zip(&node_counts).filter(|(_, c)| **c > 0).map(|(id, c)| (id.clone(), J::I(*c as i64))).collect()),
+                    J::O(
+                        node_ids
+                            .iter()
+                            .zip(&node_counts)
+                            .filter(|(_, c)| **c > 0)
+                            .map(|(id, c)| (id.clone(), J::I(*c as i64)))
+                            .collect(),
+                    ),
                 ),
                 ("node_balance_score", J::F(bal)),
                 ("config", cfg.to_j()),
@@ -297,15 +325,33 @@ fn write_run(root: &Path, dir: &str, cfg: Cfg, t: i64, rng: &mut StdRng, stats: 
         kind: "unit_conversion",
         severity: "warning",
     });
-    Ok(RunResult { name, successful: ok, throughput, avg, p99, balance: bal, cfg })
+    Ok(RunResult {
+        name,
+        successful: ok,
+        throughput,
+        avg,
+        p99,
+        balance: bal,
+        cfg,
+    })
 }
 
 /// `<group>_comparison.txt` (generate_comparison_report).
-fn write_comparison(root: &Path, path: String, title: &str, rows: &[RunResult], stats: &mut Stats) -> anyhow::Result<()> {
+fn write_comparison(
+    root: &Path,
+    path: String,
+    title: &str,
+    rows: &[RunResult],
+    stats: &mut Stats,
+) -> anyhow::Result<()> {
     let mut s = String::new();
     let rule = "=".repeat(80);
     let _ = write!(s, "{rule}\n{title}\n{rule}\n\n");
-    let _ = writeln!(s, "{:<28} {:>8} {:>12} {:>10} {:>10} {:>8}", "Experiment", "Tasks", "Throughput", "Avg Lat", "P99 Lat", "Balance");
+    let _ = writeln!(
+        s,
+        "{:<28} {:>8} {:>12} {:>10} {:>10} {:>8}",
+        "Experiment", "Tasks", "Throughput", "Avg Lat", "P99 Lat", "Balance"
+    );
     let _ = writeln!(s, "{}", "-".repeat(80));
     for r in rows {
         let _ = writeln!(
@@ -333,18 +379,41 @@ pub fn write_legacy(root: &Path, rng: &mut StdRng, stats: &mut Stats) -> anyhow:
 
     // exp1: node scaling (remote; parallelism = nodes; single_node keeps the defaults).
     let t1 = epoch_of(2026, 1, 15, 12, 0, 0);
-    let dir1 = format!("exp1_single_vs_multi/results/full_experiment_{}/node_scaling", folder_stamp(t1));
+    let dir1 = format!(
+        "exp1_single_vs_multi/results/full_experiment_{}/node_scaling",
+        folder_stamp(t1)
+    );
     let mut rows = Vec::new();
     for (i, n) in [1u32, 4, 8, 16].into_iter().enumerate() {
-        let name = if n == 1 { "single_node".to_string() } else { format!("multi_{n}_nodes") };
+        let name = if n == 1 {
+            "single_node".to_string()
+        } else {
+            format!("multi_{n}_nodes")
+        };
         let cfg = Cfg::remote(&name, 200, n, n);
-        rows.push(write_run(root, &dir1, cfg, micros(t1 + 60 * (i as i64 + 1), rng), rng, stats)?);
+        rows.push(write_run(
+            root,
+            &dir1,
+            cfg,
+            micros(t1 + 60 * (i as i64 + 1), rng),
+            rng,
+            stats,
+        )?);
     }
-    write_comparison(root, format!("{dir1}/node_scaling_comparison.txt"), "Node Scaling Comparison", &rows, stats)?;
+    write_comparison(
+        root,
+        format!("{dir1}/node_scaling_comparison.txt"),
+        "Node Scaling Comparison",
+        &rows,
+        stats,
+    )?;
 
     // exp2: scheduler comparison at the medium load level (16 parallel, 4 nodes).
     let t2 = epoch_of(2026, 1, 15, 13, 0, 0);
-    let dir2 = format!("exp2_high_load_parallel/results/full_experiment_{}/scheduler_comparison", folder_stamp(t2));
+    let dir2 = format!(
+        "exp2_high_load_parallel/results/full_experiment_{}/scheduler_comparison",
+        folder_stamp(t2)
+    );
     let mut rows = Vec::new();
     for (i, (label, ty, strategy)) in [
         ("fifo", "fifo", "spread"),
@@ -359,24 +428,56 @@ pub fn write_legacy(root: &Path, rng: &mut StdRng, stats: &mut Stats) -> anyhow:
         let mut cfg = Cfg::remote(&format!("scheduler_{label}_medium"), 200, 16, 4);
         cfg.scheduler_type = ty;
         cfg.scheduler_strategy = strategy;
-        rows.push(write_run(root, &dir2, cfg, micros(t2 + 90 * (i as i64 + 1), rng), rng, stats)?);
+        rows.push(write_run(
+            root,
+            &dir2,
+            cfg,
+            micros(t2 + 90 * (i as i64 + 1), rng),
+            rng,
+            stats,
+        )?);
     }
-    write_comparison(root, format!("{dir2}/scheduler_comparison.txt"), "Scheduler Comparison", &rows, stats)?;
+    write_comparison(
+        root,
+        format!("{dir2}/scheduler_comparison.txt"),
+        "Scheduler Comparison",
+        &rows,
+        stats,
+    )?;
 
     // exp3: concurrency scaling; p ≤ 4 runs locally (1 node, fifo).
     let t3 = epoch_of(2026, 1, 15, 14, 0, 0);
-    let dir3 = format!("exp3_latency_throughput/results/full_experiment_{}/concurrency_scaling", folder_stamp(t3));
+    let dir3 = format!(
+        "exp3_latency_throughput/results/full_experiment_{}/concurrency_scaling",
+        folder_stamp(t3)
+    );
     let mut rows = Vec::new();
     for (i, p) in [1u32, 2, 4, 8, 16, 32].into_iter().enumerate() {
         let remote = p > 4;
         let mut cfg = Cfg::remote(&format!("concurrency_{p}"), 100, p, if remote { 4 } else { 1 });
         cfg.use_remote = remote;
         cfg.scheduler_type = if remote { "load_aware" } else { "fifo" };
-        rows.push(write_run(root, &dir3, cfg, micros(t3 + 45 * (i as i64 + 1), rng), rng, stats)?);
+        rows.push(write_run(
+            root,
+            &dir3,
+            cfg,
+            micros(t3 + 45 * (i as i64 + 1), rng),
+            rng,
+            stats,
+        )?);
     }
-    write_comparison(root, format!("{dir3}/concurrency_scaling_comparison.txt"), "Concurrency Scaling", &rows, stats)?;
+    write_comparison(
+        root,
+        format!("{dir3}/concurrency_scaling_comparison.txt"),
+        "Concurrency Scaling",
+        &rows,
+        stats,
+    )?;
     let curve = J::obj([
-        ("concurrency_levels", J::A(rows.iter().map(|r| J::I(r.cfg.parallelism as i64)).collect())),
+        (
+            "concurrency_levels",
+            J::A(rows.iter().map(|r| J::I(r.cfg.parallelism as i64)).collect()),
+        ),
         ("throughput", J::A(rows.iter().map(|r| J::F(r.throughput)).collect())),
         ("avg_latency_ms", J::A(rows.iter().map(|r| J::F(r.avg)).collect())),
         ("p99_latency_ms", J::A(rows.iter().map(|r| J::F(r.p99)).collect())),

@@ -53,7 +53,14 @@ pub struct TreeSpec {
 impl TreeSpec {
     /// 6 runs × 20 records, faults, legacy and twins, seed 7.
     pub fn small() -> TreeSpec {
-        TreeSpec { runs: 6, records_per_run: 20, seed: 7, faults: true, legacy: true, twins: true }
+        TreeSpec {
+            runs: 6,
+            records_per_run: 20,
+            seed: 7,
+            faults: true,
+            legacy: true,
+            twins: true,
+        }
     }
 }
 
@@ -137,9 +144,15 @@ impl Stats {
 #[derive(Clone, Copy, Debug)]
 enum Unit {
     /// Paired run `index` with 1 or 2 backend folders.
-    Paired { index: usize, sides: usize },
+    Paired {
+        index: usize,
+        sides: usize,
+    },
     /// Single-layout workload `index` with 1 or 2 backend folders.
-    Single { index: usize, sides: usize },
+    Single {
+        index: usize,
+        sides: usize,
+    },
     Published,
     Legacy,
     Faults,
@@ -163,10 +176,16 @@ fn units(spec: &TreeSpec) -> Vec<Unit> {
         units.push(Unit::Faults);
     }
     for (i, start) in (0..paired_dirs).step_by(2).enumerate() {
-        units.push(Unit::Paired { index: i, sides: (paired_dirs - start).min(2) });
+        units.push(Unit::Paired {
+            index: i,
+            sides: (paired_dirs - start).min(2),
+        });
     }
     for (i, start) in (0..single_dirs).step_by(2).enumerate() {
-        units.push(Unit::Single { index: i, sides: (single_dirs - start).min(2) });
+        units.push(Unit::Single {
+            index: i,
+            sides: (single_dirs - start).min(2),
+        });
     }
     units
 }
@@ -209,7 +228,8 @@ fn write_other(root: &Path, stats: &mut Stats) -> anyhow::Result<()> {
               ## Backend Summary\n\n| backend | records | throughput_mean | latency_p95_mean | latency_p99_mean |\n\
               |---|---:|---:|---:|---:|\n| ray | 1 | 31.902 | n/a | n/a |\n| sage | 1 | 37.108 | n/a | n/a |\n\n\
               ## Configuration Mismatches\n\nNo config mismatches detected across compared backends.\n";
-    let png: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89";
+    let png: &[u8] =
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89";
     for (path, bytes) in [
         ("logs/sage.log", log.as_bytes()),
         ("comparison/summary.md", md.as_bytes()),
@@ -227,8 +247,10 @@ fn write_other(root: &Path, stats: &mut Stats) -> anyhow::Result<()> {
 /// into `root` (the manifest is only returned).
 pub fn generate(spec: &TreeSpec, root: &Path) -> anyhow::Result<Manifest> {
     std::fs::create_dir_all(root)?;
-    let parts: Vec<anyhow::Result<Stats>> =
-        units(spec).into_par_iter().map(|unit| run_unit(unit, spec, root)).collect();
+    let parts: Vec<anyhow::Result<Stats>> = units(spec)
+        .into_par_iter()
+        .map(|unit| run_unit(unit, spec, root))
+        .collect();
     let mut total = Stats::default();
     for part in parts {
         total.merge(part?);
@@ -293,7 +315,10 @@ mod tests {
         for (k, v) in &fa {
             assert!(v == &fb[k], "{k} differs between two runs");
         }
-        let (_c, _, fc) = tree(&TreeSpec { seed: 8, ..TreeSpec::small() });
+        let (_c, _, fc) = tree(&TreeSpec {
+            seed: 8,
+            ..TreeSpec::small()
+        });
         assert_ne!(fa, fc, "another seed gives another tree");
     }
 
@@ -301,10 +326,34 @@ mod tests {
     fn manifest_counts_are_consistent() {
         for spec in [
             TreeSpec::small(),
-            TreeSpec { faults: false, ..TreeSpec::small() },
-            TreeSpec { runs: 7, records_per_run: 3, seed: 1, faults: true, legacy: false, twins: false },
-            TreeSpec { runs: 1, records_per_run: 1, seed: 2, faults: false, legacy: false, twins: true },
-            TreeSpec { runs: 3, records_per_run: 0, seed: 2, faults: false, legacy: true, twins: true },
+            TreeSpec {
+                faults: false,
+                ..TreeSpec::small()
+            },
+            TreeSpec {
+                runs: 7,
+                records_per_run: 3,
+                seed: 1,
+                faults: true,
+                legacy: false,
+                twins: false,
+            },
+            TreeSpec {
+                runs: 1,
+                records_per_run: 1,
+                seed: 2,
+                faults: false,
+                legacy: false,
+                twins: true,
+            },
+            TreeSpec {
+                runs: 3,
+                records_per_run: 0,
+                seed: 2,
+                faults: false,
+                legacy: true,
+                twins: true,
+            },
         ] {
             let (_d, m, files) = tree(&spec);
             assert_eq!(m.expected_read, m.expected_accepted + m.expected_rejected, "{spec:?}");
@@ -316,7 +365,10 @@ mod tests {
             assert_eq!(m.expected_twins_merged, twins);
             let empty = if spec.records_per_run == 0 { spec.runs as u64 } else { 0 };
             assert_eq!(m.notices.len() as u64, legacy + empty);
-            let jsonl = files.keys().filter(|k| k.ends_with("unified_results.jsonl") && !k.starts_with("faulty/")).count();
+            let jsonl = files
+                .keys()
+                .filter(|k| k.ends_with("unified_results.jsonl") && !k.starts_with("faulty/"))
+                .count();
             assert_eq!(jsonl, spec.runs, "{spec:?}");
             if spec.faults {
                 assert_eq!(m.expected_duplicates, 1);
@@ -348,11 +400,18 @@ mod tests {
     fn small_tree_has_every_layout() {
         let (_d, m, files) = tree(&TreeSpec::small());
         let has = |pred: &dyn Fn(&str) -> bool| files.keys().any(|k| pred(k));
-        assert!(has(&|k| k.starts_with("paired_backend_runs/run_id=paired-") && k.ends_with("/backends/sage/unified_results.jsonl")));
+        assert!(has(&|k| k.starts_with("paired_backend_runs/run_id=paired-")
+            && k.ends_with("/backends/sage/unified_results.jsonl")));
         assert!(has(&|k| k.ends_with("/backends/ray/unified_results.csv")));
-        assert!(has(&|k| k.starts_with("paired_backend_runs/") && k.ends_with("/manifest.json")));
-        assert!(has(&|k| k.starts_with("results/") && k.ends_with("/repro_manifest.json")));
-        assert!(has(&|k| k.contains("/sage-node-") && k.ends_with("unified_results.jsonl")));
+        assert!(has(
+            &|k| k.starts_with("paired_backend_runs/") && k.ends_with("/manifest.json")
+        ));
+        assert!(has(
+            &|k| k.starts_with("results/") && k.ends_with("/repro_manifest.json")
+        ));
+        assert!(has(
+            &|k| k.contains("/sage-node-") && k.ends_with("unified_results.jsonl")
+        ));
         for p in [
             "published/benchmark_results.json",
             "logs/sage.log",
@@ -372,8 +431,18 @@ mod tests {
         }
         let kinds: Vec<&str> = m.problems.iter().map(|p| p.kind).collect();
         for k in [
-            "malformed_json", "malformed_csv", "missing_column", "truncated_line", "empty_file", "non_finite",
-            "negative_value", "out_of_range", "missing_field", "duplicate_record", "number_as_string", "backend_conflict",
+            "malformed_json",
+            "malformed_csv",
+            "missing_column",
+            "truncated_line",
+            "empty_file",
+            "non_finite",
+            "negative_value",
+            "out_of_range",
+            "missing_field",
+            "duplicate_record",
+            "number_as_string",
+            "backend_conflict",
         ] {
             assert!(kinds.contains(&k), "{k}");
         }
@@ -381,12 +450,27 @@ mod tests {
         assert!(files["faulty/crlf/jsonl/unified_results.jsonl"].ends_with(b"}\r\n"));
         assert!(!files["faulty/truncated_line/unified_results.jsonl"].ends_with(b"\n"));
         assert!(files["faulty/empty_file/unified_results.jsonl"].is_empty());
-        assert!(!files.keys().any(|k| k.starts_with("faulty/") && k.ends_with(".csv") && files.contains_key(&k.replace(".csv", ".jsonl"))));
+        assert!(!files.keys().any(|k| k.starts_with("faulty/")
+            && k.ends_with(".csv")
+            && files.contains_key(&k.replace(".csv", ".jsonl"))));
     }
 
     const KEYS: [&str; 15] = [
-        "backend", "workload", "run_id", "seed", "nodes", "parallelism", "throughput", "latency_p50", "latency_p95",
-        "latency_p99", "success_rate", "duration_seconds", "timestamp", "config_hash", "backend_hash",
+        "backend",
+        "workload",
+        "run_id",
+        "seed",
+        "nodes",
+        "parallelism",
+        "throughput",
+        "latency_p50",
+        "latency_p95",
+        "latency_p99",
+        "success_rate",
+        "duration_seconds",
+        "timestamp",
+        "config_hash",
+        "backend_hash",
     ];
 
     /// Keys of a JSON object line in document order (serde_json's map sorts).
@@ -413,7 +497,14 @@ mod tests {
 
     #[test]
     fn unified_records_look_like_upstream() {
-        let spec = TreeSpec { runs: 12, records_per_run: 30, seed: 11, faults: false, legacy: false, twins: true };
+        let spec = TreeSpec {
+            runs: 12,
+            records_per_run: 30,
+            seed: 11,
+            faults: false,
+            legacy: false,
+            twins: true,
+        };
         let (_d, _m, files) = tree(&spec);
         let mut saw = BTreeMap::<&str, usize>::new();
         let mut tp = BTreeMap::<String, Vec<f64>>::new();
@@ -430,7 +521,8 @@ mod tests {
                 let keys = key_order(line);
                 let free = keys.last().unwrap().as_str();
                 assert!(free == "metadata" || free == "extra", "{free}");
-                *saw.entry(if free == "metadata" { "metadata" } else { "extra" }).or_default() += 1;
+                *saw.entry(if free == "metadata" { "metadata" } else { "extra" })
+                    .or_default() += 1;
                 let want: Vec<&str> = KEYS.iter().copied().filter(|k| keys.iter().any(|x| x == k)).collect();
                 assert_eq!(&keys[..keys.len() - 1], &want[..], "{line}");
                 if want.len() == 14 {
@@ -440,12 +532,21 @@ mod tests {
                 let v: serde_json::Value = serde_json::from_str(line).unwrap();
                 let t = v["throughput"].as_f64().unwrap();
                 assert!((3.0..700.0).contains(&t), "{t}");
-                tp.entry(v["backend"].as_str().unwrap_or(if path.contains("/ray/") { "ray" } else { "sage" }).to_string())
-                    .or_default()
-                    .push(t);
+                tp.entry(
+                    v["backend"]
+                        .as_str()
+                        .unwrap_or(if path.contains("/ray/") { "ray" } else { "sage" })
+                        .to_string(),
+                )
+                .or_default()
+                .push(t);
                 assert!(v["timestamp"].as_str().unwrap().ends_with("+00:00"));
                 assert_eq!(v["config_hash"].as_str().unwrap().len(), 64);
-                if let (Some(a), Some(b), Some(c)) = (v["latency_p50"].as_f64(), v["latency_p95"].as_f64(), v["latency_p99"].as_f64()) {
+                if let (Some(a), Some(b), Some(c)) = (
+                    v["latency_p50"].as_f64(),
+                    v["latency_p95"].as_f64(),
+                    v["latency_p99"].as_f64(),
+                ) {
                     assert!(a <= b && b <= c, "{line}");
                     *saw.entry("latencies").or_default() += 1;
                 } else {
@@ -492,7 +593,11 @@ mod tests {
             assert!(dir.ends_with(&format!("config_hash={}/", doc["config_hash"].as_str().unwrap())));
             let records = text(&files, &format!("{dir}backends/sage/unified_results.jsonl"));
             let first: serde_json::Value = serde_json::from_str(records.lines().next().unwrap()).unwrap();
-            let free = if first["metadata"].is_object() { &first["metadata"] } else { &first["extra"] };
+            let free = if first["metadata"].is_object() {
+                &first["metadata"]
+            } else {
+                &first["extra"]
+            };
             assert_eq!(doc["config"]["seed"], first["seed"]);
             assert_eq!(doc["config"]["nodes"], first["nodes"]);
             assert_eq!(doc["config"]["parallelism"], first["parallelism"]);
@@ -503,7 +608,14 @@ mod tests {
 
     #[test]
     fn legacy_units_follow_upstream_quirks() {
-        let spec = TreeSpec { runs: 0, records_per_run: 0, seed: 5, faults: false, legacy: true, twins: false };
+        let spec = TreeSpec {
+            runs: 0,
+            records_per_run: 0,
+            seed: 5,
+            faults: false,
+            legacy: true,
+            twins: false,
+        };
         let (_d, m, files) = tree(&spec);
         let metrics: Vec<&String> = files.keys().filter(|k| k.ends_with("_metrics.json")).collect();
         assert_eq!(metrics.len(), 30);
@@ -514,8 +626,12 @@ mod tests {
             let cfg = mt["config"].as_object().unwrap();
             assert_eq!(cfg.len(), 11, "{path}");
             let remote = cfg["use_remote"].as_bool().unwrap();
-            let totals: Vec<f64> =
-                doc["latency_details"]["total_latencies_ms"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+            let totals: Vec<f64> = doc["latency_details"]["total_latencies_ms"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect();
             assert!((50..=200).contains(&totals.len()), "{path}");
             assert_eq!(totals.len() as u64, mt["successful_tasks"].as_u64().unwrap());
             let mean = totals.iter().sum::<f64>() / totals.len() as f64;
@@ -527,21 +643,34 @@ mod tests {
                 mt["p99_latency_ms"].as_f64().unwrap(),
             );
             assert!(p50 <= p95 && p95 <= p99);
-            let local = path.contains("concurrency_1_") || path.contains("concurrency_2_") || path.contains("concurrency_4_");
+            let local =
+                path.contains("concurrency_1_") || path.contains("concurrency_2_") || path.contains("concurrency_4_");
             assert_eq!(remote, !local, "{path}");
             if remote {
                 assert!(p50 > 1.0, "remote summary fields are true ms: {path}");
-                assert!(doc["latency_details"]["scheduling_latencies_ms"].as_array().unwrap().is_empty());
+                assert!(doc["latency_details"]["scheduling_latencies_ms"]
+                    .as_array()
+                    .unwrap()
+                    .is_empty());
                 assert_eq!(mt["avg_scheduling_latency_ms"].as_f64(), Some(0.0));
                 assert_eq!(doc["node_latencies_ms"], serde_json::json!({}));
             } else {
                 assert!(p99 < 1.0, "local summary fields hold seconds: {path}");
-                assert_eq!(doc["latency_details"]["scheduling_latencies_ms"].as_array().unwrap().len(), totals.len());
+                assert_eq!(
+                    doc["latency_details"]["scheduling_latencies_ms"]
+                        .as_array()
+                        .unwrap()
+                        .len(),
+                    totals.len()
+                );
                 assert!(mt["avg_scheduling_latency_ms"].as_f64().unwrap() > 0.0);
             }
             let csv = text(&files, &path.replace("_metrics.json", "_latencies.csv"));
             let mut lines = csv.split("\r\n");
-            assert_eq!(lines.next(), Some("task_index,total_latency_ms,scheduling_latency_ms,execution_latency_ms"));
+            assert_eq!(
+                lines.next(),
+                Some("task_index,total_latency_ms,scheduling_latency_ms,execution_latency_ms")
+            );
             let first: Vec<&str> = lines.next().unwrap().split(',').collect();
             assert_eq!(first[1], format!("{:.2}", totals[0]));
             assert!(files.contains_key(&path.replace("_metrics.json", "_summary.txt")));
@@ -555,7 +684,14 @@ mod tests {
 
     #[test]
     fn published_array_is_pretty_printed() {
-        let (_d, _m, files) = tree(&TreeSpec { runs: 0, records_per_run: 0, seed: 1, faults: false, legacy: false, twins: false });
+        let (_d, _m, files) = tree(&TreeSpec {
+            runs: 0,
+            records_per_run: 0,
+            seed: 1,
+            faults: false,
+            legacy: false,
+            twins: false,
+        });
         let body = text(&files, "published/benchmark_results.json");
         assert!(body.starts_with("[\n  {\n    \"backend\": \""), "{}", &body[..40]);
         let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -568,7 +704,14 @@ mod tests {
     fn big_tree_timing() {
         let root = PathBuf::from(std::env::var("SYNTH_BIG_DIR").unwrap_or_else(|_| "/tmp/synth_big_tree".into()));
         let _ = std::fs::remove_dir_all(&root);
-        let spec = TreeSpec { runs: 1000, records_per_run: 1000, seed: 7, faults: true, legacy: true, twins: true };
+        let spec = TreeSpec {
+            runs: 1000,
+            records_per_run: 1000,
+            seed: 7,
+            faults: true,
+            legacy: true,
+            twins: true,
+        };
         let start = std::time::Instant::now();
         let m = generate(&spec, &root).unwrap();
         let secs = start.elapsed().as_secs_f64();

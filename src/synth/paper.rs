@@ -76,7 +76,11 @@ pub fn write_paper_tree(root: &Path, seed: u64, repeats: usize) -> anyhow::Resul
     for (pipeline, base) in [("compute", 18.5), ("rag", 2.6), ("mixed", 7.9)] {
         for nodes in [1u32, 2, 4, 8, 16] {
             // Near-linear, with the shared LLM endpoint bending the curve at 16.
-            let eff = if nodes >= 16 { 0.72 } else { 1.0 - 0.03 * (nodes as f64).log2() };
+            let eff = if nodes >= 16 {
+                0.72
+            } else {
+                1.0 - 0.03 * (nodes as f64).log2()
+            };
             for r in 1..=repeats {
                 let tput = base * nodes as f64 * eff * noise(&mut rng, 0.04);
                 let run = Run {
@@ -152,7 +156,11 @@ pub fn write_paper_tree(root: &Path, seed: u64, repeats: usize) -> anyhow::Resul
     for (pipeline, peak) in [("rag", 48.0), ("compute", 160.0)] {
         for c in [1u32, 2, 4, 8, 16, 32] {
             // Rises to an optimum near 8–16, then congestion.
-            let shape = if c <= 16 { (c as f64).log2() / 4.0 * 0.85 + 0.15 } else { 0.82 };
+            let shape = if c <= 16 {
+                (c as f64).log2() / 4.0 * 0.85 + 0.15
+            } else {
+                0.82
+            };
             for r in 1..=repeats {
                 let tput = peak * shape * noise(&mut rng, 0.04);
                 let exec = 1000.0 / peak * 4.0 * noise(&mut rng, 0.03);

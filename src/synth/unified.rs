@@ -15,7 +15,8 @@ use std::path::Path;
 
 /// The unified CSV header (upstream `result_writer.CSV_FIELD_ORDER`):
 /// [`crate::model::raw::CSV_COLUMNS`], comma-separated.
-pub static CSV_HEADER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| crate::model::raw::CSV_COLUMNS.join(","));
+pub static CSV_HEADER: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| crate::model::raw::CSV_COLUMNS.join(","));
 
 /// One unified record. `backend: None` omits the key (the backend is only
 /// in the `backends/<name>/` folder).
@@ -88,7 +89,11 @@ impl Rec {
         push_str_lit(out, &self.workload);
         out.push_str(", \"run_id\": ");
         push_str_lit(out, &self.run_id);
-        let _ = write!(out, ", \"seed\": {}, \"nodes\": {}, \"parallelism\": {}", self.seed, self.nodes, self.parallelism);
+        let _ = write!(
+            out,
+            ", \"seed\": {}, \"nodes\": {}, \"parallelism\": {}",
+            self.seed, self.nodes, self.parallelism
+        );
         out.push_str(", \"throughput\": ");
         push_py_float(out, self.throughput);
         out.push_str(", \"latency_p50\": ");
@@ -205,13 +210,41 @@ pub fn pick<T: Copy>(rng: &mut StdRng, items: &[T]) -> T {
 /// A small `system_profile` like the harness records.
 pub fn system_profile(rng: &mut StdRng) -> J {
     let hosts = [
-        ("SHUHAO-THINKPAD", "Linux 6.6.87.2-microsoft-standard-WSL2", "12th Gen Intel(R) Core(TM) i7-1260P", 16, 11.68),
-        ("bench-node-01", "Linux 5.15.0-119-generic", "AMD EPYC 7763 64-Core Processor", 64, 251.54),
-        ("bench-node-02", "Linux 5.15.0-119-generic", "AMD EPYC 7763 64-Core Processor", 64, 251.54),
-        ("gpu-a100-3", "Linux 6.8.0-45-generic", "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz", 32, 503.77),
+        (
+            "SHUHAO-THINKPAD",
+            "Linux 6.6.87.2-microsoft-standard-WSL2",
+            "12th Gen Intel(R) Core(TM) i7-1260P",
+            16,
+            11.68,
+        ),
+        (
+            "bench-node-01",
+            "Linux 5.15.0-119-generic",
+            "AMD EPYC 7763 64-Core Processor",
+            64,
+            251.54,
+        ),
+        (
+            "bench-node-02",
+            "Linux 5.15.0-119-generic",
+            "AMD EPYC 7763 64-Core Processor",
+            64,
+            251.54,
+        ),
+        (
+            "gpu-a100-3",
+            "Linux 6.8.0-45-generic",
+            "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz",
+            32,
+            503.77,
+        ),
     ];
     let (host, os, cpu, cores, mem) = pick(rng, &hosts);
-    let gpu = if host.starts_with("gpu") { J::s("NVIDIA A100-SXM4-80GB") } else { J::Null };
+    let gpu = if host.starts_with("gpu") {
+        J::s("NVIDIA A100-SXM4-80GB")
+    } else {
+        J::Null
+    };
     J::obj([
         ("hostname", J::s(host)),
         ("os", J::s(os)),
@@ -226,7 +259,15 @@ pub fn system_profile(rng: &mut StdRng) -> J {
 
 /// Upstream-style config hash (scheduler_comparison.py): sha256 of the
 /// canonical JSON of the run config *including the backend*.
-pub fn upstream_config_hash(backend: &str, scheduler: &str, items: u64, parallelism: u32, nodes: u32, seed: u64, workload: &str) -> String {
+pub fn upstream_config_hash(
+    backend: &str,
+    scheduler: &str,
+    items: u64,
+    parallelism: u32,
+    nodes: u32,
+    seed: u64,
+    workload: &str,
+) -> String {
     sha256_hex(&format!(
         "{{\"backend\":\"{backend}\",\"items\":{items},\"nodes\":{nodes},\"parallelism\":{parallelism},\"scheduler\":\"{scheduler}\",\"seed\":{seed},\"workload\":\"{workload}\"}}"
     ))
@@ -267,13 +308,25 @@ fn shape(rng: &mut StdRng, spec: &TreeSpec, workload: String, t0: i64) -> Shape 
         items: pick(rng, &[50u64, 100, 100, 200, 500]),
         nodes: pick(rng, &[1u32, 1, 2, 4, 8]),
         parallelism: pick(rng, &[1u32, 2, 4, 4, 8, 16]),
-        seed: if rng.gen_bool(0.75) { 42 } else { pick(rng, &[7u64, 123, 2026]) },
+        seed: if rng.gen_bool(0.75) {
+            42
+        } else {
+            pick(rng, &[7u64, 123, 2026])
+        },
         repeats: rng.gen_range(1..=5usize).min(records),
         lat_mode,
         base_tp: log_uniform(rng, 8.0, 380.0),
         base_p50: log_uniform(rng, 6.0, 300.0),
-        pipeline: if rng.gen_bool(0.3) { Some(pick(rng, &["rag", "compute", "mixed", "llm"])) } else { None },
-        concurrency: if rng.gen_bool(0.25) { Some(pick(rng, &[1u32, 2, 4, 8, 16])) } else { None },
+        pipeline: if rng.gen_bool(0.3) {
+            Some(pick(rng, &["rag", "compute", "mixed", "llm"]))
+        } else {
+            None
+        },
+        concurrency: if rng.gen_bool(0.25) {
+            Some(pick(rng, &[1u32, 2, 4, 8, 16]))
+        } else {
+            None
+        },
         num_tasks_dim: rng.gen_bool(0.3),
         warmup: pick(rng, &[0u64, 0, 5, 10]),
         profile: system_profile(rng),
@@ -340,7 +393,14 @@ fn metadata(shape: &Shape, side: &Side) -> J {
 /// Stream one backend directory: `unified_results.jsonl`, its CSV twin,
 /// and (single layout) `repro_manifest.json`.
 /// Returns the timestamp (µs) of the last record.
-fn write_side(root: &Path, spec: &TreeSpec, shape: &Shape, side: &Side, rng: &mut StdRng, stats: &mut Stats) -> anyhow::Result<i64> {
+fn write_side(
+    root: &Path,
+    spec: &TreeSpec,
+    shape: &Shape,
+    side: &Side,
+    rng: &mut StdRng,
+    stats: &mut Stats,
+) -> anyhow::Result<i64> {
     let dir = root.join(&side.dir);
     let config_hash = upstream_config_hash(
         side.backend,
@@ -404,7 +464,11 @@ fn write_side(root: &Path, spec: &TreeSpec, shape: &Shape, side: &Side, rng: &mu
             rec.p50 = Some(p50);
             rec.p95 = Some(p95);
             rec.p99 = Some(p99);
-            rec.success_rate = Some(if rng.gen_bool(0.6) { 1.0 } else { round_to(rng.gen_range(0.95..0.9999), 4) });
+            rec.success_rate = Some(if rng.gen_bool(0.6) {
+                1.0
+            } else {
+                round_to(rng.gen_range(0.95..0.9999), 4)
+            });
         }
         // Strictly increasing timestamps keep every record (and CSV row) distinct.
         t += (rec.duration * 1e6) as i64 + rng.gen_range(200_000..3_000_000);
@@ -457,7 +521,14 @@ fn campaign_start() -> i64 {
 }
 
 /// A paired unit: `sides` (1 or 2) backend dirs of one paired run.
-pub fn write_paired(root: &Path, spec: &TreeSpec, index: usize, sides: usize, rng: &mut StdRng, stats: &mut Stats) -> anyhow::Result<()> {
+pub fn write_paired(
+    root: &Path,
+    spec: &TreeSpec,
+    index: usize,
+    sides: usize,
+    rng: &mut StdRng,
+    stats: &mut Stats,
+) -> anyhow::Result<()> {
     let start = campaign_start() + index as i64 * 5400 + rng.gen_range(0..600);
     let mut shape = shape(rng, spec, "scheduler_comparison".to_string(), start * 1_000_000);
     if rng.gen_bool(0.3) {
@@ -470,8 +541,15 @@ pub fn write_paired(root: &Path, spec: &TreeSpec, index: usize, sides: usize, rn
         .to_string();
     let run_id = format!("paired-{}-{hash12}", compact_stamp(start));
     let base = format!("paired_backend_runs/run_id={run_id}/config_hash={hash12}");
-    let run_ids: Vec<String> =
-        (0..shape.repeats).map(|r| if r == 0 { run_id.clone() } else { format!("{run_id}-r{r}") }).collect();
+    let run_ids: Vec<String> = (0..shape.repeats)
+        .map(|r| {
+            if r == 0 {
+                run_id.clone()
+            } else {
+                format!("{run_id}-r{r}")
+            }
+        })
+        .collect();
     let ray_factor = rng.gen_range(0.7..0.9);
 
     let mut t_end = shape.t0;
@@ -512,13 +590,23 @@ pub fn write_paired(root: &Path, spec: &TreeSpec, index: usize, sides: usize, rn
         ),
         ("paths", J::O(paths)),
     ]);
-    stats.add_file(write_file(&root.join(&base).join("manifest.json"), manifest.pretty().as_bytes())?);
+    stats.add_file(write_file(
+        &root.join(&base).join("manifest.json"),
+        manifest.pretty().as_bytes(),
+    )?);
     Ok(())
 }
 
 /// A single-layout unit: `sides` (1 or 2) runs of one workload shape, each
 /// in `results/<workload>/<folder>/`.
-pub fn write_single(root: &Path, spec: &TreeSpec, index: usize, sides: usize, rng: &mut StdRng, stats: &mut Stats) -> anyhow::Result<()> {
+pub fn write_single(
+    root: &Path,
+    spec: &TreeSpec,
+    index: usize,
+    sides: usize,
+    rng: &mut StdRng,
+    stats: &mut Stats,
+) -> anyhow::Result<()> {
     let workload = pick(rng, &["workload4", "scheduler_comparison", "Q1", "Q2", "Q4"]).to_string();
     let start = campaign_start() + 86_400 * 3 + index as i64 * 5400 + rng.gen_range(0..600);
     let shape = shape(rng, spec, workload, start * 1_000_000);
@@ -578,7 +666,15 @@ pub fn plain_record(rng: &mut StdRng, backend: &str, run_id: &str, t: i64) -> (R
         success_rate: measured.then_some(1.0),
         duration,
         timestamp: super::json::iso(t, true),
-        config_hash: upstream_config_hash(backend, scheduler, items, parallelism, nodes, 42, "scheduler_comparison"),
+        config_hash: upstream_config_hash(
+            backend,
+            scheduler,
+            items,
+            parallelism,
+            nodes,
+            42,
+            "scheduler_comparison",
+        ),
         backend_hash: sha256_hex(backend),
         free_key: "metadata",
     };
@@ -588,7 +684,10 @@ pub fn plain_record(rng: &mut StdRng, backend: &str, run_id: &str, t: i64) -> (R
         (
             "raw_metrics",
             J::obj([
-                ("scheduler_type", J::s(if scheduler == "fifo" { "FIFO" } else { "LoadAware" })),
+                (
+                    "scheduler_type",
+                    J::s(if scheduler == "fifo" { "FIFO" } else { "LoadAware" }),
+                ),
                 ("total_scheduled", J::I(0)),
                 ("avg_latency_ms", J::I(0)),
                 ("decisions", J::I(0)),
@@ -606,14 +705,20 @@ pub fn write_published(root: &Path, rng: &mut StdRng, stats: &mut Stats) -> anyh
     let mut items = Vec::new();
     for i in 0..10 {
         let backend = if i % 2 == 0 { "sage" } else { "ray" };
-        let run_id = format!("{backend}-{}", &sha256_hex(&format!("published-{i}-{}", rng.gen::<u32>()))[..12]);
+        let run_id = format!(
+            "{backend}-{}",
+            &sha256_hex(&format!("published-{i}-{}", rng.gen::<u32>()))[..12]
+        );
         let t = t0 + i as i64 * 41_000_000 + rng.gen_range(1..1_000_000);
         let (rec, meta) = plain_record(rng, backend, &run_id, t);
         items.push(rec.to_j(meta));
     }
     stats.read += items.len() as u64;
     stats.accepted += items.len() as u64;
-    stats.add_file(write_file(&root.join("published/benchmark_results.json"), J::A(items).pretty().as_bytes())?);
+    stats.add_file(write_file(
+        &root.join("published/benchmark_results.json"),
+        J::A(items).pretty().as_bytes(),
+    )?);
     Ok(())
 }
 

@@ -52,7 +52,10 @@ pub fn code(text: &str) -> String {
         longest = longest.max(run);
     }
     let fence = "`".repeat(longest + 1);
-    let pad = if text.starts_with('`') || text.ends_with('`') || (text.starts_with(' ') && text.ends_with(' ') && !text.trim().is_empty()) {
+    let pad = if text.starts_with('`')
+        || text.ends_with('`')
+        || (text.starts_with(' ') && text.ends_with(' ') && !text.trim().is_empty())
+    {
         " "
     } else {
         ""
@@ -136,7 +139,9 @@ pub fn latex(text: &str) -> String {
 
 /// A LaTeX `%` comment line's content: no newline may end the comment early.
 pub fn latex_comment(text: &str) -> String {
-    text.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect()
+    text.chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect()
 }
 
 #[cfg(test)]

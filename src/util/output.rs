@@ -103,7 +103,9 @@ pub fn resolve(path: &Path) -> std::io::Result<PathBuf> {
                 return Ok(real);
             }
             Err(_) => {
-                let Some(parent) = existing.parent() else { return Ok(abs) };
+                let Some(parent) = existing.parent() else {
+                    return Ok(abs);
+                };
                 tail.push(existing.components().next_back().unwrap_or(Component::CurDir));
                 existing = parent;
             }
@@ -113,7 +115,10 @@ pub fn resolve(path: &Path) -> std::io::Result<PathBuf> {
 
 /// The real paths of the inputs that exist (missing ones are ingest's to report).
 fn resolve_inputs(inputs: &[PathBuf]) -> Vec<(PathBuf, &Path)> {
-    inputs.iter().filter_map(|p| std::fs::canonicalize(p).ok().map(|real| (real, p.as_path()))).collect()
+    inputs
+        .iter()
+        .filter_map(|p| std::fs::canonicalize(p).ok().map(|real| (real, p.as_path())))
+        .collect()
 }
 
 /// Refuse an output that is, is inside, or (for folders) holds an input.
@@ -129,7 +134,10 @@ fn check_inputs(target: &Path, shown: &str, inputs: &[PathBuf], is_dir: bool) ->
         } else {
             continue;
         };
-        return Err(refuse(shown, format!("{why}; choose an output outside your inputs (e.g. a new folder beside them)")));
+        return Err(refuse(
+            shown,
+            format!("{why}; choose an output outside your inputs (e.g. a new folder beside them)"),
+        ));
     }
     Ok(())
 }
@@ -155,7 +163,9 @@ fn read_marker(dir: &Path) -> Option<Marker> {
     match std::fs::symlink_metadata(&marker) {
         Ok(m) if m.is_file() && m.len() < (64 << 20) => {
             let bytes = std::fs::read(&marker).ok()?;
-            serde_json::from_slice::<Marker>(&bytes).ok().filter(|m| m.tool == "sagereport")
+            serde_json::from_slice::<Marker>(&bytes)
+                .ok()
+                .filter(|m| m.tool == "sagereport")
         }
         _ => None,
     }
@@ -180,7 +190,10 @@ fn listing(dir: &Path) -> Vec<String> {
 }
 
 fn rel_string(rel: &Path) -> String {
-    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// Entries of the marked folder `dir` that its marker does not list: not
@@ -193,7 +206,9 @@ fn foreign_entries(dir: &Path, marker: &Marker) -> Vec<String> {
     let mut walker = walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name().into_iter();
     while let Some(entry) = walker.next() {
         let Ok(entry) = entry else { continue };
-        let Ok(rel) = entry.path().strip_prefix(dir) else { continue };
+        let Ok(rel) = entry.path().strip_prefix(dir) else {
+            continue;
+        };
         let rel = rel_string(rel);
         if rel == MARKER || listed.contains(rel.as_str()) {
             continue;
@@ -201,7 +216,11 @@ fn foreign_entries(dir: &Path, marker: &Marker) -> Vec<String> {
         if entry.file_type().is_dir() {
             walker.skip_current_dir();
             if let Some(inner) = read_marker(entry.path()) {
-                foreign.extend(foreign_entries(entry.path(), &inner).into_iter().map(|f| format!("{rel}/{f}")));
+                foreign.extend(
+                    foreign_entries(entry.path(), &inner)
+                        .into_iter()
+                        .map(|f| format!("{rel}/{f}")),
+                );
                 continue;
             }
         }
@@ -253,10 +272,16 @@ fn check_dir_owned(target: &Path, shown: &str) -> anyhow::Result<()> {
         Err(e) => return Err(refuse(shown, e)),
     };
     if meta.file_type().is_symlink() {
-        return Err(refuse(shown, "it is a symbolic link; give the folder it points to, or a new folder"));
+        return Err(refuse(
+            shown,
+            "it is a symbolic link; give the folder it points to, or a new folder",
+        ));
     }
     if !meta.is_dir() {
-        return Err(refuse(shown, format!("it is {}, not a folder; choose a new folder", kind_of(&meta))));
+        return Err(refuse(
+            shown,
+            format!("it is {}, not a folder; choose a new folder", kind_of(&meta)),
+        ));
     }
     if let Some(marker) = read_marker(target) {
         let foreign = foreign_entries(target, &marker);
@@ -279,14 +304,19 @@ fn check_dir_owned(target: &Path, shown: &str) -> anyhow::Result<()> {
         return Ok(());
     }
     names.sort();
-    let legacy = names.iter().all(|n| KNOWN_OUTPUT_NAMES.contains(&n.as_str()) || n.ends_with(".tex") || n.ends_with(".png") || n.ends_with(".svg"));
+    let legacy = names.iter().all(|n| {
+        KNOWN_OUTPUT_NAMES.contains(&n.as_str()) || n.ends_with(".tex") || n.ends_with(".png") || n.ends_with(".svg")
+    });
     let listed = list_names(names.clone());
     let hint = if legacy {
         "it looks like the output of an older sagereport (before output markers): check it and remove it yourself, or choose a new folder"
     } else {
         "choose an empty or new folder, or remove it yourself"
     };
-    Err(refuse(shown, format!("it holds files sagereport did not write: {listed}; {hint}")))
+    Err(refuse(
+        shown,
+        format!("it holds files sagereport did not write: {listed}; {hint}"),
+    ))
 }
 
 /// The first five names, and how many there are beyond.
@@ -327,9 +357,12 @@ impl Lock {
                         eprintln!("sagereport: waiting for another sagereport that is writing {shown} …");
                         told = true;
                     }
-                    file.lock().map_err(|e| refuse(shown, format!("cannot lock {}: {e}", path.display())))?;
+                    file.lock()
+                        .map_err(|e| refuse(shown, format!("cannot lock {}: {e}", path.display())))?;
                 }
-                Err(std::fs::TryLockError::Error(e)) => return Err(refuse(shown, format!("cannot lock {}: {e}", path.display()))),
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(refuse(shown, format!("cannot lock {}: {e}", path.display())))
+                }
             }
             let held = file.metadata().map_err(|e| refuse(shown, e))?;
             match std::fs::metadata(&path) {
@@ -366,16 +399,24 @@ fn clean_stale(parent: &Path, name: &str) {
     let prefix = format!(".{name}.");
     for entry in entries.flatten() {
         let file_name = entry.file_name();
-        let Some(rest) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else { continue };
-        let Some(pid) = rest.strip_prefix("tmp-").or_else(|| rest.strip_prefix("old-")) else { continue };
+        let Some(rest) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let Some(pid) = rest.strip_prefix("tmp-").or_else(|| rest.strip_prefix("old-")) else {
+            continue;
+        };
         let Ok(pid) = pid.parse::<i32>() else { continue };
         if process_alive(pid) && pid as u32 != std::process::id() {
             continue;
         }
         let path = entry.path();
-        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
         if meta.is_dir() {
-            let empty = std::fs::read_dir(&path).map(|mut d| d.next().is_none()).unwrap_or(false);
+            let empty = std::fs::read_dir(&path)
+                .map(|mut d| d.next().is_none())
+                .unwrap_or(false);
             if is_marked(&path) || empty {
                 let _ = std::fs::remove_dir_all(&path);
             }
@@ -397,14 +438,24 @@ struct Place {
 fn place(out: &Path) -> anyhow::Result<Place> {
     let shown = out.display().to_string();
     if out.as_os_str().is_empty() {
-        return Err(anyhow!("cannot write an output to an empty path; name a folder or file"));
+        return Err(anyhow!(
+            "cannot write an output to an empty path; name a folder or file"
+        ));
     }
     let target = resolve(out).map_err(|e| refuse(&shown, e))?;
     let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
         return Err(refuse(&shown, "it is the root folder; choose a new folder"));
     };
-    let name = name.to_str().ok_or_else(|| refuse(&shown, "its name is not valid UTF-8; choose another name"))?.to_string();
-    Ok(Place { parent: parent.to_path_buf(), name, target, shown })
+    let name = name
+        .to_str()
+        .ok_or_else(|| refuse(&shown, "its name is not valid UTF-8; choose another name"))?
+        .to_string();
+    Ok(Place {
+        parent: parent.to_path_buf(),
+        name,
+        target,
+        shown,
+    })
 }
 
 fn symlink_at(out: &Path) -> bool {
@@ -418,10 +469,16 @@ pub fn require_new_dir(out: &Path, why: &str) -> anyhow::Result<()> {
     match std::fs::symlink_metadata(out) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(refuse(&shown, e)),
-        Ok(m) if !m.is_dir() => Err(refuse(&shown, format!("it is {}, not a folder; choose a new folder", kind_of(&m)))),
+        Ok(m) if !m.is_dir() => Err(refuse(
+            &shown,
+            format!("it is {}, not a folder; choose a new folder", kind_of(&m)),
+        )),
         Ok(_) => match std::fs::read_dir(out).map(|mut d| d.next().is_none()) {
             Ok(true) => Ok(()),
-            Ok(false) => Err(refuse(&shown, format!("the folder is not empty; choose a new folder ({why})"))),
+            Ok(false) => Err(refuse(
+                &shown,
+                format!("the folder is not empty; choose a new folder ({why})"),
+            )),
             Err(e) => Err(refuse(&shown, e)),
         },
     }
@@ -430,13 +487,24 @@ pub fn require_new_dir(out: &Path, why: &str) -> anyhow::Result<()> {
 /// Create the parent folder if needed and take the lock into `slot` (once);
 /// `still_ours` is checked again under the lock, as another command may have
 /// written the output meanwhile. Stale temporaries are removed then.
-fn lock_once(slot: &std::sync::Mutex<Option<Lock>>, place: &Place, still_ours: impl Fn() -> anyhow::Result<()>) -> anyhow::Result<()> {
+fn lock_once(
+    slot: &std::sync::Mutex<Option<Lock>>,
+    place: &Place,
+    still_ours: impl Fn() -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let mut held = slot.lock().unwrap_or_else(|e| e.into_inner());
     if held.is_some() {
         return Ok(());
     }
-    let Place { parent, name, shown, .. } = place;
-    std::fs::create_dir_all(parent).map_err(|e| refuse(shown, format!("cannot create its parent folder {}: {e}", parent.display())))?;
+    let Place {
+        parent, name, shown, ..
+    } = place;
+    std::fs::create_dir_all(parent).map_err(|e| {
+        refuse(
+            shown,
+            format!("cannot create its parent folder {}: {e}", parent.display()),
+        )
+    })?;
     let lock = Lock::acquire(parent, name, shown)?;
     still_ours()?;
     clean_stale(parent, name);
@@ -459,7 +527,11 @@ pub struct OutputDir {
 /// overlaps `inputs`. Creates nothing.
 pub fn claim_dir(out: &Path, command: &'static str, inputs: &[PathBuf]) -> anyhow::Result<OutputDir> {
     let place = preflight_dir(out, inputs)?;
-    let claim = OutputDir { place, command, lock: std::sync::Mutex::new(None) };
+    let claim = OutputDir {
+        place,
+        command,
+        lock: std::sync::Mutex::new(None),
+    };
     if claim.place.parent.is_dir() {
         claim.lock_now()?;
     }
@@ -475,11 +547,18 @@ pub fn check_dir(out: &Path, inputs: &[PathBuf]) -> anyhow::Result<()> {
 fn preflight_dir(out: &Path, inputs: &[PathBuf]) -> anyhow::Result<Place> {
     let place = place(out)?;
     if symlink_at(out) {
-        return Err(refuse(&place.shown, "it is a symbolic link; give the folder it points to, or a new folder"));
+        return Err(refuse(
+            &place.shown,
+            "it is a symbolic link; give the folder it points to, or a new folder",
+        ));
     }
     if let Ok(cwd) = std::env::current_dir().and_then(std::fs::canonicalize) {
         if cwd.starts_with(&place.target) {
-            let what = if cwd == place.target { "it is the current folder" } else { "it holds the current folder" };
+            let what = if cwd == place.target {
+                "it is the current folder"
+            } else {
+                "it holds the current folder"
+            };
             return Err(refuse(
                 &place.shown,
                 format!("{what}, and an output folder is replaced as a whole; write into a subfolder instead (e.g. -o report)"),
@@ -495,7 +574,9 @@ impl OutputDir {
     /// Create the parent folder if needed and take the lock (once); checked
     /// again under the lock, as another command may have written it meanwhile.
     fn lock_now(&self) -> anyhow::Result<()> {
-        lock_once(&self.lock, &self.place, || check_dir_owned(&self.place.target, &self.place.shown))
+        lock_once(&self.lock, &self.place, || {
+            check_dir_owned(&self.place.target, &self.place.shown)
+        })
     }
 
     /// The folder's real path.
@@ -520,16 +601,29 @@ impl OutputDir {
     /// the output, so a crash never leaves a half-written output.
     pub fn replace<T>(&self, fill: impl FnOnce(&Path) -> anyhow::Result<T>) -> anyhow::Result<T> {
         self.lock_now()?;
-        let Place { target, parent, name, shown } = &self.place;
+        let Place {
+            target,
+            parent,
+            name,
+            shown,
+        } = &self.place;
         let pid = std::process::id();
         let tmp = parent.join(format!(".{name}.tmp-{pid}"));
         if std::fs::symlink_metadata(&tmp).is_ok() {
-            std::fs::remove_dir_all(&tmp).map_err(|e| refuse(shown, format!("cannot remove {}: {e}", tmp.display())))?;
+            std::fs::remove_dir_all(&tmp)
+                .map_err(|e| refuse(shown, format!("cannot remove {}: {e}", tmp.display())))?;
         }
-        std::fs::create_dir(&tmp).map_err(|e| refuse(shown, format!("cannot create the temporary folder {}: {e}", tmp.display())))?;
+        std::fs::create_dir(&tmp).map_err(|e| {
+            refuse(
+                shown,
+                format!("cannot create the temporary folder {}: {e}", tmp.display()),
+            )
+        })?;
         // Marked first (so a killed run's folder is recognised as ours), and
         // again when filled, listing what it holds.
-        let filled = mark(&tmp, self.command).and_then(|()| fill(&tmp)).and_then(|v| mark(&tmp, self.command).map(|()| v));
+        let filled = mark(&tmp, self.command)
+            .and_then(|()| fill(&tmp))
+            .and_then(|v| mark(&tmp, self.command).map(|()| v));
         let value = match filled {
             Ok(v) => v,
             Err(e) => {
@@ -559,7 +653,10 @@ impl OutputDir {
         }
         if had_previous {
             if let Err(e) = std::fs::remove_dir_all(&old) {
-                eprintln!("sagereport: warning: cannot remove the previous output {}: {e}", old.display());
+                eprintln!(
+                    "sagereport: warning: cannot remove the previous output {}: {e}",
+                    old.display()
+                );
             }
         }
         Ok(value)
@@ -579,7 +676,11 @@ pub struct OutputFile {
 /// one. Locks it until the returned value is dropped. Creates nothing.
 pub fn claim_file(out: &Path, kind: FileKind, inputs: &[PathBuf]) -> anyhow::Result<OutputFile> {
     let place = preflight_file(out, kind, inputs)?;
-    let claim = OutputFile { place, kind, lock: std::sync::Mutex::new(None) };
+    let claim = OutputFile {
+        place,
+        kind,
+        lock: std::sync::Mutex::new(None),
+    };
     if claim.place.parent.is_dir() {
         claim.lock_now()?;
     }
@@ -610,7 +711,10 @@ fn check_file_owned(out: &Path, place: &Place, kind: FileKind) -> anyhow::Result
     };
     if !meta.is_file() {
         let what = kind_of(&meta);
-        return Err(refuse(shown, format!("it is {what}; sagereport only replaces a regular file it wrote — choose a new file name")));
+        return Err(refuse(
+            shown,
+            format!("it is {what}; sagereport only replaces a regular file it wrote — choose a new file name"),
+        ));
     }
     if meta.len() == 0 {
         return Ok(());
@@ -619,19 +723,32 @@ fn check_file_owned(out: &Path, place: &Place, kind: FileKind) -> anyhow::Result
     if kind.is_ours(&bytes) {
         Ok(())
     } else {
-        Err(refuse(shown, format!("the file exists and is not {}; choose a new file name, or remove it yourself", kind.noun())))
+        Err(refuse(
+            shown,
+            format!(
+                "the file exists and is not {}; choose a new file name, or remove it yourself",
+                kind.noun()
+            ),
+        ))
     }
 }
 
 impl OutputFile {
     fn lock_now(&self) -> anyhow::Result<()> {
-        lock_once(&self.lock, &self.place, || check_file_owned(&self.place.target, &self.place, self.kind))
+        lock_once(&self.lock, &self.place, || {
+            check_file_owned(&self.place.target, &self.place, self.kind)
+        })
     }
 
     /// Write `bytes` to a temporary sibling, then rename it over the output.
     pub fn write(&self, bytes: &[u8]) -> anyhow::Result<()> {
         self.lock_now()?;
-        let Place { target, parent, name, shown } = &self.place;
+        let Place {
+            target,
+            parent,
+            name,
+            shown,
+        } = &self.place;
         let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
         let written = File::create(&tmp).and_then(|mut f| f.write_all(bytes).and_then(|()| f.flush()));
         if let Err(e) = written {
@@ -683,7 +800,10 @@ mod tests {
         std::fs::create_dir_all(out.join(".ssh")).unwrap();
         std::fs::write(out.join("thesis.tex"), "x").unwrap();
         let err = claim_dir(&out, "compare", &[]).err().unwrap().to_string();
-        assert!(err.contains("holds files sagereport did not write: .ssh, thesis.tex"), "{err}");
+        assert!(
+            err.contains("holds files sagereport did not write: .ssh, thesis.tex"),
+            "{err}"
+        );
         assert!(out.join("thesis.tex").exists());
     }
 
@@ -697,8 +817,15 @@ mod tests {
         claim.replace(|tmp| Ok(std::fs::write(tmp.join("b"), "2")?)).unwrap();
         assert!(!out.join("a").exists() && out.join("b").exists());
         drop(claim);
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(leftovers, vec![std::ffi::OsString::from("out")], "no lock or temporary sibling left");
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            leftovers,
+            vec![std::ffi::OsString::from("out")],
+            "no lock or temporary sibling left"
+        );
     }
 
     #[test]
@@ -708,7 +835,11 @@ mod tests {
         std::fs::create_dir_all(input.join("sub")).unwrap();
         std::fs::write(input.join("sub/a.jsonl"), "").unwrap();
         let inputs = vec![input.join("sub")];
-        for (out, why) in [(input.join("sub"), "it is the input"), (input.join("sub/r"), "inside the input"), (input.clone(), "it holds the input")] {
+        for (out, why) in [
+            (input.join("sub"), "it is the input"),
+            (input.join("sub/r"), "inside the input"),
+            (input.clone(), "it holds the input"),
+        ] {
             let err = check_dir(&out, &inputs).err().unwrap().to_string();
             assert!(err.contains(why), "{out:?}: {err}");
         }
@@ -730,7 +861,10 @@ mod tests {
         std::fs::write(foreign.join("mine.txt"), "x").unwrap();
         let _claim = claim_dir(&dir.path().join("out"), "compare", &[]).unwrap();
         assert!(!stale.exists(), "a marked temporary folder of a dead run is removed");
-        assert!(foreign.exists(), "an unmarked folder is never removed, whatever its name");
+        assert!(
+            foreign.exists(),
+            "an unmarked folder is never removed, whatever its name"
+        );
     }
 
     #[test]
@@ -738,13 +872,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pdf = dir.path().join("r.pdf");
         std::fs::write(&pdf, b"%PDF-1.7 not ours").unwrap();
-        assert!(claim_file(&pdf, FileKind::Pdf, &[]).err().unwrap().to_string().contains("not a PDF sagereport wrote"));
+        assert!(claim_file(&pdf, FileKind::Pdf, &[])
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("not a PDF sagereport wrote"));
         std::fs::write(&pdf, [b"%PDF-1.7 ".as_slice(), PDF_SIGNATURE].concat()).unwrap();
-        claim_file(&pdf, FileKind::Pdf, &[]).unwrap().write(b"%PDF-new").unwrap();
+        claim_file(&pdf, FileKind::Pdf, &[])
+            .unwrap()
+            .write(b"%PDF-new")
+            .unwrap();
         assert_eq!(std::fs::read(&pdf).unwrap(), b"%PDF-new");
         let err = claim_file(dir.path(), FileKind::Pdf, &[]).err().unwrap().to_string();
         assert!(err.contains("it is a folder"), "{err}");
-        let err = claim_file(Path::new("/dev/null"), FileKind::Pdf, &[]).err().unwrap().to_string();
+        let err = claim_file(Path::new("/dev/null"), FileKind::Pdf, &[])
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("it is a device"), "{err}");
     }
 }

@@ -21,10 +21,17 @@ pub fn record(backend: &str, workload: &str, run: usize, throughput: f64) -> Str
 /// throughputs are [10, 12, 11, 13, 9] × `scale` (mean 11, 95 % t-interval
 /// half-width 1.963 at scale 1), ray's about 0.7 of that.
 pub fn sage_and_ray(dir: &Path, workload: &str, scale: f64) -> PathBuf {
-    for (backend, values) in [("sage", [10.0, 12.0, 11.0, 13.0, 9.0]), ("ray", [7.0, 8.0, 7.5, 8.5, 7.2])] {
+    for (backend, values) in [
+        ("sage", [10.0, 12.0, 11.0, 13.0, 9.0]),
+        ("ray", [7.0, 8.0, 7.5, 8.5, 7.2]),
+    ] {
         let side = dir.join(backend);
         std::fs::create_dir_all(&side).unwrap();
-        let lines: Vec<String> = values.iter().enumerate().map(|(i, t)| record(backend, workload, i, t * scale)).collect();
+        let lines: Vec<String> = values
+            .iter()
+            .enumerate()
+            .map(|(i, t)| record(backend, workload, i, t * scale))
+            .collect();
         std::fs::write(side.join("unified_results.jsonl"), lines.join("\n") + "\n").unwrap();
     }
     dir.to_path_buf()
@@ -32,8 +39,20 @@ pub fn sage_and_ray(dir: &Path, workload: &str, scale: f64) -> PathBuf {
 
 /// Run `sagereport args…` in `cwd`: (exit code, stdout, stderr).
 pub fn sagereport(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = Command::cargo_bin("sagereport").unwrap().current_dir(cwd).env_remove("GITHUB_SHA").env_remove("GITHUB_REF_NAME").env_remove("SOURCE_DATE_EPOCH").args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::cargo_bin("sagereport")
+        .unwrap()
+        .current_dir(cwd)
+        .env_remove("GITHUB_SHA")
+        .env_remove("GITHUB_REF_NAME")
+        .env_remove("SOURCE_DATE_EPOCH")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Three nightly runs (Nov 21–23) of a sage/ray tree into `public/` with a
@@ -118,7 +137,15 @@ pub fn traces(dir: &Path) -> Vec<(String, Vec<std::collections::HashMap<String, 
         let text = std::fs::read_to_string(&path).unwrap();
         let mut lines = text.lines();
         let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-        let rows = lines.map(|l| header.iter().map(|h| h.to_string()).zip(l.split(',').map(str::to_string)).collect()).collect();
+        let rows = lines
+            .map(|l| {
+                header
+                    .iter()
+                    .map(|h| h.to_string())
+                    .zip(l.split(',').map(str::to_string))
+                    .collect()
+            })
+            .collect();
         out.push((path.display().to_string(), rows));
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -136,14 +163,24 @@ pub fn assert_q1_runs_in_batches_of_5(dir: &Path) {
     let (file, rows) = traces(dir).remove(0);
     let mut batches: std::collections::BTreeMap<u64, Vec<(f64, f64)>> = std::collections::BTreeMap::new();
     for row in &rows {
-        batches.entry(num(row, "batch") as u64).or_default().push((num(row, "arrival_ms"), num(row, "done_ms")));
+        batches
+            .entry(num(row, "batch") as u64)
+            .or_default()
+            .push((num(row, "arrival_ms"), num(row, "done_ms")));
     }
     assert_eq!(batches.len(), 10, "{file}: 48 items in batches of 5");
-    assert!(batches.values().take(9).all(|b| b.len() == 5) && batches[&9].len() == 3, "{file}");
+    assert!(
+        batches.values().take(9).all(|b| b.len() == 5) && batches[&9].len() == 3,
+        "{file}"
+    );
     for b in 1..10u64 {
         let prev_end = batches[&(b - 1)].iter().map(|x| x.1).fold(0.0, f64::max);
         let start = batches[&b].iter().map(|x| x.0).fold(f64::INFINITY, f64::min);
-        assert!(start >= prev_end - 1e-3, "{file}: batch {b} starts at {start} ms before batch {} ended at {prev_end} ms", b - 1);
+        assert!(
+            start >= prev_end - 1e-3,
+            "{file}: batch {b} starts at {start} ms before batch {} ended at {prev_end} ms",
+            b - 1
+        );
     }
 }
 
@@ -155,15 +192,42 @@ pub fn assert_q3_runs_its_tenants_together(recs: &[serde_json::Value], backend: 
     let victims: Vec<&serde_json::Value> = recs.iter().filter(|r| r["workload"] == "Q3_victim").collect();
     assert_eq!(victims.len(), 2, "{backend}");
     for v in &victims {
-        let alone = recs.iter().find(|r| r["workload"] == "Q3_victim_alone" && r["run_id"] == v["run_id"]).unwrap();
-        let (beside, by_itself) = (v["latency_p50"].as_f64().unwrap(), alone["latency_p50"].as_f64().unwrap());
-        assert!(beside > by_itself, "{backend}: the victim's median latency {beside} ms beside the aggressor, {by_itself} ms alone");
-        assert!(v["metadata"]["latency_inflation"].as_f64().is_some(), "{backend}: no p99 inflation recorded");
-        let aggressor = recs.iter().find(|r| r["workload"] == "Q3_aggressor" && r["run_id"] == v["run_id"]).unwrap();
-        assert_eq!(aggressor["metadata"]["items"], 4 * 48, "{backend}: the aggressor runs 4× the items");
-        let span = |r: &serde_json::Value| (r["metadata"]["first_issue_s"].as_f64().unwrap(), r["metadata"]["last_done_s"].as_f64().unwrap());
+        let alone = recs
+            .iter()
+            .find(|r| r["workload"] == "Q3_victim_alone" && r["run_id"] == v["run_id"])
+            .unwrap();
+        let (beside, by_itself) = (
+            v["latency_p50"].as_f64().unwrap(),
+            alone["latency_p50"].as_f64().unwrap(),
+        );
+        assert!(
+            beside > by_itself,
+            "{backend}: the victim's median latency {beside} ms beside the aggressor, {by_itself} ms alone"
+        );
+        assert!(
+            v["metadata"]["latency_inflation"].as_f64().is_some(),
+            "{backend}: no p99 inflation recorded"
+        );
+        let aggressor = recs
+            .iter()
+            .find(|r| r["workload"] == "Q3_aggressor" && r["run_id"] == v["run_id"])
+            .unwrap();
+        assert_eq!(
+            aggressor["metadata"]["items"],
+            4 * 48,
+            "{backend}: the aggressor runs 4× the items"
+        );
+        let span = |r: &serde_json::Value| {
+            (
+                r["metadata"]["first_issue_s"].as_f64().unwrap(),
+                r["metadata"]["last_done_s"].as_f64().unwrap(),
+            )
+        };
         let ((s1, e1), (s2, e2)) = (span(v), span(aggressor));
-        assert!(s1 < e2 && s2 < e1, "{backend}: victim [{s1}, {e1}] and aggressor [{s2}, {e2}] do not overlap");
+        assert!(
+            s1 < e2 && s2 < e1,
+            "{backend}: victim [{s1}, {e1}] and aggressor [{s2}, {e2}] do not overlap"
+        );
     }
 }
 
@@ -172,9 +236,16 @@ pub fn assert_q3_runs_its_tenants_together(recs: &[serde_json::Value], backend: 
 pub fn assert_generates_on_the_shared_endpoint(r: &serde_json::Value) {
     let m = &r["metadata"];
     let what = format!("{} {} {}", r["backend"], m["experiment"], r["workload"]);
-    assert!(m["generator"].as_str().unwrap().starts_with("embedded-endpoint(K=24"), "{what}: {}", m["generator"]);
+    assert!(
+        m["generator"].as_str().unwrap().starts_with("embedded-endpoint(K=24"),
+        "{what}: {}",
+        m["generator"]
+    );
     assert_eq!(m["llm_service"]["slots"], 24, "{what}: {}", m["llm_service"]);
     let served = m["llm_service_ms"].as_f64().unwrap();
-    assert!(served > 0.5, "{what}: the endpoint served each item for {served} ms (at least its 0.5 ms overhead)");
+    assert!(
+        served > 0.5,
+        "{what}: the endpoint served each item for {served} ms (at least its 0.5 ms overhead)"
+    );
     assert!(m["llm_wait_ms"].as_f64().unwrap() >= 0.0, "{what}");
 }

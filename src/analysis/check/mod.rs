@@ -7,8 +7,8 @@
 pub mod tex;
 
 use super::tables::{norm_key, PaperTable, TableColumn, TablePart, TableRow};
-use tex::{PrintedNumber, TexTable};
 use serde::Serialize;
+use tex::{PrintedNumber, TexTable};
 
 /// One hand-written cell that the data does not support.
 #[derive(Clone, Debug, Serialize)]
@@ -72,7 +72,13 @@ fn title_words(number: u8) -> &'static [&'static str] {
         3 => &["scheduler", "scheduling strateg", "schedul"],
         4 => &["throughput curve", "throughputcurve", "concurrency"],
         5 => &["latency breakdown", "breakdown"],
-        6 => &["parallel jobs", "concurrent jobs", "parallel-jobs", "admission", "isolation"],
+        6 => &[
+            "parallel jobs",
+            "concurrent jobs",
+            "parallel-jobs",
+            "admission",
+            "isolation",
+        ],
         _ => &[],
     }
 }
@@ -110,14 +116,20 @@ fn name_match(text: &str, keys: &[String]) -> Option<bool> {
         return None;
     }
     if let Some(x) = leading_number(text) {
-        return keys.iter().any(|k| k.parse::<f64>().is_ok_and(|v| v == x)).then_some(true);
+        return keys
+            .iter()
+            .any(|k| k.parse::<f64>().is_ok_and(|v| v == x))
+            .then_some(true);
     }
     let tk = text_keys(text);
     if tk.iter().any(|t| keys.iter().any(|k| t == k)) {
         return Some(true);
     }
     tk.iter()
-        .any(|t| keys.iter().any(|k| k.len() >= 3 && t.starts_with(k.as_str()) && k.parse::<f64>().is_err()))
+        .any(|t| {
+            keys.iter()
+                .any(|k| k.len() >= 3 && t.starts_with(k.as_str()) && k.parse::<f64>().is_err())
+        })
         .then_some(false)
 }
 
@@ -151,7 +163,9 @@ fn align<'a>(paper: &TexTable, part: &'a TablePart) -> Candidate<'a> {
     // Normal: paper rows are our rows.
     let mut normal = Vec::new();
     for (ri, row) in paper.rows.iter().enumerate() {
-        let Some(ours) = row.cells.first().and_then(|l| row_of(l)) else { continue };
+        let Some(ours) = row.cells.first().and_then(|l| row_of(l)) else {
+            continue;
+        };
         for (ci, h) in paper.header.iter().enumerate().skip(1) {
             if let Some(c) = col_at(ci, h) {
                 normal.push((ri, ci, ours, c));
@@ -161,14 +175,23 @@ fn align<'a>(paper: &TexTable, part: &'a TablePart) -> Candidate<'a> {
     // Transposed: paper columns are our rows.
     let mut transposed = Vec::new();
     for (ri, row) in paper.rows.iter().enumerate() {
-        let Some(c) = row.cells.first().and_then(|l| col_of(l)) else { continue };
+        let Some(c) = row.cells.first().and_then(|l| col_of(l)) else {
+            continue;
+        };
         for (ci, h) in paper.header.iter().enumerate().skip(1) {
             if let Some(ours) = row_of(h) {
                 transposed.push((ri, ci, ours, c));
             }
         }
     }
-    Candidate { part, cells: if transposed.len() > normal.len() { transposed } else { normal } }
+    Candidate {
+        part,
+        cells: if transposed.len() > normal.len() {
+            transposed
+        } else {
+            normal
+        },
+    }
 }
 
 /// Compare every table of the hand-written LaTeX text of `file` with ours.
@@ -176,8 +199,14 @@ pub fn check(paper_text: &str, file: &str, ours: &[PaperTable]) -> CheckReport {
     let mut report = CheckReport::default();
     for paper in tex::parse_tables(paper_text) {
         let named = |t: &PaperTable| {
-            let text = format!("{} {}", paper.caption.as_deref().unwrap_or(""), paper.label.as_deref().unwrap_or("")).to_lowercase();
-            paper.label.as_deref().is_some_and(|l| l == t.label) || title_words(t.number).iter().any(|w| text.contains(w))
+            let text = format!(
+                "{} {}",
+                paper.caption.as_deref().unwrap_or(""),
+                paper.label.as_deref().unwrap_or("")
+            )
+            .to_lowercase();
+            paper.label.as_deref().is_some_and(|l| l == t.label)
+                || title_words(t.number).iter().any(|w| text.contains(w))
         };
         // Best (table, part) by matched cells; naming breaks ties and is
         // needed when the shape alone is ambiguous.
@@ -209,7 +238,9 @@ pub fn check(paper_text: &str, file: &str, ours: &[PaperTable]) -> CheckReport {
             for (ri, ci, ours_row, c) in cand.cells {
                 let prow = &paper.rows[ri];
                 let Some(text) = prow.cells.get(ci) else { continue };
-                let Some(printed) = tex::parse_number(text) else { continue };
+                let Some(printed) = tex::parse_number(text) else {
+                    continue;
+                };
                 m.cells_compared += 1;
                 let col = &cand.part.columns[c];
                 let cell = &ours_row.cells[c];
@@ -243,7 +274,11 @@ pub fn check(paper_text: &str, file: &str, ours: &[PaperTable]) -> CheckReport {
 /// A paper may print a percentage column as a fraction (0.52 for 52 %).
 fn as_column_scale(p: PrintedNumber, col: &TableColumn) -> PrintedNumber {
     if col.percent && !p.percent && p.value.abs() <= 1.0 && p.decimals >= 2 {
-        PrintedNumber { value: p.value * 100.0, decimals: p.decimals - 2, ..p }
+        PrintedNumber {
+            value: p.value * 100.0,
+            decimals: p.decimals - 2,
+            ..p
+        }
     } else {
         p
     }

@@ -72,7 +72,9 @@ pub fn png_bytes(chart: &BarChart) -> Result<Vec<u8>> {
     ensure_font()?;
     let prepared = prepare(chart);
     let layout = layout(chart, &prepared);
-    super::png_canvas(layout.width, layout.height, |root| draw(root, &prepared, &layout).map(|_| ()))
+    super::png_canvas(layout.width, layout.height, |root| {
+        draw(root, &prepared, &layout).map(|_| ())
+    })
 }
 
 /// `chart` as an SVG document. Text stays text (escaped by plotters' SVG
@@ -101,7 +103,6 @@ impl super::Drawing for BarChart {
 
 // ---------------------------------------------------------------------------
 // Data preparation
-
 
 struct PBar {
     slot: usize,
@@ -153,10 +154,9 @@ fn prepare(chart: &BarChart) -> Prepared {
                 continue;
             }
             let value = clamp(b.value);
-            let ci = b
-                .ci
-                .filter(|(l, h)| l.is_finite() && h.is_finite())
-                .map(|(l, h)| (clamp(l.min(h)), clamp(l.max(h))));
+            let ci =
+                b.ci.filter(|(l, h)| l.is_finite() && h.is_finite())
+                    .map(|(l, h)| (clamp(l.min(h)), clamp(l.max(h))));
             lo = lo.min(value);
             hi = hi.max(value);
             if let Some((l, h)) = ci {
@@ -173,10 +173,22 @@ fn prepare(chart: &BarChart) -> Prepared {
                         Some((l, h)) => format!(", interval [{}, {}]", hover_num(l), hover_num(h)),
                         None => String::new(),
                     };
-                    format!("{} · {}: {}{interval}, n={}", clean(&g.label), series[slot], hover_num(value), b.n)
+                    format!(
+                        "{} · {}: {}{interval}, n={}",
+                        clean(&g.label),
+                        series[slot],
+                        hover_num(value),
+                        b.n
+                    )
                 }
             };
-            bars.push(PBar { slot, value, ci, n: b.n, hover });
+            bars.push(PBar {
+                slot,
+                value,
+                ci,
+                n: b.n,
+                hover,
+            });
         }
         has_gap |= bars.len() < series.len();
         groups.push((clean(&g.label), bars));
@@ -293,7 +305,12 @@ fn layout(_chart: &BarChart, p: &Prepared) -> Layout {
             row_w = 0;
         }
         let gap = if row.is_empty() { 0 } else { LEGEND_GAP };
-        row.push(LegendItem { text, slot, line: false, x: row_w + gap });
+        row.push(LegendItem {
+            text,
+            slot,
+            line: false,
+            x: row_w + gap,
+        });
         row_w += gap + item_w;
     }
     if !row.is_empty() {
@@ -331,9 +348,7 @@ fn layout(_chart: &BarChart, p: &Prepared) -> Layout {
     match n_style {
         NStyle::Full => note.push("n = samples behind each bar".to_string()),
         NStyle::Bare => note.push("number above each bar = samples (n)".to_string()),
-        NStyle::Hidden if p.has_data => {
-            note.push("samples per bar not shown (bars too narrow)".to_string())
-        }
+        NStyle::Hidden if p.has_data => note.push("samples per bar not shown (bars too narrow)".to_string()),
         NStyle::Hidden => {}
     }
     if p.has_gap && p.has_data {
@@ -374,7 +389,14 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, p: &Prepared, l: &Lay
     let mut spots = Vec::new();
 
     // Title and legend.
-    draw_title_and_legend(root, &l.title, l.width, &l.legend_rows, l.legend_top, |_, _, _, _, _| Ok(()))?;
+    draw_title_and_legend(
+        root,
+        &l.title,
+        l.width,
+        &l.legend_rows,
+        l.legend_top,
+        |_, _, _, _, _| Ok(()),
+    )?;
 
     // Axes and grid.
     let area = root.clone().shrink(
@@ -450,12 +472,8 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, p: &Prepared, l: &Lay
             ));
             let Some(text) = l.n_style.label(b.n) else { continue };
             let (px, py) = chart.backend_coord(&(xc, top));
-            root.draw_text(
-                &text,
-                &style(N_PX, SOFT_INK, HPos::Center, VPos::Bottom),
-                (px, py - 5),
-            )
-            .map_err(plot_err)?;
+            root.draw_text(&text, &style(N_PX, SOFT_INK, HPos::Center, VPos::Bottom), (px, py - 5))
+                .map_err(plot_err)?;
         }
     }
 
@@ -466,8 +484,11 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, p: &Prepared, l: &Lay
             continue;
         }
         let cx = chart.backend_coord(&(gi as f64 + 0.5, y_lo)).0;
-        root.draw(&PathElement::new(vec![(cx, axis_y), (cx, axis_y + 5)], SOFT_INK.stroke_width(1)))
-            .map_err(plot_err)?;
+        root.draw(&PathElement::new(
+            vec![(cx, axis_y), (cx, axis_y + 5)],
+            SOFT_INK.stroke_width(1),
+        ))
+        .map_err(plot_err)?;
         draw_category_label(root, lines, l.rotated, (cx, axis_y + 14))?;
     }
 
@@ -512,7 +533,13 @@ mod tests {
     use std::collections::HashSet;
 
     fn bar(series: &str, value: f64, ci: Option<(f64, f64)>, n: usize) -> Bar {
-        Bar { series: series.to_string(), value, ci, n, hover: None }
+        Bar {
+            series: series.to_string(),
+            value,
+            ci,
+            n,
+            hover: None,
+        }
     }
 
     fn two_backends() -> BarChart {
@@ -545,7 +572,10 @@ mod tests {
             if !missing_ray99 {
                 bars.push(bar("ray p99", base * 2.4, Some((base * 2.0, base * 2.9)), 28));
             }
-            BarGroup { label: label.to_string(), bars }
+            BarGroup {
+                label: label.to_string(),
+                bars,
+            }
         };
         BarChart {
             series: vec![],
@@ -553,7 +583,11 @@ mod tests {
             y_label: "latency (ms)".to_string(),
             groups: vec![
                 mk("wordcount", 12.5, false),
-                mk("a very long workload label that certainly does not fit under its group", 31.0, false),
+                mk(
+                    "a very long workload label that certainly does not fit under its group",
+                    31.0,
+                    false,
+                ),
                 mk("pipeline/map-filter-reduce/16 workers", 7.2, true),
                 mk("kv-store <script>&\"", 18.9, false),
             ],
@@ -641,11 +675,17 @@ mod tests {
     fn deterministic_bytes() {
         let dir = tempfile::tempdir().unwrap();
         for (i, chart) in [two_backends(), four_series()].iter().enumerate() {
-            let (a, b) = (dir.path().join(format!("a{i}.png")), dir.path().join(format!("b{i}.png")));
+            let (a, b) = (
+                dir.path().join(format!("a{i}.png")),
+                dir.path().join(format!("b{i}.png")),
+            );
             test_png(chart, &a).unwrap();
             test_png(chart, &b).unwrap();
             assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
-            let (a, b) = (dir.path().join(format!("a{i}.svg")), dir.path().join(format!("b{i}.svg")));
+            let (a, b) = (
+                dir.path().join(format!("a{i}.svg")),
+                dir.path().join(format!("b{i}.svg")),
+            );
             test_svg(chart, &a).unwrap();
             test_svg(chart, &b).unwrap();
             assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
@@ -655,7 +695,12 @@ mod tests {
     #[test]
     fn empty_chart_says_no_data() {
         let dir = tempfile::tempdir().unwrap();
-        let chart = BarChart { title: "Nothing yet".into(), y_label: "ms".into(), groups: vec![], series: vec![] };
+        let chart = BarChart {
+            title: "Nothing yet".into(),
+            y_label: "ms".into(),
+            groups: vec![],
+            series: vec![],
+        };
         let png_path = dir.path().join("e.png");
         test_png(&chart, &png_path).unwrap();
         let png = decode(&png_path);
@@ -680,7 +725,10 @@ mod tests {
                 y_label: "x".into(),
                 groups: vec![BarGroup {
                     label: "g".into(),
-                    bars: vec![bar("a", f64::NAN, Some((f64::NAN, 1.0)), 0), bar("b", f64::INFINITY, None, 1)],
+                    bars: vec![
+                        bar("a", f64::NAN, Some((f64::NAN, 1.0)), 0),
+                        bar("b", f64::INFINITY, None, 1),
+                    ],
                 }],
             },
             // Negative, huge, zero, reversed and half-infinite CIs, duplicates, empty groups.
@@ -689,7 +737,10 @@ mod tests {
                 title: String::new(),
                 y_label: String::new(),
                 groups: vec![
-                    BarGroup { label: String::new(), bars: vec![] },
+                    BarGroup {
+                        label: String::new(),
+                        bars: vec![],
+                    },
                     BarGroup {
                         label: "mixed".into(),
                         bars: vec![
@@ -706,7 +757,10 @@ mod tests {
             BarChart {
                 title: "zeros".into(),
                 y_label: "ms".into(),
-                groups: vec![BarGroup { label: "z".into(), bars: vec![bar("a", 0.0, Some((0.0, 0.0)), 5)] }],
+                groups: vec![BarGroup {
+                    label: "z".into(),
+                    bars: vec![bar("a", 0.0, Some((0.0, 0.0)), 5)],
+                }],
                 series: vec![],
             },
         ];
@@ -723,7 +777,9 @@ mod tests {
     #[test]
     fn many_groups_widen_the_canvas() {
         let dir = tempfile::tempdir().unwrap();
-        let series = ["sage", "ray", "flink", "spark", "dask", "beam", "storm", "heron", "samza"];
+        let series = [
+            "sage", "ray", "flink", "spark", "dask", "beam", "storm", "heron", "samza",
+        ];
         let groups = (0..60)
             .map(|g| BarGroup {
                 label: format!("workload-{g:02}-with-a-longish-name"),
@@ -734,7 +790,12 @@ mod tests {
                     .collect(),
             })
             .collect();
-        let chart = BarChart { title: "wide".into(), y_label: "s".into(), groups, series: vec![] };
+        let chart = BarChart {
+            title: "wide".into(),
+            y_label: "s".into(),
+            groups,
+            series: vec![],
+        };
         let path = dir.path().join("w.png");
         test_png(&chart, &path).unwrap();
         let png = decode(&path);
@@ -755,7 +816,10 @@ mod tests {
     fn bar_titles_default_to_the_numbers() {
         let svg = svg_string(&two_backends()).unwrap();
         assert_eq!(svg.matches("<title>").count(), 6);
-        assert!(svg.contains("<title>wordcount/1GB · sage: 182000, interval [169260, 196560], n=10</title>"), "{svg}");
+        assert!(
+            svg.contains("<title>wordcount/1GB · sage: 182000, interval [169260, 196560], n=10</title>"),
+            "{svg}"
+        );
         assert_well_formed_xml(&svg);
     }
 

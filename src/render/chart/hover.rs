@@ -39,7 +39,13 @@ impl Hotspot {
             let c = (y0 + y1) / 2;
             (y0, y1) = (c - 3, c + 3);
         }
-        Hotspot { x: x0, y: y0, w: x1 - x0, h: y1 - y0, title }
+        Hotspot {
+            x: x0,
+            y: y0,
+            w: x1 - x0,
+            h: y1 - y0,
+            title,
+        }
     }
 }
 
@@ -95,7 +101,11 @@ pub fn hover_num(x: f64) -> String {
     if a != 0.0 && !(1e-4..1e12).contains(&a) {
         return format!("{x:.4e}");
     }
-    let decimals = if a == 0.0 { 0 } else { (4 - a.log10().floor() as i32).clamp(0, 8) as usize };
+    let decimals = if a == 0.0 {
+        0
+    } else {
+        (4 - a.log10().floor() as i32).clamp(0, 8) as usize
+    };
     let s = format!("{x:.decimals$}");
     if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_string()

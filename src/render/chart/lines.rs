@@ -47,9 +47,10 @@ use plotters::style::text_anchor::{HPos, VPos};
 use plotters::style::FontTransform;
 
 use super::style::{
-    clamp, clean, darker, draw_category_label, draw_title_and_legend, ensure_font, fit_horizontal, fmt_tick, legend_item_width, plot_err,
-    series_color, style, text_width, truncate_to, LegendItem, NStyle, AXIS_DESC_PX, CATEGORY_LINE_H, GRID, GROUP_PX, INK,
-    LEGEND_PX, LEGEND_ROW_H, NOTE_PX, NO_DATA_PX, N_PX, SOFT_INK, TICK_PX, TITLE_PX, TOP_PAD, WHISKER,
+    clamp, clean, darker, draw_category_label, draw_title_and_legend, ensure_font, fit_horizontal, fmt_tick,
+    legend_item_width, plot_err, series_color, style, text_width, truncate_to, LegendItem, NStyle, AXIS_DESC_PX,
+    CATEGORY_LINE_H, GRID, GROUP_PX, INK, LEGEND_PX, LEGEND_ROW_H, NOTE_PX, NO_DATA_PX, N_PX, SOFT_INK, TICK_PX,
+    TITLE_PX, TOP_PAD, WHISKER,
 };
 
 // ---------------------------------------------------------------------------
@@ -1041,9 +1042,14 @@ fn to_px(v: f64, lo: f64, hi: f64, p0: i32, p1: i32) -> i32 {
 
 fn draw<DB: DrawingBackend>(root: &Area<DB>, p: &Prepared, l: &Layout) -> Result<()> {
     root.fill(&WHITE).map_err(plot_err)?;
-    draw_title_and_legend(root, &l.title, l.width, &l.legend_rows, l.legend_top, |root, slot, c, x, y| {
-        draw_marker(root, marker_for(slot), c, x, y)
-    })?;
+    draw_title_and_legend(
+        root,
+        &l.title,
+        l.width,
+        &l.legend_rows,
+        l.legend_top,
+        |root, slot, c, x, y| draw_marker(root, marker_for(slot), c, x, y),
+    )?;
 
     for (i, (pp, cell)) in p.panels.iter().zip(&l.cells).enumerate() {
         draw_frame(root, pp, cell, &l.y_tick_labels[i])?;

@@ -64,7 +64,10 @@ impl<C: Drawing> Figure<C> {
 
     /// `stem.png` then `stem.svg`, as output files.
     pub fn files(&self) -> Result<Vec<(String, Vec<u8>)>> {
-        [Format::Png, Format::Svg].into_iter().map(|f| Ok((format!("{}.{}", self.stem, f.ext()), self.chart.draw(f)?))).collect()
+        [Format::Png, Format::Svg]
+            .into_iter()
+            .map(|f| Ok((format!("{}.{}", self.stem, f.ext()), self.chart.draw(f)?)))
+            .collect()
     }
 }
 
@@ -80,7 +83,11 @@ pub fn figure_files<C: Drawing>(figures: &[Figure<C>]) -> Result<Vec<(String, Ve
 }
 
 /// A `w`×`h` RGB bitmap drawn by `draw`, as PNG bytes.
-pub fn png_canvas(w: u32, h: u32, draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<()>) -> Result<Vec<u8>> {
+pub fn png_canvas(
+    w: u32,
+    h: u32,
+    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<()>,
+) -> Result<Vec<u8>> {
     let mut buf = vec![0u8; w as usize * h as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
@@ -91,7 +98,11 @@ pub fn png_canvas(w: u32, h: u32, draw: impl FnOnce(&DrawingArea<BitMapBackend<'
 }
 
 /// A `w`×`h` SVG document drawn by `draw`.
-pub fn svg_canvas(w: u32, h: u32, draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<()>) -> Result<String> {
+pub fn svg_canvas(
+    w: u32,
+    h: u32,
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<()>,
+) -> Result<String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();

@@ -33,8 +33,7 @@ static FONT_BYTES: &[u8] = include_bytes!("../../../site/fonts/DejaVuSans.ttf");
 /// Register the embedded font with plotters once per process.
 pub(crate) fn ensure_font() -> Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
-    let ok = *REGISTERED
-        .get_or_init(|| register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok());
+    let ok = *REGISTERED.get_or_init(|| register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok());
     if ok {
         Ok(())
     } else {
@@ -240,24 +239,41 @@ pub(crate) fn draw_title_and_legend<DB: DrawingBackend>(
     legend_top: i32,
     marker: impl Fn(&DrawingArea<DB, Shift>, usize, RGBColor, i32, i32) -> Result<()>,
 ) -> Result<()> {
-    root.draw_text(title, &style(TITLE_PX, INK, HPos::Center, VPos::Top), (width as i32 / 2, TOP_PAD)).map_err(plot_err)?;
+    root.draw_text(
+        title,
+        &style(TITLE_PX, INK, HPos::Center, VPos::Top),
+        (width as i32 / 2, TOP_PAD),
+    )
+    .map_err(plot_err)?;
     for (r, row) in rows.iter().enumerate() {
         let cy = legend_top + r as i32 * LEGEND_ROW_H + LEGEND_ROW_H / 2;
         for item in row {
             let c = series_color(item.slot);
             let text_x = if item.line {
-                root.draw(&PathElement::new(vec![(item.x, cy), (item.x + LEGEND_GLYPH, cy)], c.stroke_width(2)))
-                    .map_err(plot_err)?;
+                root.draw(&PathElement::new(
+                    vec![(item.x, cy), (item.x + LEGEND_GLYPH, cy)],
+                    c.stroke_width(2),
+                ))
+                .map_err(plot_err)?;
                 marker(root, item.slot, c, item.x + LEGEND_GLYPH / 2, cy)?;
                 item.x + LEGEND_GLYPH + 8
             } else {
                 let (x0, y0) = (item.x, cy - SWATCH / 2);
-                root.draw(&Rectangle::new([(x0, y0), (x0 + SWATCH, y0 + SWATCH)], c.filled())).map_err(plot_err)?;
-                root.draw(&Rectangle::new([(x0, y0), (x0 + SWATCH, y0 + SWATCH)], darker(c).stroke_width(1)))
+                root.draw(&Rectangle::new([(x0, y0), (x0 + SWATCH, y0 + SWATCH)], c.filled()))
                     .map_err(plot_err)?;
+                root.draw(&Rectangle::new(
+                    [(x0, y0), (x0 + SWATCH, y0 + SWATCH)],
+                    darker(c).stroke_width(1),
+                ))
+                .map_err(plot_err)?;
                 x0 + SWATCH + 8
             };
-            root.draw_text(&item.text, &style(LEGEND_PX, INK, HPos::Left, VPos::Center), (text_x, cy)).map_err(plot_err)?;
+            root.draw_text(
+                &item.text,
+                &style(LEGEND_PX, INK, HPos::Left, VPos::Center),
+                (text_x, cy),
+            )
+            .map_err(plot_err)?;
         }
     }
     Ok(())
@@ -275,12 +291,20 @@ pub(crate) fn draw_category_label<DB: DrawingBackend>(
     (x, y): (i32, i32),
 ) -> Result<()> {
     if rotated {
-        root.draw_text(&lines[0], &style(GROUP_PX, INK, HPos::Right, VPos::Center).transform(FontTransform::Rotate270), (x, y))
-            .map_err(plot_err)?;
+        root.draw_text(
+            &lines[0],
+            &style(GROUP_PX, INK, HPos::Right, VPos::Center).transform(FontTransform::Rotate270),
+            (x, y),
+        )
+        .map_err(plot_err)?;
     } else {
         for (li, line) in lines.iter().enumerate() {
-            root.draw_text(line, &style(GROUP_PX, INK, HPos::Center, VPos::Top), (x, y + li as i32 * CATEGORY_LINE_H))
-                .map_err(plot_err)?;
+            root.draw_text(
+                line,
+                &style(GROUP_PX, INK, HPos::Center, VPos::Top),
+                (x, y + li as i32 * CATEGORY_LINE_H),
+            )
+            .map_err(plot_err)?;
         }
     }
     Ok(())

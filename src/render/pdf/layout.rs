@@ -54,10 +54,18 @@ pub struct Column {
 
 impl Column {
     pub fn text(header: &str) -> Column {
-        Column { header: header.to_string(), align: "left", wrap: Wrap::Words }
+        Column {
+            header: header.to_string(),
+            align: "left",
+            wrap: Wrap::Words,
+        }
     }
     pub fn num(header: &str) -> Column {
-        Column { header: header.to_string(), align: "right", wrap: Wrap::Never }
+        Column {
+            header: header.to_string(),
+            align: "right",
+            wrap: Wrap::Never,
+        }
     }
 }
 
@@ -89,7 +97,13 @@ struct Cell {
 fn fitted(text: &str, fit: f64, max_piece: f64, separators: bool) -> String {
     let text: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     text.split(' ')
-        .map(|word| if width(word) <= fit { escape_markup(word) } else { words(word, max_piece.min(fit), separators).markup })
+        .map(|word| {
+            if width(word) <= fit {
+                escape_markup(word)
+            } else {
+                words(word, max_piece.min(fit), separators).markup
+            }
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -109,7 +123,11 @@ fn one_line(text: &str) -> Cell {
         }
     }
     let w = width(text);
-    Cell { markup, natural: w, min: w }
+    Cell {
+        markup,
+        natural: w,
+        min: w,
+    }
 }
 
 /// A cell that may wrap at spaces and, with `separators`, after
@@ -151,7 +169,11 @@ fn words(text: &str, max_piece: f64, separators: bool) -> Cell {
         }
     }
     min = min.max(piece_w);
-    Cell { markup, natural: width(&text), min }
+    Cell {
+        markup,
+        natural: width(&text),
+        min,
+    }
 }
 
 /// Lay out a table: `rows` are plain text (escaped here), one entry per
@@ -171,7 +193,10 @@ pub fn lay_out(columns: &[Column], rows: &[Vec<String>], allow_landscape: bool) 
     // before the unit, never inside it).
     let headers: Vec<Cell> = columns.iter().map(|c| words(&c.header, max_piece, false)).collect();
     let separators = |j: usize| columns[j].wrap == Wrap::Words;
-    let body: Vec<Vec<Cell>> = rows.iter().map(|r| r.iter().zip(columns).map(|(t, c)| cell(t, c.wrap)).collect()).collect();
+    let body: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|r| r.iter().zip(columns).map(|(t, c)| cell(t, c.wrap)).collect())
+        .collect();
     let pad = INSET_PT + SLACK_PT;
     let mut natural = vec![0.0f64; n];
     let mut min = vec![0.0f64; n];
@@ -221,19 +246,40 @@ pub fn lay_out(columns: &[Column], rows: &[Vec<String>], allow_landscape: bool) 
         (0..n).map(|j| min[j] * avail / total_min).collect()
     };
     let mut source = String::new();
-    let cols: Vec<String> = widths.iter().map(|w| format!("{:.1}pt", (w * 10.0).floor() / 10.0)).collect();
+    let cols: Vec<String> = widths
+        .iter()
+        .map(|w| format!("{:.1}pt", (w * 10.0).floor() / 10.0))
+        .collect();
     let aligns: Vec<&str> = columns.iter().map(|c| c.align).collect();
     let fit = |j: usize| widths[j] - pad;
-    let header: Vec<String> = columns.iter().enumerate().map(|(j, c)| format!("[{}]", fitted(&c.header, fit(j), max_piece, false))).collect();
-    let _ = write!(source, "#data-table(columns: ({},), header: ({},), align: ({},)", cols.join(", "), header.join(", "), aligns.join(", "));
+    let header: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(j, c)| format!("[{}]", fitted(&c.header, fit(j), max_piece, false)))
+        .collect();
+    let _ = write!(
+        source,
+        "#data-table(columns: ({},), header: ({},), align: ({},)",
+        cols.join(", "),
+        header.join(", "),
+        aligns.join(", ")
+    );
     for (r, texts) in body.iter().zip(rows) {
         for (j, (c, text)) in r.iter().zip(texts).enumerate() {
-            let markup = if separators(j) { fitted(text, fit(j), max_piece, true) } else { c.markup.clone() };
+            let markup = if separators(j) {
+                fitted(text, fit(j), max_piece, true)
+            } else {
+                c.markup.clone()
+            };
             let _ = write!(source, ", [{markup}]");
         }
     }
     source.push_str(")\n");
-    Laid { source, landscape, widths }
+    Laid {
+        source,
+        landscape,
+        widths,
+    }
 }
 
 /// `body` on a landscape page of its own when `landscape`, else as is.
@@ -254,7 +300,10 @@ mod tests {
         let c = words("node_scaling_compute_1n", 200.0, true);
         assert_eq!(c.markup, "node\\_\u{200B}scaling\\_\u{200B}compute\\_\u{200B}1n");
         assert_eq!(words("a(b=1)", 200.0, true).markup, "a\u{200B}(b\\=\u{200B}1)");
-        assert_eq!(words("Throughput (tasks/s)", 200.0, false).markup, "Throughput (tasks\\/s)");
+        assert_eq!(
+            words("Throughput (tasks/s)", 200.0, false).markup,
+            "Throughput (tasks\\/s)"
+        );
         assert!(c.min < c.natural / 2.0, "{} vs {}", c.min, c.natural);
         let c = one_line("1.088 [0.506, 3.052]");
         assert!(!c.markup.contains(' '), "{:?}", c.markup);
@@ -266,17 +315,39 @@ mod tests {
 
     #[test]
     fn wide_tables_go_landscape_and_every_table_fits_its_page() {
-        let cols = || vec![Column::text("workload"), Column::text("metric"), Column::num("ratio [adj. CI]"), Column::text("verdict")];
+        let cols = || {
+            vec![
+                Column::text("workload"),
+                Column::text("metric"),
+                Column::num("ratio [adj. CI]"),
+                Column::text("verdict"),
+            ]
+        };
         let long = "node_scaling_compute_heavy_variant_1n_with_a_very_long_suffix (nodes=16 parallelism=128 scheduler=load_aware_spread)";
-        let row = |w: &str| vec![w.to_string(), "latency_p95".into(), "1.088 [0.506, 3.052]".into(), "~ (≈91 runs/side to detect 5%)".into()];
+        let row = |w: &str| {
+            vec![
+                w.to_string(),
+                "latency_p95".into(),
+                "1.088 [0.506, 3.052]".into(),
+                "~ (≈91 runs/side to detect 5%)".into(),
+            ]
+        };
         let small = lay_out(&cols(), &[row("Q1")], true);
         assert!(!small.landscape);
         let wide = lay_out(&cols(), &[row(long), row(&long.repeat(3))], true);
         assert!(wide.landscape);
-        assert!(wide.widths.iter().sum::<f64>() <= LANDSCAPE_PT + 0.01, "{:?}", wide.widths);
+        assert!(
+            wide.widths.iter().sum::<f64>() <= LANDSCAPE_PT + 0.01,
+            "{:?}",
+            wide.widths
+        );
         let squeezed = lay_out(&cols(), &[row(long)], false);
         assert!(!squeezed.landscape);
-        assert!(squeezed.widths.iter().sum::<f64>() <= PORTRAIT_PT + 0.01, "{:?}", squeezed.widths);
+        assert!(
+            squeezed.widths.iter().sum::<f64>() <= PORTRAIT_PT + 0.01,
+            "{:?}",
+            squeezed.widths
+        );
         // The interval's column is never narrower than the interval.
         assert!(squeezed.widths[2] >= width("1.088 [0.506, 3.052]") + INSET_PT);
     }

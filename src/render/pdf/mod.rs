@@ -38,7 +38,10 @@ pub fn compile_pdf(main_source: &str, files: Vec<(String, Vec<u8>)>) -> anyhow::
 
 /// [`compile_pdf`], also returning typst's warnings (formatted like errors).
 /// Warnings (e.g. an unknown font family) do not fail the build.
-pub fn compile_with_warnings(main_source: &str, files: Vec<(String, Vec<u8>)>) -> anyhow::Result<(Vec<u8>, Vec<String>)> {
+pub fn compile_with_warnings(
+    main_source: &str,
+    files: Vec<(String, Vec<u8>)>,
+) -> anyhow::Result<(Vec<u8>, Vec<String>)> {
     let world = ReportWorld::new(main_source, files)?;
     let Warned { output, warnings } = typst::compile(&world);
     let warnings: Vec<String> = warnings.iter().map(|w| format_diagnostic(&world, w)).collect();
@@ -108,7 +111,11 @@ fn locate(world: &ReportWorld, span: impl Into<DiagSpan>) -> Option<(String, Str
     let range = world.range(span)?;
     let source = world.source(id).ok()?;
     let (line, col) = source.lines().byte_to_line_column(range.start)?;
-    let text = source.lines().line_to_range(line).and_then(|r| source.text().get(r)).unwrap_or("");
+    let text = source
+        .lines()
+        .line_to_range(line)
+        .and_then(|r| source.text().get(r))
+        .unwrap_or("");
     let file = id.vpath().get_without_slash();
     Some((format!("{file}:{}:{}", line + 1, col + 1), text.trim_end().to_owned()))
 }
@@ -125,8 +132,8 @@ pub fn escape_markup(s: &str) -> String {
         match c {
             // Markup syntax (typst-syntax's lexer: markup(), text()), plus
             // the line-start markers `=`, `+`, `/`, `-` and `N.` (enum).
-            '\\' | '#' | '*' | '_' | '$' | '@' | '<' | '>' | '[' | ']' | '`' | '~' | '/' | '\'' | '"' | '-' | '+' | '='
-            | '.' | ':' => {
+            '\\' | '#' | '*' | '_' | '$' | '@' | '<' | '>' | '[' | ']' | '`' | '~' | '/' | '\'' | '"' | '-' | '+'
+            | '=' | '.' | ':' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -176,7 +183,9 @@ mod tests {
             enc.set_color(png::ColorType::Rgb);
             enc.set_depth(png::BitDepth::Eight);
             let mut writer = enc.write_header().unwrap();
-            let data: Vec<u8> = (0..w * h).flat_map(|i| [(i * 20) as u8, 120, 255 - (i * 20) as u8]).collect();
+            let data: Vec<u8> = (0..w * h)
+                .flat_map(|i| [(i * 20) as u8, 120, 255 - (i * 20) as u8])
+                .collect();
             writer.write_image_data(&data).unwrap();
         }
         out
@@ -246,14 +255,19 @@ Plain text with *strong* and _emphasis_.
         let line = doc[..doc.find(call).unwrap()].matches('\n').count() + 1;
         let err = compile_pdf(&doc, files()).unwrap_err().to_string();
         assert!(err.contains("not found") && err.contains("missing.png"), "{err}");
-        assert!(err.contains(&format!("while calling `figure-image` at main.typ:{line}:")), "{err}");
+        assert!(
+            err.contains(&format!("while calling `figure-image` at main.typ:{line}:")),
+            "{err}"
+        );
     }
 
     #[test]
     fn no_clock_no_packages() {
         let err = compile_pdf("#datetime.today()", vec![]).unwrap_err().to_string();
         assert!(err.contains("main.typ:1:"), "{err}");
-        let err = compile_pdf("#import \"@preview/foo:0.1.0\": *", vec![]).unwrap_err().to_string();
+        let err = compile_pdf("#import \"@preview/foo:0.1.0\": *", vec![])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("package"), "{err}");
     }
 
@@ -289,7 +303,13 @@ Plain text with *strong* and _emphasis_.
         ];
         let mut doc = String::from(TEMPLATE);
         for s in nasty {
-            let _ = write!(doc, "\n{}\n\n#data-table(columns: 1, header: ([{}],), [{}])\n", escape_markup(s), escape_markup(s), escape_markup(s));
+            let _ = write!(
+                doc,
+                "\n{}\n\n#data-table(columns: 1, header: ([{}],), [{}])\n",
+                escape_markup(s),
+                escape_markup(s),
+                escape_markup(s)
+            );
             let _ = write!(doc, "\n#report-title({}, none)\n", string_literal(s));
         }
         let pdf = compile_pdf(&doc, vec![]).unwrap();
@@ -302,7 +322,10 @@ Plain text with *strong* and _emphasis_.
         for s in nasty {
             let want = s.split_whitespace().collect::<Vec<_>>().join(" ");
             // In markup, in a table cell, and as a string: three times each.
-            assert!(text.matches(want.as_str()).count() >= 3, "{want:?} not rendered literally in:\n{text}");
+            assert!(
+                text.matches(want.as_str()).count() >= 3,
+                "{want:?} not rendered literally in:\n{text}"
+            );
         }
     }
 
@@ -313,9 +336,16 @@ Plain text with *strong* and _emphasis_.
         std::fs::create_dir_all(&dir).ok()?;
         let path = dir.join("hostile.pdf");
         std::fs::write(&path, pdf).ok()?;
-        let out = Command::new("pdftotext").args(["-enc", "UTF-8", "-nopgbrk"]).arg(&path).arg("-").stderr(Stdio::null()).output();
+        let out = Command::new("pdftotext")
+            .args(["-enc", "UTF-8", "-nopgbrk"])
+            .arg(&path)
+            .arg("-")
+            .stderr(Stdio::null())
+            .output();
         let _ = std::fs::remove_dir_all(&dir);
         let out = out.ok()?;
-        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
     }
 }

@@ -4,13 +4,13 @@
 //! Tables 1–6 — the same numbers as summary.md and the .tex
 //! files, laid out by [`super::TEMPLATE`].
 
-use super::{compile_pdf, escape_markup as m, string_literal as lit, TEMPLATE};
 use super::layout::{self, Column};
+use super::{compile_pdf, escape_markup as m, string_literal as lit, TEMPLATE};
 use crate::analysis::compare::{Comparison, MetricComparison};
-use crate::render::verdicts::VerdictDigest;
 use crate::analysis::tables::PaperTable;
-use crate::render::tables::typst::tables_body;
 use crate::render::format::{change, conf_pct, interval_num, mean_ci, p_value};
+use crate::render::tables::typst::tables_body;
+use crate::render::verdicts::VerdictDigest;
 use crate::render::ReportContext;
 use std::fmt::Write as _;
 
@@ -57,7 +57,13 @@ fn comparisons_table(rows: &[&MetricComparison], same_pair: bool, allow_landscap
     if !same_pair {
         columns.push(Column::text("baseline → candidate"));
     }
-    columns.extend([Column::num("n"), Column::num("ratio [adj. CI]"), Column::num("change"), Column::num("p (adj.)"), Column::text("verdict")]);
+    columns.extend([
+        Column::num("n"),
+        Column::num("ratio [adj. CI]"),
+        Column::num("change"),
+        Column::num("p (adj.)"),
+        Column::text("verdict"),
+    ]);
     let mut notes = Vec::new();
     let cells: Vec<Vec<String>> = rows
         .iter()
@@ -104,19 +110,32 @@ fn comparison_body(out: &mut String, ctx: &ReportContext<'_>, lead_figure: Optio
     );
     let digest = VerdictDigest::of(cmp);
     // One baseline → candidate pair for every row: said once, not per row.
-    let pairs: std::collections::BTreeSet<(&str, &str)> = cmp.comparisons.iter().map(|x| (x.baseline.as_str(), x.candidate.as_str())).collect();
+    let pairs: std::collections::BTreeSet<(&str, &str)> = cmp
+        .comparisons
+        .iter()
+        .map(|x| (x.baseline.as_str(), x.candidate.as_str()))
+        .collect();
     let same_pair = pairs.len() == 1;
     if cmp.comparisons.is_empty() {
-        let _ = writeln!(out, "{}\n", m("No group has both the baseline and another side: nothing to compare."));
+        let _ = writeln!(
+            out,
+            "{}\n",
+            m("No group has both the baseline and another side: nothing to compare.")
+        );
     } else {
         let _ = writeln!(
             out,
             "#text(size: 12pt)[*{}*] {}\n",
             m(&digest.counts_line()),
-            m(&format!("({} comparison{}{})", cmp.comparisons.len(), if cmp.comparisons.len() == 1 { "" } else { "s" }, match pairs.iter().next() {
-                Some((b, c)) if same_pair => format!(", {c} against baseline {b}"),
-                _ => String::new(),
-            }))
+            m(&format!(
+                "({} comparison{}{})",
+                cmp.comparisons.len(),
+                if cmp.comparisons.len() == 1 { "" } else { "s" },
+                match pairs.iter().next() {
+                    Some((b, c)) if same_pair => format!(", {c} against baseline {b}"),
+                    _ => String::new(),
+                }
+            ))
         );
         if digest.mismatches > 0 {
             let _ = writeln!(
@@ -128,21 +147,39 @@ fn comparison_body(out: &mut String, ctx: &ReportContext<'_>, lead_figure: Optio
         if digest.changes.is_empty() {
             let _ = writeln!(out, "{}\n", m("No significant change."));
         } else {
-            let _ = writeln!(out, "{}\n", m("Significant changes, worse first, then better; each largest effect (absolute log ratio) first:"));
+            let _ = writeln!(
+                out,
+                "{}\n",
+                m("Significant changes, worse first, then better; each largest effect (absolute log ratio) first:")
+            );
             let _ = writeln!(out, "{}", comparisons_table(&digest.changes, same_pair, false).source);
         }
     }
     // The lead figure's place (the ratio forest plot, when the charts
     // provide one).
     if let Some(path) = lead_figure {
-        let _ = writeln!(out, "#figure-image({}, [{}], alt: {})\n", lit(path), m(LEAD_CAPTION), lit(LEAD_CAPTION));
+        let _ = writeln!(
+            out,
+            "#figure-image({}, [{}], alt: {})\n",
+            lit(path),
+            m(LEAD_CAPTION),
+            lit(LEAD_CAPTION)
+        );
     }
     if !cmp.comparisons.is_empty() {
-        let _ = writeln!(out, "#text(size: 9pt)[{}]\n", m(&crate::render::verdicts::verdict_rule(cmp)));
+        let _ = writeln!(
+            out,
+            "#text(size: 9pt)[{}]\n",
+            m(&crate::render::verdicts::verdict_rule(cmp))
+        );
     }
     let _ = writeln!(out, "= Configuration mismatches\n");
     if cmp.mismatches.is_empty() {
-        let _ = writeln!(out, "{}\n", m("None: every comparable group ran the same workload shape on every side."));
+        let _ = writeln!(
+            out,
+            "{}\n",
+            m("None: every comparable group ran the same workload shape on every side.")
+        );
     }
     for mm in &cmp.mismatches {
         let mut body = format!("{}: {}", workload_label(&mm.workload, &mm.variant), mm.explanation);
@@ -167,7 +204,11 @@ fn comparison_body(out: &mut String, ctx: &ReportContext<'_>, lead_figure: Optio
         let laid = comparisons_table(&digest.rest, same_pair, true);
         // After the mismatches (short), so no page is left nearly empty
         // between two landscape tables.
-        let heading = if digest.changes.is_empty() { "Comparisons" } else { "Other comparisons" };
+        let heading = if digest.changes.is_empty() {
+            "Comparisons"
+        } else {
+            "Other comparisons"
+        };
         let mut section = format!("= {heading}\n\n{}\n\n", m(&format!("{}.", digest.rest_title())));
         section.push_str(&laid.source);
         out.push_str(&layout::on_page(laid.landscape, &section));
@@ -193,13 +234,23 @@ fn comparison_body(out: &mut String, ctx: &ReportContext<'_>, lead_figure: Optio
                 mean_ci(&g.throughput),
                 mean_ci(&g.latency_p95),
                 mean_ci(&g.latency_p99),
-                g.success_rate.value.map(|v| format!("{v:.3}")).unwrap_or_else(|| "—".into()),
+                g.success_rate
+                    .value
+                    .map(|v| format!("{v:.3}"))
+                    .unwrap_or_else(|| "—".into()),
             ]
         })
         .collect();
     let laid = layout::lay_out(&columns, &rows, true);
     let mut section = String::from("= Results\n\n");
-    let _ = writeln!(section, "{}\n", m(&format!("Mean ± half-width of the {} Student-t interval over runs; a bare value means n = 1.", conf_pct(cmp.confidence))));
+    let _ = writeln!(
+        section,
+        "{}\n",
+        m(&format!(
+            "Mean ± half-width of the {} Student-t interval over runs; a bare value means n = 1.",
+            conf_pct(cmp.confidence)
+        ))
+    );
     section.push_str(&laid.source);
     out.push_str(&layout::on_page(laid.landscape, &section));
 }
@@ -215,11 +266,19 @@ pub fn report_pdf(
     provenance: &[String],
 ) -> anyhow::Result<Vec<u8>> {
     let mut body = String::from(TEMPLATE);
-    let _ = writeln!(body, "\n#report-title({}, {})\n", lit(title), lit(&format!("sagereport {}", env!("CARGO_PKG_VERSION"))));
+    let _ = writeln!(
+        body,
+        "\n#report-title({}, {})\n",
+        lit(title),
+        lit(&format!("sagereport {}", env!("CARGO_PKG_VERSION")))
+    );
     let mut files = Vec::new();
     // The lead figure (the forest plot) goes on page 1 after the verdict.
     let mut images = images;
-    let lead = match images.iter().position(|(path, _, _)| ctx.is_some() && path.contains(LEAD_FIGURE)) {
+    let lead = match images
+        .iter()
+        .position(|(path, _, _)| ctx.is_some() && path.contains(LEAD_FIGURE))
+    {
         Some(i) => Some(images.remove(i)),
         None => None,
     };
@@ -232,7 +291,13 @@ pub fn report_pdf(
         let _ = writeln!(body, "= Figures\n");
     }
     for (path, bytes, caption) in images {
-        let _ = writeln!(body, "#figure-image({}, {}, alt: {})\n", lit(&path), c(&caption), lit(&caption));
+        let _ = writeln!(
+            body,
+            "#figure-image({}, {}, alt: {})\n",
+            lit(&path),
+            c(&caption),
+            lit(&caption)
+        );
         files.push((path, bytes));
     }
     if let Some(tables) = tables {
@@ -252,7 +317,11 @@ fn figure_images<C: crate::render::chart::Drawing>(
 ) -> anyhow::Result<Vec<(String, Vec<u8>, String)>> {
     use rayon::prelude::*;
     let pngs: Vec<anyhow::Result<Vec<u8>>> = figures.par_iter().map(|f| f.png()).collect();
-    figures.into_iter().zip(pngs).map(|(f, png)| Ok((format!("charts/{}.png", f.stem), png?, f.caption))).collect()
+    figures
+        .into_iter()
+        .zip(pngs)
+        .map(|(f, png)| Ok((format!("charts/{}.png", f.stem), png?, f.caption)))
+        .collect()
 }
 
 /// The whole PDF: the comparison with its charts, then (when `tables` has
@@ -272,8 +341,17 @@ pub fn full_report_pdf(ctx: &ReportContext<'_>, tables: &[PaperTable], confidenc
     if has_tables {
         images.extend(figure_images(paper_figures(tables, confidence))?);
     }
-    let title = format!("Benchmark report: {}", ctx.comparison.sides_baseline_first().join(" vs "));
-    report_pdf(Some(ctx), has_tables.then_some(tables), images, &title, &provenance(ctx))
+    let title = format!(
+        "Benchmark report: {}",
+        ctx.comparison.sides_baseline_first().join(" vs ")
+    );
+    report_pdf(
+        Some(ctx),
+        has_tables.then_some(tables),
+        images,
+        &title,
+        &provenance(ctx),
+    )
 }
 
 /// `report.pdf` in the compare bundle (`compare --pdf`).
@@ -285,13 +363,19 @@ impl crate::render::Renderer for ComparisonPdf {
     }
 
     fn render(&self, ctx: &ReportContext<'_>) -> anyhow::Result<Vec<crate::render::OutFile>> {
-        Ok(vec![("report.pdf".into(), full_report_pdf(ctx, &[], ctx.comparison.confidence)?)])
+        Ok(vec![(
+            "report.pdf".into(),
+            full_report_pdf(ctx, &[], ctx.comparison.confidence)?,
+        )])
     }
 }
 
 /// Tool, command, inputs: the lines that say where the report came from.
 pub fn provenance(ctx: &ReportContext<'_>) -> Vec<String> {
-    let mut lines = vec![format!("sagereport {}", ctx.version), format!("command: {}", ctx.command)];
+    let mut lines = vec![
+        format!("sagereport {}", ctx.version),
+        format!("command: {}", ctx.command),
+    ];
     lines.extend(ctx.ingest.inputs.iter().map(|i| format!("input: {i}")));
     lines
 }

@@ -59,13 +59,22 @@ fn fonts() -> &'static Fonts {
 pub fn text_width_pt(text: &str, size: f64) -> f64 {
     static SANS: OnceLock<typst::text::FontInstance> = OnceLock::new();
     let font = SANS.get_or_init(|| {
-        fonts().fonts[0].clone().instantiate(typst::text::FontVariant::default(), typst::layout::Abs::pt(size), &typst::text::FontVariations::default())
+        fonts().fonts[0].clone().instantiate(
+            typst::text::FontVariant::default(),
+            typst::layout::Abs::pt(size),
+            &typst::text::FontVariations::default(),
+        )
     });
     let em: f64 = text
         .chars()
         .map(|c| match c {
             '\u{200B}' | '\u{2060}' | '\u{200D}' => 0.0,
-            c => font.ttf().glyph_index(c).and_then(|g| font.x_advance(g.0)).map(|e| e.get()).unwrap_or(1.0),
+            c => font
+                .ttf()
+                .glyph_index(c)
+                .and_then(|g| font.x_advance(g.0))
+                .map(|e| e.get())
+                .unwrap_or(1.0),
         })
         .sum();
     em * size
@@ -118,7 +127,11 @@ impl ReportWorld {
                 bytes.insert(id, Bytes::new(data));
             }
         }
-        Ok(Self { main, sources, files: bytes })
+        Ok(Self {
+            main,
+            sources,
+            files: bytes,
+        })
     }
 
     /// The error for an id this world does not hold.
@@ -186,7 +199,12 @@ mod tests {
     #[test]
     fn embedded_fonts_include_the_families_the_template_names() {
         let book = &fonts().book;
-        for family in ["dejavu sans", "libertinus serif", "dejavu sans mono", "new computer modern math"] {
+        for family in [
+            "dejavu sans",
+            "libertinus serif",
+            "dejavu sans mono",
+            "new computer modern math",
+        ] {
             assert!(book.contains_family(family), "{family} missing");
         }
     }

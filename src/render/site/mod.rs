@@ -18,14 +18,17 @@
 
 pub mod pages;
 
-use crate::analysis::history::{slug, trends, ChangeOptions, HistoryEntry, Step, Trend, TrendMetric, MIN_POINTS, PERMUTATIONS, RUNS_FOR_A_STEP, SIGNIFICANCE};
 use crate::analysis::compare::Verdict;
+use crate::analysis::history::{
+    slug, trends, ChangeOptions, HistoryEntry, Step, Trend, TrendMetric, MIN_POINTS, PERMUTATIONS, RUNS_FOR_A_STEP,
+    SIGNIFICANCE,
+};
 use crate::analysis::tables::PaperTable;
 use crate::render::chart::lines::{LineChart, LinePoint, LineSeries};
+use crate::render::format::{conf_pct, num};
 use crate::render::tables::latex::{standalone_tex, table_tex};
 use crate::render::tables::markdown::tables_markdown;
 use crate::render::tables::TablesContext;
-use crate::render::format::{conf_pct, num};
 use crate::render::{bundle_renderers, render_into, ReportContext};
 use anyhow::Context;
 use askama::Template;
@@ -84,12 +87,20 @@ fn unique_slugs<'n>(names: impl IntoIterator<Item = &'n str>) -> BTreeMap<String
 }
 
 fn render_page(t: &impl Template, path: &Path) -> anyhow::Result<()> {
-    let html = t.render().with_context(|| format!("{}: rendering the page failed", path.display()))?;
+    let html = t
+        .render()
+        .with_context(|| format!("{}: rendering the page failed", path.display()))?;
     std::fs::write(path, html).with_context(|| format!("{}: cannot write", path.display()))
 }
 
 fn meta(root: &'static str, title: String, site: &Site<'_>) -> PageMeta {
-    PageMeta { root, title, site_title: site.title.clone(), version: env!("CARGO_PKG_VERSION"), time: site.time.clone() }
+    PageMeta {
+        root,
+        title,
+        site_title: site.title.clone(),
+        version: env!("CARGO_PKG_VERSION"),
+        time: site.time.clone(),
+    }
 }
 
 /// Write the site into the (new, empty) folder `dir`; the caller replaces
@@ -116,7 +127,12 @@ pub fn write_site(site: &Site<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
             .history
             .iter()
             .enumerate()
-            .filter_map(|(i, e)| site.reports.iter().find(|r| &r.entry == e).map(|r| (i, report_slugs[&r.name].as_str())))
+            .filter_map(|(i, e)| {
+                site.reports
+                    .iter()
+                    .find(|r| &r.entry == e)
+                    .map(|r| (i, report_slugs[&r.name].as_str()))
+            })
             .collect();
         let entry_href = |i: usize, root: &str| match current.get(&i) {
             Some(slug) => format!("{root}reports/{slug}/index.html"),
@@ -132,12 +148,24 @@ pub fn write_site(site: &Site<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
             let e = &site.history[i];
             let view = run_view(e);
             let rel = format!("runs/{}.html", e.id());
-            render_page(&RunPage { page: meta("../", format!("{} at {}", e.report, e.time), site), e: &view }, &dir.join(&rel))?;
+            render_page(
+                &RunPage {
+                    page: meta("../", format!("{} at {}", e.report, e.time), site),
+                    e: &view,
+                },
+                &dir.join(&rel),
+            )?;
             files.push(rel);
         }
 
         // Workloads and their trends.
-        let all_trends = trends(&site.history, &ChangeOptions { min_change: site.min_change, confidence: site.confidence });
+        let all_trends = trends(
+            &site.history,
+            &ChangeOptions {
+                min_change: site.min_change,
+                confidence: site.confidence,
+            },
+        );
         let workload_names: BTreeSet<&str> = all_trends.iter().map(|t| t.workload.as_str()).collect();
         let workload_slugs = unique_slugs(workload_names.iter().copied());
         let mut workload_links = Vec::new();
@@ -150,7 +178,13 @@ pub fn write_site(site: &Site<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
             let drawn = crate::render::chart::figure_files(&charts)?;
             crate::util::output::write_files(&dir.join(&rel_dir), &drawn)?;
             files.extend(drawn.into_iter().map(|(file, _)| format!("{rel_dir}/{file}")));
-            render_page(&WorkloadPage { page: meta("../../", format!("Workload {name}"), site), w: &view }, &dir.join(&rel_dir).join("index.html"))?;
+            render_page(
+                &WorkloadPage {
+                    page: meta("../../", format!("Workload {name}"), site),
+                    w: &view,
+                },
+                &dir.join(&rel_dir).join("index.html"),
+            )?;
             files.push(format!("{rel_dir}/index.html"));
             // Runs, not entries: one run may hold several reports with this workload.
             let runs: BTreeSet<(&str, &str, &str)> = mine
@@ -174,19 +208,27 @@ pub fn write_site(site: &Site<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
             .map(|(i, e)| {
                 let (largest, largest_class) = largest_change_text(e);
                 ReportRow {
-                href: entry_href(i, ""),
-                name: e.report.clone(),
-                time: e.time.clone(),
-                label: e.label.clone(),
-                commit: e.short_commit().to_string(),
-                sides: entry_sides(e),
-                groups: e.groups.len(),
-                mismatches: e.mismatches.len(),
-                worse: e.comparisons.iter().filter(|c| Verdict::from_name(&c.verdict) == Some(Verdict::Worse)).count(),
-                better: e.comparisons.iter().filter(|c| Verdict::from_name(&c.verdict) == Some(Verdict::Better)).count(),
-                largest,
-                largest_class,
-                current: current.contains_key(&i),
+                    href: entry_href(i, ""),
+                    name: e.report.clone(),
+                    time: e.time.clone(),
+                    label: e.label.clone(),
+                    commit: e.short_commit().to_string(),
+                    sides: entry_sides(e),
+                    groups: e.groups.len(),
+                    mismatches: e.mismatches.len(),
+                    worse: e
+                        .comparisons
+                        .iter()
+                        .filter(|c| Verdict::from_name(&c.verdict) == Some(Verdict::Worse))
+                        .count(),
+                    better: e
+                        .comparisons
+                        .iter()
+                        .filter(|c| Verdict::from_name(&c.verdict) == Some(Verdict::Better))
+                        .count(),
+                    largest,
+                    largest_class,
+                    current: current.contains_key(&i),
                 }
             })
             .collect();
@@ -194,7 +236,12 @@ pub fn write_site(site: &Site<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
         let index = IndexPage {
             page: meta("", "Reports".into(), site),
             confidence: conf_pct(site.confidence),
-            history_runs: site.history.iter().map(|e| (&e.time, &e.label, &e.commit)).collect::<BTreeSet<_>>().len(),
+            history_runs: site
+                .history
+                .iter()
+                .map(|e| (&e.time, &e.label, &e.commit))
+                .collect::<BTreeSet<_>>()
+                .len(),
             reports: rows,
             workloads: workload_links,
             problems: site.history_problems.clone(),
@@ -214,7 +261,11 @@ pub fn write_site(site: &Site<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
 /// One report folder: the compare bundle, Tables 1–6, the PDF and the page.
 fn write_report(site: &Site<'_>, r: &SiteReport<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
     std::fs::create_dir_all(dir)?;
-    let mut files: Vec<String> = render_into(&r.ctx, &bundle_renderers(), dir)?.files.iter().map(|f| f.display().to_string()).collect();
+    let mut files: Vec<String> = render_into(&r.ctx, &bundle_renderers(), dir)?
+        .files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect();
     if r.tables.iter().any(|t| t.has_data()) {
         let tdir = dir.join("tables");
         std::fs::create_dir_all(&tdir)?;
@@ -240,7 +291,13 @@ fn write_report(site: &Site<'_>, r: &SiteReport<'_>, dir: &Path) -> anyhow::Resu
         files.push("report.pdf".into());
     }
     let view = report_view(&r.name, &r.ctx, &r.tables, &r.entry, &files);
-    render_page(&ReportPage { page: meta("../../", r.name.clone(), site), r: &view }, &dir.join("index.html"))?;
+    render_page(
+        &ReportPage {
+            page: meta("../../", r.name.clone(), site),
+            r: &view,
+        },
+        &dir.join("index.html"),
+    )?;
     files.push("index.html".into());
     Ok(files)
 }
@@ -248,11 +305,19 @@ fn write_report(site: &Site<'_>, r: &SiteReport<'_>, dir: &Path) -> anyhow::Resu
 /// A workload's page: one section per (report, variant), with a table of
 /// runs × (metric, side) and a trend chart per metric once there are two
 /// runs. Returns the view and the charts to draw (file stem, chart).
-fn workload_view(site: &Site<'_>, name: &str, trends: &[&Trend], href: &dyn Fn(usize) -> String) -> (WorkloadView, Vec<crate::render::chart::Figure<LineChart>>) {
+fn workload_view(
+    site: &Site<'_>,
+    name: &str,
+    trends: &[&Trend],
+    href: &dyn Fn(usize) -> String,
+) -> (WorkloadView, Vec<crate::render::chart::Figure<LineChart>>) {
     let conf = conf_pct(site.confidence);
     let mut by_section: BTreeMap<(&str, &str), Vec<&Trend>> = BTreeMap::new();
     for t in trends {
-        by_section.entry((t.report.as_str(), t.variant.as_str())).or_default().push(t);
+        by_section
+            .entry((t.report.as_str(), t.variant.as_str()))
+            .or_default()
+            .push(t);
     }
     let multiple_reports = by_section.keys().map(|(r, _)| *r).collect::<BTreeSet<_>>().len() > 1;
     let mut sections = Vec::new();
@@ -263,12 +328,23 @@ fn workload_view(site: &Site<'_>, name: &str, trends: &[&Trend], href: &dyn Fn(u
         if multiple_reports {
             title = format!("{title} — {report}");
         }
-        let runs: Vec<usize> = ts.iter().flat_map(|t| t.points.iter().map(|p| p.entry)).collect::<BTreeSet<_>>().into_iter().collect();
+        let runs: Vec<usize> = ts
+            .iter()
+            .flat_map(|t| t.points.iter().map(|p| p.entry))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let position = |entry: usize| runs.iter().position(|&e| e == entry).unwrap_or(0);
         // Columns: metric-major, sides by name (baseline first where known).
         let baseline = runs.last().and_then(|&e| site.history[e].baseline.as_deref());
         let mut columns: Vec<&Trend> = ts.clone();
-        columns.sort_by(|a, b| (a.metric, Some(a.side.as_str()) != baseline, &a.side).cmp(&(b.metric, Some(b.side.as_str()) != baseline, &b.side)));
+        columns.sort_by(|a, b| {
+            (a.metric, Some(a.side.as_str()) != baseline, &a.side).cmp(&(
+                b.metric,
+                Some(b.side.as_str()) != baseline,
+                &b.side,
+            ))
+        });
         let rows = runs
             .iter()
             .enumerate()
@@ -289,7 +365,12 @@ fn workload_view(site: &Site<'_>, name: &str, trends: &[&Trend], href: &dyn Fn(u
                                 step: p.step.as_ref().map(step_text).unwrap_or_default(),
                                 step_detail: p.step.as_ref().map(step_detail).unwrap_or_default(),
                             },
-                            None => TrendCell { text: "—".into(), change: false, step: String::new(), step_detail: String::new() },
+                            None => TrendCell {
+                                text: "—".into(),
+                                change: false,
+                                step: String::new(),
+                                step_detail: String::new(),
+                            },
                         })
                         .collect(),
                 }
@@ -307,7 +388,20 @@ fn workload_view(site: &Site<'_>, name: &str, trends: &[&Trend], href: &dyn Fn(u
                 String::new()
             },
             charts: Vec::new(),
-            columns: columns.iter().map(|t| format!("{} {}", t.side, if t.metric == TrendMetric::Throughput { "throughput" } else { "p99 (ms)" })).collect(),
+            columns: columns
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{} {}",
+                        t.side,
+                        if t.metric == TrendMetric::Throughput {
+                            "throughput"
+                        } else {
+                            "p99 (ms)"
+                        }
+                    )
+                })
+                .collect(),
             rows,
         };
         if runs.len() < 2 {
@@ -353,17 +447,24 @@ fn workload_view(site: &Site<'_>, name: &str, trends: &[&Trend], href: &dyn Fn(u
                     .iter()
                     .filter(|t| t.metric == metric)
                     .flat_map(|t| {
-                        t.points.iter().filter(|p| p.change).map(move |p| match p.step.and_then(|s| s.size) {
-                            Some(size) => format!("run {} ({} {})", position(p.entry) + 1, t.side, pct(size)),
-                            None => format!("run {} ({})", position(p.entry) + 1, t.side),
-                        })
+                        t.points
+                            .iter()
+                            .filter(|p| p.change)
+                            .map(move |p| match p.step.and_then(|s| s.size) {
+                                Some(size) => format!("run {} ({} {})", position(p.entry) + 1, t.side, pct(size)),
+                                None => format!("run {} ({})", position(p.entry) + 1, t.side),
+                            })
                     })
                     .collect();
                 let mut note = format!("x: run number, oldest first (see the table) · whiskers: {conf} CI");
                 if !changes.is_empty() {
                     note.push_str(&format!(" · change points: {}", changes.join(", ")));
                 }
-                let metric_stem = if metric == TrendMetric::Throughput { "throughput" } else { "p99" };
+                let metric_stem = if metric == TrendMetric::Throughput {
+                    "throughput"
+                } else {
+                    "p99"
+                };
                 let file = format!("{base}-{metric_stem}");
                 let chart = LineChart {
                     title: format!("{title}: {}", metric.title()),
@@ -386,7 +487,11 @@ fn workload_view(site: &Site<'_>, name: &str, trends: &[&Trend], href: &dyn Fn(u
                     caption: format!("{} over runs.", metric.title()),
                 });
                 let caption = format!("{} over runs.", metric.title());
-                charts.push(crate::render::chart::Figure { stem: file, caption, chart });
+                charts.push(crate::render::chart::Figure {
+                    stem: file,
+                    caption,
+                    chart,
+                });
             }
         }
         sections.push(section);
@@ -447,7 +552,10 @@ pub fn broken_links(dir: &Path) -> anyhow::Result<Vec<String>> {
         for link in links_of(&html) {
             if link.is_empty() || link.starts_with('#') || link.contains(':') || link.starts_with("//") {
                 if link.contains("://") || link.starts_with("//") {
-                    broken.push(format!("{}: {link} (external link: the site must not make external requests)", entry.path().display()));
+                    broken.push(format!(
+                        "{}: {link} (external link: the site must not make external requests)",
+                        entry.path().display()
+                    ));
                 }
                 continue;
             }
@@ -483,7 +591,15 @@ fn links_of(html: &str) -> Vec<String> {
 /// Undo HTML attribute escaping (askama writes numeric references).
 fn unescape(s: &str) -> String {
     let mut out = s.to_string();
-    for (entity, c) in [("&#34;", "\""), ("&quot;", "\""), ("&#39;", "'"), ("&#60;", "<"), ("&lt;", "<"), ("&#62;", ">"), ("&gt;", ">")] {
+    for (entity, c) in [
+        ("&#34;", "\""),
+        ("&quot;", "\""),
+        ("&#39;", "'"),
+        ("&#60;", "<"),
+        ("&lt;", "<"),
+        ("&#62;", ">"),
+        ("&gt;", ">"),
+    ] {
         out = out.replace(entity, c);
     }
     out.replace("&#38;", "&").replace("&amp;", "&")

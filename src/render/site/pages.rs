@@ -7,8 +7,8 @@
 use crate::analysis::compare::{GroupStats, Metric, MetricComparison, MetricStats, Mismatch, Verdict};
 use crate::analysis::history::{HistoryEntry, HistoryPoint};
 use crate::analysis::tables::PaperTable;
-use crate::render::tables::html::{html_table, HtmlTable};
 use crate::render::format::{conf_pct, interval3, latency_cell, mean_ci, p_value};
+use crate::render::tables::html::{html_table, HtmlTable};
 use crate::render::verdicts::{largest_change, VerdictDigest};
 use crate::render::ReportContext;
 use askama::Template;
@@ -253,7 +253,13 @@ pub fn workload_label(workload: &str, variant: &str) -> String {
 
 /// A history point as `mean ± half-width`, like every other cell.
 pub fn point_text(p: &HistoryPoint) -> String {
-    mean_ci(&MetricStats { n: p.n, mean: p.mean, ci_low: p.ci_low, ci_high: p.ci_high, ..Default::default() })
+    mean_ci(&MetricStats {
+        n: p.n,
+        mean: p.mean,
+        ci_low: p.ci_low,
+        ci_high: p.ci_high,
+        ..Default::default()
+    })
 }
 
 fn stat_row(g: &GroupStats, baseline: Option<&str>) -> StatRow {
@@ -308,14 +314,31 @@ fn mismatch_view(m: &Mismatch) -> MismatchView {
     let fields = m
         .fields
         .iter()
-        .map(|f| FieldRow { name: f.field, values: sides.iter().map(|s| f.values.get(s).cloned().unwrap_or_else(|| "—".into())).collect() })
+        .map(|f| FieldRow {
+            name: f.field,
+            values: sides
+                .iter()
+                .map(|s| f.values.get(s).cloned().unwrap_or_else(|| "—".into()))
+                .collect(),
+        })
         .collect();
     let files = m
         .fields
         .first()
-        .map(|f| f.files.iter().map(|(side, files)| format!("{side}: {}", files.join(", "))).collect())
+        .map(|f| {
+            f.files
+                .iter()
+                .map(|(side, files)| format!("{side}: {}", files.join(", ")))
+                .collect()
+        })
         .unwrap_or_default();
-    MismatchView { title: workload_label(&m.workload, &m.variant), sides, fields, files, explanation: m.explanation.clone() }
+    MismatchView {
+        title: workload_label(&m.workload, &m.variant),
+        sides,
+        fields,
+        files,
+        explanation: m.explanation.clone(),
+    }
 }
 
 /// Up to ten values, then how many there are in all.
@@ -338,7 +361,13 @@ const REJECTED_SHOWN: usize = 50;
 
 /// The report page's view of one comparison. `files` are the bundle's files
 /// (relative to the report folder), for the charts and download links.
-pub fn report_view(name: &str, ctx: &ReportContext<'_>, tables: &[PaperTable], entry: &HistoryEntry, files: &[String]) -> ReportView {
+pub fn report_view(
+    name: &str,
+    ctx: &ReportContext<'_>,
+    tables: &[PaperTable],
+    entry: &HistoryEntry,
+    files: &[String],
+) -> ReportView {
     let c = ctx.comparison;
     let t = &ctx.ingest.totals;
     let conf = conf_pct(c.confidence);
@@ -362,8 +391,17 @@ pub fn report_view(name: &str, ctx: &ReportContext<'_>, tables: &[PaperTable], e
             format!("Bar chart: mean p95 and p99 latency (ms) per workload for each side, with {conf} confidence-interval whiskers and n per bar; the same numbers are in the Results table.")
         };
         let groups = f.chart.groups.len();
-        let caption = format!("{} ({groups} group{}).", f.chart.title, if groups == 1 { "" } else { "s" });
-        charts.push(ChartView { png: format!("{}.png", f.stem), svg: format!("{}.svg", f.stem), alt, caption });
+        let caption = format!(
+            "{} ({groups} group{}).",
+            f.chart.title,
+            if groups == 1 { "" } else { "s" }
+        );
+        charts.push(ChartView {
+            png: format!("{}.png", f.stem),
+            svg: format!("{}.svg", f.stem),
+            alt,
+            caption,
+        });
     }
     let mut forest = Vec::new();
     for p in crate::render::forest::forest_pages(c, ctx.threshold) {
@@ -395,12 +433,18 @@ pub fn report_view(name: &str, ctx: &ReportContext<'_>, tables: &[PaperTable], e
     ]
     .into_iter()
     .filter(|(f, _)| has(f))
-    .map(|(f, text)| Link { href: f.to_string(), text: text.to_string() })
+    .map(|(f, text)| Link {
+        href: f.to_string(),
+        text: text.to_string(),
+    })
     .collect();
     for t in &shown {
         let f = format!("tables/{}.tex", t.stem);
         if has(&f) {
-            downloads.push(Link { text: format!("{f} — Table {}, \\input-able", t.number), href: f });
+            downloads.push(Link {
+                text: format!("{f} — Table {}, \\input-able", t.number),
+                href: f,
+            });
         }
     }
     ReportView {
@@ -450,7 +494,10 @@ pub fn report_view(name: &str, ctx: &ReportContext<'_>, tables: &[PaperTable], e
 /// An index row's largest significant change: `workload metric: ratio [CI]
 /// (verdict)` with the verdict's CSS class, or `no significant change`.
 pub fn largest_change_text(e: &HistoryEntry) -> (String, &'static str) {
-    let items = e.comparisons.iter().map(|m| (Verdict::from_name(&m.verdict).unwrap_or(Verdict::NoVerdict), m.ratio, m));
+    let items = e
+        .comparisons
+        .iter()
+        .map(|m| (Verdict::from_name(&m.verdict).unwrap_or(Verdict::NoVerdict), m.ratio, m));
     match largest_change(items) {
         Some(m) => (
             format!(
@@ -496,7 +543,11 @@ pub fn run_view(e: &HistoryEntry) -> RunView {
         baseline: e.baseline.clone().unwrap_or_else(|| "—".into()),
         accepted: e.records_accepted,
         rejected: e.records_rejected,
-        mismatches: e.mismatches.iter().map(|m| format!("{}: {}", workload_label(&m.workload, &m.variant), m.fields.join(", "))).collect(),
+        mismatches: e
+            .mismatches
+            .iter()
+            .map(|m| format!("{}: {}", workload_label(&m.workload, &m.variant), m.fields.join(", ")))
+            .collect(),
         stats: e
             .groups
             .iter()

@@ -40,11 +40,19 @@ pub fn html_table(t: &PaperTable) -> HtmlTable {
         .map(|p| HtmlPart {
             title: p.title.map(str::to_string),
             row_header: p.row_header.to_string(),
-            groups: if p.groups.len() > 1 { p.groups.iter().map(|g| (g.title.clone(), g.len)).collect() } else { Vec::new() },
+            groups: if p.groups.len() > 1 {
+                p.groups.iter().map(|g| (g.title.clone(), g.len)).collect()
+            } else {
+                Vec::new()
+            },
             rows: p
                 .rows
                 .into_iter()
-                .map(|row| HtmlRow { label: row.label.to_string(), cells: row.cells.iter().map(|c| c.plain()).collect(), n: row.n })
+                .map(|row| HtmlRow {
+                    label: row.label.to_string(),
+                    cells: row.cells.iter().map(|c| c.plain()).collect(),
+                    n: row.n,
+                })
                 .collect(),
             headers: p.headers,
         })

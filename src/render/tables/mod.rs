@@ -116,7 +116,11 @@ impl Cell {
             let fmt = |x: f64| format!("{x:.d$}");
             (fmt(v), if ci { cell.half_width().map(fmt) } else { None })
         });
-        Cell { text, unit: Unit::of(col), n: cell.n }
+        Cell {
+            text,
+            unit: Unit::of(col),
+            n: cell.n,
+        }
     }
 
     /// Plain text with its unit: `12.3%`, `11.63× ± 0.59`, or `--` where
@@ -146,7 +150,12 @@ impl<'a> Table<'a> {
                     .iter()
                     .map(|row| Row {
                         label: &row.label,
-                        cells: row.cells.iter().zip(&p.columns).map(|(c, col)| Cell::of(c, col, ci)).collect(),
+                        cells: row
+                            .cells
+                            .iter()
+                            .zip(&p.columns)
+                            .map(|(c, col)| Cell::of(c, col, ci))
+                            .collect(),
                         n: row_n(&row.cells),
                         source: row,
                     })

@@ -14,7 +14,11 @@ pub fn tables_body(out: &mut String, tables: &[PaperTable], ci: bool) {
         let t = Table::of(t, ci);
         // The part heading travels with the first table: on its landscape
         // page when that one goes landscape, never orphaned before it.
-        let mut section = if i == 0 { "= Tables 1–6\n\n".to_string() } else { String::new() };
+        let mut section = if i == 0 {
+            "= Tables 1–6\n\n".to_string()
+        } else {
+            String::new()
+        };
         let _ = writeln!(section, "== Table {}: {}\n", t.number, m(t.title));
         let _ = writeln!(section, "{}\n", m(t.caption));
         let mut landscape = false;

@@ -11,7 +11,9 @@
 //! completion and hand the items to the driver.
 
 use super::slots::Slots;
-use super::{injected_failure, place, stop_requested, Clock, Drivers, ItemResult, Job, NodeLoad, Phase, Policy, RunOutcome};
+use super::{
+    injected_failure, place, stop_requested, Clock, Drivers, ItemResult, Job, NodeLoad, Phase, Policy, RunOutcome,
+};
 use crate::runner::ops::Payload;
 use crossbeam_channel::{bounded, unbounded, Receiver, Select, Sender};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -153,7 +155,14 @@ fn worker(shared: Arc<Shared>, stage_index: usize, node: usize, lane: usize) {
         let started = Instant::now();
         // Under FIFO/Priority the shared channel is the central queue: a worker
         // with a free slot taking the item is the placement decision.
-        item.clock.to(if shared_lane { Phase::Scheduling } else { Phase::Queueing }, started);
+        item.clock.to(
+            if shared_lane {
+                Phase::Scheduling
+            } else {
+                Phase::Queueing
+            },
+            started,
+        );
         if !shared.up[node].load(Ordering::Relaxed) {
             // Lost node: hand the item back for re-placement on a live node.
             slots.release();
@@ -222,8 +231,13 @@ pub fn run(job: &Job) -> RunOutcome {
     let shared_lane = job.policy.holds_until_free();
     let stages: Vec<Stage> = (0..depth)
         .map(|_| {
-            let lanes = (0..if shared_lane { 1 } else { n_nodes }).map(|_| bounded(capacity * if shared_lane { n_nodes } else { 1 })).collect();
-            Stage { lanes, high: (job.policy == Policy::Priority).then(|| bounded(capacity * n_nodes)) }
+            let lanes = (0..if shared_lane { 1 } else { n_nodes })
+                .map(|_| bounded(capacity * if shared_lane { n_nodes } else { 1 }))
+                .collect();
+            Stage {
+                lanes,
+                high: (job.policy == Policy::Priority).then(|| bounded(capacity * n_nodes)),
+            }
         })
         .collect();
     let (sink_tx, sink_rx) = unbounded::<Item>();
@@ -256,7 +270,14 @@ pub fn run(job: &Job) -> RunOutcome {
     let start = shared.start;
     let mut results: Vec<ItemResult> = subs
         .iter()
-        .map(|s| ItemResult { item: s.item, job: s.job, batch: s.batch, priority: s.priority, arrival: s.arrival, ..Default::default() })
+        .map(|s| ItemResult {
+            item: s.item,
+            job: s.job,
+            batch: s.batch,
+            priority: s.priority,
+            arrival: s.arrival,
+            ..Default::default()
+        })
         .collect();
     let mut drivers = Drivers::new(job);
     let mut finished = 0usize;
@@ -265,7 +286,8 @@ pub fn run(job: &Job) -> RunOutcome {
     let mut interrupted = false;
     let mut seq = 0usize;
     let (mut last_progress, mut last_count) = (Instant::now(), 0u64);
-    let mut ready: std::collections::BinaryHeap<(u8, std::cmp::Reverse<usize>, usize, Instant)> = std::collections::BinaryHeap::new();
+    let mut ready: std::collections::BinaryHeap<(u8, std::cmp::Reverse<usize>, usize, Instant)> =
+        std::collections::BinaryHeap::new();
     while finished < subs.len() {
         if stop_requested() && drivers.in_flight() == 0 {
             interrupted = true;
@@ -275,16 +297,33 @@ pub fn run(job: &Job) -> RunOutcome {
         // class), then enter the first stage as backpressure allows.
         while !stop_requested() {
             let now = Instant::now();
-            let Some(slot) = drivers.issue(subs, now.saturating_duration_since(start)) else { break };
+            let Some(slot) = drivers.issue(subs, now.saturating_duration_since(start)) else {
+                break;
+            };
             // Closed loop: the clock starts now; open loop: at the scheduled arrival.
-            let began = if job.closed_loop { now } else { start + subs[slot].arrival };
+            let began = if job.closed_loop {
+                now
+            } else {
+                start + subs[slot].arrival
+            };
             results[slot].arrival = began.saturating_duration_since(start);
-            let class = if job.policy == Policy::Priority { subs[slot].priority } else { 0 };
+            let class = if job.policy == Policy::Priority {
+                subs[slot].priority
+            } else {
+                0
+            };
             ready.push((class, std::cmp::Reverse(seq), slot, began));
             seq += 1;
         }
         while let Some((_, _, slot, began)) = ready.pop() {
-            shared.route(Item { slot, stage: 0, payload: Payload::default(), clock: Clock::new(began), attempts: 0, ended: None });
+            shared.route(Item {
+                slot,
+                stage: 0,
+                payload: Payload::default(),
+                clock: Clock::new(began),
+                attempts: 0,
+                ended: None,
+            });
         }
         let wait = match drivers.next_arrival(subs) {
             Some(at) => at.saturating_sub(start.elapsed()).max(Duration::from_micros(50)),
@@ -308,7 +347,8 @@ pub fn run(job: &Job) -> RunOutcome {
                 }
             }
             Err(_) => {
-                let count = shared.completed_tasks.load(Ordering::Relaxed) + shared.failed_tasks.load(Ordering::Relaxed);
+                let count =
+                    shared.completed_tasks.load(Ordering::Relaxed) + shared.failed_tasks.load(Ordering::Relaxed);
                 if count != last_count {
                     (last_progress, last_count) = (Instant::now(), count);
                 } else if drivers.in_flight() > 0 && last_progress.elapsed() > job.faults.stall_limit() {

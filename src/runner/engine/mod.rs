@@ -68,7 +68,13 @@ pub enum Policy {
 }
 
 impl Policy {
-    pub const ALL: [Policy; 5] = [Policy::Fifo, Policy::RoundRobin, Policy::LoadAwareSpread, Policy::LoadAwarePack, Policy::Priority];
+    pub const ALL: [Policy; 5] = [
+        Policy::Fifo,
+        Policy::RoundRobin,
+        Policy::LoadAwareSpread,
+        Policy::LoadAwarePack,
+        Policy::Priority,
+    ];
 
     /// The label used in result files (matches the ingest's normalization).
     pub fn label(self) -> &'static str {
@@ -114,7 +120,10 @@ pub fn place(policy: Policy, nodes: &[NodeLoad], turn: &mut usize) -> Option<usi
     };
     match policy {
         Policy::Fifo => up().find(|(_, n)| free(n)).map(|(i, _)| i),
-        Policy::Priority => up().filter(|(_, n)| free(n)).min_by_key(|(i, n)| (n.outstanding * 1000 / n.workers.max(1), n.placed, *i)).map(|(i, _)| i),
+        Policy::Priority => up()
+            .filter(|(_, n)| free(n))
+            .min_by_key(|(i, n)| (n.outstanding * 1000 / n.workers.max(1), n.placed, *i))
+            .map(|(i, _)| i),
         Policy::LoadAwarePack => up().find(|(_, n)| free(n)).map(|(i, _)| i).or_else(least_loaded),
         Policy::LoadAwareSpread => least_loaded(),
         Policy::RoundRobin => {
@@ -299,7 +308,13 @@ pub enum Phase {
 
 impl Clock {
     pub fn new(start: std::time::Instant) -> Clock {
-        Clock { mark: start, scheduling: Duration::ZERO, queueing: Duration::ZERO, execution: Duration::ZERO, transfer: Duration::ZERO }
+        Clock {
+            mark: start,
+            scheduling: Duration::ZERO,
+            queueing: Duration::ZERO,
+            execution: Duration::ZERO,
+            transfer: Duration::ZERO,
+        }
     }
 
     /// Account the time up to `to` to `phase`.
@@ -349,8 +364,22 @@ impl Drivers {
     pub fn new(job: &Job) -> Drivers {
         let n_jobs = job.submissions.iter().map(|s| s.job as usize + 1).max().unwrap_or(0);
         let window = job.max_in_flight.max(1);
-        let max_open = if window == usize::MAX { usize::MAX } else { window.div_ceil(job.batch_size.max(1)) };
-        let mut jobs: Vec<Driver> = (0..n_jobs).map(|_| Driver { order: Vec::new(), next: 0, in_flight: 0, window, max_open, left: Vec::new(), first_open: 0 }).collect();
+        let max_open = if window == usize::MAX {
+            usize::MAX
+        } else {
+            window.div_ceil(job.batch_size.max(1))
+        };
+        let mut jobs: Vec<Driver> = (0..n_jobs)
+            .map(|_| Driver {
+                order: Vec::new(),
+                next: 0,
+                in_flight: 0,
+                window,
+                max_open,
+                left: Vec::new(),
+                first_open: 0,
+            })
+            .collect();
         for (slot, s) in job.submissions.iter().enumerate() {
             let d = &mut jobs[s.job as usize];
             d.order.push(slot);
@@ -360,7 +389,11 @@ impl Drivers {
             }
             d.left[b] += 1;
         }
-        Drivers { jobs, turn: 0, issued: 0 }
+        Drivers {
+            jobs,
+            turn: 0,
+            issued: 0,
+        }
     }
 
     /// The next item a driver may issue at `now` (its arrival time has
@@ -372,7 +405,10 @@ impl Drivers {
             let d = &mut self.jobs[j];
             let Some(&slot) = d.order.get(d.next) else { continue };
             let s = &subs[slot];
-            if s.arrival <= now && d.in_flight < d.window && (s.batch as usize) < d.first_open.saturating_add(d.max_open) {
+            if s.arrival <= now
+                && d.in_flight < d.window
+                && (s.batch as usize) < d.first_open.saturating_add(d.max_open)
+            {
                 d.next += 1;
                 d.in_flight += 1;
                 self.turn = j + 1;
@@ -389,7 +425,8 @@ impl Drivers {
             .iter()
             .filter_map(|d| {
                 let s = &subs[*d.order.get(d.next)?];
-                (d.in_flight < d.window && (s.batch as usize) < d.first_open.saturating_add(d.max_open)).then_some(s.arrival)
+                (d.in_flight < d.window && (s.batch as usize) < d.first_open.saturating_add(d.max_open))
+                    .then_some(s.arrival)
             })
             .min()
     }
@@ -457,7 +494,8 @@ pub struct RunOutcome {
 impl RunOutcome {
     /// Tasks submitted that neither completed nor failed.
     pub fn tasks_lost(&self) -> u64 {
-        self.tasks_submitted.saturating_sub(self.tasks_completed + self.tasks_failed)
+        self.tasks_submitted
+            .saturating_sub(self.tasks_completed + self.tasks_failed)
     }
 }
 
@@ -466,7 +504,15 @@ pub fn injected_failure(seed: u64, item: u64, stage: usize, attempt: u32, rate: 
     if rate <= 0.0 {
         return false;
     }
-    let h = xxhash_rust::xxh3::xxh3_64_with_seed(&[item.to_le_bytes(), (stage as u64).to_le_bytes(), (attempt as u64).to_le_bytes()].concat(), seed ^ 0xFA17);
+    let h = xxhash_rust::xxh3::xxh3_64_with_seed(
+        &[
+            item.to_le_bytes(),
+            (stage as u64).to_le_bytes(),
+            (attempt as u64).to_le_bytes(),
+        ]
+        .concat(),
+        seed ^ 0xFA17,
+    );
     (h as f64 / u64::MAX as f64) < rate
 }
 
@@ -482,24 +528,58 @@ mod tests {
     use super::*;
 
     fn loads(outstanding: &[usize]) -> Vec<NodeLoad> {
-        outstanding.iter().map(|&o| NodeLoad { outstanding: o, workers: 2, placed: 0, up: true }).collect()
+        outstanding
+            .iter()
+            .map(|&o| NodeLoad {
+                outstanding: o,
+                workers: 2,
+                placed: 0,
+                up: true,
+            })
+            .collect()
     }
 
     #[test]
     fn policies_place_as_documented() {
         let mut turn = 0;
-        assert_eq!(place(Policy::Fifo, &loads(&[2, 1, 0]), &mut turn), Some(1), "first node with a free worker");
-        assert_eq!(place(Policy::Fifo, &loads(&[2, 2, 2]), &mut turn), None, "FIFO holds when all are busy");
-        assert_eq!(place(Policy::LoadAwarePack, &loads(&[1, 0, 0]), &mut turn), Some(0), "pack fills node 0 first");
-        assert_eq!(place(Policy::LoadAwarePack, &loads(&[2, 5, 3]), &mut turn), Some(0), "pack falls back to the least loaded");
-        assert_eq!(place(Policy::LoadAwareSpread, &loads(&[1, 0, 0]), &mut turn), Some(1), "spread takes the least loaded");
+        assert_eq!(
+            place(Policy::Fifo, &loads(&[2, 1, 0]), &mut turn),
+            Some(1),
+            "first node with a free worker"
+        );
+        assert_eq!(
+            place(Policy::Fifo, &loads(&[2, 2, 2]), &mut turn),
+            None,
+            "FIFO holds when all are busy"
+        );
+        assert_eq!(
+            place(Policy::LoadAwarePack, &loads(&[1, 0, 0]), &mut turn),
+            Some(0),
+            "pack fills node 0 first"
+        );
+        assert_eq!(
+            place(Policy::LoadAwarePack, &loads(&[2, 5, 3]), &mut turn),
+            Some(0),
+            "pack falls back to the least loaded"
+        );
+        assert_eq!(
+            place(Policy::LoadAwareSpread, &loads(&[1, 0, 0]), &mut turn),
+            Some(1),
+            "spread takes the least loaded"
+        );
         assert_eq!(place(Policy::Priority, &loads(&[2, 1, 0]), &mut turn), Some(2));
         let mut turn = 0;
-        let rr: Vec<_> = (0..4).map(|_| place(Policy::RoundRobin, &loads(&[9, 9, 9]), &mut turn).unwrap()).collect();
+        let rr: Vec<_> = (0..4)
+            .map(|_| place(Policy::RoundRobin, &loads(&[9, 9, 9]), &mut turn).unwrap())
+            .collect();
         assert_eq!(rr, [0, 1, 2, 0]);
         let mut down = loads(&[0, 0]);
         down[0].up = false;
-        assert_eq!(place(Policy::Fifo, &down, &mut turn), Some(1), "a lost node gets nothing");
+        assert_eq!(
+            place(Policy::Fifo, &down, &mut turn),
+            Some(1),
+            "a lost node gets nothing"
+        );
     }
 
     #[test]
@@ -524,7 +604,14 @@ mod policy_behaviour {
             policy,
             pipelines: vec![vec![OpKind::Compute]],
             submissions: (0..items)
-                .map(|item| Submission { item, pipeline: 0, priority: u8::from(high_share && item % 4 == 3), job: 0, batch: (item / 16) as u32, arrival: Duration::ZERO })
+                .map(|item| Submission {
+                    item,
+                    pipeline: 0,
+                    priority: u8::from(high_share && item % 4 == 3),
+                    job: 0,
+                    batch: (item / 16) as u32,
+                    arrival: Duration::ZERO,
+                })
                 .collect(),
             max_in_flight: in_flight,
             closed_loop: true,
@@ -550,9 +637,19 @@ mod policy_behaviour {
             let spread = run(&job(Policy::LoadAwareSpread, &speeds, 24, 1, false));
             let pack = run(&job(Policy::LoadAwarePack, &speeds, 24, 1, false));
             let b = |o: &RunOutcome| crate::runner::balance(&o.node_tasks);
-            assert!(b(&spread) > b(&fifo), "{model}: spread {:?} vs fifo {:?}", spread.node_tasks, fifo.node_tasks);
+            assert!(
+                b(&spread) > b(&fifo),
+                "{model}: spread {:?} vs fifo {:?}",
+                spread.node_tasks,
+                fifo.node_tasks
+            );
             let used = |o: &RunOutcome| o.node_tasks.iter().filter(|&&c| c > 0).count();
-            assert!(used(&pack) < used(&spread), "{model}: pack {:?} vs spread {:?}", pack.node_tasks, spread.node_tasks);
+            assert!(
+                used(&pack) < used(&spread),
+                "{model}: pack {:?} vs spread {:?}",
+                pack.node_tasks,
+                spread.node_tasks
+            );
             assert_eq!(used(&pack), 1, "{model}: at low load pack fills one node");
         }
     }
@@ -562,10 +659,20 @@ mod policy_behaviour {
         for (model, run) in models() {
             let o = run(&job(Policy::Priority, &[1.0], 40, usize::MAX, true));
             let mean = |high: bool| {
-                let v: Vec<f64> = o.items.iter().filter(|i| (i.priority > 0) == high).map(|i| i.latency().as_secs_f64()).collect();
+                let v: Vec<f64> = o
+                    .items
+                    .iter()
+                    .filter(|i| (i.priority > 0) == high)
+                    .map(|i| i.latency().as_secs_f64())
+                    .collect();
                 v.iter().sum::<f64>() / v.len() as f64
             };
-            assert!(mean(true) < mean(false), "{model}: high {} vs low {}", mean(true), mean(false));
+            assert!(
+                mean(true) < mean(false),
+                "{model}: high {} vs low {}",
+                mean(true),
+                mean(false)
+            );
         }
     }
 
@@ -574,13 +681,29 @@ mod policy_behaviour {
         for (model, run) in models() {
             let mut j = job(Policy::LoadAwareSpread, &[1.0, 1.0, 0.5], 60, 6, false);
             j.pipelines = vec![vec![OpKind::Embed, OpKind::Retrieve, OpKind::Compute]];
-            j.faults = Faults { fail_rate: 0.1, max_retries: 10, outage: Some((0, 30, 90)), ..Default::default() };
-            j.reconfig = Some(Reconfig { at: 60, workers_per_node: 3 });
+            j.faults = Faults {
+                fail_rate: 0.1,
+                max_retries: 10,
+                outage: Some((0, 30, 90)),
+                ..Default::default()
+            };
+            j.reconfig = Some(Reconfig {
+                at: 60,
+                workers_per_node: 3,
+            });
             let o = run(&j);
             assert_eq!(o.items.len(), 60, "{model}");
             assert!(o.items.iter().all(|i| !i.failed), "{model}: an item failed");
-            assert_eq!(o.tasks_submitted, o.tasks_completed + o.tasks_failed, "{model}: submitted = completed + failed");
-            assert_eq!(o.tasks_completed, 60 * 3, "{model}: every stage of every item completed exactly once");
+            assert_eq!(
+                o.tasks_submitted,
+                o.tasks_completed + o.tasks_failed,
+                "{model}: submitted = completed + failed"
+            );
+            assert_eq!(
+                o.tasks_completed,
+                60 * 3,
+                "{model}: every stage of every item completed exactly once"
+            );
             assert!(o.tasks_failed > 0, "{model}: faults were injected");
         }
     }
@@ -594,7 +717,14 @@ mod policy_behaviour {
             j.pipelines = vec![vec![OpKind::Embed, OpKind::Retrieve]];
             j.faults.lose_task = Some(5);
             let o = run(&j);
-            assert_eq!(o.tasks_lost(), 1, "{model}: submitted {} completed {} failed {}", o.tasks_submitted, o.tasks_completed, o.tasks_failed);
+            assert_eq!(
+                o.tasks_lost(),
+                1,
+                "{model}: submitted {} completed {} failed {}",
+                o.tasks_submitted,
+                o.tasks_completed,
+                o.tasks_failed
+            );
             assert!(o.interrupted, "{model}: a run that lost a task is incomplete");
             let lost: Vec<_> = o.items.iter().filter(|i| i.failed).map(|i| i.item).collect();
             assert_eq!(lost, [5], "{model}");
@@ -621,9 +751,25 @@ mod policy_behaviour {
                 }
                 // Window 3 ≤ batch 8: one batch open at a time.
                 for b in 1..5u32 {
-                    let prev_done = o.items.iter().filter(|i| i.batch == b - 1).map(|i| i.done).max().unwrap();
-                    let first = o.items.iter().filter(|i| i.batch == b).map(|i| i.arrival).min().unwrap();
-                    assert!(first >= prev_done, "{model} {policy:?}: batch {b} issued at {first:?} before batch {} ended at {prev_done:?}", b - 1);
+                    let prev_done = o
+                        .items
+                        .iter()
+                        .filter(|i| i.batch == b - 1)
+                        .map(|i| i.done)
+                        .max()
+                        .unwrap();
+                    let first = o
+                        .items
+                        .iter()
+                        .filter(|i| i.batch == b)
+                        .map(|i| i.arrival)
+                        .min()
+                        .unwrap();
+                    assert!(
+                        first >= prev_done,
+                        "{model} {policy:?}: batch {b} issued at {first:?} before batch {} ended at {prev_done:?}",
+                        b - 1
+                    );
                 }
             }
         }
@@ -633,16 +779,33 @@ mod policy_behaviour {
     fn jobs_are_drivers_with_their_own_windows_that_run_together() {
         for (model, run) in models() {
             let mut j = job(Policy::LoadAwareSpread, &[1.0, 1.0], 0, 2, false);
-            j.submissions = (0..3u16).flat_map(|job| (0..24u64).map(move |k| Submission { item: k + job as u64 * 1000, pipeline: 0, priority: 0, job, batch: (k / 16) as u32, arrival: Duration::ZERO })).collect();
+            j.submissions = (0..3u16)
+                .flat_map(|job| {
+                    (0..24u64).map(move |k| Submission {
+                        item: k + job as u64 * 1000,
+                        pipeline: 0,
+                        priority: 0,
+                        job,
+                        batch: (k / 16) as u32,
+                        arrival: Duration::ZERO,
+                    })
+                })
+                .collect();
             let o = run(&j);
             let span = |job: u16| {
                 let it = o.items.iter().filter(|i| i.job == job);
-                (it.clone().map(|i| i.arrival).min().unwrap(), it.map(|i| i.done).max().unwrap())
+                (
+                    it.clone().map(|i| i.arrival).min().unwrap(),
+                    it.map(|i| i.done).max().unwrap(),
+                )
             };
             for a in 0..3 {
                 for b in a + 1..3 {
                     let ((s1, e1), (s2, e2)) = (span(a), span(b));
-                    assert!(s1 < e2 && s2 < e1, "{model}: job {a} {s1:?}–{e1:?} and job {b} {s2:?}–{e2:?} do not overlap");
+                    assert!(
+                        s1 < e2 && s2 < e1,
+                        "{model}: job {a} {s1:?}–{e1:?} and job {b} {s2:?}–{e2:?} do not overlap"
+                    );
                 }
             }
         }

@@ -31,7 +31,12 @@ pub struct Slots {
 
 impl Slots {
     pub fn new(limit: usize) -> Slots {
-        Slots { limit: AtomicUsize::new(limit.max(1)), used: AtomicUsize::new(0), waiting: AtomicUsize::new(0), queues: Mutex::new(Queues::default()) }
+        Slots {
+            limit: AtomicUsize::new(limit.max(1)),
+            used: AtomicUsize::new(0),
+            waiting: AtomicUsize::new(0),
+            queues: Mutex::new(Queues::default()),
+        }
     }
 
     fn try_take(&self) -> bool {

@@ -5,7 +5,9 @@
 //! `workers_per_node` worker threads (its execution slots) reading its
 //! task queue.
 
-use super::{injected_failure, place, stop_requested, Clock, Drivers, ItemResult, Job, NodeLoad, Phase, Policy, RunOutcome};
+use super::{
+    injected_failure, place, stop_requested, Clock, Drivers, ItemResult, Job, NodeLoad, Phase, Policy, RunOutcome,
+};
 use crate::runner::ops::Payload;
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use std::collections::{BinaryHeap, VecDeque};
@@ -112,7 +114,14 @@ struct WorkerView {
     submissions: Vec<super::Submission>,
 }
 
-fn spawn_worker(job: &Job, view: &Arc<WorkerView>, node: usize, rx: Receiver<Msg>, done: Sender<Done>, down: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+fn spawn_worker(
+    job: &Job,
+    view: &Arc<WorkerView>,
+    node: usize,
+    rx: Receiver<Msg>,
+    done: Sender<Done>,
+    down: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
     let ops = job.ops.clone();
     let view = view.clone();
     let speed = job.node_speeds[node];
@@ -138,7 +147,17 @@ fn spawn_worker(job: &Job, view: &Arc<WorkerView>, node: usize, rx: Receiver<Msg
             if faults.loses(sub.item, task.stage) && task.attempt == 0 {
                 continue; // the result never comes back
             }
-            if done.send(Done { task, node, ok, dispatched, started, ended }).is_err() {
+            if done
+                .send(Done {
+                    task,
+                    node,
+                    ok,
+                    dispatched,
+                    started,
+                    ended,
+                })
+                .is_err()
+            {
                 return;
             }
         }
@@ -152,7 +171,10 @@ pub fn run(job: &Job) -> RunOutcome {
     let mut nodes: Vec<Node> = Vec::with_capacity(n_nodes);
     let mut handles = Vec::new();
     let mut node_rx = Vec::new();
-    let view = Arc::new(WorkerView { pipelines: job.pipelines.clone(), submissions: job.submissions.clone() });
+    let view = Arc::new(WorkerView {
+        pipelines: job.pipelines.clone(),
+        submissions: job.submissions.clone(),
+    });
     for i in 0..n_nodes {
         let (tx, rx) = unbounded();
         let down = Arc::new(AtomicBool::new(false));
@@ -160,15 +182,34 @@ pub fn run(job: &Job) -> RunOutcome {
             handles.push(spawn_worker(job, &view, i, rx.clone(), done_tx.clone(), down.clone()));
         }
         node_rx.push(rx);
-        nodes.push(Node { tx, down, load: NodeLoad { outstanding: 0, workers: job.workers_per_node, placed: 0, up: true } });
+        nodes.push(Node {
+            tx,
+            down,
+            load: NodeLoad {
+                outstanding: 0,
+                workers: job.workers_per_node,
+                placed: 0,
+                up: true,
+            },
+        });
     }
 
     let subs = &job.submissions;
     let mut results: Vec<ItemResult> = subs
         .iter()
-        .map(|s| ItemResult { item: s.item, job: s.job, batch: s.batch, priority: s.priority, arrival: s.arrival, ..Default::default() })
+        .map(|s| ItemResult {
+            item: s.item,
+            job: s.job,
+            batch: s.batch,
+            priority: s.priority,
+            arrival: s.arrival,
+            ..Default::default()
+        })
         .collect();
-    let mut out = RunOutcome { node_tasks: vec![0; n_nodes], ..Default::default() };
+    let mut out = RunOutcome {
+        node_tasks: vec![0; n_nodes],
+        ..Default::default()
+    };
     let mut queue = CentralQueue::new(job.policy);
     let mut drivers = Drivers::new(job);
     let mut finished = 0usize;
@@ -182,11 +223,23 @@ pub fn run(job: &Job) -> RunOutcome {
         // The job drivers issue what their windows, batches and arrival times allow.
         while !stop_requested() {
             let now = Instant::now();
-            let Some(slot) = drivers.issue(subs, now.saturating_duration_since(start)) else { break };
+            let Some(slot) = drivers.issue(subs, now.saturating_duration_since(start)) else {
+                break;
+            };
             // Closed loop: the clock starts now; open loop: at the scheduled arrival.
-            let began = if job.closed_loop { now } else { start + subs[slot].arrival };
+            let began = if job.closed_loop {
+                now
+            } else {
+                start + subs[slot].arrival
+            };
             results[slot].arrival = began.saturating_duration_since(start);
-            let task = Task { slot, stage: 0, attempt: 0, payload: Payload::default(), clock: Clock::new(began) };
+            let task = Task {
+                slot,
+                stage: 0,
+                attempt: 0,
+                payload: Payload::default(),
+                clock: Clock::new(began),
+            };
             queue.push(task, subs[slot].priority);
             out.tasks_submitted += 1;
         }
@@ -199,7 +252,9 @@ pub fn run(job: &Job) -> RunOutcome {
         if !queue.is_empty() {
             let mut loads: Vec<NodeLoad> = nodes.iter().map(|n| n.load).collect();
             while !queue.is_empty() {
-                let Some(node) = place(job.policy, &loads, &mut turn) else { break };
+                let Some(node) = place(job.policy, &loads, &mut turn) else {
+                    break;
+                };
                 let task = queue.pop().expect("not empty");
                 loads[node].outstanding += 1;
                 loads[node].placed += 1;
@@ -228,7 +283,14 @@ pub fn run(job: &Job) -> RunOutcome {
         let mut batch = vec![done];
         batch.extend(done_rx.try_iter());
         for d in batch {
-            let Done { mut task, node, ok, dispatched, started, ended } = d;
+            let Done {
+                mut task,
+                node,
+                ok,
+                dispatched,
+                started,
+                ended,
+            } = d;
             nodes[node].load.outstanding -= 1;
             task.clock.to(Phase::Scheduling, dispatched);
             task.clock.to(Phase::Queueing, started);
@@ -290,7 +352,14 @@ pub fn run(job: &Job) -> RunOutcome {
                 for (i, n) in nodes.iter_mut().enumerate() {
                     if rc.workers_per_node > n.load.workers {
                         for _ in n.load.workers..rc.workers_per_node {
-                            handles.push(spawn_worker(job, &view, i, node_rx[i].clone(), done_tx.clone(), n.down.clone()));
+                            handles.push(spawn_worker(
+                                job,
+                                &view,
+                                i,
+                                node_rx[i].clone(),
+                                done_tx.clone(),
+                                n.down.clone(),
+                            ));
                         }
                     } else {
                         for _ in rc.workers_per_node..n.load.workers {

@@ -55,14 +55,25 @@ impl RayClient {
             base = format!("http://{base}");
         }
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).timeout(Duration::from_secs(120)).build()?;
-        let mut client = RayClient { base, http, rt, ray_version: String::new() };
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(120))
+            .build()?;
+        let mut client = RayClient {
+            base,
+            http,
+            rt,
+            ray_version: String::new(),
+        };
         let version = client
             .get_json("/api/version")
             .with_context(|| format!("cannot reach the Ray Jobs API at {}; {START_HINT}", client.base))?;
         client.ray_version = version["ray_version"].as_str().unwrap_or("unknown").to_string();
         if version["version"].as_str().is_none() {
-            bail!("{}/api/version did not answer like a Ray dashboard ({version}); check --ray-address", client.base);
+            bail!(
+                "{}/api/version did not answer like a Ray dashboard ({version}); check --ray-address",
+                client.base
+            );
         }
         check_version(&client.ray_version).with_context(|| format!("the Ray cluster at {}", client.base))?;
         Ok(client)
@@ -79,16 +90,22 @@ impl RayClient {
             let status = resp.status();
             let text = resp.text().await?;
             if !status.is_success() {
-                bail!("GET {url}: HTTP {status}: {}", text.chars().take(400).collect::<String>());
+                bail!(
+                    "GET {url}: HTTP {status}: {}",
+                    text.chars().take(400).collect::<String>()
+                );
             }
-            serde_json::from_str(&text).with_context(|| format!("GET {url}: not JSON: {}", text.chars().take(200).collect::<String>()))
+            serde_json::from_str(&text)
+                .with_context(|| format!("GET {url}: not JSON: {}", text.chars().take(200).collect::<String>()))
         })
     }
 
     /// Upload `files` as a working-dir package; returns its `gcs://` URI.
     pub fn upload_package(&self, files: &[(&str, &[u8])]) -> anyhow::Result<String> {
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored).last_modified_time(zip::DateTime::default());
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .last_modified_time(zip::DateTime::default());
         for (name, bytes) in files {
             zip.start_file(*name, options)?;
             zip.write_all(bytes)?;
@@ -98,10 +115,24 @@ impl RayClient {
         let name = format!("_ray_pkg_{}.zip", &hash[..16]);
         let url = format!("{}/api/packages/gcs/{name}", self.base);
         self.rt.block_on(async {
-            let resp = self.http.put(&url).body(bytes).send().await.with_context(|| format!("PUT {url}"))?;
+            let resp = self
+                .http
+                .put(&url)
+                .body(bytes)
+                .send()
+                .await
+                .with_context(|| format!("PUT {url}"))?;
             if !resp.status().is_success() {
                 let status = resp.status();
-                bail!("uploading the driver package to {url} failed: HTTP {status}: {}", resp.text().await.unwrap_or_default().chars().take(400).collect::<String>());
+                bail!(
+                    "uploading the driver package to {url} failed: HTTP {status}: {}",
+                    resp.text()
+                        .await
+                        .unwrap_or_default()
+                        .chars()
+                        .take(400)
+                        .collect::<String>()
+                );
             }
             Ok(())
         })?;
@@ -118,19 +149,35 @@ impl RayClient {
             "metadata": {"submitted_by": format!("sagereport {}", env!("CARGO_PKG_VERSION"))},
         });
         let answer: Value = self.rt.block_on(async {
-            let resp = self.http.post(&url).json(&body).send().await.with_context(|| format!("POST {url}"))?;
+            let resp = self
+                .http
+                .post(&url)
+                .json(&body)
+                .send()
+                .await
+                .with_context(|| format!("POST {url}"))?;
             let status = resp.status();
             let text = resp.text().await?;
             if !status.is_success() {
-                bail!("submitting the job to {url} failed: HTTP {status}: {}", text.chars().take(400).collect::<String>());
+                bail!(
+                    "submitting the job to {url} failed: HTTP {status}: {}",
+                    text.chars().take(400).collect::<String>()
+                );
             }
             Ok(serde_json::from_str(&text)?)
         })?;
-        Ok(answer["submission_id"].as_str().or(answer["job_id"].as_str()).unwrap_or(submission_id).to_string())
+        Ok(answer["submission_id"]
+            .as_str()
+            .or(answer["job_id"].as_str())
+            .unwrap_or(submission_id)
+            .to_string())
     }
 
     pub fn logs(&self, id: &str) -> anyhow::Result<String> {
-        Ok(self.get_json(&format!("/api/jobs/{id}/logs"))?["logs"].as_str().unwrap_or("").to_string())
+        Ok(self.get_json(&format!("/api/jobs/{id}/logs"))?["logs"]
+            .as_str()
+            .unwrap_or("")
+            .to_string())
     }
 
     pub fn stop(&self, id: &str) {
@@ -149,17 +196,40 @@ impl RayClient {
             if matches!(status.as_str(), "SUCCEEDED" | "FAILED" | "STOPPED") {
                 let logs = self.logs(id).unwrap_or_default();
                 if status == "FAILED" {
-                    let tail: Vec<&str> = logs.lines().rev().take(25).collect::<Vec<_>>().into_iter().rev().collect();
-                    let message = info["message"].as_str().unwrap_or("").lines().next().unwrap_or("").to_string();
-                    bail!("Ray job {id} failed: {message}\n--- last lines of its log ---\n{}", tail.join("\n"));
+                    let tail: Vec<&str> = logs
+                        .lines()
+                        .rev()
+                        .take(25)
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .rev()
+                        .collect();
+                    let message = info["message"]
+                        .as_str()
+                        .unwrap_or("")
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .to_string();
+                    bail!(
+                        "Ray job {id} failed: {message}\n--- last lines of its log ---\n{}",
+                        tail.join("\n")
+                    );
                 }
-                return Ok(JobOutput { id: id.to_string(), status, logs });
+                return Ok(JobOutput {
+                    id: id.to_string(),
+                    status,
+                    logs,
+                });
             }
             if !stopped && (super::engine::stop_requested() || started.elapsed() > timeout) {
                 self.stop(id);
                 stopped = true;
                 if started.elapsed() > timeout {
-                    bail!("Ray job {id} did not finish within {} s; it was stopped (raise --ray-timeout)", timeout.as_secs());
+                    bail!(
+                        "Ray job {id} did not finish within {} s; it was stopped (raise --ray-timeout)",
+                        timeout.as_secs()
+                    );
                 }
             }
             std::thread::sleep(Duration::from_millis(300));
@@ -187,14 +257,19 @@ pub fn check_version(ray_version: &str) -> anyhow::Result<()> {
 
 /// The `SAGEREPORT_RESULT` documents of a job's logs, in order.
 pub fn results_of(logs: &str) -> Vec<Value> {
-    logs.lines().filter_map(|l| l.strip_prefix("SAGEREPORT_RESULT ")).filter_map(|j| serde_json::from_str(j).ok()).collect()
+    logs.lines()
+        .filter_map(|l| l.strip_prefix("SAGEREPORT_RESULT "))
+        .filter_map(|j| serde_json::from_str(j).ok())
+        .collect()
 }
 
 /// The real cluster the driver saw (its `SAGEREPORT_RAY` line): Ray and
 /// Python versions, numpy, alive nodes, CPUs, resources, the driver's host
 /// and the per-item operator costs it measured.
 pub fn cluster_of(logs: &str) -> Option<Value> {
-    logs.lines().filter_map(|l| l.strip_prefix("SAGEREPORT_RAY ")).find_map(|j| serde_json::from_str(j).ok())
+    logs.lines()
+        .filter_map(|l| l.strip_prefix("SAGEREPORT_RAY "))
+        .find_map(|j| serde_json::from_str(j).ok())
 }
 
 /// The facts of one run a Ray record adds to its metadata: the task window
@@ -258,8 +333,19 @@ mod tests {
                 std::fs::write(&path, format!("#!/bin/sh\necho {exe}\n")).unwrap();
                 std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
             }
-            let out = std::process::Command::new("/bin/sh").arg("-c").arg(ENTRYPOINT).current_dir(dir.path()).env("PATH", &bin).output().unwrap();
-            assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), expect, "{}", String::from_utf8_lossy(&out.stderr));
+            let out = std::process::Command::new("/bin/sh")
+                .arg("-c")
+                .arg(ENTRYPOINT)
+                .current_dir(dir.path())
+                .env("PATH", &bin)
+                .output()
+                .unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout).trim(),
+                expect,
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     }
 
@@ -274,7 +360,9 @@ mod tests {
 
     #[test]
     fn unreachable_address_names_the_fix() {
-        let err = RayClient::connect("http://127.0.0.1:9").err().expect("nothing listens on port 9");
+        let err = RayClient::connect("http://127.0.0.1:9")
+            .err()
+            .expect("nothing listens on port 9");
         let text = format!("{err:#}");
         assert!(text.contains("scripts/ray-local.sh up"), "{text}");
         assert!(RayClient::connect("ray://127.0.0.1:10001").is_err());

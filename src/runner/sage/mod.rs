@@ -77,18 +77,42 @@ fn locate_in(venv: &Path, runtime: Runtime) -> anyhow::Result<Installation> {
     let venv = venv.to_path_buf();
     let python = venv.join("bin/python");
     if !python.exists() {
-        bail!("--backend sage needs a SAGE virtualenv, and {} has none; {SETUP_HINT}", venv.display());
+        bail!(
+            "--backend sage needs a SAGE virtualenv, and {} has none; {SETUP_HINT}",
+            venv.display()
+        );
     }
     let probe = "import importlib.metadata as m, sage.kernel.api, sage.kernel.scheduler.impl, sage.common.core; print(m.version('isage-kernel'))";
-    let out = Command::new(&python).args(["-c", probe]).env("PYTHONDONTWRITEBYTECODE", "1").stdin(Stdio::null()).output().with_context(|| format!("cannot start {}", python.display()))?;
+    let out = Command::new(&python)
+        .args(["-c", probe])
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("cannot start {}", python.display()))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        let last = err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
-        bail!("the virtualenv {} cannot import SAGE's kernel ({last}); {SETUP_HINT}", venv.display());
+        let last = err
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        bail!(
+            "the virtualenv {} cannot import SAGE's kernel ({last}); {SETUP_HINT}",
+            venv.display()
+        );
     }
     let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
     if runtime == Runtime::Flutty {
-        let ok = Command::new(&python).args(["-c", "import flutty"]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status().map(|s| s.success()).unwrap_or(false);
+        let ok = Command::new(&python)
+            .args(["-c", "import flutty"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
         if !ok {
             bail!("--sage-runtime flutty needs the `flutty` package (SAGE's distributed runtime) in {}, and it is not installed; it is not on the public package index — install it from SAGE's distribution, or use --sage-runtime local", venv.display());
         }
@@ -123,10 +147,28 @@ fn kill_group(child: &mut std::process::Child) {
 }
 
 /// One experiment on SAGE: every spec × repeat in one driver process.
-pub(super) fn run_experiment_sage(experiment: &str, specs: &[Spec], flags: &RunFlags, dir: &Path, progress: &dyn Fn(&str), mut prov: super::provenance::Provenance, variants: &[String]) -> anyhow::Result<ExperimentResult> {
+pub(super) fn run_experiment_sage(
+    experiment: &str,
+    specs: &[Spec],
+    flags: &RunFlags,
+    dir: &Path,
+    progress: &dyn Fn(&str),
+    mut prov: super::provenance::Provenance,
+    variants: &[String],
+) -> anyhow::Result<ExperimentResult> {
     let sage = locate(flags.sage_runtime)?;
     let generator = super::driver_generator(flags, &mut prov)?;
-    let splits: Vec<Split> = specs.iter().map(|s| Split::new(flags.seed, flags.warmup_items, s.num_tasks, flags.parity_batch_size as usize)).collect();
+    let splits: Vec<Split> = specs
+        .iter()
+        .map(|s| {
+            Split::new(
+                flags.seed,
+                flags.warmup_items,
+                s.num_tasks,
+                flags.parity_batch_size as usize,
+            )
+        })
+        .collect();
     let mut runs = Vec::new();
     let mut keys = Vec::new();
     for (i, spec) in specs.iter().enumerate() {
@@ -160,14 +202,25 @@ pub(super) fn run_experiment_sage(experiment: &str, specs: &[Spec], flags: &RunF
         "generator": generator,
         "runtime": flags.sage_runtime.label(), "timeout_s": timeout.as_secs_f64(), "runs": runs,
     });
-    let work = std::env::temp_dir().join(format!("sagereport-sage-{}-{}-{}", experiment.to_lowercase(), std::process::id(), chrono::Utc::now().timestamp_millis()));
-    std::fs::create_dir_all(work.join("sage")).with_context(|| format!("cannot create the driver's work folder {}", work.display()))?;
+    let work = std::env::temp_dir().join(format!(
+        "sagereport-sage-{}-{}-{}",
+        experiment.to_lowercase(),
+        std::process::id(),
+        chrono::Utc::now().timestamp_millis()
+    ));
+    std::fs::create_dir_all(work.join("sage"))
+        .with_context(|| format!("cannot create the driver's work folder {}", work.display()))?;
     std::fs::write(work.join("driver.py"), DRIVER)?;
     std::fs::write(work.join("ray_ops.py"), super::ray::DRIVER)?;
     std::fs::write(work.join("spec.json"), serde_json::to_vec(&doc)?)?;
     let log_path = work.join("driver.log");
     let log = std::fs::File::create(&log_path)?;
-    progress(&format!("{experiment}: SAGE {} ({}) driver in {}", sage.version, flags.sage_runtime.label(), work.display()));
+    progress(&format!(
+        "{experiment}: SAGE {} ({}) driver in {}",
+        sage.version,
+        flags.sage_runtime.label(),
+        work.display()
+    ));
     let mut child = {
         use std::os::unix::process::CommandExt as _;
         Command::new(&sage.python)
@@ -185,7 +238,10 @@ pub(super) fn run_experiment_sage(experiment: &str, specs: &[Spec], flags: &RunF
     };
     // The driver stops itself at the timeout; a minute later (or
     // SAGEREPORT_SAGE_KILL_GRACE seconds: tests) it is killed.
-    let grace = std::env::var("SAGEREPORT_SAGE_KILL_GRACE").ok().and_then(|v| v.parse().ok()).unwrap_or(60u64);
+    let grace = std::env::var("SAGEREPORT_SAGE_KILL_GRACE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60u64);
     let hard = timeout + Duration::from_secs(grace);
     let started = Instant::now();
     let mut interrupted = false;
@@ -210,24 +266,37 @@ pub(super) fn run_experiment_sage(experiment: &str, specs: &[Spec], flags: &RunF
                 tail(&logs, 25)
             );
         }
-        let done = std::fs::read_to_string(work.join("result.json")).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok()).and_then(|d| d["runs"].as_array().map(|a| a.len())).unwrap_or(0);
+        let done = std::fs::read_to_string(work.join("result.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .and_then(|d| d["runs"].as_array().map(|a| a.len()))
+            .unwrap_or(0);
         if done != shown {
             progress(&format!("sage driver: {done}/{} runs", keys.len()));
             shown = done;
         }
         std::thread::sleep(Duration::from_millis(200));
     };
-    let result: Option<Value> = std::fs::read_to_string(work.join("result.json")).ok().and_then(|t| serde_json::from_str(&t).ok());
+    let result: Option<Value> = std::fs::read_to_string(work.join("result.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
     let fail = |what: String| -> anyhow::Error {
         let logs = std::fs::read_to_string(&log_path).unwrap_or_default();
-        anyhow::anyhow!("{what} (work folder kept: {})\n--- last lines of its log ---\n{}", work.display(), tail(&logs, 25))
+        anyhow::anyhow!(
+            "{what} (work folder kept: {})\n--- last lines of its log ---\n{}",
+            work.display(),
+            tail(&logs, 25)
+        )
     };
     if !interrupted {
         let status = status.expect("exited");
         let complete = result.as_ref().is_some_and(|d| d["complete"] == true);
         if !status.success() || !complete {
             let why = match (status.code(), result.as_ref().and_then(|d| d["timed_out"].as_str())) {
-                (_, Some(key)) => format!("the SAGE driver stopped run {key} at --sage-timeout {} s before every item reached the sink", timeout.as_secs()),
+                (_, Some(key)) => format!(
+                    "the SAGE driver stopped run {key} at --sage-timeout {} s before every item reached the sink",
+                    timeout.as_secs()
+                ),
                 (Some(code), _) => format!("the SAGE driver failed (exit {code})"),
                 (None, _) => "the SAGE driver was killed by a signal".to_string(),
             };
@@ -258,7 +327,12 @@ pub(super) fn run_experiment_sage(experiment: &str, specs: &[Spec], flags: &RunF
         let ts = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let mut rr = records(&specs[*i], flags, Backend::Sage, *r, outcome, &splits[*i], &ts);
         super::provenance::stamp(&mut rr, &specs[*i], &variants[*i], flags, *r, &prov);
-        let service = super::driver_llm_service(&specs[*i], &generator, flags.complexity, "in the SAGE driver process, shared by every operator instance");
+        let service = super::driver_llm_service(
+            &specs[*i],
+            &generator,
+            flags.complexity,
+            "in the SAGE driver process, shared by every operator instance",
+        );
         for rec in &mut rr.records {
             let m = &mut rec["metadata"];
             m["sage_version"] = result["sage_version"].clone();
@@ -291,12 +365,34 @@ pub(super) fn run_experiment_sage(experiment: &str, specs: &[Spec], flags: &RunF
         lat.extend(rr.latencies);
     }
     annotate(&mut all);
-    let digests: Vec<(String, String)> = specs.iter().zip(&splits).map(|(spec, split)| (spec.workload.clone(), split.digest())).collect();
-    write_results(dir, experiment, flags, Backend::Sage, &all, &lat, &digests, complete, &prov)?;
+    let digests: Vec<(String, String)> = specs
+        .iter()
+        .zip(&splits)
+        .map(|(spec, split)| (spec.workload.clone(), split.digest()))
+        .collect();
+    write_results(
+        dir,
+        experiment,
+        flags,
+        Backend::Sage,
+        &all,
+        &lat,
+        &digests,
+        complete,
+        &prov,
+    )?;
     if complete {
         let _ = std::fs::remove_dir_all(&work);
     }
-    Ok(ExperimentResult { experiment: experiment.to_string(), dir: dir.to_path_buf(), records: all.len(), complete, tasks_submitted: submitted, tasks_completed: completed, tasks_failed: failed })
+    Ok(ExperimentResult {
+        experiment: experiment.to_string(),
+        dir: dir.to_path_buf(),
+        records: all.len(),
+        complete,
+        tasks_submitted: submitted,
+        tasks_completed: completed,
+        tasks_failed: failed,
+    })
 }
 
 #[cfg(test)]
@@ -312,7 +408,10 @@ mod tests {
     #[test]
     fn a_missing_virtualenv_names_the_command_that_creates_it() {
         // Through the function, not the environment (tests run in parallel).
-        let err = format!("{:#}", locate_in(Path::new("/nonexistent/sage-venv"), Runtime::Local).unwrap_err());
+        let err = format!(
+            "{:#}",
+            locate_in(Path::new("/nonexistent/sage-venv"), Runtime::Local).unwrap_err()
+        );
         assert!(err.contains("scripts/sage-local.sh up"), "{err}");
     }
 

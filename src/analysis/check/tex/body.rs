@@ -115,9 +115,17 @@ pub(super) fn scan_body(b: &[u8], start: usize, end: usize) -> Body {
                         continue;
                     }
                     if w == b"caption" || w == b"label" {
-                        let p = if w == b"caption" { skip_sig(b, next, end, "so") } else { next };
+                        let p = if w == b"caption" {
+                            skip_sig(b, next, end, "so")
+                        } else {
+                            next
+                        };
                         if let Some(g) = group(b, p, end) {
-                            let slot = if w == b"caption" { &mut body.caption } else { &mut body.label };
+                            let slot = if w == b"caption" {
+                                &mut body.caption
+                            } else {
+                                &mut body.label
+                            };
                             slot.get_or_insert((g.s, g.e));
                             i = g.next;
                             continue;
@@ -208,7 +216,12 @@ pub(super) fn flatten(cells: &[(String, usize)]) -> Vec<String> {
 pub(super) fn join_header(rows: &[Row]) -> Vec<String> {
     let expanded: Vec<Vec<&str>> = rows
         .iter()
-        .map(|r| r.cells.iter().flat_map(|(t, s)| std::iter::repeat(t.as_str()).take((*s).max(1))).collect())
+        .map(|r| {
+            r.cells
+                .iter()
+                .flat_map(|(t, s)| std::iter::repeat(t.as_str()).take((*s).max(1)))
+                .collect()
+        })
         .collect();
     let width = expanded.iter().map(Vec::len).max().unwrap_or(0);
     (0..width)
@@ -245,14 +258,33 @@ pub(super) fn split_header(items: Vec<Item>) -> (Vec<String>, Vec<String>, Vec<T
     if rows.is_empty() {
         return (Vec::new(), Vec::new(), Vec::new());
     }
-    let grouped = |k: usize| partial || rows[..k].iter().any(|r| r.cells.iter().any(|(t, s)| t.is_empty() || *s > 1));
+    let grouped = |k: usize| {
+        partial
+            || rows[..k]
+                .iter()
+                .any(|r| r.cells.iter().any(|(t, s)| t.is_empty() || *s > 1))
+    };
     let k = match header_end {
         Some(k) if (2..=3).contains(&k) && k < rows.len() && grouped(k) => k,
         _ => 1,
     };
-    let header = if k == 1 { flatten(&rows[0].cells) } else { join_header(&rows[..k]) };
-    let bottom = if k == 1 { Vec::new() } else { join_header(&rows[k - 1..k]) };
-    let body = rows.drain(k..).map(|r| TexRow { line: r.line, cells: flatten(&r.cells) }).collect();
+    let header = if k == 1 {
+        flatten(&rows[0].cells)
+    } else {
+        join_header(&rows[..k])
+    };
+    let bottom = if k == 1 {
+        Vec::new()
+    } else {
+        join_header(&rows[k - 1..k])
+    };
+    let body = rows
+        .drain(k..)
+        .map(|r| TexRow {
+            line: r.line,
+            cells: flatten(&r.cells),
+        })
+        .collect();
     (header, bottom, body)
 }
 
@@ -276,7 +308,10 @@ pub(super) fn build_table(
                 if cells.iter().all(|(t, _)| t.is_empty()) {
                     None
                 } else {
-                    Some(Item::Row(Row { line: line_of(starts, first), cells }))
+                    Some(Item::Row(Row {
+                        line: line_of(starts, first),
+                        cells,
+                    }))
                 }
             }
             RawItem::Rule(r) => Some(Item::Rule(r)),
@@ -288,8 +323,13 @@ pub(super) fn build_table(
     let outer = caption_for(doc, env.begin, env.close)
         .or_else(|| fallback.and_then(|d| caption_for(d, env.begin, env.close)))
         .unwrap_or((None, None));
-    let own_caption = body.caption.map(|(s, e)| ctx.text(&view[s..e])).filter(|c| !c.is_empty());
-    let own_label = body.label.map(|(s, e)| String::from_utf8_lossy(trim_bytes(&view[s..e])).into_owned());
+    let own_caption = body
+        .caption
+        .map(|(s, e)| ctx.text(&view[s..e]))
+        .filter(|c| !c.is_empty());
+    let own_label = body
+        .label
+        .map(|(s, e)| String::from_utf8_lossy(trim_bytes(&view[s..e])).into_owned());
     let (caption, label) = match own_caption {
         Some(c) => (Some(c), own_label.or(outer.1)),
         None => (outer.0, outer.1.or(own_label)),

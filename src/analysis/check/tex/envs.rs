@@ -3,16 +3,39 @@
 
 use super::*;
 
-pub(super) const TABULAR_ENVS: &[&str] =
-    &["tabular", "tabular*", "tabularx", "tabulary", "xltabular", "longtable", "longtable*", "NiceTabular"];
+pub(super) const TABULAR_ENVS: &[&str] = &[
+    "tabular",
+    "tabular*",
+    "tabularx",
+    "tabulary",
+    "xltabular",
+    "longtable",
+    "longtable*",
+    "NiceTabular",
+];
 /// Floats: where a caption belongs; the search for one stops here.
-pub(super) const FLOAT_ENVS: &[&str] =
-    &["table", "table*", "sidewaystable", "sidewaystable*", "wraptable", "SCtable", "SCtable*", "margintable"];
+pub(super) const FLOAT_ENVS: &[&str] = &[
+    "table",
+    "table*",
+    "sidewaystable",
+    "sidewaystable*",
+    "wraptable",
+    "SCtable",
+    "SCtable*",
+    "margintable",
+];
 /// Other boxes that may carry the caption: subtables, minipages, and figures
 /// (a tabular set as a figure is described by the figure's caption). When
 /// they have none, the search goes on outward.
-pub(super) const INNER_ENVS: &[&str] =
-    &["subtable", "minipage", "threeparttable", "threeparttablex", "figure", "figure*", "subfigure"];
+pub(super) const INNER_ENVS: &[&str] = &[
+    "subtable",
+    "minipage",
+    "threeparttable",
+    "threeparttablex",
+    "figure",
+    "figure*",
+    "subfigure",
+];
 
 pub(super) fn is_tabular(name: &str) -> bool {
     TABULAR_ENVS.contains(&name)
@@ -74,7 +97,13 @@ pub(super) fn scan_doc(b: &[u8], ctx: &Ctx<'_>) -> Doc {
                         let (name, begin, args) = stack[pos].clone();
                         // Environments opened inside it and never closed end here.
                         stack.truncate(pos);
-                        doc.envs.push(Env { name, begin, args, end: start, close: after });
+                        doc.envs.push(Env {
+                            name,
+                            begin,
+                            args,
+                            end: start,
+                            close: after,
+                        });
                     }
                 }
                 i = after;
@@ -83,7 +112,11 @@ pub(super) fn scan_doc(b: &[u8], ctx: &Ctx<'_>) -> Doc {
                 let sig = if w == b"caption" { "so" } else { "sgo" };
                 let p = skip_sig(b, next, end, sig);
                 if let Some(g) = group(b, p, end) {
-                    doc.captions.push(Mark { start, end: g.next, text: ctx.text(&b[g.s..g.e]) });
+                    doc.captions.push(Mark {
+                        start,
+                        end: g.next,
+                        text: ctx.text(&b[g.s..g.e]),
+                    });
                 }
                 // Continue inside the caption: a `\label` may be in it.
                 i = next;
@@ -91,7 +124,11 @@ pub(super) fn scan_doc(b: &[u8], ctx: &Ctx<'_>) -> Doc {
             Some(b"label") => {
                 if let Some(g) = group(b, next, end) {
                     let text = String::from_utf8_lossy(trim_bytes(&b[g.s..g.e])).into_owned();
-                    doc.labels.push(Mark { start, end: g.next, text });
+                    doc.labels.push(Mark {
+                        start,
+                        end: g.next,
+                        text,
+                    });
                     i = g.next;
                 } else {
                     i = next;
@@ -109,8 +146,12 @@ pub(super) fn scan_doc(b: &[u8], ctx: &Ctx<'_>) -> Doc {
 /// `\iffalse … \fi` (up to an `\else` at its level). An `\iffalse` never
 /// closed marks nothing.
 pub(super) fn skipped_regions(b: &[u8], doc: &Doc) -> Vec<(usize, usize)> {
-    let mut out: Vec<(usize, usize)> =
-        doc.envs.iter().filter(|e| e.name == "comment").map(|e| (e.begin, e.close)).collect();
+    let mut out: Vec<(usize, usize)> = doc
+        .envs
+        .iter()
+        .filter(|e| e.name == "comment")
+        .map(|e| (e.begin, e.close))
+        .collect();
     let end = b.len();
     let mut i = 0;
     while let Some((start, word, next)) = next_control(b, i, end) {
@@ -183,8 +224,10 @@ pub(super) fn nearest<'a>(marks: &[&'a Mark], s: usize, e: usize) -> Option<&'a 
 /// this table's. `None` when no container has either.
 pub(super) fn caption_for<'a>(doc: &'a Doc, ts: usize, te: usize) -> Option<(Option<String>, Option<String>)> {
     let before = doc.envs.partition_point(|e| e.begin <= ts);
-    let mut containers: Vec<&Env> =
-        doc.envs[..before].iter().filter(|c| is_container(&c.name) && c.args <= ts && te <= c.end).collect();
+    let mut containers: Vec<&Env> = doc.envs[..before]
+        .iter()
+        .filter(|c| is_container(&c.name) && c.args <= ts && te <= c.end)
+        .collect();
     containers.sort_by_key(|c| std::cmp::Reverse(c.begin));
     for c in containers {
         // Environments are in order of their `\begin`: those inside `c`.
@@ -194,7 +237,9 @@ pub(super) fn caption_for<'a>(doc: &'a Doc, ts: usize, te: usize) -> Option<(Opt
         let eligible = |m: &Mark| {
             c.args <= m.start
                 && m.end <= c.end
-                && !inner.iter().any(|u| is_tabular(&u.name) && u.begin <= m.start && m.end <= u.close)
+                && !inner
+                    .iter()
+                    .any(|u| is_tabular(&u.name) && u.begin <= m.start && m.end <= u.close)
                 && !inner.iter().any(|d| {
                     is_container(&d.name)
                         && d.begin != c.begin

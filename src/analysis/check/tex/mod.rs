@@ -23,10 +23,10 @@ mod body;
 mod envs;
 mod number;
 mod scan;
-mod text;
-mod views;
 #[cfg(test)]
 mod tests;
+mod text;
+mod views;
 
 use body::*;
 use envs::*;
@@ -160,7 +160,12 @@ pub fn parse_number(cell: &str) -> Option<PrintedNumber> {
             }
         }
     }
-    Some(PrintedNumber { value: num.value, decimals: num.decimals, unit, percent })
+    Some(PrintedNumber {
+        value: num.value,
+        decimals: num.decimals,
+        unit,
+        percent,
+    })
 }
 
 /// The half-width printed after `±` (or `+/-`) in a cell, as in

@@ -94,7 +94,11 @@ pub(super) fn scan_number(cs: &[char], from: usize, anchored: bool) -> Option<Sc
     if !value.is_finite() {
         return None;
     }
-    Some(Scanned { value, decimals: u32::try_from(frac.len()).unwrap_or(u32::MAX), end: k })
+    Some(Scanned {
+        value,
+        decimals: u32::try_from(frac.len()).unwrap_or(u32::MAX),
+        end: k,
+    })
 }
 
 /// `e3`, `E-2`, `×10^3`, `x 10^{-3}`, `·10^3` after a mantissa.

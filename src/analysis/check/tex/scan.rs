@@ -37,7 +37,11 @@ pub(super) fn group(b: &[u8], p: usize, end: usize) -> Option<Span> {
             b'}' => {
                 depth = depth.saturating_sub(1);
                 if depth == 0 {
-                    return Some(Span { s: p + 1, e: i, next: i + 1 });
+                    return Some(Span {
+                        s: p + 1,
+                        e: i,
+                        next: i + 1,
+                    });
                 }
             }
             _ => {}
@@ -65,7 +69,13 @@ pub(super) fn delimited(b: &[u8], p: usize, end: usize, open: u8, close: u8) -> 
             }
             b'{' => depth += 1,
             b'}' => depth = depth.saturating_sub(1),
-            c if c == close && depth == 0 => return Some(Span { s: p + 1, e: i, next: i + 1 }),
+            c if c == close && depth == 0 => {
+                return Some(Span {
+                    s: p + 1,
+                    e: i,
+                    next: i + 1,
+                })
+            }
             _ => {}
         }
         i += 1;

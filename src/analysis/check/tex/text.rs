@@ -16,7 +16,10 @@ pub(super) fn scan_macros(b: &[u8]) -> Macros {
         i = next;
         let Some(word) = word else { continue };
         let is_def = matches!(word, b"def" | b"gdef" | b"edef" | b"xdef");
-        let is_new = matches!(word, b"newcommand" | b"renewcommand" | b"providecommand" | b"DeclareRobustCommand");
+        let is_new = matches!(
+            word,
+            b"newcommand" | b"renewcommand" | b"providecommand" | b"DeclareRobustCommand"
+        );
         if !is_def && !is_new {
             continue;
         }
@@ -198,7 +201,10 @@ impl Ctx<'_> {
         let mut out = Vec::new();
         let mut span = 1;
         self.clean(raw, 0, &mut out, &mut span);
-        let text = String::from_utf8_lossy(&out).split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = String::from_utf8_lossy(&out)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         (text, span)
     }
 
@@ -267,7 +273,9 @@ impl Ctx<'_> {
         }
         match name {
             b"begin" => {
-                let Some((env, after)) = env_name(b, next, end) else { return next };
+                let Some((env, after)) = env_name(b, next, end) else {
+                    return next;
+                };
                 return if is_tabular(&env) {
                     tabular_body_start(b, &env, after, end)
                 } else if env == "minipage" {
@@ -289,7 +297,9 @@ impl Ctx<'_> {
                 let Some(num) = group(b, p, end) else { return p };
                 self.clean(&b[num.s..num.e], depth + 1, out, span);
                 out.push(b' ');
-                let Some(unit) = group(b, num.next, end) else { return num.next };
+                let Some(unit) = group(b, num.next, end) else {
+                    return num.next;
+                };
                 self.clean(&b[unit.s..unit.e], depth + 1, out, span);
                 return unit.next;
             }

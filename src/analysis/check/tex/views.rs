@@ -39,7 +39,13 @@ pub(super) fn split_views(src: &[u8]) -> (Vec<u8>, Vec<u8>) {
     // Some(n) commented with n leading '%'.
     let mut lines: Vec<(usize, usize, usize, Option<usize>)> = Vec::new();
     let mut start = 0;
-    for end in src.iter().enumerate().filter(|(_, &c)| c == b'\n').map(|(i, _)| i).chain([src.len()]) {
+    for end in src
+        .iter()
+        .enumerate()
+        .filter(|(_, &c)| c == b'\n')
+        .map(|(i, _)| i)
+        .chain([src.len()])
+    {
         let mut p = start;
         if start == 0 && src.starts_with(b"\xEF\xBB\xBF") {
             p = 3;
