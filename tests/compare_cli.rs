@@ -11,7 +11,7 @@ fn record(backend: &str, workload: &str, run: usize, throughput: f64, parallelis
         p95 = 20.0 + run as f64,
         p99 = 30.0 + run as f64,
         s = run % 10,
-        h = format!("{backend}-hash")
+        h = format_args!("{backend}-hash")
     )
 }
 

@@ -76,7 +76,7 @@ pub fn paired(args: &PairedArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             check_dir(&side.join(e), &[])?;
         }
     }
-    check_dir(&report_dir, &[root.clone()])?;
+    check_dir(&report_dir, std::slice::from_ref(&root))?;
     crate::runner::sage::preflight(&args.backends, &flags)?;
     let mut ok = true;
     for backend in &args.backends {

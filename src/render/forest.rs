@@ -894,7 +894,10 @@ mod tests {
     use crate::analysis::estimand::Correction;
     use crate::render::test_support::{assert_well_formed_xml, decode, has_colour};
 
-    fn comparison(rows: &[(&str, Metric, Option<f64>, Option<(f64, f64)>, &'static str)]) -> Comparison {
+    /// workload, metric, ratio, interval, verdict
+    type Row<'a> = (&'a str, Metric, Option<f64>, Option<(f64, f64)>, &'static str);
+
+    fn comparison(rows: &[Row]) -> Comparison {
         let comparisons = rows
             .iter()
             .map(|(w, m, r, ci, verdict)| {

@@ -717,7 +717,7 @@ mod tests {
     #[test]
     fn edge_values_do_not_panic() {
         let dir = tempfile::tempdir().unwrap();
-        let charts = vec![
+        let charts = [
             // Only non-finite values: "no data" with group labels.
             BarChart {
                 series: vec![],

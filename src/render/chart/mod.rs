@@ -72,9 +72,9 @@ impl<C: Drawing> Figure<C> {
 }
 
 /// Every figure's files (PNG, then SVG, figure by figure), drawn in parallel.
-pub fn figure_files<C: Drawing>(figures: &[Figure<C>]) -> Result<Vec<(String, Vec<u8>)>> {
+pub fn figure_files<C: Drawing>(figures: &[Figure<C>]) -> Result<Vec<crate::render::OutFile>> {
     use rayon::prelude::*;
-    let drawn: Vec<Result<Vec<(String, Vec<u8>)>>> = figures.par_iter().map(Figure::files).collect();
+    let drawn: Vec<Result<Vec<crate::render::OutFile>>> = figures.par_iter().map(Figure::files).collect();
     let mut out = Vec::with_capacity(figures.len() * 2);
     for files in drawn {
         out.extend(files?);

@@ -331,7 +331,7 @@ pub(crate) fn fit_horizontal(label: &str, avail: i32) -> Option<Vec<String>> {
             continue;
         }
         let worst = text_width(GROUP_PX, a).max(text_width(GROUP_PX, b));
-        if worst <= avail && best.as_ref().map_or(true, |(w, _, _)| worst < *w) {
+        if worst <= avail && best.as_ref().is_none_or(|(w, _, _)| worst < *w) {
             best = Some((worst, a.to_string(), b.to_string()));
         }
     }

@@ -275,13 +275,10 @@ pub fn report_pdf(
     let mut files = Vec::new();
     // The lead figure (the forest plot) goes on page 1 after the verdict.
     let mut images = images;
-    let lead = match images
+    let lead = images
         .iter()
         .position(|(path, _, _)| ctx.is_some() && path.contains(LEAD_FIGURE))
-    {
-        Some(i) => Some(images.remove(i)),
-        None => None,
-    };
+        .map(|i| images.remove(i));
     let lead_path = lead.as_ref().map(|(path, _, _)| path.clone());
     files.extend(lead.into_iter().map(|(path, bytes, _)| (path, bytes)));
     if let Some(ctx) = ctx {

@@ -206,7 +206,7 @@ pub(super) fn flatten(cells: &[(String, usize)]) -> Vec<String> {
     let mut out = Vec::new();
     for (text, span) in cells {
         out.push(text.clone());
-        out.extend(std::iter::repeat(String::new()).take(span.saturating_sub(1)));
+        out.extend(std::iter::repeat_n(String::new(), span.saturating_sub(1)));
     }
     out
 }
@@ -219,7 +219,7 @@ pub(super) fn join_header(rows: &[Row]) -> Vec<String> {
         .map(|r| {
             r.cells
                 .iter()
-                .flat_map(|(t, s)| std::iter::repeat(t.as_str()).take((*s).max(1)))
+                .flat_map(|(t, s)| std::iter::repeat_n(t.as_str(), (*s).max(1)))
                 .collect()
         })
         .collect();
