@@ -88,23 +88,41 @@ pub fn render_bundle(
     csv_elapsed: std::time::Duration,
 ) -> anyhow::Result<Written> {
     let mut rest = analysis_renderers();
+    let analysis = rest.len();
     rest.extend(extra);
-    let per_renderer = render_each(ctx, &rest, dir)?;
+    let mut done: Vec<(&'static str, Option<Rendered>)> = rest
+        .iter()
+        .map(|r| r.name())
+        .zip(render_each(ctx, &rest, dir)?.into_iter().map(Some))
+        .collect();
+    // Bundle order ([`bundle_renderers`]), then `extra`; comparison.csv was
+    // written beside the analysis.
+    let order: Vec<&'static str> = bundle_renderers()
+        .iter()
+        .map(|r| r.name())
+        .chain(done[analysis..].iter().map(|(name, _)| *name))
+        .collect();
     let mut written = Written {
         files: Vec::new(),
         timings: Vec::new(),
     };
-    for (i, (r, (names, elapsed))) in rest.iter().zip(per_renderer).enumerate() {
-        written.timings.push((r.name(), elapsed));
+    for name in order {
+        let (names, elapsed) = if name == csv::FILE {
+            (vec![csv::FILE.to_string()], csv_elapsed)
+        } else {
+            done.iter_mut()
+                .find(|(n, _)| *n == name)
+                .and_then(|(_, result)| result.take())
+                .unwrap_or_default()
+        };
+        written.timings.push((name, elapsed));
         written.files.extend(names.into_iter().map(PathBuf::from));
-        // comparison.csv comes second in the bundle ([`bundle_renderers`]).
-        if i == 0 {
-            written.timings.push((csv::FILE, csv_elapsed));
-            written.files.push(PathBuf::from(csv::FILE));
-        }
     }
     Ok(written)
 }
+
+/// What one renderer wrote (names relative to the folder) and how long it took.
+type Rendered = (Vec<String>, std::time::Duration);
 
 /// Run `renderers` in parallel, writing each one's files into `dir` as soon
 /// as it is done; per renderer, the names it wrote and how long it took.
