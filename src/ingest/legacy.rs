@@ -575,7 +575,8 @@ pub fn read_metrics(
     if let Some(index) = sink.take(raw, &legacy_ctx, 1) {
         if let Some(lat) = task_latencies {
             let rec = &mut sink.records[index];
-            rec.measured.get_or_insert_with(Default::default).task_latencies_ms = Some(lat.into_boxed_slice());
+            std::sync::Arc::make_mut(rec.measured.get_or_insert_with(Default::default)).task_latencies_ms =
+                Some(lat.into_boxed_slice());
         }
     }
 }

@@ -234,12 +234,21 @@ pub fn ingest(inputs: &[PathBuf], options: &IngestOptions) -> Result<IngestRepor
     let mut records = Vec::with_capacity(total_records);
     let mut paired_runs = Vec::new();
     let mut per_file_problems: Vec<Vec<Problem>> = vec![Vec::new(); entries.len()];
+    // The folders' buffers are freed as they are copied; returning them
+    // every 64 MiB keeps the peak near one copy of the records.
+    let release_every = (64 << 20) / std::mem::size_of::<UnifiedRecord>();
+    let mut moved_since_release = 0;
     for out in dir_outputs_first.into_iter().chain(outputs) {
         let first_file = out.files.first().map(|(i, _)| *i);
         for (i, s) in out.files {
             files[i] = Some(s);
         }
+        moved_since_release += out.records.len();
         records.extend(out.records);
+        if moved_since_release >= release_every {
+            crate::util::memory::release_freed();
+            moved_since_release = 0;
+        }
         paired_runs.extend(out.paired);
         if let Some(first) = first_file {
             per_file_problems[first].extend(out.problems);

@@ -442,7 +442,7 @@ struct Derived {
     extra: Option<Sym>,
     dims: DimsId,
     dims_value: std::sync::Arc<Dimensions>,
-    measured: Option<Box<Measured>>,
+    measured: Option<std::sync::Arc<Measured>>,
     findings: Vec<Finding>,
 }
 
@@ -664,7 +664,7 @@ pub fn normalize(
                 extra,
                 dims: id,
                 dims_value: id.get(),
-                measured: (!measured.is_empty()).then(|| Box::new(measured)),
+                measured: (!measured.is_empty()).then(|| std::sync::Arc::new(measured)),
                 findings: out.list[before..].to_vec(),
             };
             if let Some((objects, seed)) = &memo_parts {

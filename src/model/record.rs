@@ -52,7 +52,9 @@ pub struct UnifiedRecord {
     pub metadata: Option<Sym>,
     pub extra: Option<Sym>,
     pub dims: DimsId,
-    pub measured: Option<Box<Measured>>,
+    /// Shared: the records of one run derive the same measurements from
+    /// the same free-form objects, so they hold one copy between them.
+    pub measured: Option<Arc<Measured>>,
     pub source: SourceRef,
 }
 
