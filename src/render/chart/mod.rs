@@ -6,11 +6,13 @@
 //!
 //! The toolkit: [`style`] (font, colours, text fitting, ticks, legends),
 //! [`bars`] (grouped bars with whiskers and `n=` labels), [`lines`] (line
-//! charts and small-multiple panels), [`hover`] (SVG hover titles).
+//! charts and small-multiple panels), [`hover`] (SVG hover titles),
+//! [`raster`] (the PNG backend, with cached glyphs).
 
 pub mod bars;
 pub mod hover;
 pub mod lines;
+pub mod raster;
 pub mod style;
 
 use anyhow::Result;
@@ -86,11 +88,11 @@ pub fn figure_files<C: Drawing>(figures: &[Figure<C>]) -> Result<Vec<crate::rend
 pub fn png_canvas(
     w: u32,
     h: u32,
-    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<()>,
+    draw: impl FnOnce(&DrawingArea<raster::Raster<'_>, Shift>) -> Result<()>,
 ) -> Result<Vec<u8>> {
     let mut buf = vec![0u8; w as usize * h as usize * 3];
     {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        let root = raster::Raster(BitMapBackend::with_buffer(&mut buf, (w, h))).into_drawing_area();
         draw(&root)?;
         root.present().map_err(style::plot_err)?;
     }

@@ -27,8 +27,8 @@ use plotters::style::{register_font, FontDesc, FontFamily, FontStyle, FontTransf
 // ---------------------------------------------------------------------------
 // Font
 
-const FONT: &str = "sans-serif";
-static FONT_BYTES: &[u8] = include_bytes!("../../../site/fonts/DejaVuSans.ttf");
+pub(crate) const FONT: &str = "sans-serif";
+pub(crate) static FONT_BYTES: &[u8] = include_bytes!("../../../site/fonts/DejaVuSans.ttf");
 
 /// Register the embedded font with plotters once per process.
 pub(crate) fn ensure_font() -> Result<()> {
@@ -68,10 +68,7 @@ pub(crate) fn style(size: f64, color: RGBColor, h: HPos, v: VPos) -> TextStyle<'
 
 /// Advance width of `text` in pixels at `size` with the embedded font.
 pub(crate) fn text_width(size: f64, text: &str) -> i32 {
-    match font(size).box_size(text) {
-        Ok((w, _)) => w as i32,
-        Err(_) => (text.chars().count() as f64 * size * 0.6).ceil() as i32,
-    }
+    super::raster::text_width(size, text)
 }
 
 /// `text` itself if it fits in `max_px`, else the longest head … tail cut

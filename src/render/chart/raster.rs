@@ -1,0 +1,230 @@
+//! The PNG drawing backend: plotters' bitmap backend with text drawn from
+//! a per-thread glyph cache.
+//!
+//! plotters rasterises every glyph of every label anew (outline, then
+//! coverage), which was a fifth of the CPU time of a report with a
+//! thousand comparisons. A glyph's coverage depends only on its character
+//! and the font size (plotters places each glyph at the origin and shifts
+//! by whole pixels), so [`Raster`] computes it once per thread and replays
+//! it. The layout, the kerning, the pixel order and the colour mixing are
+//! plotters 0.3.7's (`FontDataInternal::draw`, `estimate_layout`,
+//! `DrawingBackend::draw_text`, `TextStyle::draw`), so the pixels are the
+//! same; anything this cache does not cover (another family, a style)
+//! goes to plotters unchanged.
+
+use ab_glyph::{Font, FontRef, ScaleFont};
+use plotters::prelude::BitMapBackend;
+use plotters_backend::{
+    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind, FontFamily, FontStyle,
+};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::model::intern::FastHash;
+
+/// One glyph at one size: its coverage pixels in plotters' order, the
+/// vertical shift plotters applies, its advance and id.
+struct Glyph {
+    id: ab_glyph::GlyphId,
+    advance: f32,
+    /// `None` for a glyph without outline (a space).
+    shape: Option<(i32, Box<[(i32, i32, f32)]>)>,
+}
+
+#[derive(Default)]
+struct Cache {
+    glyphs: HashMap<(u64, char), Rc<Glyph>, FastHash>,
+    kerning: HashMap<(u64, ab_glyph::GlyphId, ab_glyph::GlyphId), f32, FastHash>,
+}
+
+fn font() -> &'static FontRef<'static> {
+    static FONT: std::sync::OnceLock<FontRef<'static>> = std::sync::OnceLock::new();
+    FONT.get_or_init(|| FontRef::try_from_slice(super::style::FONT_BYTES).expect("the embedded font parses"))
+}
+
+thread_local! {
+    static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
+}
+
+impl Cache {
+    fn glyph(&mut self, size: f64, c: char) -> Rc<Glyph> {
+        self.glyphs
+            .entry((size.to_bits(), c))
+            .or_insert_with(|| {
+                let font = font().as_scaled(size as f32);
+                let id = font.glyph_id(c);
+                let shape = font.outline_glyph(font.scaled_glyph(c)).map(|q| {
+                    let y_shift = ((size as f32) / 2.0 + q.px_bounds().min.y) as i32;
+                    let mut pixels = Vec::new();
+                    q.draw(|x, y, cover| pixels.push((x as i32, y as i32, cover)));
+                    (y_shift, pixels.into_boxed_slice())
+                });
+                Rc::new(Glyph {
+                    id,
+                    advance: font.h_advance(id),
+                    shape,
+                })
+            })
+            .clone()
+    }
+
+    fn kern(&mut self, size: f64, a: ab_glyph::GlyphId, b: ab_glyph::GlyphId) -> f32 {
+        *self
+            .kerning
+            .entry((size.to_bits(), a, b))
+            .or_insert_with(|| font().as_scaled(size as f32).kern(a, b))
+    }
+
+    /// plotters' `estimate_layout`: advances plus kerning, truncated.
+    fn layout(&mut self, size: f64, text: &str) -> ((i32, i32), (i32, i32)) {
+        let mut x_pixels = 0f32;
+        let mut prev: Option<ab_glyph::GlyphId> = None;
+        for c in text.chars() {
+            let g = self.glyph(size, c);
+            x_pixels += g.advance;
+            if let Some(p) = prev {
+                x_pixels += self.kern(size, p, g.id);
+            }
+            prev = Some(g.id);
+        }
+        ((0, 0), (x_pixels as i32, (size / 1.24) as i32))
+    }
+}
+
+/// The cached advance width of `text` at `size` (plotters' layout width).
+pub(crate) fn text_width(size: f64, text: &str) -> i32 {
+    CACHE.with(|cache| {
+        let ((x0, _), (x1, _)) = cache.borrow_mut().layout(size, text);
+        x1 - x0
+    })
+}
+
+/// plotters' bitmap backend with cached text (see the module comment).
+pub struct Raster<'a>(pub BitMapBackend<'a>);
+
+/// Text in the embedded font, which the cache covers.
+fn cached<S: BackendTextStyle>(style: &S) -> bool {
+    matches!(style.family(), FontFamily::Name(name) if name == super::style::FONT)
+        && matches!(style.style(), FontStyle::Normal)
+}
+
+impl DrawingBackend for Raster<'_> {
+    type ErrorType = <BitMapBackend<'static> as DrawingBackend>::ErrorType;
+
+    fn get_size(&self) -> (u32, u32) {
+        self.0.get_size()
+    }
+
+    fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.ensure_prepared()
+    }
+
+    fn present(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.present()
+    }
+
+    fn draw_pixel(
+        &mut self,
+        point: BackendCoord,
+        color: BackendColor,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.draw_pixel(point, color)
+    }
+
+    fn draw_line<S: BackendStyle>(
+        &mut self,
+        from: BackendCoord,
+        to: BackendCoord,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.draw_line(from, to, style)
+    }
+
+    fn draw_rect<S: BackendStyle>(
+        &mut self,
+        upper_left: BackendCoord,
+        bottom_right: BackendCoord,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.draw_rect(upper_left, bottom_right, style, fill)
+    }
+
+    fn blit_bitmap(
+        &mut self,
+        pos: BackendCoord,
+        (iw, ih): (u32, u32),
+        src: &[u8],
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.blit_bitmap(pos, (iw, ih), src)
+    }
+
+    fn estimate_text_size<S: BackendTextStyle>(
+        &self,
+        text: &str,
+        style: &S,
+    ) -> Result<(u32, u32), DrawingErrorKind<Self::ErrorType>> {
+        if !cached(style) {
+            return self.0.estimate_text_size(text, style);
+        }
+        let ((x0, y0), (x1, y1)) = CACHE.with(|cache| cache.borrow_mut().layout(style.size(), text));
+        Ok(((x1 - x0) as u32, (y1 - y0) as u32))
+    }
+
+    fn draw_text<S: BackendTextStyle>(
+        &mut self,
+        text: &str,
+        style: &S,
+        pos: BackendCoord,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        let color = style.color();
+        if !cached(style) || color.alpha == 0.0 {
+            return self.0.draw_text(text, style, pos);
+        }
+        let size = style.size();
+        CACHE.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            let ((min_x, min_y), (max_x, max_y)) = cache.layout(size, text);
+            let (width, height) = (max_x - min_x, max_y - min_y);
+            let anchor = style.anchor();
+            let dx = match anchor.h_pos {
+                plotters_backend::text_anchor::HPos::Left => 0,
+                plotters_backend::text_anchor::HPos::Right => -width,
+                plotters_backend::text_anchor::HPos::Center => -width / 2,
+            };
+            let dy = match anchor.v_pos {
+                plotters_backend::text_anchor::VPos::Top => 0,
+                plotters_backend::text_anchor::VPos::Center => -height / 2,
+                plotters_backend::text_anchor::VPos::Bottom => -height,
+            };
+            let transform = style.transform();
+            let (w, h) = self.0.get_size();
+            let mut x_shift = 0f32;
+            let mut prev: Option<ab_glyph::GlyphId> = None;
+            for c in text.chars() {
+                let g = cache.glyph(size, c);
+                if let Some(p) = prev {
+                    x_shift += cache.kern(size, p, g.id);
+                }
+                prev = Some(g.id);
+                if let Some((y_shift, pixels)) = &g.shape {
+                    let x_at = x_shift as i32;
+                    for &(x, y, cover) in pixels.iter() {
+                        let (x, y) = transform.transform(x + x_at + dx - min_x, y + y_shift + dy - min_y);
+                        let (x, y) = (pos.0 + x, pos.1 + y);
+                        if x >= 0 && x < w as i32 && y >= 0 && y < h as i32 {
+                            let mixed = BackendColor {
+                                alpha: color.alpha * cover as f64,
+                                rgb: color.rgb,
+                            };
+                            self.0.draw_pixel((x, y), mixed)?;
+                        }
+                    }
+                }
+                x_shift += g.advance;
+            }
+            Ok(())
+        })
+    }
+}
