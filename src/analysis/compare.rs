@@ -937,13 +937,14 @@ fn group_stats(
     }
     let success_rate = success_stats(idxs, records, confidence);
 
+    // Distinct by symbol first (integers, cheap), then sorted as text.
     let distinct = |f: &dyn Fn(&UnifiedRecord) -> Option<Sym>| -> Vec<String> {
-        let set: BTreeSet<&str> = idxs
-            .iter()
-            .filter_map(|&i| f(&records[i]))
-            .map(|s| s.as_str())
-            .collect();
-        set.into_iter().map(str::to_string).collect()
+        let mut syms: Vec<Sym> = idxs.iter().filter_map(|&i| f(&records[i])).collect();
+        syms.sort_unstable_by_key(|s| s.id());
+        syms.dedup();
+        let mut texts: Vec<&str> = syms.into_iter().map(Sym::as_str).collect();
+        texts.sort_unstable();
+        texts.into_iter().map(str::to_string).collect()
     };
     let run_ids = distinct(&|r| Some(r.run_id));
     GroupStats {
@@ -1166,18 +1167,20 @@ fn mismatch(
             for &c in cs {
                 let class = &classes[c];
                 let value = dim_value(field, &records[class.first], &class.dims);
-                for &i in &class.records {
-                    let r = &records[i];
-                    let file = &report.file(r.source.file).path;
-                    if value == UNKNOWN {
-                        if values.unknown.len() < EVIDENCE {
-                            values.unknown.insert(file.clone());
+                // The value is the class's; records only add evidence, up to EVIDENCE.
+                if value == UNKNOWN {
+                    for &i in &class.records {
+                        if values.unknown.len() >= EVIDENCE {
+                            break;
                         }
-                    } else {
-                        let held = values.known.entry(value.clone()).or_default();
-                        if held.len() < EVIDENCE {
-                            held.push(format!("{file}:{} (run {})", r.source.line, r.run_id));
-                        }
+                        values.unknown.insert(report.file(records[i].source.file).path.clone());
+                    }
+                } else {
+                    let held = values.known.entry(value).or_default();
+                    for &i in class.records.iter().take(EVIDENCE.saturating_sub(held.len())) {
+                        let r = &records[i];
+                        let file = &report.file(r.source.file).path;
+                        held.push(format!("{file}:{} (run {})", r.source.line, r.run_id));
                     }
                 }
             }
