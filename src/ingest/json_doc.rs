@@ -5,7 +5,7 @@
 
 use super::jsonl::{json_error_message, quote_bare_non_finite};
 use super::sink::{bytes_key, FileSink, KeyMap};
-use crate::model::normalize::Context;
+use crate::model::normalize::{Context, TextBase};
 use crate::model::raw::RawRecord;
 use crate::model::ProblemKind;
 use serde_json::value::RawValue;
@@ -21,6 +21,8 @@ pub enum Sniffed {
 
 /// Read `text` (the whole file) into `sink`.
 pub fn read(text: &[u8], sink: &mut FileSink<'_>, ctx: &Context<'_>) -> Sniffed {
+    // `text` is the whole file: records' objects are spans of it.
+    let file = TextBase { bytes: text, offset: 0 };
     let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
     if text.iter().all(u8::is_ascii_whitespace) {
         sink.warning(None, ProblemKind::EmptyFile, "file is empty: no records");
@@ -100,7 +102,7 @@ pub fn read(text: &[u8], sink: &mut FileSink<'_>, ctx: &Context<'_>) -> Sniffed 
         seen.insert(key, line);
         match serde_json::from_str::<RawRecord>(element.get()) {
             Ok(raw) => {
-                sink.take(raw, ctx, line);
+                sink.take_at(raw, ctx, line, Some(file));
             }
             Err(e) => {
                 sink.tally.rejected += 1;

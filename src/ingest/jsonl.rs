@@ -5,7 +5,7 @@
 
 use super::guard::format_size;
 use super::sink::{bytes_key, FileSink, KeyMap};
-use crate::model::normalize::Context;
+use crate::model::normalize::{Context, TextBase};
 use crate::model::raw::RawRecord;
 use crate::model::ProblemKind;
 
@@ -40,7 +40,7 @@ pub fn read(
         // Lines inside the buffer (all of them, in practice) are parsed in place.
         if let Some(end) = memchr::memchr(b'\n', available) {
             if end as u64 <= max_line {
-                take_line(&available[..=end], true, line_no, &mut seen, sink, ctx);
+                take_line(&available[..=end], offset, true, line_no, &mut seen, sink, ctx);
                 reader.consume(end + 1);
                 offset += end as u64 + 1;
                 continue;
@@ -83,7 +83,7 @@ pub fn read(
                 "the file shrank while it was read",
             ));
         }
-        take_line(&line, complete, line_no, &mut seen, sink, ctx);
+        take_line(&line, start, complete, line_no, &mut seen, sink, ctx);
     }
     if !any_bytes {
         sink.warning(
@@ -130,9 +130,12 @@ fn skip_line(reader: &mut impl BufRead) -> std::io::Result<(u64, bool)> {
     }
 }
 
-/// Count, de-duplicate and parse one line (`raw` with its line end, if any).
+/// Count, de-duplicate and parse one line (`raw` with its line end, if
+/// any, starting at byte `offset` of the file).
+#[allow(clippy::too_many_arguments)]
 fn take_line(
     raw: &[u8],
+    offset: u64,
     complete: bool,
     line_no: u32,
     seen: &mut KeyMap<u32>,
@@ -160,7 +163,7 @@ fn take_line(
         return;
     }
     seen.insert(key, line_no);
-    parse_line(line, complete, line_no, sink, ctx);
+    parse_line(line, TextBase { bytes: raw, offset }, complete, line_no, sink, ctx);
 }
 
 fn trim_ascii(mut s: &[u8]) -> &[u8] {
@@ -181,7 +184,7 @@ fn trim_ascii(mut s: &[u8]) -> &[u8] {
     s
 }
 
-fn parse_line(line: &[u8], complete: bool, line_no: u32, sink: &mut FileSink<'_>, ctx: &Context<'_>) {
+fn parse_line(line: &[u8], at: TextBase<'_>, complete: bool, line_no: u32, sink: &mut FileSink<'_>, ctx: &Context<'_>) {
     // One bulk UTF-8 check, then parse as &str (no per-string re-check).
     let parsed = match std::str::from_utf8(line) {
         Ok(text) => serde_json::from_str::<RawRecord>(text),
@@ -189,7 +192,7 @@ fn parse_line(line: &[u8], complete: bool, line_no: u32, sink: &mut FileSink<'_>
     };
     match parsed {
         Ok(raw) => {
-            sink.take(raw, ctx, line_no);
+            sink.take_at(raw, ctx, line_no, Some(at));
         }
         Err(err) => {
             // Python's json.dumps writes NaN/Infinity bare; name the field.

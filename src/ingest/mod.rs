@@ -43,6 +43,30 @@ pub struct FileSummary {
     /// Index of the input argument the file was found under.
     #[serde(skip)]
     pub input: u32,
+    /// For files whose records keep their free-form objects in the file
+    /// ([`crate::model::FreeText::InFile`]): where it is and how it was
+    /// when read, so reading it back can tell that it changed.
+    #[serde(skip)]
+    pub stamp: Option<FileStamp>,
+}
+
+/// A file's path, length and modification time when it was read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileStamp {
+    pub path: PathBuf,
+    pub len: u64,
+    pub modified: Option<std::time::SystemTime>,
+}
+
+impl FileStamp {
+    pub fn of(path: &Path) -> Option<FileStamp> {
+        let meta = std::fs::metadata(path).ok()?;
+        Some(FileStamp {
+            path: path.to_path_buf(),
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        })
+    }
 }
 
 /// Record totals over all files. `read = accepted + rejected`; twins and
@@ -320,6 +344,7 @@ fn summary(e: &Entry, format: Format, tally: Tally, skipped: Option<String>) -> 
         tally,
         skipped,
         input: e.input,
+        stamp: None,
     }
 }
 
@@ -516,15 +541,31 @@ fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>, op
     }
     out.files.sort_by_key(|(i, _)| *i);
     out.problems.sort_by_key(|p| (p.file.clone(), p.line.unwrap_or(0)));
-    out.records.sort_by_key(|r| r.source);
+    // Files were read by kind, not in path order; usually one file holds
+    // every record and they are in order already.
+    if !out.records.is_sorted_by_key(|r| r.source) {
+        out.records.sort_by_key(|r| r.source);
+    }
     out
 }
 
 fn finish(out: &mut DirOutput, i: usize, e: &Entry, format: Format, mut sink: FileSink<'_>, skipped: Option<String>) {
     sink.finish();
-    out.files.push((i, summary(e, format, sink.tally, skipped)));
+    let mut file = summary(e, format, sink.tally, skipped);
+    if sink.records.iter().any(|r| {
+        matches!(r.metadata, Some(crate::model::FreeText::InFile { .. }))
+            || matches!(r.extra, Some(crate::model::FreeText::InFile { .. }))
+    }) {
+        file.stamp = FileStamp::of(&e.path);
+    }
+    out.files.push((i, file));
     out.problems.extend(sink.problems);
-    out.records.append(&mut sink.records);
+    if out.records.is_empty() {
+        // Moved, not copied: most folders have one file of records.
+        out.records = std::mem::take(&mut sink.records);
+    } else {
+        out.records.append(&mut sink.records);
+    }
 }
 
 // Names that are not UTF-8 are matched by their lossy form.

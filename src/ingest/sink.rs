@@ -1,7 +1,7 @@
 //! Per-file accounting: every record read ends as accepted, rejected, a
 //! merged twin or a duplicate, and every problem is tied to its line.
 
-use crate::model::normalize::{normalize, Context, DimsMemo};
+use crate::model::normalize::{normalize, Context, DimsMemo, TextBase};
 use crate::model::raw::RawRecord;
 use crate::model::{FileId, Finding, Problem, ProblemKind, Severity, SourceRef, UnifiedRecord};
 use serde::Serialize;
@@ -85,7 +85,19 @@ impl<'a> FileSink<'a> {
     /// Validate one raw record read at `line`; count and keep it.
     /// Returns the accepted record's index in `self.records`.
     pub fn take(&mut self, raw: RawRecord<'_>, ctx: &Context<'_>, line: u32) -> Option<usize> {
-        match normalize(raw, ctx, SourceRef { file: self.id, line }, &mut self.memo) {
+        self.take_at(raw, ctx, line, None)
+    }
+
+    /// [`FileSink::take`] of a record parsed from `at`'s bytes of the file,
+    /// whose free-form objects then stay in the file ([`crate::model::FreeText`]).
+    pub fn take_at(
+        &mut self,
+        raw: RawRecord<'_>,
+        ctx: &Context<'_>,
+        line: u32,
+        at: Option<TextBase<'_>>,
+    ) -> Option<usize> {
+        match normalize(raw, ctx, SourceRef { file: self.id, line }, at, &mut self.memo) {
             Ok((record, warnings)) => {
                 for w in warnings {
                     self.report(Some(line), w);

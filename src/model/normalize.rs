@@ -14,7 +14,7 @@ use super::dimensions::{balance_score, Dimensions, LoadLevel, Pipeline, Schedule
 use super::intern::Sym;
 use super::problem::{Finding, ProblemKind};
 use super::raw::{dims_of_object, DimFields, RawRecord, Val};
-use super::record::{DimsId, Measured, SourceRef, UnifiedRecord};
+use super::record::{DimsId, FreeText, Measured, SourceRef, UnifiedRecord};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 
@@ -438,8 +438,8 @@ pub fn is_iso8601(s: &str) -> bool {
 /// What a record's free-form objects yield, kept for the next record.
 #[derive(Clone, Debug)]
 struct Derived {
-    metadata: Option<Sym>,
-    extra: Option<Sym>,
+    metadata: Option<FreeText>,
+    extra: Option<FreeText>,
     dims: DimsId,
     dims_value: std::sync::Arc<Dimensions>,
     measured: Option<std::sync::Arc<Measured>>,
@@ -493,6 +493,7 @@ pub fn normalize(
     raw: RawRecord<'_>,
     ctx: &Context<'_>,
     source: SourceRef,
+    at: Option<TextBase<'_>>,
     memo: &mut DimsMemo,
 ) -> Result<(UnifiedRecord, Vec<Finding>), Vec<Finding>> {
     let mut out = Findings::default();
@@ -653,8 +654,8 @@ pub fn normalize(
         None => {
             let before = out.list.len();
             let mut dim_fields = raw.top_dims;
-            let metadata = free_form("metadata", raw.metadata, &mut dim_fields, &mut out);
-            let extra = free_form("extra", raw.extra, &mut dim_fields, &mut out);
+            let metadata = free_form("metadata", raw.metadata, &mut dim_fields, &mut out).map(|t| free_text(t, at));
+            let extra = free_form("extra", raw.extra, &mut dim_fields, &mut out).map(|t| free_text(t, at));
             free_form("config", raw.config, &mut dim_fields, &mut out);
             free_form("run_config", raw.run_config, &mut dim_fields, &mut out);
             let (dims, measured) = dimensions(dim_fields, ctx, seed, &mut out);
@@ -736,7 +737,39 @@ pub fn normalize(
 
 /// Read dimensions from a free-form object into `dims` (fields already set
 /// win) and return its text, kept for the outputs.
-fn free_form<'a>(name: &str, obj: Option<&'a RawValue>, dims: &mut DimFields<'a>, out: &mut Findings) -> Option<Sym> {
+/// The bytes a record was parsed from and where they start in its file:
+/// free-form objects inside them are kept as [`FreeText::InFile`] spans.
+#[derive(Clone, Copy)]
+pub struct TextBase<'b> {
+    pub bytes: &'b [u8],
+    pub offset: u64,
+}
+
+/// `text` as a span of the file when it lies inside `at`'s bytes (it does
+/// not when the line was repaired before parsing), else interned. A memo
+/// hit reuses an earlier record's span: the same bytes, as the memo key
+/// compares the text.
+fn free_text(text: &str, at: Option<TextBase<'_>>) -> FreeText {
+    if let Some(at) = at {
+        let start = (text.as_ptr() as usize).wrapping_sub(at.bytes.as_ptr() as usize);
+        if start <= at.bytes.len() && text.len() <= at.bytes.len() - start {
+            if let Ok(len) = u32::try_from(text.len()) {
+                return FreeText::InFile {
+                    offset: at.offset + start as u64,
+                    len,
+                };
+            }
+        }
+    }
+    FreeText::Interned(Sym::new(text))
+}
+
+fn free_form<'a>(
+    name: &str,
+    obj: Option<&'a RawValue>,
+    dims: &mut DimFields<'a>,
+    out: &mut Findings,
+) -> Option<&'a str> {
     let obj = obj?;
     let text = obj.get();
     if text == "null" {
@@ -752,7 +785,7 @@ fn free_form<'a>(name: &str, obj: Option<&'a RawValue>, dims: &mut DimFields<'a>
             ),
         ),
     }
-    Some(Sym::new(text))
+    Some(text)
 }
 
 fn dim_text(v: &Option<Val>) -> Option<String> {
@@ -996,6 +1029,7 @@ mod tests {
                 file: FileId(0),
                 line: 1,
             },
+            None,
             &mut DimsMemo::default(),
         )
     }
@@ -1009,7 +1043,46 @@ mod tests {
         assert_eq!(rec.backend.as_str(), "sage");
         assert_eq!(rec.dimensions().scheduler, Some(Scheduler::Fifo));
         assert_eq!(rec.throughput, 41.4);
-        assert!(rec.metadata.unwrap().as_str().contains("raw_metrics"));
+        let Some(FreeText::Interned(metadata)) = rec.metadata else {
+            panic!("without a text base the object is interned: {:?}", rec.metadata)
+        };
+        assert!(metadata.as_str().contains("raw_metrics"));
+    }
+
+    #[test]
+    fn objects_inside_the_text_base_are_spans_of_the_file() {
+        let line = format!("  {GOOD}");
+        let raw: RawRecord = serde_json::from_str(&line).unwrap();
+        let at = TextBase {
+            bytes: line.as_bytes(),
+            offset: 1000,
+        };
+        let source = SourceRef {
+            file: FileId(0),
+            line: 1,
+        };
+        let (rec, _) = normalize(raw, &Context::default(), source, Some(at), &mut DimsMemo::default()).unwrap();
+        let start = line.find("{\"scheduler_name\"").unwrap();
+        let Some(FreeText::InFile { offset, len }) = rec.metadata else {
+            panic!("{:?}", rec.metadata)
+        };
+        assert_eq!(offset, 1000 + start as u64);
+        assert_eq!(&line[start..start + len as usize], &line[start..line.len() - 1]);
+        // Text outside the base (a repaired copy of the line) is interned.
+        let elsewhere = TextBase {
+            bytes: b"{}",
+            offset: 0,
+        };
+        let raw: RawRecord = serde_json::from_str(&line).unwrap();
+        let (rec, _) = normalize(
+            raw,
+            &Context::default(),
+            source,
+            Some(elsewhere),
+            &mut DimsMemo::default(),
+        )
+        .unwrap();
+        assert!(matches!(rec.metadata, Some(FreeText::Interned(_))));
     }
 
     #[test]

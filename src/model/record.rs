@@ -49,13 +49,27 @@ pub struct UnifiedRecord {
     pub path_run_id: Option<Sym>,
     pub path_config_hash: Option<Sym>,
     /// The free-form objects as written (upstream uses both names).
-    pub metadata: Option<Sym>,
-    pub extra: Option<Sym>,
+    pub metadata: Option<FreeText>,
+    pub extra: Option<FreeText>,
     pub dims: DimsId,
     /// Shared: the records of one run derive the same measurements from
     /// the same free-form objects, so they hold one copy between them.
     pub measured: Option<Arc<Measured>>,
     pub source: SourceRef,
+}
+
+/// Where a free-form object's text (`metadata`, `extra`) is. The text
+/// is written again only in `comparison.csv`, and a harness may write
+/// objects that differ record by record (a scheduler's running counters),
+/// so for records read from JSON the text stays in the file: memory grows
+/// with the records' fixed fields, not with their objects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FreeText {
+    /// Held in memory: a CSV cell (unescaped, so not a span of the file).
+    Interned(Sym),
+    /// `len` bytes at byte `offset` of the record's source file, exactly
+    /// as written (read back by `comparison.csv`).
+    InFile { offset: u64, len: u32 },
 }
 
 /// Per-run measurements beyond the required fields; absent for most

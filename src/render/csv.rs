@@ -4,7 +4,7 @@
 
 use super::escape::csv_cell;
 use super::{Renderer, ReportContext};
-use crate::model::{Sym, UnifiedRecord};
+use crate::model::{FreeText, Sym, UnifiedRecord};
 use std::io::Write;
 use std::path::Path;
 
@@ -121,16 +121,21 @@ fn stream_csv<W: Write + Send>(ingest: &crate::ingest::IngestReport, file: W, sh
             }
             let mut window = empty_rx.try_recv().unwrap_or_default();
             window.resize_with(round.len().div_ceil(CHUNK), Vec::new);
-            window
-                .par_iter_mut()
-                .zip(round.par_chunks(CHUNK))
-                .for_each(|(block, chunk)| {
+            let formatted = window.par_iter_mut().zip(round.par_chunks(CHUNK)).try_for_each(
+                |(block, chunk)| -> anyhow::Result<()> {
                     block.clear();
                     let mut row = RowWriter::default();
                     for r in chunk {
-                        row.write(block, r, &ingest.file(r.source.file).path);
+                        row.write(block, r, ingest)?;
                     }
-                });
+                    Ok(())
+                },
+            );
+            if let Err(e) = formatted {
+                drop(full_tx);
+                let _ = writer.join();
+                return Err(e);
+            }
             sent = full_tx.send(window).is_ok();
         }
         drop(full_tx);
@@ -151,35 +156,145 @@ fn stream_csv<W: Write + Send>(ingest: &crate::ingest::IngestReport, file: W, sh
 struct RowWriter {
     columns: [LastCell; 11],
     dims: Option<(crate::model::DimsId, std::sync::Arc<crate::model::Dimensions>)>,
+    texts: FileTexts,
 }
 
-/// One text column's last input (symbol or file id) and its cell.
+/// What a text column's cell was made from: a symbol (or none), a span of
+/// a file, a file's path.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CellKey {
+    Sym(Option<Sym>),
+    Span(crate::model::FileId, u64),
+    File(crate::model::FileId),
+}
+
+/// One text column's last input and its cell.
 #[derive(Default)]
 struct LastCell {
-    key: Option<u64>,
+    key: Option<CellKey>,
     cell: Vec<u8>,
 }
 
 impl LastCell {
-    fn put<'t>(&mut self, out: &mut Vec<u8>, key: u64, text: impl FnOnce() -> Option<&'t str>) {
+    fn put<'t, E>(
+        &mut self,
+        out: &mut Vec<u8>,
+        key: CellKey,
+        text: impl FnOnce() -> Result<Option<&'t str>, E>,
+    ) -> Result<(), E> {
         if self.key != Some(key) {
             self.cell.clear();
-            if let Some(t) = text() {
+            self.key = None;
+            if let Some(t) = text()? {
                 push_text(&mut self.cell, t);
             }
             self.key = Some(key);
         }
         out.extend_from_slice(&self.cell);
+        Ok(())
     }
 
     fn sym(&mut self, out: &mut Vec<u8>, s: Option<Sym>) {
-        self.put(out, s.map_or(u64::MAX, |s| u64::from(s.id())), || s.map(Sym::as_str));
+        let _: Result<(), std::convert::Infallible> = self.put(out, CellKey::Sym(s), || Ok(s.map(Sym::as_str)));
+    }
+}
+
+/// Reads free-form objects back from their files ([`FreeText::InFile`]),
+/// a window at a time: a chunk's records come in file order, so each byte
+/// is read about once.
+#[derive(Default)]
+struct FileTexts {
+    file: Option<(crate::model::FileId, std::fs::File)>,
+    window_start: u64,
+    window: Vec<u8>,
+}
+
+impl FileTexts {
+    const WINDOW: usize = 1 << 20;
+
+    fn get(
+        &mut self,
+        ingest: &crate::ingest::IngestReport,
+        id: crate::model::FileId,
+        offset: u64,
+        len: u32,
+    ) -> anyhow::Result<&str> {
+        use std::os::unix::fs::FileExt;
+        let summary = ingest.file(id);
+        let changed = || {
+            anyhow::anyhow!(
+                "{}: changed while the report was made (its records' metadata is read from it again); run the command again",
+                summary.path
+            )
+        };
+        if self.file.as_ref().map(|(f, _)| *f) != Some(id) {
+            let stamp = summary.stamp.as_ref().ok_or_else(changed)?;
+            let file = std::fs::File::open(&stamp.path)
+                .map_err(|e| anyhow::anyhow!("{}: cannot read again: {e}", summary.path))?;
+            let now = file.metadata()?;
+            if now.len() != stamp.len || now.modified().ok() != stamp.modified {
+                return Err(changed());
+            }
+            self.file = Some((id, file));
+            self.window.clear();
+            self.window_start = 0;
+        }
+        let end = offset + u64::from(len);
+        if offset < self.window_start || end > self.window_start + self.window.len() as u64 {
+            let file = &self.file.as_ref().expect("opened above").1;
+            self.window.resize((len as usize).max(Self::WINDOW), 0);
+            let mut filled = 0;
+            while filled < self.window.len() {
+                match file.read_at(&mut self.window[filled..], offset + filled as u64) {
+                    Ok(0) => break,
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(anyhow::anyhow!("{}: cannot read again: {e}", summary.path)),
+                }
+            }
+            self.window.truncate(filled);
+            self.window_start = offset;
+            if filled < len as usize {
+                return Err(changed());
+            }
+        }
+        let at = (offset - self.window_start) as usize;
+        std::str::from_utf8(&self.window[at..at + len as usize]).map_err(|_| changed())
+    }
+
+    /// The cell of a free-form object.
+    fn put(
+        &mut self,
+        column: &mut LastCell,
+        out: &mut Vec<u8>,
+        text: Option<FreeText>,
+        file: crate::model::FileId,
+        ingest: &crate::ingest::IngestReport,
+    ) -> anyhow::Result<()> {
+        match text {
+            None => {
+                column.sym(out, None);
+                Ok(())
+            }
+            Some(FreeText::Interned(s)) => {
+                column.sym(out, Some(s));
+                Ok(())
+            }
+            Some(FreeText::InFile { offset, len }) => column.put(out, CellKey::Span(file, offset), || {
+                self.get(ingest, file, offset, len).map(Some)
+            }),
+        }
     }
 }
 
 impl RowWriter {
-    fn write(&mut self, out: &mut Vec<u8>, r: &UnifiedRecord, source: &str) {
-        let RowWriter { columns, dims } = self;
+    fn write(
+        &mut self,
+        out: &mut Vec<u8>,
+        r: &UnifiedRecord,
+        ingest: &crate::ingest::IngestReport,
+    ) -> anyhow::Result<()> {
+        let RowWriter { columns, dims, texts } = self;
         // Borrowed, not cloned: no shared reference count touched per row.
         let d: &crate::model::Dimensions = match dims {
             Some((id, d)) if *id == r.dims => d,
@@ -225,11 +340,14 @@ impl RowWriter {
         f.uint(m.and_then(|m| m.failed_tasks));
         f.sym(path_run, r.path_run_id);
         f.sym(path_config, r.path_config_hash);
-        f.sym(metadata, r.metadata);
-        f.sym(extra, r.extra);
-        file.put(f.next(), u64::from(r.source.file.0), || Some(source));
+        texts.put(metadata, f.next(), r.metadata, r.source.file, ingest)?;
+        texts.put(extra, f.next(), r.extra, r.source.file, ingest)?;
+        let source = &ingest.file(r.source.file).path;
+        let _: Result<(), std::convert::Infallible> =
+            file.put(f.next(), CellKey::File(r.source.file), || Ok(Some(source.as_str())));
         f.uint(Some(r.source.line));
         f.out.push(b'\n');
+        Ok(())
     }
 }
 
