@@ -90,13 +90,24 @@ pub fn png_canvas(
     h: u32,
     draw: impl FnOnce(&DrawingArea<raster::Raster<'_>, Shift>) -> Result<()>,
 ) -> Result<Vec<u8>> {
-    let mut buf = vec![0u8; w as usize * h as usize * 3];
-    {
-        let root = raster::Raster(BitMapBackend::with_buffer(&mut buf, (w, h))).into_drawing_area();
-        draw(&root)?;
-        root.present().map_err(style::plot_err)?;
+    // One pixel buffer per thread, reused: a fresh multi-megabyte buffer per
+    // figure cost more in page faults than drawing the figure.
+    thread_local! {
+        static PIXELS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    style::encode_png_bytes(&buf, w, h)
+    PIXELS.with(|pixels| {
+        let mut buf = pixels.take();
+        buf.clear();
+        buf.resize(w as usize * h as usize * 3, 0);
+        {
+            let root = raster::Raster(BitMapBackend::with_buffer(&mut buf, (w, h))).into_drawing_area();
+            draw(&root)?;
+            root.present().map_err(style::plot_err)?;
+        }
+        let png = style::encode_png_bytes(&buf, w, h);
+        pixels.replace(buf);
+        png
+    })
 }
 
 /// A `w`×`h` SVG document drawn by `draw`.

@@ -21,7 +21,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use crate::model::intern::FastHash;
+use std::hash::BuildHasherDefault;
 
 /// One glyph at one size: its coverage pixels in plotters' order, the
 /// vertical shift plotters applies, its advance and id.
@@ -34,8 +34,34 @@ struct Glyph {
 
 #[derive(Default)]
 struct Cache {
-    glyphs: HashMap<(u64, char), Rc<Glyph>, FastHash>,
-    kerning: HashMap<(u64, ab_glyph::GlyphId, ab_glyph::GlyphId), f32, FastHash>,
+    glyphs: HashMap<(u64, char), Rc<Glyph>, BuildHasherDefault<KeyHasher>>,
+    kerning: HashMap<(u64, ab_glyph::GlyphId, ab_glyph::GlyphId), f32, BuildHasherDefault<KeyHasher>>,
+}
+
+/// A multiply-rotate hasher for the caches' small integer keys (sizes,
+/// characters, glyph ids): the keys are our own, so no DoS resistance is
+/// needed, and a general-purpose hasher cost more than the lookups saved.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u16(&mut self, x: u16) {
+        self.write_u64(u64::from(x));
+    }
+    fn write_u32(&mut self, x: u32) {
+        self.write_u64(u64::from(x));
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
 }
 
 fn font() -> &'static FontRef<'static> {
