@@ -352,7 +352,12 @@ fn summary(e: &Entry, format: Format, tally: Tally, skipped: Option<String>) -> 
 /// are text; a problem is reported to `sink` and `None` returned.
 fn open_text(path: &Path, sink: &mut FileSink<'_>) -> Option<BufReader<File>> {
     let opened = guard::open_regular(path).and_then(|file| {
-        let mut reader = BufReader::with_capacity(128 << 10, file);
+        // A small file gets a buffer of its size (a harness tree holds
+        // thousands of files of a few KiB; a fresh 128 KiB buffer each cost
+        // page faults), a large one 128 KiB.
+        let size = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+        let capacity = size.saturating_add(1).clamp(8 << 10, 128 << 10) as usize;
+        let mut reader = BufReader::with_capacity(capacity, file);
         let head = reader.fill_buf()?;
         Ok((guard::sniff(head), reader))
     });
