@@ -3,7 +3,7 @@
 //! committed under `fixtures/trees/` are exactly the generator's output.
 
 use assert_cmd::Command;
-use sagereport::synth::{generate, TreeSpec};
+use sagereport::synth::{generate, Shape, TreeSpec};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -17,6 +17,7 @@ fn fixture_specs() -> Vec<(&'static str, TreeSpec)> {
         faults: false,
         legacy: true,
         twins: true,
+        shape: Shape::Mixed,
     };
     let faulty = TreeSpec {
         runs: 4,
@@ -25,6 +26,7 @@ fn fixture_specs() -> Vec<(&'static str, TreeSpec)> {
         faults: true,
         legacy: true,
         twins: true,
+        shape: Shape::Mixed,
     };
     vec![("clean", clean), ("faulty", faulty)]
 }
