@@ -3,7 +3,7 @@
 //! committed under `fixtures/trees/` are exactly the generator's output.
 
 use assert_cmd::Command;
-use sagereport::synth::{generate, TreeSpec};
+use sagereport::synth::{generate, Shape, TreeSpec};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -17,6 +17,7 @@ fn fixture_specs() -> Vec<(&'static str, TreeSpec)> {
         faults: false,
         legacy: true,
         twins: true,
+        shape: Shape::Mixed,
     };
     let faulty = TreeSpec {
         runs: 4,
@@ -25,6 +26,7 @@ fn fixture_specs() -> Vec<(&'static str, TreeSpec)> {
         faults: true,
         legacy: true,
         twins: true,
+        shape: Shape::Mixed,
     };
     vec![("clean", clean), ("faulty", faulty)]
 }
@@ -178,4 +180,101 @@ fn generation_is_deterministic() {
     generate(&TreeSpec::small(), a.path()).unwrap();
     generate(&TreeSpec::small(), b.path()).unwrap();
     assert!(files_of(a.path()) == files_of(b.path()));
+}
+
+/// Run the binary; (exit code, stdout as JSON or Null, stderr).
+fn run_bin(args: &[&str], dir: &Path) -> (i32, Value, String) {
+    let out = Command::cargo_bin("sagereport")
+        .unwrap()
+        .args(args)
+        .arg(dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_harness_tree_ingests_exactly_as_synth_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    let (code, synth, stderr) = run_bin(
+        &[
+            "synth",
+            "--json",
+            "--shape",
+            "harness",
+            "--runs",
+            "40",
+            "--records",
+            "20",
+            "-o",
+        ],
+        &tree,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(synth["shape"], "harness");
+    assert_eq!(
+        synth["injected_problems"],
+        serde_json::json!([]),
+        "no faults without --faults"
+    );
+
+    let (code, doc, stderr) = run_bin(&["validate", "--json"], &tree);
+    assert_eq!(code, 0, "a harness tree validates without errors: {stderr}");
+    let want = &synth["expected"];
+    let got = &doc["records"];
+    for key in ["read", "accepted", "rejected", "twins_merged", "duplicates"] {
+        assert_eq!(got[key], want[key], "{key}: validate {got}, synth {want}");
+    }
+    assert!(want["read"].as_u64().unwrap() > 40 * 20);
+    assert!(want["twins_merged"].as_u64().unwrap() > 0);
+
+    // Every warning is a notice synth announced, and the other way round.
+    let notice = |p: &Value, file: &str| (relative(file, &tree), p["kind"].as_str().unwrap().to_string());
+    let reported: BTreeSet<(String, String)> = doc["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| notice(p, p["file"].as_str().unwrap()))
+        .collect();
+    let announced: BTreeSet<(String, String)> = synth["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["path"].as_str().unwrap().to_string(),
+                p["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(reported, announced);
+    assert!(announced.iter().any(|(_, k)| k == "paired_run_failed"));
+
+    // Every file synth calls a non-result is skipped, and nothing else.
+    let skipped: BTreeSet<String> = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["format"] == "skipped")
+        .map(|f| relative(f["path"].as_str().unwrap(), &tree))
+        .collect();
+    let listed: BTreeSet<String> = synth["skipped_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(skipped, listed);
+
+    // A combination that makes no sense is a usage error.
+    let (code, _, stderr) = run_bin(&["synth", "--shape", "harness", "--paper", "-o"], &dir.path().join("x"));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--paper") && stderr.contains("--shape"), "{stderr}");
+    let (code, _, stderr) = run_bin(&["synth", "--faults", "--no-faults", "-o"], &dir.path().join("y"));
+    assert_eq!(code, 2, "{stderr}");
 }

@@ -11,6 +11,7 @@ use std::time::Instant;
 pub const EXAMPLES: &str = "Examples:
   sagereport bench                                   # 1,000 runs × 1,000 records (~1.3 GB, generated once)
   sagereport bench --runs 1000 --records 100 --dir /tmp/bench-100
+  sagereport bench --shape harness                   # the upstream harness's tree shape (synth --shape harness)
   sagereport bench --json
   sagereport bench --stage compare --iterations 1      # ingest + analysis + the whole bundle
   sagereport bench --stage dispatch                    # embedded engine: trivial tasks/s per model
@@ -28,6 +29,9 @@ pub struct BenchArgs {
     /// Where the tree lives (generated when absent, reused when present)
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// Shape of the generated tree (see `synth --shape`)
+    #[arg(long, value_enum, default_value_t = crate::synth::Shape::Mixed)]
+    pub shape: crate::synth::Shape,
     /// Ingest passes; the fastest is reported
     #[arg(long, default_value_t = 3)]
     pub iterations: usize,
@@ -134,10 +138,14 @@ pub fn run(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     if args.stage == Stage::Dispatch {
         return dispatch(args, global);
     }
-    let dir = args
-        .dir
-        .clone()
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("sagereport-bench-{}x{}", args.runs, args.records)));
+    let dir = args.dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!(
+            "sagereport-bench-{}-{}x{}",
+            args.shape.name(),
+            args.runs,
+            args.records
+        ))
+    });
     if !dir.exists() {
         if !global.quiet {
             eprintln!(
@@ -148,7 +156,14 @@ pub fn run(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             );
         }
         let status = Command::new(std::env::current_exe()?)
-            .args(["synth", "--quiet", "--no-faults", "--output-dir"])
+            .args([
+                "synth",
+                "--quiet",
+                "--no-faults",
+                "--shape",
+                args.shape.name(),
+                "--output-dir",
+            ])
             .arg(&dir)
             .args(["--runs", &args.runs.to_string(), "--records", &args.records.to_string()])
             .status()?;

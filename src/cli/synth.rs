@@ -1,7 +1,7 @@
 //! `sagereport synth`: write a realistic synthetic result tree.
 
 use super::{print_json, GlobalArgs, EXIT_OK};
-use crate::synth::{generate, TreeSpec};
+use crate::synth::{generate, Shape, TreeSpec};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -9,18 +9,27 @@ pub const EXAMPLES: &str = "Examples:
   sagereport synth --output-dir /tmp/tree                      # small mixed tree with faults
   sagereport synth --output-dir /tmp/clean --no-faults
   sagereport synth --output-dir /tmp/big --runs 1000 --records 1000 --no-faults
+  sagereport synth --output-dir /tmp/harness --shape harness --runs 1000 --records 100
 
-The tree mixes the paired layout, single-backend folders with
-repro_manifest.json, legacy exp1–exp4 folders, a published JSON array,
+The mixed tree (the default) mixes the paired layout, single-backend folders
+with repro_manifest.json, legacy exp1–exp4 folders, a published JSON array,
 JSONL+CSV twins, `metadata` and `extra`. With faults, every injected fault
-is listed (--json gives the exact file:line of each).";
+is listed (--json gives the exact file:line of each).
+
+--shape harness writes what months of the upstream harness leave behind:
+--runs paired run folders (run_id=…/config_hash=…, sage and ray or sage
+only, manifest.json or failure_report.json, logs/), two workload families
+with 312 and 128 variants each run again and again, per-record metadata as
+each harness version wrote it, legacy exp1–exp4 campaigns scaled with
+--runs, and a large published JSON array; faults only with --faults.";
 
 #[derive(Args, Debug)]
 pub struct SynthArgs {
     /// Folder to write the tree into (created; must be empty or absent)
     #[arg(long, short = 'o', value_name = "DIR")]
     pub output_dir: PathBuf,
-    /// Number of run folders of unified results
+    /// Number of run folders of unified results (--shape harness: paired
+    /// run folders, each with one or two backends)
     #[arg(long, default_value_t = 6)]
     pub runs: usize,
     /// Records per unified_results.jsonl
@@ -29,9 +38,17 @@ pub struct SynthArgs {
     /// Seed of the generator (same seed, same bytes)
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// What kind of tree: every layout in small doses, or the upstream
+    /// harness's output over months
+    #[arg(long, value_enum, default_value_t = Shape::Mixed, conflicts_with = "paper")]
+    pub shape: Shape,
     /// Do not inject the fault catalogue
     #[arg(long)]
     pub no_faults: bool,
+    /// Inject the fault catalogue under faulty/ (the default of --shape
+    /// mixed; --shape harness writes none without it)
+    #[arg(long, conflicts_with = "no_faults")]
+    pub faults: bool,
     /// Do not write legacy exp1–exp4 folders
     #[arg(long)]
     pub no_legacy: bool,
@@ -64,9 +81,13 @@ pub fn run(args: &SynthArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         runs: args.runs,
         records_per_run: args.records,
         seed: args.seed,
-        faults: !args.no_faults,
+        faults: match args.shape {
+            Shape::Mixed => !args.no_faults,
+            Shape::Harness => args.faults,
+        },
         legacy: !args.no_legacy,
         twins: !args.no_twins,
+        shape: args.shape,
     };
     let manifest = generate(&spec, &args.output_dir)?;
     if global.json {
@@ -75,9 +96,16 @@ pub fn run(args: &SynthArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             .iter()
             .map(|p| serde_json::json!({"path": p.path, "line": p.line, "kind": p.kind, "severity": p.severity}))
             .collect();
+        let notices: Vec<_> = manifest
+            .notices
+            .iter()
+            .map(|p| serde_json::json!({"path": p.path, "line": p.line, "kind": p.kind, "severity": p.severity}))
+            .collect();
         print_json(&serde_json::json!({
             "output_dir": args.output_dir.display().to_string(),
+            "shape": args.shape.name(),
             "bytes_written": manifest.bytes_written,
+            "files_written": manifest.files_written,
             "expected": {
                 "read": manifest.expected_read,
                 "accepted": manifest.expected_accepted,
@@ -86,6 +114,8 @@ pub fn run(args: &SynthArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
                 "duplicates": manifest.expected_duplicates,
             },
             "injected_problems": problems,
+            "notices": notices,
+            "skipped_files": manifest.skipped_files,
         }))?;
     } else if !global.quiet {
         outln!(

@@ -571,6 +571,7 @@ mod tests {
             faults: true,
             legacy: true,
             twins: false,
+            shape: crate::synth::Shape::Mixed,
         };
         crate::synth::generate(&spec, &dir.path().join("tree")).unwrap();
         let report = crate::ingest::ingest(&[dir.path().join("tree")], &Default::default()).unwrap();

@@ -16,22 +16,25 @@ use rand::Rng;
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// `BenchmarkConfig.to_dict()`: exactly these 11 keys.
+/// `BenchmarkConfig.to_dict()`: exactly these 11 keys (`failures` is not
+/// written).
 #[derive(Clone)]
-struct Cfg {
-    name: String,
-    num_tasks: u64,
-    task_complexity: &'static str,
-    parallelism: u32,
-    num_nodes: u32,
-    scheduler_type: &'static str,
-    scheduler_strategy: &'static str,
-    use_remote: bool,
-    pipeline_stages: u32,
+pub(super) struct Cfg {
+    pub(super) name: String,
+    pub(super) num_tasks: u64,
+    pub(super) task_complexity: &'static str,
+    pub(super) parallelism: u32,
+    pub(super) num_nodes: u32,
+    pub(super) scheduler_type: &'static str,
+    pub(super) scheduler_strategy: &'static str,
+    pub(super) use_remote: bool,
+    pub(super) pipeline_stages: u32,
+    /// Some runs lose 1–3 tasks (fewer latency rows than `num_tasks`).
+    pub(super) failures: bool,
 }
 
 impl Cfg {
-    fn remote(name: &str, num_tasks: u64, parallelism: u32, num_nodes: u32) -> Cfg {
+    pub(super) fn remote(name: &str, num_tasks: u64, parallelism: u32, num_nodes: u32) -> Cfg {
         Cfg {
             name: name.to_string(),
             num_tasks,
@@ -42,6 +45,7 @@ impl Cfg {
             scheduler_strategy: "spread",
             use_remote: true,
             pipeline_stages: 3,
+            failures: true,
         }
     }
 
@@ -79,14 +83,14 @@ impl Cfg {
 }
 
 /// What a comparison report row needs from a run.
-struct RunResult {
+pub(super) struct RunResult {
     name: String,
     successful: u64,
-    throughput: f64,
+    pub(super) throughput: f64,
     avg: f64,
-    p99: f64,
+    pub(super) p99: f64,
     balance: f64,
-    cfg: Cfg,
+    pub(super) cfg: Cfg,
 }
 
 fn mean(v: &[f64]) -> f64 {
@@ -132,7 +136,7 @@ fn latencies_csv(total: &[f64], sched: &[f64], exec: &[f64]) -> String {
 
 /// Write one run's three files into `dir`; returns the row for the group's
 /// comparison report.
-fn write_run(
+pub(super) fn write_run(
     root: &Path,
     dir: &str,
     cfg: Cfg,
@@ -141,7 +145,11 @@ fn write_run(
     stats: &mut Stats,
 ) -> anyhow::Result<RunResult> {
     let name = cfg.name.clone();
-    let failed: u64 = if rng.gen_bool(0.25) { rng.gen_range(1..=3) } else { 0 };
+    let failed: u64 = if cfg.failures && rng.gen_bool(0.25) {
+        rng.gen_range(1..=3)
+    } else {
+        0
+    };
     let ok = cfg.num_tasks - failed;
     let n = ok as usize;
     let complexity = match cfg.task_complexity {
@@ -337,7 +345,7 @@ fn write_run(
 }
 
 /// `<group>_comparison.txt` (generate_comparison_report).
-fn write_comparison(
+pub(super) fn write_comparison(
     root: &Path,
     path: String,
     title: &str,
@@ -375,8 +383,6 @@ fn write_comparison(
 
 /// All four legacy experiments (30 metrics files).
 pub fn write_legacy(root: &Path, rng: &mut StdRng, stats: &mut Stats) -> anyhow::Result<()> {
-    let micros = |secs: i64, rng: &mut StdRng| secs * 1_000_000 + rng.gen_range(1..1_000_000);
-
     // exp1: node scaling (remote; parallelism = nodes; single_node keeps the defaults).
     let t1 = epoch_of(2026, 1, 15, 12, 0, 0);
     let dir1 = format!(
@@ -473,6 +479,28 @@ pub fn write_legacy(root: &Path, rng: &mut StdRng, stats: &mut Stats) -> anyhow:
         &rows,
         stats,
     )?;
+    write_curve(root, &dir3, &rows, stats)?;
+
+    // exp4: scaling mode, n concurrent rag jobs (remote, 8 parallel, 4 nodes).
+    let t4 = epoch_of(2026, 1, 15, 15, 0, 0);
+    let base4 = format!("exp4_parallel_jobs/results/scaling_rag_{}", folder_stamp(t4));
+    write_scaling(
+        root,
+        &base4,
+        t4,
+        |j| Cfg::remote(&format!("job{j}_rag"), 200, 8, 4),
+        rng,
+        stats,
+    )
+}
+
+/// Epoch µs of `secs` plus a random fraction of a second.
+pub(super) fn micros(secs: i64, rng: &mut StdRng) -> i64 {
+    secs * 1_000_000 + rng.gen_range(1..1_000_000)
+}
+
+/// exp3's `throughput_curve.json` (derived from the runs' metrics).
+pub(super) fn write_curve(root: &Path, dir: &str, rows: &[RunResult], stats: &mut Stats) -> anyhow::Result<()> {
     let curve = J::obj([
         (
             "concurrency_levels",
@@ -482,23 +510,32 @@ pub fn write_legacy(root: &Path, rng: &mut StdRng, stats: &mut Stats) -> anyhow:
         ("avg_latency_ms", J::A(rows.iter().map(|r| J::F(r.avg)).collect())),
         ("p99_latency_ms", J::A(rows.iter().map(|r| J::F(r.p99)).collect())),
     ]);
-    let curve_path = format!("{dir3}/throughput_curve.json");
+    let curve_path = format!("{dir}/throughput_curve.json");
     stats.add_file(write_file(&root.join(&curve_path), curve.pretty().as_bytes())?);
     stats.skipped.push(curve_path);
+    Ok(())
+}
 
-    // exp4: scaling mode, n concurrent rag jobs (remote, 8 parallel, 4 nodes).
-    let t4 = epoch_of(2026, 1, 15, 15, 0, 0);
-    let base4 = format!("exp4_parallel_jobs/results/scaling_rag_{}", folder_stamp(t4));
+/// exp4's scaling mode under `base`: `jobs_{n}/` folders of n concurrent rag
+/// jobs (n = 1, 2, 4, 8; job `j` runs `cfg(j)`), each with its
+/// `parallel_jobs_summary.json`, and the `scaling_report.txt`.
+pub(super) fn write_scaling(
+    root: &Path,
+    base: &str,
+    t: i64,
+    cfg: impl Fn(u32) -> Cfg,
+    rng: &mut StdRng,
+    stats: &mut Stats,
+) -> anyhow::Result<()> {
     let mut report = String::from("Num Jobs  Total Throughput  Avg Job Throughput  Avg P99 Lat  Success Rate\n");
     for (i, jobs) in [1u32, 2, 4, 8].into_iter().enumerate() {
-        let dir = format!("{base4}/jobs_{jobs}");
-        let start = t4 + 120 * i as i64;
+        let dir = format!("{base}/jobs_{jobs}");
+        let start = t + 120 * i as i64;
         let mut job_docs = Vec::new();
         let mut total_tp = 0.0;
         let mut p99s = 0.0;
         for j in 0..jobs {
-            let cfg = Cfg::remote(&format!("job{j}_rag"), 200, 8, 4);
-            let r = write_run(root, &dir, cfg, micros(start + 30, rng), rng, stats)?;
+            let r = write_run(root, &dir, cfg(j), micros(start + 30, rng), rng, stats)?;
             total_tp += r.throughput;
             p99s += r.p99;
             let st = start as f64 + rng.gen_range(0.01..0.2);
@@ -514,7 +551,7 @@ pub fn write_legacy(root: &Path, rng: &mut StdRng, stats: &mut Stats) -> anyhow:
                 ("avg_latency_ms", J::F(r.avg)),
                 ("p95_latency_ms", J::F(r.p99 * 0.9)),
                 ("p99_latency_ms", J::F(r.p99)),
-                ("total_tasks", J::I(200)),
+                ("total_tasks", J::I(r.cfg.num_tasks as i64)),
                 ("node_balance_score", J::F(r.balance)),
             ]));
         }
@@ -536,7 +573,7 @@ pub fn write_legacy(root: &Path, rng: &mut StdRng, stats: &mut Stats) -> anyhow:
             100.0
         );
     }
-    let path = format!("{base4}/scaling_report.txt");
+    let path = format!("{base}/scaling_report.txt");
     stats.add_file(write_file(&root.join(&path), report.as_bytes())?);
     stats.skipped.push(path);
     Ok(())

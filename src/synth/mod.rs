@@ -20,11 +20,15 @@
 //! - with `faults`: the fault catalogue under `faulty/<kind>/` (see
 //!   [`Manifest::problems`]).
 //!
+//! That is the default [`Shape::Mixed`]; [`Shape::Harness`] writes what
+//! months of the upstream harness leave behind instead (see [`harness`]).
+//!
 //! Each unit of work (a paired run, a single-backend run pair, the legacy
 //! set, …) draws from its own RNG stream derived from the seed, so the
 //! bytes do not depend on thread scheduling.
 
 mod faults;
+mod harness;
 mod json;
 mod legacy;
 pub mod paper;
@@ -33,11 +37,36 @@ mod unified;
 use rayon::prelude::*;
 use std::path::Path;
 
+/// Which kind of tree [`generate`] writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Shape {
+    /// Every upstream layout in small doses, with the fault catalogue
+    #[default]
+    Mixed,
+    /// What months of the upstream harness leave behind: --runs paired run
+    /// folders (about half of them sage only), hundreds of workload variants
+    /// run again and again, per-record metadata, per-run logs, legacy
+    /// exp1–exp4 campaigns and a large published JSON array; no faults
+    /// unless --faults
+    Harness,
+}
+
+impl Shape {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::Mixed => "mixed",
+            Shape::Harness => "harness",
+        }
+    }
+}
+
 /// What tree to generate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TreeSpec {
-    /// Number of run folders of unified results (each holds one
-    /// `unified_results.jsonl`); half paired, half single-backend.
+    /// Number of run folders of unified results. Mixed: each holds one
+    /// `unified_results.jsonl`, half paired, half single-backend. Harness:
+    /// paired run folders with one or two backend folders each.
     pub runs: usize,
     /// Records per `unified_results.jsonl`.
     pub records_per_run: usize,
@@ -46,8 +75,10 @@ pub struct TreeSpec {
     pub faults: bool,
     /// Also write the legacy exp1–exp4 folders.
     pub legacy: bool,
-    /// Write a `unified_results.csv` twin next to each run's JSONL.
+    /// Write a `unified_results.csv` twin next to each run's JSONL (the
+    /// harness shape: next to most of them).
     pub twins: bool,
+    pub shape: Shape,
 }
 
 impl TreeSpec {
@@ -60,6 +91,21 @@ impl TreeSpec {
             faults: true,
             legacy: true,
             twins: true,
+            shape: Shape::Mixed,
+        }
+    }
+
+    /// A harness-shaped tree of 40 runs × 20 records, legacy and twins, no
+    /// faults, seed 7.
+    pub fn harness_small() -> TreeSpec {
+        TreeSpec {
+            runs: 40,
+            records_per_run: 20,
+            seed: 7,
+            faults: false,
+            legacy: true,
+            twins: true,
+            shape: Shape::Harness,
         }
     }
 }
@@ -157,6 +203,16 @@ enum Unit {
     Legacy,
     Faults,
     Other,
+    /// Harness shape: paired run folder `index`.
+    HarnessRun {
+        index: usize,
+    },
+    /// Harness shape: legacy campaign `index` (one exp1–exp4 folder).
+    HarnessLegacy {
+        index: usize,
+    },
+    /// Harness shape: the published JSON array.
+    HarnessPublished,
 }
 
 const PART_PAIRED: u64 = 1;
@@ -166,6 +222,9 @@ const PART_LEGACY: u64 = 4;
 const PART_FAULTS: u64 = 5;
 
 fn units(spec: &TreeSpec) -> Vec<Unit> {
+    if spec.shape == Shape::Harness {
+        return harness::units(spec);
+    }
     let paired_dirs = spec.runs / 2;
     let single_dirs = spec.runs - paired_dirs;
     let mut units = vec![Unit::Published, Unit::Other];
@@ -214,6 +273,18 @@ fn run_unit(unit: Unit, spec: &TreeSpec, root: &Path) -> anyhow::Result<Stats> {
             faults::write_faults(root, &mut rng, &mut stats)?;
         }
         Unit::Other => write_other(root, &mut stats)?,
+        Unit::HarnessRun { index } => {
+            let mut rng = unified::rng_for(spec.seed, harness::PART_RUN, index as u64);
+            harness::write_run(root, spec, index, &mut rng, &mut stats)?;
+        }
+        Unit::HarnessLegacy { index } => {
+            let mut rng = unified::rng_for(spec.seed, harness::PART_LEGACY, index as u64);
+            harness::write_legacy_campaign(root, spec, index, &mut rng, &mut stats)?;
+        }
+        Unit::HarnessPublished => {
+            let mut rng = unified::rng_for(spec.seed, harness::PART_PUBLISHED, 0);
+            harness::write_published(root, spec, &mut rng, &mut stats)?;
+        }
     }
     Ok(stats)
 }
@@ -337,6 +408,7 @@ mod tests {
                 faults: true,
                 legacy: false,
                 twins: false,
+                shape: Shape::Mixed,
             },
             TreeSpec {
                 runs: 1,
@@ -345,6 +417,7 @@ mod tests {
                 faults: false,
                 legacy: false,
                 twins: true,
+                shape: Shape::Mixed,
             },
             TreeSpec {
                 runs: 3,
@@ -353,6 +426,7 @@ mod tests {
                 faults: false,
                 legacy: true,
                 twins: true,
+                shape: Shape::Mixed,
             },
         ] {
             let (_d, m, files) = tree(&spec);
@@ -504,6 +578,7 @@ mod tests {
             faults: false,
             legacy: false,
             twins: true,
+            shape: Shape::Mixed,
         };
         let (_d, _m, files) = tree(&spec);
         let mut saw = BTreeMap::<&str, usize>::new();
@@ -615,6 +690,7 @@ mod tests {
             faults: false,
             legacy: true,
             twins: false,
+            shape: Shape::Mixed,
         };
         let (_d, m, files) = tree(&spec);
         let metrics: Vec<&String> = files.keys().filter(|k| k.ends_with("_metrics.json")).collect();
@@ -691,6 +767,7 @@ mod tests {
             faults: false,
             legacy: false,
             twins: false,
+            shape: Shape::Mixed,
         });
         let body = text(&files, "published/benchmark_results.json");
         assert!(body.starts_with("[\n  {\n    \"backend\": \""), "{}", &body[..40]);
@@ -711,6 +788,7 @@ mod tests {
             faults: true,
             legacy: true,
             twins: true,
+            shape: Shape::Mixed,
         };
         let start = std::time::Instant::now();
         let m = generate(&spec, &root).unwrap();

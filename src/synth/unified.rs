@@ -19,7 +19,9 @@ pub static CSV_HEADER: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| crate::model::raw::CSV_COLUMNS.join(","));
 
 /// One unified record. `backend: None` omits the key (the backend is only
-/// in the `backends/<name>/` folder).
+/// in the `backends/<name>/` folder); so does an empty `config_hash` or
+/// `backend_hash` (older harness versions wrote neither; the CSV twin has
+/// empty cells).
 #[derive(Clone, Debug, Default)]
 pub struct Rec {
     pub backend: Option<String>,
@@ -68,10 +70,13 @@ impl Rec {
             ("success_rate".into(), J::opt_f(self.success_rate)),
             ("duration_seconds".into(), J::F(self.duration)),
             ("timestamp".into(), J::s(self.timestamp.as_str())),
-            ("config_hash".into(), J::s(self.config_hash.as_str())),
-            ("backend_hash".into(), J::s(self.backend_hash.as_str())),
-            (self.free_key.into(), free),
         ]);
+        for (key, hash) in [("config_hash", &self.config_hash), ("backend_hash", &self.backend_hash)] {
+            if !hash.is_empty() {
+                pairs.push((key.into(), J::s(hash.as_str())));
+            }
+        }
+        pairs.push((self.free_key.into(), free));
         J::O(pairs)
     }
 
@@ -108,10 +113,14 @@ impl Rec {
         push_py_float(out, self.duration);
         out.push_str(", \"timestamp\": ");
         push_str_lit(out, &self.timestamp);
-        out.push_str(", \"config_hash\": ");
-        push_str_lit(out, &self.config_hash);
-        out.push_str(", \"backend_hash\": ");
-        push_str_lit(out, &self.backend_hash);
+        if !self.config_hash.is_empty() {
+            out.push_str(", \"config_hash\": ");
+            push_str_lit(out, &self.config_hash);
+        }
+        if !self.backend_hash.is_empty() {
+            out.push_str(", \"backend_hash\": ");
+            push_str_lit(out, &self.backend_hash);
+        }
         out.push_str(", \"");
         out.push_str(self.free_key);
         out.push_str("\": ");
@@ -207,39 +216,47 @@ pub fn pick<T: Copy>(rng: &mut StdRng, items: &[T]) -> T {
     items[rng.gen_range(0..items.len())]
 }
 
+/// The machines of the synthetic campaign: hostname, OS, CPU, physical
+/// cores, memory (GB). The first is the laptop of the real samples.
+pub const HOSTS: [(&str, &str, &str, i64, f64); 4] = [
+    (
+        "SHUHAO-THINKPAD",
+        "Linux 6.6.87.2-microsoft-standard-WSL2",
+        "12th Gen Intel(R) Core(TM) i7-1260P",
+        16,
+        11.68,
+    ),
+    (
+        "bench-node-01",
+        "Linux 5.15.0-119-generic",
+        "AMD EPYC 7763 64-Core Processor",
+        64,
+        251.54,
+    ),
+    (
+        "bench-node-02",
+        "Linux 5.15.0-119-generic",
+        "AMD EPYC 7763 64-Core Processor",
+        64,
+        251.54,
+    ),
+    (
+        "gpu-a100-3",
+        "Linux 6.8.0-45-generic",
+        "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz",
+        32,
+        503.77,
+    ),
+];
+
 /// A small `system_profile` like the harness records.
 pub fn system_profile(rng: &mut StdRng) -> J {
-    let hosts = [
-        (
-            "SHUHAO-THINKPAD",
-            "Linux 6.6.87.2-microsoft-standard-WSL2",
-            "12th Gen Intel(R) Core(TM) i7-1260P",
-            16,
-            11.68,
-        ),
-        (
-            "bench-node-01",
-            "Linux 5.15.0-119-generic",
-            "AMD EPYC 7763 64-Core Processor",
-            64,
-            251.54,
-        ),
-        (
-            "bench-node-02",
-            "Linux 5.15.0-119-generic",
-            "AMD EPYC 7763 64-Core Processor",
-            64,
-            251.54,
-        ),
-        (
-            "gpu-a100-3",
-            "Linux 6.8.0-45-generic",
-            "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz",
-            32,
-            503.77,
-        ),
-    ];
-    let (host, os, cpu, cores, mem) = pick(rng, &hosts);
+    host_profile(rng.gen_range(0..HOSTS.len()))
+}
+
+/// The `system_profile` of [`HOSTS`]`[i]`.
+pub fn host_profile(i: usize) -> J {
+    let (host, os, cpu, cores, mem) = HOSTS[i];
     let gpu = if host.starts_with("gpu") {
         J::s("NVIDIA A100-SXM4-80GB")
     } else {
@@ -742,9 +759,13 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(3);
         for backend in ["sage", "ray"] {
             let (mut rec, meta) = plain_record(&mut rng, backend, "r-1", 1_771_000_000_123_456);
-            for in_record in [true, false] {
-                if !in_record {
+            for step in 0..3 {
+                if step == 1 {
                     rec.backend = None;
+                }
+                if step == 2 {
+                    rec.config_hash.clear();
+                    rec.backend_hash.clear();
                 }
                 let mut line = String::new();
                 rec.push_jsonl(&mut line, &meta.compact());
