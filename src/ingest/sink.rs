@@ -228,7 +228,7 @@ pub fn twin_key(r: &UnifiedRecord) -> u128 {
         latencies: [r.latency_p50, r.latency_p95, r.latency_p99],
         success_rate: r.success_rate,
         duration_seconds: r.duration_seconds,
-        timestamp: &r.timestamp,
+        timestamp: r.timestamp.as_str(&mut [0; 32]),
         config_hash: r.config_hash,
         backend_hash: r.backend_hash,
     })

@@ -74,7 +74,7 @@ impl WorkloadShape {
     /// per thread (a tree of a million records holds a few hundred shapes).
     pub fn hash(&self) -> Sym {
         thread_local! {
-            static CACHE: RefCell<HashMap<WorkloadShape, Sym, FastHash>> = const { RefCell::new(HashMap::with_hasher(FastHash::new())) };
+            static CACHE: RefCell<HashMap<WorkloadShape, Sym, FastHash>> = const { RefCell::new(HashMap::with_hasher(crate::model::intern::fast_hash())) };
         }
         CACHE.with(|cache| {
             *cache

@@ -13,4 +13,4 @@ pub use config_hash::WorkloadShape;
 pub use dimensions::{Dimensions, LoadLevel, Pipeline, Scheduler, TaskComplexity};
 pub use intern::Sym;
 pub use problem::{Finding, Problem, ProblemKind, Severity};
-pub use record::{DimsId, FileId, FreeText, Measured, SourceRef, UnifiedRecord};
+pub use record::{DimsId, FileId, FreeText, Measured, SourceRef, Timestamp, UnifiedRecord};

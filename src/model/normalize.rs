@@ -714,7 +714,7 @@ pub fn normalize(
         latency_p99: p99,
         success_rate,
         duration_seconds: duration,
-        timestamp: timestamp.into_boxed_str(),
+        timestamp: crate::model::Timestamp::new(&timestamp),
         config_hash,
         backend_hash,
         shape_hash: shape.hash(),

@@ -316,7 +316,7 @@ impl RowWriter {
         f.float(r.latency_p99);
         f.float(r.success_rate);
         f.float(Some(r.duration_seconds));
-        f.text(&r.timestamp);
+        f.text(r.timestamp.as_str(&mut [0; 32]));
         f.sym(config, r.config_hash);
         f.sym(backend_hash, r.backend_hash);
         f.sym(shape, Some(r.shape_hash));
