@@ -461,6 +461,47 @@ fn tie_possible_or_integral(x: f64) -> bool {
 mod tests {
     use super::*;
 
+    /// Objects are read back from the files; a file rewritten between
+    /// reading and writing must stop the report, naming the file.
+    #[test]
+    fn metadata_is_read_back_from_the_file_and_a_changed_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = dir.path().join("tree/backends/sage");
+        std::fs::create_dir_all(&run).unwrap();
+        let line = |i: u32, counter: u32| {
+            format!(
+                r#"{{"backend": "sage", "workload": "w", "run_id": "r", "seed": 1, "nodes": 1, "parallelism": 2, "throughput": {i}.5, "latency_p50": null, "latency_p95": null, "latency_p99": null, "success_rate": null, "duration_seconds": 1.0, "timestamp": "2026-02-21T03:58:3{i}.000001+00:00", "metadata": {{"scheduler_name": "fifo", "raw_metrics": {{"decisions": {counter}, "note": "a,\"quoted\" value"}}}}}}"#
+            )
+        };
+        let body: String = (0..3).map(|i| line(i, 10 * i) + "\n").collect();
+        let file = run.join("unified_results.jsonl");
+        std::fs::write(&file, &body).unwrap();
+        let report = crate::ingest::ingest(&[dir.path().join("tree")], &Default::default()).unwrap();
+        assert!(report
+            .records
+            .iter()
+            .all(|r| matches!(r.metadata, Some(FreeText::InFile { .. }))));
+        let bytes = stream_csv(&report, Vec::new(), "comparison.csv").unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        let mut rows = ::csv::Reader::from_reader(text.as_bytes());
+        let column = COLUMNS.iter().position(|c| *c == "metadata").unwrap();
+        let metadata: Vec<String> = rows.records().map(|r| r.unwrap()[column].to_string()).collect();
+        for (i, cell) in metadata.iter().enumerate() {
+            let want = body.lines().nth(i).unwrap();
+            let start = want.find("{\"scheduler_name\"").unwrap();
+            assert_eq!(cell, &want[start..want.len() - 1]);
+        }
+        // Rewritten with other content (another length): refused.
+        std::fs::write(&file, body.replace("decisions\": 10", "decisions\": 1000")).unwrap();
+        let err = stream_csv(&report, Vec::new(), "comparison.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unified_results.jsonl") && err.contains("changed"),
+            "{err}"
+        );
+    }
+
     #[test]
     #[allow(clippy::excessive_precision)] // exact tie values, written out in full
     fn floats_match_display() {
