@@ -29,12 +29,10 @@
 //!   array of sage and ray runs of the Q1–Q8 families (about 0.22 variants
 //!   per run, two to four runs a side each).
 
-use super::json::{
-    compact_stamp, epoch_of, folder_stamp, iso, push_py_float, round_to, sha256_hex, write_file, Out, J,
-};
+use super::json::{compact_stamp, epoch_of, folder_stamp, iso, push_py_float, round_to, sha256_hex, write_file, J};
 use super::legacy::{self, Cfg};
 use super::unified::{
-    exp_det, host_profile, ln_det, log_uniform, normal, upstream_config_hash, Rec, CSV_HEADER, HOSTS,
+    exp_det, host_profile, ln_det, log_uniform, normal, upstream_config_hash, Rec, RecordFiles, HOSTS,
 };
 use super::{ExpectedProblem, Stats, TreeSpec, Unit};
 use rand::rngs::StdRng;
@@ -321,7 +319,6 @@ fn write_side(
     stats: &mut Stats,
 ) -> anyhow::Result<SideOutcome> {
     let var = side.var;
-    let dir = root.join(&side.dir);
     let (free_key, head, tail) = free_form(side);
     let mut rec = Rec {
         backend: Some(side.backend.to_string()),
@@ -352,19 +349,9 @@ fn write_side(
         free_key,
         ..Rec::default()
     };
-    let mut jsonl = Out::create(&dir.join("unified_results.jsonl"))?;
-    let mut csv = if side.twins {
-        let mut c = Out::create(&dir.join("unified_results.csv"))?;
-        c.put(CSV_HEADER.as_bytes())?;
-        c.put(b"\r\n")?;
-        Some(c)
-    } else {
-        None
-    };
+    let mut files = RecordFiles::create(root, &side.dir, side.twins)?;
     let n = spec.records_per_run;
     let items = var.items as f64;
-    let mut line = String::with_capacity(2048);
-    let mut row = String::with_capacity(512);
     let mut free = String::with_capacity(1024);
     let mut t = side.t0;
     let mut tp_sum = 0.0;
@@ -399,31 +386,9 @@ fn write_side(
         t += (rec.duration * 1e6) as i64 + rng.gen_range(200_000..3_000_000);
         rec.timestamp.clear();
         super::json::push_iso(&mut rec.timestamp, t, true);
-        line.clear();
-        rec.push_jsonl(&mut line, &free);
-        line.push('\n');
-        jsonl.put(line.as_bytes())?;
-        if let Some(c) = csv.as_mut() {
-            row.clear();
-            rec.push_csv(&mut row);
-            c.put(row.as_bytes())?;
-        }
+        files.put(&rec, &free)?;
     }
-    stats.add_file(jsonl.finish()?);
-    if let Some(c) = csv {
-        stats.add_file(c.finish()?);
-        stats.twins += n as u64;
-    }
-    stats.read += n as u64;
-    stats.accepted += n as u64;
-    if n == 0 {
-        stats.notices.push(ExpectedProblem {
-            path: format!("{}/unified_results.jsonl", side.dir),
-            line: None,
-            kind: "empty_file",
-            severity: "warning",
-        });
-    }
+    files.finish(stats)?;
     Ok(SideOutcome {
         t_end: t,
         records: n,

@@ -407,6 +407,78 @@ fn metadata(shape: &Shape, side: &Side) -> J {
     m
 }
 
+/// A backend folder's `unified_results.jsonl` and, with twins, its
+/// `unified_results.csv`, written record by record.
+pub(super) struct RecordFiles {
+    jsonl: Out,
+    csv: Option<Out>,
+    line: String,
+    row: String,
+    written: u64,
+    /// Relative to the root, for the manifest's notices.
+    dir: String,
+}
+
+impl RecordFiles {
+    pub(super) fn create(root: &Path, dir: &str, twins: bool) -> anyhow::Result<RecordFiles> {
+        let at = root.join(dir);
+        let jsonl = Out::create(&at.join("unified_results.jsonl"))?;
+        let csv = if twins {
+            let mut c = Out::create(&at.join("unified_results.csv"))?;
+            c.put(CSV_HEADER.as_bytes())?;
+            c.put(b"\r\n")?;
+            Some(c)
+        } else {
+            None
+        };
+        Ok(RecordFiles {
+            jsonl,
+            csv,
+            line: String::with_capacity(2048),
+            row: String::with_capacity(512),
+            written: 0,
+            dir: dir.to_string(),
+        })
+    }
+
+    /// One record: its JSONL line and its CSV twin row.
+    pub(super) fn put(&mut self, rec: &Rec, free_text: &str) -> anyhow::Result<()> {
+        self.line.clear();
+        rec.push_jsonl(&mut self.line, free_text);
+        self.line.push('\n');
+        self.jsonl.put(self.line.as_bytes())?;
+        if let Some(c) = self.csv.as_mut() {
+            self.row.clear();
+            rec.push_csv(&mut self.row);
+            c.put(self.row.as_bytes())?;
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Close the files and count them, their records and twins; an empty
+    /// JSONL is a notice a correct reader gives.
+    pub(super) fn finish(self, stats: &mut Stats) -> anyhow::Result<()> {
+        let n = self.written;
+        stats.add_file(self.jsonl.finish()?);
+        if let Some(c) = self.csv {
+            stats.add_file(c.finish()?);
+            stats.twins += n;
+        }
+        stats.read += n;
+        stats.accepted += n;
+        if n == 0 {
+            stats.notices.push(super::ExpectedProblem {
+                path: format!("{}/unified_results.jsonl", self.dir),
+                line: None,
+                kind: "empty_file",
+                severity: "warning",
+            });
+        }
+        Ok(())
+    }
+}
+
 /// Stream one backend directory: `unified_results.jsonl`, its CSV twin,
 /// and (single layout) `repro_manifest.json`.
 /// Returns the timestamp (µs) of the last record.
@@ -443,19 +515,9 @@ fn write_side(
         ..Rec::default()
     };
 
-    let mut jsonl = Out::create(&dir.join("unified_results.jsonl"))?;
-    let mut csv = if spec.twins {
-        let mut c = Out::create(&dir.join("unified_results.csv"))?;
-        c.put(CSV_HEADER.as_bytes())?;
-        c.put(b"\r\n")?;
-        Some(c)
-    } else {
-        None
-    };
+    let mut files = RecordFiles::create(root, &side.dir, spec.twins)?;
     let n = spec.records_per_run;
     let repeat_noise: Vec<f64> = (0..side.run_ids.len()).map(|_| exp_det(0.05 * normal(rng))).collect();
-    let mut line = String::with_capacity(2048);
-    let mut row = String::with_capacity(512);
     let mut t = side.t0;
     for k in 0..n {
         let repeat = k * side.run_ids.len() / n;
@@ -491,33 +553,10 @@ fn write_side(
         t += (rec.duration * 1e6) as i64 + rng.gen_range(200_000..3_000_000);
         rec.timestamp.clear();
         push_iso(&mut rec.timestamp, t, true);
-
-        line.clear();
-        rec.push_jsonl(&mut line, &free_text);
-        line.push('\n');
-        jsonl.put(line.as_bytes())?;
-        if let Some(c) = csv.as_mut() {
-            row.clear();
-            rec.push_csv(&mut row);
-            c.put(row.as_bytes())?;
-        }
+        files.put(&rec, &free_text)?;
     }
-    stats.add_file(jsonl.finish()?);
-    if let Some(c) = csv {
-        stats.add_file(c.finish()?);
-        stats.twins += n as u64;
-    }
-    stats.read += n as u64;
-    stats.accepted += n as u64;
-    if n == 0 {
-        // records_per_run = 0: an empty JSONL, which a reader must flag.
-        stats.notices.push(super::ExpectedProblem {
-            path: format!("{}/unified_results.jsonl", side.dir),
-            line: None,
-            kind: "empty_file",
-            severity: "warning",
-        });
-    }
+    // records_per_run = 0: an empty JSONL, which a reader must flag.
+    files.finish(stats)?;
 
     if side.single {
         let repro = J::obj([
