@@ -86,10 +86,11 @@ impl Timestamp {
             && b[16] == b':'
             && b[19] == b'.'
             && &b[26..] == b"+00:00";
-        let digits = |range: &[std::ops::Range<usize>]| -> Option<u64> {
+        // The digits at `positions` (byte ranges) as one number.
+        let digits = |positions: &[(usize, usize)]| -> Option<u64> {
             let mut n: u64 = 0;
-            for r in range {
-                for &c in &b[r.clone()] {
+            for &(from, to) in positions {
+                for &c in &b[from..to] {
                     if !c.is_ascii_digit() {
                         return None;
                     }
@@ -99,9 +100,10 @@ impl Timestamp {
             Some(n)
         };
         if shape_ok {
-            if let (Some(date_time), Some(micros)) =
-                (digits(&[0..4, 5..7, 8..10, 11..13, 14..16, 17..19]), digits(&[20..26]))
-            {
+            if let (Some(date_time), Some(micros)) = (
+                digits(&[(0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19)]),
+                digits(&[(20, 26)]),
+            ) {
                 return Timestamp::Harness {
                     date_time,
                     micros: micros as u32,

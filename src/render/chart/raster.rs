@@ -29,8 +29,11 @@ struct Glyph {
     id: ab_glyph::GlyphId,
     advance: f32,
     /// `None` for a glyph without outline (a space).
-    shape: Option<(i32, Box<[(i32, i32, f32)]>)>,
+    shape: Option<Outline>,
 }
+
+/// A glyph's vertical shift and its pixels `(x, y, coverage)`.
+type Outline = (i32, Box<[(i32, i32, f32)]>);
 
 #[derive(Default)]
 struct Cache {
