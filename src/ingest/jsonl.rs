@@ -27,6 +27,8 @@ pub fn read(
     let mut reader = reader;
     // Where the next line starts in the file.
     let mut offset = reader.stream_position()?;
+    let size = reader.seek(SeekFrom::End(0))?;
+    reader.seek(SeekFrom::Start(offset))?;
     let mut line_no: u32 = 0;
     let mut seen: KeyMap<u32> = KeyMap::default();
     let mut any_bytes = false;
@@ -39,6 +41,13 @@ pub fn read(
         line_no += 1;
         // Lines inside the buffer (all of them, in practice) are parsed in place.
         if let Some(end) = memchr::memchr(b'\n', available) {
+            if line_no == 1 {
+                // The records' array sized from the first line: a run's
+                // lines are alike, and neither regrowth (copies) nor a
+                // generous guess (memory held to the end) is paid.
+                let lines = size.saturating_sub(offset) / (end as u64 + 1);
+                sink.records.reserve((lines + lines / 8 + 4).min(1 << 24) as usize);
+            }
             if end as u64 <= max_line {
                 take_line(&available[..=end], offset, true, line_no, &mut seen, sink, ctx);
                 reader.consume(end + 1);

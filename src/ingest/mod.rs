@@ -444,10 +444,6 @@ fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>, op
         let e = &entries[i];
         let mut sink = FileSink::new(FileId(i as u32), &e.display);
         if let Some(reader) = open_text(&e.path, &mut sink) {
-            // Upstream records are 500–1,000 bytes a line: reserve (virtual
-            // memory, touched only as records arrive) to avoid regrowth.
-            let size = reader.get_ref().metadata().map(|m| m.len()).unwrap_or(0);
-            sink.records.reserve((size / 400).min(1 << 24) as usize);
             if let Err(err) = jsonl::read(reader, &mut sink, &ctx, options.max_line) {
                 sink.error(None, ProblemKind::Unreadable, format!("read failed part-way: {err}"));
             }
