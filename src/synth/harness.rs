@@ -910,13 +910,7 @@ pub(super) fn write_published(root: &Path, spec: &TreeSpec, rng: &mut StdRng, st
             }
         }
     }
-    stats.read += items.len() as u64;
-    stats.accepted += items.len() as u64;
-    stats.add_file(write_file(
-        &root.join("hf_data/benchmark_results.json"),
-        J::A(items).pretty().as_bytes(),
-    )?);
-    Ok(())
+    super::unified::write_published_array(root, "hf_data/benchmark_results.json", items, stats)
 }
 
 #[cfg(test)]

@@ -769,12 +769,15 @@ pub fn write_published(root: &Path, rng: &mut StdRng, stats: &mut Stats) -> anyh
         let (rec, meta) = plain_record(rng, backend, &run_id, t);
         items.push(rec.to_j(meta));
     }
+    write_published_array(root, "published/benchmark_results.json", items, stats)
+}
+
+/// A published array of records at `path` (relative to `root`),
+/// `json.dump(indent=2)`, counted as read and accepted.
+pub(super) fn write_published_array(root: &Path, path: &str, items: Vec<J>, stats: &mut Stats) -> anyhow::Result<()> {
     stats.read += items.len() as u64;
     stats.accepted += items.len() as u64;
-    stats.add_file(write_file(
-        &root.join("published/benchmark_results.json"),
-        J::A(items).pretty().as_bytes(),
-    )?);
+    stats.add_file(write_file(&root.join(path), J::A(items).pretty().as_bytes())?);
     Ok(())
 }
 
