@@ -814,6 +814,7 @@ fn judge(out: &mut Comparison, options: &CompareOptions) {
     let (alpha_star, adjusted) = estimand::adjust(&ps, alpha, options.correction);
     out.family_size = with_p.len();
     out.adjusted_alpha = alpha_star;
+    let mut power_searches: Vec<(usize, f64, f64, f64)> = Vec::new();
     for (k, &i) in with_p.iter().enumerate() {
         let c = &mut out.comparisons[i];
         c.p_adjusted = Some(adjusted[k]);
@@ -859,9 +860,18 @@ fn judge(out: &mut Comparison, options: &CompareOptions) {
         };
         if c.verdict == Verdict::Same {
             if let (Some((sb, sc)), Some(bm)) = (c.sds, c.baseline_mean) {
-                c.runs_needed = estimand::runs_needed(sc, sb, bm, POWER_EFFECT, alpha_star, POWER);
+                power_searches.push((i, sb, sc, bm));
             }
         }
+    }
+    // The runs each `~` needs: a power search per comparison, the costly
+    // part of this step on a large report, so in parallel.
+    let found: Vec<Option<usize>> = power_searches
+        .par_iter()
+        .map(|&(_, sb, sc, bm)| estimand::runs_needed(sc, sb, bm, POWER_EFFECT, alpha_star, POWER))
+        .collect();
+    for (&(i, ..), n) in power_searches.iter().zip(found) {
+        out.comparisons[i].runs_needed = n;
     }
 }
 
