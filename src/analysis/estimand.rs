@@ -232,9 +232,10 @@ pub fn welch_power(sd_a: f64, sd_b: f64, n: usize, delta: f64, alpha: f64) -> Op
 /// sd ≈ 1/√2 and the whole integrand is smooth on that scale and vanishes at
 /// both ends, so the rule converges geometrically in the step (like the
 /// trapezoidal rule on a Gaussian): 200 panels (h = 0.1) already agree with
-/// 2,000 within the sums' own rounding, ~1e-12 (tested), at a tenth of the cost — the power search of
-/// a report with tens of thousands of `~` verdicts spent seconds here. For
-/// small ν the density `w^{ν−1}` is not smooth at 0 and the fine rule stays.
+/// 2,000 within the sums' own rounding, ~1e-12 (tested), at a tenth of the
+/// cost — the power search of a report with tens of thousands of `~`
+/// verdicts spent seconds here. For small ν the density `w^{ν−1}` is not
+/// smooth at 0 and the fine rule stays.
 fn simpson_panels(nu: f64) -> usize {
     if nu >= COARSE_FROM_DF {
         200

@@ -297,8 +297,28 @@ pub fn mean_ci_t(xs: &[f64], confidence: f64) -> Option<(f64, f64)> {
     }
     let m = mean(xs);
     let se = (sample_var(xs) / n as f64).sqrt();
-    let t = t_quantile(1.0 - (1.0 - confidence) / 2.0, (n - 1) as f64)?;
+    let t = t_quantile_whole_df(1.0 - (1.0 - confidence) / 2.0, n - 1)?;
     Some((m - t * se, m + t * se))
+}
+
+/// [`t_quantile`] for a whole number of degrees of freedom, remembered per
+/// thread: every group of a report asks for the same few (n − 1 runs at one
+/// level), and the inversion costs microseconds.
+fn t_quantile_whole_df(p: f64, df: usize) -> Option<f64> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static SEEN: RefCell<HashMap<(u64, usize), Option<f64>>> = RefCell::new(HashMap::new());
+    }
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if seen.len() > 4096 {
+            seen.clear();
+        }
+        *seen
+            .entry((p.to_bits(), df))
+            .or_insert_with(|| t_quantile(p, df as f64))
+    })
 }
 
 /// Binomial CDF `P(B <= k)` for `B ~ Bin(n, p)` (statrs, regularized incomplete

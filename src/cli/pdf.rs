@@ -57,12 +57,28 @@ pub fn run(args: &PdfArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     let Some(outcome) = super::compared(run, "")? else {
         return Ok(EXIT_USAGE);
     };
+    let start = std::time::Instant::now();
     let tables = build_tables(&outcome.ingest, args.sides.confidence, args.sides.include_failed);
+    let tables_took = start.elapsed();
     let ctx = job.context(&outcome.ingest, &outcome.comparison);
 
+    let typst_before = crate::render::pdf::typst_seconds();
+    let start = std::time::Instant::now();
     let pdf = full_report_pdf(&ctx, &tables, args.sides.confidence)?;
+    let (pdf_took, typst_took) = (start.elapsed(), crate::render::pdf::typst_seconds() - typst_before);
 
     out.write(&pdf)?;
+    if global.verbose {
+        let t = &outcome.timings;
+        eprintln!(
+            "timings: ingest {:.2} s, analysis {:.2} s, Tables 1–6 {:.2} s, PDF {:.2} s (of which typst {:.2} s)",
+            t.ingest.as_secs_f64(),
+            t.analysis.as_secs_f64(),
+            tables_took.as_secs_f64(),
+            pdf_took.as_secs_f64(),
+            typst_took
+        );
+    }
     if !global.quiet {
         outln!("wrote {} ({} KiB)", args.output.display(), pdf.len() / 1024);
     }

@@ -165,6 +165,13 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         let Some(outcome) = super::compared(run, &format!("report {name:?}: "))? else {
             return Ok(EXIT_USAGE);
         };
+        if global.verbose {
+            eprintln!(
+                "report {name:?}: ingest {:.2} s, analysis {:.2} s",
+                outcome.timings.ingest.as_secs_f64(),
+                outcome.timings.analysis.as_secs_f64()
+            );
+        }
         if outcome.ingest.totals.accepted == 0 && !global.quiet {
             eprintln!("sagereport: warning: report {name:?}: no record could be accepted from {} (its page lists the rejected lines)", join(&job.paths));
         }
@@ -247,6 +254,7 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         pdf: !args.no_pdf,
         confidence: args.sides.confidence,
         min_change: args.min_change,
+        verbose: global.verbose,
     };
     // A history outside the output is appended to in place; one inside it is
     // copied into the new output and appended there, so the replacement

@@ -10,6 +10,7 @@ pub const EXAMPLES: &str = "Examples:
   sagereport synth --output-dir /tmp/clean --no-faults
   sagereport synth --output-dir /tmp/big --runs 1000 --records 1000 --no-faults
   sagereport synth --output-dir /tmp/harness --shape harness --runs 1000 --records 100
+  sagereport synth --output-dir /tmp/wide --workloads 5000       # 5,000 workloads × sage, ray (~19 MB)
 
 The mixed tree (the default) mixes the paired layout, single-backend folders
 with repro_manifest.json, legacy exp1–exp4 folders, a published JSON array,
@@ -62,6 +63,11 @@ pub struct SynthArgs {
     /// Runs per configuration with --paper
     #[arg(long, default_value_t = 3, requires = "paper")]
     pub repeats: usize,
+    /// Write only N distinct workloads (Q1-nodes4-par8-fifo, …), each run
+    /// 2–4 times on sage and on ray in the single-backend layout: a report
+    /// with N groups per side
+    #[arg(long, value_name = "N", conflicts_with_all = ["paper", "shape"])]
+    pub workloads: Option<usize>,
 }
 
 pub fn run(args: &SynthArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
@@ -76,6 +82,31 @@ pub fn run(args: &SynthArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             );
         }
         return Ok(super::EXIT_OK);
+    }
+    if let Some(n) = args.workloads {
+        let m = crate::synth::generate_wide(
+            &crate::synth::WideSpec {
+                workloads: n,
+                seed: args.seed,
+            },
+            &args.output_dir,
+        )?;
+        if global.json {
+            print_json(&serde_json::json!({
+                "output_dir": args.output_dir.display().to_string(),
+                "bytes_written": m.bytes_written,
+                "workloads": n,
+                "expected": {"read": m.expected_read, "accepted": m.expected_accepted},
+            }))?;
+        } else if !global.quiet {
+            outln!(
+                "wrote {} ({:.1} MB): {n} workloads on sage and ray, {} records",
+                args.output_dir.display(),
+                m.bytes_written as f64 / 1e6,
+                m.expected_read
+            );
+        }
+        return Ok(EXIT_OK);
     }
     let spec = TreeSpec {
         runs: args.runs,

@@ -56,6 +56,8 @@ fn chart(ctx: &ReportContext<'_>, title: &str, y_label: &str, metrics: &[Metric]
     };
     let mut groups: Vec<BarGroup> = Vec::new();
     let mut workloads: Vec<String> = Vec::new();
+    // Where each label's group is in `groups` (a large report has thousands).
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for g in all.iter().filter(|g| !compared_only || sides_per_group(g) > 1) {
         let label = group_label(g);
         let bars: Vec<Bar> = metrics
@@ -78,9 +80,10 @@ fn chart(ctx: &ReportContext<'_>, title: &str, y_label: &str, metrics: &[Metric]
                 Some(b)
             })
             .collect();
-        match groups.iter_mut().find(|x| x.label == label) {
-            Some(existing) => existing.bars.extend(bars),
+        match index.get(&label) {
+            Some(&at) => groups[at].bars.extend(bars),
             None => {
+                index.insert(label.clone(), groups.len());
                 groups.push(BarGroup { label, bars });
                 workloads.push(g.workload.clone());
             }
@@ -250,11 +253,21 @@ pub fn comparison_figures(ctx: &ReportContext<'_>) -> Vec<Figure> {
 /// and what it shows, so that a reader finds where each comparison and
 /// each group is drawn (the faceted figures list their groups).
 pub fn charts_markdown(ctx: &ReportContext<'_>) -> String {
+    let pages = super::forest::forest_pages(ctx.comparison, ctx.threshold);
+    charts_markdown_of(ctx, pages.iter(), &comparison_figures(ctx))
+}
+
+/// [`charts_markdown`] of figures made beforehand ([`super::ReportFigures`]).
+pub fn charts_markdown_of<'p>(
+    ctx: &ReportContext<'_>,
+    pages: impl Iterator<Item = &'p super::forest::ForestPage>,
+    figures: &[Figure],
+) -> String {
     use std::fmt::Write;
     let esc = super::escape::markdown;
     let mut s = String::new();
     let _ = writeln!(s, "## Charts\n");
-    let pages = super::forest::forest_pages(ctx.comparison, ctx.threshold);
+    let pages: Vec<&super::forest::ForestPage> = pages.collect();
     let total: usize = pages.iter().map(|p| p.rows.len()).sum();
     if pages.len() == 1 {
         let _ = writeln!(
@@ -285,8 +298,7 @@ pub fn charts_markdown(ctx: &ReportContext<'_>) -> String {
             first += p.rows.len();
         }
     }
-    let figures = comparison_figures(ctx);
-    for f in &figures {
+    for f in figures {
         let what = if f.stem.starts_with(THROUGHPUT_STEM) {
             "throughput"
         } else {
@@ -340,6 +352,62 @@ pub fn charts_markdown(ctx: &ReportContext<'_>) -> String {
     }
     let _ = writeln!(s);
     s
+}
+
+/// The first figures of [`comparison_figures`] within `limit`: half for
+/// throughput, half for latency (one kind gets what the other leaves),
+/// each the first in report order; with what was left out.
+pub struct FirstFigures {
+    pub figures: Vec<Figure>,
+    /// (kept, of) throughput figures.
+    pub throughput: (usize, usize),
+    /// (kept, of) latency figures.
+    pub latency: (usize, usize),
+}
+
+impl FirstFigures {
+    pub fn of(figures: &[Figure], limit: usize) -> FirstFigures {
+        let is_tp = |f: &Figure| f.stem.starts_with(THROUGHPUT_STEM);
+        let n_tp = figures.iter().filter(|f| is_tp(f)).count();
+        let n_lat = figures.len() - n_tp;
+        let keep_tp = n_tp.min((limit / 2).max(limit.saturating_sub(n_lat)));
+        let keep_lat = n_lat.min(limit - keep_tp);
+        let (mut seen_tp, mut seen_lat) = (0, 0);
+        let figures = figures
+            .iter()
+            .filter(|f| {
+                let (seen, keep) = if is_tp(f) {
+                    (&mut seen_tp, keep_tp)
+                } else {
+                    (&mut seen_lat, keep_lat)
+                };
+                *seen += 1;
+                *seen <= keep
+            })
+            .cloned()
+            .collect();
+        FirstFigures {
+            figures,
+            throughput: (keep_tp, n_tp),
+            latency: (keep_lat, n_lat),
+        }
+    }
+
+    /// Whether figures were left out.
+    pub fn cut(&self) -> bool {
+        self.throughput.0 < self.throughput.1 || self.latency.0 < self.latency.1
+    }
+
+    /// `12 of 2000 figures (6 of 1000 throughput, 6 of 1000 latency, the first of each in report order)`.
+    pub fn shown(&self) -> String {
+        let (kt, nt) = self.throughput;
+        let (kl, nl) = self.latency;
+        format!(
+            "{} of {} figures ({kt} of {nt} throughput, {kl} of {nl} latency, the first of each in report order)",
+            kt + kl,
+            nt + nl
+        )
+    }
 }
 
 impl Renderer for ComparisonCharts {

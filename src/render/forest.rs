@@ -38,6 +38,9 @@ use crate::analysis::compare::{Comparison, Metric, MetricComparison, Verdict};
 pub const MAX_ROWS: usize = 64;
 /// The axis spans at most 1/MAX_FOLD … MAX_FOLD.
 pub const MAX_FOLD: f64 = 10.0;
+/// Up to this many pages, a page's subtitle names every other page; beyond,
+/// the first and the last.
+pub const LISTED_PAGES: usize = 20;
 /// File stem of the first page; page k > 1 is `ratio_forest-k`.
 pub const STEM: &str = "ratio_forest";
 
@@ -200,7 +203,7 @@ pub fn forest_pages(c: &Comparison, threshold: f64) -> Vec<ForestPage> {
                 } else {
                     format!("{sides}: all {total} comparisons")
                 }
-            } else {
+            } else if pages <= LISTED_PAGES {
                 let others: Vec<&str> = stems
                     .iter()
                     .enumerate()
@@ -213,6 +216,17 @@ pub fn forest_pages(c: &Comparison, threshold: f64) -> Vec<ForestPage> {
                     first + rows.len() - 1,
                     metrics.join(", "),
                     others.join(", ")
+                )
+            } else {
+                // Naming every other page would make each subtitle as long
+                // as the plot has pages.
+                format!(
+                    "{sides}: page {} of {pages}, comparisons {first}–{} of {total} ({}); all pages: {} … {}",
+                    i + 1,
+                    first + rows.len() - 1,
+                    metrics.join(", "),
+                    stems[0],
+                    stems[pages - 1]
                 )
             };
             first += rows.len();
@@ -270,6 +284,14 @@ pub fn page_png(page: &ForestPage) -> Result<Vec<u8>> {
     ensure_font()?;
     let l = layout(page);
     super::chart::png_canvas(l.width, l.height, |root| draw(root, page, &l).map(|_| ()))
+}
+
+/// One page as vector drawing operators for the PDF, drawn by the same
+/// code as the PNG and SVG ([`crate::render::pdf::vector`]).
+pub fn page_vector(page: &ForestPage) -> Result<crate::render::pdf::vector::VectorPage> {
+    ensure_font()?;
+    let l = layout(page);
+    crate::render::pdf::vector::draw_page(l.width, l.height, |root| draw(root, page, &l).map(|_| ()))
 }
 
 /// One page as an SVG document, a `<title>` per comparison row.
@@ -522,20 +544,25 @@ fn x_of(v: f64, page: &ForestPage, x0: i32) -> i32 {
 }
 
 fn layout(page: &ForestPage) -> Layout {
-    let max_label = page
-        .rows
-        .iter()
-        .map(|r| text_width(ROW_PX, &r.label))
-        .max()
-        .unwrap_or(0);
+    // Each text measured once (a long plot has thousands of rows).
+    let label_widths: Vec<i32> = page.rows.iter().map(|r| text_width(ROW_PX, &r.label)).collect();
+    let max_label = label_widths.iter().copied().max().unwrap_or(0);
     let label_w = max_label.clamp(160, MAX_LABEL_W);
     let labels = page
         .rows
         .iter()
-        .map(|r| truncate_to(ROW_PX, &r.label, label_w))
+        .zip(&label_widths)
+        .map(|(r, &w)| {
+            if w <= label_w {
+                r.label.clone()
+            } else {
+                truncate_to(ROW_PX, &r.label, label_w)
+            }
+        })
         .collect();
     let col = |head: &str, texts: Vec<String>| {
-        texts
+        let distinct: std::collections::BTreeSet<String> = texts.into_iter().collect();
+        distinct
             .iter()
             .map(|t| text_width(ROW_PX, t))
             .max()

@@ -95,8 +95,12 @@ impl Renderer for SummaryJson {
     }
 
     fn render(&self, ctx: &ReportContext<'_>) -> anyhow::Result<Vec<super::OutFile>> {
-        let mut text = serde_json::to_string_pretty(&summary_doc(ctx))?;
-        text.push('\n');
-        Ok(vec![("summary.json".into(), text.into_bytes())])
+        // Sized up front: a large report's document is ~2 KB per group and
+        // comparison, and growing a buffer of 100 MB by doubling copies it twice.
+        let c = ctx.comparison;
+        let mut text = Vec::with_capacity(64 * 1024 + 2048 * (c.groups.len() + c.comparisons.len()));
+        serde_json::to_writer_pretty(&mut text, &summary_doc(ctx))?;
+        text.push(b'\n');
+        Ok(vec![("summary.json".into(), text)])
     }
 }

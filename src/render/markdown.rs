@@ -27,6 +27,25 @@ impl Renderer for SummaryMarkdown {
     }
 }
 
+/// summary.md with its `## Charts` section from figures made beforehand
+/// (the site's, shared with its PDF and page): the same bytes as
+/// [`SummaryMarkdown`].
+pub struct SummaryMarkdownOf(pub std::sync::Arc<super::ReportFigures>);
+
+impl Renderer for SummaryMarkdownOf {
+    fn name(&self) -> &'static str {
+        SummaryMarkdown.name()
+    }
+
+    fn render(&self, ctx: &ReportContext<'_>) -> anyhow::Result<Vec<super::OutFile>> {
+        let charts = super::charts::charts_markdown_of(ctx, self.0.forest.iter().map(|f| &f.chart), &self.0.bars);
+        Ok(vec![(
+            "summary.md".into(),
+            summary_markdown_with(ctx, charts).into_bytes(),
+        )])
+    }
+}
+
 /// Unverified notes listed in full before the rest is counted.
 const UNVERIFIED_SHOWN: usize = 20;
 
@@ -52,6 +71,11 @@ fn label(workload: &str, variant: &str) -> String {
 }
 
 pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
+    summary_markdown_with(ctx, super::charts::charts_markdown(ctx))
+}
+
+/// summary.md with `charts` as its `## Charts` section.
+fn summary_markdown_with(ctx: &ReportContext<'_>, charts: String) -> String {
     let c = ctx.comparison;
     let t = &ctx.ingest.totals;
     let mut s = String::new();
@@ -289,7 +313,7 @@ pub fn summary_markdown(ctx: &ReportContext<'_>) -> String {
     let _ = writeln!(s);
 
     // Where every comparison and group is drawn.
-    s.push_str(&super::charts::charts_markdown(ctx));
+    s.push_str(&charts);
 
     // Accounting.
     let _ = writeln!(s, "## Records");

@@ -36,6 +36,41 @@ pub struct ReportContext<'a> {
     pub threshold: f64,
 }
 
+/// A report's figures — the ratio forest plot's pages and the grouped-bar
+/// figures — made once and shared by the parts that show them (the site's
+/// bundle, PDF and page), since a large report's take a while to lay out.
+pub struct ReportFigures {
+    pub forest: Vec<chart::Figure<forest::ForestPage>>,
+    pub bars: Vec<charts::Figure>,
+}
+
+impl ReportFigures {
+    pub fn of(ctx: &ReportContext<'_>) -> ReportFigures {
+        let (forest, bars) = rayon::join(
+            || forest::forest_figures(ctx.comparison, ctx.threshold),
+            || charts::comparison_figures(ctx),
+        );
+        ReportFigures { forest, bars }
+    }
+}
+
+/// A renderer that draws figures made beforehand, PNG and SVG each, under
+/// the name of the renderer it stands in for.
+pub struct DrawFigures<C> {
+    pub name: &'static str,
+    pub figures: Vec<chart::Figure<C>>,
+}
+
+impl<C: chart::Drawing> Renderer for DrawFigures<C> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn render(&self, _ctx: &ReportContext<'_>) -> anyhow::Result<Vec<OutFile>> {
+        chart::figure_files(&self.figures)
+    }
+}
+
 /// `--threshold` when a command has none (the `compare` default).
 pub const DEFAULT_THRESHOLD: f64 = 0.05;
 

@@ -33,6 +33,9 @@ mod json;
 mod legacy;
 pub mod paper;
 mod unified;
+mod wide;
+
+pub use wide::{generate_wide, wide_workload, WideSpec};
 
 use rayon::prelude::*;
 use std::path::Path;

@@ -13,6 +13,8 @@
 
 pub mod layout;
 pub mod report;
+pub mod subset;
+pub mod vector;
 pub mod world;
 
 use std::fmt::Write as _;
@@ -28,6 +30,15 @@ pub use world::ReportWorld;
 /// The report template (`latex/report.typ`); prepend it to a generated body.
 pub const TEMPLATE: &str = include_str!("../../../latex/report.typ");
 
+/// Nanoseconds spent in typst (compile and PDF export) by this process.
+static TYPST_NANOS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Seconds spent in typst (compile and PDF export) by this process so far:
+/// `bench --stage pdf|site` reports the share of a pass.
+pub fn typst_seconds() -> f64 {
+    TYPST_NANOS.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e9
+}
+
 /// Compile typst source to PDF bytes. `main_source` is the whole document
 /// (usually [`TEMPLATE`] + body); `files` are the other files it may read,
 /// by path relative to it (e.g. `("charts/throughput.png", png_bytes)`).
@@ -42,6 +53,7 @@ pub fn compile_with_warnings(
     main_source: &str,
     files: Vec<(String, Vec<u8>)>,
 ) -> anyhow::Result<(Vec<u8>, Vec<String>)> {
+    let start = std::time::Instant::now();
     let world = ReportWorld::new(main_source, files)?;
     let Warned { output, warnings } = typst::compile(&world);
     let warnings: Vec<String> = warnings.iter().map(|w| format_diagnostic(&world, w)).collect();
@@ -59,6 +71,7 @@ pub fn compile_with_warnings(
     // Bound typst's memoization cache in long-lived processes (tests, or
     // several reports per run); entries unused for 10 compilations go.
     typst::comemo::evict(10);
+    TYPST_NANOS.fetch_add(start.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
     Ok((pdf, warnings))
 }
 

@@ -6,7 +6,7 @@
 
 use super::layout::{self, Column};
 use super::{compile_pdf, escape_markup as m, string_literal as lit, TEMPLATE};
-use crate::analysis::compare::{Comparison, MetricComparison};
+use crate::analysis::compare::{Comparison, MetricComparison, Verdict};
 use crate::analysis::tables::PaperTable;
 use crate::render::format::{change, conf_pct, interval_num, mean_ci, p_value};
 use crate::render::tables::typst::tables_body;
@@ -23,6 +23,46 @@ fn c(text: &str) -> String {
 /// contains this is placed on the first page, right after the verdict
 /// summary, instead of among the other figures.
 pub const LEAD_FIGURE: &str = "ratio_forest";
+
+/// How much of a large report the PDF prints. Every comparison is in the
+/// ratio forest plot; the tables, mismatch boxes and bar charts stop at
+/// these counts and say where the rest is (summary.md, summary.json and
+/// comparison.csv of the compare bundle), so the PDF's size, build time
+/// and memory stay bounded however many workloads the inputs hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PdfLimits {
+    /// Rows of each table: the significant changes, the other
+    /// comparisons, the per-group statistics.
+    pub table_rows: usize,
+    /// Configuration-mismatch boxes.
+    pub mismatches: usize,
+    /// Grouped-bar chart figures (throughput and latency facets together).
+    pub bar_figures: usize,
+}
+
+impl PdfLimits {
+    /// The limits of `pdf`, `compare --pdf` and the site's PDF (README, "Limits").
+    pub const DEFAULT: PdfLimits = PdfLimits {
+        table_rows: 100,
+        mismatches: 50,
+        bar_figures: 20,
+    };
+}
+
+/// Where everything a truncated part of the PDF leaves out is.
+const ELSEWHERE: &str =
+    "the compare bundle's summary.md and summary.json hold every comparison and group, comparison.csv every record";
+
+/// The line under a table cut at `shown` of `total` `what`, e.g. `Table cut: 200 of 1035 comparisons shown …`.
+fn cut_note(shown: usize, total: usize, what: &str, order: &str) -> String {
+    format!(
+        "#text(size: 9pt)[{}]\n\n",
+        m(&format!(
+            "The table stops here: {shown} of {total} {what} shown ({order}); the other {} are not printed in this PDF — {ELSEWHERE}.",
+            total - shown
+        ))
+    )
+}
 
 fn workload_label(workload: &str, variant: &str) -> String {
     if variant.is_empty() {
@@ -44,7 +84,7 @@ fn verdict_text(x: &MetricComparison, notes: &mut Vec<String>) -> String {
         i + 1
     };
     match (x.verdict, x.runs_needed, &x.note) {
-        (crate::analysis::compare::Verdict::Same, Some(n), _) => format!("~ (≈{n} runs/side to detect 5%)"),
+        (Verdict::Same, Some(n), _) => format!("~ (≈{n} runs/side to detect 5%)"),
         (v, _, Some(why)) => format!("{v} [{}]", key(why)),
         (v, _, None) => v.to_string(),
     }
@@ -87,7 +127,9 @@ fn comparisons_table(rows: &[&MetricComparison], same_pair: bool, allow_landscap
     laid
 }
 
-fn comparison_body(out: &mut String, ctx: &ReportContext<'_>, lead_figure: Option<&str>) {
+/// `lead_figure`: the markup of the figure that follows the verdict (the
+/// forest plot's first page).
+fn comparison_body(out: &mut String, ctx: &ReportContext<'_>, lead_figure: Option<&str>, limits: &PdfLimits) {
     let cmp: &Comparison = ctx.comparison;
     let t = &ctx.ingest.totals;
     // Page 1: the verdict — outcome counts, the significant changes by
@@ -152,19 +194,28 @@ fn comparison_body(out: &mut String, ctx: &ReportContext<'_>, lead_figure: Optio
                 "{}\n",
                 m("Significant changes, worse first, then better; each largest effect (absolute log ratio) first:")
             );
-            let _ = writeln!(out, "{}", comparisons_table(&digest.changes, same_pair, false).source);
+            let shown = &digest.changes[..digest.changes.len().min(limits.table_rows)];
+            let _ = writeln!(out, "{}", comparisons_table(shown, same_pair, false).source);
+            if shown.len() < digest.changes.len() {
+                let worse = shown.iter().filter(|x| x.verdict == Verdict::Worse).count();
+                out.push_str(&cut_note(
+                    shown.len(),
+                    digest.changes.len(),
+                    "significant changes",
+                    &format!(
+                        "{worse} of the {} worse and {} of the {} better, largest effects first; the ratio forest plot shows every comparison",
+                        digest.worse,
+                        shown.len() - worse,
+                        digest.better
+                    ),
+                ));
+            }
         }
     }
     // The lead figure's place (the ratio forest plot, when the charts
     // provide one).
-    if let Some(path) = lead_figure {
-        let _ = writeln!(
-            out,
-            "#figure-image({}, [{}], alt: {})\n",
-            lit(path),
-            m(LEAD_CAPTION),
-            lit(LEAD_CAPTION)
-        );
+    if let Some(markup) = lead_figure {
+        let _ = writeln!(out, "{markup}");
     }
     if !cmp.comparisons.is_empty() {
         let _ = writeln!(
@@ -181,13 +232,25 @@ fn comparison_body(out: &mut String, ctx: &ReportContext<'_>, lead_figure: Optio
             m("None: every comparable group ran the same workload shape on every side.")
         );
     }
-    for mm in &cmp.mismatches {
+    for mm in cmp.mismatches.iter().take(limits.mismatches) {
         let mut body = format!("{}: {}", workload_label(&mm.workload, &mm.variant), mm.explanation);
         for f in &mm.fields {
             let vals: Vec<String> = f.values.iter().map(|(s, v)| format!("{s} = {v}")).collect();
             let _ = write!(body, "; {}: {}", f.field, vals.join(", "));
         }
         let _ = writeln!(out, "#warning-box(title: \"Configuration mismatch\")[{}]\n", m(&body));
+    }
+    if cmp.mismatches.len() > limits.mismatches {
+        let _ = writeln!(
+            out,
+            "#warning-box(title: \"{} more configuration mismatches\")[{}]\n",
+            cmp.mismatches.len() - limits.mismatches,
+            m(&format!(
+                "The first {} of {} mismatches are shown above, in report order; summary.md and summary.json of the compare bundle list every one with its fields and files.",
+                limits.mismatches,
+                cmp.mismatches.len()
+            ))
+        );
     }
     if !cmp.hash_notes.is_empty() {
         let _ = writeln!(
@@ -201,7 +264,8 @@ fn comparison_body(out: &mut String, ctx: &ReportContext<'_>, lead_figure: Optio
     }
 
     if !digest.rest.is_empty() {
-        let laid = comparisons_table(&digest.rest, same_pair, true);
+        let shown = &digest.rest[..digest.rest.len().min(limits.table_rows)];
+        let laid = comparisons_table(shown, same_pair, true);
         // After the mismatches (short), so no page is left nearly empty
         // between two landscape tables.
         let heading = if digest.changes.is_empty() {
@@ -211,6 +275,14 @@ fn comparison_body(out: &mut String, ctx: &ReportContext<'_>, lead_figure: Optio
         };
         let mut section = format!("= {heading}\n\n{}\n\n", m(&format!("{}.", digest.rest_title())));
         section.push_str(&laid.source);
+        if shown.len() < digest.rest.len() {
+            section.push_str(&cut_note(
+                shown.len(),
+                digest.rest.len(),
+                "comparisons",
+                "the first in report order; the ratio forest plot shows every comparison",
+            ));
+        }
         out.push_str(&layout::on_page(laid.landscape, &section));
     }
 
@@ -226,6 +298,7 @@ fn comparison_body(out: &mut String, ctx: &ReportContext<'_>, lead_figure: Optio
     let rows: Vec<Vec<String>> = cmp
         .groups
         .iter()
+        .take(limits.table_rows)
         .map(|g| {
             vec![
                 workload_label(&g.workload, &g.variant),
@@ -252,18 +325,57 @@ fn comparison_body(out: &mut String, ctx: &ReportContext<'_>, lead_figure: Optio
         ))
     );
     section.push_str(&laid.source);
+    if rows.len() < cmp.groups.len() {
+        section.push_str(&cut_note(
+            rows.len(),
+            cmp.groups.len(),
+            "groups",
+            "the first in report order",
+        ));
+    }
     out.push_str(&layout::on_page(laid.landscape, &section));
 }
 
 const LEAD_CAPTION: &str = "Ratio candidate / baseline per comparison with its adjusted interval.";
 
-/// Compile the whole report. `images` are `(path, PNG bytes, caption)`.
+/// What follows the comparison, in order.
+pub enum Part {
+    /// An image file as a figure: path, bytes, caption.
+    Figure(String, Vec<u8>, String),
+    /// Page `k` (from 1) of a PDF file given by a [`Part::File`], as a figure: path, k, caption.
+    Page(String, usize, String),
+    /// A file the pages read: path, bytes.
+    File(String, Vec<u8>),
+    /// A short paragraph between figures.
+    Note(String),
+}
+
+/// A figure of `image(path)` (or page `page` of a PDF) with its caption.
+fn figure_markup(path: &str, page: Option<usize>, caption: &str, caption_markup: &str) -> String {
+    let page = page.map(|k| format!(", page: {k}")).unwrap_or_default();
+    if page.is_empty() {
+        format!(
+            "#figure-image({}, {caption_markup}, alt: {})\n",
+            lit(path),
+            lit(caption)
+        )
+    } else {
+        format!(
+            "#figure(image({}{page}, width: 100%, alt: {}), caption: {caption_markup})\n",
+            lit(path),
+            lit(caption)
+        )
+    }
+}
+
+/// Compile the whole report.
 pub fn report_pdf(
     ctx: Option<&ReportContext<'_>>,
     tables: Option<&[PaperTable]>,
-    images: Vec<(String, Vec<u8>, String)>,
+    parts: Vec<Part>,
     title: &str,
     provenance: &[String],
+    limits: &PdfLimits,
 ) -> anyhow::Result<Vec<u8>> {
     let mut body = String::from(TEMPLATE);
     let _ = writeln!(
@@ -273,29 +385,57 @@ pub fn report_pdf(
         lit(&format!("sagereport {}", env!("CARGO_PKG_VERSION")))
     );
     let mut files = Vec::new();
+    let mut parts: Vec<Part> = parts
+        .into_iter()
+        .filter_map(|p| match p {
+            Part::File(path, bytes) => {
+                files.push((path, bytes));
+                None
+            }
+            p => Some(p),
+        })
+        .collect();
     // The lead figure (the forest plot) goes on page 1 after the verdict.
-    let mut images = images;
-    let lead = images
+    let lead = parts
         .iter()
-        .position(|(path, _, _)| ctx.is_some() && path.contains(LEAD_FIGURE))
-        .map(|i| images.remove(i));
-    let lead_path = lead.as_ref().map(|(path, _, _)| path.clone());
-    files.extend(lead.into_iter().map(|(path, bytes, _)| (path, bytes)));
+        .position(|p| {
+            ctx.is_some() && matches!(p, Part::Figure(path, ..) | Part::Page(path, ..) if path.contains(LEAD_FIGURE))
+        })
+        .map(|i| parts.remove(i));
+    let lead = match lead {
+        Some(Part::Figure(path, bytes, _)) => {
+            let markup = figure_markup(&path, None, LEAD_CAPTION, &format!("[{}]", m(LEAD_CAPTION)));
+            files.push((path, bytes));
+            Some(markup)
+        }
+        Some(Part::Page(path, k, _)) => Some(figure_markup(
+            &path,
+            Some(k),
+            LEAD_CAPTION,
+            &format!("[{}]", m(LEAD_CAPTION)),
+        )),
+        _ => None,
+    };
     if let Some(ctx) = ctx {
-        comparison_body(&mut body, ctx, lead_path.as_deref());
+        comparison_body(&mut body, ctx, lead.as_deref(), limits);
     }
-    if !images.is_empty() {
+    if !parts.is_empty() {
         let _ = writeln!(body, "= Figures\n");
     }
-    for (path, bytes, caption) in images {
-        let _ = writeln!(
-            body,
-            "#figure-image({}, {}, alt: {})\n",
-            lit(&path),
-            c(&caption),
-            lit(&caption)
-        );
-        files.push((path, bytes));
+    for part in parts {
+        match part {
+            Part::Figure(path, bytes, caption) => {
+                let _ = writeln!(body, "{}", figure_markup(&path, None, &caption, &c(&caption)));
+                files.push((path, bytes));
+            }
+            Part::Page(path, k, caption) => {
+                let _ = writeln!(body, "{}", figure_markup(&path, Some(k), &caption, &c(&caption)));
+            }
+            Part::Note(text) => {
+                let _ = writeln!(body, "#text(size: 9pt)[{}]\n", m(&text));
+            }
+            Part::File(..) => {}
+        }
     }
     if let Some(tables) = tables {
         tables_body(&mut body, tables, true);
@@ -307,36 +447,107 @@ pub fn report_pdf(
     compile_pdf(&body, files)
 }
 
-/// The PDF's images of `figures`: path under `charts/`, PNG bytes (the
+/// The PDF's figures of `figures`: path under `charts/`, PNG bytes (the
 /// bytes the bundle writes) and the figure's own caption; drawn in parallel.
 fn figure_images<C: crate::render::chart::Drawing>(
     figures: Vec<crate::render::chart::Figure<C>>,
-) -> anyhow::Result<Vec<(String, Vec<u8>, String)>> {
+) -> anyhow::Result<Vec<Part>> {
     use rayon::prelude::*;
     let pngs: Vec<anyhow::Result<Vec<u8>>> = figures.par_iter().map(|f| f.png()).collect();
     figures
         .into_iter()
         .zip(pngs)
-        .map(|(f, png)| Ok((format!("charts/{}.png", f.stem), png?, f.caption)))
+        .map(|(f, png)| Ok(Part::Figure(format!("charts/{}.png", f.stem), png?, f.caption)))
         .collect()
 }
 
+/// Forest plots up to this many pages are embedded as the bundle's own PNG
+/// pages; a longer one is drawn as vector pages (one PDF file, see
+/// [`super::vector`]): each PNG page costs typst about 40 MB of memory and
+/// 0.1 s, a vector page a few kilobytes, so every comparison of even a
+/// 15,000-workload report stays in the PDF.
+pub const RASTER_FOREST_PAGES: usize = 4;
+
+/// The forest plot's pages as parts of the PDF.
+fn forest_parts(
+    figures: &[crate::render::chart::Figure<crate::render::forest::ForestPage>],
+) -> anyhow::Result<Vec<Part>> {
+    use rayon::prelude::*;
+    if figures.len() <= RASTER_FOREST_PAGES {
+        return figure_images(figures.to_vec());
+    }
+    let pages: Vec<anyhow::Result<super::vector::VectorPage>> = figures
+        .par_iter()
+        .map(|f| crate::render::forest::page_vector(&f.chart))
+        .collect();
+    let pages: Vec<super::vector::VectorPage> = pages.into_iter().collect::<anyhow::Result<_>>()?;
+    // Files of a few pages each: typst hashes a page's whole file once per
+    // page it shows, so one file of every page would cost pages² bytes.
+    let mut parts = Vec::new();
+    let files: Vec<anyhow::Result<Vec<u8>>> = pages
+        .par_chunks(FOREST_PAGES_PER_FILE)
+        .map(super::vector::document)
+        .collect();
+    let mut captions = figures.iter().map(|f| f.caption.clone());
+    for (i, file) in files.into_iter().enumerate() {
+        let path = if i == 0 {
+            format!("charts/{}.pdf", crate::render::forest::STEM)
+        } else {
+            format!("charts/{}-part{}.pdf", crate::render::forest::STEM, i + 1)
+        };
+        let file = file?;
+        let in_file = pages.len().min((i + 1) * FOREST_PAGES_PER_FILE) - i * FOREST_PAGES_PER_FILE;
+        parts.push(Part::File(path.clone(), file));
+        for k in 1..=in_file {
+            parts.push(Part::Page(path.clone(), k, captions.next().unwrap_or_default()));
+        }
+    }
+    Ok(parts)
+}
+
+/// Forest pages per embedded vector file.
+const FOREST_PAGES_PER_FILE: usize = 16;
+
 /// The whole PDF: the comparison with its charts, then (when `tables` has
-/// data) the paper figures and Tables 1–6. Used by `pdf`, `compare --pdf`
-/// and the site.
+/// data) the paper figures and Tables 1–6, within [`PdfLimits::DEFAULT`].
+/// Used by `pdf`, `compare --pdf` and the site.
 pub fn full_report_pdf(ctx: &ReportContext<'_>, tables: &[PaperTable], confidence: f64) -> anyhow::Result<Vec<u8>> {
-    use crate::render::{charts::comparison_figures, forest::forest_figures, paper_figures::paper_figures};
+    report_within(
+        ctx,
+        tables,
+        confidence,
+        &PdfLimits::DEFAULT,
+        &crate::render::ReportFigures::of(ctx),
+    )
+}
+
+/// [`full_report_pdf`] within `limits`, with the report's figures made beforehand.
+pub fn report_within(
+    ctx: &ReportContext<'_>,
+    tables: &[PaperTable],
+    confidence: f64,
+    limits: &PdfLimits,
+    figures: &crate::render::ReportFigures,
+) -> anyhow::Result<Vec<u8>> {
+    use crate::render::paper_figures::paper_figures;
     let has_tables = tables.iter().any(|t| t.has_data());
-    let mut images: Vec<(String, Vec<u8>, String)> = Vec::new();
+    let mut parts: Vec<Part> = Vec::new();
     if !ctx.comparison.comparisons.is_empty() {
         // The forest plot: its first page leads page 1, the others are figures.
-        images.extend(figure_images(forest_figures(ctx.comparison, ctx.threshold))?);
+        parts.extend(forest_parts(&figures.forest)?);
     }
     if !ctx.comparison.groups.is_empty() {
-        images.extend(figure_images(comparison_figures(ctx))?);
+        let first = crate::render::charts::FirstFigures::of(&figures.bars, limits.bar_figures);
+        let (cut, shown) = (first.cut(), first.shown());
+        parts.extend(figure_images(first.figures)?);
+        if cut {
+            parts.push(Part::Note(format!(
+                "The bar charts stop here: {shown}. The compare bundle holds them all (throughput_comparison*.png, latency_p95_p99_comparison*.png, with SVG twins) and its summary.md says which groups each one draws."
+            )));
+        }
     }
     if has_tables {
-        images.extend(figure_images(paper_figures(tables, confidence))?);
+        parts.extend(figure_images(paper_figures(tables, confidence))?);
     }
     let title = format!(
         "Benchmark report: {}",
@@ -345,9 +556,10 @@ pub fn full_report_pdf(ctx: &ReportContext<'_>, tables: &[PaperTable], confidenc
     report_pdf(
         Some(ctx),
         has_tables.then_some(tables),
-        images,
+        parts,
         &title,
         &provenance(ctx),
+        limits,
     )
 }
 

@@ -51,6 +51,24 @@ fn fonts() -> &'static Fonts {
     })
 }
 
+/// The report's sans face (DejaVu Sans Regular), for drawing vector pages
+/// ([`super::vector`]): its metrics, glyph ids and advances.
+pub(crate) fn sans_instance() -> &'static typst::text::FontInstance {
+    static SANS: OnceLock<typst::text::FontInstance> = OnceLock::new();
+    SANS.get_or_init(|| {
+        fonts().fonts[0].clone().instantiate(
+            typst::text::FontVariant::default(),
+            typst::layout::Abs::pt(10.0),
+            &typst::text::FontVariations::default(),
+        )
+    })
+}
+
+/// The font file of [`sans_instance`], for embedding.
+pub(crate) fn sans_bytes() -> &'static [u8] {
+    DEJAVU_SANS
+}
+
 /// Width of `text` set in the report's face (DejaVu Sans Regular) at
 /// `size` points, from the font's advance widths (no kerning, which only
 /// narrows DejaVu text). A character the face lacks counts 1 em (the

@@ -39,6 +39,66 @@ use std::path::{Path, PathBuf};
 const STYLE_CSS: &str = include_str!("../../../site/style.css");
 const SORT_JS: &str = include_str!("../../../site/sort.js");
 
+/// How much of a large report the site draws and lists (README, "Limits"):
+/// the report page's tables, mismatches and charts stop at these counts,
+/// say so, and point to the bundle (summary.md, summary.json,
+/// comparison.csv) and report.pdf, which has the whole forest plot. Set so
+/// that a 1,000-run report (about 1,000 comparisons, 120 bar figures) is
+/// shown whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SiteLimits {
+    /// Rows of each table of the report page (significant changes, other
+    /// comparisons, per-group statistics).
+    pub table_rows: usize,
+    /// Configuration mismatches listed.
+    pub mismatches: usize,
+    /// Pages of the ratio forest plot drawn (PNG + SVG).
+    pub forest_pages: usize,
+    /// Grouped-bar figures drawn (PNG + SVG), half throughput, half latency.
+    pub bar_figures: usize,
+    /// Workload pages (`workloads/<name>/`).
+    pub workload_pages: usize,
+}
+
+impl SiteLimits {
+    pub const DEFAULT: SiteLimits = SiteLimits {
+        table_rows: 2000,
+        mismatches: 200,
+        forest_pages: 20,
+        bar_figures: 120,
+        workload_pages: 500,
+    };
+}
+
+/// The compare bundle as the site writes it: every file, but only the
+/// first charts within `limits` (the first forest pages; the first
+/// bar-chart figures, half throughput, half latency), drawn from `figures`.
+fn site_bundle(
+    limits: &SiteLimits,
+    figures: &std::sync::Arc<crate::render::ReportFigures>,
+) -> Vec<Box<dyn crate::render::Renderer>> {
+    use crate::render::{charts, forest, markdown, DrawFigures, Renderer};
+    let (forest_name, charts_name) = (forest::RatioForest.name(), charts::ComparisonCharts.name());
+    let summary_name = markdown::SummaryMarkdown.name();
+    bundle_renderers()
+        .into_iter()
+        .map(|r| -> Box<dyn Renderer> {
+            match r.name() {
+                n if n == summary_name => Box::new(markdown::SummaryMarkdownOf(figures.clone())),
+                n if n == forest_name => Box::new(DrawFigures {
+                    name: forest_name,
+                    figures: figures.forest.iter().take(limits.forest_pages).cloned().collect(),
+                }),
+                n if n == charts_name => Box::new(DrawFigures {
+                    name: charts_name,
+                    figures: charts::FirstFigures::of(&figures.bars, limits.bar_figures).figures,
+                }),
+                _ => r,
+            }
+        })
+        .collect()
+}
+
 /// One comparison shown on the site.
 pub struct SiteReport<'a> {
     pub name: String,
@@ -64,6 +124,8 @@ pub struct Site<'a> {
     pub confidence: f64,
     /// Smallest step reported as a change point (fraction; `--min-change`).
     pub min_change: f64,
+    /// Print how long each part took on stderr (`-v`).
+    pub verbose: bool,
 }
 
 /// Names → unique slugs (a second `Q1` or `q1` becomes `q1-2`).
@@ -115,13 +177,33 @@ pub fn write_site(site: &Site<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
         files.extend(["assets/style.css".to_string(), "assets/sort.js".to_string()]);
 
         let report_slugs = unique_slugs(site.reports.iter().map(|r| r.name.as_str()));
-        for r in &site.reports {
-            let slug = &report_slugs[&r.name];
-            let rel = format!("reports/{slug}");
-            let written = write_report(site, r, &dir.join(&rel))?;
-            files.extend(written.into_iter().map(|f| format!("{rel}/{f}")));
-        }
+        // The reports' folders, and beside them every other page (they read
+        // the history, not the reports' files).
+        let (reports, others) = rayon::join(
+            || -> anyhow::Result<Vec<String>> {
+                let mut files = Vec::new();
+                for r in &site.reports {
+                    let slug = &report_slugs[&r.name];
+                    let rel = format!("reports/{slug}");
+                    let written = write_report(site, r, &dir.join(&rel))?;
+                    files.extend(written.into_iter().map(|f| format!("{rel}/{f}")));
+                }
+                Ok(files)
+            },
+            || other_pages(site, dir, &report_slugs),
+        );
+        files.extend(reports?);
+        files.extend(others?);
+        files.sort();
+        Ok(files)
+    }
+}
 
+/// Every page but the reports' folders: past runs, workloads, the index
+/// and history.json.
+fn other_pages(site: &Site<'_>, dir: &Path, report_slugs: &BTreeMap<String, String>) -> anyhow::Result<Vec<String>> {
+    {
+        let mut files = Vec::new();
         // Which history entries are this build's reports (they get full pages).
         let current: BTreeMap<usize, &str> = site
             .history
@@ -146,7 +228,7 @@ pub fn write_site(site: &Site<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
         }
         for &i in &past {
             let e = &site.history[i];
-            let view = run_view(e);
+            let view = run_view(e, &SiteLimits::DEFAULT);
             let rel = format!("runs/{}.html", e.id());
             render_page(
                 &RunPage {
@@ -159,6 +241,7 @@ pub fn write_site(site: &Site<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
         }
 
         // Workloads and their trends.
+        let start = std::time::Instant::now();
         let all_trends = trends(
             &site.history,
             &ChangeOptions {
@@ -166,15 +249,40 @@ pub fn write_site(site: &Site<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
                 confidence: site.confidence,
             },
         );
-        let workload_names: BTreeSet<&str> = all_trends.iter().map(|t| t.workload.as_str()).collect();
-        let workload_slugs = unique_slugs(workload_names.iter().copied());
+        // Each workload's trends, in the order `trends` gives them.
+        let mut by_workload: BTreeMap<&str, Vec<&Trend>> = BTreeMap::new();
+        for t in &all_trends {
+            by_workload.entry(t.workload.as_str()).or_default().push(t);
+        }
+        let workload_slugs = unique_slugs(by_workload.keys().copied());
+        // Runs, not entries: one run may hold several reports with this workload.
+        let runs_of = |mine: &[&Trend]| {
+            mine.iter()
+                .flat_map(|t| t.points.iter().map(|p| &site.history[p.entry]))
+                .map(|e| (e.time.as_str(), e.label.as_str(), e.commit.as_str()))
+                .collect::<BTreeSet<_>>()
+                .len()
+        };
+        let changes_of = |mine: &[&Trend]| mine.iter().map(|t| t.changes()).sum::<usize>();
+        // Beyond the limit, pages for the workloads with the most change
+        // points, then the most runs, then by name; listed by name.
+        let limits = SiteLimits::DEFAULT;
+        let workload_total = by_workload.len();
+        if workload_total > limits.workload_pages {
+            let mut ranked: Vec<(usize, usize, &str)> = by_workload
+                .iter()
+                .map(|(name, mine)| (changes_of(mine), runs_of(mine), *name))
+                .collect();
+            ranked.sort_by(|a, b| (b.0, b.1, a.2).cmp(&(a.0, a.1, b.2)));
+            let keep: BTreeSet<&str> = ranked.into_iter().take(limits.workload_pages).map(|r| r.2).collect();
+            by_workload.retain(|name, _| keep.contains(name));
+        }
         let mut workload_links = Vec::new();
-        for name in &workload_names {
+        for (name, mine) in &by_workload {
             let wslug = &workload_slugs[*name];
             let rel_dir = format!("workloads/{wslug}");
             std::fs::create_dir_all(dir.join(&rel_dir))?;
-            let mine: Vec<&Trend> = all_trends.iter().filter(|t| t.workload == *name).collect();
-            let (view, charts) = workload_view(site, name, &mine, &|i| entry_href(i, "../../"));
+            let (view, charts) = workload_view(site, name, mine, &|i| entry_href(i, "../../"));
             let drawn = crate::render::chart::figure_files(&charts)?;
             crate::util::output::write_files(&dir.join(&rel_dir), &drawn)?;
             files.extend(drawn.into_iter().map(|(file, _)| format!("{rel_dir}/{file}")));
@@ -186,19 +294,28 @@ pub fn write_site(site: &Site<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
                 &dir.join(&rel_dir).join("index.html"),
             )?;
             files.push(format!("{rel_dir}/index.html"));
-            // Runs, not entries: one run may hold several reports with this workload.
-            let runs: BTreeSet<(&str, &str, &str)> = mine
-                .iter()
-                .flat_map(|t| t.points.iter().map(|p| &site.history[p.entry]))
-                .map(|e| (e.time.as_str(), e.label.as_str(), e.commit.as_str()))
-                .collect();
             workload_links.push(WorkloadLink {
                 href: format!("{rel_dir}/index.html"),
                 name: name.to_string(),
-                runs: runs.len(),
-                changes: mine.iter().map(|t| t.changes()).sum(),
+                runs: runs_of(mine),
+                changes: changes_of(mine),
             });
         }
+        if site.verbose {
+            eprintln!(
+                "workloads: {} page(s) of {workload_total} in {:.2} s",
+                workload_links.len(),
+                start.elapsed().as_secs_f64()
+            );
+        }
+        let workloads_note = if workload_links.len() < workload_total {
+            format!(
+                "{} of the {workload_total} workloads have a page here: those with the most change points, then the most runs, then by name. Every workload's numbers are in each report's summary.md and summary.json, and its history in history.json.",
+                workload_links.len()
+            )
+        } else {
+            String::new()
+        };
 
         // Index: every entry newest first (this build's reports link to their full page).
         let mut rows: Vec<ReportRow> = site
@@ -244,16 +361,21 @@ pub fn write_site(site: &Site<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
                 .len(),
             reports: rows,
             workloads: workload_links,
+            workload_count: workload_total,
+            workloads_note,
             problems: site.history_problems.clone(),
         };
         render_page(&index, &dir.join("index.html"))?;
         files.push("index.html".into());
 
+        let start = std::time::Instant::now();
         let mut history = serde_json::to_string_pretty(&site.history)?;
         history.push('\n');
         std::fs::write(dir.join("history.json"), history)?;
         files.push("history.json".into());
-        files.sort();
+        if site.verbose {
+            eprintln!("history.json: {:.2} s", start.elapsed().as_secs_f64());
+        }
         Ok(files)
     }
 }
@@ -261,11 +383,42 @@ pub fn write_site(site: &Site<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
 /// One report folder: the compare bundle, Tables 1–6, the PDF and the page.
 fn write_report(site: &Site<'_>, r: &SiteReport<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
     std::fs::create_dir_all(dir)?;
-    let mut files: Vec<String> = render_into(&r.ctx, &bundle_renderers(), dir)?
-        .files
-        .iter()
-        .map(|f| f.display().to_string())
-        .collect();
+    let limits = SiteLimits::DEFAULT;
+    // The PDF (mostly one thread in typst) is made while the bundle's
+    // renderers fill the other cores.
+    let start = std::time::Instant::now();
+    let figures = std::sync::Arc::new(crate::render::ReportFigures::of(&r.ctx));
+    let (bundle, pdf) = rayon::join(
+        || render_into(&r.ctx, &site_bundle(&limits, &figures), dir).map(|w| (w, start.elapsed())),
+        || {
+            site.pdf
+                .then(|| {
+                    let start = std::time::Instant::now();
+                    crate::render::pdf::report::report_within(
+                        &r.ctx,
+                        &r.tables,
+                        site.confidence,
+                        &crate::render::pdf::report::PdfLimits::DEFAULT,
+                        &figures,
+                    )
+                    .map(|pdf| (pdf, start.elapsed()))
+                })
+                .transpose()
+        },
+    );
+    let (bundle, bundle_took) = bundle?;
+    let pdf = pdf?;
+    if site.verbose {
+        eprintln!(
+            "report {:?}: bundle {:.2} s{}",
+            r.name,
+            bundle_took.as_secs_f64(),
+            pdf.as_ref()
+                .map(|(_, took)| format!(", PDF {:.2} s beside it", took.as_secs_f64()))
+                .unwrap_or_default()
+        );
+    }
+    let mut files: Vec<String> = bundle.files.iter().map(|f| f.display().to_string()).collect();
     if r.tables.iter().any(|t| t.has_data()) {
         let tdir = dir.join("tables");
         std::fs::create_dir_all(&tdir)?;
@@ -285,12 +438,12 @@ fn write_report(site: &Site<'_>, r: &SiteReport<'_>, dir: &Path) -> anyhow::Resu
         std::fs::write(tdir.join("tables.md"), tables_markdown(&tctx))?;
         files.extend(["tables/tables.tex".to_string(), "tables/tables.md".to_string()]);
     }
-    if site.pdf {
-        let pdf = crate::render::pdf::report::full_report_pdf(&r.ctx, &r.tables, site.confidence)?;
+    if let Some((pdf, _)) = pdf {
         std::fs::write(dir.join("report.pdf"), pdf)?;
         files.push("report.pdf".into());
     }
-    let view = report_view(&r.name, &r.ctx, &r.tables, &r.entry, &files);
+    let start = std::time::Instant::now();
+    let view = report_view(&r.name, &r.ctx, &r.tables, &r.entry, &files, &limits, &figures);
     render_page(
         &ReportPage {
             page: meta("../../", r.name.clone(), site),
@@ -299,6 +452,9 @@ fn write_report(site: &Site<'_>, r: &SiteReport<'_>, dir: &Path) -> anyhow::Resu
         &dir.join("index.html"),
     )?;
     files.push("index.html".into());
+    if site.verbose {
+        eprintln!("report {:?}: page {:.2} s", r.name, start.elapsed().as_secs_f64());
+    }
     Ok(files)
 }
 

@@ -102,9 +102,12 @@ pub struct ReportView {
     pub twins_merged: u64,
     pub duplicates: u64,
     pub mismatches: Vec<MismatchView>,
+    /// How many mismatches the report has (`mismatches` may stop short).
+    pub mismatch_count: usize,
     pub hash_note: String,
     pub stats: Vec<StatRow>,
-    pub comparisons: Vec<CompRow>,
+    /// How many comparisons the report has.
+    pub comparison_count: usize,
     /// The verdict digest: `3 worse, 5 better, 57 ~, 1 unstable; 0 mismatches`.
     pub verdict_line: String,
     /// Worse, then better, each largest effect first.
@@ -112,6 +115,14 @@ pub struct ReportView {
     /// Everything else, collapsed under `rest_title`.
     pub rest: Vec<CompRow>,
     pub rest_title: String,
+    /// Where a table, list or chart set stops at the site's limits, and
+    /// where the rest is; empty when it is shown whole.
+    pub changes_note: String,
+    pub rest_note: String,
+    pub stats_note: String,
+    pub mismatches_note: String,
+    pub forest_note: String,
+    pub charts_note: String,
     pub comparisons_method: String,
     pub charts: Vec<ChartView>,
     /// The ratio forest plot's pages, shown first.
@@ -168,6 +179,10 @@ pub struct IndexPage {
     pub confidence: String,
     pub reports: Vec<ReportRow>,
     pub workloads: Vec<WorkloadLink>,
+    /// How many workloads the history has (`workloads` may stop short).
+    pub workload_count: usize,
+    /// Which workloads have a page, when not all; else empty.
+    pub workloads_note: String,
     pub history_runs: usize,
     pub problems: Vec<String>,
 }
@@ -231,6 +246,9 @@ pub struct RunView {
     pub mismatches: Vec<String>,
     pub stats: Vec<StatRow>,
     pub comparisons: Vec<CompRow>,
+    /// Where the tables stop at the site's limits; empty when whole.
+    pub stats_note: String,
+    pub comparisons_note: String,
 }
 
 #[derive(Template)]
@@ -367,6 +385,8 @@ pub fn report_view(
     tables: &[PaperTable],
     entry: &HistoryEntry,
     files: &[String],
+    limits: &super::SiteLimits,
+    figures: &crate::render::ReportFigures,
 ) -> ReportView {
     let c = ctx.comparison;
     let t = &ctx.ingest.totals;
@@ -381,7 +401,8 @@ pub fn report_view(
     let has = |f: &str| files.iter().any(|x| x == f);
     let digest = VerdictDigest::of(c);
     let mut charts = Vec::new();
-    for f in crate::render::charts::comparison_figures(ctx) {
+    let figures_total = figures.bars.len();
+    for f in &figures.bars {
         if !has(&format!("{}.png", f.stem)) {
             continue;
         }
@@ -403,13 +424,22 @@ pub fn report_view(
             caption,
         });
     }
+    let charts_note = if !charts.is_empty() && charts.len() < figures_total {
+        format!(
+            "The site draws {} of the {figures_total} bar-chart figures (half throughput, half latency, the first of each in report order); sagereport compare draws them all, and its summary.md says which groups each one shows.",
+            charts.len()
+        )
+    } else {
+        String::new()
+    };
     let mut forest = Vec::new();
-    for p in crate::render::forest::forest_pages(c, ctx.threshold) {
+    let forest_total = figures.forest.len();
+    for p in figures.forest.iter().map(|f| &f.chart) {
         let (png, svg) = (format!("{}.png", p.stem), format!("{}.svg", p.stem));
         if !has(&png) || !has(&svg) {
             continue;
         }
-        let (width, height) = crate::render::forest::page_size(&p);
+        let (width, height) = crate::render::forest::page_size(p);
         forest.push(ForestView {
             alt: format!(
                 "Forest plot: for each comparison ({}), the ratio candidate / baseline on a log axis with its {} interval, coloured and shaped by verdict; the same numbers are in the Comparisons table.",
@@ -422,6 +452,48 @@ pub fn report_view(
             height,
         });
     }
+    let forest_note = if !forest.is_empty() && forest.len() < forest_total {
+        let shown: usize = forest.len();
+        format!(
+            "The site draws the first {shown} of the forest plot's {forest_total} pages; {} has every page, and sagereport compare draws them all as PNG and SVG.",
+            if has("report.pdf") { "report.pdf (Downloads)" } else { "the PDF report (sagereport pdf)" }
+        )
+    } else {
+        String::new()
+    };
+    // Tables cut at the limit, with where the rest is.
+    let cut_note = |shown: usize, total: usize, what: &str, order: &str| {
+        if shown < total {
+            format!(
+                "The table stops here: {shown} of {total} {what} shown ({order}); summary.md and summary.json (Downloads) list all of them, comparison.csv has every record."
+            )
+        } else {
+            String::new()
+        }
+    };
+    let t_rows = limits.table_rows;
+    let changes_note = cut_note(
+        digest.changes.len().min(t_rows),
+        digest.changes.len(),
+        "significant changes",
+        "worse first, then better, largest effect first",
+    );
+    let rest_note = cut_note(
+        digest.rest.len().min(t_rows),
+        digest.rest.len(),
+        "comparisons",
+        "in report order",
+    );
+    let stats_note = cut_note(c.groups.len().min(t_rows), c.groups.len(), "groups", "in report order");
+    let mismatches_note = if c.mismatches.len() > limits.mismatches {
+        format!(
+            "The first {} of {} mismatches are listed; summary.md and summary.json (Downloads) list every one with its fields and files.",
+            limits.mismatches,
+            c.mismatches.len()
+        )
+    } else {
+        String::new()
+    };
     let shown: Vec<&PaperTable> = tables.iter().filter(|t| t.has_data()).collect();
     let mut downloads: Vec<Link> = [
         ("summary.md", "summary.md — the report in Markdown"),
@@ -460,7 +532,8 @@ pub fn report_view(
         rejected: t.rejected,
         twins_merged: t.twins_merged,
         duplicates: t.duplicates,
-        mismatches: c.mismatches.iter().map(mismatch_view).collect(),
+        mismatches: c.mismatches.iter().take(limits.mismatches).map(mismatch_view).collect(),
+        mismatch_count: c.mismatches.len(),
         hash_note: if c.hash_notes.is_empty() {
             String::new()
         } else {
@@ -469,12 +542,18 @@ pub fn report_view(
                 c.hash_notes.len()
             )
         },
-        stats: c.groups.iter().map(|g| stat_row(g, c.baseline.as_deref())).collect(),
-        comparisons: c.comparisons.iter().map(comp_row).collect(),
+        stats: c.groups.iter().take(t_rows).map(|g| stat_row(g, c.baseline.as_deref())).collect(),
+        comparison_count: c.comparisons.len(),
         verdict_line: digest.counts_line(),
-        changes: digest.changes.iter().map(|m| comp_row(m)).collect(),
-        rest: digest.rest.iter().map(|m| comp_row(m)).collect(),
+        changes: digest.changes.iter().take(t_rows).map(|m| comp_row(m)).collect(),
+        rest: digest.rest.iter().take(t_rows).map(|m| comp_row(m)).collect(),
         rest_title: digest.rest_title(),
+        changes_note,
+        rest_note,
+        stats_note,
+        mismatches_note,
+        forest_note,
+        charts_note,
         comparisons_method: crate::render::verdicts::verdict_rule(c),
         charts,
         forest,
@@ -531,8 +610,21 @@ pub fn entry_sides(e: &HistoryEntry) -> String {
     }
 }
 
-pub fn run_view(e: &HistoryEntry) -> RunView {
+pub fn run_view(e: &HistoryEntry, limits: &super::SiteLimits) -> RunView {
+    let note = |total: usize, what: &str| {
+        if total > limits.table_rows {
+            format!(
+                "The table stops here: the first {} of {total} {what}; this run's history entry (entries/{}.json of the store, and history.json here) has them all.",
+                limits.table_rows,
+                e.id()
+            )
+        } else {
+            String::new()
+        }
+    };
     RunView {
+        stats_note: note(e.groups.len(), "groups"),
+        comparisons_note: note(e.comparisons.len(), "comparisons"),
         report: e.report.clone(),
         sides: entry_sides(e),
         time: e.time.clone(),
@@ -551,6 +643,7 @@ pub fn run_view(e: &HistoryEntry) -> RunView {
         stats: e
             .groups
             .iter()
+            .take(limits.table_rows)
             .map(|g| StatRow {
                 workload: workload_label(&g.workload, &g.variant),
                 side: g.side.clone(),
@@ -566,6 +659,7 @@ pub fn run_view(e: &HistoryEntry) -> RunView {
         comparisons: e
             .comparisons
             .iter()
+            .take(limits.table_rows)
             .map(|m| {
                 let change = m.ratio.map(|r| (r - 1.0) * 100.0);
                 CompRow {

@@ -1,0 +1,622 @@
+//! Vector pages for the PDF: a chart's own plotters drawing code on a
+//! backend ([`PdfCanvas`]) that writes PDF drawing operators instead of
+//! pixels, gathered into one small PDF document ([`document`]) that the
+//! report embeds page by page (`image("…pdf", page: k)`; typst copies each
+//! page as a form XObject).
+//!
+//! Why: typst decodes every PNG it embeds into a pixel buffer, keeps all of
+//! them until the PDF is written and deflates each again — about 40 MB and
+//! 0.1 s per forest page, so a report of 15,000 workloads (700 pages of
+//! ratio forest plot) needed gigabytes. Drawn as vectors, a page is a few
+//! kilobytes of operators, its text stays text (selectable, searchable,
+//! `pdftotext` reads it) and every page shares one font.
+//!
+//! The canvas works in the chart's pixels (1 px = 1 pt, origin top left, as
+//! plotters draws); typst scales the page to the figure width. Text is set
+//! in DejaVu Sans — the charts' face — embedded once per document as a
+//! CID-keyed TrueType font (`Identity-H`, glyph ids as codes) with a
+//! `ToUnicode` map, at the scale plotters lays text out with (the font's
+//! ascent − descent = the size in px), so anchors and widths match the
+//! layout the drawing code computed. Deterministic: the same drawing gives
+//! the same bytes.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters_backend::text_anchor::{HPos, VPos};
+use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// One page: its size in pixels (= points), its drawing operators (y down)
+/// and the glyphs its text uses (glyph id → the character it stands for).
+pub struct VectorPage {
+    pub width: u32,
+    pub height: u32,
+    content: String,
+    glyphs: BTreeMap<u16, char>,
+}
+
+/// What a page's drawing records: its PDF operators and the text state.
+pub struct PdfCanvas {
+    width: u32,
+    height: u32,
+    content: String,
+    glyphs: BTreeMap<u16, char>,
+    fill: Option<(u8, u8, u8)>,
+    stroke: Option<(u8, u8, u8)>,
+    line_width: Option<u32>,
+}
+
+/// The plotters backend of a page: records into a [`PdfCanvas`].
+pub struct Canvas<'a>(&'a mut PdfCanvas);
+
+/// A number as short PDF text: at most two decimals, no trailing zeros.
+fn num(out: &mut String, x: f64) {
+    let hundredths = (x * 100.0).round() as i64;
+    if hundredths < 0 {
+        out.push('-');
+    }
+    let (whole, frac) = (hundredths.unsigned_abs() / 100, hundredths.unsigned_abs() % 100);
+    let _ = write!(out, "{whole}");
+    match frac {
+        0 => {}
+        f if f % 10 == 0 => {
+            let _ = write!(out, ".{}", f / 10);
+        }
+        f => {
+            let _ = write!(out, ".{f:02}");
+        }
+    }
+}
+
+fn channel(out: &mut String, v: u8) {
+    num(out, v as f64 / 255.0);
+    out.push(' ');
+}
+
+impl PdfCanvas {
+    fn new(width: u32, height: u32) -> PdfCanvas {
+        let mut content = String::with_capacity(16 * 1024);
+        // Flip to plotters' coordinates: origin top left, y down.
+        let _ = writeln!(content, "1 0 0 -1 0 {height} cm");
+        PdfCanvas {
+            width,
+            height,
+            content,
+            glyphs: BTreeMap::new(),
+            fill: None,
+            stroke: None,
+            line_width: None,
+        }
+    }
+
+    fn set_fill(&mut self, c: BackendColor) {
+        if self.fill != Some(c.rgb) {
+            let (r, g, b) = c.rgb;
+            for v in [r, g, b] {
+                channel(&mut self.content, v);
+            }
+            self.content.push_str("rg\n");
+            self.fill = Some(c.rgb);
+        }
+    }
+
+    fn set_stroke(&mut self, c: BackendColor, width: u32) {
+        if self.stroke != Some(c.rgb) {
+            let (r, g, b) = c.rgb;
+            for v in [r, g, b] {
+                channel(&mut self.content, v);
+            }
+            self.content.push_str("RG\n");
+            self.stroke = Some(c.rgb);
+        }
+        if self.line_width != Some(width) {
+            let _ = writeln!(self.content, "{width} w");
+            self.line_width = Some(width);
+        }
+    }
+
+    fn point(&mut self, (x, y): BackendCoord, op: &str) {
+        let _ = writeln!(self.content, "{x} {y} {op}");
+    }
+
+    fn path(&mut self, points: &[BackendCoord], close: bool) {
+        for (i, p) in points.iter().enumerate() {
+            self.point(*p, if i == 0 { "m" } else { "l" });
+        }
+        if close {
+            self.content.push_str("h\n");
+        }
+    }
+}
+
+/// The face every vector page sets its text in.
+fn face() -> &'static typst::text::FontInstance {
+    super::world::sans_instance()
+}
+
+/// Pixels per em at plotters' text size `size` (its fonts are scaled so
+/// that ascent − descent is `size` pixels).
+fn em_px(size: f64) -> f64 {
+    let ttf = face().ttf();
+    let height = (ttf.ascender() as f64 - ttf.descender() as f64) / face().units_per_em();
+    size / height
+}
+
+/// Glyph id and advance (em) of `c`; `.notdef` (0) when the face lacks it.
+fn glyph(c: char) -> (u16, f64) {
+    static ASCII: std::sync::OnceLock<Vec<(u16, f64)>> = std::sync::OnceLock::new();
+    let lookup = |c: char| {
+        let f = face();
+        let id = f.ttf().glyph_index(c).map(|g| g.0).unwrap_or(0);
+        (id, f.x_advance(id).map(|e| e.get()).unwrap_or(0.0))
+    };
+    if c.is_ascii() {
+        ASCII.get_or_init(|| (0..128u8).map(|b| lookup(b as char)).collect())[c as usize]
+    } else {
+        lookup(c)
+    }
+}
+
+fn text_width_px(text: &str, size: f64) -> f64 {
+    text.chars().map(|c| glyph(c).1).sum::<f64>() * em_px(size)
+}
+
+impl DrawingBackend for Canvas<'_> {
+    type ErrorType = std::fmt::Error;
+
+    fn get_size(&self) -> (u32, u32) {
+        (self.0.width, self.0.height)
+    }
+
+    fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        Ok(())
+    }
+
+    fn present(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        Ok(())
+    }
+
+    fn draw_pixel(
+        &mut self,
+        point: BackendCoord,
+        color: BackendColor,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        if color.alpha > 0.0 {
+            self.0.set_fill(color);
+            let _ = writeln!(self.0.content, "{} {} 1 1 re f", point.0, point.1);
+        }
+        Ok(())
+    }
+
+    fn draw_line<S: BackendStyle>(
+        &mut self,
+        from: BackendCoord,
+        to: BackendCoord,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.draw_path([from, to], style)
+    }
+
+    fn draw_rect<S: BackendStyle>(
+        &mut self,
+        upper_left: BackendCoord,
+        bottom_right: BackendCoord,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        let color = style.color();
+        if color.alpha == 0.0 {
+            return Ok(());
+        }
+        if fill {
+            self.0.set_fill(color);
+        } else {
+            self.0.set_stroke(color, style.stroke_width());
+        }
+        let (x0, y0) = upper_left;
+        let (x1, y1) = bottom_right;
+        let _ = writeln!(
+            self.0.content,
+            "{x0} {y0} {} {} re {}",
+            x1 - x0,
+            y1 - y0,
+            if fill { "f" } else { "S" }
+        );
+        Ok(())
+    }
+
+    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        path: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        let color = style.color();
+        let points: Vec<BackendCoord> = path.into_iter().collect();
+        if color.alpha == 0.0 || points.len() < 2 {
+            return Ok(());
+        }
+        self.0.set_stroke(color, style.stroke_width());
+        self.0.path(&points, false);
+        self.0.content.push_str("S\n");
+        Ok(())
+    }
+
+    fn draw_circle<S: BackendStyle>(
+        &mut self,
+        center: BackendCoord,
+        radius: u32,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        let color = style.color();
+        if color.alpha == 0.0 {
+            return Ok(());
+        }
+        if fill {
+            self.0.set_fill(color);
+        } else {
+            self.0.set_stroke(color, style.stroke_width());
+        }
+        // Four cubic Béziers, control points at 0.5523 r.
+        let (cx, cy, r) = (center.0 as f64, center.1 as f64, radius as f64);
+        let k = 0.5523 * r;
+        let mut s = String::new();
+        let pt = |s: &mut String, x: f64, y: f64| {
+            num(s, x);
+            s.push(' ');
+            num(s, y);
+            s.push(' ');
+        };
+        pt(&mut s, cx + r, cy);
+        s.push_str("m\n");
+        for (x1, y1, x2, y2, x3, y3) in [
+            (cx + r, cy + k, cx + k, cy + r, cx, cy + r),
+            (cx - k, cy + r, cx - r, cy + k, cx - r, cy),
+            (cx - r, cy - k, cx - k, cy - r, cx, cy - r),
+            (cx + k, cy - r, cx + r, cy - k, cx + r, cy),
+        ] {
+            pt(&mut s, x1, y1);
+            pt(&mut s, x2, y2);
+            pt(&mut s, x3, y3);
+            s.push_str("c\n");
+        }
+        s.push_str(if fill { "f\n" } else { "h S\n" });
+        self.0.content.push_str(&s);
+        Ok(())
+    }
+
+    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        vert: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        let color = style.color();
+        let points: Vec<BackendCoord> = vert.into_iter().collect();
+        if color.alpha == 0.0 || points.len() < 3 {
+            return Ok(());
+        }
+        self.0.set_fill(color);
+        self.0.path(&points, true);
+        self.0.content.push_str("f\n");
+        Ok(())
+    }
+
+    fn draw_text<TStyle: BackendTextStyle>(
+        &mut self,
+        text: &str,
+        style: &TStyle,
+        pos: BackendCoord,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        let color = style.color();
+        if color.alpha == 0.0 || text.is_empty() {
+            return Ok(());
+        }
+        let size = style.size();
+        let em = em_px(size);
+        let width = text_width_px(text, size);
+        let m = face().metrics();
+        let x = pos.0 as f64
+            - match style.anchor().h_pos {
+                HPos::Left => 0.0,
+                HPos::Center => width / 2.0,
+                HPos::Right => width,
+            };
+        // Baseline: the cap height centred on the anchor, the ascender
+        // below it, the descender above it.
+        let y = pos.1 as f64
+            + em * match style.anchor().v_pos {
+                VPos::Top => m.ascender.get(),
+                VPos::Center => m.cap_height.get() / 2.0,
+                VPos::Bottom => m.descender.get(),
+            };
+        self.0.set_fill(color);
+        let mut hex = String::with_capacity(text.len() * 4);
+        for c in text.chars() {
+            let (id, _) = glyph(c);
+            self.0.glyphs.entry(id).or_insert(c);
+            let _ = write!(hex, "{id:04X}");
+        }
+        let mut s = String::from("BT /F1 ");
+        num(&mut s, em);
+        s.push_str(" Tf 1 0 0 -1 ");
+        num(&mut s, x);
+        s.push(' ');
+        num(&mut s, y);
+        let _ = writeln!(s, " Tm <{hex}> Tj ET");
+        self.0.content.push_str(&s);
+        Ok(())
+    }
+
+    fn estimate_text_size<TStyle: BackendTextStyle>(
+        &self,
+        text: &str,
+        style: &TStyle,
+    ) -> Result<(u32, u32), DrawingErrorKind<Self::ErrorType>> {
+        let size = style.size();
+        Ok((text_width_px(text, size).ceil() as u32, em_px(size).ceil() as u32))
+    }
+}
+
+/// A `width`×`height` page drawn by `draw`.
+pub fn draw_page(
+    width: u32,
+    height: u32,
+    draw: impl FnOnce(&DrawingArea<Canvas<'_>, Shift>) -> anyhow::Result<()>,
+) -> anyhow::Result<VectorPage> {
+    let mut canvas = PdfCanvas::new(width, height);
+    {
+        let root = Canvas(&mut canvas).into_drawing_area();
+        draw(&root)?;
+    }
+    Ok(VectorPage {
+        width: canvas.width,
+        height: canvas.height,
+        content: canvas.content,
+        glyphs: canvas.glyphs,
+    })
+}
+
+/// The PDF of `pages`, one page each, sharing one embedded font: DejaVu
+/// Sans cut down to the glyphs the pages use ([`super::subset`]). The
+/// text's codes are the full font's glyph ids; the `CIDToGIDMap` maps them
+/// to the subset's.
+pub fn document(pages: &[VectorPage]) -> anyhow::Result<Vec<u8>> {
+    let face = face();
+    let ttf = face.ttf();
+    let per_em = |units: f64| (units * 1000.0 / face.units_per_em()).round() as i64;
+    let mut glyphs: BTreeMap<u16, char> = BTreeMap::new();
+    for p in pages {
+        for (id, c) in &p.glyphs {
+            glyphs.entry(*id).or_insert(*c);
+        }
+    }
+    let (font, new_id) = super::subset::subset(super::world::sans_bytes(), &glyphs.keys().copied().collect())?;
+    let max_cid = glyphs.keys().next_back().copied().unwrap_or(0) as usize;
+    let mut cid_to_gid = vec![0u8; 2 * (max_cid + 1)];
+    for id in glyphs.keys() {
+        let at = 2 * *id as usize;
+        cid_to_gid[at..at + 2].copy_from_slice(&new_id[id].to_be_bytes());
+    }
+
+    let mut out: Vec<u8> =
+        Vec::with_capacity(pages.iter().map(|p| p.content.len() + 200).sum::<usize>() + font.len() + 8192);
+    let mut offsets: Vec<usize> = Vec::new();
+    out.extend_from_slice(b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n");
+    let mut object = |out: &mut Vec<u8>, body: &[u8]| {
+        offsets.push(out.len());
+        let _ = writeln!(ByteWriter(out), "{} 0 obj", offsets.len());
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\nendobj\n");
+    };
+    let stream = |dict: &str, data: &[u8]| {
+        let mut body = format!("<< {dict} /Length {} >>\nstream\n", data.len()).into_bytes();
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\nendstream");
+        body
+    };
+    // 1 catalog, 2 page tree, 3–8 the font, then page k: 2k + 7 (page), 2k + 8 (content).
+    let kids: Vec<String> = (1..=pages.len()).map(|k| format!("{} 0 R", 2 * k + 7)).collect();
+    object(&mut out, b"<< /Type /Catalog /Pages 2 0 R >>");
+    object(
+        &mut out,
+        format!("<< /Type /Pages /Kids [{}] /Count {} >>", kids.join(" "), pages.len()).as_bytes(),
+    );
+    object(
+        &mut out,
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /DejaVuSans /Encoding /Identity-H /DescendantFonts [4 0 R] /ToUnicode 5 0 R >>",
+    );
+    let mut widths = String::new();
+    for id in glyphs.keys() {
+        let w = face.x_advance(*id).map(|e| e.get()).unwrap_or(0.0);
+        let _ = write!(widths, "{id} [{}] ", (w * 1000.0).round() as i64);
+    }
+    object(
+        &mut out,
+        format!(
+            "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /DejaVuSans /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor 6 0 R /CIDToGIDMap 8 0 R /DW 1000 /W [{}] >>",
+            widths.trim_end()
+        )
+        .as_bytes(),
+    );
+    object(&mut out, &stream("", to_unicode(&glyphs).as_bytes()));
+    let bbox = ttf.global_bounding_box();
+    let m = face.metrics();
+    object(
+        &mut out,
+        format!(
+            "<< /Type /FontDescriptor /FontName /DejaVuSans /Flags 4 /FontBBox [{} {} {} {}] /ItalicAngle 0 /Ascent {} /Descent {} /CapHeight {} /StemV 80 /FontFile2 7 0 R >>",
+            per_em(bbox.x_min as f64),
+            per_em(bbox.y_min as f64),
+            per_em(bbox.x_max as f64),
+            per_em(bbox.y_max as f64),
+            (m.ascender.get() * 1000.0).round() as i64,
+            (m.descender.get() * 1000.0).round() as i64,
+            (m.cap_height.get() * 1000.0).round() as i64,
+        )
+        .as_bytes(),
+    );
+    object(&mut out, &stream(&format!("/Length1 {}", font.len()), &font));
+    object(&mut out, &stream("", &cid_to_gid));
+    for (k, p) in pages.iter().enumerate() {
+        object(
+            &mut out,
+            format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {} {}] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
+                p.width,
+                p.height,
+                2 * (k + 1) + 8
+            )
+            .as_bytes(),
+        );
+        object(&mut out, &stream("", p.content.as_bytes()));
+    }
+    let xref = out.len();
+    let _ = write!(
+        ByteWriter(&mut out),
+        "xref\n0 {}\n0000000000 65535 f \n",
+        offsets.len() + 1
+    );
+    for o in &offsets {
+        let _ = writeln!(ByteWriter(&mut out), "{o:010} 00000 n ");
+    }
+    let _ = write!(
+        ByteWriter(&mut out),
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        offsets.len() + 1
+    );
+    Ok(out)
+}
+
+/// `write!` into a byte buffer.
+struct ByteWriter<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for ByteWriter<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// The `ToUnicode` CMap: each glyph id used back to its character, so the
+/// text can be searched and copied (`.notdef` maps to nothing).
+fn to_unicode(glyphs: &BTreeMap<u16, char>) -> String {
+    let mut s = String::from(
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n\
+         /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n\
+         /CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n\
+         1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n",
+    );
+    let mapped: Vec<(&u16, &char)> = glyphs.iter().filter(|(id, _)| **id != 0).collect();
+    for block in mapped.chunks(100) {
+        let _ = writeln!(s, "{} beginbfchar", block.len());
+        for (id, c) in block {
+            let mut units = [0u16; 2];
+            let hex: String = c.encode_utf16(&mut units).iter().map(|u| format!("{u:04X}")).collect();
+            let _ = writeln!(s, "<{id:04X}> <{hex}>");
+        }
+        s.push_str("endbfchar\n");
+    }
+    s.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plotters::style::text_anchor::Pos;
+
+    fn sample() -> Vec<u8> {
+        let page = draw_page(300, 120, |root| {
+            root.fill(&WHITE).map_err(|e| anyhow::anyhow!("{e}"))?;
+            root.draw(&Rectangle::new(
+                [(10, 10), (100, 40)],
+                RGBColor(0xE2, 0xE2, 0xE2).filled(),
+            ))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            root.draw(&Circle::new((150, 25), 6, BLUE.filled()))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            root.draw(&PathElement::new(
+                vec![(10, 60), (290, 60)],
+                ShapeStyle::from(&BLACK).stroke_width(2),
+            ))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            root.draw(&Polygon::new(vec![(200, 80), (210, 90), (200, 100)], RED.filled()))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let font = ("sans-serif", 14.0)
+                .into_font()
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Right, VPos::Center));
+            root.draw_text("Q1-nodes4 · ratio 1.05 [0.98, 1.12] é", &font, (290, 100))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            Ok(())
+        })
+        .unwrap();
+        document(&[page]).unwrap()
+    }
+
+    #[test]
+    fn numbers_are_short() {
+        let text = |x: f64| {
+            let mut s = String::new();
+            num(&mut s, x);
+            s
+        };
+        assert_eq!(
+            [
+                text(3.0),
+                text(-2.5),
+                text(0.125),
+                text(12.349),
+                text(-0.004),
+                text(1.999)
+            ],
+            ["3", "-2.5", "0.13", "12.35", "0", "2"]
+        );
+    }
+
+    #[test]
+    fn a_page_is_a_well_formed_pdf_with_its_text() {
+        let pdf = sample();
+        assert_eq!(pdf, sample(), "deterministic");
+        assert!(pdf.starts_with(b"%PDF-1.7"));
+        let at = |needle: &[u8]| pdf.windows(needle.len()).rposition(|w| w == needle);
+        // Every xref offset points at its object.
+        let xref_at: usize = {
+            let tail = String::from_utf8_lossy(&pdf[at(b"startxref\n").unwrap() + 10..]).to_string();
+            tail.lines().next().unwrap().parse().unwrap()
+        };
+        let xref = String::from_utf8_lossy(&pdf[xref_at..]).to_string();
+        assert!(xref.starts_with("xref\n"));
+        for (i, line) in xref.lines().skip(3).take_while(|l| l.ends_with(" n ")).enumerate() {
+            let off: usize = line[..10].parse().unwrap();
+            assert!(
+                pdf[off..].starts_with(format!("{} 0 obj", i + 1).as_bytes()),
+                "object {}",
+                i + 1
+            );
+        }
+        let text = String::from_utf8_lossy(&pdf);
+        // The ToUnicode map names the characters drawn.
+        assert!(text.contains("beginbfchar"));
+        assert!(text.contains("<00E9>"), "é is mapped");
+        // typst accepts it as an image page.
+        let doc = format!(
+            "{}\n#image(\"forest.pdf\", page: 1, width: 50%)\n",
+            super::super::TEMPLATE
+        );
+        let out = super::super::compile_pdf(&doc, vec![("forest.pdf".into(), pdf)]).unwrap();
+        assert!(out.starts_with(b"%PDF"));
+        // Its text reads back from the report (poppler, when installed).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.pdf");
+        std::fs::write(&path, &out).unwrap();
+        match std::process::Command::new("pdftotext").arg(&path).arg("-").output() {
+            Ok(o) if o.status.success() => {
+                let text = String::from_utf8_lossy(&o.stdout);
+                assert!(text.contains("Q1-nodes4 · ratio 1.05 [0.98, 1.12] é"), "{text}");
+            }
+            _ => eprintln!("pdftotext not found: text extraction not checked"),
+        }
+    }
+}
