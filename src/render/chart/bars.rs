@@ -77,6 +77,17 @@ pub fn png_bytes(chart: &BarChart) -> Result<Vec<u8>> {
     })
 }
 
+/// `chart` as a vector page for the PDF, drawn by the same code
+/// ([`crate::render::pdf::vector`]).
+pub fn vector_page(chart: &BarChart) -> Result<crate::render::pdf::vector::VectorPage> {
+    ensure_font()?;
+    let prepared = prepare(chart);
+    let layout = layout(chart, &prepared);
+    crate::render::pdf::vector::draw_page(layout.width, layout.height, |root| {
+        draw(root, &prepared, &layout).map(|_| ())
+    })
+}
+
 /// `chart` as an SVG document. Text stays text (escaped by plotters' SVG
 /// backend) in the generic `sans-serif` family; every bar carries a
 /// `<title>` (hover text, see [`super::hover`]).

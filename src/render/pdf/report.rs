@@ -472,14 +472,22 @@ pub const RASTER_FOREST_PAGES: usize = 4;
 fn forest_parts(
     figures: &[crate::render::chart::Figure<crate::render::forest::ForestPage>],
 ) -> anyhow::Result<Vec<Part>> {
-    use rayon::prelude::*;
     if figures.len() <= RASTER_FOREST_PAGES {
         return figure_images(figures.to_vec());
     }
-    let pages: Vec<anyhow::Result<super::vector::VectorPage>> = figures
-        .par_iter()
-        .map(|f| crate::render::forest::page_vector(&f.chart))
-        .collect();
+    vector_parts(figures, crate::render::forest::STEM, crate::render::forest::page_vector)
+}
+
+/// `figures` drawn as vector pages by `draw`, in files of
+/// [`FOREST_PAGES_PER_FILE`] pages (`charts/<stem>.pdf`,
+/// `charts/<stem>-part2.pdf`, …), each page a figure with its caption.
+fn vector_parts<C: Sync>(
+    figures: &[crate::render::chart::Figure<C>],
+    stem: &str,
+    draw: impl Fn(&C) -> anyhow::Result<super::vector::VectorPage> + Sync,
+) -> anyhow::Result<Vec<Part>> {
+    use rayon::prelude::*;
+    let pages: Vec<anyhow::Result<super::vector::VectorPage>> = figures.par_iter().map(|f| draw(&f.chart)).collect();
     let pages: Vec<super::vector::VectorPage> = pages.into_iter().collect::<anyhow::Result<_>>()?;
     // Files of a few pages each: typst hashes a page's whole file once per
     // page it shows, so one file of every page would cost pages² bytes.
@@ -491,9 +499,9 @@ fn forest_parts(
     let mut captions = figures.iter().map(|f| f.caption.clone());
     for (i, file) in files.into_iter().enumerate() {
         let path = if i == 0 {
-            format!("charts/{}.pdf", crate::render::forest::STEM)
+            format!("charts/{stem}.pdf")
         } else {
-            format!("charts/{}-part{}.pdf", crate::render::forest::STEM, i + 1)
+            format!("charts/{stem}-part{}.pdf", i + 1)
         };
         let file = file?;
         let in_file = pages.len().min((i + 1) * FOREST_PAGES_PER_FILE) - i * FOREST_PAGES_PER_FILE;
@@ -505,7 +513,7 @@ fn forest_parts(
     Ok(parts)
 }
 
-/// Forest pages per embedded vector file.
+/// Vector pages per embedded file.
 const FOREST_PAGES_PER_FILE: usize = 16;
 
 /// The whole PDF: the comparison with its charts, then (when `tables` has
@@ -539,7 +547,17 @@ pub fn report_within(
     if !ctx.comparison.groups.is_empty() {
         let first = crate::render::charts::FirstFigures::of(&figures.bars, limits.bar_figures);
         let (cut, shown) = (first.cut(), first.shown());
-        parts.extend(figure_images(first.figures)?);
+        if cut {
+            // A large report's bar charts are vector pages too (no pixel
+            // buffers for typst to decode and compress again).
+            parts.extend(vector_parts(
+                &first.figures,
+                "bar_charts",
+                crate::render::chart::bars::vector_page,
+            )?);
+        } else {
+            parts.extend(figure_images(first.figures)?);
+        }
         if cut {
             parts.push(Part::Note(format!(
                 "The bar charts stop here: {shown}. The compare bundle holds them all (throughput_comparison*.png, latency_p95_p99_comparison*.png, with SVG twins) and its summary.md says which groups each one draws."

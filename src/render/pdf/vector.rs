@@ -23,6 +23,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters_backend::text_anchor::{HPos, VPos};
+use plotters_backend::FontTransform;
 use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -316,20 +317,32 @@ impl DrawingBackend for Canvas<'_> {
         let em = em_px(size);
         let width = text_width_px(text, size);
         let m = face().metrics();
-        let x = pos.0 as f64
-            - match style.anchor().h_pos {
-                HPos::Left => 0.0,
-                HPos::Center => width / 2.0,
-                HPos::Right => width,
-            };
-        // Baseline: the cap height centred on the anchor, the ascender
-        // below it, the descender above it.
-        let y = pos.1 as f64
-            + em * match style.anchor().v_pos {
+        // Where the baseline starts, from the anchor, as if unrotated: the
+        // cap height centred on the anchor, the ascender below it, the
+        // descender above it.
+        let dx = -match style.anchor().h_pos {
+            HPos::Left => 0.0,
+            HPos::Center => width / 2.0,
+            HPos::Right => width,
+        };
+        let dy = em
+            * match style.anchor().v_pos {
                 VPos::Top => m.ascender.get(),
                 VPos::Center => m.cap_height.get() / 2.0,
                 VPos::Bottom => m.descender.get(),
             };
+        // plotters' rotations (FontTransform::transform), y down.
+        let turn = |(a, b): (f64, f64)| match style.transform() {
+            FontTransform::Rotate90 => (-b, a),
+            FontTransform::Rotate180 => (-a, -b),
+            FontTransform::Rotate270 => (b, -a),
+            _ => (a, b),
+        };
+        let (ox, oy) = turn((dx, dy));
+        let (x, y) = (pos.0 as f64 + ox, pos.1 as f64 + oy);
+        // The text matrix: its x axis along the turned baseline, its y axis
+        // (up) along the turned "up", (0, −1) on the page.
+        let (along, up) = (turn((1.0, 0.0)), turn((0.0, -1.0)));
         self.0.set_fill(color);
         let mut hex = String::with_capacity(text.len() * 4);
         for c in text.chars() {
@@ -339,7 +352,11 @@ impl DrawingBackend for Canvas<'_> {
         }
         let mut s = String::from("BT /F1 ");
         num(&mut s, em);
-        s.push_str(" Tf 1 0 0 -1 ");
+        s.push_str(" Tf ");
+        for v in [along.0, along.1, up.0, up.1] {
+            num(&mut s, v);
+            s.push(' ');
+        }
         num(&mut s, x);
         s.push(' ');
         num(&mut s, y);
@@ -549,6 +566,14 @@ mod tests {
                 .pos(Pos::new(HPos::Right, VPos::Center));
             root.draw_text("Q1-nodes4 · ratio 1.05 [0.98, 1.12] é", &font, (290, 100))
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
+            // Bar-chart category labels read bottom to top.
+            let up = ("sans-serif", 12.0)
+                .into_font()
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Right, VPos::Center))
+                .transform(FontTransform::Rotate270);
+            root.draw_text("rotated", &up, (20, 110))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             Ok(())
         })
         .unwrap();
@@ -597,6 +622,8 @@ mod tests {
             );
         }
         let text = String::from_utf8_lossy(&pdf);
+        // The rotated label's text matrix turns its baseline upwards.
+        assert!(text.contains(" Tf 0 -1 -1 0 "), "a rotated text matrix");
         // The ToUnicode map names the characters drawn.
         assert!(text.contains("beginbfchar"));
         assert!(text.contains("<00E9>"), "é is mapped");
