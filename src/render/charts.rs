@@ -418,6 +418,10 @@ impl Renderer for ComparisonCharts {
     fn render(&self, ctx: &ReportContext<'_>) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
         super::chart::figure_files(&comparison_figures(ctx))
     }
+
+    fn render_to(&self, ctx: &ReportContext<'_>, dir: &std::path::Path) -> anyhow::Result<Vec<String>> {
+        super::chart::write_figures(&comparison_figures(ctx), dir)
+    }
 }
 
 #[cfg(test)]

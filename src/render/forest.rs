@@ -345,6 +345,10 @@ impl Renderer for RatioForest {
     fn render(&self, ctx: &ReportContext<'_>) -> Result<Vec<(String, Vec<u8>)>> {
         super::chart::figure_files(&forest_figures(ctx.comparison, ctx.threshold))
     }
+
+    fn render_to(&self, ctx: &ReportContext<'_>, dir: &std::path::Path) -> anyhow::Result<Vec<String>> {
+        super::chart::write_figures(&forest_figures(ctx.comparison, ctx.threshold), dir)
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -69,6 +69,10 @@ impl<C: chart::Drawing> Renderer for DrawFigures<C> {
     fn render(&self, _ctx: &ReportContext<'_>) -> anyhow::Result<Vec<OutFile>> {
         chart::figure_files(&self.figures)
     }
+
+    fn render_to(&self, _ctx: &ReportContext<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
+        chart::write_figures(&self.figures, dir)
+    }
 }
 
 /// `--threshold` when a command has none (the `compare` default).
@@ -86,6 +90,16 @@ pub trait Renderer: Sync {
     fn name(&self) -> &'static str;
     /// The files for `ctx`, in writing order.
     fn render(&self, ctx: &ReportContext<'_>) -> anyhow::Result<Vec<OutFile>>;
+
+    /// Write the files for `ctx` into `dir` (a folder this command owns,
+    /// see [`crate::util::output::write_files`]); their names, in
+    /// [`Renderer::render`]'s order. A renderer of many large files (the
+    /// charts) writes each as soon as it is made instead of holding them all.
+    fn render_to(&self, ctx: &ReportContext<'_>, dir: &Path) -> anyhow::Result<Vec<String>> {
+        let files = self.render(ctx)?;
+        crate::util::output::write_files(dir, &files)?;
+        Ok(files.into_iter().map(|(name, _)| name).collect())
+    }
 }
 
 /// What a bundle render wrote, and how long each renderer took (for `-v`).
@@ -172,9 +186,8 @@ fn render_each(
         .par_iter()
         .map(|r| {
             let start = std::time::Instant::now();
-            let files = r.render(ctx)?;
-            crate::util::output::write_files(dir, &files)?;
-            Ok((files.into_iter().map(|(name, _)| name).collect(), start.elapsed()))
+            let names = r.render_to(ctx, dir)?;
+            Ok((names, start.elapsed()))
         })
         .collect()
 }

@@ -7,9 +7,10 @@
 //! The toolkit: [`style`] (font, colours, text fitting, ticks, legends),
 //! [`bars`] (grouped bars with whiskers and `n=` labels), [`lines`] (line
 //! charts and small-multiple panels), [`hover`] (SVG hover titles),
-//! [`raster`] (the PNG backend, with cached glyphs).
+//! [`raster`] (the PNG backend, with cached glyphs), [`encode`] (PNG bytes).
 
 pub mod bars;
+pub mod encode;
 pub mod hover;
 pub mod lines;
 pub mod raster;
@@ -84,6 +85,36 @@ pub fn figure_files<C: Drawing>(figures: &[Figure<C>]) -> Result<Vec<crate::rend
     Ok(out)
 }
 
+/// Every figure's files written into `dir` (see
+/// [`crate::util::output::write_files`]) as soon as each is drawn, in
+/// parallel; their names in [`figure_files`]'s order. A large report's
+/// charts are tens of megabytes: held until the last was drawn, they were
+/// a third of `compare`'s peak memory, and the files were then created one
+/// by one after the drawing had ended.
+pub fn write_figures<C: Drawing>(figures: &[Figure<C>], dir: &std::path::Path) -> Result<Vec<String>> {
+    use rayon::prelude::*;
+    let written: Vec<Result<Vec<String>>> = figures
+        .par_iter()
+        .map(|figure| {
+            [Format::Png, Format::Svg]
+                .into_iter()
+                .map(|f| {
+                    let name = format!("{}.{}", figure.stem, f.ext());
+                    let file = [(name, figure.chart.draw(f)?)];
+                    crate::util::output::write_files(dir, &file)?;
+                    let [(name, _)] = file;
+                    Ok(name)
+                })
+                .collect()
+        })
+        .collect();
+    let mut names = Vec::with_capacity(figures.len() * 2);
+    for files in written {
+        names.extend(files?);
+    }
+    Ok(names)
+}
+
 /// A `w`×`h` RGB bitmap drawn by `draw`, as PNG bytes.
 pub fn png_canvas(
     w: u32,
@@ -104,7 +135,7 @@ pub fn png_canvas(
             draw(&root)?;
             root.present().map_err(style::plot_err)?;
         }
-        let png = style::encode_png_bytes(&buf, w, h);
+        let png = encode::encode_png_bytes(&buf, w, h);
         pixels.replace(buf);
         png
     })

@@ -18,7 +18,7 @@
 
 use std::sync::OnceLock;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -333,22 +333,4 @@ pub(crate) fn fit_horizontal(label: &str, avail: i32) -> Option<Vec<String>> {
         }
     }
     best.map(|(_, a, b)| vec![a, b])
-}
-
-// ---------------------------------------------------------------------------
-// PNG
-
-/// An RGB8 pixel buffer (`w`×`h`, row-major) as PNG bytes; deterministic
-/// (no timestamps or other metadata).
-pub(crate) fn encode_png_bytes(buf: &[u8], w: u32, h: u32) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut encoder = png::Encoder::new(&mut out, w, h);
-    encoder.set_color(png::ColorType::Rgb);
-    encoder.set_depth(png::BitDepth::Eight);
-    // Flat-colour charts compress well even at the fast level; deterministic either way.
-    encoder.set_compression(png::Compression::Fast);
-    let mut writer = encoder.write_header().context("encoding chart PNG")?;
-    writer.write_image_data(buf).context("encoding chart PNG")?;
-    writer.finish().context("encoding chart PNG")?;
-    Ok(out)
 }
