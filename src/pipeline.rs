@@ -230,8 +230,8 @@ impl Failure {
 
 /// Ingest the job's inputs, analyse them and write `outputs`. With a
 /// bundle, `comparison.csv` (the bulk of the bytes, needing only the
-/// records) streams to disk while the analysis runs; the other renderers
-/// then receive the finished comparison and run in parallel.
+/// records) streams to disk while the analysis runs and the other
+/// renderers, given the finished comparison, run in parallel.
 pub fn run(job: &CompareJob, ingest_options: &IngestOptions, outputs: Outputs<'_>) -> Result<Outcome, Failure> {
     let started = Instant::now();
     let report = ingest(&job.inputs(), ingest_options).map_err(Failure::Ingest)?;
@@ -254,12 +254,23 @@ pub fn run(job: &CompareJob, ingest_options: &IngestOptions, outputs: Outputs<'_
         }
         Outputs::Bundle { out, extra } => {
             let (comparison, mut written, analysis) = out.replace(|tmp| {
-                let ((comparison, analysis), csv_written) = rayon::join(timed_analysis, || {
-                    let start = Instant::now();
-                    csv::write_csv(&report, &tmp.join(csv::FILE)).map(|()| start.elapsed())
-                });
-                let written = render::render_bundle(&job.context(&report, &comparison), extra, tmp, csv_written?)?;
-                Ok((comparison, written, analysis))
+                // comparison.csv streams while the analysis runs and the
+                // other renderers draw from it: on a large tree the CSV is
+                // the longest single output, the charts the most parallel.
+                let (csv_written, analysed) = rayon::join(
+                    || {
+                        let start = Instant::now();
+                        csv::write_csv(&report, &tmp.join(csv::FILE)).map(|()| start.elapsed())
+                    },
+                    || -> anyhow::Result<_> {
+                        let (comparison, analysis) = timed_analysis();
+                        let bundle = render::render_bundle(&job.context(&report, &comparison), extra, tmp)?;
+                        Ok((comparison, bundle, analysis))
+                    },
+                );
+                let csv_elapsed = csv_written?;
+                let (comparison, bundle, analysis) = analysed?;
+                Ok((comparison, bundle.written(csv_elapsed), analysis))
             })?;
             written.files = written.files.iter().map(|f| out.path().join(f)).collect();
             (comparison, written, analysis)

@@ -61,7 +61,7 @@ pub struct DrawFigures<C> {
     pub figures: Vec<chart::Figure<C>>,
 }
 
-impl<C: chart::Drawing> Renderer for DrawFigures<C> {
+impl<C: chart::Drawing + Send> Renderer for DrawFigures<C> {
     fn name(&self) -> &'static str {
         self.name
     }
@@ -84,7 +84,7 @@ pub type OutFile = (String, Vec<u8>);
 
 /// One output of the bundle. Renderers of one bundle run in parallel and
 /// return bytes; [`render_into`] is the one place their files are written.
-pub trait Renderer: Sync {
+pub trait Renderer: Sync + Send {
     /// The name shown with the renderer's timing (`-v`): its first file
     /// for a small report.
     fn name(&self) -> &'static str;
@@ -126,48 +126,57 @@ pub fn analysis_renderers() -> Vec<Box<dyn Renderer>> {
     ]
 }
 
-/// The `compare` bundle into `dir` once `comparison.csv` is there (it
-/// streams beside the analysis in [`crate::pipeline::run`], taking
-/// `csv_elapsed`): the other renderers and `extra` run in parallel. Files
-/// and timings come in bundle order ([`bundle_renderers`], then `extra`).
-pub fn render_bundle(
-    ctx: &ReportContext<'_>,
-    extra: Vec<Box<dyn Renderer>>,
-    dir: &Path,
-    csv_elapsed: std::time::Duration,
-) -> anyhow::Result<Written> {
+/// The `compare` bundle but `comparison.csv` into `dir`: the other
+/// renderers and `extra`, in parallel. `comparison.csv` needs only the
+/// records, so it streams beside the analysis and these renderers (see
+/// [`crate::pipeline::run`]); [`Bundle::written`] puts it in its place.
+pub fn render_bundle(ctx: &ReportContext<'_>, extra: Vec<Box<dyn Renderer>>, dir: &Path) -> anyhow::Result<Bundle> {
     let mut rest = analysis_renderers();
     let analysis = rest.len();
     rest.extend(extra);
-    let mut done: Vec<(&'static str, Option<Rendered>)> = rest
+    let done = rest
         .iter()
         .map(|r| r.name())
         .zip(render_each(ctx, &rest, dir)?.into_iter().map(Some))
         .collect();
-    // Bundle order ([`bundle_renderers`]), then `extra`; comparison.csv was
-    // written beside the analysis.
-    let order: Vec<&'static str> = bundle_renderers()
-        .iter()
-        .map(|r| r.name())
-        .chain(done[analysis..].iter().map(|(name, _)| *name))
-        .collect();
-    let mut written = Written {
-        files: Vec::new(),
-        timings: Vec::new(),
-    };
-    for name in order {
-        let (names, elapsed) = if name == csv::FILE {
-            (vec![csv::FILE.to_string()], csv_elapsed)
-        } else {
-            done.iter_mut()
-                .find(|(n, _)| *n == name)
-                .and_then(|(_, result)| result.take())
-                .unwrap_or_default()
+    Ok(Bundle { done, analysis })
+}
+
+/// What [`render_bundle`] wrote, per renderer.
+pub struct Bundle {
+    done: Vec<(&'static str, Option<Rendered>)>,
+    /// How many of `done` are [`analysis_renderers`] (the rest are `extra`).
+    analysis: usize,
+}
+
+impl Bundle {
+    /// Files and timings in bundle order ([`bundle_renderers`], then
+    /// `extra`), with `comparison.csv`, written in `csv_elapsed`.
+    pub fn written(mut self, csv_elapsed: std::time::Duration) -> Written {
+        let order: Vec<&'static str> = bundle_renderers()
+            .iter()
+            .map(|r| r.name())
+            .chain(self.done[self.analysis..].iter().map(|(name, _)| *name))
+            .collect();
+        let mut written = Written {
+            files: Vec::new(),
+            timings: Vec::new(),
         };
-        written.timings.push((name, elapsed));
-        written.files.extend(names.into_iter().map(PathBuf::from));
+        for name in order {
+            let (names, elapsed) = if name == csv::FILE {
+                (vec![csv::FILE.to_string()], csv_elapsed)
+            } else {
+                self.done
+                    .iter_mut()
+                    .find(|(n, _)| *n == name)
+                    .and_then(|(_, result)| result.take())
+                    .unwrap_or_default()
+            };
+            written.timings.push((name, elapsed));
+            written.files.extend(names.into_iter().map(PathBuf::from));
+        }
+        written
     }
-    Ok(written)
 }
 
 /// What one renderer wrote (names relative to the folder) and how long it took.
