@@ -204,25 +204,35 @@ pub fn ingest(inputs: &[PathBuf], options: &IngestOptions) -> Result<IngestRepor
         .collect();
 
     // Paired manifests first: they apply to the folders below them.
-    let mut paired_by_dir: HashMap<PathBuf, PairedRun> = HashMap::new();
-    let mut dir_outputs_first: Vec<DirOutput> = Vec::new();
-    for (i, e) in entries.iter().enumerate() {
-        if e.format == Ok(Format::PairedManifest) {
+    // A harness tree holds a manifest per run: read them in parallel, keep
+    // them in walk order (a later one for the same folder wins).
+    let dir_outputs_first: Vec<DirOutput> = entries
+        .par_iter()
+        .enumerate()
+        .filter(|(_, e)| e.format == Ok(Format::PairedManifest))
+        .map(|(i, e)| {
             let mut sink = FileSink::new(FileId(i as u32), &e.display);
             let is_failure = e.path.file_name().map(|n| n == "failure_report.json").unwrap_or(false);
             let run = read_document(&e.path, options.max_document, &mut sink)
                 .and_then(|bytes| manifest::read_paired(&bytes, &mut sink, is_failure));
             sink.finish();
-            if let Some(run) = &run {
-                let dir = e.path.parent().map(Path::to_path_buf).unwrap_or_default();
-                paired_by_dir.insert(dir, run.clone());
-            }
-            dir_outputs_first.push(DirOutput {
+            DirOutput {
                 files: vec![(i, summary(e, Format::PairedManifest, sink.tally, None))],
                 records: Vec::new(),
                 problems: sink.problems,
                 paired: run.into_iter().collect(),
-            });
+            }
+        })
+        .collect();
+    let mut paired_by_dir: HashMap<PathBuf, PairedRun> = HashMap::new();
+    for out in &dir_outputs_first {
+        for run in &out.paired {
+            let dir = entries[out.files[0].0]
+                .path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            paired_by_dir.insert(dir, run.clone());
         }
     }
 
@@ -254,24 +264,14 @@ pub fn ingest(inputs: &[PathBuf], options: &IngestOptions) -> Result<IngestRepor
     }
 
     let mut files: Vec<Option<FileSummary>> = vec![None; entries.len()];
-    let total_records: usize = outputs.iter().map(|o| o.records.len()).sum();
-    let mut records = Vec::with_capacity(total_records);
+    let mut outputs: Vec<DirOutput> = dir_outputs_first.into_iter().chain(outputs).collect();
+    let records = merge_records(&mut outputs);
     let mut paired_runs = Vec::new();
     let mut per_file_problems: Vec<Vec<Problem>> = vec![Vec::new(); entries.len()];
-    // The folders' buffers are freed as they are copied; returning them
-    // every 64 MiB keeps the peak near one copy of the records.
-    let release_every = (64 << 20) / std::mem::size_of::<UnifiedRecord>();
-    let mut moved_since_release = 0;
-    for out in dir_outputs_first.into_iter().chain(outputs) {
+    for out in outputs {
         let first_file = out.files.first().map(|(i, _)| *i);
         for (i, s) in out.files {
             files[i] = Some(s);
-        }
-        moved_since_release += out.records.len();
-        records.extend(out.records);
-        if moved_since_release >= release_every {
-            crate::util::memory::release_freed();
-            moved_since_release = 0;
         }
         paired_runs.extend(out.paired);
         if let Some(first) = first_file {
@@ -328,6 +328,45 @@ fn progress_bar(wanted: bool, len: u64) -> Option<indicatif::ProgressBar> {
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     Some(bar)
+}
+
+/// Every folder's records, in folder order, moved into one array (emptying
+/// each folder's). The copying runs in parallel, about 64 MiB of records
+/// at a time; after each batch the emptied buffers are returned to the OS,
+/// so the peak stays near one copy of the records.
+fn merge_records(outputs: &mut [DirOutput]) -> Vec<UnifiedRecord> {
+    let total: usize = outputs.iter().map(|o| o.records.len()).sum();
+    let mut records: Vec<UnifiedRecord> = Vec::with_capacity(total);
+    let batch = (64 << 20) / std::mem::size_of::<UnifiedRecord>().max(1);
+    let mut rest = outputs;
+    while !rest.is_empty() {
+        let mut take = 0;
+        let mut count = 0;
+        while take < rest.len() && (take == 0 || count < batch) {
+            count += rest[take].records.len();
+            take += 1;
+        }
+        let (now, later) = rest.split_at_mut(take);
+        rest = later;
+        let filled = records.len();
+        let mut slots: &mut [std::mem::MaybeUninit<UnifiedRecord>] = &mut records.spare_capacity_mut()[..count];
+        let mut jobs = Vec::with_capacity(now.len());
+        for out in now.iter_mut() {
+            let (head, tail) = slots.split_at_mut(out.records.len());
+            slots = tail;
+            jobs.push((std::mem::take(&mut out.records), head));
+        }
+        jobs.into_par_iter().for_each(|(from, to)| {
+            for (slot, record) in to.iter_mut().zip(from) {
+                slot.write(record);
+            }
+        });
+        // SAFETY: the `count` slots after `filled` were each written once
+        // above: every folder's slice is exactly its records' length.
+        unsafe { records.set_len(filled + count) };
+        crate::util::memory::release_freed();
+    }
+    records
 }
 
 fn nearest_paired<'a>(dir: &Path, paired: &'a HashMap<PathBuf, PairedRun>) -> Option<&'a PairedRun> {

@@ -131,7 +131,7 @@ pub fn png_canvas(
         buf.clear();
         buf.resize(w as usize * h as usize * 3, 0);
         {
-            let root = raster::Raster(BitMapBackend::with_buffer(&mut buf, (w, h))).into_drawing_area();
+            let root = raster::Raster::new(&mut buf, (w, h)).into_drawing_area();
             draw(&root)?;
             root.present().map_err(style::plot_err)?;
         }

@@ -129,8 +129,49 @@ pub(crate) fn text_width(size: f64, text: &str) -> i32 {
     })
 }
 
-/// plotters' bitmap backend with cached text (see the module comment).
-pub struct Raster<'a>(pub BitMapBackend<'a>);
+/// plotters' bitmap backend with cached text (see the module comment):
+/// an RGB8 buffer, lent to a `BitMapBackend` for each drawing call so that
+/// text can blend straight into it.
+pub struct Raster<'a> {
+    buf: &'a mut [u8],
+    size: (u32, u32),
+}
+
+impl<'a> Raster<'a> {
+    /// A `w`×`h` canvas on `buf` (`w·h·3` bytes, row-major RGB).
+    pub fn new(buf: &'a mut [u8], (w, h): (u32, u32)) -> Raster<'a> {
+        assert!(buf.len() >= w as usize * h as usize * 3, "a {w}×{h} RGB buffer");
+        Raster { buf, size: (w, h) }
+    }
+
+    /// plotters' backend on the buffer (it keeps no state of its own).
+    fn bitmap(&mut self) -> BitMapBackend<'_> {
+        BitMapBackend::with_buffer(self.buf, self.size)
+    }
+
+    /// One text pixel of `rgb` at coverage `alpha`, as plotters'
+    /// `PixelFormat::draw_pixel` for RGB8 writes it: opaque above
+    /// 1 − 1/256, else each channel moved by ⌊256·alpha⌋/256 of the way.
+    #[inline]
+    fn blend_pixel(&mut self, (x, y): (i32, i32), (r, g, b): (u8, u8, u8), alpha: f64) {
+        let at = (y as usize * self.size.0 as usize + x as usize) * 3;
+        let Some(px) = self.buf.get_mut(at..at + 3) else {
+            return;
+        };
+        if alpha >= 1.0 - 1.0 / 256.0 {
+            px.copy_from_slice(&[r, g, b]);
+        } else if alpha > 0.0 {
+            let a = (alpha * 256.0) as u64;
+            for (old, new) in px.iter_mut().zip([r, g, b]) {
+                if new > *old {
+                    *old += (u64::from(new - *old) * a / 256) as u8;
+                } else {
+                    *old -= (u64::from(*old - new) * a / 256) as u8;
+                }
+            }
+        }
+    }
+}
 
 /// Text in the embedded font, which the cache covers.
 fn cached<S: BackendTextStyle>(style: &S) -> bool {
@@ -142,15 +183,15 @@ impl DrawingBackend for Raster<'_> {
     type ErrorType = <BitMapBackend<'static> as DrawingBackend>::ErrorType;
 
     fn get_size(&self) -> (u32, u32) {
-        self.0.get_size()
+        self.size
     }
 
     fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.0.ensure_prepared()
+        self.bitmap().ensure_prepared()
     }
 
     fn present(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.0.present()
+        self.bitmap().present()
     }
 
     fn draw_pixel(
@@ -158,7 +199,7 @@ impl DrawingBackend for Raster<'_> {
         point: BackendCoord,
         color: BackendColor,
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.0.draw_pixel(point, color)
+        self.bitmap().draw_pixel(point, color)
     }
 
     fn draw_line<S: BackendStyle>(
@@ -167,7 +208,7 @@ impl DrawingBackend for Raster<'_> {
         to: BackendCoord,
         style: &S,
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.0.draw_line(from, to, style)
+        self.bitmap().draw_line(from, to, style)
     }
 
     fn draw_rect<S: BackendStyle>(
@@ -177,7 +218,7 @@ impl DrawingBackend for Raster<'_> {
         style: &S,
         fill: bool,
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.0.draw_rect(upper_left, bottom_right, style, fill)
+        self.bitmap().draw_rect(upper_left, bottom_right, style, fill)
     }
 
     fn blit_bitmap(
@@ -186,7 +227,7 @@ impl DrawingBackend for Raster<'_> {
         (iw, ih): (u32, u32),
         src: &[u8],
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.0.blit_bitmap(pos, (iw, ih), src)
+        self.bitmap().blit_bitmap(pos, (iw, ih), src)
     }
 
     fn estimate_text_size<S: BackendTextStyle>(
@@ -195,7 +236,7 @@ impl DrawingBackend for Raster<'_> {
         style: &S,
     ) -> Result<(u32, u32), DrawingErrorKind<Self::ErrorType>> {
         if !cached(style) {
-            return self.0.estimate_text_size(text, style);
+            return BitMapBackend::with_buffer(&mut [], (0, 0)).estimate_text_size(text, style);
         }
         let ((x0, y0), (x1, y1)) = CACHE.with(|cache| cache.borrow_mut().layout(style.size(), text));
         Ok(((x1 - x0) as u32, (y1 - y0) as u32))
@@ -209,7 +250,7 @@ impl DrawingBackend for Raster<'_> {
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
         let color = style.color();
         if !cached(style) || color.alpha == 0.0 {
-            return self.0.draw_text(text, style, pos);
+            return self.bitmap().draw_text(text, style, pos);
         }
         let size = style.size();
         CACHE.with(|cache| {
@@ -228,7 +269,7 @@ impl DrawingBackend for Raster<'_> {
                 plotters_backend::text_anchor::VPos::Bottom => -height,
             };
             let transform = style.transform();
-            let (w, h) = self.0.get_size();
+            let (w, h) = self.size;
             let mut x_shift = 0f32;
             let mut prev: Option<ab_glyph::GlyphId> = None;
             for c in text.chars() {
@@ -243,11 +284,7 @@ impl DrawingBackend for Raster<'_> {
                         let (x, y) = transform.transform(x + x_at + dx - min_x, y + y_shift + dy - min_y);
                         let (x, y) = (pos.0 + x, pos.1 + y);
                         if x >= 0 && x < w as i32 && y >= 0 && y < h as i32 {
-                            let mixed = BackendColor {
-                                alpha: color.alpha * cover as f64,
-                                rgb: color.rgb,
-                            };
-                            self.0.draw_pixel((x, y), mixed)?;
+                            self.blend_pixel((x, y), color.rgb, color.alpha * cover as f64);
                         }
                     }
                 }
