@@ -935,7 +935,7 @@ fn group_stats(
         Vec::new()
     };
     if !pooled.is_empty() {
-        pooled.sort_by(f64::total_cmp);
+        pooled.sort_unstable_by(f64::total_cmp);
         for (stats_slot, p) in [(&mut latency_p95, 0.95), (&mut latency_p99, 0.99)] {
             stats_slot.pooled = stats::quantile_ci_order_stat(&pooled, p, confidence).map(|(v, lo, hi)| Estimate {
                 value: v,

@@ -397,7 +397,8 @@ pub fn mann_whitney_exact(a: &[f64], b: &[f64]) -> Option<(f64, i8)> {
         .map(|&x| (x, true))
         .chain(b.iter().map(|&x| (x, false)))
         .collect();
-    all.sort_by(|x, y| x.0.total_cmp(&y.0));
+    // A tie block shares one rank: the order inside it does not matter.
+    all.sort_unstable_by(|x, y| x.0.total_cmp(&y.0));
     // Doubled midranks: a tie block occupying ranks i+1..=j gets i+1+j.
     let mut ranks2 = vec![0usize; n];
     let mut i = 0;

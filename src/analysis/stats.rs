@@ -270,7 +270,8 @@ pub fn summarize(xs: &[f64], confidence: f64) -> Option<Summary> {
     }
     let n = xs.len();
     let mut sorted = xs.to_vec();
-    sorted.sort_by(f64::total_cmp);
+    // Values equal under total_cmp are the same bits: unstable is exact.
+    sorted.sort_unstable_by(f64::total_cmp);
     let m = mean(xs);
     let sd = (n >= 2).then(|| sample_var(xs).sqrt());
     Some(Summary {
@@ -682,7 +683,7 @@ pub fn ratio_bootstrap(
         }
         reps.push((sc / nc as f64) / (sb / nb as f64));
     }
-    reps.sort_by(f64::total_cmp);
+    reps.sort_unstable_by(f64::total_cmp);
     // total_cmp orders NaN last / -NaN first, so is_sorted may fail with NaN
     // replicates; compute the type-7 quantiles directly.
     let q = |p: f64| -> f64 {
@@ -715,7 +716,8 @@ fn pooled_ranks(a: &[f64], b: &[f64]) -> (f64, f64) {
         .map(|&x| (x, true))
         .chain(b.iter().map(|&x| (x, false)))
         .collect();
-    pooled.sort_by(|x, y| x.0.total_cmp(&y.0));
+    // A tie block shares one midrank: the order inside it does not matter.
+    pooled.sort_unstable_by(|x, y| x.0.total_cmp(&y.0));
     let mut rank_sum_a = 0.0;
     let mut tie_term = 0.0;
     let mut i = 0;
