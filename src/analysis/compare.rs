@@ -98,8 +98,12 @@ impl std::fmt::Display for Verdict {
 /// The axis when the user gives none: backends when the inputs hold several,
 /// else one side per input argument (the before/after case).
 pub fn default_axis(report: &IngestReport, inputs: usize) -> Axis {
-    let backends: BTreeSet<_> = report.records.iter().map(|r| r.backend).collect();
-    if backends.len() <= 1 && inputs > 1 {
+    // One backend (or none) throughout: stops at the first other one.
+    let one_backend = report
+        .records
+        .split_first()
+        .is_none_or(|(first, rest)| rest.iter().all(|r| r.backend == first.backend));
+    if one_backend && inputs > 1 {
         Axis::Input
     } else {
         Axis::Backend
