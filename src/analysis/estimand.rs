@@ -392,6 +392,21 @@ pub fn mann_whitney_exact(a: &[f64], b: &[f64]) -> Option<(f64, i8)> {
         return None;
     }
     let n = na + nb;
+    if n > EXACT_PERMUTATION_LIMIT {
+        // The rank sum of `a` is above its mean n_a(N+1)/2 exactly when
+        // U_a = R_a - n_a(n_a+1)/2 is above n_a·n_b/2 (both exact in f64:
+        // sums of half-integers), so one ranking serves both.
+        let test = stats::mann_whitney_u(a, b)?;
+        let excess = 2.0 * test.statistic - (na * nb) as f64;
+        let direction = if excess > 0.0 {
+            -1
+        } else if excess < 0.0 {
+            1
+        } else {
+            0
+        };
+        return Some((test.p_value, direction));
+    }
     let mut all: Vec<(f64, bool)> = a
         .iter()
         .map(|&x| (x, true))
@@ -424,9 +439,6 @@ pub fn mann_whitney_exact(a: &[f64], b: &[f64]) -> Option<(f64, i8)> {
         std::cmp::Ordering::Less => 1,
         std::cmp::Ordering::Equal => 0,
     };
-    if n > EXACT_PERMUTATION_LIMIT {
-        return stats::mann_whitney_u(a, b).map(|t| (t.p_value, direction));
-    }
     let max_sum: usize = ranks2.iter().sum();
     // ways[k][s]: subsets of size k with doubled rank sum s (as f64: C(60,30) ≈ 1.2e17 fits).
     let mut ways = vec![vec![0f64; max_sum + 1]; na + 1];
@@ -626,5 +638,20 @@ mod tests {
         let (p, dir) = mann_whitney_exact(&[1.0, 2.0, 3.0, 4.0, 5.0], &[6.0, 7.0, 8.0, 9.0, 10.0]).unwrap();
         assert!((p - 2.0 / 252.0).abs() < 1e-12, "{p}");
         assert_eq!(dir, 1);
+    }
+
+    /// Beyond the exact limit the direction comes from U: the side whose
+    /// values tend larger, with ties (midranks), and 0 when balanced.
+    #[test]
+    fn direction_beyond_the_exact_limit() {
+        let a: Vec<f64> = (0..40).map(|i| f64::from(i / 2)).collect();
+        let b: Vec<f64> = (0..45).map(|i| f64::from(i / 2) + 0.5).collect();
+        assert!(a.len() + b.len() > EXACT_PERMUTATION_LIMIT);
+        assert_eq!(mann_whitney_exact(&a, &b).unwrap().1, 1, "b tends larger");
+        assert_eq!(mann_whitney_exact(&b, &a).unwrap().1, -1, "a tends larger");
+        // The same values on both sides: U_a = n_a·n_b/2 exactly.
+        let (p, dir) = mann_whitney_exact(&a, &a).unwrap();
+        assert_eq!(dir, 0);
+        assert!(p > 0.99, "{p}");
     }
 }
