@@ -133,7 +133,7 @@ fn mean(xs: &[f64]) -> f64 {
 
 /// Unbiased sample variance by the two-pass algorithm (sum of squared
 /// deviations from the mean, divided by `n - 1`); requires `n >= 2`.
-fn sample_var(xs: &[f64]) -> f64 {
+pub(crate) fn sample_var(xs: &[f64]) -> f64 {
     let m = mean(xs);
     xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (xs.len() - 1) as f64
 }
