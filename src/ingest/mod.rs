@@ -335,38 +335,47 @@ fn progress_bar(wanted: bool, len: u64) -> Option<indicatif::ProgressBar> {
 /// at a time; after each batch the emptied buffers are returned to the OS,
 /// so the peak stays near one copy of the records.
 fn merge_records(outputs: &mut [DirOutput]) -> Vec<UnifiedRecord> {
-    let total: usize = outputs.iter().map(|o| o.records.len()).sum();
-    let mut records: Vec<UnifiedRecord> = Vec::with_capacity(total);
+    let mut parts: Vec<&mut Vec<UnifiedRecord>> = outputs.iter_mut().map(|o| &mut o.records).collect();
     let batch = (64 << 20) / std::mem::size_of::<UnifiedRecord>().max(1);
-    let mut rest = outputs;
+    merge_in_batches(&mut parts, batch, crate::util::memory::release_freed)
+}
+
+/// `parts` moved, in order, into one array (each part left empty), about
+/// `batch` items at a time, copied in parallel, `after_batch` called after
+/// each batch.
+fn merge_in_batches<T: Send>(parts: &mut [&mut Vec<T>], batch: usize, after_batch: impl Fn()) -> Vec<T> {
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    let mut merged: Vec<T> = Vec::with_capacity(total);
+    let mut rest = parts;
     while !rest.is_empty() {
+        // At least one part, then parts while the batch is not full.
         let mut take = 0;
         let mut count = 0;
         while take < rest.len() && (take == 0 || count < batch) {
-            count += rest[take].records.len();
+            count += rest[take].len();
             take += 1;
         }
         let (now, later) = rest.split_at_mut(take);
         rest = later;
-        let filled = records.len();
-        let mut slots: &mut [std::mem::MaybeUninit<UnifiedRecord>] = &mut records.spare_capacity_mut()[..count];
+        let filled = merged.len();
+        let mut slots: &mut [std::mem::MaybeUninit<T>] = &mut merged.spare_capacity_mut()[..count];
         let mut jobs = Vec::with_capacity(now.len());
-        for out in now.iter_mut() {
-            let (head, tail) = slots.split_at_mut(out.records.len());
+        for part in now.iter_mut() {
+            let (head, tail) = slots.split_at_mut(part.len());
             slots = tail;
-            jobs.push((std::mem::take(&mut out.records), head));
+            jobs.push((std::mem::take(&mut **part), head));
         }
         jobs.into_par_iter().for_each(|(from, to)| {
-            for (slot, record) in to.iter_mut().zip(from) {
-                slot.write(record);
+            for (slot, item) in to.iter_mut().zip(from) {
+                slot.write(item);
             }
         });
         // SAFETY: the `count` slots after `filled` were each written once
-        // above: every folder's slice is exactly its records' length.
-        unsafe { records.set_len(filled + count) };
-        crate::util::memory::release_freed();
+        // above: every part's slice is exactly its length.
+        unsafe { merged.set_len(filled + count) };
+        after_batch();
     }
-    records
+    merged
 }
 
 fn nearest_paired<'a>(dir: &Path, paired: &'a HashMap<PathBuf, PairedRun>) -> Option<&'a PairedRun> {
@@ -619,4 +628,38 @@ fn legacy_stem(path: &Path, suffix: &str) -> Option<String> {
         .to_string_lossy()
         .strip_suffix(suffix)
         .map(str::to_string)
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use super::merge_in_batches;
+
+    #[test]
+    fn parts_are_merged_in_order_across_batches() {
+        let mut parts: Vec<Vec<String>> = vec![
+            (0..3).map(|i| format!("a{i}")).collect(),
+            Vec::new(),
+            vec!["b0".into()],
+            (0..5).map(|i| format!("c{i}")).collect(),
+            Vec::new(),
+            (0..2).map(|i| format!("d{i}")).collect(),
+        ];
+        let expected: Vec<String> = parts.concat();
+        for batch in [1, 2, 3, 4, 100] {
+            let mut copy = parts.clone();
+            let mut refs: Vec<&mut Vec<String>> = copy.iter_mut().collect();
+            let batches = std::cell::Cell::new(0);
+            let merged = merge_in_batches(&mut refs, batch, || batches.set(batches.get() + 1));
+            assert_eq!(merged, expected, "batch {batch}");
+            assert!(copy.iter().all(Vec::is_empty));
+            assert!(
+                batches.get() >= 1 && batches.get() <= parts.len(),
+                "batch {batch}: {}",
+                batches.get()
+            );
+        }
+        parts.clear();
+        let mut refs: Vec<&mut Vec<String>> = parts.iter_mut().collect();
+        assert!(merge_in_batches(&mut refs, 4, || {}).is_empty());
+    }
 }
