@@ -569,5 +569,8 @@ mod tests {
     #[test]
     fn a_wrong_buffer_size_is_an_error() {
         assert!(encode_png_bytes(&[0; 10], 2, 2).is_err());
+        // As png: an image without pixels is refused, not written.
+        assert!(encode_png_bytes(&[], 0, 0).is_err());
+        assert!(encode_png_bytes(&[], 0, 3).is_err());
     }
 }
