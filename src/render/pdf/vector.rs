@@ -91,30 +91,46 @@ impl PdfCanvas {
         }
     }
 
+    /// `r g b op` (`rg` fill, `RG` stroke).
+    fn write_rgb(&mut self, (r, g, b): (u8, u8, u8), op: &str) {
+        for v in [r, g, b] {
+            channel(&mut self.content, v);
+        }
+        self.content.push_str(op);
+        self.content.push('\n');
+    }
+
     fn set_fill(&mut self, c: BackendColor) {
         if self.fill != Some(c.rgb) {
-            let (r, g, b) = c.rgb;
-            for v in [r, g, b] {
-                channel(&mut self.content, v);
-            }
-            self.content.push_str("rg\n");
+            self.write_rgb(c.rgb, "rg");
             self.fill = Some(c.rgb);
         }
     }
 
     fn set_stroke(&mut self, c: BackendColor, width: u32) {
         if self.stroke != Some(c.rgb) {
-            let (r, g, b) = c.rgb;
-            for v in [r, g, b] {
-                channel(&mut self.content, v);
-            }
-            self.content.push_str("RG\n");
+            self.write_rgb(c.rgb, "RG");
             self.stroke = Some(c.rgb);
         }
         if self.line_width != Some(width) {
             let _ = writeln!(self.content, "{width} w");
             self.line_width = Some(width);
         }
+    }
+
+    /// The fill (`fill`) or the stroke colour and width of a shape in
+    /// `style`; false when the shape is invisible and nothing is drawn.
+    fn paint<S: BackendStyle>(&mut self, style: &S, fill: bool) -> bool {
+        let color = style.color();
+        if color.alpha == 0.0 {
+            return false;
+        }
+        if fill {
+            self.set_fill(color);
+        } else {
+            self.set_stroke(color, style.stroke_width());
+        }
+        true
     }
 
     fn point(&mut self, (x, y): BackendCoord, op: &str) {
@@ -206,14 +222,8 @@ impl DrawingBackend for Canvas<'_> {
         style: &S,
         fill: bool,
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        let color = style.color();
-        if color.alpha == 0.0 {
+        if !self.0.paint(style, fill) {
             return Ok(());
-        }
-        if fill {
-            self.0.set_fill(color);
-        } else {
-            self.0.set_stroke(color, style.stroke_width());
         }
         let (x0, y0) = upper_left;
         let (x1, y1) = bottom_right;
@@ -232,12 +242,10 @@ impl DrawingBackend for Canvas<'_> {
         path: I,
         style: &S,
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        let color = style.color();
         let points: Vec<BackendCoord> = path.into_iter().collect();
-        if color.alpha == 0.0 || points.len() < 2 {
+        if points.len() < 2 || !self.0.paint(style, false) {
             return Ok(());
         }
-        self.0.set_stroke(color, style.stroke_width());
         self.0.path(&points, false);
         self.0.content.push_str("S\n");
         Ok(())
@@ -250,14 +258,8 @@ impl DrawingBackend for Canvas<'_> {
         style: &S,
         fill: bool,
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        let color = style.color();
-        if color.alpha == 0.0 {
+        if !self.0.paint(style, fill) {
             return Ok(());
-        }
-        if fill {
-            self.0.set_fill(color);
-        } else {
-            self.0.set_stroke(color, style.stroke_width());
         }
         // Four cubic Béziers, control points at 0.5523 r.
         let (cx, cy, r) = (center.0 as f64, center.1 as f64, radius as f64);
@@ -292,12 +294,10 @@ impl DrawingBackend for Canvas<'_> {
         vert: I,
         style: &S,
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        let color = style.color();
         let points: Vec<BackendCoord> = vert.into_iter().collect();
-        if color.alpha == 0.0 || points.len() < 3 {
+        if points.len() < 3 || !self.0.paint(style, true) {
             return Ok(());
         }
-        self.0.set_fill(color);
         self.0.path(&points, true);
         self.0.content.push_str("f\n");
         Ok(())
