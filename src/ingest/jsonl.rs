@@ -17,9 +17,11 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// bytes (line end excluded) is a `line_too_long` error and is skipped
 /// without being held: a line longer than the read buffer is first
 /// measured (read past, in buffer-sized chunks), then, when within the
-/// limit, read again into a buffer of its exact size.
+/// limit, read again into a buffer of its exact size. `size` is the
+/// source's length in bytes (it sizes the records' array).
 pub fn read(
     reader: impl BufRead + Seek,
+    size: u64,
     sink: &mut FileSink<'_>,
     ctx: &Context<'_>,
     max_line: u64,
@@ -27,8 +29,6 @@ pub fn read(
     let mut reader = reader;
     // Where the next line starts in the file.
     let mut offset = reader.stream_position()?;
-    let size = reader.seek(SeekFrom::End(0))?;
-    reader.seek(SeekFrom::Start(offset))?;
     let mut line_no: u32 = 0;
     let mut seen: KeyMap<u32> = KeyMap::default();
     let mut any_bytes = false;
@@ -302,7 +302,7 @@ mod tests {
     ) -> (crate::ingest::sink::Tally, Vec<(Option<u32>, ProblemKind)>) {
         let mut sink = FileSink::new(crate::model::FileId(0), "t.jsonl");
         let reader = std::io::BufReader::with_capacity(capacity, std::io::Cursor::new(data));
-        read(reader, &mut sink, &Context::default(), max_line).unwrap();
+        read(reader, data.len() as u64, &mut sink, &Context::default(), max_line).unwrap();
         (sink.tally, sink.problems.iter().map(|p| (p.line, p.kind)).collect())
     }
 

@@ -397,20 +397,21 @@ fn summary(e: &Entry, format: Format, tally: Tally, skipped: Option<String>) -> 
 }
 
 /// Open a regular file for streaming, after checking that its first bytes
-/// are text; a problem is reported to `sink` and `None` returned.
-fn open_text(path: &Path, sink: &mut FileSink<'_>) -> Option<BufReader<File>> {
+/// are text: the reader and the file's size. A problem is reported to
+/// `sink` and `None` returned.
+fn open_text(path: &Path, sink: &mut FileSink<'_>) -> Option<(BufReader<File>, u64)> {
     let opened = guard::open_regular(path).and_then(|file| {
         // A small file gets a buffer of its size (a harness tree holds
         // thousands of files of a few KiB; a fresh 128 KiB buffer each cost
         // page faults), a large one 128 KiB.
-        let size = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+        let size = file.metadata()?.len();
         let capacity = size.saturating_add(1).clamp(8 << 10, 128 << 10) as usize;
         let mut reader = BufReader::with_capacity(capacity, file);
         let head = reader.fill_buf()?;
-        Ok((guard::sniff(head), reader))
+        Ok((guard::sniff(head), (reader, size)))
     });
     match opened {
-        Ok((None, reader)) => Some(reader),
+        Ok((None, opened)) => Some(opened),
         Ok((Some(why), _)) => {
             sink.error(None, ProblemKind::NotText, format!("{why}; not read"));
             None
@@ -491,8 +492,8 @@ fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>, op
     for &i in idxs.iter().filter(|&&i| entries[i].format == Ok(Format::UnifiedJsonl)) {
         let e = &entries[i];
         let mut sink = FileSink::new(FileId(i as u32), &e.display);
-        if let Some(reader) = open_text(&e.path, &mut sink) {
-            if let Err(err) = jsonl::read(reader, &mut sink, &ctx, options.max_line) {
+        if let Some((reader, size)) = open_text(&e.path, &mut sink) {
+            if let Err(err) = jsonl::read(reader, size, &mut sink, &ctx, options.max_line) {
                 sink.error(None, ProblemKind::Unreadable, format!("read failed part-way: {err}"));
             }
         }
@@ -507,7 +508,7 @@ fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>, op
         let e = &entries[i];
         let mut sink = FileSink::new(FileId(i as u32), &e.display);
         let twin_set = stem(&e.path).and_then(|s| twins.get(&s));
-        if let Some(reader) = open_text(&e.path, &mut sink) {
+        if let Some((reader, _)) = open_text(&e.path, &mut sink) {
             if let Err(err) = csv::read(reader, &mut sink, &ctx, twin_set, options.max_line) {
                 sink.error(None, ProblemKind::Unreadable, format!("read failed part-way: {err}"));
             }
@@ -543,7 +544,7 @@ fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>, op
     {
         let e = &entries[i];
         let mut sink = FileSink::new(FileId(i as u32), &e.display);
-        let read = open_text(&e.path, &mut sink).map(|r| legacy::read_latencies(r, &mut sink, options.max_line));
+        let read = open_text(&e.path, &mut sink).map(|(r, _)| legacy::read_latencies(r, &mut sink, options.max_line));
         match read {
             None => {}
             Some(Ok(l)) => {
