@@ -324,7 +324,7 @@ pub fn read(
             raw.set(name, Val::Cell(cell));
         }
         let problems_before = sink.problems.len();
-        if let Some(index) = sink.take(raw, ctx, line) {
+        if let Some(index) = sink.take(&mut raw, ctx, line) {
             if let Some(twins) = twins {
                 if twins.contains(&twin_key(&sink.records[index])) {
                     // The JSONL record already counts, with its warnings;

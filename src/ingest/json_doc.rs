@@ -100,9 +100,10 @@ pub fn read(text: &[u8], sink: &mut FileSink<'_>, ctx: &Context<'_>) -> Sniffed 
             continue;
         }
         seen.insert(key, line);
-        match serde_json::from_str::<RawRecord>(element.get()) {
-            Ok(raw) => {
-                sink.take_at(raw, ctx, line, Some(file));
+        let mut raw = RawRecord::default();
+        match raw.read_json(element.get()) {
+            Ok(()) => {
+                sink.take_at(&mut raw, ctx, line, Some(file));
             }
             Err(e) => {
                 sink.tally.rejected += 1;

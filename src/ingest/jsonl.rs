@@ -195,19 +195,20 @@ fn trim_ascii(mut s: &[u8]) -> &[u8] {
 
 fn parse_line(line: &[u8], at: TextBase<'_>, complete: bool, line_no: u32, sink: &mut FileSink<'_>, ctx: &Context<'_>) {
     // One bulk UTF-8 check, then parse as &str (no per-string re-check).
+    let mut raw = RawRecord::default();
     let parsed = match std::str::from_utf8(line) {
-        Ok(text) => serde_json::from_str::<RawRecord>(text),
-        Err(_) => serde_json::from_slice::<RawRecord>(line),
+        Ok(text) => raw.read_json(text),
+        Err(_) => serde_json::from_slice::<RawRecord>(line).map(|parsed| raw = parsed),
     };
     match parsed {
-        Ok(raw) => {
-            sink.take_at(raw, ctx, line_no, Some(at));
+        Ok(()) => {
+            sink.take_at(&mut raw, ctx, line_no, Some(at));
         }
         Err(err) => {
             // Python's json.dumps writes NaN/Infinity bare; name the field.
             if let Some(quoted) = quote_bare_non_finite(line) {
-                if let Ok(raw) = serde_json::from_slice::<RawRecord>(&quoted) {
-                    sink.take(raw, ctx, line_no);
+                if let Ok(mut raw) = serde_json::from_slice::<RawRecord>(&quoted) {
+                    sink.take(&mut raw, ctx, line_no);
                     return;
                 }
             }

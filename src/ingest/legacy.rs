@@ -22,7 +22,7 @@ use super::discover::PathFacts;
 use super::jsonl::{json_error_message, quote_bare_non_finite};
 use super::sink::FileSink;
 use crate::model::normalize::{is_non_finite_word, Context};
-use crate::model::raw::{dims_of_object, RawRecord, Val};
+use crate::model::raw::{RawRecord, Val};
 use crate::model::{LoadLevel, Pipeline, ProblemKind};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -515,11 +515,10 @@ pub fn read_metrics(
     raw.duration_seconds = metrics.total_duration_sec;
     raw.timestamp = doc.timestamp;
 
-    let mut dims = raw.top_dims;
+    let dims = &mut raw.top_dims;
     if let Some(cfg) = metrics.config {
-        if let Ok(d) = dims_of_object(cfg) {
-            dims.fill_from(d);
-        }
+        // A config that is not an object yields no dimensions.
+        let _ = dims.fill_from_object(cfg);
     }
     dims.avg_latency_ms = scaled(metrics.avg_latency_ms, summary_factor);
     dims.scheduling_ms = metrics.avg_scheduling_latency_ms;
@@ -566,13 +565,12 @@ pub fn read_metrics(
     if let Some(ms) = named.start_delay_ms {
         dims.start_delay = Some(Val::Float(ms as f64 / 1000.0));
     }
-    raw.top_dims = dims;
 
     let legacy_ctx = Context {
         seed_optional: true,
         ..*ctx
     };
-    if let Some(index) = sink.take(raw, &legacy_ctx, 1) {
+    if let Some(index) = sink.take(&mut raw, &legacy_ctx, 1) {
         if let Some(lat) = task_latencies {
             let rec = &mut sink.records[index];
             std::sync::Arc::make_mut(rec.measured.get_or_insert_with(Default::default)).task_latencies_ms =

@@ -84,7 +84,7 @@ impl<'a> FileSink<'a> {
 
     /// Validate one raw record read at `line`; count and keep it.
     /// Returns the accepted record's index in `self.records`.
-    pub fn take(&mut self, raw: RawRecord<'_>, ctx: &Context<'_>, line: u32) -> Option<usize> {
+    pub fn take(&mut self, raw: &mut RawRecord<'_>, ctx: &Context<'_>, line: u32) -> Option<usize> {
         self.take_at(raw, ctx, line, None)
     }
 
@@ -92,7 +92,7 @@ impl<'a> FileSink<'a> {
     /// whose free-form objects then stay in the file ([`crate::model::FreeText`]).
     pub fn take_at(
         &mut self,
-        raw: RawRecord<'_>,
+        raw: &mut RawRecord<'_>,
         ctx: &Context<'_>,
         line: u32,
         at: Option<TextBase<'_>>,

@@ -13,7 +13,7 @@ use super::config_hash::WorkloadShape;
 use super::dimensions::{balance_score, Dimensions, LoadLevel, Pipeline, Scheduler, TaskComplexity};
 use super::intern::Sym;
 use super::problem::{Finding, ProblemKind};
-use super::raw::{dims_of_object, DimFields, RawRecord, Val};
+use super::raw::{DimFields, RawRecord, Val};
 use super::record::{DimsId, FreeText, Measured, SourceRef, UnifiedRecord};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -489,8 +489,8 @@ fn seed_key(seed: Option<u64>) -> [u8; 9] {
 
 /// Validate and normalize one record. `Err` carries the findings (at least
 /// one error); `Ok` carries the record and its warnings.
-pub fn normalize(
-    raw: RawRecord<'_>,
+pub fn normalize<'a>(
+    raw: &mut RawRecord<'a>,
     ctx: &Context<'_>,
     source: SourceRef,
     at: Option<TextBase<'_>>,
@@ -653,11 +653,11 @@ pub fn normalize(
         }
         None => {
             let before = out.list.len();
-            let mut dim_fields = raw.top_dims;
-            let metadata = free_form("metadata", raw.metadata, &mut dim_fields, &mut out).map(|t| free_text(t, at));
-            let extra = free_form("extra", raw.extra, &mut dim_fields, &mut out).map(|t| free_text(t, at));
-            free_form("config", raw.config, &mut dim_fields, &mut out);
-            free_form("run_config", raw.run_config, &mut dim_fields, &mut out);
+            let dim_fields = &mut raw.top_dims;
+            let metadata = free_form("metadata", raw.metadata, dim_fields, &mut out).map(|t| free_text(t, at));
+            let extra = free_form("extra", raw.extra, dim_fields, &mut out).map(|t| free_text(t, at));
+            free_form("config", raw.config, dim_fields, &mut out);
+            free_form("run_config", raw.run_config, dim_fields, &mut out);
             let (dims, measured) = dimensions(dim_fields, ctx, seed, &mut out);
             let id = DimsId::intern(dims);
             let derived = Derived {
@@ -775,8 +775,8 @@ fn free_form<'a>(
     if text == "null" {
         return None;
     }
-    match dims_of_object(obj) {
-        Ok(d) => dims.fill_from(d),
+    match dims.fill_from_object(obj) {
+        Ok(()) => {}
         Err(_) => out.warning(
             ProblemKind::InvalidValue,
             format!(
@@ -896,7 +896,7 @@ fn node_distribution(raw: &RawValue, out: &mut Findings) -> Option<Box<[(Sym, u6
     Some(nodes.into_boxed_slice())
 }
 
-fn dimensions(f: DimFields<'_>, ctx: &Context<'_>, seed: Option<u64>, out: &mut Findings) -> (Dimensions, Measured) {
+fn dimensions(f: &DimFields<'_>, ctx: &Context<'_>, seed: Option<u64>, out: &mut Findings) -> (Dimensions, Measured) {
     let strategy = dim_text(&f.scheduler_strategy);
     let scheduler = dim_text(&f.scheduler)
         .or_else(|| dim_text(&f.scheduler_name))
@@ -1021,9 +1021,9 @@ mod tests {
     use crate::model::record::FileId;
 
     fn parse(line: &str) -> Result<(UnifiedRecord, Vec<Finding>), Vec<Finding>> {
-        let raw: RawRecord = serde_json::from_str(line).unwrap();
+        let mut raw: RawRecord = serde_json::from_str(line).unwrap();
         normalize(
-            raw,
+            &mut raw,
             &Context::default(),
             SourceRef {
                 file: FileId(0),
@@ -1052,7 +1052,7 @@ mod tests {
     #[test]
     fn objects_inside_the_text_base_are_spans_of_the_file() {
         let line = format!("  {GOOD}");
-        let raw: RawRecord = serde_json::from_str(&line).unwrap();
+        let mut raw: RawRecord = serde_json::from_str(&line).unwrap();
         let at = TextBase {
             bytes: line.as_bytes(),
             offset: 1000,
@@ -1061,7 +1061,14 @@ mod tests {
             file: FileId(0),
             line: 1,
         };
-        let (rec, _) = normalize(raw, &Context::default(), source, Some(at), &mut DimsMemo::default()).unwrap();
+        let (rec, _) = normalize(
+            &mut raw,
+            &Context::default(),
+            source,
+            Some(at),
+            &mut DimsMemo::default(),
+        )
+        .unwrap();
         let start = line.find("{\"scheduler_name\"").unwrap();
         let Some(FreeText::InFile { offset, len }) = rec.metadata else {
             panic!("{:?}", rec.metadata)
@@ -1073,9 +1080,9 @@ mod tests {
             bytes: b"{}",
             offset: 0,
         };
-        let raw: RawRecord = serde_json::from_str(&line).unwrap();
+        let mut raw: RawRecord = serde_json::from_str(&line).unwrap();
         let (rec, _) = normalize(
-            raw,
+            &mut raw,
             &Context::default(),
             source,
             Some(elsewhere),

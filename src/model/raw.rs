@@ -2,7 +2,7 @@
 //! each as the input wrote it. JSON lines and CSV rows both fill this one
 //! shape, so validation ([`super::normalize`]) is written once.
 
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
@@ -180,36 +180,59 @@ pub struct RawRecord<'a> {
 
 impl<'de> Deserialize<'de> for RawRecord<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawRecord<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object (one unified record)")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut out = RawRecord::default();
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                    match key.as_ref() {
-                        "metadata" => out.metadata = Some(map.next_value()?),
-                        "extra" => out.extra = Some(map.next_value()?),
-                        "config" => out.config = Some(map.next_value()?),
-                        "run_config" => out.run_config = Some(map.next_value()?),
-                        "node_distribution" => out.top_dims.node_distribution = Some(map.next_value()?),
-                        name if is_integer_field(name) => {
-                            let raw: &'de RawValue = map.next_value()?;
-                            out.set(name, Val::of_integer_field(raw));
-                        }
-                        name => {
-                            let value: Val<'de> = map.next_value()?;
-                            // Unknown top-level keys are ignored, as upstream's reader does.
-                            out.set(name, value);
-                        }
-                    }
+        let mut out = RawRecord::default();
+        Fill(&mut out).deserialize(d)?;
+        Ok(out)
+    }
+}
+
+impl<'a> RawRecord<'a> {
+    /// Parse one JSON record into `self` (a default one), in place: the
+    /// record is about 1.5 KB, and a parser returning it by value copies
+    /// it on every hop (a tenth of ingest's time on a harness tree).
+    pub fn read_json(&mut self, text: &'a str) -> serde_json::Result<()> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        Fill(self).deserialize(&mut de)?;
+        de.end()
+    }
+}
+
+/// Fills a [`RawRecord`] in place from a JSON object.
+struct Fill<'r, 'a>(&'r mut RawRecord<'a>);
+
+impl<'de> DeserializeSeed<'de> for Fill<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Fill<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object (one unified record)")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let out = self.0;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "metadata" => out.metadata = Some(map.next_value()?),
+                "extra" => out.extra = Some(map.next_value()?),
+                "config" => out.config = Some(map.next_value()?),
+                "run_config" => out.run_config = Some(map.next_value()?),
+                "node_distribution" => out.top_dims.node_distribution = Some(map.next_value()?),
+                name if is_integer_field(name) => {
+                    let raw: &'de RawValue = map.next_value()?;
+                    out.set(name, Val::of_integer_field(raw));
                 }
-                Ok(out)
+                name => {
+                    let value: Val<'de> = map.next_value()?;
+                    // Unknown top-level keys are ignored, as upstream's reader does.
+                    out.set(name, value);
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(())
     }
 }
 
@@ -371,102 +394,161 @@ impl<'a> DimFields<'a> {
             balance_score
         )
     }
+}
 
-    /// Fill every field this one lacks from `other` (earlier sources win).
-    pub fn fill_from(&mut self, other: DimFields<'a>) {
-        macro_rules! fill {
-            ($($f:ident),*) => { $( if self.$f.is_none() { self.$f = other.$f; } )* };
+/// Nested config objects met in a free-form object, read after its own
+/// fields. Up to four are held inline (a harness record has one,
+/// `raw_metrics`), so a record costs no allocation for them.
+#[derive(Default)]
+struct Nested<'a> {
+    inline: [Option<&'a RawValue>; 4],
+    spill: Vec<&'a RawValue>,
+}
+
+impl<'a> Nested<'a> {
+    fn push(&mut self, raw: &'a RawValue) {
+        match self.inline.iter_mut().find(|slot| slot.is_none()) {
+            Some(slot) => *slot = Some(raw),
+            None => self.spill.push(raw),
         }
-        fill!(
-            experiment,
-            pipeline,
-            pipeline_type,
-            scheduler,
-            scheduler_name,
-            scheduler_type,
-            scheduler_strategy,
-            load_level,
-            concurrency,
-            concurrent_jobs,
-            start_delay,
-            task_complexity,
-            num_tasks,
-            total_tasks,
-            successful_tasks,
-            failed_tasks,
-            warmup_items,
-            parity_batch_size,
-            shuffle_version,
-            pipeline_stages,
-            arrival,
-            llm_ratio,
-            generator,
-            work_hash,
-            avg_latency_ms,
-            scheduling_ms,
-            queue_ms,
-            execution_ms,
-            node_distribution,
-            balance_score
-        );
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &'a RawValue> + '_ {
+        self.inline
+            .iter()
+            .map_while(|slot| *slot)
+            .chain(self.spill.iter().copied())
     }
 }
 
-/// Wrapper so [`DimFields`] can be read from an object that may also hold
-/// nested config objects.
-#[derive(Debug, Default)]
-pub struct DimFieldsFlat<'a> {
-    pub own: DimFields<'a>,
-    pub nested: Vec<&'a RawValue>,
+/// Reads an object's own fields into [`DimFields`] in place: a field (or
+/// an alias of it) already set stays, so the first occurrence wins; the
+/// values of fields that are not dimensions, or are already set, are
+/// skipped unread. Nested config objects go to `nested` (when given).
+struct OwnFields<'d, 'a> {
+    dims: &'d mut DimFields<'a>,
+    nested: Option<&'d mut Nested<'a>>,
 }
 
-impl<'de> Deserialize<'de> for DimFieldsFlat<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = DimFieldsFlat<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut out = DimFieldsFlat::default();
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                    match key.as_ref() {
-                        "config" | "run_config" | "raw_metrics" | "workload_config" => {
-                            let raw: &'de RawValue = map.next_value()?;
-                            out.nested.push(raw);
-                        }
-                        "node_distribution" => {
-                            let raw: &'de RawValue = map.next_value()?;
-                            out.own.node_distribution.get_or_insert(raw);
-                        }
-                        name if is_integer_field(name) => {
-                            let raw: &'de RawValue = map.next_value()?;
-                            out.own.set_first(name, Val::of_integer_field(raw));
-                        }
-                        name => {
-                            let value: Val<'de> = map.next_value()?;
-                            // First occurrence of a field (or its alias) wins.
-                            out.own.set_first(name, value);
-                        }
+impl<'de> DeserializeSeed<'de> for OwnFields<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for OwnFields<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let name = key.as_ref();
+            if matches!(name, "config" | "run_config" | "raw_metrics" | "workload_config") {
+                let raw: &'de RawValue = map.next_value()?;
+                if let Some(nested) = self.nested.as_deref_mut() {
+                    nested.push(raw);
+                }
+            } else if name == "node_distribution" {
+                let raw: &'de RawValue = map.next_value()?;
+                self.dims.node_distribution.get_or_insert(raw);
+            } else {
+                match self.dims.slot(name) {
+                    Some(slot) if slot.is_none() => {
+                        *slot = Some(if is_integer_field(name) {
+                            Val::of_integer_field(map.next_value::<&'de RawValue>()?)
+                        } else {
+                            map.next_value::<Val<'de>>()?
+                        });
+                    }
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
                     }
                 }
-                Ok(out)
             }
         }
-        d.deserialize_map(V)
+        Ok(())
     }
 }
 
-/// Read the dimensions of a free-form object, its nested config objects
-/// filling what it does not say itself.
-pub fn dims_of_object(raw: &RawValue) -> Result<DimFields<'_>, serde_json::Error> {
-    let flat: DimFieldsFlat<'_> = serde_json::from_str(raw.get())?;
-    let mut dims = flat.own;
-    for nested in flat.nested {
-        if let Ok(inner) = serde_json::from_str::<DimFieldsFlat<'_>>(nested.get()) {
-            dims.fill_from(inner.own);
+impl<'a> DimFields<'a> {
+    /// Fill the dimensions this one lacks from a free-form object: from its
+    /// own fields first (the first of a field and its aliases wins), then
+    /// from its nested config objects' own fields, in their order. `Err`,
+    /// with nothing filled, when it is not an object; a nested value that
+    /// is not an object is passed over.
+    ///
+    /// `raw` came from a successful parse, so it is valid JSON and an
+    /// object fails, if at all, at its first byte: nothing is half-filled.
+    pub fn fill_from_object(&mut self, raw: &'a RawValue) -> Result<(), serde_json::Error> {
+        let mut nested = Nested::default();
+        read_own_fields(raw, self, Some(&mut nested))?;
+        for inner in nested.iter() {
+            let _ = read_own_fields(inner, self, None);
         }
+        Ok(())
     }
-    Ok(dims)
+}
+
+fn read_own_fields<'a>(
+    raw: &'a RawValue,
+    dims: &mut DimFields<'a>,
+    nested: Option<&mut Nested<'a>>,
+) -> Result<(), serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    OwnFields { dims, nested }.deserialize(&mut de)?;
+    de.end()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(text: &str) -> &RawValue {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn an_objects_own_fields_win_over_its_nested_ones_wherever_they_stand() {
+        let obj = raw(
+            r#"{"raw_metrics":{"scheduler_type":"FIFO","num_tasks":7,"load_level":"low"},
+                "scheduler_type":"Priority","tasks":300,"num_tasks":400,"config":"fast",
+                "run_config":{"pipeline":"rag","raw_metrics":{"arrival":"poisson"}}}"#,
+        );
+        let mut dims = DimFields {
+            load_level: Some(Val::Str(Cow::Borrowed("high"))),
+            ..DimFields::default()
+        };
+        dims.fill_from_object(obj).unwrap();
+        // Already set: kept. Own field: wins over the nested one before it.
+        assert_eq!(dims.load_level, Some(Val::Str(Cow::Borrowed("high"))));
+        assert_eq!(dims.scheduler_type, Some(Val::Str(Cow::Borrowed("Priority"))));
+        // Aliases share a slot: the first one written wins.
+        assert_eq!(dims.num_tasks, Some(Val::UInt(300)));
+        // Nested objects fill what is left, a non-object is passed over, and
+        // only one level deep is read.
+        assert_eq!(dims.pipeline, Some(Val::Str(Cow::Borrowed("rag"))));
+        assert_eq!(dims.arrival, None);
+    }
+
+    #[test]
+    fn a_value_that_is_not_an_object_fills_nothing() {
+        let mut dims = DimFields::default();
+        assert!(dims.fill_from_object(raw(r#"["scheduler","fifo"]"#)).is_err());
+        assert!(dims.fill_from_object(raw(r#""scheduler=fifo""#)).is_err());
+        assert!(dims.is_empty());
+    }
+
+    #[test]
+    fn a_record_read_in_place_equals_one_read_by_value() {
+        let line = r#"{"backend":"sage","seed":42,"nodes":2.5,"metadata":{"a":1},"scheduler":"fifo","x":[1]}"#;
+        let mut in_place = RawRecord::default();
+        in_place.read_json(line).unwrap();
+        let by_value: RawRecord = serde_json::from_str(line).unwrap();
+        assert_eq!(format!("{in_place:?}"), format!("{by_value:?}"));
+        assert_eq!(in_place.nodes, Some(Val::Num("2.5")));
+        assert_eq!(in_place.metadata.map(RawValue::get), Some(r#"{"a":1}"#));
+        assert!(RawRecord::default().read_json(r#"{"backend":"sage"} x"#).is_err());
+    }
 }
