@@ -597,8 +597,8 @@ pub fn normalize<'a>(
             out.error(ProblemKind::MissingField, "required field timestamp is missing".into());
             None
         }
-        Some(Val::Str(s)) if is_iso8601(s) => Some(s.trim().to_string()),
-        Some(Val::Cell(s)) if is_iso8601(s) => Some(s.trim().to_string()),
+        Some(Val::Str(s)) if is_iso8601(s) => Some(s.trim()),
+        Some(Val::Cell(s)) if is_iso8601(s) => Some(s.trim()),
         Some(Val::Cell(s)) if s.trim().is_empty() => {
             out.error(ProblemKind::MissingField, "required field timestamp is empty".into());
             None
@@ -714,7 +714,7 @@ pub fn normalize<'a>(
         latency_p99: p99,
         success_rate,
         duration_seconds: duration,
-        timestamp: crate::model::Timestamp::new(&timestamp),
+        timestamp: crate::model::Timestamp::new(timestamp),
         config_hash,
         backend_hash,
         shape_hash: shape.hash(),
