@@ -32,6 +32,9 @@ pub struct CompareJob {
     /// The axis asked for; `None`: [`default_axis`] of the ingested records.
     pub by: Option<Axis>,
     pub baseline: Option<String>,
+    /// `baseline` must name a side (the user's `--baseline`), else the
+    /// analysis is refused; when false it is a preference.
+    pub baseline_required: bool,
     pub confidence: f64,
     pub correction: Correction,
     pub include_failed: bool,
@@ -50,6 +53,7 @@ impl CompareJob {
             named: Vec::new(),
             by: None,
             baseline: None,
+            baseline_required: false,
             confidence: 0.95,
             correction: Correction::Bh,
             include_failed: false,
@@ -96,9 +100,25 @@ impl CompareJob {
         }
     }
 
-    /// The analysis of `report`.
-    pub fn analyse(&self, report: &IngestReport) -> Comparison {
-        compare(report, &self.options(report))
+    /// The analysis of `report`; an error when a required baseline (the
+    /// user's `--baseline`) names no side: a typo would otherwise quietly
+    /// compare against the default side.
+    pub fn analyse(&self, report: &IngestReport) -> anyhow::Result<Comparison> {
+        let comparison = compare(report, &self.options(report));
+        if let Some(wanted) = self.baseline.as_ref().filter(|_| self.baseline_required) {
+            if comparison.baseline.as_ref() != Some(wanted) {
+                let sides = if comparison.sides.is_empty() {
+                    "none".to_string()
+                } else {
+                    comparison.sides.join(", ")
+                };
+                anyhow::bail!(
+                    "--baseline {wanted:?} names no side; the sides (--by {}) are: {sides}. Name one of them, or leave --baseline out (sage when present, else the first side)",
+                    comparison.axis.name()
+                );
+            }
+        }
+        Ok(comparison)
     }
 
     /// The command that regenerates this comparison, the same whichever
@@ -209,7 +229,8 @@ pub struct Timings {
 pub enum Failure {
     /// The inputs could not be read (the command's usage/input error).
     Ingest(InputError),
-    /// Writing the outputs failed.
+    /// The analysis refused an argument (`--baseline`), or writing the
+    /// outputs failed.
     Write(anyhow::Error),
 }
 
@@ -236,13 +257,13 @@ pub fn run(job: &CompareJob, ingest_options: &IngestOptions, outputs: Outputs<'_
     let started = Instant::now();
     let report = ingest(&job.inputs(), ingest_options).map_err(Failure::Ingest)?;
     let ingested = started.elapsed();
-    let timed_analysis = || {
+    let timed_analysis = || -> anyhow::Result<_> {
         let start = Instant::now();
-        (job.analyse(&report), start.elapsed())
+        Ok((job.analyse(&report)?, start.elapsed()))
     };
     let (comparison, written, analysis) = match outputs {
         Outputs::None => {
-            let (comparison, analysis) = timed_analysis();
+            let (comparison, analysis) = timed_analysis()?;
             (
                 comparison,
                 Written {
@@ -263,7 +284,7 @@ pub fn run(job: &CompareJob, ingest_options: &IngestOptions, outputs: Outputs<'_
                         csv::write_csv(&report, &tmp.join(csv::FILE)).map(|()| start.elapsed())
                     },
                     || -> anyhow::Result<_> {
-                        let (comparison, analysis) = timed_analysis();
+                        let (comparison, analysis) = timed_analysis()?;
                         let bundle = render::render_bundle(&job.context(&report, &comparison), extra, tmp)?;
                         Ok((comparison, bundle, analysis))
                     },

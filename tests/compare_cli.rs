@@ -353,3 +353,24 @@ fn pr_comment_puts_the_verdict_and_changes_first_and_stays_under_the_limit() {
     assert!(body.chars().count() < 65_536, "{}", body.len());
     assert!(body.contains("more row(s) in summary.md"), "truncation is said");
 }
+
+#[test]
+fn a_baseline_that_names_no_side_is_refused_and_the_previous_bundle_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    sage_and_ray(tmp.path(), 2);
+    let (code, _, err) = compare(&["results", "-o", "out", "--baseline", "ray", "-q"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary(&tmp.path().join("out"))["baseline"], "ray");
+    // A typo (or another case) must not quietly fall back to sage.
+    let (code, _, err) = compare(&["results", "-o", "out", "--baseline", "Ray"], tmp.path());
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--baseline \"Ray\" names no side") && err.contains("(--by backend) are: ray, sage"),
+        "{err}"
+    );
+    assert_eq!(
+        summary(&tmp.path().join("out"))["baseline"],
+        "ray",
+        "the earlier bundle stays"
+    );
+}

@@ -44,6 +44,12 @@ pub struct SideArgs {
     /// Keep failed runs (success rate 0, nothing measured) in the statistics
     #[arg(long)]
     pub include_failed: bool,
+    /// Set by `paired` and `demo`, not a flag: their `baseline` is a
+    /// preference, used when that side has records (a side that failed is
+    /// reported by their exit code); a `--baseline` typed by the user must
+    /// name a side.
+    #[arg(skip)]
+    pub baseline_is_preference: bool,
 }
 
 impl Default for SideArgs {
@@ -55,6 +61,7 @@ impl Default for SideArgs {
             confidence: 0.95,
             correction: Correction::Bh,
             include_failed: false,
+            baseline_is_preference: false,
         }
     }
 }
@@ -65,6 +72,7 @@ impl SideArgs {
         CompareJob {
             by: self.by,
             baseline: self.baseline.clone(),
+            baseline_required: self.baseline.is_some() && !self.baseline_is_preference,
             confidence: self.confidence,
             correction: self.correction,
             include_failed: self.include_failed,

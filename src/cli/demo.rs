@@ -81,6 +81,7 @@ pub fn demo(args: &DemoArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     // by calling the command with its arguments built here.
     let baseline = || super::compare::SideArgs {
         baseline: Some(Backend::LocalDataflow.label().to_string()),
+        baseline_is_preference: true,
         ..Default::default()
     };
     let r = results.display().to_string();

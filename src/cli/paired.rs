@@ -131,6 +131,7 @@ pub fn paired(args: &PairedArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         output_dir: report_dir,
         sides: super::compare::SideArgs {
             baseline: Some(args.backends[0].label().to_string()),
+            baseline_is_preference: true,
             ..Default::default()
         },
         fail_on: vec![super::compare::Gate::Mismatch],

@@ -322,7 +322,9 @@ mod tests {
         let inputs = [dir.path().to_path_buf()];
         let report = crate::ingest::ingest(&inputs, &crate::ingest::IngestOptions::default()).unwrap();
         assert_eq!(report.totals.rejected, 0);
-        let c = crate::pipeline::CompareJob::new(inputs.to_vec()).analyse(&report);
+        let c = crate::pipeline::CompareJob::new(inputs.to_vec())
+            .analyse(&report)
+            .unwrap();
         assert_eq!(c.groups.len(), 80);
         assert!(
             c.comparisons.len() > 80 && c.comparisons.len() <= 120,
