@@ -374,3 +374,40 @@ fn a_baseline_that_names_no_side_is_refused_and_the_previous_bundle_kept() {
         "the earlier bundle stays"
     );
 }
+
+#[test]
+fn inputs_that_overlap_or_share_a_side_name_are_refused_before_anything_is_counted_twice() {
+    let tmp = tempfile::tempdir().unwrap();
+    sage_and_ray(tmp.path(), 2);
+    for (args, says) in [
+        (&["results", "results"][..], "the side name \"results\" is given twice"),
+        (&["results", "results/"][..], "results and results/ are the same input"),
+        (
+            &["results", "results/sage"][..],
+            "results/sage is inside results, also an input",
+        ),
+        (
+            &["results/sage", "results"][..],
+            "results/sage is inside results, also an input",
+        ),
+        (
+            &["--label", "a=results/sage", "--label", "a=results/ray"][..],
+            "the side name \"a\" is given twice",
+        ),
+        (
+            &["results", "--label", "pr=results"][..],
+            "results and results are the same input",
+        ),
+    ] {
+        let mut all = args.to_vec();
+        all.extend(["-o", "out", "-q"]);
+        let (code, _, err) = compare(&all, tmp.path());
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!tmp.path().join("out").exists(), "{args:?}: nothing written");
+    }
+    // Side by side, the same folders are fine.
+    let (code, _, err) = compare(&["results/sage", "results/ray", "-o", "out", "-q"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary(&tmp.path().join("out"))["records"]["accepted"], 10);
+}

@@ -146,6 +146,17 @@ impl CompareArgs {
             };
             named.push((name.to_string(), PathBuf::from(path)));
         }
+        // Each positional path and each label is one side (with --by input):
+        // two of one name would pool their runs into one side unseen.
+        let mut seen = std::collections::BTreeSet::new();
+        let positional = self.paths.iter().map(|p| p.display().to_string());
+        for name in positional.chain(named.iter().map(|(n, _)| n.clone())) {
+            if !seen.insert(name.clone()) {
+                return Err(format!(
+                    "the side name {name:?} is given twice (a path or a --label NAME); each input is one side, so give each a name of its own, e.g. --label before=… --label after=…"
+                ));
+            }
+        }
         Ok(CompareJob {
             named,
             equivalence: self.equivalence,

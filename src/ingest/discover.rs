@@ -197,6 +197,34 @@ fn symlink_to(path: &Path) -> String {
 /// Paths that could not be read while walking, with the reason.
 pub type Unreadable = Vec<(String, String)>;
 
+/// Two inputs that are one file or folder (also through a link), or one
+/// inside the other, would have their files read twice and every run in
+/// them counted twice: refused. An input that cannot be reached is left to
+/// the walk, which names it.
+fn refuse_overlap(inputs: &[PathBuf]) -> Result<(), InputError> {
+    let resolved: Vec<(&PathBuf, PathBuf)> = inputs
+        .iter()
+        .filter_map(|p| Some((p, std::fs::canonicalize(p).ok()?)))
+        .collect();
+    for (i, (first, a)) in resolved.iter().enumerate() {
+        for (second, b) in &resolved[i + 1..] {
+            let (outer, inner) = if b.starts_with(a) {
+                (first, second)
+            } else if a.starts_with(b) {
+                (second, first)
+            } else {
+                continue;
+            };
+            return Err(InputError::Overlapping {
+                outer: outer.display().to_string(),
+                inner: inner.display().to_string(),
+                same: a == b,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Walk the inputs: files as given, directories recursively in name order
 /// (deterministic), hidden folders (`.git`, `.venv` …) skipped. Symbolic
 /// links below an argument are listed as skipped unless `follow_symlinks`
@@ -205,6 +233,7 @@ pub type Unreadable = Vec<(String, String)>;
 /// reaching a path are returned beside the entries (see [`Unreadable`]). A folder argument with
 /// no result file below it is an error.
 pub fn walk(inputs: &[PathBuf], follow_symlinks: bool) -> Result<(Vec<Entry>, Unreadable), InputError> {
+    refuse_overlap(inputs)?;
     let mut entries = Vec::new();
     let mut unreadable = Vec::new();
     for (input_index, input) in inputs.iter().enumerate() {
@@ -362,6 +391,29 @@ fn skipped_summary(found: &[Entry]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inputs_that_are_one_folder_or_nest_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("results");
+        std::fs::create_dir_all(root.join("sage")).unwrap();
+        std::fs::write(root.join("sage/unified_results.jsonl"), "{}\n").unwrap();
+        std::os::unix::fs::symlink(&root, tmp.path().join("link")).unwrap();
+        let refused = |a: &str, b: &str| refuse_overlap(&[tmp.path().join(a), tmp.path().join(b)]).is_err();
+        assert!(refused("results", "link"), "a link to an input is that input");
+        assert!(
+            refused("results/sage/unified_results.jsonl", "results"),
+            "a file inside a folder"
+        );
+        assert!(refused("link/sage", "results"), "inside, through a link");
+        assert!(
+            !refused("results/sage", "results/ray"),
+            "side by side (one missing: left to the walk)"
+        );
+        assert!(!refused("results2", "results"), "a longer name is not inside");
+        std::fs::create_dir_all(tmp.path().join("results2")).unwrap();
+        assert!(!refused("results2", "results"));
+    }
 
     #[test]
     fn facts_come_from_whole_segments_only() {

@@ -140,6 +140,9 @@ pub enum InputError {
     /// An argument that is a FIFO, a device or a socket.
     #[error("{path}: {what} (give result files or directories)")]
     NotAFile { path: String, what: &'static str },
+    /// Two arguments that are the same file or folder, or one inside the other.
+    #[error("{}", overlapping(.outer, .inner, *.same))]
+    Overlapping { outer: String, inner: String, same: bool },
     /// An argument with no result file in it; `skipped` says what it holds.
     #[error("no result files found under {path}{skipped}")]
     NoResultFiles { path: String, skipped: String },
@@ -150,6 +153,15 @@ pub enum InputError {
         failures: Vec<Problem>,
         report: Box<IngestReport>,
     },
+}
+
+fn overlapping(outer: &str, inner: &str, same: bool) -> String {
+    let how = if same {
+        format!("{outer} and {inner} are the same input")
+    } else {
+        format!("{inner} is inside {outer}, also an input")
+    };
+    format!("{how}: its files would be read twice and every run in them counted twice; give each result file or folder once")
 }
 
 /// Problem kinds that mean a file (or a line) could not be read at all.
