@@ -8,6 +8,7 @@
 //! folder below theirs. Output order follows the sorted walk, so results
 //! are deterministic whatever the thread timing.
 
+mod copies;
 pub mod csv;
 pub mod discover;
 pub mod guard;
@@ -277,7 +278,7 @@ pub fn ingest(inputs: &[PathBuf], options: &IngestOptions) -> Result<IngestRepor
 
     let mut files: Vec<Option<FileSummary>> = vec![None; entries.len()];
     let mut outputs: Vec<DirOutput> = dir_outputs_first.into_iter().chain(outputs).collect();
-    let records = merge_records(&mut outputs);
+    let mut records = merge_records(&mut outputs);
     let mut paired_runs = Vec::new();
     let mut per_file_problems: Vec<Vec<Problem>> = vec![Vec::new(); entries.len()];
     for out in outputs {
@@ -290,10 +291,11 @@ pub fn ingest(inputs: &[PathBuf], options: &IngestOptions) -> Result<IngestRepor
             per_file_problems[first].extend(out.problems);
         }
     }
+    let mut files: Vec<FileSummary> = files.into_iter().map(|f| f.expect("every entry summarized")).collect();
+    count_copies_once(&mut records, &mut files, &mut per_file_problems);
     for group in per_file_problems {
         problems.extend(group);
     }
-    let files: Vec<FileSummary> = files.into_iter().map(|f| f.expect("every entry summarized")).collect();
 
     let mut totals = Totals::default();
     for f in files.iter().filter(|f| f.format.holds_records()) {
@@ -327,6 +329,46 @@ pub fn ingest(inputs: &[PathBuf], options: &IngestOptions) -> Result<IngestRepor
         }
     }
     Ok(report)
+}
+
+/// Records that repeat a record of another file of the same input (a copied
+/// result folder, [`copies`]) are dropped and counted as duplicates of the
+/// file they are in, with one warning per pair of files.
+fn count_copies_once(records: &mut Vec<UnifiedRecord>, files: &mut [FileSummary], problems: &mut [Vec<Problem>]) {
+    let (copied, pairs) = copies::find(records, |f| files[f as usize].input);
+    if copied.is_empty() {
+        return;
+    }
+    for p in pairs {
+        let (file, of) = (p.file as usize, p.of_file as usize);
+        files[file].tally.accepted -= p.count;
+        files[file].tally.duplicates += p.count;
+        let (what, are) = if p.count == 1 {
+            ("record", "is")
+        } else {
+            ("records", "are")
+        };
+        problems[file].push(Problem {
+            file: files[file].path.clone(),
+            line: Some(p.first_line),
+            severity: Severity::Warning,
+            kind: ProblemKind::DuplicateRecord,
+            message: format!(
+                "{} {what} here {are} the same measurement as in {} (line {} here is line {} there: every unified field equal, the timestamp to the microsecond): a copy, counted once",
+                p.count, files[of].path, p.first_line, p.of_line
+            ),
+        });
+    }
+    let mut dropped = copied.into_iter().peekable();
+    let mut index = 0;
+    records.retain(|_| {
+        let keep = dropped.peek() != Some(&index);
+        if !keep {
+            dropped.next();
+        }
+        index += 1;
+        keep
+    });
 }
 
 fn progress_bar(wanted: bool, len: u64) -> Option<indicatif::ProgressBar> {
