@@ -411,3 +411,24 @@ fn inputs_that_overlap_or_share_a_side_name_are_refused_before_anything_is_count
     assert_eq!(code, 0, "{err}");
     assert_eq!(summary(&tmp.path().join("out"))["records"]["accepted"], 10);
 }
+
+#[test]
+fn a_result_folder_copied_beside_itself_adds_no_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    sage_and_ray(tmp.path(), 2);
+    let (code, _, err) = compare(&["results", "-o", "once", "-q"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    for side in ["sage", "ray"] {
+        let from = tmp.path().join("results").join(side).join("unified_results.jsonl");
+        let to = tmp.path().join("results/backup").join(side);
+        std::fs::create_dir_all(&to).unwrap();
+        std::fs::copy(from, to.join("unified_results.jsonl")).unwrap();
+    }
+    let (code, out, err) = compare(&["results", "-o", "copied"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("10 records accepted"), "{out}");
+    let (once, copied) = (summary(&tmp.path().join("once")), summary(&tmp.path().join("copied")));
+    assert_eq!(copied["records"]["duplicates"], 10);
+    assert_eq!(once["groups"], copied["groups"], "the same n, means and intervals");
+    assert_eq!(once["comparisons"], copied["comparisons"]);
+}
