@@ -326,7 +326,33 @@ fn a_history_inside_the_site_folder_survives_three_runs() {
         assert_eq!(code, 2, "{hist} {out}: {err}");
         assert!(err.contains("history"), "{err}");
     }
-    unchanged_except(&before, &snapshot(root), &[]);
+    // A history in, around or beside the results' files, or in a folder of
+    // other files, would be written among them: refused, nothing written.
+    std::fs::write(root.join("notes.txt"), "mine").unwrap();
+    for (hist, says) in [
+        ("data0", "it is an input of this site"),
+        ("data0/sage", "it is an input of this site"),
+        (".", "it is an input of this site"),
+        ("notes.txt", "it is a file, not a folder"),
+    ] {
+        let (code, _, err) = sagereport(&["site", "data0", "--history", hist, "-o", "pub2", "--no-pdf"], root);
+        assert_eq!(code, 2, "{hist}: {err}");
+        assert!(err.contains(says), "{hist}: {err}");
+    }
+    std::fs::create_dir(root.join("other")).unwrap();
+    std::fs::write(root.join("other/b.txt"), "theirs").unwrap();
+    std::fs::write(root.join("other/a.txt"), "theirs").unwrap();
+    let (code, _, err) = sagereport(&["site", "data0", "--history", "other", "-o", "pub2", "--no-pdf"], root);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("it holds other files (a.txt, b.txt) and no entries/ folder"),
+        "{err}"
+    );
+    unchanged_except(
+        &before,
+        &snapshot(root),
+        &["notes.txt", "other", "other/a.txt", "other/b.txt"],
+    );
 }
 
 #[test]

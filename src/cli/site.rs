@@ -147,7 +147,7 @@ pub fn run(args: &SiteArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     // The output is checked (and locked) before any work: a refused output is exit 2.
     let all_paths: Vec<PathBuf> = inputs.iter().flat_map(|(_, p)| p.iter().cloned()).collect();
     let history_place = match &args.history {
-        Some(dir) => Some(history_place(dir, &args.output_dir)?),
+        Some(dir) => Some(history_place(dir, &args.output_dir, &all_paths)?),
         None => None,
     };
     let out = claim_dir(&args.output_dir, "site", &all_paths)?;
@@ -326,8 +326,44 @@ enum HistoryPlace {
     Inside { live: PathBuf, rel: PathBuf },
 }
 
-fn history_place(dir: &std::path::Path, out: &std::path::Path) -> anyhow::Result<HistoryPlace> {
+/// The history store is written to (`entries/`), so it may be neither an
+/// input, nor inside one, nor hold one (the next run would read the
+/// entries as results), nor a folder of other files that holds no
+/// `entries/` (a typo such as `--history .` or `--history /`).
+fn history_place(dir: &std::path::Path, out: &std::path::Path, inputs: &[PathBuf]) -> anyhow::Result<HistoryPlace> {
     let real = resolve(dir).map_err(|e| anyhow::anyhow!("--history {}: {e}", dir.display()))?;
+    for input in inputs {
+        let Ok(input_real) = resolve(input) else { continue };
+        if input_real.starts_with(&real) || real.starts_with(&input_real) {
+            anyhow::bail!(
+                "--history {}: it is an input of this site, inside one or holding one ({}); keep the history apart from the results (e.g. --history history)",
+                dir.display(),
+                input.display()
+            );
+        }
+    }
+    if real.is_dir() && !real.join("entries").is_dir() {
+        let mut others: Vec<String> = std::fs::read_dir(&real)
+            .map_err(|e| anyhow::anyhow!("--history {}: cannot list it: {e}", dir.display()))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        if !others.is_empty() {
+            others.sort();
+            let more = if others.len() > 5 { ", …" } else { "" };
+            others.truncate(5);
+            anyhow::bail!(
+                "--history {}: it holds other files ({}{more}) and no entries/ folder, so it is not a sagereport history; name a new folder or an existing history",
+                dir.display(),
+                others.join(", ")
+            );
+        }
+    } else if real.exists() && !real.is_dir() {
+        anyhow::bail!(
+            "--history {}: it is a file, not a folder; name a new folder or an existing history",
+            dir.display()
+        );
+    }
     let out_real = resolve(out).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
     if real == out_real || out_real.starts_with(&real) {
         anyhow::bail!(
