@@ -348,11 +348,13 @@ fn a_history_inside_the_site_folder_survives_three_runs() {
         err.contains("it holds other files (a.txt, b.txt) and no entries/ folder"),
         "{err}"
     );
-    unchanged_except(
-        &before,
-        &snapshot(root),
-        &["notes.txt", "other", "other/a.txt", "other/b.txt"],
-    );
+    // A fresh git worktree for a history branch holds only `.git`: fine.
+    std::fs::create_dir(root.join("fresh")).unwrap();
+    std::fs::write(root.join("fresh/.git"), "gitdir: elsewhere").unwrap();
+    let (code, _, err) = sagereport(&["site", "data0", "--history", "fresh", "-o", "pub2", "--no-pdf"], root);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_dir(root.join("fresh/entries")).unwrap().count(), 1);
+    unchanged_except(&before, &snapshot(root), &["notes.txt", "other", "fresh", "pub2"]);
 }
 
 #[test]

@@ -328,8 +328,8 @@ enum HistoryPlace {
 
 /// The history store is written to (`entries/`), so it may be neither an
 /// input, nor inside one, nor hold one (the next run would read the
-/// entries as results), nor a folder of other files that holds no
-/// `entries/` (a typo such as `--history .` or `--history /`).
+/// entries as results), nor a folder of other (not hidden) files that
+/// holds no `entries/` (a typo such as `--history .` or `--history /`).
 fn history_place(dir: &std::path::Path, out: &std::path::Path, inputs: &[PathBuf]) -> anyhow::Result<HistoryPlace> {
     let real = resolve(dir).map_err(|e| anyhow::anyhow!("--history {}: {e}", dir.display()))?;
     for input in inputs {
@@ -347,6 +347,8 @@ fn history_place(dir: &std::path::Path, out: &std::path::Path, inputs: &[PathBuf
             .map_err(|e| anyhow::anyhow!("--history {}: cannot list it: {e}", dir.display()))?
             .filter_map(|e| e.ok())
             .map(|e| e.file_name().to_string_lossy().into_owned())
+            // A fresh git worktree for the history branch holds `.git`.
+            .filter(|name| !name.starts_with('.'))
             .collect();
         if !others.is_empty() {
             others.sort();
