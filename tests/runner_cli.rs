@@ -294,6 +294,49 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
 }
 
 #[test]
+fn runner_flags_out_of_range_are_refused_not_clamped() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (flags, says) in [
+        (&["--nodes", "0"][..], "0 is not in 1..=1024"),
+        (&["--repeat", "0"][..], "0 is not in 1..=1000"),
+        (&["--parity-batch-size", "0"][..], "--parity-batch-size"),
+        (&["--num-tasks", "0"][..], "--num-tasks"),
+        (&["--llm-ratio", "1.5"][..], "not a share between 0 and 1"),
+        (&["--request-rate=-1"][..], "not a rate above 0"),
+        (&["--request-rate", "NaN"][..], "not a rate above 0"),
+        (
+            &["--nodes", "64", "--parallelism", "128"][..],
+            "8192 execution slots, more than 4096",
+        ),
+    ] {
+        for command in [
+            &["run", "-e", "Q1", "--quick"][..],
+            &[
+                "paired",
+                "-e",
+                "Q1",
+                "--quick",
+                "--backends",
+                "local-dataflow,local-tasks",
+                "--report-dir",
+                "rep",
+            ][..],
+        ] {
+            let mut args = command.to_vec();
+            args.extend(flags);
+            args.extend(["-o", "res"]);
+            let (code, _, err) = sagereport(&args, tmp.path());
+            assert_eq!(code, 2, "{args:?}: {err}");
+            assert!(err.contains(says), "{args:?}: {err}");
+            assert!(
+                !tmp.path().join("res").exists() && !tmp.path().join("rep").exists(),
+                "{args:?}: nothing ran"
+            );
+        }
+    }
+}
+
+#[test]
 fn demo_builds_comparison_tables_site_and_pdf_from_fresh_data() {
     let tmp = tempfile::tempdir().unwrap();
     let (code, out, err) = sagereport(&["demo", "-o", "demo", "--repeat", "2"], tmp.path());

@@ -45,6 +45,10 @@ pub fn paired(args: &PairedArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_USAGE);
     }
+    if let Err(e) = args.runner.check() {
+        eprintln!("sagereport: error: {e}");
+        return Ok(EXIT_USAGE);
+    }
     let flags = args.runner.flags();
     let joined = experiments.join("+");
     let hash = config_hash(&joined, &flags);

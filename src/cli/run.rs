@@ -28,14 +28,14 @@ pub struct RunnerArgs {
     /// Q1..Q8, exp1..exp4, or all (repeatable or comma-separated)
     #[arg(long, short = 'e', value_delimiter = ',', default_value = "Q1")]
     pub experiment: Vec<String>,
-    /// Nodes (worker pools) of the embedded cluster
-    #[arg(long, default_value_t = 1)]
+    /// Nodes (worker pools) of the embedded cluster (1–1024)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub nodes: u32,
-    /// Execution slots per node (the same on every model)
-    #[arg(long, default_value_t = 2)]
+    /// Execution slots per node, the same on every model (1–1024; nodes × parallelism ≤ 4096)
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub parallelism: u32,
-    /// Runs per configuration (repeats give confidence intervals)
-    #[arg(long, default_value_t = 1)]
+    /// Runs per configuration (repeats give confidence intervals; 1–1000)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub repeat: u32,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -43,10 +43,10 @@ pub struct RunnerArgs {
     #[arg(long, default_value_t = 0)]
     pub warmup_items: u64,
     /// Timed items are processed in batches of this size (same batches on every backend)
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub parity_batch_size: u64,
     /// Items per run [default: per workload; smaller with --quick]
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     pub num_tasks: Option<u64>,
     /// Placement policy [default: load-aware-spread; Q6: priority]
     #[arg(long, value_enum)]
@@ -57,11 +57,11 @@ pub struct RunnerArgs {
     /// Work per task
     #[arg(long, value_enum, default_value_t = Complexity::Light)]
     pub task_complexity: Complexity,
-    /// Q2: share of LLM requests (the rest are embedding requests)
-    #[arg(long, default_value_t = 0.3)]
+    /// Q2: share of LLM requests, 0–1 (the rest are embedding requests)
+    #[arg(long, default_value_t = 0.3, value_parser = parse_share)]
     pub llm_ratio: f64,
-    /// Q2: Poisson arrival rate, requests/s
-    #[arg(long, default_value_t = 200.0)]
+    /// Q2: Poisson arrival rate, requests/s (above 0)
+    #[arg(long, default_value_t = 200.0, value_parser = parse_rate)]
     pub request_rate: f64,
     /// Where result folders are written
     #[arg(long, short = 'o', value_name = "DIR", default_value = "results")]
@@ -73,13 +73,13 @@ pub struct RunnerArgs {
     #[arg(long, env = "RAY_ADDRESS", value_name = "URL")]
     pub ray_address: Option<String>,
     /// Seconds a Ray job may run before it is stopped
-    #[arg(long, default_value_t = 1800)]
+    #[arg(long, default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..))]
     pub ray_timeout: u64,
     /// SAGE runtime for --backend sage (flutty: distributed, needs the flutty package; untested)
     #[arg(long, value_enum, default_value_t = crate::runner::sage::Runtime::Local)]
     pub sage_runtime: crate::runner::sage::Runtime,
     /// Seconds the SAGE driver may run before it stops (killed 60 s later if it hangs)
-    #[arg(long, default_value_t = 1800)]
+    #[arg(long, default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..))]
     pub sage_timeout: u64,
     /// Generate with a real OpenAI-compatible server (POST URL/v1/completions) instead of the embedded K-slot LLM service
     #[arg(long, value_name = "URL")]
@@ -101,7 +101,40 @@ pub struct RunArgs {
     pub backend: Backend,
 }
 
+/// A share in [0, 1] (`--llm-ratio`).
+fn parse_share(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        _ => Err(format!("{s} is not a share between 0 and 1 (e.g. 0.3)")),
+    }
+}
+
+/// A finite rate above 0 (`--request-rate`).
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!("{s} is not a rate above 0 requests/s (e.g. 200)")),
+    }
+}
+
+/// Most execution slots (`--nodes` × `--parallelism`) a run may ask for:
+/// each is a thread of the embedded engine, and more than the system
+/// allows would stop the run halfway. The paper's largest is 16 × 128.
+pub const MAX_SLOTS: u32 = 4096;
+
 impl RunnerArgs {
+    /// The flags' combinations clap cannot check alone.
+    pub fn check(&self) -> Result<(), String> {
+        let slots = self.nodes * self.parallelism;
+        if slots > MAX_SLOTS {
+            return Err(format!(
+                "--nodes {} × --parallelism {} is {slots} execution slots, more than {MAX_SLOTS} (each is a thread); use fewer",
+                self.nodes, self.parallelism
+            ));
+        }
+        Ok(())
+    }
+
     pub fn flags(&self) -> RunFlags {
         RunFlags {
             nodes: self.nodes,
@@ -328,6 +361,10 @@ pub fn run(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
             return Ok(EXIT_USAGE);
         }
     };
+    if let Err(e) = args.runner.check() {
+        eprintln!("sagereport: error: {e}");
+        return Ok(EXIT_USAGE);
+    }
     let flags = args.runner.flags();
     if args.runner.dry_run {
         print_plan(&experiments, &flags, &[args.backend], global.json)?;
