@@ -35,15 +35,15 @@ pub struct BenchArgs {
     /// Shape of the generated tree (see `synth --shape`)
     #[arg(long, value_enum, default_value_t = crate::synth::Shape::Mixed)]
     pub shape: crate::synth::Shape,
-    /// Passes; the fastest is reported, with the median and the slowest
-    #[arg(long, default_value_t = 3)]
+    /// Passes; the fastest is reported, with the median and the slowest (1–1000)
+    #[arg(long, default_value_t = 3, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1000))]
     pub iterations: usize,
     /// What each pass runs: `ingest` alone, or `compare` (ingest, analysis
     /// and the whole bundle, written to a temporary folder)
     #[arg(long, value_enum, default_value_t = Stage::Ingest)]
     pub stage: Stage,
-    /// Trivial tasks per model for --stage dispatch
-    #[arg(long, default_value_t = 200_000)]
+    /// Trivial tasks per model for --stage dispatch (1–100,000,000)
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     pub tasks: u64,
     /// Generate a wide tree instead (`synth --workloads N`: N workloads, each
     /// on sage and ray), e.g. for --stage pdf or site

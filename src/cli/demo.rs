@@ -25,8 +25,8 @@ pub struct DemoArgs {
     pub output_dir: PathBuf,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Runs per configuration (3 gives intervals and verdicts)
-    #[arg(long, default_value_t = 3)]
+    /// Runs per configuration (3 gives intervals and verdicts; 1–1000)
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub repeat: u32,
 }
 

@@ -60,8 +60,8 @@ pub struct SynthArgs {
     /// table dimensions, --repeats runs per configuration) for `tables`
     #[arg(long)]
     pub paper: bool,
-    /// Runs per configuration with --paper
-    #[arg(long, default_value_t = 3, requires = "paper")]
+    /// Runs per configuration with --paper (1–1000)
+    #[arg(long, default_value_t = 3, requires = "paper", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1000))]
     pub repeats: usize,
     /// Write only N distinct workloads (Q1-nodes4-par8-fifo, …), each run
     /// 2–4 times on sage and on ray in the single-backend layout: a report
