@@ -322,3 +322,33 @@ fn hostile_names_are_escaped_in_latex() {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     }
 }
+
+#[test]
+fn check_never_reads_a_device_a_fifo_or_a_paper_beyond_max_document() {
+    let tmp = tempfile::tempdir().unwrap();
+    paper_tables(tmp.path());
+    let fifo = tmp.path().join("paper-fifo.tex");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    std::fs::write(tmp.path().join("big.tex"), "% a paper\n".repeat(200_000)).unwrap();
+    let mut cases = vec![
+        (vec!["tables", "--check", "/dev/zero", "tree"], "a device: not read"),
+        (
+            vec!["tables", "--check", "big.tex", "--max-document", "1MiB", "tree"],
+            "larger than 1 MiB (--max-document)",
+        ),
+    ];
+    if made.is_ok_and(|s| s.success()) {
+        cases.push((
+            vec!["tables", "--check", "paper-fifo.tex", "tree"],
+            "a FIFO (named pipe): not read",
+        ));
+    }
+    for (args, says) in cases {
+        let (code, _, err) = sagereport(&args, tmp.path());
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(
+            err.contains("cannot read the paper") && err.contains(says),
+            "{args:?}: {err}"
+        );
+    }
+}

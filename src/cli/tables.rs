@@ -188,16 +188,29 @@ const MAX_INPUT_DEPTH: usize = 8;
 /// name without an extension. Files that cannot be found or read come back
 /// as warnings naming the line that includes them.
 #[allow(clippy::type_complexity)] // (files with their text, warnings)
-fn paper_files(paper: &std::path::Path) -> Result<(Vec<(String, String)>, Vec<String>), String> {
+fn paper_files(paper: &std::path::Path, max: u64) -> Result<(Vec<(String, String)>, Vec<String>), String> {
+    use crate::ingest::guard::{format_size, read_document, DocError};
     use std::path::{Path, PathBuf};
     struct Walk<'r> {
         root: &'r Path,
+        max: u64,
         seen: std::collections::HashSet<PathBuf>,
         files: Vec<(String, String)>,
         warnings: Vec<String>,
     }
-    fn read(path: &Path) -> std::io::Result<String> {
-        std::fs::read(path).map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+    /// A regular text file of at most `max` bytes (`--max-document`): a
+    /// FIFO, a device (`\input{/dev/zero}`) or a huge file is never read.
+    fn read(path: &Path, max: u64) -> Result<String, String> {
+        match read_document(path, max) {
+            Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+            Err(DocError::Io(e)) => Err(e.to_string()),
+            Err(DocError::NotText(why)) => Err(why.to_string()),
+            Err(DocError::TooLarge(size)) => Err(format!(
+                "{} ({size} bytes), larger than {} (--max-document)",
+                format_size(size),
+                format_size(max)
+            )),
+        }
     }
     fn visit(walk: &mut Walk<'_>, path: &Path, text: String, depth: usize) {
         let includes = crate::analysis::check::tex::included_files(&text);
@@ -227,7 +240,7 @@ fn paper_files(paper: &std::path::Path) -> Result<(Vec<(String, String)>, Vec<St
             if !walk.seen.insert(found.canonicalize().unwrap_or_else(|_| found.clone())) {
                 continue; // included twice, or a cycle
             }
-            match read(found) {
+            match read(found, walk.max) {
                 Ok(text) => visit(walk, found, text, depth + 1),
                 Err(e) => walk.warnings.push(format!(
                     "{}:{line}: cannot read {} ({e}); its tables are not checked",
@@ -237,7 +250,7 @@ fn paper_files(paper: &std::path::Path) -> Result<(Vec<(String, String)>, Vec<St
             }
         }
     }
-    let text = read(paper).map_err(|e| {
+    let text = read(paper, max).map_err(|e| {
         format!(
             "{}: cannot read the paper ({e}); give the .tex file holding its tables",
             paper.display()
@@ -245,6 +258,7 @@ fn paper_files(paper: &std::path::Path) -> Result<(Vec<(String, String)>, Vec<St
     })?;
     let mut walk = Walk {
         root: paper.parent().unwrap_or(Path::new(".")),
+        max,
         seen: std::collections::HashSet::from([paper.canonicalize().unwrap_or_else(|_| paper.to_path_buf())]),
         files: Vec::new(),
         warnings: Vec::new(),
@@ -254,7 +268,7 @@ fn paper_files(paper: &std::path::Path) -> Result<(Vec<(String, String)>, Vec<St
 }
 
 fn run_check(paper: &std::path::Path, tables: &[PaperTable], global: &GlobalArgs) -> anyhow::Result<u8> {
-    let files = match paper_files(paper) {
+    let files = match paper_files(paper, global.max_document) {
         Ok((files, warnings)) => {
             if !global.quiet {
                 for w in warnings {
