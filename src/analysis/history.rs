@@ -208,6 +208,18 @@ pub struct Loaded {
 /// Read every entry of the store at `dir` (missing folder: empty history).
 /// A file that does not parse is reported, not fatal: one corrupt file must
 /// not stop a CI job from publishing the rest.
+/// Largest history entry read (one is a few KiB).
+const MAX_ENTRY: u64 = 16 << 20;
+
+fn read_entry(path: &Path) -> Result<Vec<u8>, String> {
+    use crate::ingest::guard::{read_document, DocError};
+    read_document(path, MAX_ENTRY).map_err(|e| match e {
+        DocError::Io(e) => e.to_string(),
+        DocError::NotText(why) => why.to_string(),
+        DocError::TooLarge(size) => format!("{size} bytes, more than an entry ever holds"),
+    })
+}
+
 pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
     let entries_dir = dir.join("entries");
     let mut loaded = Loaded::default();
@@ -221,7 +233,9 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
         .collect();
     paths.sort();
     for path in paths {
-        let parsed = std::fs::read(&path).map_err(|e| e.to_string()).and_then(|bytes| {
+        // Entries are a few KiB: a FIFO, a device or a huge file there is
+        // reported and skipped, never read.
+        let parsed = read_entry(&path).and_then(|bytes| {
             serde_json::from_slice::<HistoryEntry>(&bytes).map_err(|e| format!("line {}: {e}", e.line()))
         });
         match parsed {

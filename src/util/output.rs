@@ -68,10 +68,38 @@ impl FileKind {
     }
 
     /// Whether `head` (the file's bytes) is an output of this kind.
-    fn is_ours(self, bytes: &[u8]) -> bool {
-        match self {
-            FileKind::Pdf => bytes.starts_with(b"%PDF-") && memchr::memmem::find(bytes, PDF_SIGNATURE).is_some(),
-            FileKind::PrComment => bytes.starts_with(PR_COMMENT_MARKER.as_bytes()),
+    /// Whether `file` is one sagereport wrote: its first bytes, and for a
+    /// PDF the signature keyword anywhere in it, searched a window at a
+    /// time (someone else's 10 GB file is never held in memory).
+    fn is_ours(self, file: &mut impl std::io::Read) -> std::io::Result<bool> {
+        let prefix: &[u8] = match self {
+            FileKind::Pdf => b"%PDF-",
+            FileKind::PrComment => PR_COMMENT_MARKER.as_bytes(),
+        };
+        let mut head = vec![0u8; prefix.len()];
+        let n = crate::ingest::guard::read_full(file, &mut head)?;
+        if &head[..n] != prefix {
+            return Ok(false);
+        }
+        if self == FileKind::PrComment {
+            return Ok(true);
+        }
+        let finder = memchr::memmem::Finder::new(PDF_SIGNATURE);
+        let keep = PDF_SIGNATURE.len() - 1;
+        let mut window = head;
+        let mut chunk = vec![0u8; 1 << 20];
+        loop {
+            if finder.find(&window).is_some() {
+                return Ok(true);
+            }
+            let n = crate::ingest::guard::read_full(file, &mut chunk)?;
+            if n == 0 {
+                return Ok(false);
+            }
+            // The last bytes of the window stay, so a keyword across two reads is found.
+            let tail = window.len().saturating_sub(keep);
+            window.drain(..tail);
+            window.extend_from_slice(&chunk[..n]);
         }
     }
 }
@@ -719,8 +747,10 @@ fn check_file_owned(out: &Path, place: &Place, kind: FileKind) -> anyhow::Result
     if meta.len() == 0 {
         return Ok(());
     }
-    let bytes = std::fs::read(out).map_err(|e| refuse(shown, e))?;
-    if kind.is_ours(&bytes) {
+    let ours = std::fs::File::open(out)
+        .and_then(|mut file| kind.is_ours(&mut file))
+        .map_err(|e| refuse(shown, e))?;
+    if ours {
         Ok(())
     } else {
         Err(refuse(
@@ -784,6 +814,26 @@ pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> anyhow::Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pdf_is_recognised_by_its_keyword_anywhere_read_a_window_at_a_time() {
+        let body = |at: usize| {
+            let mut pdf = b"%PDF-1.7\n".to_vec();
+            pdf.resize(at, b'x');
+            pdf.extend_from_slice(PDF_SIGNATURE);
+            pdf.resize(3 << 20, b'y');
+            pdf
+        };
+        // Across the first window's end, inside a later one, and absent.
+        for at in [(1 << 20) - 3, (1 << 20) + 5 - 8, (2 << 20) + 17] {
+            assert!(FileKind::Pdf.is_ours(&mut body(at).as_slice()).unwrap(), "{at}");
+        }
+        let mut other = b"%PDF-1.7\n".to_vec();
+        other.resize(3 << 20, b'z');
+        assert!(!FileKind::Pdf.is_ours(&mut other.as_slice()).unwrap());
+        assert!(!FileKind::Pdf.is_ours(&mut &b"%PD"[..]).unwrap());
+        assert!(!FileKind::Pdf.is_ours(&mut &b"PK\x03\x04"[..]).unwrap());
+    }
 
     #[test]
     fn resolve_normalises_the_missing_tail() {
