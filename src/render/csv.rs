@@ -229,7 +229,8 @@ impl FileTexts {
         };
         if self.file.as_ref().map(|(f, _)| *f) != Some(id) {
             let stamp = summary.stamp.as_ref().ok_or_else(changed)?;
-            let file = std::fs::File::open(&stamp.path)
+            // Not a plain open: a file swapped for a FIFO would block it.
+            let file = crate::ingest::guard::open_regular(&stamp.path)
                 .map_err(|e| anyhow::anyhow!("{}: cannot read again: {e}", summary.path))?;
             let now = file.metadata()?;
             if now.len() != stamp.len || now.modified().ok() != stamp.modified {
