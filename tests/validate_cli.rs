@@ -355,3 +355,36 @@ fn real_upstream_samples_are_accepted_without_errors() {
     assert!(t[1] >= 1, "no record accepted from the real samples");
     assert_eq!(t[0], t[1] + t[2]);
 }
+
+#[test]
+fn a_semicolon_export_and_a_compressed_file_are_named_for_what_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let semicolons = format!("{}\n{}\n", HEADER.replace(',', ";"), csv_row("a").replace(',', ";"));
+    write(dir.path(), "s/unified_results.csv", semicolons);
+    write(dir.path(), "z/unified_results.jsonl.gz", [0x1f, 0x8b, 8, 0]);
+    write(dir.path(), "j/unified_results.jsonl", record("b") + "\n");
+    let (code, doc) = validate(dir.path());
+    assert_eq!(code, 1, "{doc:#}");
+    let messages: Vec<&str> = doc["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["message"].as_str())
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains("the file seems separated by ';'")),
+        "{messages:?}"
+    );
+    let skipped: Vec<&str> = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["skipped"].as_str())
+        .collect();
+    assert!(
+        skipped
+            .iter()
+            .any(|s| s.starts_with("a compressed or archived file, not read: unpack it")),
+        "{skipped:?}"
+    );
+}

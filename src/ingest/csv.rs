@@ -236,7 +236,22 @@ pub fn read(
         );
     }
     let reject_all = !missing.is_empty();
-    if reject_all {
+    // A header of one column holding another separator: a spreadsheet's
+    // export (`;` in many locales, or tabs), not missing columns.
+    let separator = match header.as_slice() {
+        [only] => [';', '\t', '|'].into_iter().find(|c| only.contains(*c)),
+        _ => None,
+    };
+    if let (true, Some(sep)) = (reject_all, separator) {
+        sink.error(
+            Some(1),
+            ProblemKind::MissingColumn,
+            format!(
+                "the header is one column holding {:?}: the file seems separated by {:?}, and sagereport reads comma-separated CSV; every row of this file is rejected — export it with commas",
+                sep, sep
+            ),
+        );
+    } else if reject_all {
         sink.error(
             Some(1),
             ProblemKind::MissingColumn,

@@ -107,6 +107,10 @@ pub fn classify(path: &Path) -> Result<Format, String> {
         "png" | "svg" | "jpg" | "jpeg" | "gif" => Err("an image".into()),
         "log" => Err("a log file".into()),
         "yaml" | "yml" | "toml" => Err("a configuration file, not results".into()),
+        "gz" | "tgz" | "bz2" | "xz" | "zst" | "zip" | "7z" | "tar" => Err(
+            "a compressed or archived file, not read: unpack it beside itself (e.g. gunzip -k FILE, tar -xf FILE) and run again"
+                .into(),
+        ),
         _ => Err("not a known result format (expected .jsonl, .csv or .json)".into()),
     }
 }
