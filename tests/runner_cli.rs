@@ -860,3 +860,31 @@ fn runs_that_differ_in_a_work_knob_are_a_mismatch_naming_it() {
     assert_eq!(arrival["values"]["local-dataflow"], "poisson(rate=200/s)");
     assert_eq!(arrival["values"]["local-tasks"], "poisson(rate=50/s)");
 }
+
+#[test]
+fn paired_refuses_a_report_folder_holding_its_runs_before_running() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (out, report) in [("res", "res"), ("res/x", "res")] {
+        let (code, _, err) = sagereport(
+            &[
+                "paired",
+                "-e",
+                "Q1",
+                "--quick",
+                "--backends",
+                "local-dataflow,local-tasks",
+                "-o",
+                out,
+                "--report-dir",
+                report,
+            ],
+            tmp.path(),
+        );
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains("it holds the input") && err.contains("paired_backend_runs"),
+            "{err}"
+        );
+        assert!(!tmp.path().join("res").exists(), "nothing ran: {err}");
+    }
+}

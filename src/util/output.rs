@@ -141,11 +141,13 @@ pub fn resolve(path: &Path) -> std::io::Result<PathBuf> {
     }
 }
 
-/// The real paths of the inputs that exist (missing ones are ingest's to report).
+/// The real paths of the inputs, resolved like outputs ([`resolve`]): an
+/// input a command has yet to write (`paired`'s run folder) is checked
+/// before the work, too.
 fn resolve_inputs(inputs: &[PathBuf]) -> Vec<(PathBuf, &Path)> {
     inputs
         .iter()
-        .filter_map(|p| std::fs::canonicalize(p).ok().map(|real| (real, p.as_path())))
+        .filter_map(|p| resolve(p).ok().map(|real| (real, p.as_path())))
         .collect()
 }
 
