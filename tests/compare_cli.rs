@@ -432,3 +432,21 @@ fn a_result_folder_copied_beside_itself_adds_no_runs() {
     assert_eq!(once["groups"], copied["groups"], "the same n, means and intervals");
     assert_eq!(once["comparisons"], copied["comparisons"]);
 }
+
+#[test]
+fn a_pr_comment_inside_the_bundle_folder_is_refused_before_any_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    sage_and_ray(tmp.path(), 2);
+    for comment in ["out/comment.md", "out"] {
+        let (code, _, err) = compare(&["results", "-o", "out", "--pr-comment", comment], tmp.path());
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("it is inside the output folder out"), "{err}");
+        assert!(!tmp.path().join("out").exists(), "{err}");
+    }
+    let (code, _, err) = compare(
+        &["results", "-o", "out", "--pr-comment", "comment.md", "-q"],
+        tmp.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(tmp.path().join("comment.md").is_file());
+}

@@ -215,6 +215,22 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         eprintln!("sagereport: error: no input: give result files or directories (see sagereport compare --help)");
         return Ok(EXIT_USAGE);
     }
+    // The comment beside the bundle, never in it: the bundle folder is
+    // replaced as a whole, so a file written into it first would be lost.
+    if let Some(path) = args.pr_comment.as_deref().filter(|p| p.as_os_str() != "-") {
+        let inside = crate::util::output::resolve(path)
+            .ok()
+            .zip(crate::util::output::resolve(&args.output_dir).ok())
+            .is_some_and(|(comment, out)| comment.starts_with(out));
+        if inside {
+            eprintln!(
+                "sagereport: error: --pr-comment {}: it is inside the output folder {}, which is replaced as a whole; write it beside the folder (e.g. --pr-comment comment.md)",
+                path.display(),
+                args.output_dir.display()
+            );
+            return Ok(EXIT_USAGE);
+        }
+    }
     // Outputs are checked (and locked) before any work: a refused output is exit 2.
     let out = claim_dir(&args.output_dir, "compare", &paths)?;
     let pr_comment = match args.pr_comment.as_deref().filter(|p| p.as_os_str() != "-") {
