@@ -293,6 +293,16 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
     assert!(err.contains("Q1, Q2"), "{err}");
 }
 
+/// `paired` on both embedded models, quick.
+const PAIRED_QUICK: [&str; 6] = [
+    "paired",
+    "-e",
+    "Q1",
+    "--quick",
+    "--backends",
+    "local-dataflow,local-tasks",
+];
+
 #[test]
 fn runner_flags_out_of_range_are_refused_not_clamped() {
     let tmp = tempfile::tempdir().unwrap();
@@ -311,16 +321,7 @@ fn runner_flags_out_of_range_are_refused_not_clamped() {
     ] {
         for command in [
             &["run", "-e", "Q1", "--quick"][..],
-            &[
-                "paired",
-                "-e",
-                "Q1",
-                "--quick",
-                "--backends",
-                "local-dataflow,local-tasks",
-                "--report-dir",
-                "rep",
-            ][..],
+            &[PAIRED_QUICK.as_slice(), &["--report-dir", "rep"]].concat()[..],
         ] {
             let mut args = command.to_vec();
             args.extend(flags);
@@ -866,18 +867,7 @@ fn paired_refuses_a_report_folder_holding_its_runs_before_running() {
     let tmp = tempfile::tempdir().unwrap();
     for (out, report) in [("res", "res"), ("res/x", "res")] {
         let (code, _, err) = sagereport(
-            &[
-                "paired",
-                "-e",
-                "Q1",
-                "--quick",
-                "--backends",
-                "local-dataflow,local-tasks",
-                "-o",
-                out,
-                "--report-dir",
-                report,
-            ],
+            &[PAIRED_QUICK.as_slice(), &["-o", out, "--report-dir", report]].concat(),
             tmp.path(),
         );
         assert_eq!(code, 2, "{err}");
