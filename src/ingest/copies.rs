@@ -40,21 +40,31 @@ pub fn find(records: &[UnifiedRecord], input_of: impl Fn(u32) -> u32 + Sync) -> 
     // Equal hashes side by side, each run in record order.
     keyed.par_sort_unstable();
     let mut copies: Vec<(usize, usize)> = Vec::new();
+    // Each record of a run is matched against the first record of each
+    // file met before it in the run (in record order), not against every
+    // earlier record: a file that repeats one measurement 200,000 times
+    // (records differing only in their metadata) costs as many steps, not
+    // 2·10¹⁰.
+    let mut firsts: Vec<usize> = Vec::new();
     for run in keyed.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
-        for (k, &(_, i)) in run.iter().enumerate().skip(1) {
-            let r = &records[i as usize];
-            let original = run[..k].iter().map(|&(_, j)| j as usize).find(|&j| {
+        firsts.clear();
+        for &(_, i) in run {
+            let (i, r) = (i as usize, &records[i as usize]);
+            let original = firsts.iter().copied().find(|&j| {
                 let o = &records[j];
                 o.source.file != r.source.file
                     && input_of(o.source.file.0) == input_of(r.source.file.0)
                     && same_measurement(o, r)
             });
             if let Some(j) = original {
-                copies.push((i as usize, j));
+                copies.push((i, j));
+            }
+            if !firsts.iter().any(|&j| records[j].source.file == r.source.file) {
+                firsts.push(i);
             }
         }
     }
-    // A copy of a copy points at the first record, found earlier in its run.
+    // A copy of a copy points at the first record: firsts are in record order.
     copies.sort_unstable();
     let mut pairs: Vec<Copied> = Vec::new();
     let mut pair_of: std::collections::HashMap<(u32, u32), usize> = std::collections::HashMap::new();
@@ -171,6 +181,22 @@ mod tests {
                 "{f:?}"
             );
         }
+    }
+
+    #[test]
+    fn repeats_inside_a_file_stay_and_their_copy_elsewhere_counts_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        // One measurement written three times with different metadata (a
+        // harness counter): three records of the file, as reading keeps them.
+        let same: Vec<String> = (0..3)
+            .map(|k| line(0, 10.0).replace("\"n\":0", &format!("\"n\":{k}")))
+            .collect();
+        write(tmp.path(), "t/x/unified_results.jsonl", &same);
+        write(tmp.path(), "t/y/unified_results.jsonl", &same);
+        let report = ingest(&[tmp.path().join("t")], &IngestOptions::default()).unwrap();
+        assert_eq!(report.records.len(), 3);
+        assert!(report.records.iter().all(|r| r.source.file.0 == 0));
+        assert_eq!(report.totals.duplicates, 3);
     }
 
     #[test]
