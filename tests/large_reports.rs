@@ -222,3 +222,65 @@ fn the_site_of_600_workloads_draws_the_first_pages_and_points_to_the_rest() {
         .collect();
     insta::assert_snapshot!("site_limits_notes", html_notes.join("\n"));
 }
+
+#[test]
+fn the_compare_bundle_of_2200_workloads_draws_its_first_charts_and_says_what_is_not_drawn() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, _, err) = sagereport(&["synth", "--workloads", "2200", "-o", "tree"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    let c = counts(tmp.path());
+    assert!(c.comparisons > 64 * 64, "{} comparisons", c.comparisons);
+    assert_eq!(c.forest_pages, 64, "the bundle draws 64 forest pages");
+    let bundle = tmp.path().join("bundle");
+    let bars = std::fs::read_dir(&bundle)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".png") && !n.starts_with("ratio_forest"))
+        .count();
+    assert_eq!(bars, 256, "at most 256 bar figures");
+    let summary = std::fs::read_to_string(bundle.join("summary.md")).unwrap();
+    let listed = summary
+        .lines()
+        .filter(|l| l.starts_with("- `") && l.contains(".png` (`.svg`)"))
+        .count();
+    assert_eq!(listed, 64 + 256, "summary.md lists exactly the files drawn");
+    // The note picks up where the 64th page's comparisons end.
+    let last_drawn = summary
+        .lines()
+        .find(|l| l.starts_with("- `ratio_forest-64.png`"))
+        .and_then(|l| l.split("comparisons ").nth(1))
+        .and_then(|r| r.split(['–', ' ']).nth(1))
+        .and_then(|n| n.parse::<usize>().ok())
+        .expect("page 64 is listed with its comparisons");
+    let forest_note = format!(
+        "(comparisons {}–{}) are not drawn here (at most 64 pages)",
+        last_drawn + 1,
+        c.comparisons
+    );
+    assert!(
+        summary
+            .lines()
+            .any(|l| l.starts_with("- forest pages 65–") && l.contains(&forest_note)),
+        "{forest_note}\n{summary}"
+    );
+    let not_drawn: usize = summary
+        .lines()
+        .filter(|l| l.contains(" figures are not drawn here (at most 256 bar figures in all)"))
+        .map(|l| {
+            l.trim_start_matches("- ")
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+        })
+        .sum();
+    assert!(not_drawn > 0, "{summary}");
+    for f in std::fs::read_dir(&bundle).unwrap().filter_map(Result::ok) {
+        let name = f.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".png") {
+            assert!(summary.contains(&format!("`{name}`")), "{name} is drawn and listed");
+        }
+    }
+}

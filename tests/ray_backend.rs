@@ -319,12 +319,10 @@ fn ray_emulates_the_engine_measures_on_one_clock_and_records_the_real_cluster() 
         cluster["retrieval"]
     );
     if cluster["retrieval"] == "numpy" {
+        // Retrieval alone is ~10 µs natively, where a Python call's own
+        // overhead (hundreds of µs on a loaded machine) decides the ratio:
+        // it is compared inside the whole item, not alone.
         for (what, r, l) in [
-            (
-                "retrieve",
-                ray_cost["retrieve"].as_f64().unwrap(),
-                local["retrieve"].as_f64().unwrap(),
-            ),
             (
                 "generate",
                 ray_cost["generate"].as_f64().unwrap(),

@@ -254,14 +254,17 @@ pub fn comparison_figures(ctx: &ReportContext<'_>) -> Vec<Figure> {
 /// each group is drawn (the faceted figures list their groups).
 pub fn charts_markdown(ctx: &ReportContext<'_>) -> String {
     let pages = super::forest::forest_pages(ctx.comparison, ctx.threshold);
-    charts_markdown_of(ctx, pages.iter(), &comparison_figures(ctx))
+    charts_markdown_of(ctx, pages.iter(), &comparison_figures(ctx), super::ChartLimits::BUNDLE)
 }
 
 /// [`charts_markdown`] of figures made beforehand ([`super::ReportFigures`]).
+/// Only the charts within `limits` are listed as files; a line says what
+/// is not drawn.
 pub fn charts_markdown_of<'p>(
     ctx: &ReportContext<'_>,
     pages: impl Iterator<Item = &'p super::forest::ForestPage>,
-    figures: &[Figure],
+    all_figures: &[Figure],
+    limits: super::ChartLimits,
 ) -> String {
     use std::fmt::Write;
     let esc = super::escape::markdown;
@@ -282,7 +285,7 @@ pub fn charts_markdown_of<'p>(
         );
     } else {
         let mut first = 1;
-        for p in &pages {
+        for p in pages.iter().take(limits.forest_pages) {
             let metrics: Vec<&str> = Metric::ALL
                 .iter()
                 .filter(|m| p.rows.iter().any(|r| r.metric == **m))
@@ -297,7 +300,18 @@ pub fn charts_markdown_of<'p>(
             );
             first += p.rows.len();
         }
+        if pages.len() > limits.forest_pages {
+            let _ = writeln!(
+                s,
+                "- forest pages {}–{} (comparisons {first}–{total}) are not drawn here (at most {} pages); every comparison is in the tables above, `comparison.csv` and `summary.json`, and `sagereport pdf` draws the whole forest plot",
+                limits.forest_pages + 1,
+                pages.len(),
+                limits.forest_pages
+            );
+        }
     }
+    let kept = FirstFigures::of(all_figures, limits.bar_figures);
+    let figures = &kept.figures;
     for f in figures {
         let what = if f.stem.starts_with(THROUGHPUT_STEM) {
             "throughput"
@@ -324,7 +338,17 @@ pub fn charts_markdown_of<'p>(
             let _ = writeln!(s, "- `{}.png` (`.svg`): {what}, {groups}", f.stem);
         }
     }
-    let charted = figures
+    for (what, (drawn, of)) in [("throughput", kept.throughput), ("latency p95 / p99", kept.latency)] {
+        if drawn < of {
+            let _ = writeln!(
+                s,
+                "- {} more {what} figures are not drawn here (at most {} bar figures in all); their groups' numbers are in the Results table and `comparison.csv`",
+                of - drawn,
+                limits.bar_figures
+            );
+        }
+    }
+    let charted = all_figures
         .iter()
         .filter(|f| f.stem.starts_with(THROUGHPUT_STEM))
         .map(|f| f.chart.groups.len())
@@ -344,7 +368,7 @@ pub fn charts_markdown_of<'p>(
             if k == 1 { "is" } else { "are" }
         );
     }
-    if figures.len() > 2 {
+    if all_figures.len() > 2 {
         let _ = writeln!(
             s,
             "\nThe grouped bars are split by workload family (the name up to its first `_` or digit) so that no figure is wider than {MAX_FIGURE_W} px; families of one group are in the `-other` figure."
@@ -416,12 +440,17 @@ impl Renderer for ComparisonCharts {
     }
 
     fn render(&self, ctx: &ReportContext<'_>) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-        super::chart::figure_files(&comparison_figures(ctx))
+        super::chart::figure_files(&bundle_figures(ctx))
     }
 
     fn render_to(&self, ctx: &ReportContext<'_>, dir: &std::path::Path) -> anyhow::Result<Vec<String>> {
-        super::chart::write_figures(&comparison_figures(ctx), dir)
+        super::chart::write_figures(&bundle_figures(ctx), dir)
     }
+}
+
+/// The bar figures a bundle draws: the first [`super::ChartLimits::BUNDLE`] ones.
+fn bundle_figures(ctx: &ReportContext<'_>) -> Vec<Figure> {
+    FirstFigures::of(&comparison_figures(ctx), super::ChartLimits::BUNDLE.bar_figures).figures
 }
 
 #[cfg(test)]

@@ -343,12 +343,19 @@ impl Renderer for RatioForest {
     }
 
     fn render(&self, ctx: &ReportContext<'_>) -> Result<Vec<(String, Vec<u8>)>> {
-        super::chart::figure_files(&forest_figures(ctx.comparison, ctx.threshold))
+        super::chart::figure_files(&bundle_pages(ctx))
     }
 
     fn render_to(&self, ctx: &ReportContext<'_>, dir: &std::path::Path) -> anyhow::Result<Vec<String>> {
-        super::chart::write_figures(&forest_figures(ctx.comparison, ctx.threshold), dir)
+        super::chart::write_figures(&bundle_pages(ctx), dir)
     }
+}
+
+/// The forest pages a bundle draws: the first [`super::ChartLimits::BUNDLE`] ones.
+fn bundle_pages(ctx: &ReportContext<'_>) -> Vec<super::chart::Figure<ForestPage>> {
+    let mut pages = forest_figures(ctx.comparison, ctx.threshold);
+    pages.truncate(super::ChartLimits::BUNDLE.forest_pages);
+    pages
 }
 
 // ---------------------------------------------------------------------------

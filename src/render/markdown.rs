@@ -30,7 +30,7 @@ impl Renderer for SummaryMarkdown {
 /// summary.md with its `## Charts` section from figures made beforehand
 /// (the site's, shared with its PDF and page): the same bytes as
 /// [`SummaryMarkdown`].
-pub struct SummaryMarkdownOf(pub std::sync::Arc<super::ReportFigures>);
+pub struct SummaryMarkdownOf(pub std::sync::Arc<super::ReportFigures>, pub super::ChartLimits);
 
 impl Renderer for SummaryMarkdownOf {
     fn name(&self) -> &'static str {
@@ -38,7 +38,8 @@ impl Renderer for SummaryMarkdownOf {
     }
 
     fn render(&self, ctx: &ReportContext<'_>) -> anyhow::Result<Vec<super::OutFile>> {
-        let charts = super::charts::charts_markdown_of(ctx, self.0.forest.iter().map(|f| &f.chart), &self.0.bars);
+        let charts =
+            super::charts::charts_markdown_of(ctx, self.0.forest.iter().map(|f| &f.chart), &self.0.bars, self.1);
         Ok(vec![(
             "summary.md".into(),
             summary_markdown_with(ctx, charts).into_bytes(),

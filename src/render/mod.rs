@@ -39,6 +39,27 @@ pub struct ReportContext<'a> {
 /// A report's figures — the ratio forest plot's pages and the grouped-bar
 /// figures — made once and shared by the parts that show them (the site's
 /// bundle, PDF and page), since a large report's take a while to lay out.
+/// Most charts a bundle draws. A report of thousands of workloads would
+/// otherwise write thousands of figures (5,000 workloads: 2,587 files,
+/// 363 MB; 50,000: 26,000 files, 2.5 GB). Beyond them summary.md says what
+/// is not drawn; every comparison stays in its tables, `comparison.csv` and
+/// `summary.json`, and `sagereport pdf` draws the whole forest plot.
+#[derive(Clone, Copy, Debug)]
+pub struct ChartLimits {
+    /// Pages of the ratio forest plot (64 comparisons each).
+    pub forest_pages: usize,
+    /// Grouped-bar figures, half throughput, half latency.
+    pub bar_figures: usize,
+}
+
+impl ChartLimits {
+    /// The `compare` bundle's: 4,096 comparisons, 256 bar figures.
+    pub const BUNDLE: ChartLimits = ChartLimits {
+        forest_pages: 64,
+        bar_figures: 256,
+    };
+}
+
 pub struct ReportFigures {
     pub forest: Vec<chart::Figure<forest::ForestPage>>,
     pub bars: Vec<charts::Figure>,

@@ -84,7 +84,13 @@ fn site_bundle(
         .into_iter()
         .map(|r| -> Box<dyn Renderer> {
             match r.name() {
-                n if n == summary_name => Box::new(markdown::SummaryMarkdownOf(figures.clone())),
+                n if n == summary_name => Box::new(markdown::SummaryMarkdownOf(
+                    figures.clone(),
+                    crate::render::ChartLimits {
+                        forest_pages: limits.forest_pages,
+                        bar_figures: limits.bar_figures,
+                    },
+                )),
                 n if n == forest_name => Box::new(DrawFigures {
                     name: forest_name,
                     figures: figures.forest.iter().take(limits.forest_pages).cloned().collect(),
