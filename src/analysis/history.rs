@@ -205,9 +205,6 @@ pub struct Loaded {
     pub problems: Vec<String>,
 }
 
-/// Read every entry of the store at `dir` (missing folder: empty history).
-/// A file that does not parse is reported, not fatal: one corrupt file must
-/// not stop a CI job from publishing the rest.
 /// Largest history entry read (one is a few KiB).
 const MAX_ENTRY: u64 = 16 << 20;
 
@@ -220,6 +217,9 @@ fn read_entry(path: &Path) -> Result<Vec<u8>, String> {
     })
 }
 
+/// Read every entry of the store at `dir` (missing folder: empty history).
+/// A file that does not parse is reported, not fatal: one corrupt file must
+/// not stop a CI job from publishing the rest.
 pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
     let entries_dir = dir.join("entries");
     let mut loaded = Loaded::default();

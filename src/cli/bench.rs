@@ -57,7 +57,7 @@ fn dispatch(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     let mut rows = Vec::new();
     for backend in [Backend::LocalDataflow, Backend::LocalTasks] {
         let mut best = f64::INFINITY;
-        for _ in 0..args.iterations.max(1) {
+        for _ in 0..args.iterations {
             best = best.min(dispatch_benchmark(backend, args.tasks)?.as_secs_f64());
         }
         rows.push(serde_json::json!({"backend": backend.label(), "tasks": args.tasks, "seconds": best, "tasks_per_second": args.tasks as f64 / best}));
@@ -226,7 +226,7 @@ fn command_stage(args: &BenchArgs, dir: &std::path::Path, global: &GlobalArgs) -
     let bytes = tree_bytes(dir);
     let scratch = tempfile_dir()?;
     let (mut passes, mut best_typst) = (Passes::default(), 0.0);
-    for _ in 0..args.iterations.max(1) {
+    for _ in 0..args.iterations {
         let out = scratch.join(if args.stage == Stage::Pdf { "report.pdf" } else { "site" });
         let typst_before = crate::render::pdf::typst_seconds();
         let start = Instant::now();
@@ -325,7 +325,7 @@ pub fn run(args: &BenchArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     let bytes = tree_bytes(&dir);
     let mut passes = Passes::default();
     let mut totals = Default::default();
-    for _ in 0..args.iterations.max(1) {
+    for _ in 0..args.iterations {
         let scratch = (args.stage == Stage::Compare).then(tempfile_dir).transpose()?;
         let start = Instant::now();
         let report = match &scratch {

@@ -142,15 +142,15 @@ impl RunnerArgs {
             repeat: self.repeat,
             seed: self.seed,
             warmup_items: self.warmup_items,
-            parity_batch_size: self.parity_batch_size.max(1),
+            parity_batch_size: self.parity_batch_size,
             num_tasks: self.num_tasks,
             scheduler: self.scheduler,
             quick: self.quick,
             complexity: self.task_complexity,
-            llm_ratio: self.llm_ratio.clamp(0.0, 1.0),
-            request_rate: self.request_rate.max(0.001),
+            llm_ratio: self.llm_ratio,
+            request_rate: self.request_rate,
             ray_address: self.ray_address.clone(),
-            ray_timeout: std::time::Duration::from_secs(self.ray_timeout.max(1)),
+            ray_timeout: std::time::Duration::from_secs(self.ray_timeout),
             llm_endpoint: self.llm_endpoint.clone(),
             llm_model: self.llm_model.clone(),
             // One id for the whole invocation (every experiment and backend).
@@ -160,7 +160,7 @@ impl RunnerArgs {
                     .unwrap_or_else(crate::runner::provenance::new_run_id),
             ),
             sage_runtime: self.sage_runtime,
-            sage_timeout: std::time::Duration::from_secs(self.sage_timeout.max(1)),
+            sage_timeout: std::time::Duration::from_secs(self.sage_timeout),
         }
     }
 

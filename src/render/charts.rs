@@ -448,9 +448,8 @@ impl Renderer for ComparisonCharts {
     }
 }
 
-/// The bar figures a bundle draws: the first [`super::ChartLimits::BUNDLE`] ones.
 fn bundle_figures(ctx: &ReportContext<'_>) -> Vec<Figure> {
-    FirstFigures::of(&comparison_figures(ctx), super::ChartLimits::BUNDLE.bar_figures).figures
+    super::ChartLimits::BUNDLE.bars(&comparison_figures(ctx))
 }
 
 #[cfg(test)]

@@ -351,11 +351,8 @@ impl Renderer for RatioForest {
     }
 }
 
-/// The forest pages a bundle draws: the first [`super::ChartLimits::BUNDLE`] ones.
 fn bundle_pages(ctx: &ReportContext<'_>) -> Vec<super::chart::Figure<ForestPage>> {
-    let mut pages = forest_figures(ctx.comparison, ctx.threshold);
-    pages.truncate(super::ChartLimits::BUNDLE.forest_pages);
-    pages
+    super::ChartLimits::BUNDLE.forest(&forest_figures(ctx.comparison, ctx.threshold))
 }
 
 // ---------------------------------------------------------------------------

@@ -44,7 +44,7 @@ pub struct ReportContext<'a> {
 /// 363 MB; 50,000: 26,000 files, 2.5 GB). Beyond them summary.md says what
 /// is not drawn; every comparison stays in its tables, `comparison.csv` and
 /// `summary.json`, and `sagereport pdf` draws the whole forest plot.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChartLimits {
     /// Pages of the ratio forest plot (64 comparisons each).
     pub forest_pages: usize,
@@ -58,6 +58,16 @@ impl ChartLimits {
         forest_pages: 64,
         bar_figures: 256,
     };
+
+    /// The forest pages drawn: the first ones.
+    pub fn forest(self, pages: &[chart::Figure<forest::ForestPage>]) -> Vec<chart::Figure<forest::ForestPage>> {
+        pages.iter().take(self.forest_pages).cloned().collect()
+    }
+
+    /// The bar figures drawn ([`charts::FirstFigures`]).
+    pub fn bars(self, figures: &[charts::Figure]) -> Vec<charts::Figure> {
+        charts::FirstFigures::of(figures, self.bar_figures).figures
+    }
 }
 
 pub struct ReportFigures {

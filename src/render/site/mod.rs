@@ -52,10 +52,8 @@ pub struct SiteLimits {
     pub table_rows: usize,
     /// Configuration mismatches listed.
     pub mismatches: usize,
-    /// Pages of the ratio forest plot drawn (PNG + SVG).
-    pub forest_pages: usize,
-    /// Grouped-bar figures drawn (PNG + SVG), half throughput, half latency.
-    pub bar_figures: usize,
+    /// Forest pages and bar figures drawn (PNG + SVG).
+    pub charts: crate::render::ChartLimits,
     /// Workload pages (`workloads/<name>/`).
     pub workload_pages: usize,
 }
@@ -64,8 +62,10 @@ impl SiteLimits {
     pub const DEFAULT: SiteLimits = SiteLimits {
         table_rows: 2000,
         mismatches: 200,
-        forest_pages: 20,
-        bar_figures: 120,
+        charts: crate::render::ChartLimits {
+            forest_pages: 20,
+            bar_figures: 120,
+        },
         workload_pages: 500,
     };
 }
@@ -84,20 +84,14 @@ fn site_bundle(
         .into_iter()
         .map(|r| -> Box<dyn Renderer> {
             match r.name() {
-                n if n == summary_name => Box::new(markdown::SummaryMarkdownOf(
-                    figures.clone(),
-                    crate::render::ChartLimits {
-                        forest_pages: limits.forest_pages,
-                        bar_figures: limits.bar_figures,
-                    },
-                )),
+                n if n == summary_name => Box::new(markdown::SummaryMarkdownOf(figures.clone(), limits.charts)),
                 n if n == forest_name => Box::new(DrawFigures {
                     name: forest_name,
-                    figures: figures.forest.iter().take(limits.forest_pages).cloned().collect(),
+                    figures: limits.charts.forest(&figures.forest),
                 }),
                 n if n == charts_name => Box::new(DrawFigures {
                     name: charts_name,
-                    figures: charts::FirstFigures::of(&figures.bars, limits.bar_figures).figures,
+                    figures: limits.charts.bars(&figures.bars),
                 }),
                 _ => r,
             }
