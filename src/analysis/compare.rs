@@ -244,15 +244,15 @@ pub struct GroupStats {
     /// [`RUN_IDS_SAMPLE`] (the full list is in comparison.csv), so its size
     /// grows with groups, not with records.
     #[serde(rename = "run_ids_sample", serialize_with = "first_run_ids")]
-    pub run_ids: Vec<String>,
-    pub config_hashes: Vec<String>,
-    pub shape_hashes: Vec<String>,
+    pub run_ids: Vec<Sym>,
+    pub config_hashes: Vec<Sym>,
+    pub shape_hashes: Vec<Sym>,
 }
 
 /// Run ids per group in summary.json.
 pub const RUN_IDS_SAMPLE: usize = 10;
 
-fn first_run_ids<S: serde::Serializer>(ids: &[String], s: S) -> Result<S::Ok, S::Error> {
+fn first_run_ids<S: serde::Serializer>(ids: &[Sym], s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(ids.iter().take(RUN_IDS_SAMPLE))
 }
 
@@ -951,14 +951,15 @@ fn group_stats(
     }
     let success_rate = success_stats(idxs, records, confidence);
 
-    // Distinct by symbol first (integers, cheap), then sorted as text.
-    let distinct = |f: &dyn Fn(&UnifiedRecord) -> Option<Sym>| -> Vec<String> {
+    // Distinct by symbol first (integers, cheap), then sorted as text; kept
+    // as symbols (a group of a large tree has a thousand run ids).
+    let distinct = |f: &dyn Fn(&UnifiedRecord) -> Option<Sym>| -> Vec<Sym> {
         let mut syms: Vec<Sym> = idxs.iter().filter_map(|&i| f(&records[i])).collect();
         syms.sort_unstable_by_key(|s| s.id());
         syms.dedup();
-        let mut texts: Vec<&str> = syms.into_iter().map(Sym::as_str).collect();
+        let mut texts: Vec<(&str, Sym)> = syms.into_iter().map(|s| (s.as_str(), s)).collect();
         texts.sort_unstable();
-        texts.into_iter().map(str::to_string).collect()
+        texts.into_iter().map(|(_, s)| s).collect()
     };
     let run_ids = distinct(&|r| Some(r.run_id));
     GroupStats {

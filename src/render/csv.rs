@@ -414,14 +414,16 @@ fn push_uint<T: itoa::Integer>(out: &mut Vec<u8>, v: Option<T>) {
 }
 
 /// `x` exactly as `Display` writes it (shortest round-trip digits, never
-/// an exponent). Ryu finds the same shortest digits faster, except that it
-/// breaks an exact tie between two shortest candidates to even where
-/// `Display` rounds half up; so values where a tie is possible, integers,
-/// and what ryu would write with an exponent go through `Display`.
+/// an exponent). Żmij (`zmij`, Schubfach-based, which serde_json uses;
+/// 2.4 % of `compare`'s CPU on the 1.27 GB harness tree where ryu took
+/// 4.3 %) finds the same shortest digits except, possibly, at an exact tie
+/// between two shortest candidates, which `Display` rounds half up; so
+/// values where a tie is possible, integers, and what it would write with
+/// an exponent go through `Display` (tested against `Display`).
 fn push_float(out: &mut Vec<u8>, v: Option<f64>) {
     let Some(x) = v else { return };
     if x.is_finite() && !tie_possible_or_integral(x) {
-        let mut buf = ryu::Buffer::new();
+        let mut buf = zmij::Buffer::new();
         let text = buf.format_finite(x).as_bytes();
         if !text.contains(&b'e') {
             out.extend_from_slice(text);
@@ -538,7 +540,7 @@ mod tests {
             0.30000000000000004,
             207.02646203625088,
         ]);
-        // Exact ties between two shortest candidates (ryu rounds them to even).
+        // Exact ties between two shortest candidates (rounded to even, not up).
         values.extend([
             1308548795726862.25,
             1000.0 + 1.0 / 16384.0,

@@ -356,21 +356,21 @@ fn summary_markdown_with(ctx: &ReportContext<'_>, charts: String) -> String {
     let mut run_ids: Vec<&str> = c
         .groups
         .iter()
-        .flat_map(|g| g.run_ids.iter().map(String::as_str))
+        .flat_map(|g| g.run_ids.iter().map(|s| s.as_str()))
         .collect();
     run_ids.sort_unstable();
     run_ids.dedup();
     let mut hashes: Vec<&str> = c
         .groups
         .iter()
-        .flat_map(|g| g.shape_hashes.iter().map(String::as_str))
+        .flat_map(|g| g.shape_hashes.iter().map(|s| s.as_str()))
         .collect();
     hashes.sort_unstable();
     hashes.dedup();
     let mut upstream: Vec<&str> = c
         .groups
         .iter()
-        .flat_map(|g| g.config_hashes.iter().map(String::as_str))
+        .flat_map(|g| g.config_hashes.iter().map(|s| s.as_str()))
         .collect();
     upstream.sort_unstable();
     upstream.dedup();

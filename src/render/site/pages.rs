@@ -563,9 +563,9 @@ pub fn report_view(
         rejected_lines: errors.into_iter().take(REJECTED_SHOWN).collect(),
         command: ctx.command.clone(),
         inputs: ctx.ingest.inputs.clone(),
-        run_ids: listing(c.groups.iter().flat_map(|g| g.run_ids.iter().map(String::as_str)).collect()),
-        shape_hashes: listing(c.groups.iter().flat_map(|g| g.shape_hashes.iter().map(String::as_str)).collect()),
-        config_hashes: listing(c.groups.iter().flat_map(|g| g.config_hashes.iter().map(String::as_str)).collect()),
+        run_ids: listing(c.groups.iter().flat_map(|g| g.run_ids.iter().map(|s| s.as_str())).collect()),
+        shape_hashes: listing(c.groups.iter().flat_map(|g| g.shape_hashes.iter().map(|s| s.as_str())).collect()),
+        config_hashes: listing(c.groups.iter().flat_map(|g| g.config_hashes.iter().map(|s| s.as_str())).collect()),
         downloads,
     }
 }
