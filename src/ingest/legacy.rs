@@ -110,16 +110,13 @@ pub struct TaskLatencies {
 /// Read a `<name>_latencies.csv` (header
 /// `task_index,total_latency_ms,scheduling_latency_ms,execution_latency_ms`).
 pub fn read_latencies(
-    mut reader: impl BufRead,
+    mut reader: impl BufRead + 'static,
     sink: &mut FileSink<'_>,
     max_line: u64,
 ) -> std::io::Result<TaskLatencies> {
     super::csv::skip_bom(&mut reader)?;
     let (tracked, lines) = super::csv::LineTracker::new(reader, max_line);
-    let mut csv = ::csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(tracked);
+    let mut csv = super::csv::CsvReader::over(tracked);
     let mut row = ::csv::StringRecord::new();
     let mut total = Vec::new();
     let header: Vec<String> = match csv.read_record(&mut row) {

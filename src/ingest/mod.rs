@@ -249,14 +249,27 @@ pub fn ingest(inputs: &[PathBuf], options: &IngestOptions) -> Result<IngestRepor
         }
     }
 
+    // Entries come in walk order, so a folder's files mostly follow each
+    // other: the map (ordered by path components, which is slow to compare)
+    // is consulted only when the folder changes.
     let mut by_dir: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
+    let mut run: Option<(&Path, Vec<usize>)> = None;
     for (i, e) in entries.iter().enumerate() {
-        if e.format != Ok(Format::PairedManifest) {
-            by_dir
-                .entry(e.path.parent().map(Path::to_path_buf).unwrap_or_default())
-                .or_default()
-                .push(i);
+        if e.format == Ok(Format::PairedManifest) {
+            continue;
         }
+        let dir = e.path.parent().unwrap_or(Path::new(""));
+        match &mut run {
+            Some((current, files)) if current.as_os_str() == dir.as_os_str() => files.push(i),
+            _ => {
+                if let Some((done, files)) = run.replace((dir, vec![i])) {
+                    by_dir.entry(done.to_path_buf()).or_default().extend(files);
+                }
+            }
+        }
+    }
+    if let Some((done, files)) = run {
+        by_dir.entry(done.to_path_buf()).or_default().extend(files);
     }
     let dirs: Vec<(PathBuf, Vec<usize>)> = by_dir.into_iter().collect();
 
