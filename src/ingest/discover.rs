@@ -318,22 +318,8 @@ fn walk_serial(
         match item {
             Ok(e) if e.file_type().is_dir() => {}
             Ok(e) => {
-                let ft = e.file_type();
-                let path = e.into_path();
-                let format = if ft.is_file() {
-                    classify(&path)
-                } else if ft.is_symlink() {
-                    Err(symlink_reason(&path))
-                } else {
-                    Err(special_file(&ft).unwrap_or("not a regular file: not read").to_string())
-                };
-                entries.push(Entry {
-                    display: path.display().to_string(),
-                    format,
-                    path,
-                    input: input_index,
-                    regular: ft.is_file(),
-                });
+                let kind = e.file_type();
+                entries.push(file_entry(e.into_path(), kind, input_index));
             }
             Err(e) => {
                 let skipped = match (e.loop_ancestor(), e.path()) {
@@ -368,6 +354,27 @@ fn walk_serial(
                 }
             }
         }
+    }
+}
+
+/// The entry of a walked path that is not a folder: a regular file
+/// classified by its name, anything else listed as skipped with why.
+fn file_entry(path: PathBuf, kind: std::fs::FileType, input: u32) -> Entry {
+    let format = if kind.is_file() {
+        classify(&path)
+    } else if kind.is_symlink() {
+        Err(symlink_reason(&path))
+    } else {
+        Err(special_file(&kind)
+            .unwrap_or("not a regular file: not read")
+            .to_string())
+    };
+    Entry {
+        display: path.display().to_string(),
+        format,
+        path,
+        input,
+        regular: kind.is_file(),
     }
 }
 
@@ -424,23 +431,8 @@ fn walk_parallel(dir: &Path, input: u32) -> Walked {
             if kind.is_dir() {
                 return walk_parallel(&path, input);
             }
-            let format = if kind.is_file() {
-                classify(&path)
-            } else if kind.is_symlink() {
-                Err(symlink_reason(&path))
-            } else {
-                Err(special_file(&kind)
-                    .unwrap_or("not a regular file: not read")
-                    .to_string())
-            };
             Walked {
-                entries: vec![Entry {
-                    display: path.display().to_string(),
-                    format,
-                    path,
-                    input,
-                    regular: kind.is_file(),
-                }],
+                entries: vec![file_entry(path, kind, input)],
                 unreadable: Vec::new(),
             }
         })
