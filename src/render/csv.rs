@@ -540,7 +540,7 @@ mod tests {
             0.30000000000000004,
             207.02646203625088,
         ]);
-        // Exact ties between two shortest candidates (rounded to even, not up).
+        // Exact ties between two shortest candidates (`Display` rounds them half up).
         values.extend([
             1308548795726862.25,
             1000.0 + 1.0 / 16384.0,
