@@ -388,3 +388,73 @@ fn a_semicolon_export_and_a_compressed_file_are_named_for_what_they_are() {
         "{skipped:?}"
     );
 }
+
+#[test]
+fn a_field_named_twice_rejects_the_record_and_a_column_named_twice_the_file() {
+    // Which of two values a parser keeps is up to the parser (RFC 8259 §4);
+    // the report must not depend on it. Unknown keys stay ignored.
+    let twice = record("a").replacen(r#""throughput": 41.5"#, r#""throughput": 41.5, "throughput": 9"#, 1);
+    let unknown_twice = record("b").replacen('{', r#"{"note": 1, "note": 2, "#, 1);
+    check_jsonl(&[twice.clone(), unknown_twice], &[(1, "error", "invalid_value")], 1, 1);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "run/unified_results.jsonl", twice + "\n");
+    let (_, doc) = validate(&path);
+    assert_eq!(
+        doc["problems"][0]["message"],
+        "field throughput appears more than once in this record, so which value is meant is unknown; keep one"
+    );
+
+    let header = format!("{HEADER},throughput,note,note");
+    let rows = format!("{header}\n{},9,x,y\n{},9,x,y\n", csv_row("c"), csv_row("d"));
+    let path = write(dir.path(), "csv/unified_results.csv", rows);
+    let (code, doc) = validate(&path);
+    assert_eq!(code, 1);
+    assert_eq!(totals(&doc), [2, 0, 2, 0, 0], "{doc:#}");
+    let messages: Vec<&str> = doc["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["message"].as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "unknown columns ignored: note",
+            "header names throughput (columns 7, 16) more than once; every row of this file is rejected — keep one column of each name",
+        ]
+    );
+}
+
+#[test]
+fn an_array_element_that_is_not_a_record_is_named_where_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("[{}, 5,\n  \"x\", [1]]\n", record("a"));
+    let path = write(dir.path(), "benchmark_results.json", &text);
+    let (code, doc) = validate(&path);
+    assert_eq!(code, 1);
+    assert_eq!(totals(&doc), [4, 1, 3, 0, 0], "{doc:#}");
+    let got: Vec<(u64, &str, &str)> = doc["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["line"].as_u64().unwrap(),
+                p["kind"].as_str().unwrap(),
+                p["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // serde_json's column is just past the value (or absent: then the
+    // element's start); here it is the file's.
+    let five = text.find(" 5,").unwrap() + 2;
+    assert_eq!(
+        got,
+        [
+            (1, "invalid_value", format!("element 2 of the array is not a record: invalid type: integer `5`, expected a JSON object (one unified record) (column {five})").as_str()),
+            (2, "invalid_value", "element 3 of the array is not a record: invalid type: string \"x\", expected a JSON object (one unified record) (column 5)"),
+            (2, "invalid_value", "element 4 of the array is not a record: invalid type: sequence, expected a JSON object (one unified record) (column 8)"),
+        ]
+    );
+}

@@ -292,11 +292,12 @@ pub fn read(
         missing.retain(|f| *f != "backend");
     }
     let mut probe = RawRecord::default();
-    let unknown: Vec<&str> = header
-        .iter()
-        .filter(|h| !CSV_COLUMNS.contains(&h.as_str()) && !probe.set(h, Val::Null))
-        .map(String::as_str)
-        .collect();
+    let mut unknown: Vec<&str> = Vec::new();
+    for h in &header {
+        if !CSV_COLUMNS.contains(&h.as_str()) && !probe.set(h, Val::Null) && !unknown.contains(&h.as_str()) {
+            unknown.push(h);
+        }
+    }
     if !unknown.is_empty() {
         sink.warning(
             Some(1),
@@ -304,14 +305,42 @@ pub fn read(
             format!("unknown columns ignored: {}", unknown.join(", ")),
         );
     }
-    let reject_all = !missing.is_empty();
+    // A column named twice: which cell a row means is unknown (the fast twin
+    // check would read one, the record another), so no row is read.
+    let repeated: Vec<String> = header
+        .iter()
+        .enumerate()
+        .filter(|(i, h)| {
+            header[..*i].iter().filter(|e| e == h).count() == 1
+                && (CSV_COLUMNS.contains(&h.as_str()) || probe.set(h, Val::Null))
+        })
+        .map(|(_, h)| {
+            let at: Vec<String> = (1..)
+                .zip(&header)
+                .filter(|(_, e)| *e == h)
+                .map(|(column, _)| column.to_string())
+                .collect();
+            format!("{h} (columns {})", at.join(", "))
+        })
+        .collect();
+    if !repeated.is_empty() {
+        sink.error(
+            Some(1),
+            ProblemKind::MalformedCsv,
+            format!(
+                "header names {} more than once; every row of this file is rejected — keep one column of each name",
+                repeated.join(", ")
+            ),
+        );
+    }
+    let reject_all = !missing.is_empty() || !repeated.is_empty();
     // A header of one column holding another separator: a spreadsheet's
     // export (`;` in many locales, or tabs), not missing columns.
     let separator = match header.as_slice() {
         [only] => [';', '\t', '|'].into_iter().find(|c| only.contains(*c)),
         _ => None,
     };
-    if let (true, Some(sep)) = (reject_all, separator) {
+    if let (false, Some(sep)) = (missing.is_empty(), separator) {
         sink.error(
             Some(1),
             ProblemKind::MissingColumn,
@@ -320,7 +349,7 @@ pub fn read(
                 sep, sep
             ),
         );
-    } else if reject_all {
+    } else if !missing.is_empty() {
         sink.error(
             Some(1),
             ProblemKind::MissingColumn,

@@ -3,7 +3,7 @@
 //! an object with a `records` / `results` array. Each record's line is the
 //! line where its object opens.
 
-use super::jsonl::{json_error_message, quote_bare_non_finite};
+use super::jsonl::{json_error_kind, json_error_message, message_at, quote_bare_non_finite};
 use super::sink::{bytes_key, FileSink, KeyMap};
 use crate::model::normalize::{Context, TextBase};
 use crate::model::raw::RawRecord;
@@ -86,8 +86,8 @@ pub fn read(text: &[u8], sink: &mut FileSink<'_>, ctx: &Context<'_>) -> Sniffed 
     };
 
     let mut seen: KeyMap<u32> = KeyMap::default();
-    for element in elements {
-        let line = lines.line_of(text, element.get().as_ptr());
+    for (index, element) in elements.into_iter().enumerate() {
+        let (line, column) = lines.position_of(text, element.get().as_ptr());
         sink.tally.records += 1;
         let key = bytes_key(element.get().as_bytes());
         if let Some(&first) = seen.get(&key) {
@@ -106,11 +106,21 @@ pub fn read(text: &[u8], sink: &mut FileSink<'_>, ctx: &Context<'_>) -> Sniffed 
                 sink.take_at(&mut raw, ctx, line, Some(file));
             }
             Err(e) => {
+                // serde's position is inside the element; the file's is wanted.
+                let (line, column) = match e.line() {
+                    0 => (line, 0),
+                    1 => (line, column + e.column().max(1) - 1),
+                    below => (line + below as u32 - 1, e.column()),
+                };
                 sink.tally.rejected += 1;
                 sink.error(
                     Some(line),
-                    ProblemKind::InvalidValue,
-                    format!("not a record object: {}", json_error_message(&e)),
+                    json_error_kind(&e),
+                    format!(
+                        "element {} of the array is not a record: {}",
+                        index + 1,
+                        message_at(&e, column)
+                    ),
                 );
             }
         }
@@ -137,9 +147,12 @@ impl LineIndex {
         }
     }
 
-    fn line_of(&self, text: &[u8], ptr: *const u8) -> u32 {
+    /// 1-based line and byte column (serde_json's convention).
+    fn position_of(&self, text: &[u8], ptr: *const u8) -> (u32, usize) {
         let offset = (ptr as usize).saturating_sub(text.as_ptr() as usize);
-        (self.newlines.partition_point(|&nl| nl < offset) + 1) as u32
+        let before = self.newlines.partition_point(|&nl| nl < offset);
+        let line_start = if before == 0 { 0 } else { self.newlines[before - 1] + 1 };
+        ((before + 1) as u32, offset - line_start + 1)
     }
 }
 
@@ -152,8 +165,9 @@ mod tests {
         let text = b"[\n  {\"a\": 1},\n  {\"b\": 2}\n]";
         let idx = LineIndex::new(text);
         let start = text.iter().position(|&c| c == b'{').unwrap();
-        assert_eq!(idx.line_of(text, unsafe { text.as_ptr().add(start) }), 2);
+        assert_eq!(idx.position_of(text, unsafe { text.as_ptr().add(start) }), (2, 3));
         let second = text.iter().rposition(|&c| c == b'{').unwrap();
-        assert_eq!(idx.line_of(text, unsafe { text.as_ptr().add(second) }), 3);
+        assert_eq!(idx.position_of(text, unsafe { text.as_ptr().add(second) }), (3, 3));
+        assert_eq!(idx.position_of(text, text.as_ptr()), (1, 1));
     }
 }

@@ -220,21 +220,45 @@ fn parse_line(line: &[u8], at: TextBase<'_>, complete: bool, line_no: u32, sink:
                     "last line is cut off (no newline, incomplete JSON); the writer was probably interrupted — re-run or delete the line",
                 );
             } else {
-                sink.error(Some(line_no), ProblemKind::MalformedJson, json_error_message(&err));
+                sink.error(Some(line_no), json_error_kind(&err), json_error_message(&err));
             }
         }
     }
 }
 
 /// serde_json's message without its "at line 1 column N" suffix, with the
-/// column kept (the line is ours).
+/// column kept (the line is ours; serde gives 0 when it has no position).
+/// Valid JSON of the wrong shape (`5` where a record belongs) is not called
+/// invalid JSON.
 pub fn json_error_message(err: &serde_json::Error) -> String {
+    message_at(err, err.column())
+}
+
+/// [`json_error_message`] with the column given (a nested document's
+/// column is relative to its start).
+pub fn message_at(err: &serde_json::Error, column: usize) -> String {
     let text = err.to_string();
     let core = match text.rfind(" at line ") {
         Some(i) => &text[..i],
         None => &text,
     };
-    format!("not valid JSON: {core} (column {})", err.column())
+    let core = match err.classify() {
+        serde_json::error::Category::Data => core.to_string(),
+        _ => format!("not valid JSON: {core}"),
+    };
+    match column {
+        0 => core,
+        column => format!("{core} (column {column})"),
+    }
+}
+
+/// The problem kind of a parse error: a value of the wrong shape, or text
+/// that is not JSON.
+pub fn json_error_kind(err: &serde_json::Error) -> ProblemKind {
+    match err.classify() {
+        serde_json::error::Category::Data => ProblemKind::InvalidValue,
+        _ => ProblemKind::MalformedJson,
+    }
 }
 
 /// If `text` holds `NaN`, `Infinity` or `-Infinity` outside strings, return

@@ -145,6 +145,22 @@ pub fn read_latencies(
         );
         return Ok(TaskLatencies { total });
     };
+    if let Some(again) = header
+        .iter()
+        .rposition(|h| h == "total_latency_ms")
+        .filter(|&i| i != total_col)
+    {
+        sink.error(
+            Some(1),
+            ProblemKind::MalformedCsv,
+            format!(
+                "header names total_latency_ms more than once (columns {} and {}), so which is meant is unknown; per-task latencies not read — keep one",
+                total_col + 1,
+                again + 1
+            ),
+        );
+        return Ok(TaskLatencies { total });
+    }
     loop {
         let more = csv.read_record(&mut row);
         let line = row.position().map(|p| lines.line_at(p.byte())).unwrap_or(0);

@@ -552,6 +552,12 @@ pub fn normalize<'a>(
     memo: &mut DimsMemo,
 ) -> Result<(UnifiedRecord, Vec<Finding>), Vec<Finding>> {
     let mut out = Findings::default();
+    if let Some(name) = raw.repeated.take() {
+        out.error(
+            ProblemKind::InvalidValue,
+            format!("field {name} appears more than once in this record, so which value is meant is unknown; keep one"),
+        );
+    }
 
     // Backend: the record's own field, else the backends/<name>/ folder.
     let own_backend = text("backend", &raw.backend, &mut out);

@@ -176,6 +176,10 @@ pub struct RawRecord<'a> {
     pub run_config: Option<&'a RawValue>,
     /// Dimensions written at the top level (runner output, CSV columns).
     pub top_dims: DimFields<'a>,
+    /// The first field this JSON object names twice (RFC 8259 leaves which
+    /// value counts to the reader): the record is rejected, not read with
+    /// whichever value the parser kept.
+    pub repeated: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for RawRecord<'de> {
@@ -242,21 +246,28 @@ impl<'de> Visitor<'de> for Fill<'_, 'de> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let out = self.0;
         while let Some(key) = map.next_key::<Key<'de>>()? {
-            match key.0.as_ref() {
-                "metadata" => out.metadata = Some(map.next_value()?),
-                "extra" => out.extra = Some(map.next_value()?),
-                "config" => out.config = Some(map.next_value()?),
-                "run_config" => out.run_config = Some(map.next_value()?),
-                "node_distribution" => out.top_dims.node_distribution = Some(map.next_value()?),
-                name if is_integer_field(name) => {
-                    let raw: &'de RawValue = map.next_value()?;
-                    out.set(name, Val::of_integer_field(raw));
-                }
-                name => {
-                    let value: Val<'de> = map.next_value()?;
-                    // Unknown top-level keys are ignored, as upstream's reader does.
-                    out.set(name, value);
-                }
+            let name = key.0.as_ref();
+            let object = match name {
+                "metadata" => Some(&mut out.metadata),
+                "extra" => Some(&mut out.extra),
+                "config" => Some(&mut out.config),
+                "run_config" => Some(&mut out.run_config),
+                "node_distribution" => Some(&mut out.top_dims.node_distribution),
+                _ => None,
+            };
+            let was_set = if let Some(slot) = object {
+                slot.replace(map.next_value()?).is_some()
+            } else {
+                let value = if is_integer_field(name) {
+                    Val::of_integer_field(map.next_value()?)
+                } else {
+                    map.next_value()?
+                };
+                // Unknown top-level keys are ignored, as upstream's reader does.
+                out.slot(name).is_some_and(|slot| slot.replace(value).is_some())
+            };
+            if was_set && out.repeated.is_none() {
+                out.repeated = Some(name.to_string());
             }
         }
         Ok(())
@@ -304,7 +315,18 @@ impl<'a> RawRecord<'a> {
     /// Set a field by its unified name (CSV columns). Returns false for a
     /// name that is neither a record field nor a known dimension.
     pub fn set(&mut self, name: &str, value: Val<'a>) -> bool {
-        let slot = match name {
+        match self.slot(name) {
+            Some(slot) => {
+                *slot = Some(value);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The slot of a field or dimension by its unified name or alias.
+    fn slot(&mut self, name: &str) -> Option<&mut Option<Val<'a>>> {
+        Some(match name {
             "backend" => &mut self.backend,
             "workload" => &mut self.workload,
             "run_id" => &mut self.run_id,
@@ -320,10 +342,8 @@ impl<'a> RawRecord<'a> {
             "timestamp" => &mut self.timestamp,
             "config_hash" => &mut self.config_hash,
             "backend_hash" => &mut self.backend_hash,
-            other => return self.top_dims.set(other, value),
-        };
-        *slot = Some(value);
-        true
+            other => return self.top_dims.slot(other),
+        })
     }
 }
 
