@@ -398,6 +398,8 @@ fn inputs_that_overlap_or_share_a_side_name_are_refused_before_anything_is_count
             &["results", "--label", "pr=results"][..],
             "results and results are the same input",
         ),
+        (&["--label", " =results/sage"][..], "the side name is empty"),
+        (&["--label", "a="][..], "the path is empty"),
     ] {
         let mut all = args.to_vec();
         all.extend(["-o", "out", "-q"]);

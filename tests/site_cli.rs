@@ -350,6 +350,17 @@ fn usage_errors_exit_2_with_what_to_do() {
     let (code, _, err) = sagereport(&["site", "--report", "no-equals-sign"], tmp.path());
     assert_eq!(code, 2);
     assert!(err.contains("NAME=PATH"), "{err}");
+    for (report, says) in [
+        ("=results", "the report name is empty"),
+        ("nightly=", "the path is empty"),
+    ] {
+        let (code, _, err) = sagereport(&["site", "--report", report], tmp.path());
+        assert_eq!(code, 2, "{report}");
+        assert!(err.contains(says), "{report}: {err}");
+    }
+    let (code, _, err) = sagereport(&["site", ".", "--label", " "], tmp.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("the label is empty"), "{err}");
     let (code, _, err) = sagereport(&["site", ".", "--time", "yesterday"], tmp.path());
     assert_eq!(code, 2);
     assert!(err.contains("RFC 3339"), "{err}");

@@ -144,6 +144,16 @@ impl CompareArgs {
                     "--label {l:?}: expected NAME=PATH, e.g. --label before=results/main"
                 ));
             };
+            if name.trim().is_empty() {
+                return Err(format!(
+                    "--label {l:?}: the side name is empty; give one before the `=`, e.g. --label before={path}"
+                ));
+            }
+            if path.is_empty() {
+                return Err(format!(
+                    "--label {l:?}: the path is empty; give the result folder after the `=`, e.g. --label {name}=results/main"
+                ));
+            }
             named.push((name.to_string(), PathBuf::from(path)));
         }
         // Each positional path and each label is one side (with --by input):

@@ -47,7 +47,7 @@ pub struct SiteArgs {
     #[arg(long, value_name = "DIR")]
     pub history: Option<PathBuf>,
     /// This run's label in the history [default: $GITHUB_REF_NAME, else local]
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = non_empty_label)]
     pub label: Option<String>,
     /// This run's commit [default: $GITHUB_SHA]
     #[arg(long, value_name = "SHA")]
@@ -80,6 +80,14 @@ impl Default for SiteArgs {
             min_change: 0.05,
         }
     }
+}
+
+/// `--label`: a history entry needs a name to be told apart by.
+fn non_empty_label(label: &str) -> Result<String, String> {
+    if label.trim().is_empty() {
+        return Err("the label is empty; name this run (e.g. --label main), or leave --label out".into());
+    }
+    Ok(label.to_string())
 }
 
 fn env_or(name: &str, default: &str) -> String {
@@ -116,6 +124,11 @@ fn report_inputs(args: &SiteArgs) -> Result<Vec<(String, Vec<PathBuf>)>, String>
         let name = name.trim();
         if name.is_empty() {
             return Err(format!("--report {r:?}: the report name is empty"));
+        }
+        if path.is_empty() {
+            return Err(format!(
+                "--report {r:?}: the path is empty; give the result folder after the `=`, e.g. --report {name}=results/"
+            ));
         }
         match reports.iter_mut().find(|(n, _)| n == name) {
             Some((_, paths)) => paths.push(PathBuf::from(path)),
