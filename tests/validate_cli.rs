@@ -458,3 +458,40 @@ fn an_array_element_that_is_not_a_record_is_named_where_it_is() {
         ]
     );
 }
+
+#[test]
+fn a_paired_manifest_is_checked_against_its_records_field_by_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = "paired_backend_runs/run_id=x/config_hash=abc";
+    for side in ["sage", "ray"] {
+        let line = record("x").replace(r#""backend": "sage""#, &format!(r#""backend": "{side}""#));
+        write(
+            dir.path(),
+            &format!("{run}/backends/{side}/unified_results.jsonl"),
+            line + "\n",
+        );
+    }
+    // The records ran nodes 1, parallelism 2, seed 42.
+    let manifest =
+        r#"{"status": "ok", "run_id": "x", "config": {"scheduler": "fifo", "parallelism": 4, "nodes": 2, "seed": 42}}"#;
+    write(dir.path(), &format!("{run}/manifest.json"), manifest);
+    let (code, doc) = validate(dir.path());
+    assert_eq!(code, 0, "warnings only: {doc:#}");
+    let mut messages: Vec<&str> = doc["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["message"].as_str())
+        .collect();
+    messages.sort_unstable();
+    assert_eq!(
+        messages,
+        [
+            "nodes is 1 but the paired-run manifest says 2",
+            "nodes is 1 but the paired-run manifest says 2",
+            "paired run status \"ok\" (not \"success\"): no error message; results of the side that finished are still read",
+            "parallelism is 2 but the paired-run manifest says 4",
+            "parallelism is 2 but the paired-run manifest says 4",
+        ]
+    );
+}

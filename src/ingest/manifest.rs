@@ -172,11 +172,17 @@ pub fn read_paired(bytes: &[u8], sink: &mut FileSink<'_>, is_failure_report: boo
             Some(Val::Str(s)) => format!(" (started {s})"),
             _ => String::new(),
         };
+        // Upstream writes "success" or "failed"; another word is named as
+        // written rather than read as a failure it may not be.
+        let what = match status.as_str() {
+            "failed" | "unknown" | "incomplete" => format!("paired run {status}"),
+            other => format!("paired run status {other:?} (not \"success\")"),
+        };
         sink.warning(
             None,
             ProblemKind::PairedRunFailed,
             format!(
-                "paired run {status}{started}: {}{logs}; results of the side that finished are still read",
+                "{what}{started}: {}{logs}; results of the side that finished are still read",
                 error.as_deref().unwrap_or("no error message")
             ),
         );

@@ -142,7 +142,9 @@ fn number(field: &'static str, v: &Val, out: &mut Findings) -> Result<Option<f64
         );
         return Err(());
     }
-    Ok(Some(x))
+    // `-0.0` (JSON `-0`, `-0.0`) is zero: adding +0 makes it +0 (IEEE 754
+    // §6.3), so no output prints "-0" and a sign never tells zeros apart.
+    Ok(Some(x + 0.0))
 }
 
 fn parse_text_number(field: &'static str, s: &str, out: &mut Findings, is_json_string: bool) -> Result<f64, ()> {
@@ -606,6 +608,21 @@ pub fn normalize<'a>(
     };
     let nodes = integer("nodes", &raw.nodes, 1, U32, &mut out);
     let parallelism = integer("parallelism", &raw.parallelism, 1, U32, &mut out);
+    if let Some(paired) = ctx.paired {
+        for (name, record, manifest) in [
+            ("nodes", nodes, paired.nodes),
+            ("parallelism", parallelism, paired.parallelism),
+        ] {
+            if let (Some(r), Some(m)) = (record, manifest) {
+                if r != u64::from(m) {
+                    out.warning(
+                        ProblemKind::ManifestConflict,
+                        format!("{name} is {r} but the paired-run manifest says {m}"),
+                    );
+                }
+            }
+        }
+    }
     let throughput = non_negative(
         "throughput",
         required("throughput", &raw.throughput, &mut out),
@@ -1108,6 +1125,20 @@ mod tests {
             panic!("without a text base the object is interned: {:?}", rec.metadata)
         };
         assert!(metadata.as_str().contains("raw_metrics"));
+    }
+
+    #[test]
+    fn a_negative_zero_is_read_as_zero() {
+        let line = GOOD
+            .replace(r#""throughput":41.4"#, r#""throughput":-0.0"#)
+            .replace(r#""success_rate":null"#, r#""success_rate":"-0""#)
+            .replace(r#""latency_p95":null"#, r#""latency_p95":-0"#);
+        let (rec, _) = parse(&line).unwrap();
+        for x in [Some(rec.throughput), rec.success_rate, rec.latency_p95] {
+            let x = x.unwrap();
+            assert!(x == 0.0 && x.is_sign_positive(), "{x:?}");
+            assert_eq!(x.to_string(), "0");
+        }
     }
 
     #[test]
