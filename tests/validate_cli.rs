@@ -495,3 +495,64 @@ fn a_paired_manifest_is_checked_against_its_records_field_by_field() {
         ]
     );
 }
+
+/// `compare` on `dir`; the latency_p50 column of comparison.csv.
+fn p50s(dir: &Path) -> Vec<String> {
+    let out = dir.join("out");
+    Command::cargo_bin("sagereport")
+        .unwrap()
+        .arg("compare")
+        .arg(dir.join("in"))
+        .arg("-o")
+        .arg(&out)
+        .arg("-q")
+        .assert()
+        .success();
+    let mut csv = ::csv::Reader::from_path(out.join("comparison.csv")).unwrap();
+    let column = csv.headers().unwrap().iter().position(|h| h == "latency_p50").unwrap();
+    csv.records().map(|r| r.unwrap()[column].to_string()).collect()
+}
+
+#[test]
+fn legacy_latency_units_are_converted_only_when_the_file_shows_the_bug() {
+    // (use_remote, p50_latency_ms, per-task latencies) → (p50 read, warning)
+    let cases = [
+        // Local mode: the summary holds seconds, the tasks ms.
+        (false, 0.04, 40.0, "40", Some("local-mode run")),
+        // Remote mode: the summary holds ms, the tasks µs.
+        (true, 40.0, 40_000.0, "40", Some("remote-mode run")),
+        // Either mode written without the bug: tasks and summary agree.
+        (false, 40.0, 40.0, "40", None),
+        (true, 40.0, 40.0, "40", None),
+    ];
+    for (remote, p50, task, read, warning) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let doc = serde_json::json!({
+            "timestamp": "2026-01-15T13:00:00",
+            "experiment_name": "node_scaling_compute_4n",
+            "metrics": {
+                "total_tasks": 3, "successful_tasks": 3, "failed_tasks": 0,
+                "total_duration_sec": 1.0, "throughput_tasks_per_sec": 3.0,
+                "avg_latency_ms": p50, "p50_latency_ms": p50, "p95_latency_ms": p50, "p99_latency_ms": p50,
+                "config": {"num_nodes": 4, "parallelism": 8, "num_tasks": 3, "use_remote": remote}
+            },
+            "latency_details": {"total_latencies_ms": [task * 0.9, task, task * 1.1]}
+        });
+        write(dir.path(), "in/run_metrics.json", doc.to_string());
+        let (_, report) = validate(&dir.path().join("in"));
+        let messages: Vec<&str> = report["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p["message"].as_str())
+            .collect();
+        match warning {
+            Some(w) => assert!(
+                messages.len() == 1 && messages[0].starts_with(w),
+                "{remote} {p50}: {messages:?}"
+            ),
+            None => assert!(messages.is_empty(), "{remote} {p50}: {messages:?}"),
+        }
+        assert_eq!(p50s(dir.path()), [read], "{remote} {p50} {task}");
+    }
+}

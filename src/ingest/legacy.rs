@@ -336,6 +336,31 @@ fn as_bool(v: &Option<Val>) -> Option<bool> {
     }
 }
 
+/// A summary field's number, if it is one (a numeric string included).
+fn number_of(v: &Option<Val<'_>>) -> Option<f64> {
+    match v.as_ref()? {
+        Val::Int(i) => Some(*i as f64),
+        Val::UInt(u) => Some(*u as f64),
+        Val::Float(x) => Some(*x),
+        Val::Str(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|x: &f64| x.is_finite())
+}
+
+/// The median of `xs` (not empty): the middle value, or the mean of the
+/// two middle values of an even count.
+fn median(xs: &[f64]) -> f64 {
+    let mut sorted = xs.to_vec();
+    sorted.sort_unstable_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 1 {
+        sorted[mid]
+    } else {
+        (sorted[mid - 1] + sorted[mid]) / 2.0
+    }
+}
+
 fn scaled(v: Option<Val<'_>>, factor: f64) -> Option<Val<'static>> {
     match v? {
         Val::Int(i) => Some(Val::Float(i as f64 * factor)),
@@ -455,23 +480,36 @@ pub fn read_metrics(
             .unwrap_or(false);
         sched_empty && nodes_lat_empty && dist_nonempty
     });
-    let (summary_factor, array_factor) = if remote { (1.0, 0.001) } else { (1000.0, 1.0) };
-
     let task_latencies: Option<Vec<f64>> = match latencies {
         Some(l) if !l.total.is_empty() => Some(l.total),
         _ => details
             .and_then(|d| d.total_latencies_ms)
             .map(|v| v.into_iter().flatten().filter(|x| x.is_finite() && *x >= 0.0).collect()),
     }
-    .filter(|v: &Vec<f64>| !v.is_empty())
-    .map(|mut v| {
+    .filter(|v: &Vec<f64>| !v.is_empty());
+    // Either bug puts a factor of 1,000 between the tasks' median and
+    // `p50_latency_ms` (µs vs ms remote, ms vs s local). Within a factor of
+    // 2 of each other, the run was written without it (a harness that
+    // computes both from the same list in one unit): nothing is converted.
+    let units_agree = match (number_of(&metrics.p50_latency_ms), task_latencies.as_deref()) {
+        (Some(p50), Some(tasks)) if p50 > 0.0 => (0.5..=2.0).contains(&(median(tasks) / p50)),
+        _ => false,
+    };
+    let (summary_factor, array_factor) = match (units_agree, remote) {
+        (true, _) => (1.0, 1.0),
+        (false, true) => (1.0, 0.001),
+        (false, false) => (1000.0, 1.0),
+    };
+    let task_latencies = task_latencies.map(|mut v| {
         if array_factor != 1.0 {
             v.iter_mut().for_each(|x| *x *= array_factor);
         }
         v
     });
 
-    if remote {
+    if units_agree {
+        // Nothing converted, nothing to report.
+    } else if remote {
         if task_latencies.is_some() {
             sink.warning(
                 None,
