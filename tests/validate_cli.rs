@@ -556,3 +556,38 @@ fn legacy_latency_units_are_converted_only_when_the_file_shows_the_bug() {
         assert_eq!(p50s(dir.path()), [read], "{remote} {p50} {task}");
     }
 }
+
+#[test]
+fn legacy_task_counts_that_do_not_add_up_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, successful, failed) in [("even", 97, 3), ("lost", 80, 5), ("extra", 150, 0)] {
+        let doc = serde_json::json!({
+            "timestamp": "2026-01-15T13:00:00",
+            "experiment_name": name,
+            "metrics": {
+                "total_tasks": 100, "successful_tasks": successful, "failed_tasks": failed,
+                "total_duration_sec": 10.0, "throughput_tasks_per_sec": 8.0,
+                "avg_latency_ms": 0.04, "p50_latency_ms": 0.04, "p95_latency_ms": 0.05, "p99_latency_ms": 0.06,
+                "config": {"num_nodes": 1, "parallelism": 2, "num_tasks": 100, "use_remote": false}
+            }
+        });
+        write(dir.path(), &format!("{name}/{name}_metrics.json"), doc.to_string());
+    }
+    let (code, doc) = validate(dir.path());
+    assert_eq!(code, 0, "{doc:#}");
+    let mut found: Vec<&str> = doc["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["kind"] == "suspicious")
+        .filter_map(|p| p["message"].as_str())
+        .collect();
+    found.sort_unstable();
+    assert_eq!(
+        found,
+        [
+            "successful_tasks 150 + failed_tasks 0 = 150 but total_tasks is 100: more outcomes than tasks; the success rate is over the 150 recorded",
+            "successful_tasks 80 + failed_tasks 5 = 85 but total_tasks is 100: 15 tasks have no recorded outcome (lost, or a worker's metrics not read); the success rate is over the 85 recorded",
+        ]
+    );
+}

@@ -541,6 +541,29 @@ pub fn read_metrics(
         (Some(s), Some(f)) if s >= 0.0 && f >= 0.0 && s + f > 0.0 => Val::Float(s / (s + f)),
         _ => Val::Null,
     };
+    // Upstream counts outcomes as tasks report them and sets total_tasks
+    // from the configuration: a gap is tasks whose outcome never arrived.
+    if let (Some(s), Some(f), Some(total)) = (successful, failed, number_of(&metrics.total_tasks)) {
+        if s >= 0.0 && f >= 0.0 && total >= 0.0 && s + f != total {
+            let gap = if s + f < total {
+                format!(
+                    "{} tasks have no recorded outcome (lost, or a worker's metrics not read)",
+                    total - s - f
+                )
+            } else {
+                "more outcomes than tasks".to_string()
+            };
+            sink.warning(
+                Some(1),
+                ProblemKind::Suspicious,
+                format!(
+                    "successful_tasks {s} + failed_tasks {f} = {} but total_tasks is {total}: {gap}; the success rate is over the {} recorded",
+                    s + f,
+                    s + f
+                ),
+            );
+        }
+    }
 
     let named = named_dims(&name_text, path);
     let mut raw = RawRecord::default();
