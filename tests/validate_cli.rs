@@ -591,3 +591,44 @@ fn legacy_task_counts_that_do_not_add_up_are_named() {
         ]
     );
 }
+
+#[test]
+fn per_task_metrics_of_the_upstream_sink_are_skipped_with_their_keys_not_rejected_line_by_line() {
+    // What upstream's workload4 leaves in its output folder beside results:
+    // a header line naming `workload`, then task lines with a `timestamp`.
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = vec![r#"{"type": "header", "instance_id": "h_1_2", "start_time": 1.7e9, "hostname": "h", "pid": 1, "workload": "workload4"}"#.to_string()];
+    lines.extend((0..3).map(|i| {
+        format!(r#"{{"type": "task", "task_id": {i}, "query_id": "q{i}", "end_to_end_time": 1.2, "timestamp": 1.7e9}}"#)
+    }));
+    write(dir.path(), "w4/metrics_h_1_2.jsonl", lines.join("\n") + "\n");
+    write(
+        dir.path(),
+        "w4/metrics_h_1_2.csv",
+        "task_id,query_id,end_to_end_latency_ms,join_latency_ms\n0,q0,1200.00,100.00\n",
+    );
+    write(dir.path(), "w4/unified_results.jsonl", record("a") + "\n");
+    let (code, doc) = validate(dir.path());
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(totals(&doc), [1, 1, 0, 0, 0], "{doc:#}");
+    assert!(doc["problems"].as_array().unwrap().is_empty(), "{doc:#}");
+    let skipped: Vec<&str> = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["skipped"].as_str())
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            "a CSV without unified records (columns task_id, query_id, end_to_end_latency_ms, join_latency_ms): not a result format, not read",
+            "JSON lines without unified records (line 1 has keys hostname, instance_id, pid, start_time, type, workload): not a result format, not read",
+        ]
+    );
+    // A result file whose first record is damaged is still read line by line.
+    let damaged = [
+        r#"{"backend": "sage", "workload": "Q1", "run_id": "#.to_string(),
+        record("b"),
+    ];
+    check_jsonl(&damaged, &[(1, "error", "malformed_json")], 1, 1);
+}

@@ -246,14 +246,15 @@ impl Drop for CsvReader {
 }
 
 /// Read a unified CSV into `sink`. `twins` holds the twin keys of the
-/// records of the JSONL file beside it.
+/// records of the JSONL file beside it. `Some(reason)`: the file is not
+/// unified records (its header names no field of one) and was not read.
 pub fn read(
     mut reader: impl BufRead + 'static,
     sink: &mut FileSink<'_>,
     ctx: &Context<'_>,
     twins: Option<&KeySet>,
     max_line: u64,
-) -> std::io::Result<()> {
+) -> std::io::Result<Option<String>> {
     skip_bom(&mut reader)?;
     let (tracked, lines) = LineTracker::new(reader, max_line);
     let mut csv = CsvReader::over(tracked);
@@ -263,7 +264,7 @@ pub fn read(
         Ok(true) => row.iter().map(|h| h.trim().to_string()).collect(),
         Ok(false) => {
             sink.warning(None, ProblemKind::EmptyFile, "file is empty: no header, no records");
-            return Ok(());
+            return Ok(None);
         }
         Err(e) => {
             if let Some(long) = LineTooLong::of(&e) {
@@ -279,10 +280,23 @@ pub fn read(
                     format!("header is not valid CSV: {e}"),
                 );
             }
-            return Ok(());
+            return Ok(None);
         }
     };
 
+    // A header naming hardly any field of a unified record (in any letter
+    // case, also split at a spreadsheet's separator) is another kind of CSV
+    // — upstream's per-task `metrics_<instance>.csv`, exports, notes —
+    // skipped with its columns named rather than every row rejected.
+    let record_like = super::jsonl::looks_like_a_record(header.iter().flat_map(|h| h.split([';', '\t', '|'])));
+    if !record_like && !header.iter().all(|h| h.is_empty()) {
+        let shown: Vec<&str> = header.iter().take(8).map(String::as_str).collect();
+        let more = if header.len() > shown.len() { ", …" } else { "" };
+        return Ok(Some(format!(
+            "a CSV without unified records (columns {}{more}): not a result format, not read",
+            shown.join(", ")
+        )));
+    }
     let mut missing: Vec<&str> = REQUIRED_FIELDS
         .iter()
         .copied()
@@ -450,7 +464,7 @@ pub fn read(
             }
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// The last text looked up per column and its symbol: a run's rows repeat

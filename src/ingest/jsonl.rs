@@ -9,6 +9,7 @@ use crate::model::normalize::{Context, TextBase};
 use crate::model::raw::RawRecord;
 use crate::model::ProblemKind;
 
+use std::borrow::Cow;
 use std::io::{BufRead, Read, Seek, SeekFrom};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -25,13 +26,15 @@ pub fn read(
     sink: &mut FileSink<'_>,
     ctx: &Context<'_>,
     max_line: u64,
-) -> std::io::Result<()> {
+) -> std::io::Result<Option<String>> {
     let mut reader = reader;
     // Where the next line starts in the file.
     let mut offset = reader.stream_position()?;
     let mut line_no: u32 = 0;
     let mut seen: KeyMap<u32> = KeyMap::default();
     let mut any_bytes = false;
+    // Until a line with content was seen: is this file unified records?
+    let mut sniffing = true;
     loop {
         let available = fill(&mut reader)?;
         if available.is_empty() {
@@ -49,6 +52,13 @@ pub fn read(
                 sink.records.reserve((lines + lines / 8 + 4).min(1 << 24) as usize);
             }
             if end as u64 <= max_line {
+                if sniffing {
+                    match sniff(&available[..=end], line_no) {
+                        Sniff::Blank => {}
+                        Sniff::Records => sniffing = false,
+                        Sniff::Foreign(reason) => return Ok(Some(reason)),
+                    }
+                }
                 take_line(&available[..=end], offset, true, line_no, &mut seen, sink, ctx);
                 reader.consume(end + 1);
                 offset += end as u64 + 1;
@@ -92,6 +102,13 @@ pub fn read(
                 "the file shrank while it was read",
             ));
         }
+        if sniffing {
+            match sniff(&line, line_no) {
+                Sniff::Blank => {}
+                Sniff::Records => sniffing = false,
+                Sniff::Foreign(reason) => return Ok(Some(reason)),
+            }
+        }
         take_line(&line, start, complete, line_no, &mut seen, sink, ctx);
     }
     if !any_bytes {
@@ -101,7 +118,68 @@ pub fn read(
             "file is empty: no records (did the run stop before writing?)",
         );
     }
-    Ok(())
+    Ok(None)
+}
+
+/// What the first line with content says of a JSON-lines file.
+enum Sniff {
+    Blank,
+    Records,
+    /// Not unified records: why the file is skipped.
+    Foreign(String),
+}
+
+/// A first line that is a JSON object naming fewer than [`FIELDS_OF_A_RECORD`]
+/// of the unified record's fields (in any letter case) means the file holds
+/// something else —
+/// upstream's per-task metrics sinks (`metrics_<instance>.jsonl`: a
+/// `{"type": "header", …}` line, then `{"type": "task", …}` lines), trace
+/// or document dumps — and is skipped with its keys named, not read as
+/// thousands of rejected records. Anything else, broken JSON included, is
+/// read as records, so a damaged result file is still reported line by line.
+fn sniff(raw: &[u8], line_no: u32) -> Sniff {
+    let line = if line_no == 1 {
+        raw.strip_prefix(BOM).unwrap_or(raw)
+    } else {
+        raw
+    };
+    let line = trim_ascii(line);
+    if line.is_empty() {
+        return Sniff::Blank;
+    }
+    let Ok(object) = serde_json::from_slice::<std::collections::BTreeMap<Cow<str>, serde::de::IgnoredAny>>(line) else {
+        return Sniff::Records;
+    };
+    if object.is_empty() || looks_like_a_record(object.keys().map(|k| k.as_ref())) {
+        return Sniff::Records;
+    }
+    let keys: Vec<&str> = object.keys().take(8).map(|k| k.as_ref()).collect();
+    let more = if object.len() > keys.len() { ", …" } else { "" };
+    Sniff::Foreign(format!(
+        "JSON lines without unified records (line {line_no} has keys {}{more}): not a result format, not read",
+        keys.join(", ")
+    ))
+}
+
+/// How many of the unified record's 17 fields (SPEC §3) an object or CSV
+/// header must name to be read as records. Foreign files share a generic
+/// name or two (upstream's per-task sink writes `workload` in its header
+/// line and `timestamp` in every task line); a unified record missing
+/// fields still names most of them, and is reported field by field.
+pub const FIELDS_OF_A_RECORD: usize = 3;
+
+/// Whether `keys` (an object's, or a CSV header's) name at least
+/// [`FIELDS_OF_A_RECORD`] distinct fields of the unified record, in any
+/// letter case.
+pub fn looks_like_a_record<'k>(keys: impl IntoIterator<Item = &'k str>) -> bool {
+    let fields = crate::model::raw::CSV_COLUMNS.iter().chain(&["metadata", "extra"]);
+    let mut named = [false; crate::model::raw::CSV_COLUMNS.len() + 2];
+    for key in keys {
+        if let Some(i) = fields.clone().position(|f| f.eq_ignore_ascii_case(key.trim())) {
+            named[i] = true;
+        }
+    }
+    named.iter().filter(|&&n| n).count() >= FIELDS_OF_A_RECORD
 }
 
 /// `reader.fill_buf()`, retried when interrupted.
@@ -327,7 +405,10 @@ mod tests {
     ) -> (crate::ingest::sink::Tally, Vec<(Option<u32>, ProblemKind)>) {
         let mut sink = FileSink::new(crate::model::FileId(0), "t.jsonl");
         let reader = std::io::BufReader::with_capacity(capacity, std::io::Cursor::new(data));
-        read(reader, data.len() as u64, &mut sink, &Context::default(), max_line).unwrap();
+        assert_eq!(
+            read(reader, data.len() as u64, &mut sink, &Context::default(), max_line).unwrap(),
+            None
+        );
         (sink.tally, sink.problems.iter().map(|p| (p.line, p.kind)).collect())
     }
 

@@ -559,15 +559,22 @@ fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>, op
     for &i in idxs.iter().filter(|&&i| entries[i].format == Ok(Format::UnifiedJsonl)) {
         let e = &entries[i];
         let mut sink = FileSink::new(FileId(i as u32), &e.display);
+        let mut foreign = None;
         if let Some((reader, size)) = open_text(&e.path, &mut sink) {
-            if let Err(err) = jsonl::read(reader, size, &mut sink, &ctx, options.max_line) {
-                sink.error(None, ProblemKind::Unreadable, format!("read failed part-way: {err}"));
+            match jsonl::read(reader, size, &mut sink, &ctx, options.max_line) {
+                Ok(skipped) => foreign = skipped,
+                Err(err) => sink.error(None, ProblemKind::Unreadable, format!("read failed part-way: {err}")),
             }
         }
         if let Some(s) = stem(&e.path).filter(|s| csv_stems.contains(s)) {
             twins.entry(s).or_default().extend(sink.records.iter().map(twin_key));
         }
-        finish(&mut out, i, e, Format::UnifiedJsonl, sink, None);
+        let format = if foreign.is_some() {
+            Format::Skipped
+        } else {
+            Format::UnifiedJsonl
+        };
+        finish(&mut out, i, e, format, sink, foreign);
     }
 
     // 3. CSV, folding twins.
@@ -575,12 +582,19 @@ fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>, op
         let e = &entries[i];
         let mut sink = FileSink::new(FileId(i as u32), &e.display);
         let twin_set = stem(&e.path).and_then(|s| twins.get(&s));
+        let mut foreign = None;
         if let Some((reader, _)) = open_text(&e.path, &mut sink) {
-            if let Err(err) = csv::read(reader, &mut sink, &ctx, twin_set, options.max_line) {
-                sink.error(None, ProblemKind::Unreadable, format!("read failed part-way: {err}"));
+            match csv::read(reader, &mut sink, &ctx, twin_set, options.max_line) {
+                Ok(skipped) => foreign = skipped,
+                Err(err) => sink.error(None, ProblemKind::Unreadable, format!("read failed part-way: {err}")),
             }
         }
-        finish(&mut out, i, e, Format::UnifiedCsv, sink, None);
+        let format = if foreign.is_some() {
+            Format::Skipped
+        } else {
+            Format::UnifiedCsv
+        };
+        finish(&mut out, i, e, format, sink, foreign);
     }
     drop(twins);
 
