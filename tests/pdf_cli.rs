@@ -325,3 +325,35 @@ fn pdf_pages_have_no_overlapping_text() {
         assert!(pixels.iter().any(|&p| p < 128), "{} is blank", page.path().display());
     }
 }
+
+#[test]
+fn names_in_chinese_and_japanese_are_set_in_the_pdf_not_as_empty_boxes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let names = ["吞吐量测试", "レイテンシ", "基线"];
+    for backend in ["sage", "ray"] {
+        let lines: Vec<String> = names
+            .iter()
+            .flat_map(|name| (0..3).map(move |run| long_record(backend, name, run, 1, 100.0 + run as f64, 20.0)))
+            .collect();
+        let side = tmp.path().join("tree").join(backend);
+        std::fs::create_dir_all(&side).unwrap();
+        std::fs::write(side.join("unified_results.jsonl"), lines.join("\n") + "\n").unwrap();
+    }
+    let (code, _, err) = sagereport(&["pdf", "tree", "-o", "report.pdf"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    if !tool("pdftotext") {
+        eprintln!(
+            "SKIPPED names_in_chinese_and_japanese_are_set_in_the_pdf_not_as_empty_boxes: pdftotext not installed"
+        );
+        return;
+    }
+    let out = std::process::Command::new("pdftotext")
+        .args(["report.pdf", "-"])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for name in names {
+        assert!(text.contains(name), "{name} is not in the PDF's text");
+    }
+}

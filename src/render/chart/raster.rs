@@ -27,6 +27,9 @@ use std::hash::BuildHasherDefault;
 /// vertical shift plotters applies, its advance and id.
 struct Glyph {
     id: ab_glyph::GlyphId,
+    /// From the fallback font (a character DejaVu Sans lacks): its id is
+    /// that font's, and it is never kerned.
+    fallback: bool,
     advance: f32,
     /// `None` for a glyph without outline (a space).
     shape: Option<Outline>,
@@ -72,6 +75,13 @@ fn font() -> &'static FontRef<'static> {
     FONT.get_or_init(|| FontRef::try_from_slice(super::style::FONT_BYTES).expect("the embedded font parses"))
 }
 
+fn fallback_font() -> &'static FontRef<'static> {
+    static FONT: std::sync::OnceLock<FontRef<'static>> = std::sync::OnceLock::new();
+    FONT.get_or_init(|| {
+        FontRef::try_from_slice(super::style::FALLBACK_FONT_BYTES).expect("the embedded fallback font parses")
+    })
+}
+
 thread_local! {
     static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
 }
@@ -81,7 +91,10 @@ impl Cache {
         self.glyphs
             .entry((size.to_bits(), c))
             .or_insert_with(|| {
-                let font = font().as_scaled(size as f32);
+                // A character DejaVu Sans maps to no glyph (id 0, drawn as
+                // a box) comes from the fallback font when that has it.
+                let primary = font().glyph_id(c).0 != 0 || fallback_font().glyph_id(c).0 == 0;
+                let font = if primary { font() } else { fallback_font() }.as_scaled(size as f32);
                 let id = font.glyph_id(c);
                 let shape = font.outline_glyph(font.scaled_glyph(c)).map(|q| {
                     let y_shift = ((size as f32) / 2.0 + q.px_bounds().min.y) as i32;
@@ -91,6 +104,7 @@ impl Cache {
                 });
                 Rc::new(Glyph {
                     id,
+                    fallback: !primary,
                     advance: font.h_advance(id),
                     shape,
                 })
@@ -98,24 +112,28 @@ impl Cache {
             .clone()
     }
 
-    fn kern(&mut self, size: f64, a: ab_glyph::GlyphId, b: ab_glyph::GlyphId) -> f32 {
+    /// The kerning between two glyphs of the primary font (none across fonts).
+    fn kern(&mut self, size: f64, a: &Glyph, b: &Glyph) -> f32 {
+        if a.fallback || b.fallback {
+            return 0.0;
+        }
         *self
             .kerning
-            .entry((size.to_bits(), a, b))
-            .or_insert_with(|| font().as_scaled(size as f32).kern(a, b))
+            .entry((size.to_bits(), a.id, b.id))
+            .or_insert_with(|| font().as_scaled(size as f32).kern(a.id, b.id))
     }
 
     /// plotters' `estimate_layout`: advances plus kerning, truncated.
     fn layout(&mut self, size: f64, text: &str) -> ((i32, i32), (i32, i32)) {
         let mut x_pixels = 0f32;
-        let mut prev: Option<ab_glyph::GlyphId> = None;
+        let mut prev: Option<Rc<Glyph>> = None;
         for c in text.chars() {
             let g = self.glyph(size, c);
             x_pixels += g.advance;
-            if let Some(p) = prev {
-                x_pixels += self.kern(size, p, g.id);
+            if let Some(p) = &prev {
+                x_pixels += self.kern(size, p, &g);
             }
-            prev = Some(g.id);
+            prev = Some(g);
         }
         ((0, 0), (x_pixels as i32, (size / 1.24) as i32))
     }
@@ -271,13 +289,13 @@ impl DrawingBackend for Raster<'_> {
             let transform = style.transform();
             let (w, h) = self.size;
             let mut x_shift = 0f32;
-            let mut prev: Option<ab_glyph::GlyphId> = None;
+            let mut prev: Option<Rc<Glyph>> = None;
             for c in text.chars() {
                 let g = cache.glyph(size, c);
-                if let Some(p) = prev {
-                    x_shift += cache.kern(size, p, g.id);
+                if let Some(p) = &prev {
+                    x_shift += cache.kern(size, p, &g);
                 }
-                prev = Some(g.id);
+                prev = Some(g.clone());
                 if let Some((y_shift, pixels)) = &g.shape {
                     let x_at = x_shift as i32;
                     for &(x, y, cover) in pixels.iter() {
@@ -292,5 +310,31 @@ impl DrawingBackend for Raster<'_> {
             }
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn characters_dejavu_lacks_are_drawn_from_the_fallback_font() {
+        CACHE.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            for c in ['名', 'レ', '吞'] {
+                let g = cache.glyph(16.0, c);
+                assert!(g.fallback && g.shape.is_some(), "{c}");
+                assert!(g.advance > 10.0, "{c}: a full-width advance, not a box's");
+            }
+            for c in ['a', 'µ', '→'] {
+                assert!(!cache.glyph(16.0, c).fallback, "{c}");
+            }
+            // Neither font has it: DejaVu's missing-glyph box, as before.
+            assert!(!cache.glyph(16.0, '\u{10FFFD}').fallback);
+            // Text mixing both fonts is laid out without kerning across them.
+            let mixed = cache.layout(16.0, "a名").1 .0;
+            let apart = cache.layout(16.0, "a").1 .0 + cache.layout(16.0, "名").1 .0;
+            assert!((mixed - apart).abs() <= 1, "{mixed} vs {apart}");
+        });
     }
 }

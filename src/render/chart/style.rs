@@ -29,6 +29,10 @@ use plotters::style::{register_font, FontDesc, FontFamily, FontStyle, FontTransf
 
 pub(crate) const FONT: &str = "sans-serif";
 pub(crate) static FONT_BYTES: &[u8] = include_bytes!("../../../site/fonts/DejaVuSans.ttf");
+/// Droid Sans Fallback (Apache 2.0): Chinese and Japanese (not Korean), for the
+/// characters DejaVu Sans lacks — a side or workload named in them would
+/// otherwise be drawn as empty boxes in the PNGs and the PDF.
+pub(crate) static FALLBACK_FONT_BYTES: &[u8] = include_bytes!("../../../site/fonts/DroidSansFallbackFull.ttf");
 
 /// Register the embedded font with plotters once per process.
 pub(crate) fn ensure_font() -> Result<()> {

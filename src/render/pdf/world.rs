@@ -42,8 +42,11 @@ fn fonts() -> &'static Fonts {
     FONTS.get_or_init(|| {
         // DejaVu Sans first: on equal match quality the book prefers the
         // earlier font, and this one is the report's text face.
+        // Droid Sans Fallback last: typst reaches it only for characters
+        // no other face has (Chinese and Japanese names).
         let fonts: Vec<Font> = std::iter::once(DEJAVU_SANS)
             .chain(typst_assets::fonts())
+            .chain(std::iter::once(crate::render::chart::style::FALLBACK_FONT_BYTES))
             .flat_map(|data| Font::iter(Bytes::new(data)))
             .collect();
         let book = LazyHash::new(FontBook::from_fonts(&fonts));
