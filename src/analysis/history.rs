@@ -217,6 +217,20 @@ fn read_entry(path: &Path) -> Result<Vec<u8>, String> {
     })
 }
 
+/// Why an entry file was not read.
+enum Unread {
+    /// Written by a newer sagereport (its `schema_version`).
+    Newer(u32),
+    /// Not an entry: unreadable, or not this schema.
+    Corrupt(String),
+}
+
+/// Only an entry's version, to tell a newer schema from a broken file.
+#[derive(serde::Deserialize)]
+struct Version {
+    schema_version: u32,
+}
+
 /// Read every entry of the store at `dir` (missing folder: empty history).
 /// A file that does not parse is reported, not fatal: one corrupt file must
 /// not stop a CI job from publishing the rest.
@@ -235,17 +249,23 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
     for path in paths {
         // Entries are a few KiB: a FIFO, a device or a huge file there is
         // reported and skipped, never read.
-        let parsed = read_entry(&path).and_then(|bytes| {
-            serde_json::from_slice::<HistoryEntry>(&bytes).map_err(|e| format!("line {}: {e}", e.line()))
+        let parsed = read_entry(&path).map_err(Unread::Corrupt).and_then(|bytes| {
+            serde_json::from_slice::<HistoryEntry>(&bytes).map_err(|e| {
+                // A newer sagereport's entry may not parse as this one's:
+                // its version says so, and it must not be called corrupt.
+                match serde_json::from_slice::<Version>(&bytes) {
+                    Ok(v) if v.schema_version > SCHEMA_VERSION => Unread::Newer(v.schema_version),
+                    _ => Unread::Corrupt(format!("line {}: {e}", e.line())),
+                }
+            })
         });
         match parsed {
             Ok(entry) if entry.schema_version <= SCHEMA_VERSION => loaded.entries.push(entry),
-            Ok(entry) => loaded.problems.push(format!(
-                "{}: schema_version {} is newer than this sagereport understands ({SCHEMA_VERSION}); upgrade sagereport",
+            Ok(HistoryEntry { schema_version, .. }) | Err(Unread::Newer(schema_version)) => loaded.problems.push(format!(
+                "{}: schema_version {schema_version} is newer than this sagereport understands ({SCHEMA_VERSION}); skipped — upgrade sagereport to show it (the file is kept)",
                 path.display(),
-                entry.schema_version
             )),
-            Err(e) => loaded.problems.push(format!(
+            Err(Unread::Corrupt(e)) => loaded.problems.push(format!(
                 "{}: not a history entry ({e}); skipped — delete or repair the file",
                 path.display()
             )),
@@ -926,6 +946,30 @@ mod tests {
         assert_eq!(loaded.entries.len(), 1);
         assert_eq!(loaded.problems.len(), 1);
         assert!(loaded.problems[0].contains("broken.json"), "{}", loaded.problems[0]);
+        assert!(
+            loaded.problems[0].contains("delete or repair"),
+            "{}",
+            loaded.problems[0]
+        );
+    }
+
+    #[test]
+    fn an_entry_of_a_newer_schema_is_kept_and_named_as_newer_not_as_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        append(dir.path(), &[], &entry("2026-11-01T00:00:00Z", "a", 1.0)).unwrap();
+        let newer = format!(
+            "{{\"schema_version\": {}, \"fields\": \"renamed\"}}",
+            SCHEMA_VERSION + 1
+        );
+        std::fs::write(dir.path().join("entries/newer.json"), newer).unwrap();
+        let loaded = load(dir.path()).unwrap();
+        assert_eq!(loaded.entries.len(), 1);
+        let problem = &loaded.problems[0];
+        assert!(
+            problem.contains("newer.json") && problem.contains("is newer than this sagereport"),
+            "{problem}"
+        );
+        assert!(!problem.contains("delete"), "{problem}");
     }
 
     #[test]
