@@ -56,6 +56,26 @@ fn problems(doc: &Value) -> Vec<(String, Option<u64>, String, String)> {
         .collect()
 }
 
+/// Every problem's message, in order.
+fn messages(doc: &Value) -> Vec<&str> {
+    doc["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["message"].as_str())
+        .collect()
+}
+
+/// Every skipped file's reason, in order.
+fn skip_reasons(doc: &Value) -> Vec<&str> {
+    doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["skipped"].as_str())
+        .collect()
+}
+
 fn totals(doc: &Value) -> [u64; 5] {
     let r = &doc["records"];
     ["read", "accepted", "rejected", "twins_merged", "duplicates"].map(|k| r[k].as_u64().unwrap())
@@ -365,22 +385,12 @@ fn a_semicolon_export_and_a_compressed_file_are_named_for_what_they_are() {
     write(dir.path(), "j/unified_results.jsonl", record("b") + "\n");
     let (code, doc) = validate(dir.path());
     assert_eq!(code, 1, "{doc:#}");
-    let messages: Vec<&str> = doc["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|p| p["message"].as_str())
-        .collect();
+    let messages = messages(&doc);
     assert!(
         messages.iter().any(|m| m.contains("the file seems separated by ';'")),
         "{messages:?}"
     );
-    let skipped: Vec<&str> = doc["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|f| f["skipped"].as_str())
-        .collect();
+    let skipped = skip_reasons(&doc);
     assert!(
         skipped
             .iter()
@@ -411,12 +421,7 @@ fn a_field_named_twice_rejects_the_record_and_a_column_named_twice_the_file() {
     let (code, doc) = validate(&path);
     assert_eq!(code, 1);
     assert_eq!(totals(&doc), [2, 0, 2, 0, 0], "{doc:#}");
-    let messages: Vec<&str> = doc["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|p| p["message"].as_str())
-        .collect();
+    let messages = messages(&doc);
     assert_eq!(
         messages,
         [
@@ -477,12 +482,7 @@ fn a_paired_manifest_is_checked_against_its_records_field_by_field() {
     write(dir.path(), &format!("{run}/manifest.json"), manifest);
     let (code, doc) = validate(dir.path());
     assert_eq!(code, 0, "warnings only: {doc:#}");
-    let mut messages: Vec<&str> = doc["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|p| p["message"].as_str())
-        .collect();
+    let mut messages = messages(&doc);
     messages.sort_unstable();
     assert_eq!(
         messages,
@@ -540,12 +540,7 @@ fn legacy_latency_units_are_converted_only_when_the_file_shows_the_bug() {
         });
         write(dir.path(), "in/run_metrics.json", doc.to_string());
         let (_, report) = validate(&dir.path().join("in"));
-        let messages: Vec<&str> = report["problems"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|p| p["message"].as_str())
-            .collect();
+        let messages = messages(&report);
         match warning {
             Some(w) => assert!(
                 messages.len() == 1 && messages[0].starts_with(w),
@@ -612,12 +607,7 @@ fn per_task_metrics_of_the_upstream_sink_are_skipped_with_their_keys_not_rejecte
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(totals(&doc), [1, 1, 0, 0, 0], "{doc:#}");
     assert!(doc["problems"].as_array().unwrap().is_empty(), "{doc:#}");
-    let skipped: Vec<&str> = doc["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|f| f["skipped"].as_str())
-        .collect();
+    let skipped = skip_reasons(&doc);
     assert_eq!(
         skipped,
         [
