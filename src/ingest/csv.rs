@@ -247,7 +247,8 @@ impl Drop for CsvReader {
 
 /// Read a unified CSV into `sink`. `twins` holds the twin keys of the
 /// records of the JSONL file beside it. `Some(reason)`: the file is not
-/// unified records (its header names no field of one) and was not read.
+/// unified records (its header names fewer than
+/// [`super::jsonl::FIELDS_OF_A_RECORD`] fields of one) and was not read.
 pub fn read(
     mut reader: impl BufRead + 'static,
     sink: &mut FileSink<'_>,

@@ -129,14 +129,14 @@ enum Sniff {
     Foreign(String),
 }
 
-/// A first line that is a JSON object naming fewer than [`FIELDS_OF_A_RECORD`]
-/// of the unified record's fields (in any letter case) means the file holds
-/// something else —
-/// upstream's per-task metrics sinks (`metrics_<instance>.jsonl`: a
-/// `{"type": "header", …}` line, then `{"type": "task", …}` lines), trace
-/// or document dumps — and is skipped with its keys named, not read as
-/// thousands of rejected records. Anything else, broken JSON included, is
-/// read as records, so a damaged result file is still reported line by line.
+/// A first line that is a JSON object naming fewer than
+/// [`FIELDS_OF_A_RECORD`] of the unified record's fields (in any letter
+/// case) means the file holds something else — upstream's per-task metrics
+/// sinks (`metrics_<instance>.jsonl`: a `{"type": "header", …}` line, then
+/// `{"type": "task", …}` lines), trace or document dumps — and is skipped
+/// with its keys named, not read as thousands of rejected records. Anything
+/// else, broken JSON included, is read as records, so a damaged result file
+/// is still reported line by line.
 fn sniff(raw: &[u8], line_no: u32) -> Sniff {
     let line = if line_no == 1 {
         raw.strip_prefix(BOM).unwrap_or(raw)
