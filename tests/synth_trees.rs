@@ -278,3 +278,25 @@ fn a_harness_tree_ingests_exactly_as_synth_says() {
     let (code, _, stderr) = run_bin(&["synth", "--faults", "--no-faults", "-o"], &dir.path().join("y"));
     assert_eq!(code, 2, "{stderr}");
 }
+
+#[test]
+fn a_wide_tree_of_no_workloads_is_a_usage_error_not_an_empty_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["synth", "-o", "wide", "--workloads", "0"][..],
+        &["bench", "--workloads", "0"],
+    ] {
+        let out = Command::cargo_bin("sagereport")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("0 is not in 1..="),
+            "{args:?}"
+        );
+    }
+    assert!(!dir.path().join("wide").exists());
+}

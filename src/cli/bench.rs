@@ -47,7 +47,7 @@ pub struct BenchArgs {
     pub tasks: u64,
     /// Generate a wide tree instead (`synth --workloads N`: N workloads, each
     /// on sage and ray), e.g. for --stage pdf or site
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000_000))]
     pub workloads: Option<usize>,
 }
 

@@ -66,7 +66,7 @@ pub struct SynthArgs {
     /// Write only N distinct workloads (Q1-nodes4-par8-fifo, …), each run
     /// 2–4 times on sage and on ray in the single-backend layout: a report
     /// with N groups per side
-    #[arg(long, value_name = "N", conflicts_with_all = ["paper", "shape"])]
+    #[arg(long, value_name = "N", conflicts_with_all = ["paper", "shape"], value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000_000))]
     pub workloads: Option<usize>,
 }
 
