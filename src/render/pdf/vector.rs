@@ -35,6 +35,8 @@ pub struct VectorPage {
     pub height: u32,
     content: String,
     glyphs: BTreeMap<u16, char>,
+    /// Glyphs of the fallback face (`/F2`), for characters DejaVu Sans lacks.
+    fallback_glyphs: BTreeMap<u16, char>,
 }
 
 /// What a page's drawing records: its PDF operators and the text state.
@@ -43,6 +45,7 @@ pub struct PdfCanvas {
     height: u32,
     content: String,
     glyphs: BTreeMap<u16, char>,
+    fallback_glyphs: BTreeMap<u16, char>,
     fill: Option<(u8, u8, u8)>,
     stroke: Option<(u8, u8, u8)>,
     line_width: Option<u32>,
@@ -85,6 +88,7 @@ impl PdfCanvas {
             height,
             content,
             glyphs: BTreeMap::new(),
+            fallback_glyphs: BTreeMap::new(),
             fill: None,
             stroke: None,
             line_width: None,
@@ -152,31 +156,81 @@ fn face() -> &'static typst::text::FontInstance {
     super::world::sans_instance()
 }
 
-/// Pixels per em at plotters' text size `size` (its fonts are scaled so
-/// that ascent − descent is `size` pixels).
-fn em_px(size: f64) -> f64 {
-    let ttf = face().ttf();
-    let height = (ttf.ascender() as f64 - ttf.descender() as f64) / face().units_per_em();
+/// Which face a glyph is set in: DejaVu Sans (`/F1`), or Droid Sans
+/// Fallback (`/F2`) for a character only that has — as the PNG charts do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Face {
+    Sans,
+    Fallback,
+}
+
+impl Face {
+    fn instance(self) -> &'static typst::text::FontInstance {
+        match self {
+            Face::Sans => face(),
+            Face::Fallback => super::world::fallback_instance(),
+        }
+    }
+
+    fn resource(self) -> &'static str {
+        match self {
+            Face::Sans => "/F1",
+            Face::Fallback => "/F2",
+        }
+    }
+}
+
+/// Pixels per em of `face` at plotters' text size `size` (its fonts are
+/// scaled so that ascent − descent is `size` pixels).
+fn em_px(size: f64, face: Face) -> f64 {
+    let f = face.instance();
+    let ttf = f.ttf();
+    let height = (ttf.ascender() as f64 - ttf.descender() as f64) / f.units_per_em();
     size / height
 }
 
-/// Glyph id and advance (em) of `c`; `.notdef` (0) when the face lacks it.
-fn glyph(c: char) -> (u16, f64) {
+/// Face, glyph id and advance (em) of `c`: DejaVu Sans', else the
+/// fallback's; DejaVu's `.notdef` (0) when neither has it.
+fn glyph(c: char) -> (Face, u16, f64) {
     static ASCII: std::sync::OnceLock<Vec<(u16, f64)>> = std::sync::OnceLock::new();
-    let lookup = |c: char| {
-        let f = face();
+    let lookup = |f: &typst::text::FontInstance, c: char| {
         let id = f.ttf().glyph_index(c).map(|g| g.0).unwrap_or(0);
         (id, f.x_advance(id).map(|e| e.get()).unwrap_or(0.0))
     };
     if c.is_ascii() {
-        ASCII.get_or_init(|| (0..128u8).map(|b| lookup(b as char)).collect())[c as usize]
+        let (id, advance) = ASCII.get_or_init(|| (0..128u8).map(|b| lookup(face(), b as char)).collect())[c as usize];
+        return (Face::Sans, id, advance);
+    }
+    match lookup(face(), c) {
+        (0, _) => match lookup(Face::Fallback.instance(), c) {
+            (0, _) => (Face::Sans, 0, face().x_advance(0).map(|e| e.get()).unwrap_or(0.0)),
+            (id, advance) => (Face::Fallback, id, advance),
+        },
+        (id, advance) => (Face::Sans, id, advance),
+    }
+}
+
+/// Width in px of `chars` at `size`, each at its face's scale. The sums
+/// are kept per face so that text in DejaVu Sans alone measures exactly as
+/// it did before the fallback face existed.
+fn width_px(chars: impl Iterator<Item = char>, size: f64) -> f64 {
+    let (mut sans, mut fallback) = (0.0, 0.0);
+    for c in chars {
+        match glyph(c) {
+            (Face::Sans, _, advance) => sans += advance,
+            (Face::Fallback, _, advance) => fallback += advance,
+        }
+    }
+    let width = sans * em_px(size, Face::Sans);
+    if fallback == 0.0 {
+        width
     } else {
-        lookup(c)
+        width + fallback * em_px(size, Face::Fallback)
     }
 }
 
 fn text_width_px(text: &str, size: f64) -> f64 {
-    text.chars().map(|c| glyph(c).1).sum::<f64>() * em_px(size)
+    width_px(text.chars(), size)
 }
 
 impl DrawingBackend for Canvas<'_> {
@@ -314,7 +368,7 @@ impl DrawingBackend for Canvas<'_> {
             return Ok(());
         }
         let size = style.size();
-        let em = em_px(size);
+        let em = em_px(size, Face::Sans);
         let width = text_width_px(text, size);
         let m = face().metrics();
         // Where the baseline starts, from the anchor, as if unrotated: the
@@ -344,24 +398,46 @@ impl DrawingBackend for Canvas<'_> {
         // (up) along the turned "up", (0, −1) on the page.
         let (along, up) = (turn((1.0, 0.0)), turn((0.0, -1.0)));
         self.0.set_fill(color);
-        let mut hex = String::with_capacity(text.len() * 4);
-        for c in text.chars() {
-            let (id, _) = glyph(c);
-            self.0.glyphs.entry(id).or_insert(c);
-            let _ = write!(hex, "{id:04X}");
-        }
-        let mut s = String::from("BT /F1 ");
-        num(&mut s, em);
-        s.push_str(" Tf ");
-        for v in [along.0, along.1, up.0, up.1] {
-            num(&mut s, v);
+        // One text object per run of one face, each starting where the
+        // runs before it end along the baseline.
+        let chars: Vec<char> = text.chars().collect();
+        let mut start = 0;
+        while start < chars.len() {
+            let run_face = glyph(chars[start]).0;
+            let end = chars[start..]
+                .iter()
+                .position(|c| glyph(*c).0 != run_face)
+                .map_or(chars.len(), |n| start + n);
+            let mut hex = String::with_capacity((end - start) * 4);
+            for &c in &chars[start..end] {
+                let (_, id, _) = glyph(c);
+                let glyphs = match run_face {
+                    Face::Sans => &mut self.0.glyphs,
+                    Face::Fallback => &mut self.0.fallback_glyphs,
+                };
+                glyphs.entry(id).or_insert(c);
+                let _ = write!(hex, "{id:04X}");
+            }
+            let (run_x, run_y) = if start == 0 {
+                (x, y)
+            } else {
+                let offset = width_px(chars[..start].iter().copied(), size);
+                (x + along.0 * offset, y + along.1 * offset)
+            };
+            let mut s = format!("BT {} ", run_face.resource());
+            num(&mut s, em_px(size, run_face));
+            s.push_str(" Tf ");
+            for v in [along.0, along.1, up.0, up.1] {
+                num(&mut s, v);
+                s.push(' ');
+            }
+            num(&mut s, run_x);
             s.push(' ');
+            num(&mut s, run_y);
+            let _ = writeln!(s, " Tm <{hex}> Tj ET");
+            self.0.content.push_str(&s);
+            start = end;
         }
-        num(&mut s, x);
-        s.push(' ');
-        num(&mut s, y);
-        let _ = writeln!(s, " Tm <{hex}> Tj ET");
-        self.0.content.push_str(&s);
         Ok(())
     }
 
@@ -371,7 +447,10 @@ impl DrawingBackend for Canvas<'_> {
         style: &TStyle,
     ) -> Result<(u32, u32), DrawingErrorKind<Self::ErrorType>> {
         let size = style.size();
-        Ok((text_width_px(text, size).ceil() as u32, em_px(size).ceil() as u32))
+        Ok((
+            text_width_px(text, size).ceil() as u32,
+            em_px(size, Face::Sans).ceil() as u32,
+        ))
     }
 }
 
@@ -391,33 +470,48 @@ pub fn draw_page(
         height: canvas.height,
         content: canvas.content,
         glyphs: canvas.glyphs,
+        fallback_glyphs: canvas.fallback_glyphs,
     })
 }
 
 /// The PDF of `pages`, one page each, sharing one embedded font: DejaVu
-/// Sans cut down to the glyphs the pages use ([`super::subset`]). The
-/// text's codes are the full font's glyph ids; the `CIDToGIDMap` maps them
-/// to the subset's.
+/// Sans cut down to the glyphs the pages use ([`super::subset`]), and, when
+/// some text needs it, Droid Sans Fallback cut down the same way (`/F2`,
+/// written after the pages). The text's codes are the full font's glyph
+/// ids; each `CIDToGIDMap` maps them to its subset's.
 pub fn document(pages: &[VectorPage]) -> anyhow::Result<Vec<u8>> {
-    let face = face();
-    let ttf = face.ttf();
-    let per_em = |units: f64| (units * 1000.0 / face.units_per_em()).round() as i64;
-    let mut glyphs: BTreeMap<u16, char> = BTreeMap::new();
-    for p in pages {
-        for (id, c) in &p.glyphs {
-            glyphs.entry(*id).or_insert(*c);
+    let collect = |of: fn(&VectorPage) -> &BTreeMap<u16, char>| {
+        let mut glyphs: BTreeMap<u16, char> = BTreeMap::new();
+        for p in pages {
+            for (id, c) in of(p) {
+                glyphs.entry(*id).or_insert(*c);
+            }
         }
-    }
-    let (font, new_id) = super::subset::subset(super::world::sans_bytes(), &glyphs.keys().copied().collect())?;
-    let max_cid = glyphs.keys().next_back().copied().unwrap_or(0) as usize;
-    let mut cid_to_gid = vec![0u8; 2 * (max_cid + 1)];
-    for id in glyphs.keys() {
-        let at = 2 * *id as usize;
-        cid_to_gid[at..at + 2].copy_from_slice(&new_id[id].to_be_bytes());
-    }
+        glyphs
+    };
+    let glyphs = collect(|p| &p.glyphs);
+    let fallback_glyphs = collect(|p| &p.fallback_glyphs);
+    let sans = FontObjects::new(Face::Sans, super::world::sans_bytes(), &glyphs, 3)?;
+    // Objects: 1 catalog, 2 page tree, 3–8 DejaVu Sans, page k: 2k + 7
+    // (page) and 2k + 8 (content), then the fallback face's six.
+    let fallback = if fallback_glyphs.is_empty() {
+        None
+    } else {
+        let first = 2 * pages.len() + 9;
+        Some(FontObjects::new(
+            Face::Fallback,
+            super::world::fallback_bytes(),
+            &fallback_glyphs,
+            first,
+        )?)
+    };
 
-    let mut out: Vec<u8> =
-        Vec::with_capacity(pages.iter().map(|p| p.content.len() + 200).sum::<usize>() + font.len() + 8192);
+    let mut out: Vec<u8> = Vec::with_capacity(
+        pages.iter().map(|p| p.content.len() + 200).sum::<usize>()
+            + sans.font.len()
+            + fallback.as_ref().map_or(0, |f| f.font.len())
+            + 8192,
+    );
     let mut offsets: Vec<usize> = Vec::new();
     out.extend_from_slice(b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n");
     let mut object = |out: &mut Vec<u8>, body: &[u8]| {
@@ -426,60 +520,24 @@ pub fn document(pages: &[VectorPage]) -> anyhow::Result<Vec<u8>> {
         out.extend_from_slice(body);
         out.extend_from_slice(b"\nendobj\n");
     };
-    let stream = |dict: &str, data: &[u8]| {
-        let mut body = format!("<< {dict} /Length {} >>\nstream\n", data.len()).into_bytes();
-        body.extend_from_slice(data);
-        body.extend_from_slice(b"\nendstream");
-        body
-    };
-    // 1 catalog, 2 page tree, 3–8 the font, then page k: 2k + 7 (page), 2k + 8 (content).
     let kids: Vec<String> = (1..=pages.len()).map(|k| format!("{} 0 R", 2 * k + 7)).collect();
     object(&mut out, b"<< /Type /Catalog /Pages 2 0 R >>");
     object(
         &mut out,
         format!("<< /Type /Pages /Kids [{}] /Count {} >>", kids.join(" "), pages.len()).as_bytes(),
     );
-    object(
-        &mut out,
-        b"<< /Type /Font /Subtype /Type0 /BaseFont /DejaVuSans /Encoding /Identity-H /DescendantFonts [4 0 R] /ToUnicode 5 0 R >>",
-    );
-    let mut widths = String::new();
-    for id in glyphs.keys() {
-        let w = face.x_advance(*id).map(|e| e.get()).unwrap_or(0.0);
-        let _ = write!(widths, "{id} [{}] ", (w * 1000.0).round() as i64);
+    for body in sans.objects() {
+        object(&mut out, &body);
     }
-    object(
-        &mut out,
-        format!(
-            "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /DejaVuSans /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor 6 0 R /CIDToGIDMap 8 0 R /DW 1000 /W [{}] >>",
-            widths.trim_end()
-        )
-        .as_bytes(),
-    );
-    object(&mut out, &stream("", to_unicode(&glyphs).as_bytes()));
-    let bbox = ttf.global_bounding_box();
-    let m = face.metrics();
-    object(
-        &mut out,
-        format!(
-            "<< /Type /FontDescriptor /FontName /DejaVuSans /Flags 4 /FontBBox [{} {} {} {}] /ItalicAngle 0 /Ascent {} /Descent {} /CapHeight {} /StemV 80 /FontFile2 7 0 R >>",
-            per_em(bbox.x_min as f64),
-            per_em(bbox.y_min as f64),
-            per_em(bbox.x_max as f64),
-            per_em(bbox.y_max as f64),
-            (m.ascender.get() * 1000.0).round() as i64,
-            (m.descender.get() * 1000.0).round() as i64,
-            (m.cap_height.get() * 1000.0).round() as i64,
-        )
-        .as_bytes(),
-    );
-    object(&mut out, &stream(&format!("/Length1 {}", font.len()), &font));
-    object(&mut out, &stream("", &cid_to_gid));
+    let fonts = match &fallback {
+        None => "/F1 3 0 R".to_string(),
+        Some(f) => format!("/F1 3 0 R /F2 {} 0 R", f.first),
+    };
     for (k, p) in pages.iter().enumerate() {
         object(
             &mut out,
             format!(
-                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {} {}] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {} {}] /Resources << /Font << {fonts} >> >> /Contents {} 0 R >>",
                 p.width,
                 p.height,
                 2 * (k + 1) + 8
@@ -487,6 +545,11 @@ pub fn document(pages: &[VectorPage]) -> anyhow::Result<Vec<u8>> {
             .as_bytes(),
         );
         object(&mut out, &stream("", p.content.as_bytes()));
+    }
+    if let Some(f) = &fallback {
+        for body in f.objects() {
+            object(&mut out, &body);
+        }
     }
     let xref = out.len();
     let _ = write!(
@@ -503,6 +566,93 @@ pub fn document(pages: &[VectorPage]) -> anyhow::Result<Vec<u8>> {
         offsets.len() + 1
     );
     Ok(out)
+}
+
+/// A stream object's body: `dict` entries, its length, the data.
+fn stream(dict: &str, data: &[u8]) -> Vec<u8> {
+    let mut body = format!("<< {dict} /Length {} >>\nstream\n", data.len()).into_bytes();
+    body.extend_from_slice(data);
+    body.extend_from_slice(b"\nendstream");
+    body
+}
+
+/// One embedded face as its six objects, numbered from `first`: the Type0
+/// font, its CID font, the `ToUnicode` map, the descriptor, the subset font
+/// file and the `CIDToGIDMap`.
+struct FontObjects<'g> {
+    face: Face,
+    glyphs: &'g BTreeMap<u16, char>,
+    /// The subset font file, and old glyph id → new.
+    font: Vec<u8>,
+    new_id: BTreeMap<u16, u16>,
+    first: usize,
+}
+
+impl<'g> FontObjects<'g> {
+    fn new(face: Face, bytes: &[u8], glyphs: &'g BTreeMap<u16, char>, first: usize) -> anyhow::Result<Self> {
+        let (font, new_id) = super::subset::subset(bytes, &glyphs.keys().copied().collect())?;
+        Ok(FontObjects {
+            face,
+            glyphs,
+            font,
+            new_id,
+            first,
+        })
+    }
+
+    fn objects(&self) -> Vec<Vec<u8>> {
+        let f = self.face.instance();
+        let ttf = f.ttf();
+        let per_em = |units: f64| (units * 1000.0 / f.units_per_em()).round() as i64;
+        let name = match self.face {
+            Face::Sans => "DejaVuSans",
+            Face::Fallback => "DroidSansFallbackFull",
+        };
+        let n = self.first;
+        let max_cid = self.glyphs.keys().next_back().copied().unwrap_or(0) as usize;
+        let mut cid_to_gid = vec![0u8; 2 * (max_cid + 1)];
+        for id in self.glyphs.keys() {
+            let at = 2 * *id as usize;
+            cid_to_gid[at..at + 2].copy_from_slice(&self.new_id[id].to_be_bytes());
+        }
+        let mut widths = String::new();
+        for id in self.glyphs.keys() {
+            let w = f.x_advance(*id).map(|e| e.get()).unwrap_or(0.0);
+            let _ = write!(widths, "{id} [{}] ", (w * 1000.0).round() as i64);
+        }
+        let bbox = ttf.global_bounding_box();
+        let m = f.metrics();
+        vec![
+            format!(
+                "<< /Type /Font /Subtype /Type0 /BaseFont /{name} /Encoding /Identity-H /DescendantFonts [{} 0 R] /ToUnicode {} 0 R >>",
+                n + 1,
+                n + 2
+            )
+            .into_bytes(),
+            format!(
+                "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /{name} /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor {} 0 R /CIDToGIDMap {} 0 R /DW 1000 /W [{}] >>",
+                n + 3,
+                n + 5,
+                widths.trim_end()
+            )
+            .into_bytes(),
+            stream("", to_unicode(self.glyphs).as_bytes()),
+            format!(
+                "<< /Type /FontDescriptor /FontName /{name} /Flags 4 /FontBBox [{} {} {} {}] /ItalicAngle 0 /Ascent {} /Descent {} /CapHeight {} /StemV 80 /FontFile2 {} 0 R >>",
+                per_em(bbox.x_min as f64),
+                per_em(bbox.y_min as f64),
+                per_em(bbox.x_max as f64),
+                per_em(bbox.y_max as f64),
+                (m.ascender.get() * 1000.0).round() as i64,
+                (m.descender.get() * 1000.0).round() as i64,
+                (m.cap_height.get() * 1000.0).round() as i64,
+                n + 4
+            )
+            .into_bytes(),
+            stream(&format!("/Length1 {}", self.font.len()), &self.font),
+            stream("", &cid_to_gid),
+        ]
+    }
 }
 
 /// `write!` into a byte buffer.
@@ -642,6 +792,52 @@ mod tests {
             Ok(o) if o.status.success() => {
                 let text = String::from_utf8_lossy(&o.stdout);
                 assert!(text.contains("Q1-nodes4 · ratio 1.05 [0.98, 1.12] é"), "{text}");
+            }
+            _ => eprintln!("pdftotext not found: text extraction not checked"),
+        }
+    }
+
+    #[test]
+    fn characters_dejavu_lacks_are_set_in_the_fallback_face() {
+        let label = "Q1 吞吐量 ok";
+        let page = draw_page(300, 40, |root| {
+            let font = ("sans-serif", 14.0).into_font().color(&BLACK);
+            root.draw_text(label, &font, (10, 10))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            Ok(())
+        })
+        .unwrap();
+        // Three runs: DejaVu, the fallback, DejaVu again, each placed where
+        // the text before it ends.
+        let runs: Vec<&str> = page.content.lines().filter(|l| l.starts_with("BT ")).collect();
+        assert_eq!(runs.len(), 3, "{runs:?}");
+        assert!(runs[0].starts_with("BT /F1 ") && runs[1].starts_with("BT /F2 ") && runs[2].starts_with("BT /F1 "));
+        let x_of = |run: &str| -> f64 { run.split(' ').nth(8).unwrap().parse().unwrap() };
+        let first = width_px("Q1 ".chars(), 14.0);
+        assert!((x_of(runs[1]) - (10.0 + first)).abs() < 0.01, "{runs:?}");
+        assert_eq!(page.fallback_glyphs.values().collect::<String>(), "吐吞量");
+        let pdf = document(&[page]).unwrap();
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(
+            text.contains("/Font << /F1 3 0 R /F2 11 0 R >>"),
+            "the page names both faces"
+        );
+        assert!(text.contains("/BaseFont /DroidSansFallbackFull"));
+        // A page without such characters embeds DejaVu Sans alone.
+        let latin = String::from_utf8_lossy(&sample()).to_string();
+        assert!(latin.contains("/Font << /F1 3 0 R >>") && !latin.contains("Droid"));
+        let doc = format!(
+            "{}\n#image(\"forest.pdf\", page: 1, width: 50%)\n",
+            super::super::TEMPLATE
+        );
+        let out = super::super::compile_pdf(&doc, vec![("forest.pdf".into(), pdf)]).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.pdf");
+        std::fs::write(&path, &out).unwrap();
+        match std::process::Command::new("pdftotext").arg(&path).arg("-").output() {
+            Ok(o) if o.status.success() => {
+                let text = String::from_utf8_lossy(&o.stdout);
+                assert!(text.contains("吞吐量"), "{text}");
             }
             _ => eprintln!("pdftotext not found: text extraction not checked"),
         }

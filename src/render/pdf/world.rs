@@ -72,6 +72,25 @@ pub(crate) fn sans_bytes() -> &'static [u8] {
     DEJAVU_SANS
 }
 
+/// Droid Sans Fallback (the last font of the book), for the vector pages'
+/// characters DejaVu Sans lacks.
+pub(crate) fn fallback_instance() -> &'static typst::text::FontInstance {
+    static FALLBACK: OnceLock<typst::text::FontInstance> = OnceLock::new();
+    FALLBACK.get_or_init(|| {
+        let font = fonts().fonts.last().expect("the font book holds the fallback face");
+        font.clone().instantiate(
+            typst::text::FontVariant::default(),
+            typst::layout::Abs::pt(10.0),
+            &typst::text::FontVariations::default(),
+        )
+    })
+}
+
+/// The font file of [`fallback_instance`], for embedding.
+pub(crate) fn fallback_bytes() -> &'static [u8] {
+    crate::render::chart::style::FALLBACK_FONT_BYTES
+}
+
 /// Width of `text` set in the report's face (DejaVu Sans Regular) at
 /// `size` points, from the font's advance widths (no kerning, which only
 /// narrows DejaVu text). A character the face lacks counts 1 em (the
