@@ -777,21 +777,25 @@ mod tests {
         // The ToUnicode map names the characters drawn.
         assert!(text.contains("beginbfchar"));
         assert!(text.contains("<00E9>"), "é is mapped");
-        // typst accepts it as an image page.
+        assert_text_reads_back(pdf, "Q1-nodes4 · ratio 1.05 [0.98, 1.12] é");
+    }
+
+    /// typst accepts `pdf` as an image page, and `expected` reads back
+    /// from the report (poppler's `pdftotext`, when installed).
+    fn assert_text_reads_back(pdf: Vec<u8>, expected: &str) {
         let doc = format!(
             "{}\n#image(\"forest.pdf\", page: 1, width: 50%)\n",
             super::super::TEMPLATE
         );
         let out = super::super::compile_pdf(&doc, vec![("forest.pdf".into(), pdf)]).unwrap();
         assert!(out.starts_with(b"%PDF"));
-        // Its text reads back from the report (poppler, when installed).
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.pdf");
         std::fs::write(&path, &out).unwrap();
         match std::process::Command::new("pdftotext").arg(&path).arg("-").output() {
             Ok(o) if o.status.success() => {
                 let text = String::from_utf8_lossy(&o.stdout);
-                assert!(text.contains("Q1-nodes4 · ratio 1.05 [0.98, 1.12] é"), "{text}");
+                assert!(text.contains(expected), "{text}");
             }
             _ => eprintln!("pdftotext not found: text extraction not checked"),
         }
@@ -826,20 +830,6 @@ mod tests {
         // A page without such characters embeds DejaVu Sans alone.
         let latin = String::from_utf8_lossy(&sample()).to_string();
         assert!(latin.contains("/Font << /F1 3 0 R >>") && !latin.contains("Droid"));
-        let doc = format!(
-            "{}\n#image(\"forest.pdf\", page: 1, width: 50%)\n",
-            super::super::TEMPLATE
-        );
-        let out = super::super::compile_pdf(&doc, vec![("forest.pdf".into(), pdf)]).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("out.pdf");
-        std::fs::write(&path, &out).unwrap();
-        match std::process::Command::new("pdftotext").arg(&path).arg("-").output() {
-            Ok(o) if o.status.success() => {
-                let text = String::from_utf8_lossy(&o.stdout);
-                assert!(text.contains("吞吐量"), "{text}");
-            }
-            _ => eprintln!("pdftotext not found: text extraction not checked"),
-        }
+        assert_text_reads_back(pdf, "吞吐量");
     }
 }
