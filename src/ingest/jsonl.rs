@@ -52,12 +52,8 @@ pub fn read(
                 sink.records.reserve((lines + lines / 8 + 4).min(1 << 24) as usize);
             }
             if end as u64 <= max_line {
-                if sniffing {
-                    match sniff(&available[..=end], line_no) {
-                        Sniff::Blank => {}
-                        Sniff::Records => sniffing = false,
-                        Sniff::Foreign(reason) => return Ok(Some(reason)),
-                    }
+                if let Some(reason) = still_sniffing(&mut sniffing, &available[..=end], line_no) {
+                    return Ok(Some(reason));
                 }
                 take_line(&available[..=end], offset, true, line_no, &mut seen, sink, ctx);
                 reader.consume(end + 1);
@@ -102,12 +98,8 @@ pub fn read(
                 "the file shrank while it was read",
             ));
         }
-        if sniffing {
-            match sniff(&line, line_no) {
-                Sniff::Blank => {}
-                Sniff::Records => sniffing = false,
-                Sniff::Foreign(reason) => return Ok(Some(reason)),
-            }
+        if let Some(reason) = still_sniffing(&mut sniffing, &line, line_no) {
+            return Ok(Some(reason));
         }
         take_line(&line, start, complete, line_no, &mut seen, sink, ctx);
     }
@@ -119,6 +111,22 @@ pub fn read(
         );
     }
     Ok(None)
+}
+
+/// While `sniffing` (no line with content seen yet), what `line` says of
+/// the file: `Some(reason)` when it is not unified records.
+fn still_sniffing(sniffing: &mut bool, line: &[u8], line_no: u32) -> Option<String> {
+    if !*sniffing {
+        return None;
+    }
+    match sniff(line, line_no) {
+        Sniff::Blank => None,
+        Sniff::Records => {
+            *sniffing = false;
+            None
+        }
+        Sniff::Foreign(reason) => Some(reason),
+    }
 }
 
 /// What the first line with content says of a JSON-lines file.

@@ -348,19 +348,6 @@ fn number_of(v: &Option<Val<'_>>) -> Option<f64> {
     .filter(|x: &f64| x.is_finite())
 }
 
-/// The median of `xs` (not empty): the middle value, or the mean of the
-/// two middle values of an even count.
-fn median(xs: &[f64]) -> f64 {
-    let mut sorted = xs.to_vec();
-    sorted.sort_unstable_by(f64::total_cmp);
-    let mid = sorted.len() / 2;
-    if sorted.len() % 2 == 1 {
-        sorted[mid]
-    } else {
-        (sorted[mid - 1] + sorted[mid]) / 2.0
-    }
-}
-
 fn scaled(v: Option<Val<'_>>, factor: f64) -> Option<Val<'static>> {
     match v? {
         Val::Int(i) => Some(Val::Float(i as f64 * factor)),
@@ -492,7 +479,12 @@ pub fn read_metrics(
     // 2 of each other, the run was written without it (a harness that
     // computes both from the same list in one unit): nothing is converted.
     let units_agree = match (number_of(&metrics.p50_latency_ms), task_latencies.as_deref()) {
-        (Some(p50), Some(tasks)) if p50 > 0.0 => (0.5..=2.0).contains(&(median(tasks) / p50)),
+        (Some(p50), Some(tasks)) if p50 > 0.0 => {
+            let mut sorted = tasks.to_vec();
+            sorted.sort_unstable_by(f64::total_cmp);
+            let median = crate::analysis::stats::quantile_type7(&sorted, 0.5);
+            (0.5..=2.0).contains(&(median / p50))
+        }
         _ => false,
     };
     let (summary_factor, array_factor) = match (units_agree, remote) {

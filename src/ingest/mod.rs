@@ -569,12 +569,7 @@ fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>, op
         if let Some(s) = stem(&e.path).filter(|s| csv_stems.contains(s)) {
             twins.entry(s).or_default().extend(sink.records.iter().map(twin_key));
         }
-        let format = if foreign.is_some() {
-            Format::Skipped
-        } else {
-            Format::UnifiedJsonl
-        };
-        finish(&mut out, i, e, format, sink, foreign);
+        finish(&mut out, i, e, Format::UnifiedJsonl, sink, foreign);
     }
 
     // 3. CSV, folding twins.
@@ -589,12 +584,7 @@ fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>, op
                 Err(err) => sink.error(None, ProblemKind::Unreadable, format!("read failed part-way: {err}")),
             }
         }
-        let format = if foreign.is_some() {
-            Format::Skipped
-        } else {
-            Format::UnifiedCsv
-        };
-        finish(&mut out, i, e, format, sink, foreign);
+        finish(&mut out, i, e, Format::UnifiedCsv, sink, foreign);
     }
     drop(twins);
 
@@ -602,14 +592,14 @@ fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>, op
     for &i in idxs.iter().filter(|&&i| entries[i].format == Ok(Format::JsonRecords)) {
         let e = &entries[i];
         let mut sink = FileSink::new(FileId(i as u32), &e.display);
-        let (format, skipped) = match read_document(&e.path, options.max_document, &mut sink) {
+        let skipped = match read_document(&e.path, options.max_document, &mut sink) {
             Some(bytes) => match json_doc::read(&bytes, &mut sink, &ctx) {
-                json_doc::Sniffed::Records => (Format::JsonRecords, None),
-                json_doc::Sniffed::NotRecords(reason) => (Format::Skipped, Some(reason)),
+                json_doc::Sniffed::Records => None,
+                json_doc::Sniffed::NotRecords(reason) => Some(reason),
             },
-            None => (Format::JsonRecords, None),
+            None => None,
         };
-        finish(&mut out, i, e, format, sink, skipped);
+        finish(&mut out, i, e, Format::JsonRecords, sink, skipped);
     }
 
     // 5. Legacy results, each metrics file with its latencies CSV.
@@ -681,7 +671,10 @@ fn read_dir(entries: &[Entry], idxs: &[usize], paired: Option<&PairedConfig>, op
     out
 }
 
+/// File `e`, read as `format` into `sink`, into `out`; with `skipped`
+/// (why the reader found it is not that format), listed as skipped.
 fn finish(out: &mut DirOutput, i: usize, e: &Entry, format: Format, mut sink: FileSink<'_>, skipped: Option<String>) {
+    let format = if skipped.is_some() { Format::Skipped } else { format };
     sink.finish();
     let mut file = summary(e, format, sink.tally, skipped);
     if sink.records.iter().any(|r| {

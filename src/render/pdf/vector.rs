@@ -401,20 +401,20 @@ impl DrawingBackend for Canvas<'_> {
         // One text object per run of one face, each starting where the
         // runs before it end along the baseline.
         let chars: Vec<char> = text.chars().collect();
+        let faced: Vec<(Face, u16)> = chars.iter().map(|&c| glyph(c)).map(|(f, id, _)| (f, id)).collect();
         let mut start = 0;
         while start < chars.len() {
-            let run_face = glyph(chars[start]).0;
-            let end = chars[start..]
+            let run_face = faced[start].0;
+            let end = faced[start..]
                 .iter()
-                .position(|c| glyph(*c).0 != run_face)
+                .position(|(f, _)| *f != run_face)
                 .map_or(chars.len(), |n| start + n);
+            let glyphs = match run_face {
+                Face::Sans => &mut self.0.glyphs,
+                Face::Fallback => &mut self.0.fallback_glyphs,
+            };
             let mut hex = String::with_capacity((end - start) * 4);
-            for &c in &chars[start..end] {
-                let (_, id, _) = glyph(c);
-                let glyphs = match run_face {
-                    Face::Sans => &mut self.0.glyphs,
-                    Face::Fallback => &mut self.0.fallback_glyphs,
-                };
+            for (&c, &(_, id)) in chars[start..end].iter().zip(&faced[start..end]) {
                 glyphs.entry(id).or_insert(c);
                 let _ = write!(hex, "{id:04X}");
             }
